@@ -1,0 +1,31 @@
+/* avmask: the subcommand table; nothing else. Each subcommand lives in its folder
+ * (data/, train/, eval/) as cmd_<name>(argc, argv) with argv[0] = the name. */
+#include <stdio.h>
+#include <string.h>
+#include "common/version.h"
+
+typedef int (*cmd_fn)(int argc, char **argv);
+
+/* One declaration and one table row per subcommand. */
+
+static const struct { const char *name; cmd_fn fn; const char *what; } commands[] = {
+    {NULL, NULL, NULL},
+};
+
+static void usage(FILE *f) {
+    fprintf(f, "avmask %s: audio-visual masked-feature pretraining for ASR\n\n"
+               "usage: avmask <command> [--key=value ...] [--config=FILE]\n\ncommands:\n",
+            AVMASK_VERSION);
+    for (int i = 0; commands[i].name; i++) fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].what);
+    fprintf(f, "\n'avmask <command> --help' describes a command's options.\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) { usage(stderr); return 2; }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) { usage(stdout); return 0; }
+    if (!strcmp(argv[1], "--version")) { printf("avmask %s\n", AVMASK_VERSION); return 0; }
+    for (int i = 0; commands[i].name; i++)
+        if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "avmask: unknown command '%s' (see avmask --help)\n", argv[1]);
+    return 2;
+}

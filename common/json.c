@@ -1,0 +1,233 @@
+#include "common/json.h"
+#include "common/util.h"
+#include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- writer ---- */
+
+void jw_init(avm_jw *w, avm_strbuf *b) {
+    memset(w, 0, sizeof *w);
+    w->b = b;
+}
+
+/* Called before every value or key: a comma unless first in its container. */
+static void sep(avm_jw *w) {
+    if (w->need_comma[w->depth]) sb_add(w->b, ",");
+    w->need_comma[w->depth] = 1;
+}
+
+static void open_(avm_jw *w, const char *c) {
+    sep(w);
+    sb_add(w->b, c);
+    if (w->depth < 31) w->depth++;
+    w->need_comma[w->depth] = 0;
+}
+
+static void close_(avm_jw *w, const char *c) {
+    sb_add(w->b, c);
+    if (w->depth > 0) w->depth--;
+}
+
+void jw_obj_begin(avm_jw *w) { open_(w, "{"); }
+void jw_obj_end(avm_jw *w) { close_(w, "}"); }
+void jw_arr_begin(avm_jw *w) { open_(w, "["); }
+void jw_arr_end(avm_jw *w) { close_(w, "]"); }
+
+static void put_str(avm_strbuf *b, const char *s) {
+    sb_add(b, "\"");
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') { char e[3] = {'\\', (char)c, 0}; sb_add(b, e); }
+        else if (c == '\n') sb_add(b, "\\n");
+        else if (c == '\t') sb_add(b, "\\t");
+        else if (c < 0x20) sb_printf(b, "\\u%04x", c);
+        else sb_addn(b, (const char *)&c, 1);
+    }
+    sb_add(b, "\"");
+}
+
+void jw_key(avm_jw *w, const char *k) {
+    sep(w);
+    put_str(w->b, k);
+    sb_add(w->b, ":");
+    w->need_comma[w->depth] = 0;   /* the value follows without a comma */
+}
+
+static void after_value(avm_jw *w) { w->need_comma[w->depth] = 1; }
+void jw_str(avm_jw *w, const char *s) { sep(w); put_str(w->b, s); after_value(w); }
+void jw_num(avm_jw *w, double v) {
+    sep(w);
+    if (isfinite(v)) sb_printf(w->b, "%.9g", v); else sb_add(w->b, "null");
+    after_value(w);
+}
+void jw_int(avm_jw *w, long long v) { sep(w); sb_printf(w->b, "%lld", v); after_value(w); }
+void jw_bool(avm_jw *w, int v) { sep(w); sb_add(w->b, v ? "true" : "false"); after_value(w); }
+void jw_null(avm_jw *w) { sep(w); sb_add(w->b, "null"); after_value(w); }
+
+/* ---- reader ---- */
+
+typedef struct { const char *s, *p; int err; } parser;
+
+static void ws(parser *ps) { while (isspace((unsigned char)*ps->p)) ps->p++; }
+
+static json_value *fail(parser *ps, const char *what) {
+    if (!ps->err) avm_fail("offset %ld: %s", (long)(ps->p - ps->s), what);
+    ps->err = 1;
+    return NULL;
+}
+
+static json_value *value(parser *ps, int depth);
+
+static char *string(parser *ps) {
+    if (*ps->p != '"') { fail(ps, "expected a string"); return NULL; }
+    ps->p++;
+    avm_strbuf b = {0};
+    sb_add(&b, "");
+    while (*ps->p && *ps->p != '"') {
+        char c = *ps->p++;
+        if (c != '\\') { sb_addn(&b, &c, 1); continue; }
+        c = *ps->p++;
+        switch (c) {
+        case 'n': sb_add(&b, "\n"); break;
+        case 't': sb_add(&b, "\t"); break;
+        case 'r': sb_add(&b, "\r"); break;
+        case 'b': sb_add(&b, "\b"); break;
+        case 'f': sb_add(&b, "\f"); break;
+        case 'u': {
+            unsigned cp = 0;
+            for (int i = 0; i < 4; i++) {
+                char h = *ps->p++;
+                if (!isxdigit((unsigned char)h)) { sb_free(&b); fail(ps, "bad \\u escape"); return NULL; }
+                cp = cp * 16 + (unsigned)(isdigit((unsigned char)h) ? h - '0' : (tolower(h) - 'a' + 10));
+            }
+            /* UTF-8 encode (BMP only; surrogate pairs are kept as two code points) */
+            char u[4]; int n = 0;
+            if (cp < 0x80) u[n++] = (char)cp;
+            else if (cp < 0x800) { u[n++] = (char)(0xC0 | cp >> 6); u[n++] = (char)(0x80 | (cp & 63)); }
+            else { u[n++] = (char)(0xE0 | cp >> 12); u[n++] = (char)(0x80 | (cp >> 6 & 63)); u[n++] = (char)(0x80 | (cp & 63)); }
+            sb_addn(&b, u, (size_t)n);
+            break;
+        }
+        case '"': case '\\': case '/': sb_addn(&b, &c, 1); break;
+        default: sb_free(&b); fail(ps, "bad escape"); return NULL;
+        }
+    }
+    if (*ps->p != '"') { sb_free(&b); fail(ps, "unterminated string"); return NULL; }
+    ps->p++;
+    return b.s;
+}
+
+static json_value *node(json_type t) {
+    json_value *v = xcalloc(1, sizeof *v);
+    v->type = t;
+    return v;
+}
+
+static void push(json_value *v, char *key, json_value *item) {
+    v->items = xrealloc(v->items, (size_t)(v->n + 1) * sizeof *v->items);
+    if (v->type == JSON_OBJ) {
+        v->keys = xrealloc(v->keys, (size_t)(v->n + 1) * sizeof *v->keys);
+        v->keys[v->n] = key;
+    }
+    v->items[v->n++] = item;
+}
+
+static json_value *container(parser *ps, int depth, int obj) {
+    json_value *v = node(obj ? JSON_OBJ : JSON_ARR);
+    ps->p++;
+    ws(ps);
+    if (*ps->p == (obj ? '}' : ']')) { ps->p++; return v; }
+    for (;;) {
+        char *key = NULL;
+        ws(ps);
+        if (obj) {
+            if (!(key = string(ps))) break;
+            ws(ps);
+            if (*ps->p != ':') { free(key); fail(ps, "expected ':'"); break; }
+            ps->p++;
+        }
+        json_value *item = value(ps, depth + 1);
+        if (!item) { free(key); break; }
+        push(v, key, item);
+        ws(ps);
+        if (*ps->p == ',') { ps->p++; continue; }
+        if (*ps->p == (obj ? '}' : ']')) { ps->p++; return v; }
+        fail(ps, obj ? "expected ',' or '}'" : "expected ',' or ']'");
+        break;
+    }
+    json_free(v);
+    return NULL;
+}
+
+static json_value *value(parser *ps, int depth) {
+    if (depth > 64) return fail(ps, "nested too deeply");
+    ws(ps);
+    char c = *ps->p;
+    if (c == '{' || c == '[') return container(ps, depth, c == '{');
+    if (c == '"') {
+        char *s = string(ps);
+        if (!s) return NULL;
+        json_value *v = node(JSON_STR);
+        v->str = s;
+        return v;
+    }
+    if (!strncmp(ps->p, "true", 4)) { ps->p += 4; json_value *v = node(JSON_BOOL); v->num = 1; return v; }
+    if (!strncmp(ps->p, "false", 5)) { ps->p += 5; return node(JSON_BOOL); }
+    if (!strncmp(ps->p, "null", 4)) { ps->p += 4; return node(JSON_NULL); }
+    char *end;
+    double d = strtod(ps->p, &end);
+    if (end == ps->p || !(c == '-' || isdigit((unsigned char)c))) return fail(ps, "unexpected character");
+    ps->p = end;
+    json_value *v = node(JSON_NUM);
+    v->num = d;
+    return v;
+}
+
+json_value *json_parse(const char *text) {
+    parser ps = {text, text, 0};
+    json_value *v = value(&ps, 0);
+    if (!v) return NULL;
+    ws(&ps);
+    if (*ps.p) { json_free(v); fail(&ps, "trailing characters"); return NULL; }
+    return v;
+}
+
+void json_free(json_value *v) {
+    if (!v) return;
+    for (int i = 0; i < v->n; i++) {
+        json_free(v->items[i]);
+        if (v->keys) free(v->keys[i]);
+    }
+    free(v->items);
+    free(v->keys);
+    free(v->str);
+    free(v);
+}
+
+json_value *json_get(const json_value *obj, const char *key) {
+    if (!obj || obj->type != JSON_OBJ) return NULL;
+    for (int i = 0; i < obj->n; i++)
+        if (!strcmp(obj->keys[i], key)) return obj->items[i];
+    return NULL;
+}
+
+json_value *json_path(const json_value *v, const char *path) {
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", path);
+    json_value *cur = (json_value *)v;
+    for (char *save = NULL, *k = strtok_r(buf, ".", &save); k && cur; k = strtok_r(NULL, ".", &save))
+        cur = json_get(cur, k);
+    return cur;
+}
+
+double json_num_or(const json_value *obj, const char *path, double def) {
+    json_value *v = json_path(obj, path);
+    return v && (v->type == JSON_NUM || v->type == JSON_BOOL) ? v->num : def;
+}
+
+const char *json_str_or(const json_value *obj, const char *path, const char *def) {
+    json_value *v = json_path(obj, path);
+    return v && v->type == JSON_STR ? v->str : def;
+}

@@ -1,0 +1,46 @@
+/* JSON: a small writer (for config.json, metrics.jsonl, HDF5 attributes) and a small
+ * reader that parses a document into a tree (for reading configs back). */
+#ifndef AVMASK_JSON_H
+#define AVMASK_JSON_H
+#include "common/strbuf.h"
+
+/* Writer: builds compact JSON into a strbuf; commas are inserted automatically. */
+typedef struct {
+    avm_strbuf *b;
+    int depth;
+    int need_comma[32];
+} avm_jw;
+
+void jw_init(avm_jw *w, avm_strbuf *b);
+void jw_obj_begin(avm_jw *w);             /* { */
+void jw_obj_end(avm_jw *w);               /* } */
+void jw_arr_begin(avm_jw *w);             /* [ */
+void jw_arr_end(avm_jw *w);               /* ] */
+void jw_key(avm_jw *w, const char *k);    /* "k": (inside an object, before a value) */
+void jw_str(avm_jw *w, const char *s);
+void jw_num(avm_jw *w, double v);         /* %.9g; NaN/Inf written as null */
+void jw_int(avm_jw *w, long long v);
+void jw_bool(avm_jw *w, int v);
+void jw_null(avm_jw *w);
+
+/* Reader. */
+typedef enum { JSON_NULL, JSON_BOOL, JSON_NUM, JSON_STR, JSON_ARR, JSON_OBJ } json_type;
+typedef struct json_value json_value;
+struct json_value {
+    json_type type;
+    double num;             /* JSON_NUM, JSON_BOOL (0/1) */
+    char *str;              /* JSON_STR */
+    int n;                  /* JSON_ARR / JSON_OBJ: number of items */
+    char **keys;            /* JSON_OBJ */
+    json_value **items;     /* JSON_ARR / JSON_OBJ */
+};
+
+/* Parses text; NULL + avm_fail("offset N: reason") on malformed input. */
+json_value *json_parse(const char *text);
+void        json_free(json_value *v);
+json_value *json_get(const json_value *obj, const char *key);       /* NULL if absent */
+/* Dotted path lookup: json_path(v, "model.d_model"). */
+json_value *json_path(const json_value *v, const char *path);
+double      json_num_or(const json_value *obj, const char *path, double def);
+const char *json_str_or(const json_value *obj, const char *path, const char *def);
+#endif

@@ -1,0 +1,38 @@
+/* Small helpers: allocation that dies on OOM, paths, files, line reading, time. */
+#ifndef AVMASK_UTIL_H
+#define AVMASK_UTIL_H
+#include <stddef.h>
+#include <stdio.h>
+#include "common/log.h"
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xasprintf(const char *fmt, ...) AVM_PRINTF(1, 2);
+
+char *path_join(const char *dir, const char *rel);   /* rel itself if absolute; caller frees */
+int   mkdir_p(const char *path);                     /* 0, or -1 + avm_fail */
+int   file_exists(const char *path);                 /* regular file */
+int   dir_exists(const char *path);
+char *read_file(const char *path, size_t *len);      /* NUL-terminated; NULL + avm_fail */
+/* Makes a finished temporary file final: fsync it, rename over dst, fsync the dir. */
+int   atomic_rename(const char *tmp, const char *dst);
+int   write_file_atomic(const char *path, const void *data, size_t len);
+double now_sec(void);                                /* monotonic seconds */
+
+/* Line-by-line reading with line numbers for error messages ("file:line: ..."). */
+typedef struct {
+    FILE *f;
+    char *line;
+    size_t cap;
+    int lineno;
+    char *path;
+} avm_lines;
+int   lines_open(avm_lines *r, const char *path);   /* 0, or -1 + avm_fail */
+char *lines_next(avm_lines *r);                     /* newline stripped; NULL at end */
+void  lines_close(avm_lines *r);
+
+/* Splits s in place on blanks; returns the number of fields (at most max). */
+int split_ws(char *s, char **fields, int max);
+#endif

@@ -1,0 +1,66 @@
+/* Feature shards: the HDF5 files `extract` writes and `pretrain`/`finetune` read
+ * (layout in docs/formats.md). A shard holds many utterances, ragged arrays
+ * concatenated with offsets:
+ *   /audio/fbank   float32 [frames, n_mels]      /audio/offsets int64 [n+1]
+ *   /video/frames  uint8   [frames, H, W]        /video/offsets int64 [n+1]  (absent: audio-only)
+ *   /utt_ids       variable-length strings [n]
+ *   attributes on "/": config (JSON of the feature configuration), avmask_version.
+ * A feature directory holds shard-NNNNN.h5, index.tsv, cmvn.h5, extract.log, extract.err. */
+#ifndef AVMASK_SHARD_H
+#define AVMASK_SHARD_H
+#include <stdint.h>
+#include "data/fbank.h"
+
+/* ---- writing ---- */
+typedef struct avm_shard_writer avm_shard_writer;
+/* Writes to path + ".tmp"; shard_writer_close renames it to path when complete.
+ * has_video = 0 makes an audio-only shard. NULL + avm_fail on HDF5 errors. */
+avm_shard_writer *shard_writer_open(const char *path, const char *config_json, int n_mels,
+                                    int has_video, int height, int width);
+int  shard_writer_add(avm_shard_writer *w, const char *utt_id, const float *fbank, int64_t a_frames,
+                      const uint8_t *video, int64_t v_frames);
+int  shard_writer_close(avm_shard_writer *w);   /* finalises + atomic rename; 0 or -1 */
+void shard_writer_abort(avm_shard_writer *w);   /* removes the temporary file */
+
+/* ---- reading ---- */
+typedef struct {
+    char *utt_id;
+    int shard;              /* NNNNN of shard-NNNNN.h5 */
+    int row;                /* position inside the shard */
+    int a_frames, v_frames; /* audio frames (100/s), video frames (25/s); v_frames 0: no video */
+} avm_index_entry;
+
+typedef struct {
+    char *dir;
+    avm_index_entry *e;
+    int n;
+    int n_mels, height, width, has_video;   /* from the first shard's datasets */
+    char *config_json;                      /* feature configuration attribute */
+} avm_feats;
+
+/* Opens a feature dir: reads index.tsv, checks that every shard it names exists and
+ * that dims agree. -1 + avm_fail("<file>: <reason>") otherwise. */
+int  feats_open(avm_feats *f, const char *dir);
+void feats_close(avm_feats *f);
+
+/* Random access to utterances with a small bounded cache of open shard files, so
+ * memory does not grow with the corpus. */
+typedef struct avm_shard_reader avm_shard_reader;
+avm_shard_reader *shard_reader_new(const avm_feats *f, int max_open);
+/* Reads utterance i of the index: fbank [a_frames, n_mels], video [v_frames, H, W]
+ * (video may be NULL to skip). Buffers are the caller's. 0 or -1 + avm_fail. */
+int  shard_reader_get(avm_shard_reader *r, int i, float *fbank, uint8_t *video);
+void shard_reader_free(avm_shard_reader *r);
+
+/* cmvn.h5: /audio/mean, /audio/var float64 [n_mels], /audio/count; /video/mean,
+ * /video/std scalars (pixels in [0, 255]). */
+typedef struct {
+    int dim;
+    double *mean, *var;
+    double count;
+    double pix_mean, pix_std;
+} avm_cmvn;
+int  cmvn_write(const char *path, const avm_cmvn_acc *acc);   /* atomic */
+int  cmvn_read(const char *path, avm_cmvn *c);
+void cmvn_free(avm_cmvn *c);
+#endif

@@ -1,0 +1,26 @@
+#!/bin/sh
+# Installs the Debian packages avmask needs, only those missing. Runs as root
+# (or tells the user the one apt-get line to run). Nothing else is downloaded.
+set -e
+PKGS="pkg-config libavformat-dev libavcodec-dev libavutil-dev libswresample-dev libswscale-dev
+ffmpeg libhdf5-dev libopenblas-openmp-dev libopenmpi-dev openmpi-bin libespeak-ng-dev
+espeak-ng-data gnuplot-nox python3-torch python3-torchaudio python3-h5py python3-numpy
+pocketsphinx-testdata"
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "avmask: installing missing packages:$missing"
+if [ "$(id -u)" != 0 ]; then
+    echo "avmask: not root; run: apt-get install -y$missing" >&2
+    exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >/dev/null
+apt-get install -y -q --no-install-recommends $missing >/tmp/avmask-apt.log 2>&1 || {
+    tail -20 /tmp/avmask-apt.log >&2
+    echo "avmask: apt-get install failed (full log: /tmp/avmask-apt.log)" >&2
+    exit 1
+}
+echo "avmask: packages installed"

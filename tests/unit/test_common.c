@@ -1,0 +1,113 @@
+/* common/: options and config files, JSON writer and reader, RNG, string buffer. */
+#include "check.h"
+#include "common/json.h"
+#include "common/opts.h"
+#include "common/rng.h"
+#include "common/util.h"
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void test_opts(void) {
+    const char *cfg = "avmask-test-opts.conf";
+    FILE *f = fopen(cfg, "w");
+    fprintf(f, "# a comment\n--lr=0.001   # trailing comment\nsteps=10\n\nflag\n");
+    fclose(f);
+    char *argv[] = {"x", "pos1", "--config=avmask-test-opts.conf", "--steps=20", "pos2", "--out=a=b", NULL};
+    avm_opts o;
+    opts_parse(&o, "x", "usage\n", 6, argv);
+    CHECK(o.npos == 2 && !strcmp(o.pos[0], "pos1") && !strcmp(o.pos[1], "pos2"));
+    CHECK_NEAR(opt_num(&o, "lr", 0), 0.001, 1e-12);
+    CHECK(opt_int(&o, "steps", 0) == 20);          /* command line after --config wins */
+    CHECK(opt_bool(&o, "flag", 0) == 1);
+    CHECK(!strcmp(opt_str(&o, "out", ""), "a=b"));
+    CHECK(opt_int(&o, "absent", 7) == 7);
+    CHECK(!opt_has(&o, "nothere"));
+    opts_finish(&o);                                /* all were read: must not die */
+    opts_free(&o);
+    unlink(cfg);
+}
+
+static void test_json(void) {
+    avm_strbuf b = {0};
+    avm_jw w;
+    jw_init(&w, &b);
+    jw_obj_begin(&w);
+    jw_key(&w, "a"); jw_int(&w, 3);
+    jw_key(&w, "s"); jw_str(&w, "q\"\n\\");
+    jw_key(&w, "arr"); jw_arr_begin(&w); jw_num(&w, 0.5); jw_bool(&w, 1); jw_null(&w); jw_arr_end(&w);
+    jw_key(&w, "o"); jw_obj_begin(&w); jw_key(&w, "d"); jw_num(&w, 128); jw_obj_end(&w);
+    jw_obj_end(&w);
+    CHECK_MSG(!strcmp(b.s, "{\"a\":3,\"s\":\"q\\\"\\n\\\\\",\"arr\":[0.5,true,null],\"o\":{\"d\":128}}"), "%s", b.s);
+    json_value *v = json_parse(b.s);
+    CHECK(v && v->type == JSON_OBJ && v->n == 4);
+    CHECK(json_num_or(v, "a", 0) == 3);
+    CHECK(!strcmp(json_str_or(v, "s", ""), "q\"\n\\"));
+    CHECK(json_num_or(v, "o.d", 0) == 128);
+    json_value *arr = json_get(v, "arr");
+    CHECK(arr && arr->type == JSON_ARR && arr->n == 3 && arr->items[0]->num == 0.5);
+    CHECK(json_num_or(v, "missing.x", -1) == -1);
+    json_free(v);
+    sb_free(&b);
+    const char *bad[] = {"{", "{\"a\" 1}", "[1,]", "tru", "{\"a\":1} x", "\"abc"};
+    for (int i = 0; i < 6; i++) {
+        json_value *x = json_parse(bad[i]);
+        CHECK_MSG(x == NULL, "parsed malformed %s", bad[i]);
+        json_free(x);
+    }
+}
+
+static void test_rng(void) {
+    avm_rng a, b;
+    rng_seed(&a, 42, 0);
+    rng_seed(&b, 42, 0);
+    int same = 1;
+    for (int i = 0; i < 100; i++) same &= rng_u64(&a) == rng_u64(&b);
+    CHECK(same);
+    rng_seed(&b, 42, 1);
+    CHECK(rng_u64(&a) != rng_u64(&b));
+    /* moments of uniform and normal */
+    double s = 0, s2 = 0, ns = 0, ns2 = 0;
+    int n = 200000, hist[7] = {0};
+    for (int i = 0; i < n; i++) {
+        double u = rng_uniform(&a), z = rng_normal(&a);
+        s += u; s2 += u * u; ns += z; ns2 += z * z;
+        hist[rng_below(&a, 7)]++;
+    }
+    CHECK_NEAR(s / n, 0.5, 0.005);
+    CHECK_NEAR(s2 / n - (s / n) * (s / n), 1.0 / 12, 0.002);
+    CHECK_NEAR(ns / n, 0, 0.01);
+    CHECK_NEAR(ns2 / n, 1, 0.02);
+    for (int k = 0; k < 7; k++) CHECK_NEAR(hist[k] / (double)n, 1.0 / 7, 0.005);
+    int perm[50], seen[50] = {0};
+    for (int i = 0; i < 50; i++) perm[i] = i;
+    rng_shuffle(&a, perm, 50);
+    int ok = 1;
+    for (int i = 0; i < 50; i++) { ok &= perm[i] >= 0 && perm[i] < 50 && !seen[perm[i]]; seen[perm[i]] = 1; }
+    CHECK(ok);
+}
+
+static void test_util(void) {
+    char *p = path_join("dir/", "x"), *q = path_join("dir", "/abs");
+    CHECK(!strcmp(p, "dir/x") && !strcmp(q, "/abs"));
+    free(p); free(q);
+    CHECK(mkdir_p("avm_t/a/b") == 0 && dir_exists("avm_t/a/b"));
+    CHECK(write_file_atomic("avm_t/a/f.txt", "hello\n", 6) == 0);
+    size_t n;
+    char *s = read_file("avm_t/a/f.txt", &n);
+    CHECK(s && n == 6 && !strcmp(s, "hello\n"));
+    free(s);
+    CHECK(read_file("avm_t/none", NULL) == NULL && strstr(avm_error(), "avm_t/none"));
+    char line[] = "  utt1\tpath  x ";
+    char *fl[4];
+    CHECK(split_ws(line, fl, 4) == 3 && !strcmp(fl[1], "path"));
+    unlink("avm_t/a/f.txt"); rmdir("avm_t/a/b"); rmdir("avm_t/a"); rmdir("avm_t");
+}
+
+int main(void) {
+    test_opts();
+    test_json();
+    test_rng();
+    test_util();
+    return check_done("test_common");
+}
