@@ -1,0 +1,52 @@
+#include "models/params.h"
+#include "common/util.h"
+#include <stdlib.h>
+#include <string.h>
+
+size_t params_add(avm_params *ps, const char *name, int ndim, const int *shape, int decay) {
+    if (ps->data) avm_die("params_add(%s): parameters are already allocated", name);
+    if (ndim < 1 || ndim > AVM_MAX_DIMS) avm_die("params_add(%s): %d dimensions", name, ndim);
+    if (params_find(ps, name)) avm_die("params_add: duplicate parameter %s", name);
+    if (ps->n == ps->cap) ps->p = xrealloc(ps->p, (size_t)(ps->cap = ps->cap ? 2 * ps->cap : 64) * sizeof *ps->p);
+    avm_param *p = &ps->p[ps->n++];
+    memset(p, 0, sizeof *p);
+    p->name = xstrdup(name);
+    p->ndim = ndim;
+    p->numel = 1;
+    for (int i = 0; i < ndim; i++) { p->shape[i] = shape[i]; p->numel *= (size_t)shape[i]; }
+    p->decay = decay;
+    /* keep every view 16-float (64-byte) aligned for vector loads */
+    p->offset = (ps->total + 15) & ~(size_t)15;
+    ps->total = p->offset + p->numel;
+    return p->offset;
+}
+
+void params_alloc(avm_params *ps) {
+    size_t bytes = ((ps->total + 15) & ~(size_t)15) * sizeof(float);
+    if (posix_memalign((void **)&ps->data, 64, bytes) || posix_memalign((void **)&ps->grad, 64, bytes))
+        avm_die("out of memory for %zu parameters", ps->total);
+    memset(ps->data, 0, bytes);
+    memset(ps->grad, 0, bytes);
+}
+
+const avm_param *params_find(const avm_params *ps, const char *name) {
+    for (int i = 0; i < ps->n; i++)
+        if (!strcmp(ps->p[i].name, name)) return &ps->p[i];
+    return NULL;
+}
+
+float *params_data(const avm_params *ps, const char *name) {
+    const avm_param *p = params_find(ps, name);
+    if (!p) avm_die("no parameter named %s", name);
+    return ps->data + p->offset;
+}
+
+void params_zero_grad(avm_params *ps) { memset(ps->grad, 0, ps->total * sizeof(float)); }
+
+void params_free(avm_params *ps) {
+    for (int i = 0; i < ps->n; i++) free(ps->p[i].name);
+    free(ps->p);
+    free(ps->data);
+    free(ps->grad);
+    memset(ps, 0, sizeof *ps);
+}

@@ -1,0 +1,35 @@
+/* All parameters of a model in one contiguous float32 buffer, with named views
+ * (PyTorch-style names such as "audio_encoder.layers.0.attn.in_proj.weight"), and
+ * the gradients in a second buffer of the same layout. A checkpoint, an export and an
+ * MPI all-reduce are each one pass over one buffer.
+ * Build in two phases: params_add() every tensor (records name, shape, offset), then
+ * params_alloc() once; a view's memory is data + offset (grad + offset). */
+#ifndef AVMASK_PARAMS_H
+#define AVMASK_PARAMS_H
+#include <stddef.h>
+
+#define AVM_MAX_DIMS 4
+
+typedef struct {
+    char *name;
+    size_t offset, numel;
+    int ndim;
+    int shape[AVM_MAX_DIMS];
+    int decay;              /* 1: AdamW weight decay applies (matrices), 0: biases, norms, embeddings */
+} avm_param;
+
+typedef struct {
+    avm_param *p;
+    int n, cap;
+    size_t total;           /* floats in data (and in grad) */
+    float *data, *grad;     /* NULL until params_alloc */
+} avm_params;
+
+/* Registers a tensor; returns its offset. Dies on a duplicate name or after alloc. */
+size_t params_add(avm_params *ps, const char *name, int ndim, const int *shape, int decay);
+void   params_alloc(avm_params *ps);         /* zeroed data and grad, 64-byte aligned */
+const avm_param *params_find(const avm_params *ps, const char *name);   /* NULL if absent */
+float *params_data(const avm_params *ps, const char *name);             /* dies if absent */
+void   params_zero_grad(avm_params *ps);
+void   params_free(avm_params *ps);
+#endif
