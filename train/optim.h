@@ -1,0 +1,23 @@
+/* AdamW (Loshchilov & Hutter) over the flat parameter buffer, with the same update
+ * order as torch.optim.AdamW (1.13, foreach=False): decoupled weight decay
+ * p *= 1 - lr*wd (only on views with decay=1), m = b1*m + (1-b1)*g,
+ * v = b2*v + (1-b2)*g^2, p -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps). */
+#ifndef AVMASK_OPTIM_H
+#define AVMASK_OPTIM_H
+#include <stddef.h>
+#include "models/params.h"
+
+typedef struct {
+    double beta1, beta2, eps, weight_decay;
+    long step;              /* updates applied so far */
+    size_t n;               /* floats in m and v (= params total) */
+    float *m, *v;           /* first and second moments, same layout as params */
+} avm_adamw;
+
+/* Zeroed moments for ps (after params_alloc). */
+void adamw_init(avm_adamw *o, const avm_params *ps, double beta1, double beta2, double eps,
+                double weight_decay);
+/* One update with learning rate lr from ps->grad; increments o->step. */
+void adamw_step(avm_adamw *o, avm_params *ps, double lr);
+void adamw_free(avm_adamw *o);
+#endif
