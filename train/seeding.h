@@ -1,0 +1,21 @@
+/* Every random decision of a training run draws from a generator keyed by
+ * (seed, purpose, step or epoch, global sample index), never from a running stream,
+ * so a resumed run and an MPI run (each rank holding part of a global batch) make
+ * exactly the decisions of one uninterrupted single-process run. */
+#ifndef AVMASK_SEEDING_H
+#define AVMASK_SEEDING_H
+#include <stdint.h>
+#include "common/rng.h"
+
+enum {
+    SEED_SHUFFLE = 1,       /* batch order and crops of an epoch (key: epoch) */
+    SEED_CROP,              /* crop offset of one utterance (key: epoch, position) */
+    SEED_MASK_AUDIO,        /* span masks (key: step, sample) */
+    SEED_MASK_VIDEO,
+    SEED_MODDROP,           /* modality dropout (key: step, sample) */
+    SEED_DROPOUT,           /* the model's dropout (key: step, rank) */
+    SEED_INIT,              /* parameter initialisation */
+};
+
+void train_rng(avm_rng *r, uint64_t seed, int purpose, int64_t a, int64_t b);
+#endif
