@@ -1,0 +1,81 @@
+/* Tensor ops with forward and backward, row-major float32, activations [rows, features].
+ * Conventions shared by every op:
+ *  - Linear weights are PyTorch-shaped [out, in]: y = x W^T + b.
+ *  - Parameter gradients (dW, db, dg, ...) ACCUMULATE (+=): the caller zeroes the flat
+ *    grad buffer once per step. Activation gradients (dx) are OVERWRITTEN.
+ *  - Nothing allocates; saved activations and scratch come from the caller.
+ *  - Masks are uint8: pad[i] = 1 means token i is padding (or otherwise absent). */
+#ifndef AVMASK_OPS_H
+#define AVMASK_OPS_H
+#include <stddef.h>
+#include <stdint.h>
+#include "common/rng.h"
+
+/* ---- linear (ops_linear.c) ---- */
+/* y[n, out] = x[n, in] W[out, in]^T + b (b may be NULL). */
+void linear_forward(const float *x, int n, int in, const float *W, const float *b, int out, float *y);
+/* dx = dy W (skipped if dx is NULL); dW += dy^T x; db += column sums of dy (if db). */
+void linear_backward(const float *x, int n, int in, const float *W, int out, const float *dy,
+                     float *dx, float *dW, float *db);
+
+/* ---- layer norm over the last dimension, eps 1e-5 (ops_norm.c) ---- */
+#define AVM_LN_EPS 1e-5f
+/* Saves mean[n] and rstd[n] (1/sqrt(var+eps), biased variance) for the backward. */
+void layernorm_forward(const float *x, int n, int d, const float *g, const float *b,
+                       float *y, float *mean, float *rstd);
+void layernorm_backward(const float *x, int n, int d, const float *g, const float *mean,
+                        const float *rstd, const float *dy, float *dx, float *dg, float *db);
+
+/* ---- activations and dropout (ops_act.c) ---- */
+/* Exact GELU: 0.5 x (1 + erf(x / sqrt 2)), as torch's default. x and y may alias. */
+void gelu_forward(const float *x, size_t n, float *y);
+/* dx = dy * gelu'(x); x is the GELU input. dy and dx may alias. */
+void gelu_backward(const float *x, const float *dy, size_t n, float *dx);
+/* Inverted dropout: y = x * keep / (1 - p), keep drawn from rng in index order and stored
+ * in mask (1 = kept). p == 0 is an exact identity (rng and mask untouched). x, y may alias. */
+void dropout_forward(const float *x, size_t n, float p, avm_rng *rng, uint8_t *mask, float *y);
+void dropout_backward(const float *dy, size_t n, float p, const uint8_t *mask, float *dx);
+
+/* ---- multi-head scaled dot-product self-attention core (ops_attn.c) ----
+ * qkv [B*T, 3d] holds q | k | v packed as torch.nn.MultiheadAttention's in_proj makes them;
+ * head h uses columns h*dh .. h*dh+dh-1 of each block, dh = d / heads. Padded keys get
+ * -inf before the softmax; padded query rows produce ctx = 0 (and receive no gradient).
+ * A row whose keys are all padded yields 0, not NaN. */
+typedef struct {
+    int B, T, d, heads;
+    float p_drop;           /* dropout on the attention weights */
+} avm_attn_dims;
+/* Floats of scratch the attention needs (per-thread T*T blocks for omp_get_max_threads()). */
+size_t attn_scratch_floats(int T);
+/* probs [B*heads*T*T]: softmax saved for the backward; dmask [same] dropout keep mask
+ * (unused if p_drop == 0); ctx [B*T, d] is written. Masks are drawn serially from rng
+ * before the parallel part, so results do not depend on the thread count. */
+void attn_forward(const avm_attn_dims *a, const float *qkv, const uint8_t *pad, avm_rng *rng,
+                  float *probs, uint8_t *dmask, float *ctx, float *scratch);
+/* dqkv [B*T, 3d] is overwritten. */
+void attn_backward(const avm_attn_dims *a, const float *qkv, const uint8_t *pad, const float *probs,
+                   const uint8_t *dmask, const float *dctx, float *dqkv, float *scratch);
+
+/* ---- embeddings (ops_embed.c) ----
+ * x [B*T, d] in place: rows with mask[i] = 1 are replaced by mask_emb, then every row gets
+ * pos[t] + type added (t = position within the sample). mask and mask_emb may be NULL. */
+void embed_forward(float *x, int B, int T, int d, const uint8_t *mask, const float *mask_emb,
+                   const float *pos, const float *type);
+/* dx [B*T, d] in place: dpos[t] += sum_b dx, dtype += sum of all rows, dmask_emb += masked
+ * rows; then masked rows of dx are zeroed (the front-end did not produce them). */
+void embed_backward(float *dx, int B, int T, int d, const uint8_t *mask, float *dmask_emb,
+                    float *dpos, float *dtype);
+
+/* ---- reconstruction losses and row gathers (ops_loss.c) ---- */
+typedef enum { AVM_LOSS_L1 = 0, AVM_LOSS_L2 = 1 } avm_loss_kind;
+/* Mean over n*f elements of |pred - target| (L1) or (pred - target)^2 (L2); 0 if n == 0.
+ * Accumulated in double. */
+double recon_loss_forward(avm_loss_kind k, const float *pred, const float *target, int n, int f);
+/* dpred = scale * d(mean)/d(pred) (overwritten). L1 uses sign(0) = 0, like torch. */
+void recon_loss_backward(avm_loss_kind k, const float *pred, const float *target, int n, int f,
+                         float scale, float *dpred);
+/* dst[i] = src[idx[i]] for i < n (rows of d floats). */
+void gather_rows(const float *src, int d, const int *idx, int n, float *dst);
+/* dst[idx[i]] += src[i]; idx must not repeat. */
+void scatter_add_rows(const float *src, int d, const int *idx, int n, float *dst);
+#endif

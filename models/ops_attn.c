@@ -1,0 +1,91 @@
+/* Multi-head scaled dot-product self-attention with a key padding mask. One (batch, head)
+ * pair per OpenMP iteration; its three products go through single-threaded cblas_sgemm
+ * (OpenBLAS-openmp does not nest inside a parallel region). */
+#include "models/ops.h"
+#include <cblas.h>
+#include <math.h>
+#include <omp.h>
+#include <string.h>
+
+size_t attn_scratch_floats(int T) { return (size_t)omp_get_max_threads() * 2 * (size_t)T * T; }
+
+/* Stable softmax of row s (length T) over unpadded keys into p; all-padded -> zeros. */
+static void softmax_row(const float *s, const uint8_t *kpad, int T, float *p) {
+    float mx = -INFINITY;
+    for (int j = 0; j < T; j++) if (!kpad[j] && s[j] > mx) mx = s[j];
+    if (mx == -INFINITY) { memset(p, 0, (size_t)T * sizeof(float)); return; }
+    float sum = 0;
+    for (int j = 0; j < T; j++) { p[j] = kpad[j] ? 0.0f : expf(s[j] - mx); sum += p[j]; }
+    float inv = 1.0f / sum;
+    for (int j = 0; j < T; j++) p[j] *= inv;
+}
+
+/* The attention weights actually applied to V: probs, or probs after dropout (into buf). */
+static const float *applied_probs(const avm_attn_dims *a, const float *P, const uint8_t *dm, float *buf) {
+    size_t TT = (size_t)a->T * a->T;
+    if (a->p_drop <= 0.0f) return P;
+    float s = 1.0f / (1.0f - a->p_drop);
+    for (size_t i = 0; i < TT; i++) buf[i] = dm[i] ? P[i] * s : 0.0f;
+    return buf;
+}
+
+void attn_forward(const avm_attn_dims *a, const float *qkv, const uint8_t *pad, avm_rng *rng,
+                  float *probs, uint8_t *dmask, float *ctx, float *scratch) {
+    int B = a->B, T = a->T, d = a->d, H = a->heads, dh = d / H, ld = 3 * d;
+    size_t TT = (size_t)T * T;
+    float scale = 1.0f / sqrtf((float)dh);
+    if (a->p_drop > 0.0f) {
+        uint64_t thr = (uint64_t)((double)a->p_drop * 18446744073709551616.0);
+        for (size_t i = 0; i < (size_t)B * H * TT; i++) dmask[i] = rng_u64(rng) >= thr;
+    }
+    #pragma omp parallel for schedule(dynamic, 1)
+    for (int bh = 0; bh < B * H; bh++) {
+        int b = bh / H, h = bh % H;
+        const float *Q = qkv + (size_t)b * T * ld + h * dh, *K = Q + d, *V = Q + 2 * d;
+        const uint8_t *kp = pad + (size_t)b * T;
+        float *P = probs + (size_t)bh * TT, *buf = scratch + (size_t)omp_get_thread_num() * 2 * TT;
+        float *C = ctx + (size_t)b * T * d + h * dh;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, dh, scale, Q, ld, K, ld, 0.0f, P, T);
+        for (int i = 0; i < T; i++) {
+            if (kp[i]) memset(P + (size_t)i * T, 0, (size_t)T * sizeof(float));   /* padded query */
+            else softmax_row(P + (size_t)i * T, kp, T, P + (size_t)i * T);
+        }
+        const float *A = applied_probs(a, P, dmask + (size_t)bh * TT, buf);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, dh, T, 1.0f, A, T, V, ld, 0.0f, C, d);
+    }
+}
+
+void attn_backward(const avm_attn_dims *a, const float *qkv, const uint8_t *pad, const float *probs,
+                   const uint8_t *dmask, const float *dctx, float *dqkv, float *scratch) {
+    int B = a->B, T = a->T, d = a->d, H = a->heads, dh = d / H, ld = 3 * d;
+    size_t TT = (size_t)T * T;
+    float scale = 1.0f / sqrtf((float)dh);
+    #pragma omp parallel for schedule(dynamic, 1)
+    for (int bh = 0; bh < B * H; bh++) {
+        int b = bh / H, h = bh % H;
+        const float *Q = qkv + (size_t)b * T * ld + h * dh, *K = Q + d, *V = Q + 2 * d;
+        float *dQ = dqkv + (size_t)b * T * ld + h * dh, *dK = dQ + d, *dV = dQ + 2 * d;
+        const float *P = probs + (size_t)bh * TT, *dC = dctx + (size_t)b * T * d + h * dh;
+        const uint8_t *dm = dmask + (size_t)bh * TT;
+        float *buf = scratch + (size_t)omp_get_thread_num() * 2 * TT, *dP = buf + TT;
+        const float *A = applied_probs(a, P, dm, buf);
+        /* dV = A^T dC ; dA = dC V^T */
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, dh, T, 1.0f, A, T, dC, d, 0.0f, dV, ld);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, dh, 1.0f, dC, d, V, ld, 0.0f, dP, T);
+        /* through dropout, then softmax: dS = P * (dP - sum_j dP P); scale folded in */
+        float s = a->p_drop > 0.0f ? 1.0f / (1.0f - a->p_drop) : 1.0f;
+        for (int i = 0; i < T; i++) {
+            float *r = dP + (size_t)i * T;
+            const float *p = P + (size_t)i * T;
+            const uint8_t *m = dm + (size_t)i * T;
+            if (a->p_drop > 0.0f) for (int j = 0; j < T; j++) r[j] = m[j] ? r[j] * s : 0.0f;
+            float dot = 0;
+            for (int j = 0; j < T; j++) dot += r[j] * p[j];
+            for (int j = 0; j < T; j++) r[j] = p[j] * (r[j] - dot) * scale;
+        }
+        /* dQ = dS K ; dK = dS^T Q */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, dh, T, 1.0f, dP, T, K, ld, 0.0f, dQ, ld);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, dh, T, 1.0f, dP, T, Q, ld, 0.0f, dK, ld);
+    }
+    (void)pad;  /* padding is already encoded in probs (zero rows and columns) */
+}

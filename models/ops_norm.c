@@ -1,0 +1,57 @@
+/* Layer norm over the last dimension (biased variance, eps 1e-5, like torch.nn.LayerNorm). */
+#include "models/ops.h"
+#include <math.h>
+
+void layernorm_forward(const float *x, int n, int d, const float *g, const float *b,
+                       float *y, float *mean, float *rstd) {
+    #pragma omp parallel for schedule(static) if ((size_t)n * d > 32768)
+    for (int i = 0; i < n; i++) {
+        const float *xr = x + (size_t)i * d;
+        float *yr = y + (size_t)i * d;
+        double s = 0, ss = 0;
+        for (int j = 0; j < d; j++) s += xr[j];
+        double mu = s / d;
+        for (int j = 0; j < d; j++) { double c = xr[j] - mu; ss += c * c; }
+        float r = (float)(1.0 / sqrt(ss / d + AVM_LN_EPS)), m = (float)mu;
+        for (int j = 0; j < d; j++) yr[j] = (xr[j] - m) * r * g[j] + b[j];
+        mean[i] = m;
+        rstd[i] = r;
+    }
+}
+
+void layernorm_backward(const float *x, int n, int d, const float *g, const float *mean,
+                        const float *rstd, const float *dy, float *dx, float *dg, float *db) {
+    /* dx = rstd * (dy g - mean(dy g) - xhat * mean(dy g xhat)) */
+    #pragma omp parallel for schedule(static) if ((size_t)n * d > 32768)
+    for (int i = 0; i < n; i++) {
+        const float *xr = x + (size_t)i * d, *dyr = dy + (size_t)i * d;
+        float *dxr = dx + (size_t)i * d;
+        float m = mean[i], r = rstd[i], s1 = 0, s2 = 0;
+        for (int j = 0; j < d; j++) {
+            float gy = dyr[j] * g[j], xh = (xr[j] - m) * r;
+            s1 += gy;
+            s2 += gy * xh;
+        }
+        s1 /= d;
+        s2 /= d;
+        for (int j = 0; j < d; j++) {
+            float xh = (xr[j] - m) * r;
+            dxr[j] = r * (dyr[j] * g[j] - s1 - xh * s2);
+        }
+    }
+    /* parameter gradients: column blocks per thread, rows streamed */
+    #pragma omp parallel for schedule(static) if ((size_t)n * d > 32768)
+    for (int j0 = 0; j0 < d; j0 += 64) {
+        int j1 = j0 + 64 < d ? j0 + 64 : d;
+        float ag[64] = {0}, ab[64] = {0};
+        for (int i = 0; i < n; i++) {
+            const float *xr = x + (size_t)i * d, *dyr = dy + (size_t)i * d;
+            float m = mean[i], r = rstd[i];
+            for (int j = j0; j < j1; j++) {
+                ag[j - j0] += dyr[j] * (xr[j] - m) * r;
+                ab[j - j0] += dyr[j];
+            }
+        }
+        for (int j = j0; j < j1; j++) { dg[j] += ag[j - j0]; db[j] += ab[j - j0]; }
+    }
+}
