@@ -47,5 +47,8 @@ void cmvn_acc_init(avm_cmvn_acc *a, int dim);
 void cmvn_acc_add(avm_cmvn_acc *a, const float *feats, int64_t frames);
 void cmvn_acc_add_pixels(avm_cmvn_acc *a, const uint8_t *px, int64_t n);
 void cmvn_acc_merge(avm_cmvn_acc *dst, const avm_cmvn_acc *src);
+/* Mean and (population) variance per dimension, variance clamped at >= 0; pixel
+ * mean and std (any output may be NULL). Zero counts give zeros. */
+void cmvn_acc_stats(const avm_cmvn_acc *a, double *mean, double *var, double *pix_mean, double *pix_std);
 void cmvn_acc_free(avm_cmvn_acc *a);
 #endif

@@ -1,0 +1,93 @@
+/* fbank_dump: computes fbank features of a 16-bit PCM WAV file with data/fbank and
+ * writes them as raw float32 [frames, n_mels] (for parity tests against torchaudio).
+ * Prints "frames N" on stdout. */
+#include "common/opts.h"
+#include "common/util.h"
+#include "data/fbank.h"
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *usage =
+    "usage: fbank_dump [options] in.wav out.f32\n"
+    "  --sample-rate=N     override the WAV header's rate (default: the header's)\n"
+    "  --n-mels=80 --low-freq=20 --high-freq=0 --frame-length=25 --frame-shift=10\n"
+    "  --preemph=0.97 --remove-dc=1 --snip-edges=1 --use-log=1 --use-power=1 --energy-floor=0\n"
+    "  --pcm               pass samples / 32768 to fbank_compute_pcm instead\n";
+
+static uint32_t le32(const unsigned char *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
+static uint16_t le16(const unsigned char *p) { return (uint16_t)(p[0] | p[1] << 8); }
+
+/* Minimal RIFF/WAVE reader: mono 16-bit PCM; walks chunks to "fmt " and "data". */
+static int16_t *read_wav(const char *path, int64_t *n, int *rate) {
+    size_t len;
+    unsigned char *b = (unsigned char *)read_file(path, &len);
+    if (!b) avm_die("%s", avm_error());
+    if (len < 12 || memcmp(b, "RIFF", 4) || memcmp(b + 8, "WAVE", 4)) avm_die("%s: not a RIFF/WAVE file", path);
+    int have_fmt = 0;
+    for (size_t p = 12; p + 8 <= len;) {
+        uint32_t sz = le32(b + p + 4);
+        const unsigned char *c = b + p + 8;
+        if (sz > len - p - 8) avm_die("%s: chunk runs past the end of the file", path);
+        if (!memcmp(b + p, "fmt ", 4)) {
+            if (sz < 16) avm_die("%s: short fmt chunk", path);
+            if (le16(c) != 1 || le16(c + 2) != 1 || le16(c + 14) != 16)
+                avm_die("%s: not mono 16-bit PCM (format %d, %d channels, %d bits)", path, le16(c), le16(c + 2),
+                        le16(c + 14));
+            *rate = (int)le32(c + 4);
+            have_fmt = 1;
+        } else if (!memcmp(b + p, "data", 4)) {
+            if (!have_fmt) avm_die("%s: data chunk before fmt chunk", path);
+            *n = sz / 2;
+            int16_t *s = xmalloc((size_t)(*n ? *n : 1) * sizeof(int16_t));
+            for (int64_t i = 0; i < *n; i++) s[i] = (int16_t)le16(c + 2 * i);
+            free(b);
+            return s;
+        }
+        p += 8 + sz + (sz & 1);
+    }
+    avm_die("%s: no data chunk", path);
+}
+
+int main(int argc, char **argv) {
+    avm_opts o;
+    opts_parse(&o, "fbank_dump", usage, argc, argv);
+    if (o.npos != 2) avm_die("fbank_dump: need in.wav and out.f32 (see --help)");
+    int64_t n;
+    int rate = 0;
+    int16_t *pcm = read_wav(o.pos[0], &n, &rate);
+    avm_fbank_opts fo;
+    fbank_default_opts(&fo);
+    fo.sample_rate = (int)opt_int(&o, "sample-rate", rate);
+    fo.n_mels = (int)opt_int(&o, "n-mels", fo.n_mels);
+    fo.low_freq = opt_num(&o, "low-freq", fo.low_freq);
+    fo.high_freq = opt_num(&o, "high-freq", fo.high_freq);
+    fo.frame_length_ms = opt_num(&o, "frame-length", fo.frame_length_ms);
+    fo.frame_shift_ms = opt_num(&o, "frame-shift", fo.frame_shift_ms);
+    fo.preemph = opt_num(&o, "preemph", fo.preemph);
+    fo.remove_dc = opt_bool(&o, "remove-dc", fo.remove_dc);
+    fo.snip_edges = opt_bool(&o, "snip-edges", fo.snip_edges);
+    fo.use_log = opt_bool(&o, "use-log", fo.use_log);
+    fo.use_power = opt_bool(&o, "use-power", fo.use_power);
+    fo.energy_floor = opt_num(&o, "energy-floor", fo.energy_floor);
+    int use_pcm = opt_bool(&o, "pcm", 0);
+    opts_finish(&o);
+
+    avm_fbank *fb = fbank_new(&fo);
+    if (!fb) avm_die("%s: %s", o.pos[0], avm_error());
+    float *x = xmalloc((size_t)(n ? n : 1) * sizeof(float));
+    for (int64_t i = 0; i < n; i++) x[i] = use_pcm ? pcm[i] / 32768.0f : pcm[i];
+    int frames = fbank_num_frames(fb, n);
+    float *feat = xmalloc((size_t)(frames ? frames : 1) * fo.n_mels * sizeof(float));
+    if (use_pcm) fbank_compute_pcm(fb, x, n, feat);
+    else fbank_compute(fb, x, n, feat);
+    if (write_file_atomic(o.pos[1], feat, (size_t)frames * fo.n_mels * sizeof(float)) < 0)
+        avm_die("%s", avm_error());
+    printf("frames %d\n", frames);
+    free(feat);
+    free(x);
+    free(pcm);
+    fbank_free(fb);
+    opts_free(&o);
+    return 0;
+}
