@@ -1,6 +1,7 @@
 #include "train/optim.h"
 #include "common/util.h"
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 void adamw_init(avm_adamw *o, const avm_params *ps, double beta1, double beta2, double eps,

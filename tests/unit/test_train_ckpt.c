@@ -1,0 +1,152 @@
+/* train/checkpoint.c: save/load round trip (bitwise), refusal of truncated and
+ * corrupted files and of another architecture, CRC-32 check value, h5py readability. */
+#include "check.h"
+#include "common/rng.h"
+#include "common/util.h"
+#include "train/checkpoint.h"
+#include "train/crc32.h"
+#include <hdf5.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void build(avm_params *ps, int d) {
+    memset(ps, 0, sizeof *ps);
+    int s1[2] = {d, 5}, s2[1] = {d}, s3[3] = {2, 3, 4};
+    params_add(ps, "enc.layers.0.attn.in_proj.weight", 2, s1, 1);
+    params_add(ps, "enc.layers.0.attn.in_proj.bias", 1, s2, 0);
+    params_add(ps, "pos", 3, s3, 0);
+    params_alloc(ps);
+}
+
+static void fill(avm_params *ps, avm_adamw *o, uint64_t seed) {
+    avm_rng r;
+    rng_seed(&r, seed, 0);
+    for (size_t i = 0; i < ps->total; i++) {
+        ps->data[i] = (float)rng_normal(&r);
+        o->m[i] = (float)rng_normal(&r);
+        o->v[i] = (float)rng_uniform(&r);
+    }
+    o->step = 42;
+}
+
+static int same_views(const avm_params *ps, const float *a, const float *b) {
+    for (int k = 0; k < ps->n; k++)
+        if (memcmp(a + ps->p[k].offset, b + ps->p[k].offset, ps->p[k].numel * sizeof(float))) return 0;
+    return 1;
+}
+
+static void copy_file(const char *src, const char *dst, size_t keep) {
+    size_t len;
+    char *s = read_file(src, &len);
+    FILE *f = fopen(dst, "wb");
+    CHECK(s && f);
+    if (s && f) fwrite(s, 1, keep < len ? keep : len, f);
+    if (f) fclose(f);
+    free(s);
+}
+
+/* Flips one byte in the middle of a dataset's stored data (contiguous layout). */
+static void corrupt_dataset(const char *path, const char *dset) {
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t d = H5Dopen2(f, dset, H5P_DEFAULT);
+    haddr_t off = H5Dget_offset(d);
+    hsize_t size = H5Dget_storage_size(d);
+    H5Dclose(d);
+    H5Fclose(f);
+    CHECK(off != HADDR_UNDEF && size > 8);
+    FILE *fp = fopen(path, "r+b");
+    fseek(fp, (long)(off + size / 2), SEEK_SET);
+    int c = fgetc(fp);
+    fseek(fp, (long)(off + size / 2), SEEK_SET);
+    fputc(c ^ 0x10, fp);
+    fclose(fp);
+}
+
+int main(void) {
+    CHECK(crc32_update(0, "123456789", 9) == 0xCBF43926u);
+    CHECK(crc32_update(crc32_update(0, "1234", 4), "56789", 5) == 0xCBF43926u);
+
+    avm_params ps, back;
+    avm_adamw o, ob;
+    build(&ps, 6);
+    build(&back, 6);
+    adamw_init(&o, &ps, 0.9, 0.98, 1e-8, 0.01);
+    adamw_init(&ob, &back, 0.9, 0.98, 1e-8, 0.01);
+    fill(&ps, &o, 1);
+    avm_ckpt_meta meta = {1234, 3, 17, 99, 0.625, xstrdup("{\"model\":{\"d\":6}}")}, got;
+    CHECK(ckpt_save("ck.h5", &ps, &o, &meta) == 0);
+    CHECK(!file_exists("ck.h5.tmp"));
+    CHECK(ckpt_read_meta("ck.h5", &got) == 0);
+    CHECK(got.step == 1234 && got.epoch == 3 && got.epoch_pos == 17 && got.seed == 99 && got.best_valid == 0.625);
+    CHECK(got.config_json && !strcmp(got.config_json, meta.config_json));
+    ckpt_meta_free(&got);
+    CHECK(ckpt_load("ck.h5", &back, &ob, &got) == 0);
+    CHECK(same_views(&ps, ps.data, back.data) && same_views(&ps, o.m, ob.m) && same_views(&ps, o.v, ob.v));
+    CHECK(ob.step == 42 && got.step == 1234);
+    ckpt_meta_free(&got);
+
+    /* truncated at several points: refused, and the model keeps its values */
+    size_t len;
+    free(read_file("ck.h5", &len));
+    fill(&back, &ob, 5);
+    float keep0 = back.data[0];
+    size_t cuts[3] = {len / 3, len / 2, len - 100};
+    for (int i = 0; i < 3; i++) {
+        copy_file("ck.h5", "trunc.h5", cuts[i]);
+        int rc = ckpt_load("trunc.h5", &back, &ob, NULL);
+        CHECK_MSG(rc == -1, "truncated at %zu of %zu loaded", cuts[i], len);
+        printf("truncated at %zu: %s\n", cuts[i], avm_error());
+    }
+    CHECK(back.data[0] == keep0);
+
+    /* a flipped byte inside parameter data, and inside a moment */
+    copy_file("ck.h5", "bad.h5", len);
+    corrupt_dataset("bad.h5", "/params/enc.layers.0.attn.in_proj.weight");
+    CHECK(ckpt_load("bad.h5", &back, NULL, NULL) == -1 && strstr(avm_error(), "checksum_params mismatch"));
+    printf("corrupted: %s\n", avm_error());
+    copy_file("ck.h5", "bad2.h5", len);
+    corrupt_dataset("bad2.h5", "/optim/v/pos");
+    CHECK(ckpt_load("bad2.h5", &back, NULL, NULL) == 0);                 /* params alone are intact */
+    CHECK(ckpt_load("bad2.h5", &back, &ob, NULL) == -1 && strstr(avm_error(), "checksum_optim"));
+
+    /* not HDF5 at all, missing file */
+    FILE *f = fopen("junk.h5", "w");
+    fputs("this is not a checkpoint\n", f);
+    fclose(f);
+    CHECK(ckpt_load("junk.h5", &back, NULL, NULL) == -1 && strstr(avm_error(), "junk.h5"));
+    CHECK(ckpt_load("absent.h5", &back, NULL, NULL) == -1 && strstr(avm_error(), "no such checkpoint"));
+
+    /* another architecture: different shape, then a missing tensor */
+    avm_params other;
+    build(&other, 8);
+    CHECK(ckpt_load("ck.h5", &other, NULL, NULL) == -1 && strstr(avm_error(), "different architecture"));
+    printf("other arch: %s\n", avm_error());
+    params_free(&other);
+    memset(&other, 0, sizeof other);
+    int s1[2] = {6, 5};
+    params_add(&other, "enc.layers.0.attn.in_proj.weight", 2, s1, 1);
+    params_alloc(&other);
+    CHECK(ckpt_load("ck.h5", &other, NULL, NULL) == -1 && strstr(avm_error(), "holds 3 tensors"));
+    params_free(&other);
+
+    /* h5py reads names, shapes, values and attributes */
+    const char *py = getenv("PY") ? getenv("PY") : "/usr/bin/python3";
+    char *cmd = xasprintf("%s -c \"import h5py,json,numpy as np; f=h5py.File('ck.h5','r'); "
+                          "w=f['params/enc.layers.0.attn.in_proj.weight']; "
+                          "assert w.shape==(6,5) and w.dtype==np.float32, w; "
+                          "assert f['optim/m/pos'].shape==(2,3,4); "
+                          "assert int(f.attrs['step'])==1234 and json.loads(f.attrs['config'])['model']['d']==6; "
+                          "print(repr(float(w[0,0])))\" > h5py.out", py);
+    CHECK(system(cmd) == 0);
+    free(cmd);
+    size_t n;
+    char *out = read_file("h5py.out", &n);
+    CHECK(out && strtof(out, NULL) == ps.data[0]);
+    free(out);
+
+    free(meta.config_json);
+    adamw_free(&o); adamw_free(&ob);
+    params_free(&ps); params_free(&back);
+    return check_done("test_train_ckpt");
+}

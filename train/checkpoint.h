@@ -1,0 +1,35 @@
+/* Training checkpoints (HDF5, readable by h5py):
+ *   /params/<name>   float32, the parameter's shape     (one dataset per named view)
+ *   /optim/m/<name>, /optim/v/<name>                    AdamW moments (absent: params only)
+ *   attributes on "/": format "avmask-checkpoint-1", avmask_version, step, epoch,
+ *     epoch_pos (loader position: next batch of that epoch), seed, optim_step,
+ *     best_valid, config (the full run configuration as JSON), checksum_params and
+ *     checksum_optim (CRC-32 of the views in file order, as uint32).
+ * Written to <path>.tmp, fsynced and renamed, so a crash leaves the previous file.
+ * Loading refuses a truncated or corrupted file (HDF5 error or checksum mismatch) and a
+ * file whose parameter names or shapes differ from the model, each with one line. */
+#ifndef AVMASK_CHECKPOINT_H
+#define AVMASK_CHECKPOINT_H
+#include <stdint.h>
+#include "models/params.h"
+#include "train/optim.h"
+
+typedef struct {
+    long step;              /* updates applied */
+    long epoch, epoch_pos;  /* the loader continues with batch epoch_pos of epoch */
+    uint64_t seed;          /* all random decisions are keyed by (seed, step, sample) */
+    double best_valid;      /* best validation loss so far (INFINITY: none) */
+    char *config_json;      /* owned; the full run configuration */
+} avm_ckpt_meta;
+
+/* opt may be NULL (params only). 0 or -1 + avm_fail. */
+int  ckpt_save(const char *path, const avm_params *ps, const avm_adamw *opt, const avm_ckpt_meta *meta);
+/* Attributes only (to rebuild the model from config_json before ckpt_load). */
+int  ckpt_read_meta(const char *path, avm_ckpt_meta *meta);
+/* Reads params (and the moments and step into opt unless opt is NULL) into a model built
+ * with the same architecture; meta may be NULL. Checks the checksums. */
+int  ckpt_load(const char *path, avm_params *ps, avm_adamw *opt, avm_ckpt_meta *meta);
+void ckpt_meta_free(avm_ckpt_meta *meta);
+/* CRC-32 over the views of buf (params layout), in view order, padding excluded. */
+uint32_t ckpt_checksum(const avm_params *ps, const float *buf);
+#endif

@@ -1,0 +1,9 @@
+/* CRC-32 (IEEE 802.3, zlib's crc32) for checkpoint checksums, without linking zlib. */
+#ifndef AVMASK_CRC32_H
+#define AVMASK_CRC32_H
+#include <stddef.h>
+#include <stdint.h>
+
+/* Continues crc over buf[0..n); start with crc = 0. crc32_update(0, "123456789", 9) = 0xCBF43926. */
+uint32_t crc32_update(uint32_t crc, const void *buf, size_t n);
+#endif
