@@ -7,8 +7,10 @@
 typedef int (*cmd_fn)(int argc, char **argv);
 
 /* One declaration and one table row per subcommand. */
+int cmd_eval(int argc, char **argv);
 
 static const struct { const char *name; cmd_fn fn; const char *what; } commands[] = {
+    {"eval", cmd_eval, "error rates (PER/CER/WER) of hypotheses, by condition"},
     {NULL, NULL, NULL},
 };
 

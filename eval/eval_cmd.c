@@ -1,0 +1,290 @@
+/* avmask eval: error rate of hypotheses against references, overall and per
+ * condition value, as text (stdout + eval.txt) and JSON (eval.json, read by report). */
+#include "common/json.h"
+#include "common/log.h"
+#include "common/opts.h"
+#include "common/strbuf.h"
+#include "common/util.h"
+#include "eval/metrics.h"
+#include "eval/trans.h"
+#include <libgen.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *usage =
+    "usage: avmask eval --ref=FILE --hyp=FILE [--by=FILE] [--out=FILE] [--list=5]\n"
+    "Scores '<utt-id> tokens...' hypotheses against references of the same format\n"
+    "(e.g. data/test/phones or text) by edit distance: %ERR = 100 (S + D + I) / N.\n"
+    "  --ref=FILE   reference transcripts\n"
+    "  --hyp=FILE   hypotheses (decode's DIR/hyp)\n"
+    "  --by=FILE    conditions, '<utt-id> key=value ...' (e.g. snr=5 voice=x): the error\n"
+    "               rate is also broken down by every value of every key\n"
+    "  --out=FILE   JSON result (default: eval.json beside --hyp); the text goes to stdout\n"
+    "               and to the same path with .txt instead of .json\n"
+    "  --list=N     how many utterance ids to name in warnings (default 5)\n"
+    "Reference utterances without a hypothesis are scored as all deletions; hypotheses\n"
+    "without a reference are reported and counted but not scored. With N = 0 and\n"
+    "insertions the rate is undefined (n/a, JSON null).\n";
+
+#define NONE_VALUE "<none>"
+
+typedef struct { char *value; avm_errs e; } cond_bucket;
+typedef struct { char *key; cond_bucket *b; int nb; } cond_key;
+typedef struct { cond_key *k; int nk; } conds;
+
+static cond_key *cond_key_get(conds *c, const char *key) {
+    for (int i = 0; i < c->nk; i++) if (!strcmp(c->k[i].key, key)) return &c->k[i];
+    c->k = xrealloc(c->k, (c->nk + 1) * sizeof *c->k);
+    c->k[c->nk] = (cond_key){xstrdup(key), NULL, 0};
+    return &c->k[c->nk++];
+}
+
+static avm_errs *bucket_get(cond_key *k, const char *value) {
+    for (int i = 0; i < k->nb; i++) if (!strcmp(k->b[i].value, value)) return &k->b[i].e;
+    k->b = xrealloc(k->b, (k->nb + 1) * sizeof *k->b);
+    k->b[k->nb] = (cond_bucket){xstrdup(value), {0}};
+    return &k->b[k->nb++].e;
+}
+
+/* The value of key in one conditions line, or NULL. Dies on a token without '='. */
+static const char *cond_value(const avm_trans *by, const avm_trans_utt *u, const char *key) {
+    size_t kl = strlen(key);
+    for (int j = 0; j < u->n; j++) {
+        const char *eq = strchr(u->tok[j], '=');
+        if (!eq || eq == u->tok[j])
+            avm_die("%s:%d: '%s' is not key=value", by->path, u->lineno, u->tok[j]);
+        if ((size_t)(eq - u->tok[j]) == kl && !strncmp(u->tok[j], key, kl)) return eq + 1;
+    }
+    return NULL;
+}
+
+static int is_number(const char *s) {
+    char *end;
+    strtod(s, &end);
+    return end != s && !*end;
+}
+
+/* Numeric order when every value is a number (snr=-5 < 0 < 10), else C order;
+ * the missing-value bucket last. */
+static int numeric_sort;
+static int by_value(const void *pa, const void *pb) {
+    const char *a = ((const cond_bucket *)pa)->value, *b = ((const cond_bucket *)pb)->value;
+    int na = !strcmp(a, NONE_VALUE), nb = !strcmp(b, NONE_VALUE);
+    if (na || nb) return na - nb;
+    if (numeric_sort) {
+        double x = strtod(a, NULL), y = strtod(b, NULL);
+        return (x > y) - (x < y);
+    }
+    return strcmp(a, b);
+}
+
+static void sort_values(cond_key *k) {
+    numeric_sort = 1;
+    for (int i = 0; i < k->nb; i++)
+        if (strcmp(k->b[i].value, NONE_VALUE) && !is_number(k->b[i].value)) numeric_sort = 0;
+    qsort(k->b, k->nb, sizeof *k->b, by_value);
+}
+
+static void fmt_rate(char *buf, size_t n, const avm_errs *e) {
+    double r = err_rate(e);
+    if (isnan(r)) snprintf(buf, n, "n/a");
+    else snprintf(buf, n, "%.2f", r);
+}
+
+static void json_errs(avm_jw *w, const avm_errs *e) {
+    jw_key(w, "err"); jw_num(w, err_rate(e));
+    jw_key(w, "S"); jw_int(w, e->s);
+    jw_key(w, "D"); jw_int(w, e->d);
+    jw_key(w, "I"); jw_int(w, e->i);
+    jw_key(w, "C"); jw_int(w, e->c);
+    jw_key(w, "N"); jw_int(w, e->n);
+    jw_key(w, "utts"); jw_int(w, e->utts);
+}
+
+/* A list of utterance ids (the first `list` of them) for warnings and JSON. */
+typedef struct { const char **id; int n; } id_list;
+
+static void id_add(id_list *l, const char *id) {
+    l->id = xrealloc(l->id, (l->n + 1) * sizeof *l->id);
+    l->id[l->n++] = id;
+}
+
+static void text_ids(avm_strbuf *t, const id_list *l, int list) {
+    for (int i = 0; i < l->n && i < list; i++) sb_printf(t, " %s", l->id[i]);
+    if (l->n > list) sb_add(t, " ...");
+}
+
+static void json_ids(avm_jw *w, const char *key, const id_list *l, int list) {
+    jw_key(w, key);
+    jw_obj_begin(w);
+    jw_key(w, "count"); jw_int(w, l->n);
+    jw_key(w, "first"); jw_arr_begin(w);
+    for (int i = 0; i < l->n && i < list; i++) jw_str(w, l->id[i]);
+    jw_arr_end(w);
+    jw_obj_end(w);
+}
+
+typedef struct {
+    avm_errs all;
+    conds c;
+    id_list no_hyp, no_ref, no_cond;
+} eval_result;
+
+static void score(const avm_trans *ref, const avm_trans *hyp, const avm_trans *by, eval_result *r) {
+    if (by) /* every key that occurs anywhere, in order of first appearance */
+        for (int i = 0; i < by->n; i++)
+            for (int j = 0; j < by->u[i].n; j++) {
+                char *key = xstrdup(by->u[i].tok[j]), *eq = strchr(key, '=');
+                if (!eq || eq == key)
+                    avm_die("%s:%d: '%s' is not key=value", by->path, by->u[i].lineno, by->u[i].tok[j]);
+                *eq = 0;
+                cond_key_get(&r->c, key);
+                free(key);
+            }
+    for (int i = 0; i < ref->n; i++) {
+        const avm_trans_utt *u = &ref->u[i];
+        int h = trans_find(hyp, u->id);
+        if (h < 0) id_add(&r->no_hyp, u->id);
+        avm_errs e = {0};
+        edit_align((const char *const *)u->tok, u->n, h < 0 ? NULL : (const char *const *)hyp->u[h].tok,
+                   h < 0 ? 0 : hyp->u[h].n, &e, NULL);
+        errs_add(&r->all, &e);
+        if (!by) continue;
+        int ci = trans_find(by, u->id);
+        if (ci < 0) id_add(&r->no_cond, u->id);
+        for (int k = 0; k < r->c.nk; k++) {
+            const char *v = ci < 0 ? NULL : cond_value(by, &by->u[ci], r->c.k[k].key);
+            errs_add(bucket_get(&r->c.k[k], v ? v : NONE_VALUE), &e);
+        }
+    }
+    for (int i = 0; i < hyp->n; i++)
+        if (trans_find(ref, hyp->u[i].id) < 0) id_add(&r->no_ref, hyp->u[i].id);
+    for (int k = 0; k < r->c.nk; k++) sort_values(&r->c.k[k]);
+}
+
+static void write_text(avm_strbuf *t, const eval_result *r, const char *refp, const char *hypp,
+                       const char *byp, int list) {
+    char rate[32];
+    const avm_errs *a = &r->all;
+    sb_printf(t, "ref: %s\nhyp: %s\n", refp, hypp);
+    fmt_rate(rate, sizeof rate, a);
+    sb_printf(t, "%%ERR %s [ %ld / %ld, %ld ins, %ld del, %ld sub ] over %ld utterances\n",
+              rate, a->s + a->d + a->i, a->n, a->i, a->d, a->s, a->utts);
+    if (r->no_hyp.n) {
+        sb_printf(t, "warning: %d reference utterances have no hypothesis, scored as all deletions:", r->no_hyp.n);
+        text_ids(t, &r->no_hyp, list);
+        sb_add(t, "\n");
+    }
+    if (r->no_ref.n) {
+        sb_printf(t, "warning: %d hypothesis utterances have no reference, not scored:", r->no_ref.n);
+        text_ids(t, &r->no_ref, list);
+        sb_add(t, "\n");
+    }
+    if (r->no_cond.n) {
+        sb_printf(t, "warning: %d reference utterances are not in %s, counted as %s:", r->no_cond.n, byp, NONE_VALUE);
+        text_ids(t, &r->no_cond, list);
+        sb_add(t, "\n");
+    }
+    for (int k = 0; k < r->c.nk; k++) {
+        const cond_key *ck = &r->c.k[k];
+        sb_printf(t, "\nby %s:\n  %-12s %8s %7s %7s %7s %8s %6s\n", ck->key, "value", "%ERR", "S", "D", "I", "N", "utts");
+        for (int i = 0; i < ck->nb; i++) {
+            const avm_errs *e = &ck->b[i].e;
+            fmt_rate(rate, sizeof rate, e);
+            sb_printf(t, "  %-12s %8s %7ld %7ld %7ld %8ld %6ld\n", ck->b[i].value, rate, e->s, e->d, e->i, e->n, e->utts);
+        }
+    }
+}
+
+static void write_json(avm_strbuf *b, const eval_result *r, const char *refp, const char *hypp,
+                       const char *byp, int list) {
+    avm_jw w;
+    jw_init(&w, b);
+    jw_obj_begin(&w);
+    jw_key(&w, "ref"); jw_str(&w, refp);
+    jw_key(&w, "hyp"); jw_str(&w, hypp);
+    jw_key(&w, "by"); if (byp) jw_str(&w, byp); else jw_null(&w);
+    jw_key(&w, "overall"); jw_obj_begin(&w); json_errs(&w, &r->all); jw_obj_end(&w);
+    jw_key(&w, "conditions");
+    jw_obj_begin(&w);
+    for (int k = 0; k < r->c.nk; k++) {
+        jw_key(&w, r->c.k[k].key);
+        jw_arr_begin(&w);
+        for (int i = 0; i < r->c.k[k].nb; i++) {
+            jw_obj_begin(&w);
+            jw_key(&w, "value"); jw_str(&w, r->c.k[k].b[i].value);
+            json_errs(&w, &r->c.k[k].b[i].e);
+            jw_obj_end(&w);
+        }
+        jw_arr_end(&w);
+    }
+    jw_obj_end(&w);
+    json_ids(&w, "ref_without_hyp", &r->no_hyp, list);
+    json_ids(&w, "hyp_without_ref", &r->no_ref, list);
+    json_ids(&w, "ref_without_conditions", &r->no_cond, list);
+    jw_obj_end(&w);
+    sb_add(b, "\n");
+}
+
+static char *default_out(const char *hyp) {
+    char *h = xstrdup(hyp), *out = path_join(dirname(h), "eval.json");
+    free(h);
+    return out;
+}
+
+static char *text_path(const char *json) {
+    size_t n = strlen(json);
+    if (n > 5 && !strcmp(json + n - 5, ".json")) return xasprintf("%.*s.txt", (int)(n - 5), json);
+    return xasprintf("%s.txt", json);
+}
+
+static void write_out(const char *path, const avm_strbuf *b) {
+    char *d = xstrdup(path);
+    if (mkdir_p(dirname(d))) avm_die("eval: %s", avm_error());
+    free(d);
+    if (write_file_atomic(path, b->s, b->len)) avm_die("eval: %s", avm_error());
+}
+
+static void result_free(eval_result *r) {
+    for (int k = 0; k < r->c.nk; k++) {
+        for (int i = 0; i < r->c.k[k].nb; i++) free(r->c.k[k].b[i].value);
+        free(r->c.k[k].b);
+        free(r->c.k[k].key);
+    }
+    free(r->c.k);
+    free(r->no_hyp.id); free(r->no_ref.id); free(r->no_cond.id);
+}
+
+int cmd_eval(int argc, char **argv) {
+    avm_opts o;
+    opts_parse(&o, "eval", usage, argc, argv);
+    const char *refp = opt_req(&o, "ref"), *hypp = opt_req(&o, "hyp"), *byp = opt_str(&o, "by", NULL);
+    int list = (int)opt_int_range(&o, "list", 5, 0, 1000000);
+    char *out = opt_has(&o, "out") ? xstrdup(opt_str(&o, "out", NULL)) : default_out(hypp);
+    opts_threads(&o);
+    opts_finish(&o);
+    if (o.npos) avm_die("eval: unexpected argument '%s' (see --help)", o.pos[0]);
+
+    avm_trans ref, hyp, by;
+    if (trans_read(&ref, refp) || trans_read(&hyp, hypp) || (byp && trans_read(&by, byp)))
+        avm_die("eval: %s", avm_error());
+    eval_result r = {0};
+    score(&ref, &hyp, byp ? &by : NULL, &r);
+
+    avm_strbuf text = {0}, json = {0};
+    write_text(&text, &r, refp, hypp, byp, list);
+    write_json(&json, &r, refp, hypp, byp, list);
+    fputs(text.s, stdout);
+    char *txt = text_path(out);
+    write_out(out, &json);
+    write_out(txt, &text);
+
+    free(txt); free(out);
+    sb_free(&text); sb_free(&json);
+    result_free(&r);
+    trans_free(&ref); trans_free(&hyp);
+    if (byp) trans_free(&by);
+    opts_free(&o);
+    return 0;
+}
