@@ -4,6 +4,8 @@
  *   /audio/fbank   float32 [frames, n_mels]      /audio/offsets int64 [n+1]
  *   /video/frames  uint8   [frames, H, W]        /video/offsets int64 [n+1]  (absent: audio-only)
  *   /utt_ids       variable-length strings [n]
+ *   /failed        variable-length strings "<utt-id> <path> <reason>" (utterances skipped)
+ *   /cmvn/sum, /cmvn/sumsq float64 [n_mels]; /cmvn/count, pix_sum, pix_sumsq, pix_count scalars
  *   attributes on "/": config (JSON of the feature configuration), avmask_version.
  * A feature directory holds shard-NNNNN.h5, index.tsv, cmvn.h5, extract.log, extract.err. */
 #ifndef AVMASK_SHARD_H
@@ -21,6 +23,27 @@ int  shard_writer_add(avm_shard_writer *w, const char *utt_id, const float *fban
                       const uint8_t *video, int64_t v_frames);
 int  shard_writer_close(avm_shard_writer *w);   /* finalises + atomic rename; 0 or -1 */
 void shard_writer_abort(avm_shard_writer *w);   /* removes the temporary file */
+/* An utterance of this shard that could not be extracted: kept in /failed as
+ * "<utt-id> <path> <reason>" so that a resumed run can report it without retrying. */
+void shard_writer_add_failure(avm_shard_writer *w, const char *utt_id, const char *path,
+                              const char *reason);
+/* The writer accumulates CMVN statistics of everything added (group /cmvn). Not
+ * thread-safe, like all HDF5 use here (serial HDF5). */
+
+/* ---- a finished shard's summary, for resuming and merging ---- */
+typedef struct {
+    int n;                  /* utterances */
+    char **utt_ids;
+    int64_t *a_frames, *v_frames;
+    int n_failed;
+    char **failed;          /* "<utt-id> <path> <reason>" */
+    avm_cmvn_acc stats;     /* sums over the shard (release with shard_meta_free) */
+    char *config_json;
+    int n_mels, has_video, height, width;
+} avm_shard_meta;
+int  shard_meta_read(const char *path, avm_shard_meta *m);   /* 0 or -1 + avm_fail */
+void shard_meta_free(avm_shard_meta *m);
+char *shard_path(const char *dir, int shard);                /* dir/shard-NNNNN.h5; caller frees */
 
 /* ---- reading ---- */
 typedef struct {
@@ -29,6 +52,11 @@ typedef struct {
     int row;                /* position inside the shard */
     int a_frames, v_frames; /* audio frames (100/s), video frames (25/s); v_frames 0: no video */
 } avm_index_entry;
+
+/* index.tsv rows: "<utt-id>\t<shard>\t<row>\t<audio-frames>\t<video-frames>", no header. */
+int  index_write(const char *path, const avm_index_entry *e, int n);   /* atomic */
+int  index_read(const char *path, avm_index_entry **e, int *n);
+void index_free(avm_index_entry *e, int n);
 
 typedef struct {
     char *dir;
@@ -51,6 +79,7 @@ avm_shard_reader *shard_reader_new(const avm_feats *f, int max_open);
  * (video may be NULL to skip). Buffers are the caller's. 0 or -1 + avm_fail. */
 int  shard_reader_get(avm_shard_reader *r, int i, float *fbank, uint8_t *video);
 void shard_reader_free(avm_shard_reader *r);
+int  shard_reader_open_count(const avm_shard_reader *r);   /* shards open now (<= max_open) */
 
 /* cmvn.h5: /audio/mean, /audio/var float64 [n_mels], /audio/count; /video/mean,
  * /video/std scalars (pixels in [0, 255]). */

@@ -1,0 +1,31 @@
+/* Small HDF5 helpers shared by the shard and cmvn code. Every function checks every
+ * HDF5 return code and reports one line through avm_fail("<file>: <what>"). */
+#ifndef AVMASK_H5UTIL_H
+#define AVMASK_H5UTIL_H
+#include <hdf5.h>
+#include <stdint.h>
+
+void  h5_quiet(void);        /* turns off HDF5's own error stack printing (once) */
+hid_t h5_create(const char *path);              /* truncating; <0 + avm_fail */
+hid_t h5_open_ro(const char *path);             /* <0 + avm_fail */
+int   h5_close(hid_t f, const char *path);      /* 0 or -1 + avm_fail */
+
+int h5_write_str_attr(hid_t obj, const char *name, const char *val, const char *path);
+char *h5_read_str_attr(hid_t obj, const char *name, const char *path);   /* NULL + avm_fail */
+
+/* Whole 1-d (rank 1, or scalar when n < 0) datasets of doubles / int64. */
+int h5_write_f64(hid_t loc, const char *name, const double *v, int64_t n, const char *path);
+int h5_write_i64(hid_t loc, const char *name, const int64_t *v, int64_t n, const char *path);
+/* Reads a 1-d dataset, or a scalar when want < 0; want >= 0 must match the length. */
+int h5_read_f64(hid_t loc, const char *name, double *v, int64_t want, const char *path);
+/* Allocates *v with the dataset's length *n. */
+int h5_read_i64_all(hid_t loc, const char *name, int64_t **v, int64_t *n, const char *path);
+
+/* 1-d datasets of variable-length UTF-8 strings. */
+int h5_write_strs(hid_t loc, const char *name, char *const *s, int64_t n, const char *path);
+int h5_read_strs(hid_t loc, const char *name, char ***s, int64_t *n, const char *path);
+
+int h5_exists(hid_t loc, const char *name);   /* 1 if the link exists */
+/* Dimensions of a dataset (rank <= 4); returns rank or -1 + avm_fail. */
+int h5_dims(hid_t loc, const char *name, hsize_t *dims, const char *path);
+#endif
