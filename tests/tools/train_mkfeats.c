@@ -1,0 +1,88 @@
+/* Writes a small synthetic feature dir (shards, index.tsv, cmvn.h5) for train/ tests,
+ * through data/shard.h. Utterances are sequences of "units" (segments of 2-6 tokens of
+ * one of 8 classes); a class fixes an fbank template and a video template, plus noise,
+ * so masked spans are predictable from context and from the other modality.
+ *   train_mkfeats --out=DIR [--n=40 --min-tokens=8 --max-tokens=60 --seed=1 --n-mels=80
+ *                 --height=8 --width=8 --no-video --shard-size=16 --ramp]
+ * --ramp: fbank[f][0] = f and pixel[t][0] = t % 256 (frame indices, to check crops). */
+#include "common/opts.h"
+#include "common/rng.h"
+#include "common/util.h"
+#include "data/shard.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NCLASS 8
+
+int main(int argc, char **argv) {
+    avm_opts o;
+    opts_parse(&o, "train_mkfeats", "train_mkfeats --out=DIR [options]\n", argc, argv);
+    const char *out = opt_req(&o, "out");
+    int n = (int)opt_int(&o, "n", 40), tmin = (int)opt_int(&o, "min-tokens", 8);
+    int tmax = (int)opt_int(&o, "max-tokens", 60), nm = (int)opt_int(&o, "n-mels", 80);
+    int H = (int)opt_int(&o, "height", 8), W = (int)opt_int(&o, "width", 8);
+    int video = !opt_bool(&o, "no-video", 0), per = (int)opt_int(&o, "shard-size", 16);
+    int ramp = opt_bool(&o, "ramp", 0);
+    uint64_t seed = (uint64_t)opt_int(&o, "seed", 1);
+    opts_finish(&o);
+    if (mkdir_p(out)) avm_die("%s", avm_error());
+
+    avm_rng r;
+    rng_seed(&r, 1000, 0);   /* templates do not depend on --seed: train and valid share them */
+    float *ta = xmalloc(sizeof(float) * NCLASS * nm), *tv = xmalloc(sizeof(float) * NCLASS * H * W);
+    for (int i = 0; i < NCLASS * nm; i++) ta[i] = (float)(3 * rng_normal(&r));
+    for (int i = 0; i < NCLASS * H * W; i++) tv[i] = (float)(128 + 50 * rng_normal(&r));
+    rng_seed(&r, seed, 1);
+
+    avm_index_entry *ix = xcalloc(n, sizeof *ix);
+    avm_cmvn_acc acc;
+    cmvn_acc_init(&acc, nm);
+    float *fb = xmalloc(sizeof(float) * 4 * tmax * nm);
+    uint8_t *px = xmalloc((size_t)tmax * H * W);
+    avm_shard_writer *w = NULL;
+    for (int i = 0; i < n; i++) {
+        int shard = i / per;
+        if (i % per == 0) {
+            char *p = shard_path(out, shard);
+            w = shard_writer_open(p, "{\"synthetic\":true}", nm, video, H, W);
+            if (!w) avm_die("%s", avm_error());
+            free(p);
+        }
+        int T = tmin + (int)rng_below(&r, (uint32_t)(tmax - tmin + 1));
+        for (int t = 0, c = 0, left = 0; t < T; t++) {
+            if (!left) { c = (int)rng_below(&r, NCLASS); left = 2 + (int)rng_below(&r, 5); }
+            left--;
+            for (int s = 0; s < 4; s++)
+                for (int m = 0; m < nm; m++)
+                    fb[(size_t)(4 * t + s) * nm + m] = ta[c * nm + m] + (float)(0.3 * sin(0.7 * m + 1.6 * s)) +
+                                                       (float)(0.2 * rng_normal(&r));
+            for (int p = 0; p < H * W; p++) {
+                double v = tv[c * H * W + p] + 8 * rng_normal(&r);
+                px[(size_t)t * H * W + p] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+            }
+            if (ramp) {
+                for (int s = 0; s < 4; s++) fb[(size_t)(4 * t + s) * nm] = (float)(4 * t + s);
+                px[(size_t)t * H * W] = (uint8_t)(t % 256);
+            }
+        }
+        char id[32];
+        snprintf(id, sizeof id, "utt%05d", i);
+        if (shard_writer_add(w, id, fb, 4 * T, video ? px : NULL, video ? T : 0)) avm_die("%s", avm_error());
+        cmvn_acc_add(&acc, fb, 4 * T);
+        if (video) cmvn_acc_add_pixels(&acc, px, (int64_t)T * H * W);
+        ix[i] = (avm_index_entry){xstrdup(id), shard, i % per, 4 * T, video ? T : 0};
+        if (i % per == per - 1 || i == n - 1) {
+            if (shard_writer_close(w)) avm_die("%s", avm_error());
+            w = NULL;
+        }
+    }
+    char *ip = path_join(out, "index.tsv"), *cp = path_join(out, "cmvn.h5");
+    if (index_write(ip, ix, n) || cmvn_write(cp, &acc)) avm_die("%s", avm_error());
+    free(ip); free(cp);
+    index_free(ix, n);
+    cmvn_acc_free(&acc);
+    free(ta); free(tv); free(fb); free(px);
+    opts_free(&o);
+    return 0;
+}

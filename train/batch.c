@@ -1,0 +1,209 @@
+#include "train/batch.h"
+#include "common/util.h"
+#include "train/seeding.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int utt_tokens(const avm_feats *f, const avm_index_entry *e, int use_video, int *tok) {
+    if (use_video && e->a_frames != AVM_STACK * e->v_frames)
+        return avm_fail("%s/index.tsv: %s has %d audio frames and %d video frames (expected 4 per video frame)",
+                        f->dir, e->utt_id, e->a_frames, e->v_frames);
+    *tok = e->a_frames / AVM_STACK;
+    return 0;
+}
+
+static int load_cmvn(avm_loader *L, const char *cmvn_dir) {
+    char *p = path_join(cmvn_dir, "cmvn.h5");
+    avm_cmvn c;
+    int rc = cmvn_read(p, &c);
+    if (!rc && c.dim != L->feats.n_mels)
+        rc = avm_fail("%s: %d mel bins, the features %s have %d", p, c.dim, L->feats.dir, L->feats.n_mels);
+    if (!rc && L->use_video && !(c.pix_std > 0))
+        rc = avm_fail("%s: pixel std %g is not positive", p, c.pix_std);
+    if (!rc) {
+        int n = c.dim;
+        L->a_mean = xmalloc(sizeof(float) * n);
+        L->a_istd = xmalloc(sizeof(float) * n);
+        for (int i = 0; i < n; i++) {
+            L->a_mean[i] = (float)c.mean[i];
+            L->a_istd[i] = (float)(1.0 / sqrt(fmax(c.var[i], 1e-10)));
+        }
+        L->pix_mean = (float)c.pix_mean;
+        L->pix_istd = c.pix_std > 0 ? (float)(1.0 / c.pix_std) : 1.0f;
+        cmvn_free(&c);
+    }
+    free(p);
+    return rc;
+}
+
+int loader_open(avm_loader *L, const char *dir, const char *cmvn_dir, int use_video, int max_len,
+                long batch_tokens, uint64_t seed, int shuffle, int max_open_shards) {
+    memset(L, 0, sizeof *L);
+    if (feats_open(&L->feats, dir)) return -1;
+    if (use_video && !L->feats.has_video) {
+        feats_close(&L->feats);
+        return avm_fail("%s: features have no video (use --modalities=audio)", dir);
+    }
+    if (L->feats.n == 0) {
+        feats_close(&L->feats);
+        return avm_fail("%s/index.tsv: no utterances", dir);
+    }
+    L->use_video = use_video;
+    L->max_len = max_len;
+    L->batch_tokens = batch_tokens;
+    L->seed = seed;
+    L->shuffle = shuffle;
+    L->audio_dim = AVM_STACK * L->feats.n_mels;
+    L->video_dim = use_video ? L->feats.height * L->feats.width : 0;
+    L->ntok = xmalloc(sizeof(int) * L->feats.n);
+    int max_a = 0, max_v = 0, usable = 0;
+    for (int i = 0; i < L->feats.n; i++) {
+        const avm_index_entry *e = &L->feats.e[i];
+        if (utt_tokens(&L->feats, e, use_video, &L->ntok[i])) { loader_close(L); return -1; }
+        if (e->a_frames > max_a) max_a = e->a_frames;
+        if (e->v_frames > max_v) max_v = e->v_frames;
+        usable += L->ntok[i] > 0;
+    }
+    if (!usable) { loader_close(L); return avm_fail("%s: every utterance is shorter than one token", dir); }
+    if (load_cmvn(L, cmvn_dir)) { loader_close(L); return -1; }
+    L->fb = xmalloc(sizeof(float) * ((size_t)max_a * L->feats.n_mels + 1));
+    if (use_video) L->px = xmalloc((size_t)max_v * L->feats.height * L->feats.width + 1);
+    L->reader = shard_reader_new(&L->feats, max_open_shards);
+    if (!L->reader) { loader_close(L); return -1; }
+    L->order = xmalloc(sizeof(int) * L->feats.n);
+    L->bstart = xmalloc(sizeof(int) * (L->feats.n + 1));
+    L->epoch = -1;
+    return 0;
+}
+
+void loader_close(avm_loader *L) {
+    if (L->reader) shard_reader_free(L->reader);
+    if (L->feats.dir) feats_close(&L->feats);
+    free(L->a_mean); free(L->a_istd); free(L->ntok); free(L->order); free(L->bstart);
+    free(L->fb); free(L->px);
+    memset(L, 0, sizeof *L);
+}
+
+int loader_len(const avm_loader *L, int utt) {
+    return L->ntok[utt] < L->max_len ? L->ntok[utt] : L->max_len;
+}
+
+static const avm_loader *sort_ctx;
+static int *sort_rank;
+
+/* ascending cropped length; ties by the shuffled rank */
+static int by_len(const void *a, const void *b) {
+    int i = *(const int *)a, j = *(const int *)b;
+    int li = loader_len(sort_ctx, i), lj = loader_len(sort_ctx, j);
+    if (li != lj) return li < lj ? -1 : 1;
+    return sort_rank[i] - sort_rank[j];
+}
+
+void loader_plan(avm_loader *L, long epoch) {
+    int n = 0, N = L->feats.n;
+    for (int i = 0; i < N; i++)
+        if (L->ntok[i] > 0) L->order[n++] = i;
+    avm_rng r;
+    train_rng(&r, L->seed, SEED_SHUFFLE, epoch, 0);
+    if (L->shuffle) rng_shuffle(&r, L->order, n);
+    int *rank = xmalloc(sizeof(int) * N);
+    for (int k = 0; k < n; k++) rank[L->order[k]] = k;
+    sort_ctx = L;
+    sort_rank = rank;
+    qsort(L->order, n, sizeof(int), by_len);
+    free(rank);
+    /* greedy cut: sorted ascending, so the newest sample is the longest of its batch */
+    int nb = 0;
+    L->bstart[0] = 0;
+    for (int k = 0, start = 0; k < n; k++) {
+        long need = (long)(k - start + 1) * loader_len(L, L->order[k]);
+        if (k > start && need > L->batch_tokens) { L->bstart[++nb] = k; start = k; }
+    }
+    L->bstart[++nb] = n;
+    L->nbatch = nb;
+    if (L->shuffle) {   /* shuffle whole batches: permute a batch index list, rebuild order */
+        int *perm = xmalloc(sizeof(int) * nb), *neworder = xmalloc(sizeof(int) * (n ? n : 1));
+        int *newstart = xmalloc(sizeof(int) * (nb + 1));
+        for (int b = 0; b < nb; b++) perm[b] = b;
+        rng_shuffle(&r, perm, nb);
+        newstart[0] = 0;
+        for (int b = 0, k = 0; b < nb; b++) {
+            for (int j = L->bstart[perm[b]]; j < L->bstart[perm[b] + 1]; j++) neworder[k++] = L->order[j];
+            newstart[b + 1] = newstart[b] + L->bstart[perm[b] + 1] - L->bstart[perm[b]];
+        }
+        memcpy(L->order, neworder, sizeof(int) * n);
+        memcpy(L->bstart, newstart, sizeof(int) * (nb + 1));
+        free(perm); free(neworder); free(newstart);
+    }
+    L->epoch = epoch;
+}
+
+static void ensure(avm_batch_data *d, int B, int T, int adim, int vdim) {
+    if (B > d->cap_b) {
+        d->cap_b = B;
+        d->len = xrealloc(d->len, sizeof(int) * B);
+        d->utt = xrealloc(d->utt, sizeof(int) * B);
+        d->gidx = xrealloc(d->gidx, sizeof(int) * B);
+    }
+    size_t na = (size_t)B * T * adim, nv = (size_t)B * T * vdim;
+    if (na > d->cap_a) { free(d->audio); d->audio = xmalloc(sizeof(float) * na); d->cap_a = na; }
+    if (nv > d->cap_v) { free(d->video); d->video = xmalloc(sizeof(float) * nv); d->cap_v = nv; }
+    if (!vdim) { free(d->video); d->video = NULL; d->cap_v = 0; }
+}
+
+/* Reads one utterance, crops it and writes normalised tokens into the batch row. */
+static int fill_sample(avm_loader *L, int utt, int T, float *arow, float *vrow) {
+    if (shard_reader_get(L->reader, utt, L->fb, L->use_video ? L->px : NULL)) return -1;
+    int tok = L->ntok[utt], len = loader_len(L, utt), off = 0;
+    if (tok > len && L->shuffle) {
+        avm_rng r;
+        train_rng(&r, L->seed, SEED_CROP, L->epoch, utt);
+        off = (int)rng_below(&r, (uint32_t)(tok - len + 1));
+    }
+    int nm = L->feats.n_mels;
+    for (int t = 0; t < len; t++)
+        for (int s = 0; s < AVM_STACK; s++) {
+            const float *src = L->fb + ((size_t)(off + t) * AVM_STACK + s) * nm;
+            float *dst = arow + (size_t)t * L->audio_dim + s * nm;
+            for (int i = 0; i < nm; i++) dst[i] = (src[i] - L->a_mean[i]) * L->a_istd[i];
+        }
+    memset(arow + (size_t)len * L->audio_dim, 0, sizeof(float) * (size_t)(T - len) * L->audio_dim);
+    if (vrow) {
+        int vd = L->video_dim;
+        const uint8_t *src = L->px + (size_t)off * vd;
+        for (size_t i = 0; i < (size_t)len * vd; i++) vrow[i] = ((float)src[i] - L->pix_mean) * L->pix_istd;
+        memset(vrow + (size_t)len * vd, 0, sizeof(float) * (size_t)(T - len) * vd);
+    }
+    return 0;
+}
+
+int loader_get(avm_loader *L, int b, int rank, int world, avm_batch_data *out) {
+    if (b < 0 || b >= L->nbatch) return avm_fail("%s: batch %d outside the epoch's %d", L->feats.dir, b, L->nbatch);
+    int g0 = L->bstart[b], gn = L->bstart[b + 1] - g0;
+    int lo = (int)((long)gn * rank / world), hi = (int)((long)gn * (rank + 1) / world);
+    int B = hi - lo, T = 0;
+    for (int k = lo; k < hi; k++) {
+        int l = loader_len(L, L->order[g0 + k]);
+        if (l > T) T = l;
+    }
+    ensure(out, B, T, L->audio_dim, L->video_dim);
+    out->B = B;
+    out->T = T;
+    out->global_B = gn;
+    for (int k = 0; k < B; k++) {
+        int utt = L->order[g0 + lo + k];
+        out->utt[k] = utt;
+        out->gidx[k] = lo + k;
+        out->len[k] = loader_len(L, utt);
+        float *arow = out->audio + (size_t)k * T * L->audio_dim;
+        float *vrow = out->video ? out->video + (size_t)k * T * L->video_dim : NULL;
+        if (fill_sample(L, utt, T, arow, vrow)) return -1;
+    }
+    return 0;
+}
+
+void batch_data_free(avm_batch_data *d) {
+    free(d->len); free(d->utt); free(d->gidx); free(d->audio); free(d->video);
+    memset(d, 0, sizeof *d);
+}

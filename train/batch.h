@@ -1,0 +1,64 @@
+/* Batches for pretraining: length-bucketed by a token budget, random crops to max_len
+ * tokens, shuffled by seed, deterministic given (seed, epoch).
+ * Tokens run at 25/s: one video frame, or 4 stacked fbank frames (4*n_mels values), per
+ * token. Audio is normalised with the CMVN of the training features ((x - mean)/std per
+ * mel bin), pixels with the pooled pixel mean/std.
+ * An epoch plan: utterances (cropped length l = min(tokens, max_len)) are shuffled, sorted
+ * by l (ties keep the shuffled order), cut greedily into batches with
+ * count * max(l) <= batch_tokens, and the batch order is shuffled. Without shuffling
+ * (validation) the sorted order is kept and crops take the first max_len tokens.
+ * A global batch is split among MPI ranks in contiguous slices; every sample keeps its
+ * position in the global batch (gidx) to key its random decisions. */
+#ifndef AVMASK_BATCH_H
+#define AVMASK_BATCH_H
+#include <stddef.h>
+#include <stdint.h>
+#include "data/shard.h"
+
+#define AVM_STACK 4   /* fbank frames per audio token */
+
+typedef struct {
+    int B, T;               /* samples on this rank, padded tokens */
+    int *len;               /* [B] tokens */
+    int *utt;               /* [B] index rows */
+    int *gidx;              /* [B] position in the global batch */
+    int global_B;           /* samples in the whole global batch */
+    float *audio;           /* [B, T, audio_dim], padding zero */
+    float *video;           /* [B, T, video_dim] or NULL (audio only), padding zero */
+    size_t cap_a, cap_v;
+    int cap_b;
+} avm_batch_data;
+
+typedef struct {
+    avm_feats feats;
+    avm_shard_reader *reader;
+    float *a_mean, *a_istd; /* [n_mels] */
+    float pix_mean, pix_istd;
+    int audio_dim, video_dim, use_video;
+    int max_len, shuffle;
+    long batch_tokens;
+    uint64_t seed;
+    int *ntok;              /* [n] tokens of each utterance (before cropping) */
+    /* the current epoch's plan */
+    long epoch;
+    int nbatch;
+    int *order, *bstart;    /* batch b = order[bstart[b] .. bstart[b+1]) */
+    /* scratch for one utterance */
+    float *fb;
+    uint8_t *px;
+} avm_loader;
+
+/* Opens a feature dir for batching; cmvn_dir holds the cmvn.h5 to apply (the training
+ * features', also for validation). use_video 0 ignores video. -1 + avm_fail on a missing
+ * or inconsistent dir (index rows with audio != 4 * video frames, no video when asked). */
+int  loader_open(avm_loader *L, const char *dir, const char *cmvn_dir, int use_video, int max_len,
+                 long batch_tokens, uint64_t seed, int shuffle, int max_open_shards);
+void loader_close(avm_loader *L);
+/* Plans the batches of an epoch (cheap; call again to change epoch). */
+void loader_plan(avm_loader *L, long epoch);
+/* Reads this rank's slice of global batch b (0 <= b < nbatch) of the planned epoch. */
+int  loader_get(avm_loader *L, int b, int rank, int world, avm_batch_data *out);
+/* Tokens of one sample after cropping, for sizing. */
+int  loader_len(const avm_loader *L, int utt);
+void batch_data_free(avm_batch_data *d);
+#endif
