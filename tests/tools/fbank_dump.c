@@ -74,7 +74,12 @@ int main(int argc, char **argv) {
     opts_finish(&o);
 
     avm_fbank *fb = fbank_new(&fo);
-    if (!fb) avm_die("%s: %s", o.pos[0], avm_error());
+    if (!fb) {   /* free first so that the sanitizer build sees no leak on this path */
+        const char *in = o.pos[0];
+        free(pcm);
+        opts_free(&o);
+        avm_die("%s: %s", in, avm_error());
+    }
     float *x = xmalloc((size_t)(n ? n : 1) * sizeof(float));
     for (int64_t i = 0; i < n; i++) x[i] = use_pcm ? pcm[i] / 32768.0f : pcm[i];
     int frames = fbank_num_frames(fb, n);
