@@ -23,6 +23,7 @@ void linear_backward(const float *x, int n, int in, const float *W, int out, con
 /* Saves mean[n] and rstd[n] (1/sqrt(var+eps), biased variance) for the backward. */
 void layernorm_forward(const float *x, int n, int d, const float *g, const float *b,
                        float *y, float *mean, float *rstd);
+/* dx may alias dy. */
 void layernorm_backward(const float *x, int n, int d, const float *g, const float *mean,
                         const float *rstd, const float *dy, float *dx, float *dg, float *db);
 

@@ -21,6 +21,22 @@ void layernorm_forward(const float *x, int n, int d, const float *g, const float
 
 void layernorm_backward(const float *x, int n, int d, const float *g, const float *mean,
                         const float *rstd, const float *dy, float *dx, float *dg, float *db) {
+    /* parameter gradients first (they read dy), so that dx may overwrite dy in place;
+     * column blocks per thread, rows streamed */
+    #pragma omp parallel for schedule(static) if ((size_t)n * d > 32768)
+    for (int j0 = 0; j0 < d; j0 += 64) {
+        int j1 = j0 + 64 < d ? j0 + 64 : d;
+        float ag[64] = {0}, ab[64] = {0};
+        for (int i = 0; i < n; i++) {
+            const float *xr = x + (size_t)i * d, *dyr = dy + (size_t)i * d;
+            float m = mean[i], r = rstd[i];
+            for (int j = j0; j < j1; j++) {
+                ag[j - j0] += dyr[j] * (xr[j] - m) * r;
+                ab[j - j0] += dyr[j];
+            }
+        }
+        for (int j = j0; j < j1; j++) { dg[j] += ag[j - j0]; db[j] += ab[j - j0]; }
+    }
     /* dx = rstd * (dy g - mean(dy g) - xhat * mean(dy g xhat)) */
     #pragma omp parallel for schedule(static) if ((size_t)n * d > 32768)
     for (int i = 0; i < n; i++) {
@@ -38,20 +54,5 @@ void layernorm_backward(const float *x, int n, int d, const float *g, const floa
             float xh = (xr[j] - m) * r;
             dxr[j] = r * (dyr[j] * g[j] - s1 - xh * s2);
         }
-    }
-    /* parameter gradients: column blocks per thread, rows streamed */
-    #pragma omp parallel for schedule(static) if ((size_t)n * d > 32768)
-    for (int j0 = 0; j0 < d; j0 += 64) {
-        int j1 = j0 + 64 < d ? j0 + 64 : d;
-        float ag[64] = {0}, ab[64] = {0};
-        for (int i = 0; i < n; i++) {
-            const float *xr = x + (size_t)i * d, *dyr = dy + (size_t)i * d;
-            float m = mean[i], r = rstd[i];
-            for (int j = j0; j < j1; j++) {
-                ag[j - j0] += dyr[j] * (xr[j] - m) * r;
-                ab[j - j0] += dyr[j];
-            }
-        }
-        for (int j = j0; j < j1; j++) { dg[j] += ag[j - j0]; db[j] += ab[j - j0]; }
     }
 }

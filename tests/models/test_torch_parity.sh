@@ -1,12 +1,23 @@
 #!/usr/bin/env bash
 # timeout: 120
-# PyTorch parity (torch 1.13, float64 reference) for one pre-LN encoder layer with padding:
-# output, input gradient and every parameter gradient within relative error 1e-4
-# (max|c - ref| / max(max|ref|, 1e-6) per tensor; see tests/tools/parity_layer.c).
+# PyTorch parity (torch 1.13, float64 reference) of models/:
+#  - one pre-LN encoder layer with padding: output, input gradient, every parameter gradient;
+#  - the whole audio-visual model (dropout 0, same masks and modality-dropout decisions):
+#    losses and every parameter gradient, for av+L1, audio-only+L2, and the exported audio
+#    branch (output, hidden-state gradients, every parameter gradient).
+# Tolerance: relative error max|c - ref| / max(max|ref|, 1e-6) per tensor <= 1e-4.
 set -euo pipefail
 tools="$AVMASK_BUILD/tools"
+export OMP_NUM_THREADS=1
 
 mkdir layer
 "$tools/parity_layer" write layer
-OMP_NUM_THREADS=1 "$PY" "$AVMASK_ROOT/tests/ref/torch_layer.py" layer
+"$PY" "$AVMASK_ROOT/tests/ref/torch_layer.py" layer
 "$tools/parity_layer" check layer
+
+for case in av_l1 audio_l2 branch; do
+    mkdir "$case"
+    "$tools/parity_avmodel" write "$case" "$case"
+    "$PY" "$AVMASK_ROOT/tests/ref/torch_avmodel.py" "$case"
+    "$tools/parity_avmodel" check "$case" "$case"
+done

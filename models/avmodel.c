@@ -1,0 +1,324 @@
+/* The audio-visual model: parameters, workspace, masked-prediction forward and backward.
+ * The exported audio branch (avmodel_audio_forward/backward) is in avmodel_audio.c; the
+ * per-stream and fusion steps they share are here. */
+#include "models/avmodel.h"
+#include "models/avmodel_internal.h"
+#include "common/log.h"
+#include "common/util.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static size_t reg(avm_params *ps, const char *name, int ndim, int a, int b, int decay) {
+    int shape[2] = {a, b};
+    return params_add(ps, name, ndim, shape, decay);
+}
+
+static void stream_register(avm_stream *s, avm_params *ps, const char *mod, const avm_config *c,
+                            int in, int nlayers) {
+    char name[128];
+    int d = c->d;
+    s->in = in;
+    snprintf(name, sizeof name, "%s_frontend.weight", mod); s->front_w = reg(ps, name, 2, d, in, 1);
+    snprintf(name, sizeof name, "%s_frontend.bias", mod);   s->front_b = reg(ps, name, 1, d, 0, 0);
+    snprintf(name, sizeof name, "%s_pos", mod);             s->pos = reg(ps, name, 2, c->max_len, d, 0);
+    snprintf(name, sizeof name, "%s_type", mod);            s->type = reg(ps, name, 1, d, 0, 0);
+    snprintf(name, sizeof name, "mask_emb_%s", mod);        s->mask_emb = reg(ps, name, 1, d, 0, 0);
+    s->n = nlayers;
+    s->layers = xcalloc((size_t)nlayers, sizeof *s->layers);
+    s->cache = xcalloc((size_t)nlayers, sizeof *s->cache);
+    for (int l = 0; l < nlayers; l++) {
+        snprintf(name, sizeof name, "%s_encoder.layers.%d", mod, l);
+        layer_register(&s->layers[l], ps, name, d, c->ffn, c->heads);
+    }
+    snprintf(name, sizeof name, "%s_encoder.norm.weight", mod); s->norm_g = reg(ps, name, 1, d, 0, 0);
+    snprintf(name, sizeof name, "%s_encoder.norm.bias", mod);   s->norm_b = reg(ps, name, 1, d, 0, 0);
+}
+
+static void head_register(avm_stream *s, avm_params *ps, const char *mod, int d) {
+    char name[128];
+    snprintf(name, sizeof name, "%s_head.weight", mod); s->head_w = reg(ps, name, 2, s->in, d, 1);
+    snprintf(name, sizeof name, "%s_head.bias", mod);   s->head_b = reg(ps, name, 1, s->in, 0, 0);
+}
+
+static int ends_with(const char *s, const char *suf) {
+    size_t a = strlen(s), b = strlen(suf);
+    return a >= b && !strcmp(s + a - b, suf);
+}
+
+/* normal(0, 0.02) for weights and embeddings, 0 for biases, 1 for LayerNorm gains; in
+ * registration order from one seeded stream, so a seed fixes every value. */
+static void init_values(avm_params *ps, uint64_t seed) {
+    avm_rng r;
+    rng_seed(&r, seed, 0x1417);
+    for (int i = 0; i < ps->n; i++) {
+        const avm_param *p = &ps->p[i];
+        float *v = ps->data + p->offset;
+        int is_norm = strstr(p->name, "norm") && ends_with(p->name, ".weight");
+        for (size_t j = 0; j < p->numel; j++)
+            v[j] = ends_with(p->name, ".bias") ? 0.0f : is_norm ? 1.0f : (float)(0.02 * rng_normal(&r));
+    }
+}
+
+int avmodel_init(avm_model *m, const avm_config *cfg, uint64_t seed) {
+    if (avmodel_config_check(cfg)) return -1;
+    memset(m, 0, sizeof *m);
+    m->cfg = *cfg;
+    avm_params *ps = &m->params;
+    int av = cfg->modalities == AVM_MOD_AV;
+    stream_register(&m->audio, ps, "audio", cfg, cfg->audio_in, cfg->layers_audio);
+    if (av) stream_register(&m->video, ps, "video", cfg, cfg->video_in, cfg->layers_video);
+    m->fusion = xcalloc((size_t)cfg->layers_fusion, sizeof *m->fusion);
+    m->fusion_cache = xcalloc((size_t)cfg->layers_fusion, sizeof *m->fusion_cache);
+    for (int l = 0; l < cfg->layers_fusion; l++) {
+        char name[128];
+        snprintf(name, sizeof name, "fusion_encoder.layers.%d", l);
+        layer_register(&m->fusion[l], ps, name, cfg->d, cfg->ffn, cfg->heads);
+    }
+    m->fnorm_g = reg(ps, "fusion_encoder.norm.weight", 1, cfg->d, 0, 0);
+    m->fnorm_b = reg(ps, "fusion_encoder.norm.bias", 1, cfg->d, 0, 0);
+    head_register(&m->audio, ps, "audio", cfg->d);
+    if (av) head_register(&m->video, ps, "video", cfg->d);
+    params_alloc(ps);
+    init_values(ps, seed);
+    return 0;
+}
+
+static void stream_free_bufs(avm_stream *s) {
+    free(s->emb); free(s->out); free(s->mean); free(s->rstd); free(s->pad); free(s->mask);
+    free(s->idx); free(s->head_in); free(s->pred); free(s->target);
+    s->emb = s->out = s->mean = s->rstd = s->head_in = s->pred = s->target = NULL;
+    s->pad = s->mask = NULL;
+    s->idx = NULL;
+}
+
+static void stream_free(avm_stream *s) {
+    stream_free_bufs(s);
+    for (int l = 0; l < s->n; l++) layer_cache_free(&s->cache[l]);
+    free(s->layers);
+    free(s->cache);
+}
+
+static void ws_free_bufs(avm_model *m) {
+    free(m->fin); free(m->fout); free(m->fmean); free(m->frstd); free(m->fpad);
+    free(m->g1); free(m->g2); free(m->g3);
+    m->fin = m->fout = m->fmean = m->frstd = m->g1 = m->g2 = m->g3 = NULL;
+    m->fpad = NULL;
+}
+
+void avmodel_free(avm_model *m) {
+    stream_free(&m->audio);
+    stream_free(&m->video);
+    for (int l = 0; l < m->cfg.layers_fusion; l++) layer_cache_free(&m->fusion_cache[l]);
+    free(m->fusion);
+    free(m->fusion_cache);
+    ws_free_bufs(m);
+    layer_ws_free(&m->ws);
+    params_free(&m->params);
+    memset(m, 0, sizeof *m);
+}
+
+static void stream_alloc(avm_stream *s, const avm_config *c, int B, int T, int drop) {
+    size_t n = (size_t)B * T, d = c->d;
+    stream_free_bufs(s);
+    s->emb = xmalloc(n * d * 4); s->out = xmalloc(n * d * 4);
+    s->mean = xmalloc(n * 4); s->rstd = xmalloc(n * 4);
+    s->pad = xmalloc(n); s->mask = xmalloc(n); s->idx = xmalloc(n * sizeof(int));
+    s->head_in = xmalloc(n * d * 4); s->pred = xmalloc(n * s->in * 4); s->target = xmalloc(n * s->in * 4);
+    for (int l = 0; l < s->n; l++) layer_cache_reserve(&s->cache[l], &s->layers[l], B, T, drop);
+}
+
+/* Grows the workspace (never shrinks) to hold a batch of B samples of T tokens. */
+void avmodel_reserve(avm_model *m, int B, int T) {
+    if (B <= m->cap_B && T <= m->cap_T) return;
+    if (B < m->cap_B) B = m->cap_B;
+    if (T < m->cap_T) T = m->cap_T;
+    const avm_config *c = &m->cfg;
+    int av = c->modalities == AVM_MOD_AV, Tf = av ? 2 * T : T;
+    int drop = c->dropout > 0 || c->attn_dropout > 0;
+    size_t nf = (size_t)B * Tf, d = c->d, wide = d;
+    if ((size_t)c->audio_in > wide) wide = c->audio_in;
+    if (av && (size_t)c->video_in > wide) wide = c->video_in;
+    stream_alloc(&m->audio, c, B, T, drop);
+    if (av) stream_alloc(&m->video, c, B, T, drop);
+    for (int l = 0; l < c->layers_fusion; l++) layer_cache_reserve(&m->fusion_cache[l], &m->fusion[l], B, Tf, drop);
+    ws_free_bufs(m);
+    m->fin = xmalloc(nf * d * 4); m->fout = xmalloc(nf * d * 4);
+    m->fmean = xmalloc(nf * 4); m->frstd = xmalloc(nf * 4); m->fpad = xmalloc(nf);
+    m->g1 = xmalloc(nf * wide * 4); m->g2 = xmalloc(nf * wide * 4); m->g3 = xmalloc(nf * wide * 4);
+    layer_ws_reserve(&m->ws, &m->audio.layers[0], B, T);
+    layer_ws_reserve(&m->ws, &m->fusion[0], B, Tf);
+    m->cap_B = B;
+    m->cap_T = T;
+}
+
+/* front-end -> mask -> + pos + type -> encoder layers -> final norm into s->out. */
+void avmodel_stream_forward(avm_model *m, avm_stream *s, const float *input, const int *len,
+                            const uint8_t *mask, int B, int T, float p, float attn_p, avm_rng *rng) {
+    const float *P = m->params.data;
+    int d = m->cfg.d, n = B * T;
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < T; t++) {
+            int i = b * T + t;
+            s->pad[i] = t >= len[b];
+            s->mask[i] = mask && mask[i] && !s->pad[i];
+        }
+    linear_forward(input, n, s->in, P + s->front_w, P + s->front_b, d, s->emb);
+    embed_forward(s->emb, B, T, d, s->mask, P + s->mask_emb, P + s->pos, P + s->type);
+    const float *x = s->emb;
+    for (int l = 0; l < s->n; l++) {
+        layer_forward(&s->layers[l], &m->params, &s->cache[l], x, s->pad, B, T, p, attn_p, rng, &m->ws);
+        x = s->cache[l].y;
+    }
+    layernorm_forward(x, n, d, P + s->norm_g, P + s->norm_b, s->out, s->mean, s->rstd);
+}
+
+/* Adds dh to g on unpadded rows (dh may be NULL). */
+void avmodel_add_rows(float *g, const float *dh, const uint8_t *pad, int n, int d) {
+    if (!dh) return;
+    for (int i = 0; i < n; i++)
+        if (!pad[i]) for (int j = 0; j < d; j++) g[(size_t)i * d + j] += dh[(size_t)i * d + j];
+}
+
+/* dX [B*T, d] (gradient w.r.t. s->out) in place down to the front-end's parameters.
+ * dhidden (NULL or 1 + s->n pointers) is added at the embeddings and each layer output. */
+void avmodel_stream_backward(avm_model *m, avm_stream *s, const float *input, float *dX, int B, int T,
+                             float p, float attn_p, const float *const *dhidden) {
+    const float *P = m->params.data;
+    float *G = m->params.grad;
+    int d = m->cfg.d, n = B * T;
+    const float *last = s->n ? s->cache[s->n - 1].y : s->emb;
+    layernorm_backward(last, n, d, P + s->norm_g, s->mean, s->rstd, dX, dX, G + s->norm_g, G + s->norm_b);
+    for (int l = s->n - 1; l >= 0; l--) {
+        if (dhidden) avmodel_add_rows(dX, dhidden[l + 1], s->pad, n, d);
+        layer_backward(&s->layers[l], &m->params, &s->cache[l], s->pad, B, T, p, attn_p, dX, dX, &m->ws);
+    }
+    if (dhidden) avmodel_add_rows(dX, dhidden[0], s->pad, n, d);
+    embed_backward(dX, B, T, d, s->mask, G + s->mask_emb, G + s->pos, G + s->type);
+    linear_backward(input, n, s->in, P + s->front_w, d, dX, NULL, G + s->front_w, G + s->front_b);
+}
+
+/* Fusion encoder over m->fin [B*Tf, d] with m->fpad, then its final norm into m->fout. */
+void avmodel_fusion_forward(avm_model *m, int B, int Tf, float p, float attn_p, avm_rng *rng) {
+    const float *P = m->params.data;
+    const float *x = m->fin;
+    for (int l = 0; l < m->cfg.layers_fusion; l++) {
+        layer_forward(&m->fusion[l], &m->params, &m->fusion_cache[l], x, m->fpad, B, Tf, p, attn_p, rng, &m->ws);
+        x = m->fusion_cache[l].y;
+    }
+    layernorm_forward(x, B * Tf, m->cfg.d, P + m->fnorm_g, P + m->fnorm_b, m->fout, m->fmean, m->frstd);
+}
+
+/* dZ [B*Tf, d] (gradient w.r.t. m->fout) in place down to the fusion input. dhidden (NULL or
+ * layers_fusion pointers) is added at each fusion layer output. */
+void avmodel_fusion_backward(avm_model *m, float *dZ, int B, int Tf, float p, float attn_p,
+                             const float *const *dhidden) {
+    const float *P = m->params.data;
+    float *G = m->params.grad;
+    int L = m->cfg.layers_fusion, d = m->cfg.d, n = B * Tf;
+    layernorm_backward(m->fusion_cache[L - 1].y, n, d, P + m->fnorm_g, m->fmean, m->frstd, dZ, dZ,
+                       G + m->fnorm_g, G + m->fnorm_b);
+    for (int l = L - 1; l >= 0; l--) {
+        if (dhidden) avmodel_add_rows(dZ, dhidden[l], m->fpad, n, d);
+        layer_backward(&m->fusion[l], &m->params, &m->fusion_cache[l], m->fpad, B, Tf, p, attn_p, dZ, dZ, &m->ws);
+    }
+}
+
+static int check_batch(const avm_model *m, const avm_batch *bt) {
+    if (bt->B < 1 || bt->T < 1) return avm_fail("model: empty batch (B %d, T %d)", bt->B, bt->T);
+    if (bt->T > m->cfg.max_len) return avm_fail("model: %d tokens exceed max_len %d", bt->T, m->cfg.max_len);
+    if (!bt->len || !bt->audio) return avm_fail("model: batch without audio or lengths");
+    if (m->cfg.modalities == AVM_MOD_AV && !bt->video) return avm_fail("model: modalities=av but the batch has no video");
+    for (int b = 0; b < bt->B; b++)
+        if (bt->len[b] < 0 || bt->len[b] > bt->T) return avm_fail("model: sample %d has length %d of %d", b, bt->len[b], bt->T);
+    return 0;
+}
+
+/* Copies a stream's outputs into its half of the fusion input and sets its padding there. */
+static void to_fusion(avm_model *m, const avm_stream *s, const uint8_t *drop, int B, int T, int Tf, int off) {
+    int d = m->cfg.d;
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < T; t++) {
+            size_t src = (size_t)b * T + t, dst = (size_t)b * Tf + off + t;
+            memcpy(m->fin + dst * d, s->out + src * d, (size_t)d * sizeof(float));
+            m->fpad[dst] = s->pad[src] || (drop && drop[b]);
+        }
+}
+
+/* Head over the masked tokens of a stream that was not dropped; returns its loss. */
+static double head_forward(avm_model *m, avm_stream *s, const float *input, const uint8_t *drop,
+                           int B, int T, int Tf, int off) {
+    const float *P = m->params.data;
+    int d = m->cfg.d, k = 0;
+    for (int b = 0; b < B; b++) {
+        if (drop && drop[b]) continue;
+        for (int t = 0; t < T; t++)
+            if (s->mask[b * T + t]) {
+                memcpy(s->target + (size_t)k * s->in, input + ((size_t)b * T + t) * s->in, (size_t)s->in * sizeof(float));
+                s->idx[k++] = b * Tf + off + t;
+            }
+    }
+    s->n_pred = k;
+    gather_rows(m->fout, d, s->idx, k, s->head_in);
+    linear_forward(s->head_in, k, d, P + s->head_w, P + s->head_b, s->in, s->pred);
+    return recon_loss_forward(m->cfg.loss, s->pred, s->target, k, s->in);
+}
+
+int avmodel_forward(avm_model *m, const avm_batch *bt, avm_loss *loss) {
+    if (check_batch(m, bt)) return -1;
+    int B = bt->B, T = bt->T, av = m->cfg.modalities == AVM_MOD_AV, Tf = av ? 2 * T : T;
+    avmodel_reserve(m, B, T);
+    float p = bt->rng ? m->cfg.dropout : 0.0f, ap = bt->rng ? m->cfg.attn_dropout : 0.0f;
+    m->B = B; m->T = T; m->Tf = Tf; m->branch = 0; m->batch = bt; m->drop_p = p; m->attn_p = ap;
+    avmodel_stream_forward(m, &m->audio, bt->audio, bt->len, bt->mask_audio, B, T, p, ap, bt->rng);
+    to_fusion(m, &m->audio, bt->drop_audio, B, T, Tf, 0);
+    if (av) {
+        avmodel_stream_forward(m, &m->video, bt->video, bt->len, bt->mask_video, B, T, p, ap, bt->rng);
+        to_fusion(m, &m->video, bt->drop_video, B, T, Tf, T);
+    }
+    avmodel_fusion_forward(m, B, Tf, p, ap, bt->rng);
+    memset(loss, 0, sizeof *loss);
+    loss->audio = head_forward(m, &m->audio, bt->audio, bt->drop_audio, B, T, Tf, 0);
+    loss->n_audio = m->audio.n_pred;
+    if (av) {
+        loss->video = head_forward(m, &m->video, bt->video, bt->drop_video, B, T, Tf, T);
+        loss->n_video = m->video.n_pred;
+    }
+    loss->total = loss->audio + loss->video;
+    return 0;
+}
+
+/* dZ += the head's gradient at the predicted rows. */
+static void head_backward(avm_model *m, avm_stream *s, float *dZ) {
+    const float *P = m->params.data;
+    float *G = m->params.grad;
+    int d = m->cfg.d, k = s->n_pred;
+    if (!k) return;
+    recon_loss_backward(m->cfg.loss, s->pred, s->target, k, s->in, 1.0f, m->g2);
+    linear_backward(s->head_in, k, d, P + s->head_w, s->in, m->g2, m->g3, G + s->head_w, G + s->head_b);
+    scatter_add_rows(m->g3, d, s->idx, k, dZ);
+}
+
+/* Rows [off, off+T) of every sample of dF [B*Tf, d] into dX [B*T, d]. */
+static void from_fusion(const float *dF, float *dX, int B, int T, int Tf, int off, int d) {
+    for (int b = 0; b < B; b++)
+        memcpy(dX + (size_t)b * T * d, dF + ((size_t)b * Tf + off) * d, (size_t)T * d * sizeof(float));
+}
+
+void avmodel_backward(avm_model *m) {
+    const avm_batch *bt = m->batch;
+    int B = m->B, T = m->T, Tf = m->Tf, d = m->cfg.d, av = m->cfg.modalities == AVM_MOD_AV;
+    if (!bt || m->branch) avm_die("avmodel_backward: no masked-prediction forward to differentiate");
+    float *dZ = m->g1;
+    memset(dZ, 0, (size_t)B * Tf * d * sizeof(float));
+    head_backward(m, &m->audio, dZ);
+    if (av) head_backward(m, &m->video, dZ);
+    avmodel_fusion_backward(m, dZ, B, Tf, m->drop_p, m->attn_p, NULL);
+    /* g2 and g3 are free again: each stream's gradient goes through one of them */
+    from_fusion(dZ, m->g2, B, T, Tf, 0, d);
+    avmodel_stream_backward(m, &m->audio, bt->audio, m->g2, B, T, m->drop_p, m->attn_p, NULL);
+    if (av) {
+        from_fusion(dZ, m->g3, B, T, Tf, T, d);
+        avmodel_stream_backward(m, &m->video, bt->video, m->g3, B, T, m->drop_p, m->attn_p, NULL);
+    }
+}

@@ -1,0 +1,126 @@
+/* The audio-visual masked-prediction model (DESIGN.md "Model"):
+ *   per modality: Linear front-end -> [masked rows := learned mask vector] -> + position + type
+ *                 -> pre-LN encoder (audio: layers_audio, video: layers_video) -> final LayerNorm
+ *   fusion: pre-LN encoder (layers_fusion) over [audio tokens; video tokens] of each sample
+ *           (2T keys; padding and modality-dropped streams are masked out) -> final LayerNorm
+ *   heads:  Linear d -> audio_in / video_in at the masked positions, reconstructing the input.
+ * Loss of a modality (L1 default, L2 optional): mean of |pred - input| (or squared) over all
+ * feature dims of all masked, unpadded tokens of samples whose stream was not dropped;
+ * 0 when there are none. total = audio + video.
+ * modalities=audio: no video parameters, the fusion encoder runs over the audio tokens only.
+ * Parameter names: see models/README.md. */
+#ifndef AVMASK_AVMODEL_H
+#define AVMASK_AVMODEL_H
+#include <stdint.h>
+#include "common/json.h"
+#include "common/rng.h"
+#include "models/layer.h"
+#include "models/params.h"
+
+typedef enum { AVM_MOD_AV = 0, AVM_MOD_AUDIO = 1 } avm_modalities;
+
+typedef struct {
+    int d, ffn, heads;
+    int layers_audio, layers_video, layers_fusion;
+    int audio_in, video_in;     /* 4*n_mels = 320 ; H*W = 1024 */
+    int max_len;                /* tokens per modality (learned positions) */
+    float dropout, attn_dropout;
+    avm_loss_kind loss;         /* l1 | l2 */
+    avm_modalities modalities;  /* av | audio */
+} avm_config;
+
+/* Named configs: tiny (d 128, ffn 512, 4 heads, 2/1/1), small (128/512/4, 4/2/2),
+ * base (256/1024/4, 4/2/2); all with audio_in 320, video_in 1024, max_len 512,
+ * dropout 0.1, attn_dropout 0.1, loss l1, modalities av. -1 + avm_fail if unknown. */
+int avmodel_config_named(avm_config *c, const char *name);
+/* Overrides one key (d, ffn, heads, layers_audio, layers_video, layers_fusion, audio_in,
+ * video_in, max_len, dropout, attn_dropout, loss, modalities) from its text value;
+ * -1 + avm_fail on an unknown key or a malformed value. */
+int avmodel_config_set(avm_config *c, const char *key, const char *value);
+/* Checks the whole config (d % heads, zero layers, dropout in [0,1), ...); -1 + avm_fail. */
+int avmodel_config_check(const avm_config *c);
+/* The config as one JSON object (every key above), and back (unknown keys are errors). */
+void avmodel_config_json(const avm_config *c, avm_jw *w);
+int  avmodel_config_from_json(avm_config *c, const json_value *obj);
+extern const char *const avmodel_config_keys[];     /* NULL-terminated */
+
+/* One batch. audio [B, T, audio_in] and video [B, T, video_in] share T (both 25 tokens/s).
+ * Tokens t >= len[b] are padding. mask_*: 1 = masked (replaced and predicted); may be NULL
+ * (nothing masked). drop_*: 1 = that stream of sample b is absent (may be NULL). video,
+ * mask_video, drop_video are ignored with modalities=audio. rng drives dropout; rng = NULL
+ * turns dropout off (evaluation). Everything must stay valid until the backward. */
+typedef struct {
+    int B, T;
+    const int *len;
+    const float *audio, *video;
+    const uint8_t *mask_audio, *mask_video;
+    const uint8_t *drop_audio, *drop_video;
+    avm_rng *rng;
+} avm_batch;
+
+typedef struct {
+    double total, audio, video;
+    int n_audio, n_video;       /* masked tokens that entered each loss */
+} avm_loss;
+
+/* Forward state for one modality's encoder stack. */
+typedef struct {
+    avm_layer *layers;
+    avm_layer_cache *cache;
+    int n;
+    size_t front_w, front_b, pos, type, mask_emb, norm_g, norm_b, head_w, head_b;
+    float *emb, *out, *mean, *rstd;  /* embeddings [BT,d]; final-norm output and stats */
+    uint8_t *pad, *mask;             /* [BT] */
+    int *idx;                        /* fusion rows of the predicted tokens */
+    float *head_in, *pred, *target;  /* [n_pred, d], [n_pred, in], [n_pred, in] */
+    int n_pred, in;
+} avm_stream;
+
+typedef struct {
+    avm_config cfg;
+    avm_params params;
+    avm_stream audio, video;
+    avm_layer *fusion;
+    avm_layer_cache *fusion_cache;
+    size_t fnorm_g, fnorm_b;
+    /* workspace, grown on demand to the largest batch seen */
+    int cap_B, cap_T;
+    float *fin, *fout, *fmean, *frstd;   /* fusion input and final-norm output [B*Tf, d] */
+    uint8_t *fpad;                       /* [B*Tf] */
+    float *g1, *g2, *g3;                 /* backward buffers [B*Tf * max(d, audio_in, video_in)] */
+    avm_layer_ws ws;
+    /* what the last forward was */
+    int B, T, Tf;                        /* Tf = 2T (av) or T (audio-only / audio branch) */
+    int branch;                          /* 1: the last forward was avmodel_audio_forward */
+    const avm_batch *batch;
+    const float *audio_in;               /* avmodel_audio_forward input */
+    float drop_p, attn_p;
+} avm_model;
+
+/* Registers and allocates the parameters; initialises them from seed: normal(0, 0.02) for
+ * Linear weights, positions, type and mask embeddings; zeros for biases; ones for LayerNorm
+ * gains. Checks cfg first (-1 + avm_fail). */
+int  avmodel_init(avm_model *m, const avm_config *cfg, uint64_t seed);
+void avmodel_free(avm_model *m);
+
+/* Masked-prediction forward (with dropout as configured). Fills *loss; -1 + avm_fail on a
+ * batch the model cannot take (T > max_len, missing video with modalities=av, ...). */
+int avmodel_forward(avm_model *m, const avm_batch *batch, avm_loss *loss);
+/* Gradient of loss->total w.r.t. every parameter, ACCUMULATED into m->params.grad. */
+void avmodel_backward(avm_model *m);
+
+/* The exported audio branch: audio front-end + audio encoder + fusion encoder over the
+ * audio tokens only (no masking, no dropout) + fusion final norm -> out [B*T, d].
+ * hidden (optional, NULL or an array of avmodel_n_hidden() pointers) receives pointers into
+ * the workspace (valid until the next forward): [0] the embeddings, [1..La] the audio layer
+ * outputs, [La+1..La+Lf] the fusion layer outputs (before any final norm). Rows t >= len[b]
+ * are padding. audio must stay valid until the backward. -1 + avm_fail on a bad shape. */
+int avmodel_audio_forward(avm_model *m, const float *audio, const int *len, int B, int T,
+                          float *out, const float **hidden);
+int avmodel_n_hidden(const avm_model *m);
+/* Backward of the last avmodel_audio_forward: dout [B*T, d] (gradient w.r.t. out) and
+ * optional dhidden (NULL, or avmodel_n_hidden() pointers, each NULL or [B*T, d]) added to
+ * the matching hidden state. Padded rows of dout/dhidden are ignored. Accumulates into
+ * m->params.grad. */
+void avmodel_audio_backward(avm_model *m, const float *dout, const float *const *dhidden);
+#endif

@@ -1,0 +1,41 @@
+/* The exported audio branch: audio front-end + audio encoder + fusion encoder over the audio
+ * tokens alone (what modality dropout trains the fusion encoder for) + fusion final norm. */
+#include "models/avmodel.h"
+#include "models/avmodel_internal.h"
+#include "common/log.h"
+#include <string.h>
+
+int avmodel_n_hidden(const avm_model *m) { return 1 + m->cfg.layers_audio + m->cfg.layers_fusion; }
+
+int avmodel_audio_forward(avm_model *m, const float *audio, const int *len, int B, int T,
+                          float *out, const float **hidden) {
+    if (B < 1 || T < 1) return avm_fail("model: empty batch (B %d, T %d)", B, T);
+    if (T > m->cfg.max_len) return avm_fail("model: %d tokens exceed max_len %d", T, m->cfg.max_len);
+    for (int b = 0; b < B; b++)
+        if (len[b] < 0 || len[b] > T) return avm_fail("model: sample %d has length %d of %d", b, len[b], T);
+    avmodel_reserve(m, B, T);
+    int d = m->cfg.d, La = m->cfg.layers_audio;
+    m->B = B; m->T = T; m->Tf = T; m->branch = 1; m->batch = NULL; m->audio_in = audio;
+    m->drop_p = m->attn_p = 0;
+    avmodel_stream_forward(m, &m->audio, audio, len, NULL, B, T, 0, 0, NULL);
+    memcpy(m->fin, m->audio.out, (size_t)B * T * d * sizeof(float));
+    memcpy(m->fpad, m->audio.pad, (size_t)B * T);
+    avmodel_fusion_forward(m, B, T, 0, 0, NULL);
+    memcpy(out, m->fout, (size_t)B * T * d * sizeof(float));
+    if (hidden) {
+        hidden[0] = m->audio.emb;
+        for (int l = 0; l < La; l++) hidden[1 + l] = m->audio.cache[l].y;
+        for (int l = 0; l < m->cfg.layers_fusion; l++) hidden[1 + La + l] = m->fusion_cache[l].y;
+    }
+    return 0;
+}
+
+void avmodel_audio_backward(avm_model *m, const float *dout, const float *const *dhidden) {
+    if (!m->branch) avm_die("avmodel_audio_backward: the last forward was not avmodel_audio_forward");
+    int B = m->B, T = m->T, d = m->cfg.d, n = B * T, La = m->cfg.layers_audio;
+    float *g = m->g1;
+    memset(g, 0, (size_t)n * d * sizeof(float));
+    avmodel_add_rows(g, dout, m->audio.pad, n, d);     /* padded rows of dout are ignored */
+    avmodel_fusion_backward(m, g, B, T, 0, 0, dhidden ? dhidden + 1 + La : NULL);
+    avmodel_stream_backward(m, &m->audio, m->audio_in, g, B, T, 0, 0, dhidden);
+}

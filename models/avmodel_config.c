@@ -1,0 +1,115 @@
+/* Model configuration: named configs, overrides by key, checks, JSON round trip. */
+#include "models/avmodel.h"
+#include "common/log.h"
+#include <errno.h>
+#include <stdio.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const avmodel_config_keys[] = {
+    "d", "ffn", "heads", "layers_audio", "layers_video", "layers_fusion", "audio_in",
+    "video_in", "max_len", "dropout", "attn_dropout", "loss", "modalities", NULL};
+
+int avmodel_config_named(avm_config *c, const char *name) {
+    avm_config base = {.d = 128, .ffn = 512, .heads = 4, .layers_audio = 2, .layers_video = 1,
+                       .layers_fusion = 1, .audio_in = 320, .video_in = 1024, .max_len = 512,
+                       .dropout = 0.1f, .attn_dropout = 0.1f, .loss = AVM_LOSS_L1,
+                       .modalities = AVM_MOD_AV};
+    if (!strcmp(name, "tiny")) {
+    } else if (!strcmp(name, "small")) {
+        base.layers_audio = 4; base.layers_video = 2; base.layers_fusion = 2;
+    } else if (!strcmp(name, "base")) {
+        base.d = 256; base.ffn = 1024;
+        base.layers_audio = 4; base.layers_video = 2; base.layers_fusion = 2;
+    } else {
+        return avm_fail("model config '%s': unknown (tiny, small, base)", name);
+    }
+    *c = base;
+    return 0;
+}
+
+static int parse_int(const char *key, const char *v, int *out) {
+    char *end;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    if (!*v || *end || errno || x < 0 || x > 1 << 24) return avm_fail("model.%s: '%s' is not a count", key, v);
+    *out = (int)x;
+    return 0;
+}
+
+static int parse_prob(const char *key, const char *v, float *out) {
+    char *end;
+    double x = strtod(v, &end);
+    if (!*v || *end || !(x >= 0 && x < 1)) return avm_fail("model.%s: '%s' is not a probability in [0, 1)", key, v);
+    *out = (float)x;
+    return 0;
+}
+
+int avmodel_config_set(avm_config *c, const char *key, const char *v) {
+    struct { const char *k; int *p; } ints[] = {
+        {"d", &c->d}, {"ffn", &c->ffn}, {"heads", &c->heads}, {"layers_audio", &c->layers_audio},
+        {"layers_video", &c->layers_video}, {"layers_fusion", &c->layers_fusion},
+        {"audio_in", &c->audio_in}, {"video_in", &c->video_in}, {"max_len", &c->max_len}};
+    for (size_t i = 0; i < sizeof ints / sizeof *ints; i++)
+        if (!strcmp(key, ints[i].k)) return parse_int(key, v, ints[i].p);
+    if (!strcmp(key, "dropout")) return parse_prob(key, v, &c->dropout);
+    if (!strcmp(key, "attn_dropout")) return parse_prob(key, v, &c->attn_dropout);
+    if (!strcmp(key, "loss")) {
+        if (!strcmp(v, "l1")) c->loss = AVM_LOSS_L1;
+        else if (!strcmp(v, "l2")) c->loss = AVM_LOSS_L2;
+        else return avm_fail("model.loss: '%s' is not one of l1, l2", v);
+        return 0;
+    }
+    if (!strcmp(key, "modalities")) {
+        if (!strcmp(v, "av")) c->modalities = AVM_MOD_AV;
+        else if (!strcmp(v, "audio")) c->modalities = AVM_MOD_AUDIO;
+        else return avm_fail("model.modalities: '%s' is not one of av, audio", v);
+        return 0;
+    }
+    return avm_fail("model: unknown key '%s'", key);
+}
+
+int avmodel_config_check(const avm_config *c) {
+    if (c->d < 1 || c->ffn < 1 || c->heads < 1) return avm_fail("model: d, ffn and heads must be positive");
+    if (c->d % c->heads) return avm_fail("model: d %d is not a multiple of heads %d", c->d, c->heads);
+    if (c->layers_audio < 1 || c->layers_fusion < 1)
+        return avm_fail("model: layers_audio and layers_fusion must be at least 1");
+    if (c->modalities == AVM_MOD_AV && (c->layers_video < 1 || c->video_in < 1))
+        return avm_fail("model: modalities=av needs layers_video >= 1 and video_in >= 1");
+    if (c->audio_in < 1 || c->max_len < 1) return avm_fail("model: audio_in and max_len must be positive");
+    if (!(c->dropout >= 0 && c->dropout < 1) || !(c->attn_dropout >= 0 && c->attn_dropout < 1))
+        return avm_fail("model: dropout probabilities must be in [0, 1)");
+    return 0;
+}
+
+void avmodel_config_json(const avm_config *c, avm_jw *w) {
+    jw_obj_begin(w);
+    jw_key(w, "d"); jw_int(w, c->d);
+    jw_key(w, "ffn"); jw_int(w, c->ffn);
+    jw_key(w, "heads"); jw_int(w, c->heads);
+    jw_key(w, "layers_audio"); jw_int(w, c->layers_audio);
+    jw_key(w, "layers_video"); jw_int(w, c->layers_video);
+    jw_key(w, "layers_fusion"); jw_int(w, c->layers_fusion);
+    jw_key(w, "audio_in"); jw_int(w, c->audio_in);
+    jw_key(w, "video_in"); jw_int(w, c->video_in);
+    jw_key(w, "max_len"); jw_int(w, c->max_len);
+    jw_key(w, "dropout"); jw_num(w, c->dropout);
+    jw_key(w, "attn_dropout"); jw_num(w, c->attn_dropout);
+    jw_key(w, "loss"); jw_str(w, c->loss == AVM_LOSS_L1 ? "l1" : "l2");
+    jw_key(w, "modalities"); jw_str(w, c->modalities == AVM_MOD_AV ? "av" : "audio");
+    jw_obj_end(w);
+}
+
+int avmodel_config_from_json(avm_config *c, const json_value *obj) {
+    if (!obj || obj->type != JSON_OBJ) return avm_fail("model config: not a JSON object");
+    for (int i = 0; i < obj->n; i++) {
+        const json_value *v = obj->items[i];
+        char buf[64];
+        if (v->type == JSON_STR) snprintf(buf, sizeof buf, "%s", v->str);
+        else if (v->type == JSON_NUM) snprintf(buf, sizeof buf, "%.9g", v->num);
+        else return avm_fail("model config: '%s' has a value of the wrong type", obj->keys[i]);
+        if (avmodel_config_set(c, obj->keys[i], buf)) return -1;
+    }
+    return avmodel_config_check(c);
+}

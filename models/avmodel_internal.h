@@ -1,0 +1,16 @@
+/* Steps shared by the masked-prediction model (avmodel.c) and the audio branch
+ * (avmodel_audio.c). Not part of the public API. */
+#ifndef AVMASK_AVMODEL_INTERNAL_H
+#define AVMASK_AVMODEL_INTERNAL_H
+#include "models/avmodel.h"
+
+void avmodel_reserve(avm_model *m, int B, int T);
+void avmodel_stream_forward(avm_model *m, avm_stream *s, const float *input, const int *len,
+                            const uint8_t *mask, int B, int T, float p, float attn_p, avm_rng *rng);
+void avmodel_stream_backward(avm_model *m, avm_stream *s, const float *input, float *dX, int B, int T,
+                             float p, float attn_p, const float *const *dhidden);
+void avmodel_fusion_forward(avm_model *m, int B, int Tf, float p, float attn_p, avm_rng *rng);
+void avmodel_fusion_backward(avm_model *m, float *dZ, int B, int Tf, float p, float attn_p,
+                             const float *const *dhidden);
+void avmodel_add_rows(float *g, const float *dh, const uint8_t *pad, int n, int d);
+#endif

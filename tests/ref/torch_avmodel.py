@@ -1,0 +1,111 @@
+"""PyTorch reference for the whole audio-visual model (tests/tools/parity_avmodel.c).
+
+Rebuilds the model in float64 from the C weights (same names, see models/README.md) out of
+torch.nn.TransformerEncoderLayer (pre-LN, GELU), torch.nn.functional.layer_norm and plain
+matmuls, runs the same batch with the same masks and modality-dropout decisions (dropout 0),
+and writes the losses (or, for the audio branch, the output) and grad.<name> of every
+parameter to DIR/ref/.
+"""
+import os
+import sys
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_layer import build_layer, load, save  # noqa: E402
+
+
+class Model:
+    def __init__(self, T, cfg):
+        (self.d, self.heads, self.ffn, self.La, self.Lv, self.Lf, self.ain, self.vin,
+         self.max_len, self.loss_kind, self.audio_only, self.case) = (int(v) for v in cfg)
+        self.params = {}
+        self.layers = {}
+        for name, a in T.items():
+            if "_encoder.layers." not in name and name not in ("config",) and \
+                    any(name.startswith(p) for p in ("audio_", "video_", "mask_emb_", "fusion_")):
+                self.params[name] = torch.from_numpy(a).requires_grad_(True)
+        for mod, n in (("audio", self.La), ("video", 0 if self.audio_only else self.Lv), ("fusion", self.Lf)):
+            self.layers[mod] = []
+            for i in range(n):
+                layer, pmap = build_layer(T, "%s_encoder.layers.%d" % (mod, i), self.d, self.heads, self.ffn)
+                self.layers[mod].append(layer)
+                self.params.update(pmap)
+
+    def P(self, name):
+        return self.params[name]
+
+    def stream(self, mod, x, mask, pad, hidden):
+        T = x.shape[1]
+        e = x @ self.P(mod + "_frontend.weight").T + self.P(mod + "_frontend.bias")
+        if mask is not None:
+            e = torch.where(mask.unsqueeze(-1), self.P("mask_emb_" + mod).expand_as(e), e)
+        e = e + self.P(mod + "_pos")[:T] + self.P(mod + "_type")
+        hidden.append(e)
+        for layer in self.layers[mod]:
+            e = layer(e, src_key_padding_mask=pad)
+            hidden.append(e)
+        return F.layer_norm(e, (self.d,), self.P(mod + "_encoder.norm.weight"),
+                            self.P(mod + "_encoder.norm.bias"), eps=1e-5)
+
+    def fusion(self, x, pad, hidden):
+        for layer in self.layers["fusion"]:
+            x = layer(x, src_key_padding_mask=pad)
+            hidden.append(x)
+        return F.layer_norm(x, (self.d,), self.P("fusion_encoder.norm.weight"),
+                            self.P("fusion_encoder.norm.bias"), eps=1e-5)
+
+    def head_loss(self, mod, z, sel, target):
+        if not bool(sel.any()):
+            return torch.zeros((), dtype=torch.float64)
+        pred = z[sel] @ self.P(mod + "_head.weight").T + self.P(mod + "_head.bias")
+        diff = pred - target[sel]
+        return diff.abs().mean() if self.loss_kind == 0 else (diff * diff).mean()
+
+
+def main():
+    d = sys.argv[1]
+    torch.manual_seed(0)
+    T = load(d)
+    m = Model(T, T["config"])
+    B, Tt = T["audio"].shape[0], T["audio"].shape[1]
+    lens = torch.from_numpy(T["len"]).long()
+    pad = torch.arange(Tt).unsqueeze(0) >= lens.unsqueeze(1)
+    audio, video = torch.from_numpy(T["audio"]), torch.from_numpy(T["video"])
+    if m.case == 2:     # audio branch: no masking, no video tokens
+        hidden = []
+        za = m.stream("audio", audio, None, pad, hidden)
+        z = m.fusion(za, pad, hidden)
+        keep = (~pad).unsqueeze(-1).double()
+        R, R1, R2 = (torch.from_numpy(T[k]) for k in ("R", "R1", "R2"))
+        loss = (z * R * keep).sum() + (hidden[1] * R1 * keep).sum() + (hidden[-1] * R2 * keep).sum()
+        loss.backward()
+        save(d, "loss", loss.detach().reshape(1))
+        save(d, "out", (z * keep).detach())
+    else:
+        ma = (torch.from_numpy(T["mask_audio"]) > 0.5) & ~pad
+        da = torch.from_numpy(T["drop_audio"]) > 0.5
+        za = m.stream("audio", audio, ma, pad, [])
+        if m.audio_only:
+            z = m.fusion(za, pad, [])
+            la = m.head_loss("audio", z, ma & ~da.unsqueeze(1), audio)
+            lv = torch.zeros((), dtype=torch.float64)
+        else:
+            mv = (torch.from_numpy(T["mask_video"]) > 0.5) & ~pad
+            dv = torch.from_numpy(T["drop_video"]) > 0.5
+            zv = m.stream("video", video, mv, pad, [])
+            fpad = torch.cat([pad | da.unsqueeze(1), pad | dv.unsqueeze(1)], dim=1)
+            z = m.fusion(torch.cat([za, zv], dim=1), fpad, [])
+            la = m.head_loss("audio", z[:, :Tt], ma & ~da.unsqueeze(1), audio)
+            lv = m.head_loss("video", z[:, Tt:], mv & ~dv.unsqueeze(1), video)
+        total = la + lv
+        total.backward()
+        save(d, "loss", torch.stack([total, la, lv]).detach())
+    for name, p in m.params.items():
+        g = p.grad if p.grad is not None else torch.zeros_like(p)
+        save(d, "grad." + name, g)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,141 @@
+/* PyTorch parity for the whole audio-visual model (dropout 0) and its audio branch.
+ *   parity_avmodel write DIR CASE   weights, batch, masks, modality-dropout decisions
+ *   parity_avmodel check DIR CASE   recomputes in C, compares with DIR/ref (tests/ref/torch_avmodel.py)
+ * CASE: av_l1 (masked prediction, L1, both modalities, some streams dropped),
+ *       audio_l2 (modalities=audio, L2 loss),
+ *       branch (avmodel_audio_forward of the av model; L = sum(out*R) + sum(hidden[1]*R1)
+ *               + sum(hidden[last]*R2) over unpadded rows, which exercises dhidden).
+ * Compared: the losses (or the branch output) and EVERY parameter gradient, relative error
+ * max|c - ref| / max(max|ref|, 1e-6) per tensor <= 1e-4. */
+#include "models/avmodel.h"
+#include "common/rng.h"
+#include "common/util.h"
+#include "tensor_io.h"
+#include <string.h>
+
+enum { B = 3, T = 6, AIN = 12, VIN = 9, D = 16 };
+
+typedef struct {
+    int kind;               /* 0 av_l1, 1 audio_l2, 2 branch */
+    avm_config cfg;
+    avm_model m;
+    int len[B];
+    float audio[B * T * AIN], video[B * T * VIN], R[B * T * D], R1[B * T * D], R2[B * T * D];
+    uint8_t mask_a[B * T], mask_v[B * T], drop_a[B], drop_v[B];
+} setup;
+
+static void make(setup *s, const char *kind) {
+    memset(s, 0, sizeof *s);
+    if (!strcmp(kind, "av_l1")) s->kind = 0;
+    else if (!strcmp(kind, "audio_l2")) s->kind = 1;
+    else if (!strcmp(kind, "branch")) s->kind = 2;
+    else avm_die("parity_avmodel: unknown case %s", kind);
+    avm_config *c = &s->cfg;
+    if (avmodel_config_named(c, "tiny")) avm_die("%s", avm_error());
+    const char *kv[][2] = {{"d", "16"}, {"ffn", "32"}, {"heads", "4"}, {"layers_audio", "2"},
+                           {"layers_video", "1"}, {"layers_fusion", "2"}, {"audio_in", "12"},
+                           {"video_in", "9"}, {"max_len", "10"}, {"dropout", "0"}, {"attn_dropout", "0"}};
+    for (size_t i = 0; i < sizeof kv / sizeof *kv; i++)
+        if (avmodel_config_set(c, kv[i][0], kv[i][1])) avm_die("%s", avm_error());
+    if (s->kind == 1 && (avmodel_config_set(c, "modalities", "audio") || avmodel_config_set(c, "loss", "l2")))
+        avm_die("%s", avm_error());
+    if (avmodel_init(&s->m, c, 7)) avm_die("%s", avm_error());
+    /* larger weights than the 0.02 init so that every path carries signal */
+    avm_rng r;
+    rng_seed(&r, 99, (uint64_t)s->kind);
+    avm_params *ps = &s->m.params;
+    for (int i = 0; i < ps->n; i++) {
+        const avm_param *p = &ps->p[i];
+        int gain = strstr(p->name, "norm") && strstr(p->name, ".weight");
+        for (size_t j = 0; j < p->numel; j++)
+            ps->data[p->offset + j] = (float)((gain ? 1.0 : 0.0) + (gain ? 0.2 : 0.3) * rng_normal(&r));
+    }
+    int lens[B] = {6, 4, 5};
+    memcpy(s->len, lens, sizeof lens);
+    for (int i = 0; i < B * T * AIN; i++) s->audio[i] = (float)rng_normal(&r);
+    for (int i = 0; i < B * T * VIN; i++) s->video[i] = (float)rng_normal(&r);
+    for (int i = 0; i < B * T * D; i++) {
+        s->R[i] = (float)rng_normal(&r); s->R1[i] = (float)rng_normal(&r); s->R2[i] = (float)rng_normal(&r);
+    }
+    for (int i = 0; i < B * T; i++) { s->mask_a[i] = rng_uniform(&r) < 0.4; s->mask_v[i] = rng_uniform(&r) < 0.4; }
+    s->mask_a[0] = s->mask_v[0] = s->mask_v[T] = s->mask_a[2 * T + 1] = 1;   /* never empty */
+    if (s->kind == 0) { s->drop_v[1] = 1; s->drop_a[2] = 1; }
+    for (int b = 0; b < B; b++)             /* padded rows take no part in the branch loss */
+        for (int t = s->len[b]; t < T; t++)
+            for (int j = 0; j < D; j++) s->R[(b * T + t) * D + j] = s->R1[(b * T + t) * D + j] = s->R2[(b * T + t) * D + j] = 0;
+}
+
+static void write_u8(const char *dir, const char *name, const uint8_t *v, int n, int ndim, const int *shape) {
+    float f[B * T];
+    for (int i = 0; i < n; i++) f[i] = v[i];
+    tio_write(dir, name, f, n, ndim, shape);
+}
+
+static double dot(const float *a, const float *b, size_t n) {
+    double s = 0;
+    for (size_t i = 0; i < n; i++) s += (double)a[i] * b[i];
+    return s;
+}
+
+int main(int argc, char **argv) {
+    if (argc != 4) avm_die("usage: parity_avmodel write|check DIR av_l1|audio_l2|branch");
+    const char *dir = argv[2];
+    static setup s;
+    make(&s, argv[3]);
+    const avm_config *c = &s.cfg;
+    int sa[3] = {B, T, AIN}, sv[3] = {B, T, VIN}, sd[3] = {B, T, D}, sbt[2] = {B, T}, sb[1] = {B}, sc[1] = {12};
+    if (!strcmp(argv[1], "write")) {
+        float cfg[12] = {c->d, c->heads, c->ffn, c->layers_audio, c->layers_video, c->layers_fusion,
+                         c->audio_in, c->video_in, c->max_len, c->loss, c->modalities, s.kind};
+        float lenf[B];
+        for (int b = 0; b < B; b++) lenf[b] = s.len[b];
+        tio_write_params(dir, &s.m.params);
+        tio_write(dir, "config", cfg, 12, 1, sc);
+        tio_write(dir, "len", lenf, B, 1, sb);
+        tio_write(dir, "audio", s.audio, B * T * AIN, 3, sa);
+        tio_write(dir, "video", s.video, B * T * VIN, 3, sv);
+        write_u8(dir, "mask_audio", s.mask_a, B * T, 2, sbt);
+        write_u8(dir, "mask_video", s.mask_v, B * T, 2, sbt);
+        write_u8(dir, "drop_audio", s.drop_a, B, 1, sb);
+        write_u8(dir, "drop_video", s.drop_v, B, 1, sb);
+        tio_write(dir, "R", s.R, B * T * D, 3, sd);
+        tio_write(dir, "R1", s.R1, B * T * D, 3, sd);
+        tio_write(dir, "R2", s.R2, B * T * D, 3, sd);
+        return 0;
+    }
+    if (strcmp(argv[1], "check")) avm_die("parity_avmodel: unknown mode %s", argv[1]);
+    int ok = 1;
+    const double tol = 1e-4;
+    if (s.kind < 2) {
+        avm_batch bt = {B, T, s.len, s.audio, s.video, s.mask_a, s.mask_v, s.drop_a, s.drop_v, NULL};
+        avm_loss L;
+        if (avmodel_forward(&s.m, &bt, &L)) avm_die("%s", avm_error());
+        avmodel_backward(&s.m);
+        float lv[3] = {(float)L.total, (float)L.audio, (float)L.video};
+        printf("loss total %.6f audio %.6f (%d tokens) video %.6f (%d tokens)\n", L.total, L.audio, L.n_audio, L.video, L.n_video);
+        ok &= tio_compare(dir, "loss", lv, 3, tol);
+    } else {
+        int nh = avmodel_n_hidden(&s.m);
+        const float *hidden[16];
+        float out[B * T * D];
+        if (avmodel_audio_forward(&s.m, s.audio, s.len, B, T, out, hidden)) avm_die("%s", avm_error());
+        float lv[1] = {(float)(dot(out, s.R, B * T * D) + dot(hidden[1], s.R1, B * T * D) + dot(hidden[nh - 1], s.R2, B * T * D))};
+        ok &= tio_compare(dir, "loss", lv, 1, tol);
+        for (int i = 0; i < B * T; i++)
+            if (i % T >= s.len[i / T]) memset(out + i * D, 0, D * sizeof(float));
+        ok &= tio_compare(dir, "out", out, B * T * D, tol);
+        const float *dh[16] = {0};
+        dh[1] = s.R1;
+        dh[nh - 1] = s.R2;
+        avmodel_audio_backward(&s.m, s.R, dh);
+    }
+    const avm_params *ps = &s.m.params;
+    for (int i = 0; i < ps->n; i++) {
+        char name[300];
+        snprintf(name, sizeof name, "grad.%s", ps->p[i].name);
+        ok &= tio_compare(dir, name, ps->grad + ps->p[i].offset, ps->p[i].numel, tol);
+    }
+    printf("%s: %s\n", argv[3], ok ? "all within 1e-4" : "FAILED");
+    avmodel_free(&s.m);
+    return ok ? 0 : 1;
+}
