@@ -1,0 +1,92 @@
+"""Compares tests/tools/media_dump output with the ffmpeg CLI for one file.
+
+usage: media_compare.py MEDIA_DUMP FILE [media_dump options...]
+Runs media_dump (our decoder) and the ffmpeg CLI on FILE and checks, printing one line:
+ - audio: our PCM after the leading zero padding (audio_start) equals
+   `ffmpeg -i FILE -ac 1 -ar 16000 -f f32le` sample for sample, max abs diff <= 1e-4.
+   Both run libswresample with its default options on the same decoded frames, so the
+   only allowed difference is float rounding from different chunk sizes.
+ - video: `ffmpeg -vf fps=25,scale=32:32:flags=area,format=gray` (passthrough fps mode,
+   so the CLI's muxer neither drops nor duplicates) gives the same number of frames, each
+   frame within a mean abs diff of 1.0 grey level (the same swscale path; expected exact),
+   and showinfo's pts_time of output frame k equals video_start + k/25 within 1e-6 s.
+ --start/--end map to -ss/-to before -i (input seeking: the CLI's time 0 is then the
+ segment start, like ours); --crop=x,y,w,h maps to crop=w:h:x:y:exact=1 before scale.
+Exits 1 on any mismatch."""
+import re
+import subprocess
+import sys
+
+import numpy as np
+
+PCM_TOL = 1e-4
+PIX_TOL = 1.0
+
+
+def run(cmd):
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if p.returncode != 0:
+        sys.exit("command failed: %s\n%s" % (" ".join(cmd), p.stderr.decode()[-2000:]))
+    return p
+
+
+def main():
+    tool, path, extra = sys.argv[1], sys.argv[2], sys.argv[3:]
+    opts = dict(a[2:].split("=", 1) for a in extra)
+    meta = run([tool, path, "ours"] + extra).stdout.decode().split()
+    meta = {meta[i]: float(meta[i + 1]) for i in range(0, len(meta), 2)}
+    rate, size = int(meta["rate"]), int(meta["width"])
+    pre = ["ffmpeg", "-hide_banner", "-nostdin", "-y"]
+    if "start" in opts:
+        pre += ["-ss", opts["start"]]
+    if "end" in opts:
+        pre += ["-to", opts["end"]]
+    pre += ["-i", path]
+
+    run(pre + ["-vn", "-ac", "1", "-ar", str(rate), "-f", "f32le", "ref.pcm"])
+    ours = np.fromfile("ours.pcm", dtype=np.float32)
+    ref = np.fromfile("ref.pcm", dtype=np.float32)
+    pad = int(round(meta["audio_start"] * rate))
+    errors = []
+    if np.any(ours[:pad] != 0):
+        errors.append("audio padding is not silent")
+    body = ours[pad:]
+    if "end" in opts:   # the CLI may keep a few samples past -to; compare what we have
+        ref = ref[:len(body)]
+    if len(body) != len(ref):
+        errors.append("audio length %d (+%d padding) vs ffmpeg %d" % (len(body), pad, len(ref)))
+    n = min(len(body), len(ref))
+    adiff = float(np.max(np.abs(body[:n] - ref[:n]))) if n else 0.0
+    if adiff > PCM_TOL:
+        errors.append("audio max abs diff %.3g > %g" % (adiff, PCM_TOL))
+
+    line = "%s: audio %d samples (pad %d) maxdiff %.2g" % (path, len(ours), pad, adiff)
+    if opts.get("video", "1") != "0" and meta["has_video"]:
+        vf = "fps=25"
+        if "crop" in opts:
+            x, y, w, h = opts["crop"].split(",")
+            vf += ",crop=%s:%s:%s:%s:exact=1" % (w, h, x, y)
+        vf += ",scale=%d:%d:flags=area,format=gray,showinfo" % (size, size)
+        p = run(pre + ["-an", "-vf", vf, "-fps_mode", "passthrough", "-f", "rawvideo", "ref.gray"])
+        times = [float(t) for t in re.findall(r"pts_time:\s*([-0-9.e]+)", p.stderr.decode())]
+        ours_v = np.fromfile("ours.gray", dtype=np.uint8).reshape(-1, size, size).astype(np.float64)
+        ref_v = np.fromfile("ref.gray", dtype=np.uint8).reshape(-1, size, size).astype(np.float64)
+        if len(ours_v) != len(ref_v) or len(times) != len(ref_v):
+            errors.append("video frames %d vs ffmpeg %d (showinfo %d)" % (len(ours_v), len(ref_v), len(times)))
+        n = min(len(ours_v), len(ref_v))
+        vdiff = float(np.abs(ours_v[:n] - ref_v[:n]).mean(axis=(1, 2)).max()) if n else 0.0
+        if vdiff > PIX_TOL:
+            errors.append("video mean abs diff %.3g > %g" % (vdiff, PIX_TOL))
+        want = meta["video_start"] + np.arange(len(times)) / 25.0
+        tdiff = float(np.max(np.abs(np.array(times) - want))) if times else 0.0
+        if tdiff > 1e-6:
+            errors.append("frame times differ by %.3g s (first %s)" % (tdiff, times[:2]))
+        line += "; video %d frames from %.3f s meandiff %.2g" % (len(ours_v), meta["video_start"], vdiff)
+    print(line)
+    if errors:
+        print("  MISMATCH: " + "; ".join(errors))
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
