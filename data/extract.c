@@ -1,0 +1,174 @@
+/* `avmask extract`: media files of a data dir -> feature shards (docs/formats.md).
+ * --nj=N re-executes this binary N times with --job=K/N (a fresh process per job, so
+ * nothing of FFmpeg, HDF5 or OpenMP state crosses a fork) and then merges. */
+#include "data/extract.h"
+#include "common/log.h"
+#include "common/opts.h"
+#include "common/util.h"
+#include <glob.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define EXIT_TOO_MANY 3   /* a job finished but with more failures than --max-fail */
+
+static const char *usage =
+    "usage: avmask extract --data=DIR --out=FEATS [options]\n"
+    "       avmask extract --merge --out=FEATS [--nj=N] [--max-fail=N|P%]\n"
+    "Extracts log-mel fbank and grayscale video frames of every utterance of a Kaldi-style\n"
+    "data dir into HDF5 shards, index.tsv and cmvn.h5 (layout: docs/formats.md).\n"
+    "  --data=DIR         data dir: media.scp or wav.scp [segments] [crops]\n"
+    "  --out=FEATS        feature dir (created; rerunning resumes: finished shards are kept)\n"
+    "  --nj=N             run N jobs on this machine, then merge (default 1)\n"
+    "  --job=K/N          extract only job K of N (cluster array jobs); then run --merge\n"
+    "  --merge            join the jobs' index.K.tsv, extract.K.err into index.tsv, extract.err, cmvn.h5\n"
+    "  --shard-size=2000  utterances per shard (shard s = utterances s*size .. (s+1)*size-1)\n"
+    "  --width=32 --height=32 --fps=25   video frame size and rate (100/fps audio frames per frame)\n"
+    "  --n-mels=80        mel bins\n"
+    "  --no-video         audio-only shards (also implied by wav.scp)\n"
+    "  --max-fail=5%      failures allowed before the command exits non-zero: a count or a percentage\n"
+    "  --threads=1        utterances decoded in parallel inside one job\n"
+    "  --config=FILE      options from a file, one per line\n";
+
+static void parse_max_fail(const char *s, extract_cfg *c) {
+    char *end;
+    c->max_fail = strtod(s, &end);
+    c->max_fail_pct = *end == '%';
+    if (end == s || (*end && strcmp(end, "%")) || c->max_fail < 0)
+        avm_die("extract: --max-fail=%s: expected a count (e.g. 10) or a percentage (e.g. 5%%)", s);
+}
+
+static void read_cfg(avm_opts *o, extract_cfg *c) {
+    c->out = opt_req(o, "out");
+    c->shard_size = (int)opt_int_range(o, "shard-size", 2000, 1, 10000000);
+    c->width = (int)opt_int_range(o, "width", 32, 1, 4096);
+    c->height = (int)opt_int_range(o, "height", 32, 1, 4096);
+    c->n_mels = (int)opt_int_range(o, "n-mels", 80, 1, 1024);
+    c->fps = opt_num(o, "fps", 25);
+    c->no_video = opt_bool(o, "no-video", 0);
+    parse_max_fail(opt_str(o, "max-fail", "5%"), c);
+    if (extract_stack(c) < 0) avm_die("extract: --fps=%g: 100/fps must be a whole number of audio frames", c->fps);
+}
+
+/* Child command line: ours without --nj, plus --job=K/N. */
+static char **child_argv(int argc, char **argv, int k, int n) {
+    char **v = xcalloc(argc + 4, sizeof *v);
+    int m = 0;
+    v[m++] = "avmask";
+    v[m++] = "extract";
+    for (int i = 0; i < argc; i++)
+        if (strncmp(argv[i], "--nj=", 5) && strcmp(argv[i], "--nj")) v[m++] = argv[i];
+    v[m++] = xasprintf("--job=%d/%d", k, n);
+    return v;
+}
+
+/* Removes job files of an earlier split so the merge sees only this run's jobs. */
+static void clear_job_files(const char *out) {
+    const char *pats[] = {"job.*.json", "index.*.tsv", "extract.*.err"};
+    for (int p = 0; p < 3; p++) {
+        char *pat = path_join(out, pats[p]);
+        glob_t g;
+        if (glob(pat, 0, NULL, &g) == 0) {
+            for (size_t i = 0; i < g.gl_pathc; i++) unlink(g.gl_pathv[i]);
+            globfree(&g);
+        }
+        free(pat);
+    }
+}
+
+static void run_jobs(int argc, char **argv, int nj) {
+    pid_t *pid = xcalloc(nj, sizeof *pid);
+    for (int k = 1; k <= nj; k++) {
+        char **v = child_argv(argc, argv, k, nj);
+        pid[k - 1] = fork();
+        if (pid[k - 1] < 0) avm_die("extract: cannot start job %d: fork failed", k);
+        if (pid[k - 1] == 0) {
+            execv("/proc/self/exe", v);
+            fprintf(stderr, "avmask: extract: cannot re-execute /proc/self/exe for job %d\n", k);
+            _exit(1);
+        }
+        for (int i = 0; v[i]; i++) if (!strncmp(v[i], "--job=", 6)) free(v[i]);
+        free(v);
+    }
+    int bad = 0;
+    for (int k = 1; k <= nj; k++) {
+        int st;
+        if (waitpid(pid[k - 1], &st, 0) < 0) avm_die("extract: waitpid for job %d failed", k);
+        int ok = WIFEXITED(st) && (WEXITSTATUS(st) == 0 || WEXITSTATUS(st) == EXIT_TOO_MANY);
+        if (!ok) {
+            avm_warn("extract: job %d/%d failed (%s %d); rerun to resume", k, nj,
+                     WIFEXITED(st) ? "exit" : "signal", WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+            bad++;
+        }
+    }
+    free(pid);
+    if (bad) avm_die("extract: %d of %d jobs failed; finished shards are kept, rerun to resume", bad, nj);
+}
+
+static int do_merge(const extract_cfg *c, int nj) {
+    int n, failed;
+    if (extract_merge(c->out, nj, &n, &failed)) avm_die("extract: %s", avm_error());
+    avm_info("extract: %s: %d utterances, %d extracted, %d failed (see extract.err)", c->out, n, n - failed, failed);
+    if (extract_too_many(c, failed, n))
+        avm_die("extract: %d of %d utterances failed, more than --max-fail=%g%s allows", failed, n, c->max_fail,
+                c->max_fail_pct ? "%" : "");
+    return 0;
+}
+
+static int do_job(const extract_cfg *c, const char *spec) {
+    int k, n;
+    char tail;
+    if (sscanf(spec, "%d/%d%c", &k, &n, &tail) != 2 || n < 1 || k < 1 || k > n)
+        avm_die("extract: --job=%s: expected K/N with 1 <= K <= N", spec);
+    int utts, failed = extract_job(c, k, n, &utts);
+    if (failed < 0) avm_die("extract: %s", avm_error());
+    if (extract_too_many(c, failed, utts)) {
+        avm_warn("extract: job %d/%d: %d of %d utterances failed, more than --max-fail allows", k, n, failed, utts);
+        return EXIT_TOO_MANY;
+    }
+    return 0;
+}
+
+int cmd_extract(int argc, char **argv) {
+    avm_opts o;
+    opts_parse(&o, "extract", usage, argc, argv);
+    extract_cfg c = {0};
+    int merge = opt_bool(&o, "merge", 0);
+    int nj = (int)opt_int_range(&o, "nj", merge ? 0 : 1, merge ? 0 : 1, 1000);
+    const char *job = opt_str(&o, "job", NULL);
+    if (!merge) c.data = opt_req(&o, "data");
+    read_cfg(&o, &c);
+    c.threads = opt_has(&o, "threads") ? opts_threads(&o) : 1;
+    omp_set_num_threads(c.threads);
+    opts_finish(&o);
+    if (job && (merge || opt_has(&o, "nj"))) avm_die("extract: --job cannot be combined with --merge or --nj");
+    if (!merge && !job) {
+        avm_datadir d;   /* checked once here, so a bad data dir gives one error line */
+        if (datadir_read(&d, c.data)) avm_die("extract: %s", avm_error());
+        datadir_free(&d);
+    }
+    if (mkdir_p(c.out)) avm_die("extract: %s", avm_error());
+    char *log = path_join(c.out, "extract.log");
+    if (avm_log_open(log)) avm_die("extract: %s", avm_error());
+    free(log);
+    int rc;
+    if (merge) {
+        rc = do_merge(&c, nj);
+    } else if (job) {
+        rc = do_job(&c, job);
+    } else {
+        clear_job_files(c.out);
+        if (nj == 1) {
+            int utts;
+            if (extract_job(&c, 1, 1, &utts) < 0) avm_die("extract: %s", avm_error());
+        } else {
+            run_jobs(argc - 1, argv + 1, nj);
+        }
+        rc = do_merge(&c, nj);
+    }
+    avm_log_close();
+    opts_free(&o);
+    return rc;
+}

@@ -1,0 +1,52 @@
+/* `avmask extract` internals (the command is cmd_extract in extract.c).
+ * Shard numbering: shard s holds utterances [s*shard_size, (s+1)*shard_size) of the
+ * sorted utterance list, so shard numbers never depend on the number of jobs; job K of
+ * N takes shards [(K-1)*S/N, K*S/N) of S. A shard that exists is finished (it is renamed
+ * into place only when complete), so resuming means skipping existing shards. */
+#ifndef AVMASK_EXTRACT_H
+#define AVMASK_EXTRACT_H
+#include <stdint.h>
+#include "data/datadir.h"
+#include "data/fbank.h"
+#include "data/shard.h"
+
+typedef struct {
+    const char *data, *out;
+    int shard_size;
+    int width, height, n_mels;
+    double fps;
+    int no_video;
+    int threads;              /* utterances decoded at once inside one job */
+    double max_fail;          /* allowed failures: a count, or a percentage if max_fail_pct */
+    int max_fail_pct;
+} extract_cfg;
+
+/* One utterance's aligned features. */
+typedef struct {
+    float *fbank;             /* [a_frames, n_mels] */
+    uint8_t *video;           /* [v_frames, H, W] or NULL */
+    int64_t a_frames, v_frames;
+    double seconds;           /* decoded audio duration, for the real-time factor */
+    char *error;              /* set instead of features when the utterance failed */
+} utt_feats;
+
+/* Audio fbank frames per second and per video frame (stacking); fixed by the 10 ms hop. */
+#define AUDIO_FPS 100
+int  extract_stack(const extract_cfg *c);               /* AUDIO_FPS / fps, or -1 */
+char *extract_config_json(const extract_cfg *c, const avm_datadir *d);   /* caller frees */
+
+/* Decodes, computes fbank and aligns one utterance; on failure sets out->error. */
+void extract_utt(const extract_cfg *c, const avm_fbank *fb, int has_video, const avm_utt *u, utt_feats *out);
+void utt_feats_free(utt_feats *f);
+
+/* Job k (1-based) of n: writes its missing shards, index.K.tsv, extract.K.err and
+ * job.K.json. Returns the number of failed utterances of the slice, or -1 + avm_fail. */
+int  extract_job(const extract_cfg *c, int k, int n, int *n_utts);
+
+/* Joins the jobs' partial files into index.tsv, extract.err and cmvn.h5. nj = 0: take
+ * N from the job.K.json files. Sets the totals; 0, or -1 + avm_fail. */
+int  extract_merge(const char *out, int nj, int *n_utts, int *n_failed);
+
+/* 1 if failures exceed the --max-fail limit for n utterances. */
+int  extract_too_many(const extract_cfg *c, int failed, int n);
+#endif
