@@ -269,7 +269,7 @@ int avmodel_forward(avm_model *m, const avm_batch *bt, avm_loss *loss) {
     int B = bt->B, T = bt->T, av = m->cfg.modalities == AVM_MOD_AV, Tf = av ? 2 * T : T;
     avmodel_reserve(m, B, T);
     float p = bt->rng ? m->cfg.dropout : 0.0f, ap = bt->rng ? m->cfg.attn_dropout : 0.0f;
-    m->B = B; m->T = T; m->Tf = Tf; m->branch = 0; m->batch = bt; m->drop_p = p; m->attn_p = ap;
+    m->B = B; m->T = T; m->Tf = Tf; m->branch = 0; m->batch = *bt; m->drop_p = p; m->attn_p = ap;
     avmodel_stream_forward(m, &m->audio, bt->audio, bt->len, bt->mask_audio, B, T, p, ap, bt->rng);
     to_fusion(m, &m->audio, bt->drop_audio, B, T, Tf, 0);
     if (av) {
@@ -306,9 +306,9 @@ static void from_fusion(const float *dF, float *dX, int B, int T, int Tf, int of
 }
 
 void avmodel_backward(avm_model *m) {
-    const avm_batch *bt = m->batch;
+    const avm_batch *bt = &m->batch;
     int B = m->B, T = m->T, Tf = m->Tf, d = m->cfg.d, av = m->cfg.modalities == AVM_MOD_AV;
-    if (!bt || m->branch) avm_die("avmodel_backward: no masked-prediction forward to differentiate");
+    if (!bt->audio || m->branch) avm_die("avmodel_backward: no masked-prediction forward to differentiate");
     float *dZ = m->g1;
     memset(dZ, 0, (size_t)B * Tf * d * sizeof(float));
     head_backward(m, &m->audio, dZ);

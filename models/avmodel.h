@@ -48,7 +48,8 @@ extern const char *const avmodel_config_keys[];     /* NULL-terminated */
  * Tokens t >= len[b] are padding. mask_*: 1 = masked (replaced and predicted); may be NULL
  * (nothing masked). drop_*: 1 = that stream of sample b is absent (may be NULL). video,
  * mask_video, drop_video are ignored with modalities=audio. rng drives dropout; rng = NULL
- * turns dropout off (evaluation). Everything must stay valid until the backward. */
+ * turns dropout off (evaluation). The arrays must stay valid until the backward (the struct
+ * itself is copied). */
 typedef struct {
     int B, T;
     const int *len;
@@ -92,7 +93,7 @@ typedef struct {
     /* what the last forward was */
     int B, T, Tf;                        /* Tf = 2T (av) or T (audio-only / audio branch) */
     int branch;                          /* 1: the last forward was avmodel_audio_forward */
-    const avm_batch *batch;
+    avm_batch batch;                     /* a copy; its arrays must outlive the backward */
     const float *audio_in;               /* avmodel_audio_forward input */
     float drop_p, attn_p;
 } avm_model;

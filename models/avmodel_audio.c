@@ -15,7 +15,7 @@ int avmodel_audio_forward(avm_model *m, const float *audio, const int *len, int 
         if (len[b] < 0 || len[b] > T) return avm_fail("model: sample %d has length %d of %d", b, len[b], T);
     avmodel_reserve(m, B, T);
     int d = m->cfg.d, La = m->cfg.layers_audio;
-    m->B = B; m->T = T; m->Tf = T; m->branch = 1; m->batch = NULL; m->audio_in = audio;
+    m->B = B; m->T = T; m->Tf = T; m->branch = 1; memset(&m->batch, 0, sizeof m->batch); m->audio_in = audio;
     m->drop_p = m->attn_p = 0;
     avmodel_stream_forward(m, &m->audio, audio, len, NULL, B, T, 0, 0, NULL);
     memcpy(m->fin, m->audio.out, (size_t)B * T * d * sizeof(float));
