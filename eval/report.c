@@ -1,0 +1,254 @@
+/* avmask report: an experiment table, loss curves and error-rate-by-condition plots
+ * for every experiment under --exp, as report.md and report.html (plots in plots/). */
+#include "common/log.h"
+#include "common/opts.h"
+#include "common/strbuf.h"
+#include "common/util.h"
+#include "eval/report.h"
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char *usage =
+    "usage: avmask report --exp=EXP [--out=EXP/report] [--title=TEXT]\n"
+    "Writes OUT/report.md and OUT/report.html (+ OUT/plots/) summarising every\n"
+    "experiment under EXP:\n"
+    "  EXP/<name>/metrics.jsonl                  pretraining run\n"
+    "  EXP/<name>/<sub>/metrics.jsonl            fine-tuning run (e.g. ctc)\n"
+    "  EXP/<name>/<sub>/decode_<set>/eval.json   error rates from avmask eval\n"
+    "Plots (gnuplot): pretraining and fine-tuning loss (train and valid), overall\n"
+    "error rate, error rate by each condition key.\n";
+
+/* One table: the same cells go to Markdown and HTML. */
+typedef struct { avm_strbuf md, html; } doc;
+
+static void html_esc(avm_strbuf *b, const char *s) {
+    for (; *s; s++) {
+        switch (*s) {
+        case '<': sb_add(b, "&lt;"); break;
+        case '>': sb_add(b, "&gt;"); break;
+        case '&': sb_add(b, "&amp;"); break;
+        case '"': sb_add(b, "&quot;"); break;
+        default: sb_addn(b, s, 1);
+        }
+    }
+}
+
+static void md_esc(avm_strbuf *b, const char *s) {
+    for (; *s; s++) {
+        if (*s == '|' || *s == '<' || *s == '>' || *s == '*' || *s == '_') sb_add(b, "\\");
+        sb_addn(b, s, 1);
+    }
+}
+
+static void row_begin(doc *d) { sb_add(&d->md, "|"); sb_add(&d->html, "<tr>"); }
+static void row_end(doc *d) { sb_add(&d->md, "\n"); sb_add(&d->html, "</tr>\n"); }
+
+static void cell(doc *d, int header, const char *s) {
+    sb_add(&d->md, " "); md_esc(&d->md, s); sb_add(&d->md, " |");
+    sb_add(&d->html, header ? "<th>" : "<td>");
+    html_esc(&d->html, s);
+    sb_add(&d->html, header ? "</th>" : "</td>");
+}
+
+static void cellf(doc *d, const char *fmt, ...) AVM_PRINTF(2, 3);
+static void cellf(doc *d, const char *fmt, ...) {
+    char buf[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    cell(d, 0, buf);
+}
+
+static void md_rule(doc *d, int ncol) {
+    sb_add(&d->md, "|");
+    for (int i = 0; i < ncol; i++) sb_add(&d->md, "---|");
+    sb_add(&d->md, "\n");
+}
+
+static void heading(doc *d, const char *text) {
+    sb_printf(&d->md, "\n## %s\n\n", text);
+    sb_add(&d->html, "<h2>");
+    html_esc(&d->html, text);
+    sb_add(&d->html, "</h2>\n");
+}
+
+static void rate_cell(doc *d, const json_value *e) {
+    const json_value *v = e ? json_get(e, "err") : NULL;
+    if (!e) cell(d, 0, "-");
+    else if (!v || v->type != JSON_NUM) cell(d, 0, "n/a");
+    else cellf(d, "%.2f", v->num);
+}
+
+/* Distinct experiment names over runs and results, sorted. */
+static int experiments(const rep_scan *s, const char ***names) {
+    int n = 0;
+    *names = xmalloc((s->nruns + s->nres + 1) * sizeof **names);
+    for (int i = 0; i < s->nruns + s->nres; i++) {
+        const char *e = i < s->nruns ? s->runs[i].exp : s->res[i - s->nruns].exp;
+        int seen = 0;
+        for (int k = 0; k < n; k++) seen |= !strcmp((*names)[k], e);
+        if (!seen) (*names)[n++] = e;
+    }
+    for (int i = 1; i < n; i++)   /* few names: insertion sort */
+        for (int k = i; k > 0 && strcmp((*names)[k - 1], (*names)[k]) > 0; k--) {
+            const char *t = (*names)[k]; (*names)[k] = (*names)[k - 1]; (*names)[k - 1] = t;
+        }
+    return n;
+}
+
+static void experiment_table(doc *d, const rep_scan *s) {
+    const char **keys, **names;
+    int nk = report_cond_keys(s, &keys), ne = experiments(s, &names), ncol = 11;
+    sb_add(&d->html, "<table>\n");
+    row_begin(d);
+    const char *head[] = {"experiment", "pretraining", "pretrain steps", "fine-tuning", "ft steps",
+                          "test set", "%ERR", "S", "D", "I", "N"};
+    for (int i = 0; i < 11; i++) cell(d, 1, head[i]);
+    for (int k = 0; k < nk; k++) {
+        const char **vals;
+        int nv = report_cond_values(s, keys[k], &vals);
+        for (int v = 0; v < nv; v++) {
+            char *h = xasprintf("%s=%s", keys[k], vals[v]);
+            cell(d, 1, h);
+            free(h);
+        }
+        ncol += nv;
+        free(vals);
+    }
+    row_end(d);
+    md_rule(d, ncol);
+    for (int e = 0; e < ne; e++) {
+        int pre = report_find_run(s, names[e], ""), any = 0;
+        for (int i = 0; i <= s->nres; i++) {
+            const rep_result *r = i < s->nres ? &s->res[i] : NULL;
+            if (r ? strcmp(r->exp, names[e]) : any) continue;   /* r == NULL: row without results */
+            any = 1;
+            row_begin(d);
+            cell(d, 0, names[e]);
+            cell(d, 0, report_kind(s, names[e]));
+            if (pre >= 0) cellf(d, "%ld", s->runs[pre].steps); else cell(d, 0, "-");
+            const rep_run *ft = r && r->run >= 0 && *s->runs[r->run].sub ? &s->runs[r->run] : NULL;
+            cell(d, 0, ft ? ft->sub : "-");
+            if (ft) cellf(d, "%ld", ft->steps); else cell(d, 0, "-");
+            cell(d, 0, r ? r->set : "-");
+            const json_value *o = r ? json_get(r->j, "overall") : NULL;
+            rate_cell(d, o);
+            const char *cnt[] = {"S", "D", "I", "N"};
+            for (int c = 0; c < 4; c++)
+                if (o) cellf(d, "%.0f", json_num_or(o, cnt[c], 0)); else cell(d, 0, "-");
+            for (int k = 0; k < nk; k++) {
+                const char **vals;
+                int nv = report_cond_values(s, keys[k], &vals);
+                for (int v = 0; v < nv; v++) rate_cell(d, r ? report_cond(r, keys[k], vals[v]) : NULL);
+                free(vals);
+            }
+            row_end(d);
+        }
+    }
+    sb_add(&d->html, "</table>\n");
+    free(keys);
+    free(names);
+}
+
+static void runs_table(doc *d, const rep_scan *s) {
+    sb_add(&d->html, "<table>\n");
+    row_begin(d);
+    const char *head[] = {"run", "steps", "last train loss", "best valid loss"};
+    for (int i = 0; i < 4; i++) cell(d, 1, head[i]);
+    row_end(d);
+    md_rule(d, 4);
+    for (int i = 0; i < s->nruns; i++) {
+        const rep_run *r = &s->runs[i];
+        char *name = *r->sub ? xasprintf("%s/%s", r->exp, r->sub) : xstrdup(r->exp);
+        row_begin(d);
+        cell(d, 0, name);
+        cellf(d, "%ld", r->steps);
+        if (r->train.n) cellf(d, "%.4f", r->train.y[r->train.n - 1]); else cell(d, 0, "-");
+        double best = INFINITY;
+        for (int k = 0; k < r->valid.n; k++) if (r->valid.y[k] < best) best = r->valid.y[k];
+        if (r->valid.n) cellf(d, "%.4f", best); else cell(d, 0, "-");
+        row_end(d);
+        free(name);
+    }
+    sb_add(&d->html, "</table>\n");
+}
+
+static void figures(doc *d, const rep_plot *p, int n) {
+    for (int i = 0; i < n; i++) {
+        sb_printf(&d->md, "![%s](%s)\n\n", p[i].caption, p[i].file);
+        sb_add(&d->html, "<figure><img src=\"");
+        html_esc(&d->html, p[i].file);
+        sb_add(&d->html, "\" alt=\"");
+        html_esc(&d->html, p[i].caption);
+        sb_add(&d->html, "\"><figcaption>");
+        html_esc(&d->html, p[i].caption);
+        sb_add(&d->html, "</figcaption></figure>\n");
+    }
+}
+
+static void write_doc(doc *d, const rep_scan *s, const char *title, const rep_plot *plots, int np) {
+    char when[64];
+    time_t now = time(NULL);
+    strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", gmtime(&now));
+    sb_printf(&d->md, "# %s\n\nExperiments under `%s`, %s: %d runs, %d results.\n", title, s->root, when,
+              s->nruns, s->nres);
+    sb_add(&d->html, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>");
+    html_esc(&d->html, title);
+    sb_add(&d->html, "</title>\n<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+                     "td,th{border:1px solid #999;padding:3px 8px;text-align:right}"
+                     "img{max-width:100%}figure{margin:1em 0}</style></head><body>\n<h1>");
+    html_esc(&d->html, title);
+    sb_add(&d->html, "</h1>\n<p>Experiments under <code>");
+    html_esc(&d->html, s->root);
+    sb_printf(&d->html, "</code>, %s: %d runs, %d results.</p>\n", when, s->nruns, s->nres);
+    heading(d, "Experiments");
+    experiment_table(d, s);
+    if (s->nruns) {
+        heading(d, "Runs");
+        runs_table(d, s);
+    }
+    const rep_plot *loss = NULL, *err = NULL;
+    int nl = 0, ne = 0;
+    for (int i = 0; i < np; i++) {
+        if (strstr(plots[i].file, "_loss.")) { if (!nl++) loss = &plots[i]; }
+        else if (!ne++) err = &plots[i];
+    }
+    if (nl) { heading(d, "Loss curves"); figures(d, loss, nl); }
+    if (ne) { heading(d, "Error rates"); figures(d, err, ne); }
+    sb_add(&d->html, "</body></html>\n");
+}
+
+int cmd_report(int argc, char **argv) {
+    avm_opts o;
+    opts_parse(&o, "report", usage, argc, argv);
+    const char *exp = opt_req(&o, "exp"), *title = opt_str(&o, "title", "avmask report");
+    char *out = opt_has(&o, "out") ? xstrdup(opt_str(&o, "out", NULL)) : path_join(exp, "report");
+    opts_threads(&o);
+    opts_finish(&o);
+    if (o.npos) avm_die("report: unexpected argument '%s' (see --help)", o.pos[0]);
+    if (mkdir_p(out)) avm_die("report: %s", avm_error());
+
+    rep_scan s;
+    if (report_scan(&s, exp, out)) avm_die("report: %s", avm_error());
+    rep_plot *plots;
+    int np;
+    if (report_plots(&s, out, &plots, &np)) avm_die("report: %s", avm_error());
+    doc d = {{0}, {0}};
+    write_doc(&d, &s, title, plots, np);
+    char *md = path_join(out, "report.md"), *html = path_join(out, "report.html");
+    if (write_file_atomic(md, d.md.s, d.md.len) || write_file_atomic(html, d.html.s, d.html.len))
+        avm_die("report: %s", avm_error());
+    printf("report: %s and %s (%d runs, %d results, %d plots, gnuplot terminal %s)\n", md, html,
+           s.nruns, s.nres, np, report_terminal());
+
+    for (int i = 0; i < np; i++) { free(plots[i].file); free(plots[i].caption); }
+    free(plots); free(md); free(html); free(out);
+    sb_free(&d.md); sb_free(&d.html);
+    report_scan_free(&s);
+    opts_free(&o);
+    return 0;
+}

@@ -1,0 +1,64 @@
+/* Internals of `avmask report`: finding experiments, reading their metrics.jsonl and
+ * eval.json files, drawing the plots with gnuplot. Directory convention (eval/README.md):
+ *   EXP/<name>/metrics.jsonl                  pretraining run of experiment <name>
+ *   EXP/<name>/<sub>/metrics.jsonl            fine-tuning run (e.g. <sub> = ctc)
+ *   EXP/<name>/<sub>/decode_<set>/eval.json   result of decoding <set> with that model
+ * Any depth works: a directory with metrics.jsonl is a run, an eval.json a result; the
+ * experiment is the first path component under EXP (EXP's own name for files directly
+ * in EXP); a result belongs to the deepest run whose directory contains it. */
+#ifndef AVMASK_REPORT_H
+#define AVMASK_REPORT_H
+#include "common/json.h"
+
+typedef struct {
+    double *x, *y;
+    int n, cap;
+} rep_series;
+
+typedef struct {
+    char *dir, *exp, *sub;      /* sub: path inside the experiment ("" for its root) */
+    rep_series train, valid;    /* step -> loss, step -> valid_loss */
+    long steps;                 /* largest step seen */
+    int has_video_loss;         /* some loss_video > 0: audio-visual pretraining */
+    char *kind;                 /* "kind" field of the metrics lines, if any */
+    int bad_lines;
+} rep_run;
+
+typedef struct {
+    char *path, *exp, *sub, *set;   /* set: decode dir name without "decode_" */
+    json_value *j;
+    int run;                        /* index of the owning run, -1 if none */
+} rep_result;
+
+typedef struct {
+    char *root, *root_name;
+    rep_run *runs;
+    int nruns;
+    rep_result *res;
+    int nres;
+} rep_scan;
+
+/* Walks exp_dir (skipping skip_dir, e.g. the report's own output). 0 or -1 + avm_fail. */
+int  report_scan(rep_scan *s, const char *exp_dir, const char *skip_dir);
+void report_scan_free(rep_scan *s);
+int  report_find_run(const rep_scan *s, const char *exp, const char *sub);   /* index or -1 */
+/* Pretraining kind of an experiment: "kind" field, else audio-visual / audio-only from
+ * the losses, else "none" (no pretraining run). */
+const char *report_kind(const rep_scan *s, const char *exp);
+
+/* A plot written by report_plots: file name relative to the report dir and a caption. */
+typedef struct { char *file, *caption; } rep_plot;
+
+/* gnuplot terminal available: "pngcairo", else "png", else "svg". */
+const char *report_terminal(void);
+/* Writes plots/ under out_dir (data, script, images) and runs gnuplot.
+ * 0 or -1 + avm_fail (gnuplot missing or failing: its log is named). */
+int report_plots(const rep_scan *s, const char *out_dir, rep_plot **plots, int *nplots);
+
+/* Condition values of one key over all results, in display order (numeric when all
+ * values are numbers). Caller frees the array, not the strings (owned by the JSON). */
+int report_cond_keys(const rep_scan *s, const char ***keys);
+int report_cond_values(const rep_scan *s, const char *key, const char ***values);
+/* The condition entry {value, err, S, ...} of result r, or NULL. */
+const json_value *report_cond(const rep_result *r, const char *key, const char *value);
+#endif

@@ -1,0 +1,259 @@
+/* `avmask report`: finding runs (metrics.jsonl) and results (eval.json) under an
+ * experiment directory and reading them (see report.h for the convention). */
+#include "eval/report.h"
+#include "common/log.h"
+#include "common/util.h"
+#include <dirent.h>
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define MAX_DEPTH 8
+
+static void series_add(rep_series *s, double x, double y) {
+    if (s->n == s->cap) {
+        s->cap = s->cap ? 2 * s->cap : 256;
+        s->x = xrealloc(s->x, s->cap * sizeof *s->x);
+        s->y = xrealloc(s->y, s->cap * sizeof *s->y);
+    }
+    s->x[s->n] = x; s->y[s->n] = y; s->n++;
+}
+
+/* One line of metrics.jsonl: training lines carry "loss", validation lines "valid_loss".
+ * A malformed line (e.g. the last one of a run still writing) is counted and skipped. */
+static void run_add_line(rep_run *r, const char *line) {
+    if (!line[strspn(line, " \t")]) return;
+    json_value *v = json_parse(line);
+    json_value *step = v ? json_get(v, "step") : NULL;
+    if (!v || v->type != JSON_OBJ || !step || step->type != JSON_NUM) { r->bad_lines++; json_free(v); return; }
+    json_value *loss = json_get(v, "loss"), *valid = json_get(v, "valid_loss");
+    json_value *lv = json_get(v, "loss_video"), *kind = json_get(v, "kind");
+    if (loss && loss->type == JSON_NUM) series_add(&r->train, step->num, loss->num);
+    if (valid && valid->type == JSON_NUM) series_add(&r->valid, step->num, valid->num);
+    if (lv && lv->type == JSON_NUM && lv->num > 0) r->has_video_loss = 1;
+    if (kind && kind->type == JSON_STR && !r->kind) r->kind = xstrdup(kind->str);
+    if (step->num > r->steps) r->steps = (long)step->num;
+    json_free(v);
+}
+
+static int run_read(rep_run *r, const char *path) {
+    avm_lines l;
+    if (lines_open(&l, path)) return -1;
+    char *line;
+    while ((line = lines_next(&l))) run_add_line(r, line);
+    lines_close(&l);
+    if (r->bad_lines) avm_warn("%s: %d malformed lines skipped", path, r->bad_lines);
+    return 0;
+}
+
+/* exp and sub of a directory given relative to the root ("" = the root itself). */
+static void split_rel(const rep_scan *s, const char *rel, char **exp, char **sub) {
+    if (!*rel) { *exp = xstrdup(s->root_name); *sub = xstrdup(""); return; }
+    const char *slash = strchr(rel, '/');
+    *exp = slash ? strndup(rel, slash - rel) : xstrdup(rel);
+    *sub = xstrdup(slash ? slash + 1 : "");
+}
+
+static int add_run(rep_scan *s, const char *dir, const char *rel) {
+    s->runs = xrealloc(s->runs, (s->nruns + 1) * sizeof *s->runs);
+    rep_run *r = &s->runs[s->nruns];
+    memset(r, 0, sizeof *r);
+    r->dir = xstrdup(dir);
+    split_rel(s, rel, &r->exp, &r->sub);
+    s->nruns++;
+    char *path = path_join(dir, "metrics.jsonl");
+    int rc = run_read(r, path);
+    free(path);
+    return rc;
+}
+
+static int add_result(rep_scan *s, const char *dir, const char *rel) {
+    char *path = path_join(dir, "eval.json");
+    char *text = read_file(path, NULL);
+    if (!text) { free(path); return -1; }
+    json_value *j = json_parse(text);
+    free(text);
+    if (!j || j->type != JSON_OBJ || !json_get(j, "overall")) {
+        json_free(j);
+        avm_warn("%s: not an eval.json of avmask eval, skipped", path);
+        free(path);
+        return 0;
+    }
+    s->res = xrealloc(s->res, (s->nres + 1) * sizeof *s->res);
+    rep_result *r = &s->res[s->nres++];
+    memset(r, 0, sizeof *r);
+    r->path = path;
+    r->j = j;
+    split_rel(s, rel, &r->exp, &r->sub);
+    const char *base = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : *rel ? rel : s->root_name;
+    r->set = xstrdup(strncmp(base, "decode_", 7) ? base : base + 7);
+    return 0;
+}
+
+static int walk(rep_scan *s, const char *dir, const char *rel, const char *skip, int depth) {
+    DIR *d = opendir(dir);
+    if (!d) return avm_fail("%s: cannot read directory: %s", dir, strerror(errno));
+    int rc = 0;
+    struct dirent *e;
+    while (!rc && (e = readdir(d))) {
+        if (e->d_name[0] == '.') continue;
+        char *path = path_join(dir, e->d_name);
+        char *sub = *rel ? xasprintf("%s/%s", rel, e->d_name) : xstrdup(e->d_name);
+        struct stat st;
+        if (lstat(path, &st) == 0) {
+            char real[PATH_MAX];
+            if (S_ISDIR(st.st_mode) && depth < MAX_DEPTH &&
+                !(skip && realpath(path, real) && !strcmp(real, skip)))
+                rc = walk(s, path, sub, skip, depth + 1);
+            else if (S_ISREG(st.st_mode) && !strcmp(e->d_name, "metrics.jsonl"))
+                rc = add_run(s, dir, rel);
+            else if (S_ISREG(st.st_mode) && !strcmp(e->d_name, "eval.json"))
+                rc = add_result(s, dir, rel);
+        }
+        free(path);
+        free(sub);
+    }
+    closedir(d);
+    return rc;
+}
+
+static int cmp_run(const void *a, const void *b) {
+    const rep_run *x = a, *y = b;
+    int c = strcmp(x->exp, y->exp);
+    return c ? c : strcmp(x->sub, y->sub);
+}
+
+static int cmp_res(const void *a, const void *b) {
+    const rep_result *x = a, *y = b;
+    int c = strcmp(x->exp, y->exp);
+    return c ? c : strcmp(x->sub, y->sub);
+}
+
+/* Is run sub rs an ancestor of (or equal to) result dir sub? */
+static int contains(const char *rs, const char *sub) {
+    size_t n = strlen(rs);
+    return n == 0 || (!strncmp(rs, sub, n) && (sub[n] == 0 || sub[n] == '/'));
+}
+
+int report_scan(rep_scan *s, const char *exp_dir, const char *skip_dir) {
+    memset(s, 0, sizeof *s);
+    if (!dir_exists(exp_dir)) return avm_fail("%s: no such directory", exp_dir);
+    char real[PATH_MAX], skip[PATH_MAX];
+    if (!realpath(exp_dir, real)) return avm_fail("%s: %s", exp_dir, strerror(errno));
+    s->root = xstrdup(exp_dir);
+    s->root_name = xstrdup(basename(real));
+    int have_skip = skip_dir && realpath(skip_dir, skip);
+    if (walk(s, exp_dir, "", have_skip ? skip : NULL, 0)) return -1;
+    if (!s->nruns && !s->nres) return avm_fail("%s: no metrics.jsonl or eval.json found", exp_dir);
+    qsort(s->runs, s->nruns, sizeof *s->runs, cmp_run);
+    qsort(s->res, s->nres, sizeof *s->res, cmp_res);
+    for (int i = 0; i < s->nres; i++) {
+        rep_result *r = &s->res[i];
+        r->run = -1;
+        for (int k = 0; k < s->nruns; k++)
+            if (!strcmp(s->runs[k].exp, r->exp) && contains(s->runs[k].sub, r->sub) &&
+                (r->run < 0 || strlen(s->runs[k].sub) > strlen(s->runs[r->run].sub)))
+                r->run = k;
+    }
+    return 0;
+}
+
+void report_scan_free(rep_scan *s) {
+    for (int i = 0; i < s->nruns; i++) {
+        rep_run *r = &s->runs[i];
+        free(r->dir); free(r->exp); free(r->sub); free(r->kind);
+        free(r->train.x); free(r->train.y); free(r->valid.x); free(r->valid.y);
+    }
+    for (int i = 0; i < s->nres; i++) {
+        rep_result *r = &s->res[i];
+        free(r->path); free(r->exp); free(r->sub); free(r->set);
+        json_free(r->j);
+    }
+    free(s->runs); free(s->res); free(s->root); free(s->root_name);
+    memset(s, 0, sizeof *s);
+}
+
+int report_find_run(const rep_scan *s, const char *exp, const char *sub) {
+    for (int i = 0; i < s->nruns; i++)
+        if (!strcmp(s->runs[i].exp, exp) && !strcmp(s->runs[i].sub, sub)) return i;
+    return -1;
+}
+
+const char *report_kind(const rep_scan *s, const char *exp) {
+    int k = report_find_run(s, exp, "");
+    if (k < 0) return "none";
+    if (s->runs[k].kind) return s->runs[k].kind;
+    return s->runs[k].has_video_loss ? "audio-visual" : "audio-only";
+}
+
+/* ---- condition keys and values over all results ---- */
+
+static int has_str(const char **a, int n, const char *s) {
+    for (int i = 0; i < n; i++) if (!strcmp(a[i], s)) return 1;
+    return 0;
+}
+
+int report_cond_keys(const rep_scan *s, const char ***keys) {
+    int n = 0;
+    *keys = NULL;
+    for (int i = 0; i < s->nres; i++) {
+        const json_value *c = json_get(s->res[i].j, "conditions");
+        if (!c || c->type != JSON_OBJ) continue;
+        for (int k = 0; k < c->n; k++)
+            if (!has_str(*keys, n, c->keys[k])) {
+                *keys = xrealloc(*keys, (n + 1) * sizeof **keys);
+                (*keys)[n++] = c->keys[k];
+            }
+    }
+    return n;
+}
+
+static int numeric_values;
+static int cmp_value(const void *pa, const void *pb) {
+    const char *a = *(const char *const *)pa, *b = *(const char *const *)pb;
+    int na = !strcmp(a, "<none>"), nb = !strcmp(b, "<none>");
+    if (na || nb) return na - nb;
+    if (!numeric_values) return strcmp(a, b);
+    double x = strtod(a, NULL), y = strtod(b, NULL);
+    return (x > y) - (x < y);
+}
+
+static int is_number(const char *s) {
+    char *end;
+    strtod(s, &end);
+    return end != s && !*end;
+}
+
+int report_cond_values(const rep_scan *s, const char *key, const char ***values) {
+    int n = 0;
+    *values = NULL;
+    numeric_values = 1;
+    for (int i = 0; i < s->nres; i++) {
+        const json_value *c = json_path(s->res[i].j, "conditions");
+        const json_value *arr = c ? json_get(c, key) : NULL;
+        if (!arr || arr->type != JSON_ARR) continue;
+        for (int k = 0; k < arr->n; k++) {
+            const char *v = json_str_or(arr->items[k], "value", NULL);
+            if (!v || has_str(*values, n, v)) continue;
+            *values = xrealloc(*values, (n + 1) * sizeof **values);
+            (*values)[n++] = v;
+            if (strcmp(v, "<none>") && !is_number(v)) numeric_values = 0;
+        }
+    }
+    qsort(*values, n, sizeof **values, cmp_value);
+    return n;
+}
+
+const json_value *report_cond(const rep_result *r, const char *key, const char *value) {
+    const json_value *c = json_get(r->j, "conditions");
+    const json_value *arr = c ? json_get(c, key) : NULL;
+    if (!arr || arr->type != JSON_ARR) return NULL;
+    for (int k = 0; k < arr->n; k++) {
+        const char *v = json_str_or(arr->items[k], "value", NULL);
+        if (v && !strcmp(v, value)) return arr->items[k];
+    }
+    return NULL;
+}

@@ -1,0 +1,78 @@
+# timeout: 60
+# avmask report over a small experiment tree: three experiments (audio-visual and
+# audio-only pretraining, one from scratch), fine-tuning runs, decode results with
+# conditions. Checks the table cells, that every image the Markdown and HTML reference
+# exists, is a valid PNG (or SVG), and is not blank (has coloured data pixels).
+set -eu
+mk_metrics() {   # dir steps video_loss_scale: decaying losses, a valid line every 10 steps
+    mkdir -p "$1"
+    awk -v n="$2" -v v="$3" 'BEGIN { for (s = 1; s <= n; s++) {
+        printf "{\"step\":%d,\"loss\":%.6f,\"loss_audio\":%.6f,\"loss_video\":%.6f,\"lr\":0.001,\"grad_norm\":1.5,\"tokens_per_s\":1000,\"seconds\":%d}\n", s, (2 + v) / (s + 1), 2 / (s + 1), v / (s + 1), s
+        if (s % 10 == 0) printf "{\"step\":%d,\"valid_loss\":%.6f}\n", s, (2.2 + v) / (s + 1) } }' > "$1/metrics.jsonl"
+}
+mk_metrics exp/av 40 1
+mk_metrics exp/av/ctc 20 0
+mk_metrics exp/audio 30 0
+mk_metrics exp/audio/ctc 20 0
+mk_metrics exp/scratch/ctc 25 0
+printf '{"step":41,"loss":0.1' >> exp/av/metrics.jsonl      # a run still writing its last line
+
+printf 'u1 a b c d\nu2 a b\nu3 x y z\nu4 p q r s\n' > ref
+printf 'u1 snr=0 voice=f\nu2 snr=10 voice=m\nu3 snr=-5 voice=f\nu4 snr=10 voice=m\n' > cond
+dec() {   # dir hyp-lines
+    mkdir -p "$1"; printf "$2" > "$1/hyp"
+    "$AVMASK" eval --ref=ref --hyp="$1/hyp" --by=cond > /dev/null
+}
+dec exp/av/ctc/decode_test 'u1 a b c d\nu2 a b\nu3 x y\nu4 p q r s\n'          # 1 / 13
+dec exp/audio/ctc/decode_test 'u1 a b c\nu2 a c\nu3 x y\nu4 p q r\n'            # 4 / 13
+dec exp/scratch/ctc/decode_test 'u1 a\nu2 b\nu3 z\nu4 q\n'                      # 9 / 13
+
+"$AVMASK" report --exp=exp --title="test report" > out.txt 2> err.txt
+cat out.txt err.txt
+grep -q 'exp/av/metrics.jsonl: 1 malformed lines skipped' err.txt
+R=exp/report
+test -s $R/report.md && test -s $R/report.html
+cat $R/report.md
+# table rows: name, kind, pretrain steps, fine-tuning, ft steps, set, %ERR, S, D, I, N, snr=-5, snr=0, snr=10, voice=f, voice=m
+grep -qF '| audio | audio-only | 30 | ctc | 20 | test | 30.77 | 1 | 3 | 0 | 13 | 33.33 | 25.00 | 33.33 | 28.57 | 33.33 |' $R/report.md
+grep -qF '| av | audio-visual | 40 | ctc | 20 | test | 7.69 | 0 | 1 | 0 | 13 | 33.33 | 0.00 | 0.00 | 14.29 | 0.00 |' $R/report.md
+grep -qF '| scratch | none | - | ctc | 25 | test | 69.23 | 0 | 9 | 0 | 13 |' $R/report.md
+grep -qF '| snr=-5 | snr=0 | snr=10 | voice=f | voice=m |' $R/report.md   # numeric order of values
+grep -qF '<td>audio-visual</td>' $R/report.html
+# every referenced image: exists, valid PNG/SVG, not blank
+"$PY" - $R <<'E'
+import os, re, subprocess, sys
+d = sys.argv[1]
+md = open(f"{d}/report.md").read()
+html = open(f"{d}/report.html").read()
+imgs = set(re.findall(r"!\[[^]]*\]\(([^)]+)\)", md))
+assert imgs == set(re.findall(r'<img src="([^"]+)"', html)), "md and html show different images"
+names = {os.path.basename(i).rsplit(".", 1)[0] for i in imgs}
+need = {"pretrain_loss", "finetune_loss", "err_overall", "err_0_snr", "err_1_voice"}
+assert need <= names, f"missing plots: {need - names}"
+for i in sorted(imgs):
+    p = os.path.join(d, i)
+    data = open(p, "rb").read()
+    if p.endswith(".svg"):
+        assert b"<svg" in data and (b"<path" in data or b"<polyline" in data), p
+        continue
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR", f"{p}: not a PNG"
+    w, h = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert w >= 300 and h >= 200, (p, w, h)
+    rgb = subprocess.run(["ffmpeg", "-v", "error", "-i", p, "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+                         capture_output=True, check=True).stdout
+    assert len(rgb) == w * h * 3, p
+    px = [rgb[k:k + 3] for k in range(0, len(rgb), 3)]
+    nonwhite = sum(1 for q in px if min(q) < 200)
+    colour = sum(1 for q in px if max(q) - min(q) > 80)      # data lines/bars, not black axes
+    print(f"{i}: {w}x{h}, {nonwhite} non-white, {colour} coloured pixels")
+    assert nonwhite > 0.01 * w * h and colour > 200, f"{p}: looks blank"
+E
+
+# failures: one line naming the problem
+if "$AVMASK" report --exp=nothere 2>err; then exit 1; fi
+grep -q 'nothere' err && test "$(wc -l <err)" = 1
+mkdir empty
+if "$AVMASK" report --exp=empty 2>err; then exit 1; fi
+grep -q 'no metrics.jsonl or eval.json' err && test "$(wc -l <err)" = 1
+echo ok
