@@ -9,7 +9,6 @@ typedef int (*cmd_fn)(int argc, char **argv);
 /* One declaration and one table row per subcommand. */
 int cmd_eval(int argc, char **argv);
 int cmd_report(int argc, char **argv);
-int cmd_report(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
 int cmd_info(int argc, char **argv);
@@ -18,7 +17,6 @@ static const struct { const char *name; cmd_fn fn; const char *what; } commands[
     {"extract", cmd_extract, "media files of a data dir -> feature shards (HDF5), index.tsv, cmvn.h5"},
     {"info", cmd_info, "summary of a feature dir written by extract"},
     {"eval", cmd_eval, "error rates (PER/CER/WER) of hypotheses, by condition"},
-    {"report", cmd_report, "experiment table and plots (Markdown + HTML)"},
     {"report", cmd_report, "experiment table and plots (Markdown + HTML)"},
     {"synth", cmd_synth, "generate the synthetic audio-visual corpus (speech, talking face, noise)"},
     {NULL, NULL, NULL},
