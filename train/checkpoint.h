@@ -11,6 +11,7 @@
 #ifndef AVMASK_CHECKPOINT_H
 #define AVMASK_CHECKPOINT_H
 #include <stdint.h>
+#include "models/avmodel.h"
 #include "models/params.h"
 #include "train/optim.h"
 
@@ -30,6 +31,11 @@ int  ckpt_read_meta(const char *path, avm_ckpt_meta *meta);
  * with the same architecture; meta may be NULL. Checks the checksums. */
 int  ckpt_load(const char *path, avm_params *ps, avm_adamw *opt, avm_ckpt_meta *meta);
 void ckpt_meta_free(avm_ckpt_meta *meta);
+/* For export and fine-tuning: builds the model from the checkpoint's "model" config
+ * (avmodel_init) and loads its parameters (checksum checked); meta may be NULL.
+ * -1 + avm_fail. */
+int ckpt_load_model(const char *path, avm_model *model, avm_ckpt_meta *meta);
+
 /* CRC-32 over the views of buf (params layout), in view order, padding excluded. */
 uint32_t ckpt_checksum(const avm_params *ps, const float *buf);
 #endif

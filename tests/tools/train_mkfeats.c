@@ -1,9 +1,9 @@
 /* Writes a small synthetic feature dir (shards, index.tsv, cmvn.h5) for train/ tests,
- * through data/shard.h. Utterances are sequences of "units" (segments of 2-6 tokens of
- * one of 8 classes); a class fixes an fbank template and a video template, plus noise,
+ * through data/shard.h. Utterances are sequences of "units" (segments of
+ * one of 8 classes, seg-min..seg-max tokens long); a class fixes an fbank template and a video template, plus noise,
  * so masked spans are predictable from context and from the other modality.
  *   train_mkfeats --out=DIR [--n=40 --min-tokens=8 --max-tokens=60 --seed=1 --n-mels=80
- *                 --height=8 --width=8 --no-video --shard-size=16 --ramp]
+ *                 --height=8 --width=8 --no-video --shard-size=16 --ramp --seg-min=6 --seg-max=16]
  * --ramp: fbank[f][0] = f and pixel[t][0] = t % 256 (frame indices, to check crops). */
 #include "common/opts.h"
 #include "common/rng.h"
@@ -24,6 +24,7 @@ int main(int argc, char **argv) {
     int H = (int)opt_int(&o, "height", 8), W = (int)opt_int(&o, "width", 8);
     int video = !opt_bool(&o, "no-video", 0), per = (int)opt_int(&o, "shard-size", 16);
     int ramp = opt_bool(&o, "ramp", 0);
+    int smin = (int)opt_int_range(&o, "seg-min", 6, 1, 1000), smax = (int)opt_int_range(&o, "seg-max", 16, smin, 1000);
     uint64_t seed = (uint64_t)opt_int(&o, "seed", 1);
     opts_finish(&o);
     if (mkdir_p(out)) avm_die("%s", avm_error());
@@ -51,7 +52,7 @@ int main(int argc, char **argv) {
         }
         int T = tmin + (int)rng_below(&r, (uint32_t)(tmax - tmin + 1));
         for (int t = 0, c = 0, left = 0; t < T; t++) {
-            if (!left) { c = (int)rng_below(&r, NCLASS); left = 2 + (int)rng_below(&r, 5); }
+            if (!left) { c = (int)rng_below(&r, NCLASS); left = smin + (int)rng_below(&r, (uint32_t)(smax - smin + 1)); }
             left--;
             for (int s = 0; s < 4; s++)
                 for (int m = 0; m < nm; m++)

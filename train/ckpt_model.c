@@ -1,0 +1,23 @@
+/* Rebuilding a model from a checkpoint alone (for export and fine-tuning). */
+#include "common/json.h"
+#include "train/checkpoint.h"
+#include <string.h>
+
+int ckpt_load_model(const char *path, avm_model *model, avm_ckpt_meta *meta) {
+    avm_ckpt_meta m;
+    if (ckpt_read_meta(path, &m)) return -1;
+    json_value *v = json_parse(m.config_json);
+    avm_config c;
+    avmodel_config_named(&c, "tiny");   /* every key is then set from the stored config */
+    int rc = 0;
+    if (!v) rc = avm_fail("%s: stored configuration is not JSON", path);
+    else if (avmodel_config_from_json(&c, json_get(v, "model")))
+        rc = avm_fail("%s: stored model configuration: %s", path, avm_error());
+    json_free(v);
+    ckpt_meta_free(&m);
+    if (rc) return -1;
+    memset(model, 0, sizeof *model);
+    if (avmodel_init(model, &c, m.seed)) return -1;
+    if (ckpt_load(path, &model->params, NULL, meta)) { avmodel_free(model); return -1; }
+    return 0;
+}

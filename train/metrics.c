@@ -1,0 +1,66 @@
+#include "train/metrics.h"
+#include "common/json.h"
+#include "common/util.h"
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int rewrite_upto(const char *path, long keep_step) {
+    avm_lines r;
+    if (lines_open(&r, path)) return -1;
+    avm_strbuf kept = {0};
+    char *line;
+    while ((line = lines_next(&r))) {
+        json_value *v = json_parse(line);
+        long step = v ? (long)json_num_or(v, "step", -1) : -1;
+        json_free(v);
+        if (step >= 0 && step <= keep_step) { sb_add(&kept, line); sb_add(&kept, "\n"); }
+    }
+    lines_close(&r);
+    int rc = write_file_atomic(path, kept.s ? kept.s : "", kept.len);
+    sb_free(&kept);
+    return rc;
+}
+
+FILE *metrics_open(const char *path, long keep_step) {
+    if (keep_step >= 0 && file_exists(path) && rewrite_upto(path, keep_step)) return NULL;
+    FILE *f = fopen(path, keep_step >= 0 ? "a" : "w");
+    if (!f) avm_fail("%s: cannot write: %s", path, strerror(errno));
+    return f;
+}
+
+static void emit(FILE *f, avm_strbuf *b) {
+    fprintf(f, "%s\n", b->s);
+    fflush(f);
+    sb_free(b);
+}
+
+void metrics_train(FILE *f, const avm_train_metrics *m) {
+    avm_strbuf b = {0};
+    avm_jw w;
+    jw_init(&w, &b);
+    jw_obj_begin(&w);
+    jw_key(&w, "step"); jw_int(&w, m->step);
+    jw_key(&w, "loss"); jw_num(&w, m->loss);
+    jw_key(&w, "loss_audio"); jw_num(&w, m->loss_audio);
+    jw_key(&w, "loss_video"); jw_num(&w, m->loss_video);
+    jw_key(&w, "lr"); jw_num(&w, m->lr);
+    jw_key(&w, "grad_norm"); jw_num(&w, m->grad_norm);
+    jw_key(&w, "tokens_per_s"); jw_num(&w, m->tokens_per_s);
+    jw_key(&w, "seconds"); jw_num(&w, m->seconds);
+    jw_obj_end(&w);
+    emit(f, &b);
+}
+
+void metrics_valid(FILE *f, long step, double loss, double loss_audio, double loss_video) {
+    avm_strbuf b = {0};
+    avm_jw w;
+    jw_init(&w, &b);
+    jw_obj_begin(&w);
+    jw_key(&w, "step"); jw_int(&w, step);
+    jw_key(&w, "valid_loss"); jw_num(&w, loss);
+    jw_key(&w, "valid_loss_audio"); jw_num(&w, loss_audio);
+    jw_key(&w, "valid_loss_video"); jw_num(&w, loss_video);
+    jw_obj_end(&w);
+    emit(f, &b);
+}

@@ -1,0 +1,69 @@
+/* `avmask pretrain`: options, the state of a run, one step and validation. */
+#ifndef AVMASK_PRETRAIN_H
+#define AVMASK_PRETRAIN_H
+#include <stdint.h>
+#include <stdio.h>
+#include "common/opts.h"
+#include "models/avmodel.h"
+#include "train/batch.h"
+#include "train/dist.h"
+#include "train/optim.h"
+#include "train/sched.h"
+
+typedef struct {
+    const char *feats, *valid, *out;
+    long max_steps, log_every, valid_every, save_every;
+    long batch_tokens;
+    int max_len, max_open_shards, resume, threads;
+    avm_sched sched;
+    double beta1, beta2, eps, weight_decay, clip;
+    uint64_t seed;
+    double mask_p_audio, mask_p_video;
+    int mask_l_audio, mask_l_video;
+    double drop_audio, drop_video;      /* modality dropout probabilities */
+    avm_config model;
+    int model_in_set[2];                /* audio_in / video_in given explicitly */
+    /* hidden test hooks */
+    const char *dump_grad;              /* write the averaged gradient of the first step */
+    long kill_step;                     /* SIGKILL itself after this step (0: never) */
+    long nan_step;                      /* poison the gradient at this step (0: never) */
+} avm_pretrain_opts;
+
+/* Parses and checks every option (dies with one line on a bad one). */
+void pretrain_parse(avm_pretrain_opts *po, avm_opts *o, int argc, char **argv);
+/* The full run configuration as JSON (config.json and the checkpoint attribute). */
+char *pretrain_config_json(const avm_pretrain_opts *po, const avm_feats *f);
+
+/* Loss statistics of one step or a validation pass, summed over ranks. */
+typedef struct {
+    double n_audio, sum_audio;          /* masked tokens, sum of per-token-mean losses */
+    double n_video, sum_video;
+    double sum_total;                   /* sum over ranks of (n_audio + n_video) * total */
+    double tokens;                      /* input tokens (audio + video streams) */
+} avm_step_stats;
+double stats_loss(const avm_step_stats *s);
+double stats_audio(const avm_step_stats *s);
+double stats_video(const avm_step_stats *s);   /* NaN when no video token was masked */
+
+typedef struct {
+    avm_model model;
+    avm_dist dist;
+    uint8_t *mask_a, *mask_v, *drop_a, *drop_v;
+    int cap;
+} avm_stepper;
+
+/* Forward + backward of this rank's slice of a global batch at update `step`: masks and
+ * modality dropout keyed by (seed, step, position in the global batch), dropout by
+ * (seed, step, rank). Leaves the gradient, averaged over ranks with weights
+ * (masked tokens of the rank) / (masked tokens of the global batch), in params.grad.
+ * -1 + avm_fail if the model refuses the batch. */
+int step_train(avm_stepper *s, const avm_pretrain_opts *po, const avm_batch_data *d, long step,
+               avm_step_stats *st);
+/* Mean masked-prediction losses over a whole feature set (fixed masks, no dropout, no
+ * modality dropout): per modality, mean over all its masked tokens. */
+int step_validate(avm_stepper *s, const avm_pretrain_opts *po, avm_loader *L, avm_batch_data *d,
+                  avm_step_stats *st);
+void stepper_free(avm_stepper *s);
+
+int cmd_pretrain(int argc, char **argv);
+#endif

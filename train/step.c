@@ -1,0 +1,127 @@
+/* One training step (masks, modality dropout, forward, backward, gradient averaging
+ * over ranks) and a validation pass. */
+#include "common/util.h"
+#include "train/mask.h"
+#include "train/pretrain.h"
+#include "train/seeding.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+double stats_loss(const avm_step_stats *s) {
+    double n = s->n_audio + s->n_video;
+    return n > 0 ? s->sum_total / n : NAN;
+}
+double stats_audio(const avm_step_stats *s) { return s->n_audio > 0 ? s->sum_audio / s->n_audio : NAN; }
+double stats_video(const avm_step_stats *s) { return s->n_video > 0 ? s->sum_video / s->n_video : NAN; }
+
+static void ensure(avm_stepper *s, int B, int T) {
+    if ((long)B * T <= s->cap && B <= s->cap) return;
+    s->cap = B * T > B ? B * T : B;
+    s->mask_a = xrealloc(s->mask_a, s->cap);
+    s->mask_v = xrealloc(s->mask_v, s->cap);
+    s->drop_a = xrealloc(s->drop_a, s->cap);
+    s->drop_v = xrealloc(s->drop_v, s->cap);
+}
+
+/* Masks (and modality dropout when train) of every sample, keyed by mask_key and the
+ * sample's position in the global batch, so that ranks and resumed runs agree. */
+static void make_masks(avm_stepper *s, const avm_pretrain_opts *po, const avm_batch_data *d,
+                       int64_t mask_key, int train) {
+    int B = d->B, T = d->T, av = po->model.modalities == AVM_MOD_AV;
+    ensure(s, B, T);
+    for (int k = 0; k < B; k++) {
+        avm_rng r;
+        train_rng(&r, po->seed, SEED_MASK_AUDIO, mask_key, d->gidx[k]);
+        mask_spans(&r, s->mask_a + (size_t)k * T, d->len[k], T, po->mask_p_audio, po->mask_l_audio);
+        memset(s->mask_v + (size_t)k * T, 0, T);
+        if (av) {
+            train_rng(&r, po->seed, SEED_MASK_VIDEO, mask_key, d->gidx[k]);
+            mask_spans(&r, s->mask_v + (size_t)k * T, d->len[k], T, po->mask_p_video, po->mask_l_video);
+        }
+        s->drop_a[k] = s->drop_v[k] = 0;
+        if (train && av && (po->drop_audio > 0 || po->drop_video > 0)) {
+            train_rng(&r, po->seed, SEED_MODDROP, mask_key, d->gidx[k]);
+            double u = rng_uniform(&r);
+            if (u < po->drop_video) s->drop_v[k] = 1;
+            else if (u < po->drop_video + po->drop_audio) s->drop_a[k] = 1;
+        }
+    }
+}
+
+static void fill_batch(avm_stepper *s, const avm_batch_data *d, avm_batch *b, avm_rng *rng) {
+    memset(b, 0, sizeof *b);
+    b->B = d->B;
+    b->T = d->T;
+    b->len = d->len;
+    b->audio = d->audio;
+    b->video = d->video;
+    b->mask_audio = s->mask_a;
+    b->mask_video = d->video ? s->mask_v : NULL;
+    b->drop_audio = s->drop_a;
+    b->drop_video = s->drop_v;
+    b->rng = rng;
+}
+
+static void add_stats(avm_step_stats *st, const avm_loss *l, const avm_batch_data *d, int streams) {
+    st->n_audio += l->n_audio;
+    st->sum_audio += l->n_audio * l->audio;
+    st->n_video += l->n_video;
+    st->sum_video += l->n_video * l->video;
+    st->sum_total += (double)(l->n_audio + l->n_video) * l->total;
+    for (int k = 0; k < d->B; k++) st->tokens += (double)d->len[k] * streams;
+}
+
+int step_train(avm_stepper *s, const avm_pretrain_opts *po, const avm_batch_data *d, long step,
+               avm_step_stats *st) {
+    memset(st, 0, sizeof *st);
+    params_zero_grad(&s->model.params);
+    avm_loss l = {0};
+    if (d->B > 0) {
+        make_masks(s, po, d, step, 1);
+        avm_rng drop;
+        train_rng(&drop, po->seed, SEED_DROPOUT, step, s->dist.rank);
+        avm_batch b;
+        fill_batch(s, d, &b, &drop);
+        if (avmodel_forward(&s->model, &b, &l)) return -1;
+        avmodel_backward(&s->model);
+        add_stats(st, &l, d, d->video ? 2 : 1);
+    }
+    /* one small all-reduce for the counts, then one over the flat gradient buffer */
+    dist_sum_f64(&s->dist, (double *)st, (int)(sizeof *st / sizeof(double)));
+    double n_all = st->n_audio + st->n_video, n_mine = (double)l.n_audio + l.n_video;
+    if (s->dist.world > 1 && n_all > 0) {
+        float w = (float)(n_mine / n_all);
+        float *g = s->model.params.grad;
+        size_t n = s->model.params.total;
+#pragma omp parallel for schedule(static) if (n > 65536)
+        for (size_t i = 0; i < n; i++) g[i] *= w;
+        dist_sum_f32(&s->dist, g, n);
+    }
+    return 0;
+}
+
+int step_validate(avm_stepper *s, const avm_pretrain_opts *po, avm_loader *L, avm_batch_data *d,
+                  avm_step_stats *st) {
+    memset(st, 0, sizeof *st);
+    loader_plan(L, 0);
+    for (int bi = 0; bi < L->nbatch; bi++) {
+        if (loader_get(L, bi, s->dist.rank, s->dist.world, d)) return -1;
+        if (d->B == 0) continue;
+        make_masks(s, po, d, -1 - (int64_t)bi, 0);   /* fixed masks: comparable across steps */
+        avm_batch b;
+        fill_batch(s, d, &b, NULL);
+        avm_loss l;
+        if (avmodel_forward(&s->model, &b, &l)) return -1;
+        add_stats(st, &l, d, d->video ? 2 : 1);
+    }
+    dist_sum_f64(&s->dist, (double *)st, (int)(sizeof *st / sizeof(double)));
+    return 0;
+}
+
+void stepper_free(avm_stepper *s) {
+    avmodel_free(&s->model);
+    free(s->mask_a); free(s->mask_v); free(s->drop_a); free(s->drop_v);
+    s->mask_a = s->mask_v = s->drop_a = s->drop_v = NULL;
+    s->cap = 0;
+}
