@@ -12,10 +12,12 @@ int cmd_report(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_pretrain(int argc, char **argv);
 
 static const struct { const char *name; cmd_fn fn; const char *what; } commands[] = {
     {"extract", cmd_extract, "media files of a data dir -> feature shards (HDF5), index.tsv, cmvn.h5"},
     {"info", cmd_info, "summary of a feature dir written by extract"},
+    {"pretrain", cmd_pretrain, "masked audio-visual pretraining -> checkpoints, metrics.jsonl"},
     {"eval", cmd_eval, "error rates (PER/CER/WER) of hypotheses, by condition"},
     {"report", cmd_report, "experiment table and plots (Markdown + HTML)"},
     {"synth", cmd_synth, "generate the synthetic audio-visual corpus (speech, talking face, noise)"},
