@@ -1,0 +1,86 @@
+# timeout: 120
+# avmask extract on bad input: broken media files are skipped with one warning line each and
+# listed in extract.err while the others are extracted intact; --max-fail decides the exit
+# code; a malformed media.scp or a missing data dir stops the command with one line; a run
+# killed with -9 resumes by writing only the missing shards, with the same result.
+set -eu
+chk="$PY $AVMASK_ROOT/tests/ref/check_shards.py"
+ff() { ffmpeg -nostdin -loglevel error -y "$@"; }
+fail() { echo "FAIL: $*"; exit 1; }
+
+mkdir -p B/clips
+av() {  # name seconds
+    ff -f lavfi -i "anoisesrc=d=$2:c=pink:r=16000:a=0.3" -f lavfi -i "testsrc2=s=96x96:r=25:d=$2" \
+       -c:v libx264 -preset ultrafast -pix_fmt yuv420p -c:a aac -shortest "B/clips/$1.mp4"
+}
+av g1 1.0
+av g2 1.2
+: >B/clips/empty.mp4
+head -c 3000 B/clips/g2.mp4 >B/clips/trunc.mp4          # moov atom (at the end) cut off
+echo "this is not a video" >B/clips/text.mp4
+ff -f lavfi -i "testsrc2=s=96x96:r=25:d=1" -c:v libx264 -preset ultrafast -pix_fmt yuv420p B/clips/noaudio.mp4
+cat >B/media.scp <<'EOF'
+b_empty clips/empty.mp4
+b_missing clips/missing.mp4
+b_noaudio clips/noaudio.mp4
+b_text clips/text.mp4
+b_trunc clips/trunc.mp4
+g1 clips/g1.mp4
+g2 clips/g2.mp4
+EOF
+bad_ids=b_empty,b_missing,b_noaudio,b_text,b_trunc
+
+# 5 of 7 fail; --max-fail=5 allows that
+$AVMASK extract --data=B --out=FB --nj=2 --shard-size=2 --max-fail=5 2>run.err || fail "exit $? with --max-fail=5"
+[ "$(grep -c '^avmask: warning: ' run.err)" = 5 ] || { cat run.err; fail "expected 5 warnings"; }
+for id in ${bad_ids//,/ }; do
+    path=$(awk -v u=$id '$1 == u {print $2}' B/media.scp)
+    [ "$(grep -c "^avmask: warning: $id (B/$path): ." run.err)" = 1 ] || { cat run.err; fail "no one-line warning for $id"; }
+    [ "$(grep -c "^$id B/$path ." FB/extract.err)" = 1 ] || { cat FB/extract.err; fail "$id not in extract.err"; }
+done
+grep -q '^b_noaudio .* no audio' FB/extract.err || fail "no-audio reason missing"
+grep -q '^b_missing .*\(No such file\|no such file\|does not exist\|missing\)' FB/extract.err || fail "missing-file reason"
+$chk FB --data B --failed=$bad_ids
+$AVMASK info FB | grep -q '^failures: *5' || fail "info does not count failures"
+
+# the limit: a count, a percentage, and the default 5%
+if $AVMASK extract --data=B --out=FB2 --shard-size=2 --max-fail=4 2>lim.err; then fail "--max-fail=4 accepted 5 failures"; fi
+grep -q '5 of 7 utterances failed' lim.err || { cat lim.err; fail "no failure-count message"; }
+$AVMASK extract --data=B --out=FB2 --shard-size=2 --max-fail=80% 2>/dev/null || fail "--max-fail=80% refused 71%"
+if $AVMASK extract --data=B --out=FB2 --shard-size=2 2>/dev/null; then fail "default --max-fail accepted 71%"; fi
+# the rerun above resumed: failures are remembered in the finished shards, not retried
+[ "$(grep -c 'is complete, skipped' FB2/extract.log)" -ge 8 ] || fail "reruns did not skip finished shards"
+
+# malformed scp and missing data dir: one line, non-zero, nothing written
+mkdir -p M
+printf 'a clips/g1.mp4\nb clips/g2.mp4\nc\n' >M/media.scp
+if $AVMASK extract --data=M --out=FM --nj=2 2>m.err; then fail "malformed scp accepted"; fi
+[ "$(wc -l <m.err)" = 1 ] && grep -q 'M/media.scp:3: ' m.err || { cat m.err; fail "malformed scp message"; }
+[ ! -e FM ] || fail "output dir created for a malformed data dir"
+if $AVMASK extract --data=nowhere --out=FN 2>n.err; then fail "missing data dir accepted"; fi
+[ "$(wc -l <n.err)" = 1 ] && grep -q 'nowhere: no such data directory' n.err || { cat n.err; fail "missing dir message"; }
+if $AVMASK info FN 2>i.err; then fail "info on a missing dir"; fi
+[ "$(wc -l <i.err)" = 1 ] || fail "info error is not one line"
+
+# kill -9 midway, rerun (with another job count): only missing shards are written, and the
+# result equals an uninterrupted run's.
+av g3 4.0
+mkdir -p K
+for i in $(seq -w 1 16); do echo "k$i ../B/clips/g3.mp4"; done >K/media.scp
+$AVMASK extract --data=K --out=FK --nj=1 --shard-size=2 2>/dev/null &
+pid=$!
+for _ in $(seq 1 3000); do [ -e FK/shard-00001.h5 ] && break; sleep 0.01; done
+kill -9 $pid 2>/dev/null || true
+wait $pid 2>/dev/null || true
+[ ! -e FK/index.tsv ] || fail "the run finished before it could be killed (test needs a slower corpus)"
+done_before=$(ls FK | grep -c '^shard-.*\.h5$' || true)
+[ "$done_before" -ge 2 ] && [ "$done_before" -lt 8 ] || fail "$done_before shards finished before the kill"
+stat -c '%n %i %y' FK/shard-*.h5 >before.txt
+$AVMASK extract --data=K --out=FK --nj=2 --shard-size=2 2>/dev/null
+stat -c '%n %i %y' $(awk '{print $1}' before.txt) | diff before.txt - || fail "finished shards were rewritten"
+[ "$(grep -c 'is complete, skipped' FK/extract.log)" = "$done_before" ] || fail "log does not show $done_before skipped shards"
+[ "$(grep -c ': wrote ' FK/extract.log)" = 8 ] || fail "expected 8 shard writes in total over both runs"
+[ -z "$(ls FK | grep '\.tmp' || true)" ] || fail "temporary files left"
+$AVMASK extract --data=K --out=FK1 --nj=1 --shard-size=2 2>/dev/null
+$chk FK --ref FK1 --data K
+echo "test_extract_bad: all checks passed"
