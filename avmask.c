@@ -9,6 +9,7 @@ typedef int (*cmd_fn)(int argc, char **argv);
 /* One declaration and one table row per subcommand. */
 int cmd_eval(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
 int cmd_info(int argc, char **argv);
@@ -20,6 +21,7 @@ static const struct { const char *name; cmd_fn fn; const char *what; } commands[
     {"pretrain", cmd_pretrain, "masked audio-visual pretraining -> checkpoints, metrics.jsonl"},
     {"eval", cmd_eval, "error rates (PER/CER/WER) of hypotheses, by condition"},
     {"report", cmd_report, "experiment table and plots (Markdown + HTML)"},
+    {"export", cmd_export, "audio branch of a checkpoint -> audio_encoder.h5, model.safetensors, config.json"},
     {"synth", cmd_synth, "generate the synthetic audio-visual corpus (speech, talking face, noise)"},
     {NULL, NULL, NULL},
 };

@@ -1,0 +1,155 @@
+/* Writing and reading the exported audio branch (see export.h). */
+#include "eval/export.h"
+#include "common/log.h"
+#include "common/strbuf.h"
+#include "common/util.h"
+#include "common/version.h"
+#include "data/h5util.h"
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+int export_is_branch(const char *name) {
+    static const char *pre[] = {"audio_frontend.", "audio_encoder.", "fusion_encoder."};
+    for (int i = 0; i < 3; i++) if (!strncmp(name, pre[i], strlen(pre[i]))) return 1;
+    return !strcmp(name, "audio_pos") || !strcmp(name, "audio_type");
+}
+
+static int write_h5(const char *path, const avm_params *ps, const char *config_json) {
+    char *tmp = xasprintf("%s.tmp", path);
+    hid_t f = h5_create(tmp);
+    if (f < 0) { free(tmp); return -1; }
+    int rc = 0;
+    hid_t g = H5Gcreate2(f, "params", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0) rc = avm_fail("%s: cannot create /params", path);
+    for (int i = 0; !rc && i < ps->n; i++) {
+        const avm_param *p = &ps->p[i];
+        if (!export_is_branch(p->name)) continue;
+        hsize_t dims[AVM_MAX_DIMS];
+        for (int k = 0; k < p->ndim; k++) dims[k] = p->shape[k];
+        hid_t sp = H5Screate_simple(p->ndim, dims, NULL);
+        hid_t d = sp < 0 ? -1 : H5Dcreate2(g, p->name, H5T_IEEE_F32LE, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        if (d < 0 || H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, ps->data + p->offset) < 0)
+            rc = avm_fail("%s: cannot write /params/%s", path, p->name);
+        if (d >= 0) H5Dclose(d);
+        if (sp >= 0) H5Sclose(sp);
+    }
+    if (g >= 0) H5Gclose(g);
+    if (!rc) rc = h5_write_str_attr(f, "format", EXPORT_FORMAT, path);
+    if (!rc) rc = h5_write_str_attr(f, "avmask_version", AVMASK_VERSION, path);
+    if (!rc) rc = h5_write_str_attr(f, "config", config_json, path);
+    if (h5_close(f, path)) rc = -1;
+    if (!rc) rc = atomic_rename(tmp, path);
+    if (rc) remove(tmp);
+    free(tmp);
+    return rc;
+}
+
+/* safetensors: u64 LE header length, JSON header (padded with spaces to 8 bytes), data. */
+static int write_safetensors(const char *path, const avm_params *ps) {
+    avm_strbuf h = {0};
+    avm_jw w;
+    jw_init(&w, &h);
+    jw_obj_begin(&w);
+    jw_key(&w, "__metadata__"); jw_obj_begin(&w);
+    jw_key(&w, "format"); jw_str(&w, "pt");
+    jw_key(&w, "avmask_format"); jw_str(&w, EXPORT_FORMAT);
+    jw_obj_end(&w);
+    size_t off = 0;
+    for (int i = 0; i < ps->n; i++) {
+        const avm_param *p = &ps->p[i];
+        if (!export_is_branch(p->name)) continue;
+        jw_key(&w, p->name); jw_obj_begin(&w);
+        jw_key(&w, "dtype"); jw_str(&w, "F32");
+        jw_key(&w, "shape"); jw_arr_begin(&w);
+        for (int k = 0; k < p->ndim; k++) jw_int(&w, p->shape[k]);
+        jw_arr_end(&w);
+        jw_key(&w, "data_offsets"); jw_arr_begin(&w);
+        jw_int(&w, (long long)off); jw_int(&w, (long long)(off + p->numel * 4)); jw_arr_end(&w);
+        jw_obj_end(&w);
+        off += p->numel * 4;
+    }
+    jw_obj_end(&w);
+    while (h.len % 8) sb_add(&h, " ");
+    size_t total = 8 + h.len + off;
+    unsigned char *buf = xmalloc(total);
+    uint64_t hl = h.len;
+    for (int k = 0; k < 8; k++) buf[k] = (unsigned char)(hl >> (8 * k));
+    memcpy(buf + 8, h.s, h.len);
+    unsigned char *d = buf + 8 + h.len;
+    for (int i = 0; i < ps->n; i++) {
+        const avm_param *p = &ps->p[i];
+        if (!export_is_branch(p->name)) continue;
+        memcpy(d, ps->data + p->offset, p->numel * 4);   /* x86-64: already little-endian */
+        d += p->numel * 4;
+    }
+    int rc = write_file_atomic(path, buf, total);
+    free(buf);
+    sb_free(&h);
+    return rc;
+}
+
+int export_write(const char *dir, const avm_model *m, const char *config_json) {
+    if (mkdir_p(dir)) return -1;
+    char *h5 = path_join(dir, "audio_encoder.h5"), *st = path_join(dir, "model.safetensors");
+    char *cj = path_join(dir, "config.json");
+    int rc = write_h5(h5, &m->params, config_json);
+    if (!rc) rc = write_safetensors(st, &m->params);
+    if (!rc) rc = write_file_atomic(cj, config_json, strlen(config_json));
+    free(h5); free(st); free(cj);
+    return rc;
+}
+
+static int read_h5(const char *path, avm_params *ps) {
+    hid_t f = h5_open_ro(path);
+    if (f < 0) return -1;
+    int rc = 0, found = 0;
+    char *fmt = h5_read_str_attr(f, "format", path);
+    if (!fmt || strcmp(fmt, EXPORT_FORMAT)) rc = avm_fail("%s: not an avmask audio encoder export", path);
+    free(fmt);
+    for (int i = 0; !rc && i < ps->n; i++) {
+        const avm_param *p = &ps->p[i];
+        if (!export_is_branch(p->name)) continue;
+        char *name = xasprintf("params/%s", p->name);
+        hsize_t dims[4];
+        int nd = h5_exists(f, "params") && h5_exists(f, name) ? h5_dims(f, name, dims, path) : -2;
+        int same = nd == p->ndim;
+        for (int k = 0; same && k < nd; k++) same = dims[k] == (hsize_t)p->shape[k];
+        if (nd == -2) rc = avm_fail("%s: /%s missing", path, name);
+        else if (!same) rc = avm_fail("%s: /%s has another shape than config.json says", path, name);
+        else {
+            hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
+            if (d < 0 || H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, ps->data + p->offset) < 0)
+                rc = avm_fail("%s: cannot read /%s", path, name);
+            if (d >= 0) H5Dclose(d);
+            found++;
+        }
+        free(name);
+    }
+    if (h5_close(f, path)) rc = -1;
+    if (!rc && !found) rc = avm_fail("%s: no parameters", path);
+    return rc;
+}
+
+int export_load(const char *dir, avm_model *m, uint64_t seed, json_value **config) {
+    char *cj = path_join(dir, "config.json"), *h5 = path_join(dir, "audio_encoder.h5");
+    char *text = read_file(cj, NULL);
+    json_value *v = text ? json_parse(text) : NULL;
+    int rc = 0;
+    avm_config c;
+    avmodel_config_named(&c, "tiny");
+    if (!text) rc = -1;
+    else if (!v) rc = avm_fail("%s: not JSON: %s", cj, avm_error());
+    else if (strcmp(json_str_or(v, "format", ""), EXPORT_FORMAT))
+        rc = avm_fail("%s: format is not %s", cj, EXPORT_FORMAT);
+    else if (avmodel_config_from_json(&c, json_get(v, "model")))
+        rc = avm_fail("%s: model: %s", cj, avm_error());
+    c.modalities = AVM_MOD_AUDIO;
+    memset(m, 0, sizeof *m);
+    if (!rc && avmodel_init(m, &c, seed)) rc = -1;
+    else if (!rc && read_h5(h5, &m->params)) { avmodel_free(m); rc = -1; }
+    free(text); free(cj); free(h5);
+    if (!rc && config) *config = v;
+    else json_free(v);
+    return rc;
+}

@@ -1,0 +1,130 @@
+"""Rebuild avmask's exported audio encoder in PyTorch (1.13+).
+
+    from load_avmask import load, features
+    model, config = load("exp/av/export")          # reads config.json + model.safetensors
+    x = features(fbank, config)                    # [frames, n_mels] fbank -> [T, 320] tokens
+    out = model(x[None])                           # [1, T, d]
+    out, hidden = model(x[None], lengths, return_hidden=True)
+
+The module computes what avmask's audio branch computes (models/README.md): a Linear
+front-end, learned position and modality-type embeddings, the audio encoder (pre-LN
+TransformerEncoderLayers with GELU) and its final LayerNorm, the fusion encoder over the
+audio tokens alone and its final LayerNorm. Parameter names follow avmask's; the layers are
+torch.nn.TransformerEncoderLayer, so attn.in_proj.* maps to self_attn.in_proj_*,
+attn.out_proj to self_attn.out_proj, ffn.fc1/fc2 to linear1/linear2.
+"""
+import json
+import os
+import struct
+
+import numpy as np
+import torch
+from torch import nn
+
+FORMAT = "avmask-audio-encoder-1"
+
+
+class Encoder(nn.Module):
+    def __init__(self, n, d, heads, ffn, dropout, eps):
+        super().__init__()
+        self.layers = nn.ModuleList(
+            nn.TransformerEncoderLayer(d, heads, ffn, dropout=dropout, activation="gelu",
+                                       layer_norm_eps=eps, batch_first=True, norm_first=True)
+            for _ in range(n))
+        self.norm = nn.LayerNorm(d, eps=eps)
+
+    def forward(self, x, pad, hidden):
+        for layer in self.layers:
+            x = layer(x, src_key_padding_mask=pad)
+            hidden.append(x)
+        return self.norm(x)
+
+
+class AudioEncoder(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        m = config["model"]
+        eps = config.get("layer", {}).get("layer_norm_eps", 1e-5)
+        d = m["d"]
+        self.max_len = m["max_len"]
+        self.audio_frontend = nn.Linear(m["audio_in"], d)
+        self.audio_pos = nn.Parameter(torch.zeros(m["max_len"], d))
+        self.audio_type = nn.Parameter(torch.zeros(d))
+        self.audio_encoder = Encoder(m["layers_audio"], d, m["heads"], m["ffn"], m["dropout"], eps)
+        self.fusion_encoder = Encoder(m["layers_fusion"], d, m["heads"], m["ffn"], m["dropout"], eps)
+
+    def forward(self, x, lengths=None, return_hidden=False):
+        """x: [B, T, audio_in]; lengths: [B] tokens (None: all T). Returns [B, T, d] (rows
+        t >= length are padding) and, with return_hidden, the embeddings and every audio
+        and fusion layer output (before the final norms), as avmask's hidden states."""
+        B, T, _ = x.shape
+        if T > self.max_len:
+            raise ValueError(f"{T} tokens exceed max_len {self.max_len}")
+        if lengths is None:
+            lengths = torch.full((B,), T, dtype=torch.long)
+        pad = torch.arange(T)[None, :] >= torch.as_tensor(lengths)[:, None]
+        h = self.audio_frontend(x) + self.audio_pos[:T] + self.audio_type
+        hidden = [h]
+        h = self.audio_encoder(h, pad, hidden)
+        h = self.fusion_encoder(h, pad, hidden)
+        return (h, hidden) if return_hidden else h
+
+
+def torch_name(name):
+    """avmask parameter name -> name in AudioEncoder's state_dict."""
+    for a, b in ((".attn.in_proj.weight", ".self_attn.in_proj_weight"),
+                 (".attn.in_proj.bias", ".self_attn.in_proj_bias"),
+                 (".attn.out_proj.", ".self_attn.out_proj."),
+                 (".ffn.fc1.", ".linear1."), (".ffn.fc2.", ".linear2.")):
+        name = name.replace(a, b)
+    return name
+
+
+def read_safetensors(path):
+    """{name: float32 ndarray} from a safetensors file (no extra package needed)."""
+    with open(path, "rb") as f:
+        (n,) = struct.unpack("<Q", f.read(8))
+        header = json.loads(f.read(n))
+        data = f.read()
+    out = {}
+    for name, t in header.items():
+        if name == "__metadata__":
+            continue
+        if t["dtype"] != "F32":
+            raise ValueError(f"{path}: {name}: dtype {t['dtype']}")
+        a, b = t["data_offsets"]
+        out[name] = np.frombuffer(data[a:b], dtype="<f4").reshape(t["shape"])
+    return out
+
+
+def read_h5(path):
+    import h5py
+    with h5py.File(path, "r") as f:
+        return {k: f["params"][k][()] for k in f["params"]}
+
+
+def load(export_dir, source="safetensors"):
+    """The encoder (eval mode) and its config.json. source: 'safetensors' or 'h5'."""
+    with open(os.path.join(export_dir, "config.json")) as f:
+        config = json.load(f)
+    if config.get("format") != FORMAT:
+        raise ValueError(f"{export_dir}: not an {FORMAT} export")
+    tensors = (read_safetensors(os.path.join(export_dir, "model.safetensors")) if source == "safetensors"
+               else read_h5(os.path.join(export_dir, "audio_encoder.h5")))
+    model = AudioEncoder(config)
+    state = {torch_name(k): torch.from_numpy(np.array(v)) for k, v in tensors.items()}
+    model.load_state_dict(state, strict=True)   # every tensor present, with its shape
+    model.eval()
+    return model, config
+
+
+def features(fbank, config):
+    """[frames, n_mels] log-mel fbank (avmask extract's) -> [frames // 4, 4 * n_mels]
+    tokens: CMVN with the pretraining statistics, then 4 frames stacked per token."""
+    c = config["cmvn"]
+    mean = np.asarray(c["mean"], dtype=np.float32)
+    istd = 1.0 / np.sqrt(np.maximum(np.asarray(c["var"], dtype=np.float64), c.get("var_floor", 1e-10)))
+    x = (np.asarray(fbank, dtype=np.float32) - mean) * istd.astype(np.float32)
+    stack = config.get("features", {}).get("stack", 4) or 4
+    T = x.shape[0] // stack
+    return torch.from_numpy(x[:T * stack].reshape(T, stack * x.shape[1]).astype(np.float32))

@@ -1,0 +1,21 @@
+# timeout: 90
+# avmask export: pretrain a tiny model for 2 steps on synthetic features, export its audio
+# branch, then (tests/ref/export_check.py) the h5 and safetensors tensors equal the
+# checkpoint's, config.json carries the CMVN statistics, and eval/pytorch/load_avmask.py
+# reproduces the C forward pass and hidden states within 1e-4 relative.
+set -eu
+"$AVMASK_BUILD/tools/train_mkfeats" --out=feats --n=8 --max-tokens=32 --height=8 --width=8
+"$AVMASK" pretrain --feats=feats --out=pt --model=tiny --d=32 --ffn=64 --heads=2 --max-steps=2 \
+    --warmup=1 --lr=1e-2 --threads=2 > /dev/null
+"$AVMASK" export --ckpt=pt/checkpoint-last.h5 --out=ex | tee out.txt
+grep -q 'step 2' out.txt
+test -s ex/audio_encoder.h5 && test -s ex/model.safetensors && test -s ex/config.json
+"$AVMASK_BUILD/tools/export_forward" --export=ex --out=fw --B=3 --T=24 --threads=2
+"$PY" "$AVMASK_ROOT/tests/ref/export_check.py" pt/checkpoint-last.h5 ex fw feats/cmvn.h5
+
+# failures: one line naming the file
+if "$AVMASK" export --ckpt=missing.h5 --out=x 2>err; then exit 1; fi
+cat err; grep -q 'missing.h5' err && test "$(wc -l <err)" = 1
+if "$AVMASK" export --ckpt=pt/checkpoint-last.h5 --out=x --cmvn=nocmvn.h5 2>err; then exit 1; fi
+cat err; grep -q 'nocmvn.h5' err && test "$(wc -l <err)" = 1
+echo ok

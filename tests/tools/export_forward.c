@@ -1,0 +1,51 @@
+/* Runs the audio branch of an export (eval/export.h) on a seeded random batch, for the
+ * PyTorch parity test of eval/pytorch/load_avmask.py.
+ *   export_forward --export=DIR --out=DIR [--B=3 --T=20 --seed=1]
+ * writes OUT/x.f32 [B,T,audio_in], OUT/len.i32 [B] (T, T-5, T/2, ...), OUT/out.f32 [B,T,d],
+ * OUT/hidden.f32 [n_hidden,B,T,d], OUT/shape.txt "B T audio_in d n_hidden". */
+#include "common/opts.h"
+#include "common/rng.h"
+#include "common/util.h"
+#include "eval/export.h"
+#include <stdlib.h>
+#include <string.h>
+
+static void put(const char *dir, const char *name, const void *p, size_t n) {
+    char *path = path_join(dir, name);
+    if (write_file_atomic(path, p, n)) avm_die("%s", avm_error());
+    free(path);
+}
+
+int main(int argc, char **argv) {
+    avm_opts o;
+    opts_parse(&o, "export_forward", "export_forward --export=DIR --out=DIR [--B --T --seed]\n", argc, argv);
+    const char *ex = opt_req(&o, "export"), *out = opt_req(&o, "out");
+    int B = (int)opt_int_range(&o, "B", 3, 1, 64), T = (int)opt_int_range(&o, "T", 20, 6, 4096);
+    uint64_t seed = (uint64_t)opt_int(&o, "seed", 1);
+    opts_threads(&o);
+    opts_finish(&o);
+    avm_model m;
+    if (export_load(ex, &m, 7, NULL)) avm_die("%s", avm_error());
+    int in = m.cfg.audio_in, d = m.cfg.d, nh = avmodel_n_hidden(&m);
+    avm_rng r;
+    rng_seed(&r, seed, 0);
+    float *x = xmalloc(sizeof(float) * B * T * in), *y = xmalloc(sizeof(float) * B * T * d);
+    for (int i = 0; i < B * T * in; i++) x[i] = (float)rng_normal(&r);
+    int *len = xmalloc(sizeof(int) * B);
+    for (int b = 0; b < B; b++) len[b] = b == 0 ? T : b == 1 ? T - 5 : T / 2;
+    const float **hid = xmalloc(sizeof *hid * nh);
+    if (avmodel_audio_forward(&m, x, len, B, T, y, hid)) avm_die("%s", avm_error());
+    if (mkdir_p(out)) avm_die("%s", avm_error());
+    float *h = xmalloc(sizeof(float) * (size_t)nh * B * T * d);
+    for (int k = 0; k < nh; k++) memcpy(h + (size_t)k * B * T * d, hid[k], sizeof(float) * B * T * d);
+    put(out, "x.f32", x, sizeof(float) * B * T * in);
+    put(out, "len.i32", len, sizeof(int) * B);
+    put(out, "out.f32", y, sizeof(float) * B * T * d);
+    put(out, "hidden.f32", h, sizeof(float) * (size_t)nh * B * T * d);
+    char *shape = xasprintf("%d %d %d %d %d\n", B, T, in, d, nh);
+    put(out, "shape.txt", shape, strlen(shape));
+    free(shape); free(h); free(hid); free(len); free(x); free(y);
+    avmodel_free(&m);
+    opts_free(&o);
+    return 0;
+}
