@@ -189,6 +189,7 @@ static void loop(run *r) {
     long start = r->step;
     double t0 = now_sec(), tlog = t0, toks = 0;
     if (is_root(r)) progress_start(&prog, "pretrain", (double)(po->max_steps - start));
+    if (r->has_valid && r->step == 0) validate(r);   /* the untrained baseline of the curve */
     while (r->step < po->max_steps) {
         if (r->epoch_pos >= r->train.nbatch) { r->epoch++; r->epoch_pos = 0; loader_plan(&r->train, r->epoch); }
         if (loader_get(&r->train, (int)r->epoch_pos, r->s.dist.rank, r->s.dist.world, &r->d))

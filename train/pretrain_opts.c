@@ -60,6 +60,7 @@ void pretrain_parse(avm_pretrain_opts *po, avm_opts *o, int argc, char **argv) {
     po->feats = opt_req(o, "feats");
     po->out = opt_req(o, "out");
     po->valid = opt_str(o, "valid", NULL);
+    if (po->valid && !po->valid[0]) po->valid = NULL;   /* --valid= : none */
     po->max_steps = opt_int_range(o, "max-steps", 0, 1, 1L << 40);
     if (!opt_has(o, "max-steps")) avm_die("pretrain: --max-steps is required (see --help)");
     po->seed = (uint64_t)opt_int_range(o, "seed", 1, 0, 1L << 62);
