@@ -24,4 +24,23 @@ int export_write(const char *dir, const avm_model *m, const char *config_json);
  * dir/audio_encoder.h5; the other parameters keep their initialisation from seed.
  * *config (optional) receives the parsed config.json (caller json_free). */
 int export_load(const char *dir, avm_model *m, uint64_t seed, json_value **config);
+
+/* The text of config.json for an audio branch of architecture c (written with modalities
+ * audio), features (the extraction section, may be NULL), CMVN mean/var [n_mels], and a
+ * "source" object {src_key: src_val, "step": step}. Caller frees. */
+char *export_config_json(const avm_config *c, const json_value *features, const double *mean,
+                         const double *var, int n_mels, const char *src_key, const char *src_val,
+                         long step);
+/* CMVN of a parsed config.json as mean and 1/sqrt(max(var, 1e-10)) [n_mels]. */
+int export_cmvn(const json_value *config, float *mean, float *istd, int n_mels);
+/* Copies a parsed JSON value into a writer. */
+void export_json_value(avm_jw *w, const json_value *v);
+
+/* Named parameters (those keep() accepts; keep NULL: all) as /params/<name> float32
+ * datasets, with string attributes format, avmask_version and config; atomic. */
+int params_h5_write(const char *path, const avm_params *ps, int (*keep)(const char *),
+                    const char *format, const char *config_json);
+/* Reads them back into a buffer of the same layout: every kept name must be present with
+ * its shape and the format attribute must match. 0 or -1 + avm_fail. */
+int params_h5_read(const char *path, avm_params *ps, int (*keep)(const char *), const char *format);
 #endif

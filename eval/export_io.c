@@ -5,6 +5,7 @@
 #include "common/util.h"
 #include "common/version.h"
 #include "data/h5util.h"
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,8 @@ int export_is_branch(const char *name) {
     return !strcmp(name, "audio_pos") || !strcmp(name, "audio_type");
 }
 
-static int write_h5(const char *path, const avm_params *ps, const char *config_json) {
+int params_h5_write(const char *path, const avm_params *ps, int (*keep)(const char *),
+                    const char *format, const char *config_json) {
     char *tmp = xasprintf("%s.tmp", path);
     hid_t f = h5_create(tmp);
     if (f < 0) { free(tmp); return -1; }
@@ -24,7 +26,7 @@ static int write_h5(const char *path, const avm_params *ps, const char *config_j
     if (g < 0) rc = avm_fail("%s: cannot create /params", path);
     for (int i = 0; !rc && i < ps->n; i++) {
         const avm_param *p = &ps->p[i];
-        if (!export_is_branch(p->name)) continue;
+        if (keep && !keep(p->name)) continue;
         hsize_t dims[AVM_MAX_DIMS];
         for (int k = 0; k < p->ndim; k++) dims[k] = p->shape[k];
         hid_t sp = H5Screate_simple(p->ndim, dims, NULL);
@@ -35,7 +37,7 @@ static int write_h5(const char *path, const avm_params *ps, const char *config_j
         if (sp >= 0) H5Sclose(sp);
     }
     if (g >= 0) H5Gclose(g);
-    if (!rc) rc = h5_write_str_attr(f, "format", EXPORT_FORMAT, path);
+    if (!rc) rc = h5_write_str_attr(f, "format", format, path);
     if (!rc) rc = h5_write_str_attr(f, "avmask_version", AVMASK_VERSION, path);
     if (!rc) rc = h5_write_str_attr(f, "config", config_json, path);
     if (h5_close(f, path)) rc = -1;
@@ -89,34 +91,100 @@ static int write_safetensors(const char *path, const avm_params *ps) {
     return rc;
 }
 
+void export_json_value(avm_jw *w, const json_value *v) {
+    switch (v->type) {
+    case JSON_NULL: jw_null(w); break;
+    case JSON_BOOL: jw_bool(w, v->num != 0); break;
+    case JSON_NUM: jw_num(w, v->num); break;
+    case JSON_STR: jw_str(w, v->str); break;
+    case JSON_ARR:
+        jw_arr_begin(w);
+        for (int i = 0; i < v->n; i++) export_json_value(w, v->items[i]);
+        jw_arr_end(w);
+        break;
+    case JSON_OBJ:
+        jw_obj_begin(w);
+        for (int i = 0; i < v->n; i++) { jw_key(w, v->keys[i]); export_json_value(w, v->items[i]); }
+        jw_obj_end(w);
+        break;
+    }
+}
+
+char *export_config_json(const avm_config *cfg, const json_value *features, const double *mean,
+                         const double *var, int n_mels, const char *src_key, const char *src_val,
+                         long step) {
+    avm_strbuf b = {0};
+    avm_jw w;
+    jw_init(&w, &b);
+    avm_config c = *cfg;
+    c.modalities = AVM_MOD_AUDIO;
+    jw_obj_begin(&w);
+    jw_key(&w, "format"); jw_str(&w, EXPORT_FORMAT);
+    jw_key(&w, "avmask_version"); jw_str(&w, AVMASK_VERSION);
+    jw_key(&w, "model"); avmodel_config_json(&c, &w);
+    jw_key(&w, "layer"); jw_obj_begin(&w);
+    jw_key(&w, "norm_first"); jw_bool(&w, 1);
+    jw_key(&w, "activation"); jw_str(&w, "gelu");
+    jw_key(&w, "layer_norm_eps"); jw_num(&w, 1e-5);
+    jw_obj_end(&w);
+    jw_key(&w, "features"); if (features) export_json_value(&w, features); else jw_null(&w);
+    jw_key(&w, "cmvn"); jw_obj_begin(&w);
+    jw_key(&w, "mean"); jw_arr_begin(&w);
+    for (int i = 0; i < n_mels; i++) jw_num(&w, mean[i]);
+    jw_arr_end(&w);
+    jw_key(&w, "var"); jw_arr_begin(&w);
+    for (int i = 0; i < n_mels; i++) jw_num(&w, var[i]);
+    jw_arr_end(&w);
+    jw_key(&w, "var_floor"); jw_num(&w, 1e-10);
+    jw_obj_end(&w);
+    jw_key(&w, "source"); jw_obj_begin(&w);
+    jw_key(&w, src_key); jw_str(&w, src_val);
+    jw_key(&w, "step"); jw_int(&w, step);
+    jw_obj_end(&w);
+    jw_obj_end(&w);
+    sb_add(&b, "\n");
+    return b.s;
+}
+
+int export_cmvn(const json_value *config, float *mean, float *istd, int n_mels) {
+    const json_value *m = json_path(config, "cmvn.mean"), *v = json_path(config, "cmvn.var");
+    if (!m || !v || m->type != JSON_ARR || v->type != JSON_ARR || m->n != n_mels || v->n != n_mels)
+        return avm_fail("config.json: cmvn.mean/var must hold %d values", n_mels);
+    for (int i = 0; i < n_mels; i++) {
+        mean[i] = (float)m->items[i]->num;
+        istd[i] = (float)(1.0 / sqrt(fmax(v->items[i]->num, 1e-10)));
+    }
+    return 0;
+}
+
 int export_write(const char *dir, const avm_model *m, const char *config_json) {
     if (mkdir_p(dir)) return -1;
     char *h5 = path_join(dir, "audio_encoder.h5"), *st = path_join(dir, "model.safetensors");
     char *cj = path_join(dir, "config.json");
-    int rc = write_h5(h5, &m->params, config_json);
+    int rc = params_h5_write(h5, &m->params, export_is_branch, EXPORT_FORMAT, config_json);
     if (!rc) rc = write_safetensors(st, &m->params);
     if (!rc) rc = write_file_atomic(cj, config_json, strlen(config_json));
     free(h5); free(st); free(cj);
     return rc;
 }
 
-static int read_h5(const char *path, avm_params *ps) {
+int params_h5_read(const char *path, avm_params *ps, int (*keep)(const char *), const char *format) {
     hid_t f = h5_open_ro(path);
     if (f < 0) return -1;
     int rc = 0, found = 0;
     char *fmt = h5_read_str_attr(f, "format", path);
-    if (!fmt || strcmp(fmt, EXPORT_FORMAT)) rc = avm_fail("%s: not an avmask audio encoder export", path);
+    if (!fmt || strcmp(fmt, format)) rc = avm_fail("%s: format is not %s", path, format);
     free(fmt);
     for (int i = 0; !rc && i < ps->n; i++) {
         const avm_param *p = &ps->p[i];
-        if (!export_is_branch(p->name)) continue;
+        if (keep && !keep(p->name)) continue;
         char *name = xasprintf("params/%s", p->name);
         hsize_t dims[4];
         int nd = h5_exists(f, "params") && h5_exists(f, name) ? h5_dims(f, name, dims, path) : -2;
         int same = nd == p->ndim;
         for (int k = 0; same && k < nd; k++) same = dims[k] == (hsize_t)p->shape[k];
         if (nd == -2) rc = avm_fail("%s: /%s missing", path, name);
-        else if (!same) rc = avm_fail("%s: /%s has another shape than config.json says", path, name);
+        else if (!same) rc = avm_fail("%s: /%s has another shape than the configuration says", path, name);
         else {
             hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
             if (d < 0 || H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, ps->data + p->offset) < 0)
@@ -147,7 +215,7 @@ int export_load(const char *dir, avm_model *m, uint64_t seed, json_value **confi
     c.modalities = AVM_MOD_AUDIO;
     memset(m, 0, sizeof *m);
     if (!rc && avmodel_init(m, &c, seed)) rc = -1;
-    else if (!rc && read_h5(h5, &m->params)) { avmodel_free(m); rc = -1; }
+    else if (!rc && params_h5_read(h5, &m->params, export_is_branch, EXPORT_FORMAT)) { avmodel_free(m); rc = -1; }
     free(text); free(cj); free(h5);
     if (!rc && config) *config = v;
     else json_free(v);
