@@ -54,13 +54,14 @@ static void read_cfg(avm_opts *o, extract_cfg *c) {
 
 /* Child command line: ours without --nj, plus --job=K/N. */
 static char **child_argv(int argc, char **argv, int k, int n) {
-    char **v = xcalloc(argc + 4, sizeof *v);
+    char **v = xcalloc(argc + 5, sizeof *v);
     int m = 0;
     v[m++] = "avmask";
     v[m++] = "extract";
     for (int i = 0; i < argc; i++)
         if (strncmp(argv[i], "--nj=", 5) && strcmp(argv[i], "--nj")) v[m++] = argv[i];
     v[m++] = xasprintf("--job=%d/%d", k, n);
+    v[m++] = "--max-fail=100%";   /* the merge judges failures over all jobs */
     return v;
 }
 

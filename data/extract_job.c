@@ -167,6 +167,8 @@ int extract_job(const extract_cfg *c, int k, int n, int *n_utts) {
     int s0 = (int)((int64_t)(k - 1) * n_shards / n), s1 = (int)((int64_t)k * n_shards / n);
     int u0 = s0 * c->shard_size, u1 = s1 * c->shard_size < d.n ? s1 * c->shard_size : d.n;
     *n_utts = u1 - u0;
+    avm_logonly("job %d/%d: data %s (%d utterances), out %s, shards %d..%d of %d (%d utterances each)", k, n,
+                c->data, d.n, c->out, s0, s1 - 1, n_shards, c->shard_size);
     if (s0 == s1) avm_info("job %d/%d: no shards to extract (%d shards for %d jobs)", k, n, n_shards, n);
     char *what = xasprintf("extract job %d/%d", k, n);
     progress_start(&j.prog, what, *n_utts);
