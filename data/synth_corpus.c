@@ -1,0 +1,433 @@
+/* avmask synth: generates the synthetic audio-visual corpus (see data/README.md).
+ * Speakers 1..S-H train; of the H held-out speakers the first half make dev/, the
+ * rest the test sets. Every test condition gets its own MP4 (same video, its own
+ * noisy audio). Output appears all at once (data/synth_output.h). */
+#include "data/synth_datadir.h"
+#include "data/synth_mux.h"
+#include "data/synth_output.h"
+#include "data/synth_phones.h"
+#include "data/synth_text.h"
+#include "data/synth_utt.h"
+#include "common/json.h"
+#include "common/opts.h"
+#include "common/progress.h"
+#include "common/util.h"
+#include "common/version.h"
+#include <errno.h>
+#include <libavutil/log.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define MAX_TEST 12
+#define MAX_LIST 64
+enum { SET_TRAIN, SET_DEV, SET_TEST };
+
+static const char usage[] =
+    "usage: avmask synth --out=DIR [options]\n"
+    "Generates a synthetic audio-visual corpus (espeak-ng speech, a rendered talking face,\n"
+    "H.264+AAC MP4s) with Kaldi-style data dirs train/ dev/ test_clean/ test_snrN/.\n\n"
+    "  --out=DIR                output directory (must not exist unless --overwrite)\n"
+    "  --speakers=N             number of speakers (default 20, at most 999)\n"
+    "  --utts-per-speaker=N     utterances per speaker (default 20, at most 9999)\n"
+    "  --heldout-speakers=N     speakers kept out of train for dev/ and the test sets\n"
+    "                           (default speakers/5, at least 2 when speakers >= 3)\n"
+    "  --seed=N                 random seed (default 1); same arguments => same bytes\n"
+    "  --snr=LIST               test conditions, 'clean' or SNRs in dB (default clean,10,5,0)\n"
+    "  --noise=LIST             noise kinds: babble,stationary (default both)\n"
+    "  --train-clean=F          fraction of clean train/dev utterances; the others get a\n"
+    "                           random SNR in [0, 20] dB (default 0.5)\n"
+    "  --voices=LIST            espeak-ng accents (default en-us,en,en-gb-scotland,en-gb-x-rp,\n"
+    "                           en-029,en-us-nyc,en-gb-x-gbclan,en-gb-x-gbcwmd)\n"
+    "  --variants=LIST          espeak-ng voice variants (default m1..m7,f1..f5,...)\n"
+    "  --size=N                 video frame size NxN (default 96)\n"
+    "  --fps=N                  video frame rate (default 25; must divide --rate)\n"
+    "  --rate=N                 audio sample rate (default 16000)\n"
+    "  --crf=N                  H.264 quality, lower is better (default 18)\n"
+    "  --coartic-ms=F           coarticulation smoothing sigma in ms (default 20)\n"
+    "  --overwrite              replace an existing --out\n"
+    "  --threads=N              accepted for uniformity; generation runs on one core\n";
+
+static const char default_voices[] = "en-us,en,en-gb-scotland,en-gb-x-rp,en-029,en-us-nyc,en-gb-x-gbclan,en-gb-x-gbcwmd";
+static const char default_variants[] = "m1,m2,m3,m4,m5,m6,m7,f1,f2,f3,f4,f5,klatt,klatt2,max,paul,linda,adam,ed,john";
+
+typedef struct {
+    int clean;
+    double snr;
+    char name[32];        /* "clean" or "snr10" */
+} condition;
+
+typedef struct {
+    synth_params p;
+    int speakers, utts, heldout;
+    char *accent[MAX_LIST], *variant[MAX_LIST];
+    int nacc, nvar;
+    condition test[MAX_TEST];
+    int ntest;
+    synth_noise_kind kinds[2];
+    int nkinds;
+    double train_clean;
+} config;
+
+typedef struct {
+    const config *c;
+    const char *root;                /* temporary output dir */
+    synth_speaker *spk;
+    int *set;                        /* per speaker: SET_* */
+    synth_datadir train, dev, test[MAX_TEST];
+    synth_babble babble;
+    int babble_ready;
+    double seconds;                  /* audio written, all files */
+    int files;
+} corpus;
+
+/* Splits a comma list into fresh strings; dies on an empty item. */
+static int split_list(const char *opt, const char *s, char **out) {
+    int n = 0;
+    const char *p = s;
+    for (;;) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len == 0) avm_die("synth: --%s=%s has an empty item", opt, s);
+        if (n == MAX_LIST) avm_die("synth: --%s has more than %d items", opt, MAX_LIST);
+        out[n++] = strndup(p, len);
+        if (!e) return n;
+        p = e + 1;
+    }
+}
+
+static void parse_snr(const char *s, config *c) {
+    char *items[MAX_LIST];
+    int n = split_list("snr", s, items);
+    if (n > MAX_TEST) avm_die("synth: --snr lists %d conditions; at most %d", n, MAX_TEST);
+    for (int i = 0; i < n; i++) {
+        condition *t = &c->test[i];
+        if (!strcmp(items[i], "clean")) {
+            t->clean = 1;
+            snprintf(t->name, sizeof t->name, "clean");
+        } else {
+            char *end;
+            errno = 0;
+            t->snr = strtod(items[i], &end);
+            if (errno || end == items[i] || *end || !isfinite(t->snr))
+                avm_die("synth: --snr: '%s' is not a number (use dB values or 'clean')", items[i]);
+            if (t->snr < -20 || t->snr > 60) avm_die("synth: --snr: %s dB is outside [-20, 60]", items[i]);
+            snprintf(t->name, sizeof t->name, "snr%g", t->snr);
+        }
+        for (int j = 0; j < i; j++)
+            if (!strcmp(c->test[j].name, t->name)) avm_die("synth: --snr: '%s' is listed twice", items[i]);
+        free(items[i]);
+    }
+    c->ntest = n;
+}
+
+static void parse_noise(const char *s, config *c) {
+    char *items[MAX_LIST];
+    int n = split_list("noise", s, items);
+    c->nkinds = 0;
+    for (int i = 0; i < n; i++) {
+        synth_noise_kind k;
+        if (!strcmp(items[i], "babble")) k = NOISE_BABBLE;
+        else if (!strcmp(items[i], "stationary")) k = NOISE_STATIONARY;
+        else avm_die("synth: --noise: unknown kind '%s' (babble or stationary)", items[i]);
+        free(items[i]);
+        int dup = 0;
+        for (int j = 0; j < c->nkinds; j++) dup |= c->kinds[j] == k;
+        if (!dup) c->kinds[c->nkinds++] = k;
+    }
+}
+
+static void parse_options(int argc, char **argv, config *c, const char **out, int *overwrite) {
+    avm_opts o;
+    opts_parse(&o, "synth", usage, argc, argv);
+    memset(c, 0, sizeof *c);
+    *out = opt_req(&o, "out");
+    *overwrite = opt_bool(&o, "overwrite", 0);
+    c->speakers = (int)opt_int_range(&o, "speakers", 20, 1, 999);
+    c->utts = (int)opt_int_range(&o, "utts-per-speaker", 20, 1, 9999);
+    int defh = c->speakers >= 3 ? (c->speakers / 5 > 2 ? c->speakers / 5 : 2) : 0;
+    c->heldout = (int)opt_int_range(&o, "heldout-speakers", defh, 0, c->speakers - 1);
+    c->p.seed = (uint64_t)opt_int_range(&o, "seed", 1, 0, 2147483647L);
+    parse_snr(opt_str(&o, "snr", "clean,10,5,0"), c);
+    parse_noise(opt_str(&o, "noise", "babble,stationary"), c);
+    c->train_clean = opt_num(&o, "train-clean", 0.5);
+    if (c->train_clean < 0 || c->train_clean > 1) avm_die("synth: --train-clean=%g is outside [0, 1]", c->train_clean);
+    c->nacc = split_list("voices", opt_str(&o, "voices", default_voices), c->accent);
+    c->nvar = split_list("variants", opt_str(&o, "variants", default_variants), c->variant);
+    c->p.size = (int)opt_int_range(&o, "size", 96, 32, 1024);
+    if (c->p.size % 2) avm_die("synth: --size=%d must be even (4:2:0 video)", c->p.size);
+    c->p.fps = (int)opt_int_range(&o, "fps", 25, 5, 120);
+    c->p.rate = (int)opt_int_range(&o, "rate", 16000, 8000, 48000);
+    if (c->p.rate % c->p.fps) avm_die("synth: --fps=%d must divide --rate=%d", c->p.fps, c->p.rate);
+    c->p.crf = (int)opt_int_range(&o, "crf", 18, 0, 51);
+    c->p.coartic_ms = opt_num(&o, "coartic-ms", 20);
+    if (c->p.coartic_ms < 0 || c->p.coartic_ms > 200) avm_die("synth: --coartic-ms=%g is outside [0, 200]", c->p.coartic_ms);
+    opts_threads(&o);
+    opts_finish(&o);
+    *out = xstrdup(*out);
+    opts_free(&o);
+}
+
+static void check_voices(const config *c) {
+    for (int i = 0; i < c->nacc; i++)
+        if (synth_voice_check(c->accent[i], "")) avm_die("synth: --voices: %s", avm_error());
+    for (int i = 0; i < c->nvar; i++)
+        if (synth_voice_check(c->accent[0], c->variant[i])) avm_die("synth: --variants: %s", avm_error());
+}
+
+/* Speaker i gets voice combination perm[i]: distinct (accent, variant) pairs while
+ * there are enough of them; pitch, rate and the face make every speaker distinct. */
+static void make_speakers(corpus *k) {
+    const config *c = k->c;
+    int ncomb = c->nacc * c->nvar, *perm = xmalloc((size_t)ncomb * sizeof *perm);
+    for (int i = 0; i < ncomb; i++) perm[i] = i;
+    avm_rng r;
+    synth_rng(&r, &c->p, 0xFFFFFF, 0xFFFFFF, 1);
+    rng_shuffle(&r, perm, ncomb);
+    k->spk = xcalloc((size_t)c->speakers, sizeof *k->spk);
+    k->set = xcalloc((size_t)c->speakers, sizeof *k->set);
+    int ntrain = c->speakers - c->heldout, ndev = c->heldout / 2;
+    for (int i = 0; i < c->speakers; i++) {
+        int comb = perm[i % ncomb];
+        synth_speaker_make(&c->p, i, c->accent[comb / c->nvar], c->variant[comb % c->nvar], &k->spk[i]);
+        snprintf(k->spk[i].id, sizeof k->spk[i].id, "spk%03d", i + 1);
+        k->set[i] = i < ntrain ? SET_TRAIN : i < ntrain + ndev ? SET_DEV : SET_TEST;
+    }
+    free(perm);
+}
+
+/* Babble talkers: voices of people outside the corpus, one sentence each. */
+static int ensure_babble(corpus *k) {
+    if (k->babble_ready) return 0;
+    const config *c = k->c;
+    for (int t = 0; t < 8; t++) {
+        avm_rng r;
+        synth_rng(&r, &c->p, 100000 + (uint64_t)t, 0, 2);
+        synth_speaker s;
+        synth_speaker_make(&c->p, 100000 + t, c->accent[rng_below(&r, (uint32_t)c->nacc)],
+                           c->variant[rng_below(&r, (uint32_t)c->nvar)], &s);
+        avm_strbuf text = {0};
+        synth_sentence(&r, &text);
+        synth_audio a;
+        int rc = synth_speak(&s.voice, text.s, c->p.rate, &a);
+        sb_free(&text);
+        if (rc) return avm_fail("babble noise: %s", avm_error());
+        double rms = sqrt(synth_power(a.pcm, 0, a.n));
+        for (int i = 0; i < a.n; i++) a.pcm[i] *= rms > 0 ? (float)(0.08 / rms) : 1;
+        synth_babble_add(&k->babble, a.pcm, a.n);
+        synth_audio_free(&a);
+    }
+    k->babble_ready = 1;
+    return 0;
+}
+
+static const char *kind_name(synth_noise_kind k) { return k == NOISE_BABBLE ? "babble" : "stationary"; }
+
+/* Writes utterance ui of speaker si under one condition into data dir d: mixes the
+ * noise (if any), muxes media/<spk>/<utt><suffix>.mp4 and adds the data dir lines. */
+static int write_version(corpus *k, int si, int ui, const synth_utt *u, const synth_video *vid,
+                         synth_datadir *d, int clean, double snr, uint64_t purpose, const char *suffix) {
+    const config *c = k->c;
+    const synth_speaker *s = &k->spk[si];
+    const synth_voice *v = &s->voice;
+    float *pcm = u->pcm, *mixed = NULL;
+    char cond[256], id[80];
+    snprintf(id, sizeof id, "%s%s", u->id, suffix);
+    int n = snprintf(cond, sizeof cond, "snr=clean noise=none");
+    if (!clean) {
+        avm_rng r;
+        synth_rng(&r, &c->p, (uint64_t)si, (uint64_t)ui, purpose);
+        synth_noise_kind kind = c->kinds[rng_below(&r, (uint32_t)c->nkinds)];
+        if (kind == NOISE_BABBLE && ensure_babble(k)) return -1;
+        float *noise = xmalloc((size_t)u->nsamples * sizeof *noise);
+        if (synth_noise_make(kind, &k->babble, &r, noise, u->nsamples)) { free(noise); return -1; }
+        pcm = mixed = xmalloc((size_t)u->nsamples * sizeof *mixed);
+        synth_mix(u->pcm, noise, u->nsamples, u->active[0], u->active[1], snr, mixed);
+        free(noise);
+        n = snprintf(cond, sizeof cond, "snr=%g noise=%s", snr, kind_name(kind));
+    }
+    snprintf(cond + n, sizeof cond - (size_t)n, " voice=%s%s%s pitch=%d range=%d rate=%d wordgap=%d",
+             v->accent, v->variant[0] ? "+" : "", v->variant, v->pitch, v->range, v->rate, v->wordgap);
+    char *rel = xasprintf("media/%s/%s.mp4", s->id, id), *abs = path_join(k->root, rel);
+    char *scp = xasprintf("../%s", rel);
+    int box[4];
+    synth_face_mouth_box(&s->face, box);
+    synth_entry e = {id, s->id, scp, u->text, cond, u->seg, u->nseg, box};
+    int rc = synth_mux_write(abs, vid, pcm, u->nsamples, c->p.rate);
+    if (rc == 0) rc = synth_datadir_add(d, &e);
+    k->seconds += (double)u->nsamples / c->p.rate;
+    k->files++;
+    free(rel); free(abs); free(scp); free(mixed);
+    return rc;
+}
+
+/* Train and dev: clean with probability --train-clean, else a random SNR in [0, 20]. */
+static int do_utt(corpus *k, int si, int ui) {
+    const config *c = k->c;
+    synth_utt u;
+    if (synth_utt_make(&c->p, &k->spk[si], si, ui, &u)) return -1;
+    synth_frames fr = {u.yuv, u.nframes, c->p.size, c->p.fps, c->p.crf};
+    synth_video *vid;
+    if (synth_video_encode(&fr, u.id, &vid)) { synth_utt_free(&u); return -1; }
+    int rc = 0;
+    if (k->set[si] != SET_TEST) {
+        avm_rng r;
+        synth_rng(&r, &c->p, (uint64_t)si, (uint64_t)ui, SYNTH_RNG_COND);
+        int clean = rng_uniform(&r) < c->train_clean;
+        double snr = round(200 * rng_uniform(&r)) / 10;
+        rc = write_version(k, si, ui, &u, vid, k->set[si] == SET_TRAIN ? &k->train : &k->dev, clean, snr,
+                           SYNTH_RNG_NOISE, "");
+    } else {
+        for (int i = 0; i < c->ntest && rc == 0; i++) {
+            char suffix[40];
+            snprintf(suffix, sizeof suffix, "%s%s", c->test[i].clean ? "" : "-", c->test[i].clean ? "" : c->test[i].name);
+            rc = write_version(k, si, ui, &u, vid, &k->test[i], c->test[i].clean, c->test[i].snr,
+                               SYNTH_RNG_NOISE + 1 + (uint64_t)i, suffix);
+        }
+    }
+    synth_video_free(&vid);
+    synth_utt_free(&u);
+    return rc;
+}
+
+static int open_sets(corpus *k) {
+    const config *c = k->c;
+    int has[3] = {0, 0, 0};
+    for (int i = 0; i < c->speakers; i++) has[k->set[i]] = 1;
+    char *p;
+    int rc = 0;
+    if (has[SET_TRAIN]) { p = path_join(k->root, "train"); rc |= synth_datadir_open(&k->train, p); free(p); }
+    if (has[SET_DEV] && !rc) { p = path_join(k->root, "dev"); rc |= synth_datadir_open(&k->dev, p); free(p); }
+    for (int i = 0; i < c->ntest && has[SET_TEST] && !rc; i++) {
+        p = xasprintf("%s/test_%s", k->root, c->test[i].name);
+        rc |= synth_datadir_open(&k->test[i], p);
+        free(p);
+    }
+    return rc;
+}
+
+static int close_sets(corpus *k) {
+    int rc = 0;
+    if (k->train.dir) rc |= synth_datadir_close(&k->train);
+    if (k->dev.dir) rc |= synth_datadir_close(&k->dev);
+    for (int i = 0; i < MAX_TEST; i++)
+        if (k->test[i].dir) rc |= synth_datadir_close(&k->test[i]);
+    return rc;
+}
+
+/* phones.txt (the phone set), words.txt (the vocabulary), speakers.tsv, synth.json. */
+static int write_meta(corpus *k) {
+    const config *c = k->c;
+    avm_strbuf b = {0};
+    for (int i = 0; i < SYNTH_NPHONES; i++) sb_printf(&b, "%s\n", synth_phone_name(i));
+    char *p = path_join(k->root, "phones.txt");
+    int rc = write_file_atomic(p, b.s, b.len);
+    free(p);
+    b.len = 0;
+    int nw;
+    const char *const *w = synth_vocab(&nw);
+    for (int i = 0; i < nw; i++) sb_printf(&b, "%s\n", w[i]);
+    p = path_join(k->root, "words.txt");
+    rc |= write_file_atomic(p, b.s, b.len);
+    free(p);
+    b.len = 0;
+    static const char *const setname[] = {"train", "dev", "test"};
+    sb_add(&b, "speaker\tset\taccent\tvariant\tpitch\trange\trate\twordgap\tmouth_box\n");
+    for (int i = 0; i < c->speakers; i++) {
+        const synth_speaker *s = &k->spk[i];
+        int box[4];
+        synth_face_mouth_box(&s->face, box);
+        sb_printf(&b, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d,%d,%d,%d\n", s->id, setname[k->set[i]], s->voice.accent,
+                  s->voice.variant, s->voice.pitch, s->voice.range, s->voice.rate, s->voice.wordgap,
+                  box[0], box[1], box[2], box[3]);
+    }
+    p = path_join(k->root, "speakers.tsv");
+    rc |= write_file_atomic(p, b.s, b.len);
+    free(p);
+    b.len = 0;
+    avm_jw j;
+    jw_init(&j, &b);
+    jw_obj_begin(&j);
+    jw_key(&j, "generator"); jw_str(&j, "avmask synth " AVMASK_VERSION);
+    jw_key(&j, "seed"); jw_int(&j, (long long)c->p.seed);
+    jw_key(&j, "speakers"); jw_int(&j, c->speakers);
+    jw_key(&j, "utts_per_speaker"); jw_int(&j, c->utts);
+    jw_key(&j, "heldout_speakers"); jw_int(&j, c->heldout);
+    jw_key(&j, "test_conditions"); jw_arr_begin(&j);
+    for (int i = 0; i < c->ntest; i++) jw_str(&j, c->test[i].name);
+    jw_arr_end(&j);
+    jw_key(&j, "noise"); jw_arr_begin(&j);
+    for (int i = 0; i < c->nkinds; i++) jw_str(&j, kind_name(c->kinds[i]));
+    jw_arr_end(&j);
+    jw_key(&j, "train_clean"); jw_num(&j, c->train_clean);
+    jw_key(&j, "video"); jw_obj_begin(&j);
+    jw_key(&j, "codec"); jw_str(&j, "h264");
+    jw_key(&j, "width"); jw_int(&j, c->p.size);
+    jw_key(&j, "height"); jw_int(&j, c->p.size);
+    jw_key(&j, "fps"); jw_int(&j, c->p.fps);
+    jw_key(&j, "crf"); jw_int(&j, c->p.crf);
+    jw_key(&j, "coartic_ms"); jw_num(&j, c->p.coartic_ms);
+    jw_obj_end(&j);
+    jw_key(&j, "audio"); jw_obj_begin(&j);
+    jw_key(&j, "codec"); jw_str(&j, "aac");
+    jw_key(&j, "sample_rate"); jw_int(&j, c->p.rate);
+    jw_obj_end(&j);
+    jw_key(&j, "phones"); jw_int(&j, SYNTH_NPHONES);
+    jw_key(&j, "words"); jw_int(&j, nw);
+    jw_obj_end(&j);
+    sb_add(&b, "\n");
+    p = path_join(k->root, "synth.json");
+    rc |= write_file_atomic(p, b.s, b.len);
+    free(p);
+    sb_free(&b);
+    return rc;
+}
+
+static int generate(corpus *k) {
+    const config *c = k->c;
+    if (open_sets(k)) return -1;
+    avm_progress pr;
+    progress_start(&pr, "synth", (double)c->speakers * c->utts);
+    for (int si = 0; si < c->speakers; si++) {
+        char *dir = xasprintf("%s/media/%s", k->root, k->spk[si].id);
+        int rc = mkdir_p(dir);
+        free(dir);
+        if (rc) return -1;
+        for (int ui = 0; ui < c->utts; ui++) {
+            if (do_utt(k, si, ui)) return -1;
+            progress_update(&pr, (double)si * c->utts + ui + 1, "%d files", k->files);
+        }
+    }
+    progress_end(&pr, "%d files, %.1f s of media", k->files, k->seconds);
+    if (close_sets(k) || write_meta(k)) return -1;
+    return 0;
+}
+
+int cmd_synth(int argc, char **argv) {
+    config c;
+    const char *out;
+    int overwrite;
+    parse_options(argc, argv, &c, &out, &overwrite);
+    av_log_set_level(AV_LOG_ERROR);
+    if (synth_speech_init()) avm_die("synth: %s", avm_error());
+    check_voices(&c);
+    double t0 = now_sec();
+    corpus k = {.c = &c};
+    make_speakers(&k);
+    if (!(k.root = synth_out_begin(out, overwrite))) avm_die("synth: %s", avm_error());
+    if (generate(&k)) avm_die("synth: %s", avm_error());
+    if (synth_out_commit()) avm_die("synth: %s", avm_error());
+    double dt = now_sec() - t0;
+    avm_info("synth: %d speakers (%d held out), %d utterances, %d media files (%.1f s) in %s, %.1f s (%.0fx real time)",
+             c.speakers, c.heldout, c.speakers * c.utts, k.files, k.seconds, out, dt, dt > 0 ? k.seconds / dt : 0);
+    close_sets(&k);
+    synth_babble_free(&k.babble);
+    free(k.spk);
+    free(k.set);
+    for (int i = 0; i < c.nacc; i++) free(c.accent[i]);
+    for (int i = 0; i < c.nvar; i++) free(c.variant[i]);
+    free((char *)out);
+    synth_speech_close();
+    return 0;
+}

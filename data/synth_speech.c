@@ -1,0 +1,145 @@
+/* espeak-ng -> PCM + phone segments. espeak-ng reports each phoneme's start time
+ * (audio_position, ms) in its events; a phone ends where the next event begins. */
+#include "data/synth_speech.h"
+#include "data/synth_phones.h"
+#include "common/util.h"
+#include <espeak-ng/speak_lib.h>
+#include <libavutil/channel_layout.h>
+#include <libavutil/error.h>
+#include <libswresample/swresample.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int es_rate;          /* espeak-ng's native rate (22050) */
+static const char *es_data;  /* its data directory */
+
+/* Collected by the callback during one espeak_Synth call. */
+typedef struct { int pos_ms; char name[9]; } ph_event;
+static struct {
+    short *pcm; int n, cap;
+    ph_event *ev; int nev, evcap;
+} col;
+
+static int on_synth(short *wav, int n, espeak_EVENT *ev) {
+    if (n > 0) {
+        if (col.n + n > col.cap) {
+            col.cap = 2 * (col.n + n);
+            col.pcm = xrealloc(col.pcm, (size_t)col.cap * sizeof *col.pcm);
+        }
+        memcpy(col.pcm + col.n, wav, (size_t)n * sizeof *wav);
+        col.n += n;
+    }
+    for (; ev && ev->type != espeakEVENT_LIST_TERMINATED; ev++) {
+        if (ev->type != espeakEVENT_PHONEME) continue;
+        if (col.nev == col.evcap)
+            col.ev = xrealloc(col.ev, (size_t)(col.evcap = col.evcap ? 2 * col.evcap : 64) * sizeof *col.ev);
+        col.ev[col.nev].pos_ms = ev->audio_position;
+        memcpy(col.ev[col.nev].name, ev->id.string, 8);
+        col.ev[col.nev].name[8] = 0;
+        col.nev++;
+    }
+    return 0;
+}
+
+int synth_speech_init(void) {
+    if (es_rate > 0) return 0;
+    int r = espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 0, NULL,
+                              espeakINITIALIZE_PHONEME_EVENTS | espeakINITIALIZE_DONT_EXIT);
+    if (r <= 0) return avm_fail("espeak-ng: initialisation failed (is espeak-ng-data installed?)");
+    es_rate = r;
+    espeak_Info(&es_data);
+    espeak_SetSynthCallback(on_synth);
+    return 0;
+}
+
+int synth_voice_check(const char *accent, const char *variant) {
+    if (synth_speech_init()) return -1;
+    if (espeak_SetVoiceByName(accent) != EE_OK)
+        return avm_fail("unknown voice '%s' (espeak-ng has no such voice; try espeak-ng --voices=en)", accent);
+    if (variant[0]) {
+        /* espeak-ng silently ignores unknown variants, so look for the file */
+        char *p = xasprintf("%s/voices/!v/%s", es_data ? es_data : "", variant);
+        int ok = !strchr(variant, '/') && file_exists(p);
+        free(p);
+        if (!ok) return avm_fail("unknown voice variant '%s' (see %s/voices/!v/)", variant, es_data ? es_data : "espeak-ng-data");
+    }
+    return 0;
+}
+
+/* Resamples s16 at from_rate to float at to_rate. */
+static int resample(const short *in, int n, int from_rate, int to_rate, float **out, int *nout) {
+    AVChannelLayout mono = AV_CHANNEL_LAYOUT_MONO;
+    SwrContext *swr = NULL;
+    int r = swr_alloc_set_opts2(&swr, &mono, AV_SAMPLE_FMT_FLT, to_rate, &mono, AV_SAMPLE_FMT_S16,
+                                from_rate, 0, NULL);
+    if (r < 0 || (r = swr_init(swr)) < 0) {
+        swr_free(&swr);
+        return avm_fail("libswresample: cannot resample %d -> %d Hz: %s", from_rate, to_rate, av_err2str(r));
+    }
+    int cap = (int)swr_get_out_samples(swr, n) + 64, got = 0;
+    float *buf = xmalloc((size_t)cap * sizeof *buf);
+    const uint8_t *src = (const uint8_t *)in;
+    uint8_t *dst = (uint8_t *)buf;
+    if ((r = swr_convert(swr, &dst, cap, &src, n)) < 0) goto fail;
+    got = r;
+    dst = (uint8_t *)(buf + got);
+    if ((r = swr_convert(swr, &dst, cap - got, NULL, 0)) < 0) goto fail;   /* flush */
+    got += r;
+    swr_free(&swr);
+    *out = buf;
+    *nout = got;
+    return 0;
+fail:
+    swr_free(&swr);
+    free(buf);
+    return avm_fail("libswresample: %s", av_err2str(r));
+}
+
+int synth_speak(const synth_voice *v, const char *text, int rate, synth_audio *out) {
+    memset(out, 0, sizeof *out);
+    if (synth_speech_init()) return -1;
+    char name[80];
+    snprintf(name, sizeof name, v->variant[0] ? "%s+%s" : "%s", v->accent, v->variant);
+    if (espeak_SetVoiceByName(name) != EE_OK) return avm_fail("unknown voice '%s'", name);
+    if (espeak_SetParameter(espeakRATE, v->rate, 0) != EE_OK ||
+        espeak_SetParameter(espeakPITCH, v->pitch, 0) != EE_OK ||
+        espeak_SetParameter(espeakRANGE, v->range, 0) != EE_OK ||
+        espeak_SetParameter(espeakWORDGAP, v->wordgap, 0) != EE_OK)
+        return avm_fail("espeak-ng: cannot set voice parameters of '%s'", name);
+    col.n = col.nev = 0;
+    if (espeak_Synth(text, strlen(text) + 1, 0, POS_CHARACTER, 0, espeakCHARS_UTF8, NULL, NULL) != EE_OK)
+        return avm_fail("espeak-ng: synthesis failed for '%s'", text);
+    if (col.n == 0) return avm_fail("espeak-ng: no audio for '%s'", text);
+    if (resample(col.pcm, col.n, es_rate, rate, &out->pcm, &out->n)) return -1;
+    out->rate = rate;
+    double dur = (double)col.n / es_rate;
+    out->seg = xmalloc((size_t)(col.nev + 1) * sizeof *out->seg);
+    for (int i = 0; i < col.nev; i++) {
+        int id = synth_phone_from_espeak(col.ev[i].name);
+        if (id == -2) {
+            synth_audio_free(out);
+            return avm_fail("espeak-ng phoneme '%s' (in '%s') has no phone in the phone set", col.ev[i].name, text);
+        }
+        if (id == SYNTH_SIL) continue;
+        double s = col.ev[i].pos_ms / 1000.0;
+        double e = i + 1 < col.nev ? col.ev[i + 1].pos_ms / 1000.0 : dur;
+        if (e > dur) e = dur;
+        if (s > e) s = e;
+        out->seg[out->nseg++] = (synth_seg){id, s, e};
+    }
+    return 0;
+}
+
+void synth_audio_free(synth_audio *a) {
+    free(a->pcm);
+    free(a->seg);
+    memset(a, 0, sizeof *a);
+}
+
+void synth_speech_close(void) {
+    if (es_rate > 0) espeak_Terminate();
+    es_rate = 0;
+    free(col.pcm);
+    free(col.ev);
+    memset(&col, 0, sizeof col);
+}

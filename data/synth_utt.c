@@ -1,0 +1,94 @@
+/* Speaker profiles and utterance generation: speech (espeak-ng), silence padding,
+ * level normalisation, mouth trajectory and rendered frames. */
+#include "data/synth_utt.h"
+#include "data/synth_text.h"
+#include "data/synth_viseme.h"
+#include "common/util.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TARGET_RMS 0.08   /* speech level over the active part, about -22 dBFS */
+
+void synth_rng(avm_rng *r, const synth_params *p, uint64_t spk, uint64_t utt, uint64_t purpose) {
+    rng_seed(r, p->seed, ((spk + 1) << 40) ^ (utt << 8) ^ purpose);
+}
+
+void synth_speaker_make(const synth_params *p, int spk, const char *accent, const char *variant,
+                        synth_speaker *s) {
+    avm_rng r;
+    synth_rng(&r, p, (uint64_t)spk, 0xFFFFFF, 0);
+    memset(s, 0, sizeof *s);
+    snprintf(s->voice.accent, sizeof s->voice.accent, "%s", accent);
+    snprintf(s->voice.variant, sizeof s->voice.variant, "%s", variant);
+    s->voice.pitch = 30 + (int)rng_below(&r, 41);
+    s->voice.range = 30 + (int)rng_below(&r, 51);
+    s->voice.rate = 145 + (int)rng_below(&r, 51);
+    s->voice.wordgap = (int)rng_below(&r, 3);
+    s->gain = (float)(0.7 + 0.5 * rng_uniform(&r));
+    synth_face_random(&r, p->size, &s->face);
+}
+
+int synth_utt_make(const synth_params *p, const synth_speaker *s, int spk, int utt, synth_utt *u) {
+    memset(u, 0, sizeof *u);
+    avm_rng r;
+    synth_rng(&r, p, (uint64_t)spk, (uint64_t)utt, SYNTH_RNG_TEXT);
+    avm_strbuf text = {0};
+    synth_sentence(&r, &text);
+    u->text = text.s;
+    synth_audio a;
+    if (synth_speak(&s->voice, u->text, p->rate, &a)) {
+        avm_fail("%s-u%04d: %s", s->id, utt + 1, avm_error());
+        synth_utt_free(u);
+        return -1;
+    }
+    /* silence before and after, then round up to whole video frames so audio and
+     * video last exactly as long */
+    synth_rng(&r, p, (uint64_t)spk, (uint64_t)utt, SYNTH_RNG_PADS);
+    int lead = (int)((0.10 + 0.25 * rng_uniform(&r)) * p->rate);
+    int tail = (int)((0.10 + 0.25 * rng_uniform(&r)) * p->rate);
+    int spf = p->rate / p->fps;
+    u->nframes = (lead + a.n + tail + spf - 1) / spf;
+    u->nsamples = u->nframes * spf;
+    u->pcm = xcalloc((size_t)u->nsamples, sizeof *u->pcm);
+    memcpy(u->pcm + lead, a.pcm, (size_t)a.n * sizeof *a.pcm);
+    u->seg = a.seg;
+    u->nseg = a.nseg;
+    a.seg = NULL;
+    double off = (double)lead / p->rate;
+    for (int i = 0; i < u->nseg; i++) { u->seg[i].start += off; u->seg[i].end += off; }
+    synth_audio_free(&a);
+    u->active[0] = u->nseg ? (int)(u->seg[0].start * p->rate) : 0;
+    u->active[1] = u->nseg ? (int)ceil(u->seg[u->nseg - 1].end * p->rate) : u->nsamples;
+    if (u->active[1] > u->nsamples) u->active[1] = u->nsamples;
+    if (u->active[1] <= u->active[0]) { u->active[0] = 0; u->active[1] = u->nsamples; }
+    double rms = sqrt(synth_power(u->pcm, u->active[0], u->active[1]));
+    float g = rms > 0 ? (float)(TARGET_RMS * s->gain / rms) : 1, peak = 0;
+    for (int i = 0; i < u->nsamples; i++) peak = fmaxf(peak, fabsf(u->pcm[i] *= g));
+    if (peak > 0.9f)
+        for (int i = 0; i < u->nsamples; i++) u->pcm[i] *= 0.9f / peak;
+    /* video */
+    synth_mouth *mouth = xmalloc((size_t)u->nframes * sizeof *mouth);
+    synth_pose *pose = xmalloc((size_t)u->nframes * sizeof *pose);
+    synth_mouth_track(u->seg, u->nseg, u->nframes, p->fps, p->coartic_ms, mouth);
+    synth_rng(&r, p, (uint64_t)spk, (uint64_t)utt, SYNTH_RNG_POSE);
+    synth_face_poses(&s->face, &r, u->nframes, p->fps, pose);
+    size_t fsz = (size_t)p->size * p->size * 3 / 2, plane = (size_t)p->size * p->size;
+    u->yuv = xmalloc(fsz * u->nframes);
+    for (int f = 0; f < u->nframes; f++) {
+        uint8_t *y = u->yuv + fsz * f;
+        synth_face_render(&s->face, &pose[f], &mouth[f], y, y + plane, y + plane + plane / 4);
+    }
+    free(mouth);
+    free(pose);
+    snprintf(u->id, sizeof u->id, "%s-u%04d", s->id, utt + 1);
+    return 0;
+}
+
+void synth_utt_free(synth_utt *u) {
+    free(u->text);
+    free(u->pcm);
+    free(u->seg);
+    free(u->yuv);
+    memset(u, 0, sizeof *u);
+}

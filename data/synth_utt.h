@@ -1,0 +1,50 @@
+/* One utterance of the synthetic corpus: a speaker profile (voice + face), the
+ * sentence, the speech with phone timings, the rendered video, and noisy versions
+ * of the audio. Everything is drawn from generators seeded by (seed, speaker,
+ * utterance, purpose), so an utterance does not depend on the generation order. */
+#ifndef AVMASK_SYNTH_UTT_H
+#define AVMASK_SYNTH_UTT_H
+#include <stdint.h>
+#include "common/rng.h"
+#include "data/synth_face.h"
+#include "data/synth_noise.h"
+#include "data/synth_speech.h"
+
+typedef struct {
+    uint64_t seed;
+    int size, fps, rate, crf;
+    double coartic_ms;     /* sigma of the coarticulation smoothing */
+} synth_params;
+
+typedef struct {
+    char id[24];           /* "spk007" */
+    synth_voice voice;
+    synth_face face;
+    float gain;            /* speech level relative to the corpus target */
+} synth_speaker;
+
+typedef struct {
+    char id[48];           /* "spk007-u0012" */
+    char *text;            /* words */
+    float *pcm;            /* clean speech with leading/trailing silence */
+    int nsamples;
+    int active[2];         /* sample range from the first phone's start to the last phone's end */
+    synth_seg *seg;        /* phones, times in seconds from the start of pcm */
+    int nseg;
+    uint8_t *yuv;          /* nframes YUV 4:2:0 frames */
+    int nframes;
+} synth_utt;
+
+/* Purposes of the per-utterance generators (rng stream = speaker, utterance, purpose). */
+enum { SYNTH_RNG_TEXT = 1, SYNTH_RNG_PADS, SYNTH_RNG_POSE, SYNTH_RNG_COND, SYNTH_RNG_NOISE = 16 };
+void synth_rng(avm_rng *r, const synth_params *p, uint64_t spk, uint64_t utt, uint64_t purpose);
+
+/* Speaker number spk with the given voice (accent, variant): random pitch, range,
+ * rate, word gap, level and face. */
+void synth_speaker_make(const synth_params *p, int spk, const char *accent, const char *variant,
+                        synth_speaker *s);
+
+/* Utterance number utt of speaker s. 0, or -1 + avm_fail naming the utterance. */
+int synth_utt_make(const synth_params *p, const synth_speaker *s, int spk, int utt, synth_utt *u);
+void synth_utt_free(synth_utt *u);
+#endif
