@@ -32,8 +32,11 @@ void layernorm_backward(const float *x, int n, int d, const float *g, const floa
 void gelu_forward(const float *x, size_t n, float *y);
 /* dx = dy * gelu'(x); x is the GELU input. dy and dx may alias. */
 void gelu_backward(const float *x, const float *dy, size_t n, float *dx);
-/* Inverted dropout: y = x * keep / (1 - p), keep drawn from rng in index order and stored
- * in mask (1 = kept). p == 0 is an exact identity (rng and mask untouched). x, y may alias. */
+/* Keep mask: mask[i] = 1 with probability 1 - p, drawn serially from rng (16 bits per draw,
+ * so p acts as round(p * 65536) / 65536). */
+void dropout_mask(uint8_t *mask, size_t n, float p, avm_rng *rng);
+/* Inverted dropout: y = x * keep / (1 - p), keep from dropout_mask (stored in mask, 1 = kept).
+ * p == 0 is an exact identity (rng and mask untouched). x, y may alias. */
 void dropout_forward(const float *x, size_t n, float p, avm_rng *rng, uint8_t *mask, float *y);
 void dropout_backward(const float *dy, size_t n, float p, const uint8_t *mask, float *dx);
 

@@ -34,10 +34,7 @@ void attn_forward(const avm_attn_dims *a, const float *qkv, const uint8_t *pad, 
     int B = a->B, T = a->T, d = a->d, H = a->heads, dh = d / H, ld = 3 * d;
     size_t TT = (size_t)T * T;
     float scale = 1.0f / sqrtf((float)dh);
-    if (a->p_drop > 0.0f) {
-        uint64_t thr = (uint64_t)((double)a->p_drop * 18446744073709551616.0);
-        for (size_t i = 0; i < (size_t)B * H * TT; i++) dmask[i] = rng_u64(rng) >= thr;
-    }
+    if (a->p_drop > 0.0f) dropout_mask(dmask, (size_t)B * H * TT, a->p_drop, rng);
     #pragma omp parallel for schedule(dynamic, 1)
     for (int bh = 0; bh < B * H; bh++) {
         int b = bh / H, h = bh % H;

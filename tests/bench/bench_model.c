@@ -1,0 +1,112 @@
+/* bench_model: times one training step's forward + backward of the avmask model (zeroing the
+ * gradient included; AdamW belongs to train/ and is not timed here) on a random batch:
+ * B samples of T tokens per modality, all unpadded, ~49% of tokens masked per modality (as
+ * span masking with p 0.065, length 10 gives), no modality dropped, dropout as configured.
+ * One warm-up step, then --steps timed steps; prints
+ *   "step_seconds S1 S2 ... gflop G threads N"
+ * where G is the model FLOPs of one step (6 x weight params x tokens for every Linear that
+ * needs dx, 4 x for the front-ends, which need no input gradient, plus 12 T^2 d per sample
+ * and attention layer). --sgemm instead times cblas_sgemm alone on the same shapes. */
+#include "common/opts.h"
+#include "common/util.h"
+#include "models/avmodel.h"
+#include <cblas.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+void openblas_set_num_threads(int n);
+
+static const char *usage =
+    "usage: bench_model [--model=base] [--B=8] [--T=100] [--steps=5] [--threads=N] [--sgemm]\n";
+
+static double step_gflop(const avm_config *c, int B, int T, int n_masked_a, int n_masked_v) {
+    double d = c->d, f = c->ffn, lay = 4 * d * d + 2 * d * f, n = (double)B * T;
+    int av = c->modalities == AVM_MOD_AV;
+    double fl = 4 * n * c->audio_in * d + 6 * (double)n_masked_a * c->audio_in * d;
+    fl += c->layers_audio * (6 * n * lay + 12.0 * B * T * T * d);
+    double Tf = av ? 2.0 * T : T;
+    fl += c->layers_fusion * (6 * B * Tf * lay + 12.0 * B * Tf * Tf * d);
+    if (av) {
+        fl += 4 * n * c->video_in * d + 6 * (double)n_masked_v * c->video_in * d;
+        fl += c->layers_video * (6 * n * lay + 12.0 * B * T * T * d);
+    }
+    return fl / 1e9;
+}
+
+/* One "step" of sgemm alone with the Linear shapes of the model's step. */
+static void sgemm_step(const avm_config *c, int B, int T, float *A, float *W, float *C) {
+    int n = B * T, d = c->d, f = c->ffn;
+    int rows[3] = {n, n, 2 * n}, nl[3] = {c->layers_audio, c->layers_video, c->layers_fusion};
+    for (int s = 0; s < 3; s++)
+        for (int l = 0; l < nl[s]; l++) {
+            int shapes[4][2] = {{3 * d, d}, {d, d}, {f, d}, {d, f}};
+            for (int k = 0; k < 4; k++) {
+                int o = shapes[k][0], i = shapes[k][1], r = rows[s];
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, r, o, i, 1, A, i, W, i, 0, C, o);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r, i, o, 1, C, o, W, i, 0, A, i);
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, o, i, r, 1, C, o, A, i, 1, W, i);
+            }
+        }
+}
+
+static double sgemm_gflop(const avm_config *c, int B, int T) {
+    double d = c->d, f = c->ffn, lay = 4 * d * d + 2 * d * f, n = (double)B * T;
+    return 6 * lay * n * (c->layers_audio + c->layers_video + 2.0 * c->layers_fusion) / 1e9;
+}
+
+int main(int argc, char **argv) {
+    avm_opts o;
+    opts_parse(&o, "bench_model", usage, argc, argv);
+    const char *name = opt_str(&o, "model", "base");
+    int B = (int)opt_int_range(&o, "B", 8, 1, 1024), T = (int)opt_int_range(&o, "T", 100, 1, 512);
+    int steps = (int)opt_int_range(&o, "steps", 5, 1, 10000), only_sgemm = opt_bool(&o, "sgemm", 0);
+    int threads = opts_threads(&o);
+    opts_finish(&o);
+    avm_config c;
+    if (avmodel_config_named(&c, name)) avm_die("bench_model: %s", avm_error());
+    if (only_sgemm) {
+        size_t big = (size_t)2 * B * T * (c.ffn > 3 * c.d ? c.ffn : 3 * c.d);
+        float *A = xcalloc(big, 4), *W = xcalloc((size_t)c.ffn * 3 * c.d, 4), *C = xcalloc(big, 4);
+        sgemm_step(&c, B, T, A, W, C);
+        printf("step_seconds");
+        for (int s = 0; s < steps; s++) {
+            double t0 = now_sec();
+            sgemm_step(&c, B, T, A, W, C);
+            printf(" %.6f", now_sec() - t0);
+        }
+        printf(" gflop %.4f threads %d\n", sgemm_gflop(&c, B, T), threads);
+        free(A); free(W); free(C);
+        return 0;
+    }
+    avm_model m;
+    if (avmodel_init(&m, &c, 1)) avm_die("bench_model: %s", avm_error());
+    avm_rng r;
+    rng_seed(&r, 5, 0);
+    size_t n = (size_t)B * T;
+    float *audio = xmalloc(n * c.audio_in * 4), *video = xmalloc(n * c.video_in * 4);
+    for (size_t i = 0; i < n * c.audio_in; i++) audio[i] = (float)rng_normal(&r);
+    for (size_t i = 0; i < n * c.video_in; i++) video[i] = (float)rng_normal(&r);
+    int *len = xmalloc(B * sizeof(int));
+    uint8_t *ma = xcalloc(n, 1), *mv = xcalloc(n, 1), *da = xcalloc(B, 1), *dv = xcalloc(B, 1);
+    for (int b = 0; b < B; b++) len[b] = T;
+    for (size_t i = 0; i < n; i++) { ma[i] = rng_uniform(&r) < 0.49; mv[i] = rng_uniform(&r) < 0.49; }
+    avm_rng drop;
+    rng_seed(&drop, 6, 0);
+    avm_batch bt = {B, T, len, audio, video, ma, mv, da, dv, &drop};
+    avm_loss L;
+    double gf = 0;
+    printf("step_seconds");
+    for (int s = 0; s <= steps; s++) {
+        double t0 = now_sec();
+        params_zero_grad(&m.params);
+        if (avmodel_forward(&m, &bt, &L)) avm_die("bench_model: %s", avm_error());
+        avmodel_backward(&m);
+        if (s) printf(" %.6f", now_sec() - t0);        /* step 0 is the warm-up */
+        gf = step_gflop(&c, B, T, L.n_audio, L.n_video);
+    }
+    printf(" gflop %.4f threads %d\n", gf, threads);
+    avmodel_free(&m);
+    free(audio); free(video); free(len); free(ma); free(mv); free(da); free(dv);
+    return 0;
+}
