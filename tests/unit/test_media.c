@@ -192,6 +192,29 @@ static void test_crop(void) {
     expect_fail("box.avi", &o, "crop box");
 }
 
+/* extract decodes several files at once from threads: results must not depend on it. */
+static void test_threads(void) {
+    avm_media_opts o;
+    media_default_opts(&o);
+    avm_media ref, m[4];
+    if (media_decode("av.mp4", &o, &ref) < 0) { CHECK_MSG(0, "%s", avm_error()); return; }
+    int rc[4];
+    const char *paths[4] = {"av.mp4", "text.mp4", "av.mp4", "av.mp4"};
+    #pragma omp parallel for num_threads(2) schedule(static, 1)
+    for (int i = 0; i < 4; i++) rc[i] = media_decode(paths[i], &o, &m[i]);
+    CHECK(rc[0] == 0 && rc[1] == -1 && rc[2] == 0 && rc[3] == 0);
+    for (int i = 0; i < 4; i++) {
+        if (rc[i] || i == 1) continue;
+        CHECK(m[i].n_samples == ref.n_samples && m[i].n_frames == ref.n_frames);
+        CHECK(m[i].n_samples == ref.n_samples &&
+              !memcmp(m[i].pcm, ref.pcm, (size_t)ref.n_samples * sizeof(float)));
+        CHECK(m[i].n_frames == ref.n_frames &&
+              !memcmp(m[i].frames, ref.frames, (size_t)ref.n_frames * 32 * 32));
+        media_free(&m[i]);
+    }
+    media_free(&ref);
+}
+
 int main(void) {
     write_wav("tone.wav");
     const char *sources = "-f lavfi -i sine=f=440:d=2:r=44100 -f lavfi -i testsrc2=s=96x96:r=30:d=2 "
@@ -209,5 +232,6 @@ int main(void) {
     test_audio_only();
     test_segment();
     test_crop();
+    test_threads();
     return check_done("test_media");
 }
