@@ -221,6 +221,8 @@ static int run(media_ctx *c) {
                  (double)c->a_real / c->m->sample_rate);
         return media_ff_fail(c, what, err);
     }
+    if (c->a_real == 0 && (c->o->start > 0 || c->o->end > 0))
+        return avm_fail("%s: no audio in the segment %g..%g s", c->path, c->o->start, c->o->end);
     if (c->a_real == 0) return avm_fail("%s: no audio decoded", c->path);
     avm_media *m = c->m;
     m->has_audio = 1;

@@ -78,6 +78,8 @@ static void test_errors(void) {
     expect_fail("video-only.mp4", &o, "no audio stream");
     o.start = 1.0; o.end = 0.5;
     expect_fail("av.mp4", &o, "bad segment");
+    o.start = 5.0; o.end = 6.0;   /* after the end of the file */
+    expect_fail("tone.wav", &o, "no audio in the segment");
 }
 
 /* A file readable up to some point keeps what decoded (>= 0.1 s of audio). */
