@@ -30,6 +30,9 @@ ff $MONO $V \
 # audio starting 0.5 s after the video (stereo 44.1 kHz Vorbis, mono AAC)
 ff $V -itsoffset 0.5 -f lavfi -i "aevalsrc=0.3*sin(440*2*PI*t)|0.2*sin(660*2*PI*t):s=44100:d=1.5" \
    -c:v libx264 -c:a libvorbis late_audio.mkv -c:v libx264 -c:a aac -ac 1 late_audio.mp4
+# video starting 0.3 s after the audio: the first output slot is round(0.303 * 25) = 8
+# (0.303: the Vorbis stream starts at -3 ms, which becomes time 0)
+ff $MONO -itsoffset 0.3 -f lavfi -i testsrc2=s=96x96:r=30:d=1.5 -c:v libx264 -c:a libvorbis late_video.mkv
 
 "$PY" "$AVMASK_ROOT/tests/ref/media_compare.py" "$AVMASK_BUILD/tools/media_dump" \
     "h264_aac.mp4 --expect-frames=50" \
@@ -41,6 +44,7 @@ ff $V -itsoffset 0.5 -f lavfi -i "aevalsrc=0.3*sin(440*2*PI*t)|0.2*sin(660*2*PI*
     "vfr_drop.mp4 --expect-frames=50" \
     "late_audio.mkv --expect-frames=50 --expect-audio_start=0.5" \
     "late_audio.mp4 --expect-frames=50 --expect-audio_start=0.5" \
+    "late_video.mkv --expect-frames=37 --expect-video_start=0.32" \
     "audio_only.m4a --expect-frames=0" \
     "h264_aac.mp4 --start=0.5 --end=1.5 --expect-frames=25" \
     "mjpeg_pcm.avi --start=0.4 --end=1.2 --expect-frames=20" \

@@ -1,9 +1,9 @@
-"""Compares tests/tools/media_dump output with the ffmpeg CLI for one file.
+"""Compares tests/tools/media_dump output with the ffmpeg CLI, case by case.
 
 usage: media_compare.py MEDIA_DUMP "FILE [media_dump options...] [--expect-KEY=VALUE...]"...
-Each case is one argument (split on blanks). --expect-audio_start=S (within 0.03 s) and
---expect-frames=N check our own output too. Runs media_dump (our decoder) and the ffmpeg
-CLI on FILE and checks, printing one line per case:
+Each case is one argument (split on blanks). --expect-audio_start=S (within 0.03 s),
+--expect-video_start=S and --expect-frames=N check our own output too. Runs media_dump
+(our decoder) and the ffmpeg CLI on FILE and checks, printing one line per case:
  - audio: our PCM after the leading zero padding (audio_start) equals
    `ffmpeg -i FILE -ac 1 -ar 16000 -f f32le` sample for sample, max abs diff <= 1e-4.
    Both run libswresample with its default options on the same decoded frames, so the
@@ -88,6 +88,8 @@ def compare(tool, args):
         errors.append("audio max abs diff %.3g > %g" % (adiff, tol))
     if "audio_start" in expect and abs(meta["audio_start"] - float(expect["audio_start"])) > 0.03:
         errors.append("audio_start %.4f, expected %s" % (meta["audio_start"], expect["audio_start"]))
+    if "video_start" in expect and abs(meta["video_start"] - float(expect["video_start"])) > 1e-6:
+        errors.append("video_start %.4f, expected %s" % (meta["video_start"], expect["video_start"]))
     if "frames" in expect and int(meta["frames"]) != int(expect["frames"]):
         errors.append("%d frames, expected %s" % (meta["frames"], expect["frames"]))
 
