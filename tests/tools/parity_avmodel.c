@@ -101,6 +101,7 @@ int main(int argc, char **argv) {
         tio_write(dir, "R", s.R, B * T * D, 3, sd);
         tio_write(dir, "R1", s.R1, B * T * D, 3, sd);
         tio_write(dir, "R2", s.R2, B * T * D, 3, sd);
+        avmodel_free(&s.m);
         return 0;
     }
     if (strcmp(argv[1], "check")) avm_die("parity_avmodel: unknown mode %s", argv[1]);

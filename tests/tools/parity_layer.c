@@ -56,6 +56,7 @@ int main(int argc, char **argv) {
         tio_write(dir, "R", s.R, B * T * D, 3, sx);
         tio_write(dir, "pad", padf, B * T, 2, sp);
         tio_write(dir, "config", cfg, 3, 1, sc);
+        params_free(&s.ps);
         return 0;
     }
     if (strcmp(argv[1], "check")) avm_die("parity_layer: unknown mode %s", argv[1]);
