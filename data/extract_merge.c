@@ -91,7 +91,7 @@ static int gather(const char *out, int nj, avm_index_entry **idx, int *n_idx, av
         int rc = index_read(ip, &e, &n);
         if (!rc) {
             *idx = xrealloc(*idx, (*n_idx + n + 1) * sizeof **idx);
-            memcpy(*idx + *n_idx, e, n * sizeof *e);
+            if (n) memcpy(*idx + *n_idx, e, n * sizeof *e);
             *n_idx += n;
             free(e);
             rc = (text = read_file(ep, NULL)) ? 0 : -1;

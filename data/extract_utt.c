@@ -87,7 +87,7 @@ static void align(const extract_cfg *c, const avm_media *m, int has_video, const
     }
     out->a_frames = tokens * stack;
     out->fbank = xmalloc(sizeof(float) * (out->a_frames * c->n_mels + 1));
-    memcpy(out->fbank, fb + off * c->n_mels, sizeof(float) * out->a_frames * c->n_mels);
+    if (out->a_frames) memcpy(out->fbank, fb + off * c->n_mels, sizeof(float) * out->a_frames * c->n_mels);
     if (use_video) {
         size_t fsz = (size_t)m->width * m->height;
         out->v_frames = tokens;
