@@ -10,6 +10,8 @@ typedef int (*cmd_fn)(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_finetune(int argc, char **argv);
+int cmd_decode(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
 int cmd_info(int argc, char **argv);
@@ -22,6 +24,8 @@ static const struct { const char *name; cmd_fn fn; const char *what; } commands[
     {"eval", cmd_eval, "error rates (PER/CER/WER) of hypotheses, by condition"},
     {"report", cmd_report, "experiment table and plots (Markdown + HTML)"},
     {"export", cmd_export, "audio branch of a checkpoint -> audio_encoder.h5, model.safetensors, config.json"},
+    {"finetune", cmd_finetune, "CTC fine-tuning of an exported audio encoder"},
+    {"decode", cmd_decode, "greedy CTC decoding of a feature dir -> hyp"},
     {"synth", cmd_synth, "generate the synthetic audio-visual corpus (speech, talking face, noise)"},
     {NULL, NULL, NULL},
 };

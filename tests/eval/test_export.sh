@@ -6,12 +6,33 @@
 set -eu
 "$AVMASK_BUILD/tools/train_mkfeats" --out=feats --n=8 --max-tokens=32 --height=8 --width=8
 "$AVMASK" pretrain --feats=feats --out=pt --model=tiny --d=32 --ffn=64 --heads=2 --max-steps=2 \
-    --warmup=1 --lr=1e-2 --threads=2 > /dev/null
+    --warmup=1 --lr=1e-2 --threads=1 > /dev/null
 "$AVMASK" export --ckpt=pt/checkpoint-last.h5 --out=ex | tee out.txt
 grep -q 'step 2' out.txt
 test -s ex/audio_encoder.h5 && test -s ex/model.safetensors && test -s ex/config.json
-"$AVMASK_BUILD/tools/export_forward" --export=ex --out=fw --B=3 --T=24 --threads=2
+"$AVMASK_BUILD/tools/export_forward" --export=ex --out=fw --B=3 --T=24 --threads=1
 "$PY" "$AVMASK_ROOT/tests/ref/export_check.py" pt/checkpoint-last.h5 ex fw feats/cmvn.h5
+
+# fine-tuning from the export: with the encoder frozen for all steps it stays equal to the
+# export (only the CTC head trains); unfrozen, it moves
+"$AVMASK_BUILD/tools/ctc_mkdata" --feats=ff --data=fd --n=8 --n-mels=80
+ft=(--init=ex --feats=ff --data=fd --max-steps=2 --warmup=1 --lr=1e-2 --threads=1)
+"$AVMASK" finetune "${ft[@]}" --out=ftf --freeze-steps=2 > /dev/null
+"$AVMASK" finetune "${ft[@]}" --out=ftu > /dev/null
+"$AVMASK" decode --model=ftu/model --feats=ff --out=ftu/dec > /dev/null
+test "$(wc -l < ftu/dec/hyp)" = 8
+"$PY" - <<'E'
+import h5py, numpy as np
+def params(p):
+    with h5py.File(p, "r") as f:
+        return {k: f["params"][k][()] for k in f["params"]}
+ex, frozen, moved = params("ex/audio_encoder.h5"), params("ftf/model/audio_encoder.h5"), params("ftu/model/audio_encoder.h5")
+assert set(ex) == set(frozen) == set(moved)
+assert all(np.array_equal(ex[k], frozen[k]) for k in ex), "frozen encoder changed"
+assert sum(not np.array_equal(ex[k], moved[k]) for k in ex) > len(ex) // 2, "encoder did not train"
+h = params("ftf/model/ctc_head.h5")
+assert h["ctc_head.weight"].shape == (10, 32) and h["ctc_head.bias"].shape == (10,)
+E
 
 # failures: one line naming the file
 if "$AVMASK" export --ckpt=missing.h5 --out=x 2>err; then exit 1; fi

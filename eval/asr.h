@@ -1,0 +1,41 @@
+/* A fine-tuned CTC model: the audio encoder (export format) + a CTC head + units.
+ * Its directory (written by finetune, read by decode):
+ *   config.json, audio_encoder.h5, model.safetensors   the encoder (eval/export.h)
+ *   ctc_head.h5                                         ctc_head.weight [V, d], .bias [V]
+ *   units.txt                                           eval/units.h
+ *   asr.json                                            {"format","units": char|phone|word,"vocab":V}
+ * The CMVN inside config.json is what the encoder was trained with; it replaces the
+ * statistics of whatever feature dir is decoded. */
+#ifndef AVMASK_ASR_H
+#define AVMASK_ASR_H
+#include "common/json.h"
+#include "eval/ctc_head.h"
+#include "eval/units.h"
+#include "models/avmodel.h"
+#include "train/batch.h"
+
+#define ASR_FORMAT "avmask-asr-1"
+
+typedef struct {
+    avm_model enc;
+    avm_ctc_head head;
+    avm_units units;
+    avm_unit_kind kind;
+    json_value *config;          /* config.json */
+    /* workspace of asr_forward */
+    float *enc_out, *rows, *logits;
+    size_t cap_out, cap_rows, cap_logits;
+    int *off;                    /* [B + 1] row offsets of the utterances in rows/logits */
+    int cap_b;
+} avm_asr;
+
+int  asr_load(avm_asr *a, const char *dir);
+/* Writes dir (created) from the parts; config_json is config.json's text. */
+int  asr_save(const avm_asr *a, const char *dir, const char *config_json);
+void asr_free(avm_asr *a);
+/* Replaces the loader's CMVN with the model's (config.json). */
+int  asr_apply_cmvn(const avm_asr *a, avm_loader *L);
+/* Encoder + head on a batch: a->rows [sum len, d] (unpadded encoder outputs),
+ * a->logits [sum len, V], a->off. 0 or -1 + avm_fail. */
+int  asr_forward(avm_asr *a, const avm_batch_data *d);
+#endif

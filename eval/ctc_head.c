@@ -1,0 +1,51 @@
+/* CTC output layer (see ctc_head.h). */
+#include "eval/ctc_head.h"
+#include "common/rng.h"
+#include "eval/export.h"
+#include <cblas.h>
+#include <string.h>
+
+void ctc_head_init(avm_ctc_head *h, int d, int V, uint64_t seed) {
+    memset(h, 0, sizeof *h);
+    h->d = d; h->V = V;
+    int ws[2] = {V, d}, bs[1] = {V};
+    h->w = params_add(&h->p, "ctc_head.weight", 2, ws, 1);
+    h->b = params_add(&h->p, "ctc_head.bias", 1, bs, 0);
+    params_alloc(&h->p);
+    avm_rng r;
+    rng_seed(&r, seed, 0x4354);
+    float *w = h->p.data + h->w;
+    for (int i = 0; i < V * d; i++) w[i] = (float)(0.02 * rng_normal(&r));
+}
+
+void ctc_head_free(avm_ctc_head *h) {
+    params_free(&h->p);
+    memset(h, 0, sizeof *h);
+}
+
+void ctc_head_forward(const avm_ctc_head *h, const float *x, int n, float *logits) {
+    const float *w = h->p.data + h->w, *b = h->p.data + h->b;
+    for (int i = 0; i < n; i++) memcpy(logits + (size_t)i * h->V, b, sizeof(float) * h->V);
+    if (n) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, h->V, h->d, 1.f, x, h->d, w, h->d,
+                       1.f, logits, h->V);
+}
+
+void ctc_head_backward(avm_ctc_head *h, const float *x, const float *glogits, int n, float *gx) {
+    if (!n) return;
+    float *gw = h->p.grad + h->w, *gb = h->p.grad + h->b;
+    const float *w = h->p.data + h->w;
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, h->V, h->d, n, 1.f, glogits, h->V, x, h->d,
+                1.f, gw, h->d);
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < h->V; k++) gb[k] += glogits[(size_t)i * h->V + k];
+    if (gx) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, h->d, h->V, 1.f, glogits, h->V,
+                        w, h->d, 0.f, gx, h->d);
+}
+
+int ctc_head_save(const avm_ctc_head *h, const char *path) {
+    return params_h5_write(path, &h->p, NULL, CTC_HEAD_FORMAT, "{}");
+}
+
+int ctc_head_load(avm_ctc_head *h, const char *path) {
+    return params_h5_read(path, &h->p, NULL, CTC_HEAD_FORMAT);
+}

@@ -1,0 +1,27 @@
+/* The CTC output layer of a fine-tuned model: logits = x W^T + b, W [V, d], b [V], in its
+ * own parameter buffer (names ctc_head.weight, ctc_head.bias) so that the encoder and the
+ * head can be optimised (and the encoder frozen) separately. Saved as ctc_head.h5. */
+#ifndef AVMASK_CTC_HEAD_H
+#define AVMASK_CTC_HEAD_H
+#include <stdint.h>
+#include "models/params.h"
+
+#define CTC_HEAD_FORMAT "avmask-ctc-head-1"
+
+typedef struct {
+    avm_params p;
+    int d, V;
+    size_t w, b;     /* offsets of weight and bias */
+} avm_ctc_head;
+
+/* Weight normal(0, 0.02) from seed, bias 0. */
+void ctc_head_init(avm_ctc_head *h, int d, int V, uint64_t seed);
+void ctc_head_free(avm_ctc_head *h);
+/* x [n, d] -> logits [n, V]. */
+void ctc_head_forward(const avm_ctc_head *h, const float *x, int n, float *logits);
+/* Accumulates dW, db from glogits [n, V]; gx [n, d] = glogits W (NULL: skip). */
+void ctc_head_backward(avm_ctc_head *h, const float *x, const float *glogits, int n, float *gx);
+int  ctc_head_save(const avm_ctc_head *h, const char *path);
+/* Loads into a head initialised with the right d and V. 0 or -1 + avm_fail. */
+int  ctc_head_load(avm_ctc_head *h, const char *path);
+#endif

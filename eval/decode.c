@@ -1,0 +1,65 @@
+/* avmask decode: greedy CTC decoding of a feature dir with a fine-tuned model. */
+#include "common/log.h"
+#include "common/opts.h"
+#include "common/strbuf.h"
+#include "common/util.h"
+#include "eval/asr.h"
+#include "eval/ctc.h"
+#include <stdlib.h>
+#include <string.h>
+
+static const char *usage =
+    "usage: avmask decode --model=DIR --feats=DIR --out=DIR [--batch-tokens=4000]\n"
+    "Greedy CTC decoding (best path: argmax per token, repeats collapsed, blanks dropped)\n"
+    "of every utterance of a feature dir with a model written by avmask finetune\n"
+    "(FT/model). Writes OUT/hyp, '<utt-id> units...' sorted by utt-id (chars joined into\n"
+    "words), for avmask eval --hyp=OUT/hyp.\n";
+
+int cmd_decode(int argc, char **argv) {
+    avm_opts o;
+    opts_parse(&o, "decode", usage, argc, argv);
+    const char *model = opt_req(&o, "model"), *feats = opt_req(&o, "feats"), *out = opt_req(&o, "out");
+    long tokens = opt_int_range(&o, "batch-tokens", 4000, 1, 1000000000);
+    opts_threads(&o);
+    opts_finish(&o);
+    if (o.npos) avm_die("decode: unexpected argument '%s' (see --help)", o.pos[0]);
+
+    avm_asr a;
+    if (asr_load(&a, model)) avm_die("decode: %s", avm_error());
+    avm_loader L;
+    if (loader_open(&L, feats, feats, 0, a.enc.cfg.max_len, tokens, 0, 0, 4) || asr_apply_cmvn(&a, &L))
+        avm_die("decode: %s", avm_error());
+    int n = L.feats.n, longer = 0, empty = 0;
+    char **hyp = xcalloc(n, sizeof *hyp);
+    int *ids = xmalloc(sizeof(int) * (a.enc.cfg.max_len + 1));
+    avm_batch_data d = {0};
+    loader_plan(&L, 0);
+    for (int b = 0; b < L.nbatch; b++) {
+        if (loader_get(&L, b, 0, 1, &d) || asr_forward(&a, &d)) avm_die("decode: %s", avm_error());
+        for (int i = 0; i < d.B; i++) {
+            int k = ctc_greedy(a.logits + (size_t)a.off[i] * a.head.V, d.len[i], a.head.V, ids);
+            hyp[d.utt[i]] = units_decode(&a.units, a.kind, ids, k);
+        }
+    }
+    /* index rows are sorted by utt-id; utterances too short for one token get an empty line */
+    avm_strbuf text = {0};
+    for (int i = 0; i < n; i++) {
+        longer += L.ntok[i] > a.enc.cfg.max_len;
+        empty += !hyp[i];
+        sb_printf(&text, "%s%s%s\n", L.feats.e[i].utt_id, hyp[i] && *hyp[i] ? " " : "", hyp[i] ? hyp[i] : "");
+    }
+    if (longer) avm_warn("decode: %d utterances longer than max_len %d tokens were cut", longer, a.enc.cfg.max_len);
+    if (empty) avm_warn("decode: %d utterances shorter than one token have empty hypotheses", empty);
+    char *path = path_join(out, "hyp");
+    if (mkdir_p(out) || write_file_atomic(path, text.s ? text.s : "", text.len)) avm_die("decode: %s", avm_error());
+    printf("decode: %d utterances -> %s\n", n, path);
+
+    for (int i = 0; i < n; i++) free(hyp[i]);
+    free(hyp); free(ids); free(path);
+    sb_free(&text);
+    batch_data_free(&d);
+    loader_close(&L);
+    asr_free(&a);
+    opts_free(&o);
+    return 0;
+}

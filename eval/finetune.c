@@ -1,0 +1,329 @@
+/* avmask finetune: the exported audio encoder (or a fresh one) + a linear CTC head over
+ * char/phone/word units, trained with AdamW on labelled features; validation loss and
+ * greedy-decoding error rate; the model is written in the asr.h layout. */
+#include "common/json.h"
+#include "common/log.h"
+#include "common/opts.h"
+#include "common/progress.h"
+#include "common/strbuf.h"
+#include "common/util.h"
+#include "data/shard.h"
+#include "eval/asr.h"
+#include "eval/ctc.h"
+#include "eval/export.h"
+#include "eval/metrics.h"
+#include "eval/trans.h"
+#include "train/clip.h"
+#include "train/optim.h"
+#include "train/sched.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *usage =
+    "usage: avmask finetune --init=EXPORT_DIR|none --feats=DIR --data=DIR --out=DIR [options]\n"
+    "CTC fine-tuning of an exported audio encoder (avmask export) with a linear head over\n"
+    "units of the data dir's text or phones. Writes OUT/model/ (for avmask decode),\n"
+    "OUT/metrics.jsonl and OUT/train.log.\n"
+    "data:   --feats=DIR --data=DIR (its text or phones, same utt-ids)  --units=phone|char|word\n"
+    "        --units-file=FILE (fixed units.txt; default: built from --data)\n"
+    "        --valid-feats=DIR --valid-data=DIR (validation loss and error rate)\n"
+    "        --batch-tokens=2000 (samples x padded tokens per batch)\n"
+    "run:    --max-steps=N (required) --seed=1 --threads=N --log-every=10 --valid-every=100\n"
+    "optim:  --lr=1e-3 --warmup=100 --schedule=cosine|linear|constant --final-lr-ratio=0.05\n"
+    "        --weight-decay=0.01 --clip=5 (0: off)\n"
+    "        --freeze-steps=0 (the encoder stays frozen, only the head trains, for N steps)\n"
+    "model (--init=none only, a randomly initialised encoder): --model=tiny|small|base and\n"
+    "        --d --ffn --heads --layers-audio --layers-fusion --max-len\n";
+
+typedef struct {
+    const char *init, *feats, *data, *out, *vfeats, *vdata, *units_file;
+    avm_unit_kind kind;
+    long max_steps, log_every, valid_every, freeze_steps, batch_tokens;
+    double weight_decay, clip;
+    avm_sched sched;
+    uint64_t seed;
+} ft_opts;
+
+/* Labels of every utterance of a feature dir, by index row (NULL: no transcript). */
+typedef struct { int **ids; int *n; avm_trans ref; } ft_labels;
+
+static void parse(ft_opts *f, avm_opts *o, avm_config *cfg) {
+    f->init = opt_req(o, "init");
+    f->feats = opt_req(o, "feats");
+    f->data = opt_req(o, "data");
+    f->out = opt_req(o, "out");
+    f->vfeats = opt_str(o, "valid-feats", NULL);
+    f->vdata = opt_str(o, "valid-data", NULL);
+    if (!f->vfeats != !f->vdata) avm_die("finetune: --valid-feats and --valid-data go together");
+    f->units_file = opt_str(o, "units-file", NULL);
+    if (units_kind_parse(opt_str(o, "units", "phone"), &f->kind)) avm_die("finetune: --units: %s", avm_error());
+    f->max_steps = opt_int_range(o, "max-steps", 0, 1, 100000000);
+    f->log_every = opt_int_range(o, "log-every", 10, 1, 1000000000);
+    f->valid_every = opt_int_range(o, "valid-every", 100, 1, 1000000000);
+    f->freeze_steps = opt_int_range(o, "freeze-steps", 0, 0, 1000000000);
+    f->batch_tokens = opt_int_range(o, "batch-tokens", 2000, 1, 1000000000);
+    f->weight_decay = opt_num(o, "weight-decay", 0.01);
+    f->clip = opt_num(o, "clip", 5);
+    f->seed = (uint64_t)opt_int(o, "seed", 1);
+    f->sched.peak = opt_num(o, "lr", 1e-3);
+    f->sched.warmup = opt_int_range(o, "warmup", 100, 0, 1000000000);
+    if (f->sched.warmup > f->max_steps) f->sched.warmup = f->max_steps;
+    f->sched.final_ratio = opt_num(o, "final-lr-ratio", 0.05);
+    f->sched.total = f->max_steps;
+    if (sched_parse_kind(opt_str(o, "schedule", "cosine"), &f->sched.kind) || sched_check(&f->sched))
+        avm_die("finetune: %s", avm_error());
+    /* the architecture of a fresh encoder */
+    if (avmodel_config_named(cfg, opt_str(o, "model", "tiny"))) avm_die("finetune: --model: %s", avm_error());
+    static const char *keys[][2] = {{"d", "d"}, {"ffn", "ffn"}, {"heads", "heads"},
+        {"layers-audio", "layers_audio"}, {"layers-fusion", "layers_fusion"}, {"max-len", "max_len"}};
+    for (int i = 0; i < 6; i++)
+        if (opt_has(o, keys[i][0])) {
+            if (strcmp(f->init, "none")) avm_die("finetune: --%s applies only with --init=none", keys[i][0]);
+            if (avmodel_config_set(cfg, keys[i][1], opt_str(o, keys[i][0], NULL)))
+                avm_die("finetune: --%s: %s", keys[i][0], avm_error());
+        }
+    cfg->modalities = AVM_MOD_AUDIO;
+}
+
+/* Reads DATA/text or DATA/phones and encodes the transcript of every index row. */
+static void labels_read(ft_labels *lb, const avm_feats *f, const char *data, const avm_units *u,
+                        avm_unit_kind kind, int strict) {
+    char *path = path_join(data, units_source(kind));
+    if (trans_read(&lb->ref, path)) avm_die("finetune: %s", avm_error());
+    lb->ids = xcalloc(f->n, sizeof *lb->ids);
+    lb->n = xcalloc(f->n, sizeof *lb->n);
+    int missing = 0;
+    const char *first = NULL;
+    for (int i = 0; i < f->n; i++) {
+        int k = trans_find(&lb->ref, f->e[i].utt_id);
+        if (k < 0) { if (!missing++) first = f->e[i].utt_id; continue; }
+        if (units_encode(u, kind, f->e[i].utt_id, lb->ref.u[k].text, strict, &lb->ids[i], &lb->n[i]))
+            avm_die("finetune: %s: %s", path, avm_error());
+    }
+    if (missing) avm_die("finetune: %s: %d utterances of %s have no transcript (first: %s)", path, missing, f->dir, first);
+    free(path);
+}
+
+static void labels_free(ft_labels *lb, int n) {
+    for (int i = 0; i < n; i++) free(lb->ids[i]);
+    free(lb->ids); free(lb->n);
+    trans_free(&lb->ref);
+}
+
+/* Labels of a batch, concatenated. */
+static int *batch_labels(const ft_labels *lb, const avm_batch_data *d, int *L) {
+    int total = 0;
+    for (int b = 0; b < d->B; b++) total += lb->n[d->utt[b]];
+    int *lab = xmalloc(sizeof(int) * (total + 1)), k = 0;
+    for (int b = 0; b < d->B; b++) {
+        L[b] = lb->n[d->utt[b]];
+        memcpy(lab + k, lb->ids[d->utt[b]], sizeof(int) * L[b]);
+        k += L[b];
+    }
+    return lab;
+}
+
+static void open_loader(avm_loader *L, const char *feats, const avm_asr *a, long tokens, uint64_t seed, int shuffle) {
+    if (loader_open(L, feats, feats, 0, a->enc.cfg.max_len, tokens, seed, shuffle, 4) || asr_apply_cmvn(a, L))
+        avm_die("finetune: %s", avm_error());
+    int longer = 0;
+    for (int i = 0; i < L->feats.n; i++) longer += L->ntok[i] > a->enc.cfg.max_len;
+    if (longer)   /* a crop would cut the labels apart from their frames */
+        avm_die("finetune: %s: %d utterances are longer than max_len %d tokens", feats, longer, a->enc.cfg.max_len);
+}
+
+/* Mean CTC loss (torch 'mean' over all utterances) and greedy error rate over a set. */
+static void validate(avm_asr *a, avm_loader *L, const ft_labels *lb, double *loss, avm_errs *e) {
+    avm_batch_data d = {0};
+    avm_ctc_opts co = {CTC_MEAN, 1};
+    double sum = 0;
+    int n = 0;
+    memset(e, 0, sizeof *e);
+    loader_plan(L, 0);
+    for (int b = 0; b < L->nbatch; b++) {
+        if (loader_get(L, b, 0, 1, &d) || asr_forward(a, &d)) avm_die("finetune: validation: %s", avm_error());
+        int *Lb = xmalloc(sizeof(int) * d.B), *hyp = xmalloc(sizeof(int) * (d.T + 1));
+        double *nll = xmalloc(sizeof(double) * d.B);
+        int *lab = batch_labels(lb, &d, Lb);
+        ctc_loss(a->logits, d.len, d.B, a->head.V, lab, Lb, &co, nll, NULL);
+        for (int i = 0, k = 0; i < d.B; k += Lb[i], i++) {
+            if (isfinite(nll[i])) { sum += nll[i] / (Lb[i] > 1 ? Lb[i] : 1); n++; }
+            int nh = ctc_greedy(a->logits + (size_t)a->off[i] * a->head.V, d.len[i], a->head.V, hyp);
+            const char **rs = xmalloc(sizeof(char *) * (Lb[i] + 1)), **hs = xmalloc(sizeof(char *) * (nh + 1));
+            for (int j = 0; j < Lb[i]; j++) rs[j] = a->units.sym[lab[k + j]];
+            for (int j = 0; j < nh; j++) hs[j] = a->units.sym[hyp[j]];
+            edit_align(rs, Lb[i], hs, nh, e, NULL);
+            free(rs); free(hs);
+        }
+        free(Lb); free(hyp); free(nll); free(lab);
+    }
+    batch_data_free(&d);
+    *loss = n ? sum / n : NAN;
+}
+
+typedef struct {
+    avm_asr a;
+    avm_adamw oe, oh;
+    float *dout, *grows;
+    size_t cap_dout, cap_grows;
+} ft_state;
+
+/* One update on batch d; returns the loss, *gnorm the gradient norm before clipping. */
+static double train_step(ft_state *s, const ft_opts *f, const ft_labels *lb, const avm_batch_data *d,
+                         long step, double *gnorm, int *impossible) {
+    avm_asr *a = &s->a;
+    if (asr_forward(a, d)) avm_die("finetune: step %ld: %s", step + 1, avm_error());
+    int n = a->off[d->B], dm = a->enc.cfg.d, V = a->head.V;
+    int *Lb = xmalloc(sizeof(int) * d->B), *lab = batch_labels(lb, d, Lb);
+    double *nll = xmalloc(sizeof(double) * d->B);
+    float *glog = xmalloc(sizeof(float) * ((size_t)n * V + 1));
+    avm_ctc_opts co = {CTC_MEAN, 1};
+    double loss = ctc_loss(a->logits, d->len, d->B, V, lab, Lb, &co, nll, glog);
+    *impossible = 0;
+    for (int b = 0; b < d->B; b++) *impossible += isinf(nll[b]);
+    params_zero_grad(&a->head.p);
+    params_zero_grad(&a->enc.params);
+    int frozen = step < f->freeze_steps;
+    if (!frozen && (size_t)n * dm > s->cap_grows) s->grows = xrealloc(s->grows, sizeof(float) * (s->cap_grows = (size_t)n * dm));
+    ctc_head_backward(&a->head, a->rows, glog, n, frozen ? NULL : s->grows);
+    if (!frozen) {
+        size_t need = (size_t)d->B * d->T * dm;
+        if (need > s->cap_dout) s->dout = xrealloc(s->dout, sizeof(float) * (s->cap_dout = need));
+        memset(s->dout, 0, sizeof(float) * need);
+        for (int b = 0; b < d->B; b++)
+            memcpy(s->dout + (size_t)b * d->T * dm, s->grows + (size_t)a->off[b] * dm, sizeof(float) * d->len[b] * dm);
+        avmodel_audio_backward(&a->enc, s->dout, NULL);
+    }
+    double ge = grad_norm(a->enc.params.grad, a->enc.params.total), gh = grad_norm(a->head.p.grad, a->head.p.total);
+    *gnorm = sqrt(ge * ge + gh * gh);
+    if (!isfinite(*gnorm)) avm_die("finetune: step %ld: gradient norm is %g", step + 1, *gnorm);
+    if (f->clip > 0 && *gnorm > f->clip) {   /* one norm over encoder and head, as torch */
+        float scale = (float)(f->clip / (*gnorm + 1e-6));
+        for (size_t i = 0; i < a->enc.params.total; i++) a->enc.params.grad[i] *= scale;
+        for (size_t i = 0; i < a->head.p.total; i++) a->head.p.grad[i] *= scale;
+    }
+    double lr = sched_lr(&f->sched, step);
+    adamw_step(&s->oh, &a->head.p, lr);
+    if (!frozen) adamw_step(&s->oe, &a->enc.params, lr);
+    free(Lb); free(lab); free(nll); free(glog);
+    return loss;
+}
+
+/* The encoder: from an export, or fresh with the CMVN of the training features. */
+static char *build_model(avm_asr *a, const ft_opts *f, const avm_config *cfg) {
+    if (strcmp(f->init, "none")) {
+        if (export_load(f->init, &a->enc, f->seed, &a->config)) avm_die("finetune: %s", avm_error());
+        return xstrdup(f->init);
+    }
+    char *cp = path_join(f->feats, "cmvn.h5");
+    avm_cmvn cm;
+    if (cmvn_read(cp, &cm)) avm_die("finetune: %s", avm_error());
+    avm_config c = *cfg;
+    c.audio_in = 4 * cm.dim;   /* 4 stacked fbank frames per token */
+    if (avmodel_init(&a->enc, &c, f->seed)) avm_die("finetune: %s", avm_error());
+    char *text = export_config_json(&c, NULL, cm.mean, cm.var, cm.dim, "init", "none", 0);
+    a->config = json_parse(text);
+    free(text); free(cp);
+    cmvn_free(&cm);
+    return xstrdup("none");
+}
+
+/* config.json of the fine-tuned encoder: same architecture, features and CMVN. */
+static char *model_config_text(const avm_asr *a, const char *init, long steps) {
+    const json_value *mean = json_path(a->config, "cmvn.mean"), *var = json_path(a->config, "cmvn.var");
+    int nm = mean && var && mean->n == var->n ? mean->n : 0;
+    double *mv = xmalloc(sizeof(double) * (2 * nm + 1));
+    for (int i = 0; i < nm; i++) { mv[i] = mean->items[i]->num; mv[nm + i] = var->items[i]->num; }
+    char *text = export_config_json(&a->enc.cfg, json_get(a->config, "features"), mv, mv + nm, nm, "init", init, steps);
+    free(mv);
+    return text;
+}
+
+static void log_train(FILE *m, long step, double loss, double lr, double gn, int imp, double sec) {
+    fprintf(m, "{\"step\":%ld,\"loss\":%.6g,\"lr\":%.6g,\"grad_norm\":%.6g,\"impossible\":%d,\"seconds\":%.3f}\n",
+            step, loss, lr, gn, imp, sec);
+    fflush(m);
+}
+
+int cmd_finetune(int argc, char **argv) {
+    avm_opts o;
+    opts_parse(&o, "finetune", usage, argc, argv);
+    ft_opts f;
+    avm_config cfg;
+    parse(&f, &o, &cfg);
+    opts_threads(&o);
+    opts_finish(&o);
+    if (o.npos) avm_die("finetune: unexpected argument '%s' (see --help)", o.pos[0]);
+    if (mkdir_p(f.out)) avm_die("finetune: %s", avm_error());
+    char *logp = path_join(f.out, "train.log"), *mp = path_join(f.out, "metrics.jsonl");
+    char *modeldir = path_join(f.out, "model");
+    if (avm_log_open(logp)) avm_die("finetune: %s", avm_error());
+
+    ft_state s;
+    memset(&s, 0, sizeof s);
+    avm_asr *a = &s.a;
+    a->kind = f.kind;
+    char *init = build_model(a, &f, &cfg);
+    if ((f.units_file ? units_read(&a->units, f.units_file) : units_build(&a->units, f.data, f.kind)))
+        avm_die("finetune: %s", avm_error());
+    ctc_head_init(&a->head, a->enc.cfg.d, a->units.n, f.seed);
+    avm_loader L, VL;
+    open_loader(&L, f.feats, a, f.batch_tokens, f.seed, 1);
+    ft_labels lb = {0}, vlb = {0};
+    labels_read(&lb, &L.feats, f.data, &a->units, f.kind, 1);
+    if (f.vfeats) {
+        open_loader(&VL, f.vfeats, a, f.batch_tokens, f.seed, 0);
+        labels_read(&vlb, &VL.feats, f.vdata, &a->units, f.kind, 0);
+    }
+    adamw_init(&s.oe, &a->enc.params, 0.9, 0.98, 1e-8, f.weight_decay);
+    adamw_init(&s.oh, &a->head.p, 0.9, 0.98, 1e-8, f.weight_decay);
+    FILE *mf = fopen(mp, "w");
+    if (!mf) avm_die("finetune: %s: cannot write", mp);
+    avm_info("finetune: init %s, %d training utterances, %d %s units, %zu + %zu parameters",
+             init, L.feats.n, a->units.n, units_source(f.kind), a->enc.params.total, a->head.p.total);
+
+    avm_batch_data d = {0};
+    avm_progress prog;
+    progress_start(&prog, "finetune", (double)f.max_steps);
+    double t0 = now_sec(), loss = NAN;
+    loader_plan(&L, 0);
+    for (long step = 0; step < f.max_steps; step++) {
+        long b = step % L.nbatch;
+        if (step && !b) loader_plan(&L, step / L.nbatch);
+        if (loader_get(&L, (int)b, 0, 1, &d)) avm_die("finetune: %s", avm_error());
+        double gn;
+        int imp;
+        loss = train_step(&s, &f, &lb, &d, step, &gn, &imp);
+        if ((step + 1) % f.log_every == 0 || step + 1 == f.max_steps)
+            log_train(mf, step + 1, loss, sched_lr(&f.sched, step), gn, imp, now_sec() - t0);
+        if (f.vfeats && ((step + 1) % f.valid_every == 0 || step + 1 == f.max_steps)) {
+            double vl;
+            avm_errs e;
+            validate(a, &VL, &vlb, &vl, &e);
+            fprintf(mf, "{\"step\":%ld,\"valid_loss\":%.6g,\"valid_err\":%.4f}\n", step + 1, vl, err_rate(&e));
+            fflush(mf);
+            avm_logonly("finetune: step %ld valid loss %.4f err %.2f%%", step + 1, vl, err_rate(&e));
+        }
+        progress_update(&prog, (double)(step + 1), "loss %.4f", loss);
+    }
+    progress_end(&prog, "finetune: %ld steps, last loss %.4f", f.max_steps, loss);
+    fclose(mf);
+
+    char *text = model_config_text(a, init, f.max_steps);
+    if (asr_save(a, modeldir, text)) avm_die("finetune: %s", avm_error());
+    printf("finetune: %ld steps, model in %s\n", f.max_steps, modeldir);
+
+    free(text); free(init);
+    batch_data_free(&d);
+    labels_free(&lb, L.feats.n);
+    if (f.vfeats) { labels_free(&vlb, VL.feats.n); loader_close(&VL); }
+    loader_close(&L);
+    adamw_free(&s.oe); adamw_free(&s.oh);
+    free(s.dout); free(s.grows);
+    asr_free(a);
+    free(logp); free(mp); free(modeldir);
+    avm_log_close();
+    opts_free(&o);
+    return 0;
+}

@@ -1,0 +1,56 @@
+# timeout: 120
+# avmask finetune + decode + eval on a small labelled synthetic corpus (tests/tools/ctc_mkdata:
+# each phone is a class template plus noise): a fresh tiny encoder + CTC head must learn it
+# in 40 steps (test PER < 20%, a quarter of a near-untrained model's at most), the loss
+# falls, validation lines are written; char units decode to words; bad inputs fail clearly.
+set -eu
+mk="$AVMASK_BUILD/tools/ctc_mkdata"
+"$mk" --feats=tr_f --data=tr_d --n=48 --n-mels=20 --seed=1
+"$mk" --feats=te_f --data=te_d --n=16 --n-mels=20 --seed=2
+common=(--init=none --feats=tr_f --data=tr_d --d=32 --ffn=64 --heads=2 --layers-audio=1 --layers-fusion=1
+        --warmup=5 --batch-tokens=400 --threads=1)
+per() {   # model-dir decode-dir -> prints the overall %ERR
+    "$AVMASK" decode --model="$1" --feats=te_f --out="$2" > /dev/null
+    "$AVMASK" eval --ref=te_d/phones --hyp="$2/hyp" --by=te_d/conditions > /dev/null
+    "$PY" -c "import json,sys; print(json.load(open(sys.argv[1]))['overall']['err'])" "$2/eval.json"
+}
+"$AVMASK" finetune "${common[@]}" --out=ft0 --max-steps=1 --lr=1e-9 > /dev/null
+base=$(per ft0/model ft0/decode_test)
+"$AVMASK" finetune "${common[@]}" --out=ft --max-steps=40 --lr=1e-2 --log-every=5 \
+    --valid-feats=te_f --valid-data=te_d --valid-every=20 > /dev/null
+err=$(per ft/model ft/decode_test)
+echo "PER untrained $base%, after 40 steps $err%"
+"$PY" - "$base" "$err" ft/metrics.jsonl <<'E'
+import json, sys
+base, err = float(sys.argv[1]), float(sys.argv[2])
+assert base > 60, f"untrained PER {base} should be high"
+assert err < 20 and err < base / 4, f"PER after fine-tuning {err} (untrained {base})"
+lines = [json.loads(l) for l in open(sys.argv[3])]
+train = [l for l in lines if "loss" in l]
+valid = [l for l in lines if "valid_loss" in l]
+assert [l["step"] for l in train] == list(range(5, 41, 5)), train
+assert [l["step"] for l in valid] == [20, 40], valid
+assert train[-1]["loss"] < train[0]["loss"] / 3, (train[0], train[-1])
+assert valid[-1]["valid_err"] < 20 and all(l["impossible"] == 0 for l in train)
+E
+grep -q '^<blank> 0$' ft/model/units.txt && grep -q '^<unk> 1$' ft/model/units.txt
+test "$(wc -l < ft/model/units.txt)" = 10        # blank, unk, p0..p7
+test "$(wc -l < ft/decode_test/hyp)" = 16
+
+# character units from text: hypotheses are words of letters
+"$AVMASK" finetune "${common[@]}" --out=ftc --units=char --max-steps=3 --lr=1e-2 > /dev/null
+grep -q '^<space> 2$' ftc/model/units.txt
+"$AVMASK" decode --model=ftc/model --feats=te_f --out=ftc/dec > /dev/null
+test "$(grep -cvE '^utt[0-9]+( [a-h]+)*$' ftc/dec/hyp)" = 0
+
+# failures: one line naming the problem
+fails() { if "$@" 2>err >/dev/null; then echo "should have failed: $*"; exit 1; fi; cat err; test "$(wc -l <err)" = 1; }
+mkdir bad_d && grep -v utt00003 tr_d/phones > bad_d/phones
+fails "$AVMASK" finetune "${common[@]}" --data=bad_d --out=x --max-steps=1
+grep -q 'bad_d/phones: 1 utterances of tr_f have no transcript (first: utt00003)' err
+printf '<blank> 0\n<unk> 1\np0 2\np1 3\n' > units_small.txt
+fails "$AVMASK" finetune "${common[@]}" --units-file=units_small.txt --out=x --max-steps=1
+grep -q "unit 'p[2-7]' is not in the units" err
+fails "$AVMASK" decode --model=nomodel --feats=te_f --out=x
+grep -q 'nomodel' err
+echo ok

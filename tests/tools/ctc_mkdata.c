@@ -1,0 +1,88 @@
+/* A small labelled corpus for the CTC fine-tuning tests: an audio-only feature dir and a
+ * data dir whose phones are the classes the features were drawn from.
+ *   ctc_mkdata --feats=DIR --data=DIR [--n=40 --min-units=2 --max-units=6 --seg-min=2
+ *              --seg-max=4 --n-mels=80 --noise=0.3 --seed=1]
+ * An utterance is a sequence of units p0..p7 (neighbours differ), each seg-min..seg-max
+ * tokens of 4 fbank frames = the class template + noise. data/phones holds the units,
+ * data/text the letters a..h with a space after every third, data/conditions
+ * "snr=0|10 voice=f|m" (noise is doubled when snr=0). Templates depend on nothing but
+ * n-mels, so dirs made with different seeds share them. */
+#include "common/opts.h"
+#include "common/rng.h"
+#include "common/strbuf.h"
+#include "common/util.h"
+#include "data/shard.h"
+#include <stdlib.h>
+#include <string.h>
+
+#define NCLASS 8
+
+static void put(const char *dir, const char *name, const avm_strbuf *b) {
+    char *p = path_join(dir, name);
+    if (write_file_atomic(p, b->s, b->len)) avm_die("%s", avm_error());
+    free(p);
+}
+
+int main(int argc, char **argv) {
+    avm_opts o;
+    opts_parse(&o, "ctc_mkdata", "ctc_mkdata --feats=DIR --data=DIR [options]\n", argc, argv);
+    const char *fdir = opt_req(&o, "feats"), *ddir = opt_req(&o, "data");
+    int n = (int)opt_int_range(&o, "n", 40, 1, 100000), nm = (int)opt_int_range(&o, "n-mels", 80, 1, 512);
+    int umin = (int)opt_int_range(&o, "min-units", 2, 1, 1000), umax = (int)opt_int_range(&o, "max-units", 6, umin, 1000);
+    int smin = (int)opt_int_range(&o, "seg-min", 2, 1, 1000), smax = (int)opt_int_range(&o, "seg-max", 4, smin, 1000);
+    double noise = opt_num(&o, "noise", 0.3);
+    uint64_t seed = (uint64_t)opt_int(&o, "seed", 1);
+    opts_finish(&o);
+    if (mkdir_p(fdir) || mkdir_p(ddir)) avm_die("%s", avm_error());
+    avm_rng r;
+    rng_seed(&r, 4242, 0);
+    float *ta = xmalloc(sizeof(float) * NCLASS * nm);
+    for (int i = 0; i < NCLASS * nm; i++) ta[i] = (float)(2 * rng_normal(&r));
+    rng_seed(&r, seed, 2);
+
+    char *sp = path_join(fdir, "shard-00000.h5");
+    avm_shard_writer *w = shard_writer_open(sp, "{\"synthetic\":\"ctc_mkdata\"}", nm, 0, 0, 0);
+    if (!w) avm_die("%s", avm_error());
+    avm_index_entry *ix = xcalloc(n, sizeof *ix);
+    avm_cmvn_acc acc;
+    cmvn_acc_init(&acc, nm);
+    float *fb = xmalloc(sizeof(float) * 4 * umax * smax * nm);
+    avm_strbuf phones = {0}, text = {0}, cond = {0};
+    for (int i = 0; i < n; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "utt%05d", i);
+        int snr0 = rng_below(&r, 2), units = umin + (int)rng_below(&r, umax - umin + 1), T = 0, prev = -1;
+        double sd = snr0 ? 2 * noise : noise;
+        sb_printf(&phones, "%s", id);
+        sb_printf(&text, "%s ", id);
+        sb_printf(&cond, "%s snr=%d voice=%s\n", id, snr0 ? 0 : 10, rng_below(&r, 2) ? "f" : "m");
+        for (int u = 0; u < units; u++) {
+            int c = (int)rng_below(&r, NCLASS - (prev >= 0));
+            if (prev >= 0 && c >= prev) c++;   /* neighbours differ */
+            prev = c;
+            sb_printf(&phones, " p%d", c);
+            sb_printf(&text, "%s%c", u && u % 3 == 0 ? " " : "", 'a' + c);
+            int len = smin + (int)rng_below(&r, smax - smin + 1);
+            for (int f = 0; f < 4 * len; f++, T++)
+                for (int m = 0; m < nm; m++) fb[(size_t)T * nm + m] = ta[c * nm + m] + (float)(sd * rng_normal(&r));
+        }
+        sb_add(&phones, "\n");
+        sb_add(&text, "\n");
+        if (shard_writer_add(w, id, fb, T, NULL, 0)) avm_die("%s", avm_error());
+        cmvn_acc_add(&acc, fb, T);
+        ix[i] = (avm_index_entry){xstrdup(id), 0, i, T, 0};
+    }
+    if (shard_writer_close(w)) avm_die("%s", avm_error());
+    char *ip = path_join(fdir, "index.tsv"), *cp = path_join(fdir, "cmvn.h5");
+    if (index_write(ip, ix, n) || cmvn_write(cp, &acc)) avm_die("%s", avm_error());
+    put(ddir, "phones", &phones);
+    put(ddir, "text", &text);
+    put(ddir, "conditions", &cond);
+    free(ip); free(cp); free(sp);
+    index_free(ix, n);
+    cmvn_acc_free(&acc);
+    sb_free(&phones); sb_free(&text); sb_free(&cond);
+    free(ta); free(fb);
+    opts_free(&o);
+    return 0;
+}
