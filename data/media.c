@@ -155,14 +155,11 @@ static int setup_video(media_ctx *c, int64_t origin_us) {
     return 0;
 }
 
-/* Sends one packet (NULL: drain) and passes every frame on. A packet the decoder
- * rejects is skipped (as the ffmpeg CLI does); its error is kept in *dec_err. */
-static int decode(media_ctx *c, AVCodecContext *dec, const AVPacket *pkt, int *dec_err) {
-    int ret = avcodec_send_packet(dec, pkt);
-    if (ret == AVERROR(ENOMEM)) return media_ff_fail(c, "decoding", ret);
-    if (ret < 0 && ret != AVERROR_EOF) { *dec_err = ret; return 0; }
+/* Takes every frame the decoder has ready and passes it on. A decoding error is kept
+ * in *dec_err and ends this round (the next packet may decode again). */
+static int receive_all(media_ctx *c, AVCodecContext *dec, int *dec_err) {
     for (;;) {
-        ret = avcodec_receive_frame(dec, c->frame);
+        int ret = avcodec_receive_frame(dec, c->frame);
         if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF) return 0;
         if (ret == AVERROR(ENOMEM)) return media_ff_fail(c, "decoding", ret);
         if (ret < 0) { *dec_err = ret; return 0; }
@@ -170,6 +167,19 @@ static int decode(media_ctx *c, AVCodecContext *dec, const AVPacket *pkt, int *d
         av_frame_unref(c->frame);
         if (r < 0) return -1;
     }
+}
+
+/* Sends one packet (NULL: drain) and passes every frame on. A packet the decoder
+ * rejects is skipped (as the ffmpeg CLI does); its error is kept in *dec_err. */
+static int decode(media_ctx *c, AVCodecContext *dec, const AVPacket *pkt, int *dec_err) {
+    int ret = avcodec_send_packet(dec, pkt);
+    if (ret == AVERROR(EAGAIN)) {   /* frames left over after an error: take them first */
+        if (receive_all(c, dec, dec_err) < 0) return -1;
+        ret = avcodec_send_packet(dec, pkt);
+    }
+    if (ret == AVERROR(ENOMEM)) return media_ff_fail(c, "decoding", ret);
+    if (ret < 0 && ret != AVERROR_EOF) *dec_err = ret;
+    return receive_all(c, dec, dec_err);
 }
 
 /* Reads packets until both streams are done or the input ends. A read error ends the
