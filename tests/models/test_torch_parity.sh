@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # timeout: 120
 # PyTorch parity (torch 1.13, float64 reference) of models/:
+#  - single ops: linear, layer norm, GELU, attention core with padding, L1/L2 losses;
 #  - one pre-LN encoder layer with padding: output, input gradient, every parameter gradient;
 #  - the whole audio-visual model (dropout 0, same masks and modality-dropout decisions):
 #    losses and every parameter gradient, for av+L1, audio-only+L2, and the exported audio
@@ -9,6 +10,11 @@
 set -euo pipefail
 tools="$AVMASK_BUILD/tools"
 export OMP_NUM_THREADS=1
+
+mkdir ops
+"$tools/parity_ops" write ops
+"$PY" "$AVMASK_ROOT/tests/ref/torch_ops.py" ops
+"$tools/parity_ops" check ops
 
 mkdir layer
 "$tools/parity_layer" write layer

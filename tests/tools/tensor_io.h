@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static void tio_write(const char *dir, const char *name, const float *v, size_t n, int ndim, const int *shape) {
+static inline void tio_write(const char *dir, const char *name, const float *v, size_t n, int ndim, const int *shape) {
     char *path = xasprintf("%s/%s.f32", dir, name);
     FILE *f = fopen(path, "wb");
     if (!f || fwrite(v, sizeof(float), n, f) != n || fclose(f)) avm_die("%s: cannot write", path);
@@ -24,13 +24,13 @@ static void tio_write(const char *dir, const char *name, const float *v, size_t 
 }
 
 /* Writes every parameter of ps under its own name. */
-static void tio_write_params(const char *dir, const avm_params *ps) {
+static inline void tio_write_params(const char *dir, const avm_params *ps) {
     for (int i = 0; i < ps->n; i++)
         tio_write(dir, ps->p[i].name, ps->data + ps->p[i].offset, ps->p[i].numel, ps->p[i].ndim, ps->p[i].shape);
 }
 
 /* Reads DIR/ref/<name>.f32, which must hold exactly n floats. */
-static float *tio_read_ref(const char *dir, const char *name, size_t n) {
+static inline float *tio_read_ref(const char *dir, const char *name, size_t n) {
     char *path = xasprintf("%s/ref/%s.f32", dir, name);
     FILE *f = fopen(path, "rb");
     if (!f) avm_die("%s: missing (did the reference run?)", path);
@@ -43,7 +43,7 @@ static float *tio_read_ref(const char *dir, const char *name, size_t n) {
 }
 
 /* Relative error of a against the reference b: max|a - b| / max(max|b|, 1e-6). */
-static double tio_rel_err(const float *a, const float *b, size_t n) {
+static inline double tio_rel_err(const float *a, const float *b, size_t n) {
     double num = 0, den = 0;
     for (size_t i = 0; i < n; i++) {
         double e = fabs((double)a[i] - b[i]);
@@ -54,7 +54,7 @@ static double tio_rel_err(const float *a, const float *b, size_t n) {
 }
 
 /* Compares one tensor, prints its error, returns 1 if within tol. */
-static int tio_compare(const char *dir, const char *name, const float *a, size_t n, double tol) {
+static inline int tio_compare(const char *dir, const char *name, const float *a, size_t n, double tol) {
     float *b = tio_read_ref(dir, name, n);
     double e = tio_rel_err(a, b, n);
     int ok = e <= tol;
