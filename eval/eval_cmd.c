@@ -7,13 +7,14 @@
 #include "common/util.h"
 #include "eval/metrics.h"
 #include "eval/trans.h"
+#include "eval/units.h"
 #include <libgen.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const char *usage =
-    "usage: avmask eval --ref=FILE --hyp=FILE [--by=FILE] [--out=FILE] [--list=5]\n"
+    "usage: avmask eval --ref=FILE --hyp=FILE [--by=FILE] [--out=FILE] [--units=token|char] [--list=5]\n"
     "Scores '<utt-id> tokens...' hypotheses against references of the same format\n"
     "(e.g. data/test/phones or text) by edit distance: %ERR = 100 (S + D + I) / N.\n"
     "  --ref=FILE   reference transcripts\n"
@@ -22,6 +23,8 @@ static const char *usage =
     "               rate is also broken down by every value of every key\n"
     "  --out=FILE   JSON result (default: eval.json beside --hyp); the text goes to stdout\n"
     "               and to the same path with .txt instead of .json\n"
+    "  --units=char score characters (CER): transcripts are split into UTF-8 characters\n"
+    "               with one <space> unit between words (default token: blank-separated)\n"
     "  --list=N     how many utterance ids to name in warnings (default 5)\n"
     "Reference utterances without a hypothesis are scored as all deletions; hypotheses\n"
     "without a reference are reported and counted but not scored. With N = 0 and\n"
@@ -227,6 +230,29 @@ static void write_json(avm_strbuf *b, const eval_result *r, const char *refp, co
     sb_add(b, "\n");
 }
 
+/* Re-tokenises every transcript into characters (eval/units.h char units), keeping the
+ * layout of avm_trans: tok[0] owns one buffer holding all the tokens. */
+static void split_chars(avm_trans *t) {
+    for (int i = 0; i < t->n; i++) {
+        avm_trans_utt *u = &t->u[i];
+        char **syms;
+        int n = units_split(UNITS_CHAR, u->text, &syms);
+        size_t len = 0;
+        for (int k = 0; k < n; k++) len += strlen(syms[k]) + 1;
+        if (u->n) free(u->tok[0]);
+        free(u->tok);
+        u->tok = xmalloc((n + 1) * sizeof *u->tok);
+        char *buf = xmalloc(len + 1);
+        for (int k = 0; k < n; k++) {
+            u->tok[k] = buf;
+            buf = stpcpy(buf, syms[k]) + 1;
+        }
+        if (!n) free(buf);
+        u->n = n;
+        units_free_split(syms, n);
+    }
+}
+
 static char *default_out(const char *hyp) {
     char *h = xstrdup(hyp), *out = path_join(dirname(h), "eval.json");
     free(h);
@@ -261,6 +287,8 @@ int cmd_eval(int argc, char **argv) {
     opts_parse(&o, "eval", usage, argc, argv);
     const char *refp = opt_req(&o, "ref"), *hypp = opt_req(&o, "hyp"), *byp = opt_str(&o, "by", NULL);
     int list = (int)opt_int_range(&o, "list", 5, 0, 1000000);
+    const char *unit = opt_str(&o, "units", "token");
+    if (strcmp(unit, "token") && strcmp(unit, "char")) avm_die("eval: --units=%s: token or char", unit);
     char *out = opt_has(&o, "out") ? xstrdup(opt_str(&o, "out", NULL)) : default_out(hypp);
     opts_threads(&o);
     opts_finish(&o);
@@ -269,6 +297,7 @@ int cmd_eval(int argc, char **argv) {
     avm_trans ref, hyp, by;
     if (trans_read(&ref, refp) || trans_read(&hyp, hypp) || (byp && trans_read(&by, byp)))
         avm_die("eval: %s", avm_error());
+    if (!strcmp(unit, "char")) { split_chars(&ref); split_chars(&hyp); }
     eval_result r = {0};
     score(&ref, &hyp, byp ? &by : NULL, &r);
 

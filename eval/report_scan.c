@@ -57,6 +57,17 @@ static void split_rel(const rep_scan *s, const char *rel, char **exp, char **sub
     *sub = xstrdup(slash ? slash + 1 : "");
 }
 
+/* "kind" from the run's config.json (pretrain writes model.modalities there), if any. */
+static void run_config_kind(rep_run *r, const char *dir) {
+    char *path = path_join(dir, "config.json"), *text = file_exists(path) ? read_file(path, NULL) : NULL;
+    json_value *v = text ? json_parse(text) : NULL;
+    const char *m = json_str_or(v, "model.modalities", NULL);
+    if (m && !r->kind) r->kind = xstrdup(!strcmp(m, "av") ? "audio-visual" : !strcmp(m, "audio") ? "audio-only" : m);
+    json_free(v);
+    free(text);
+    free(path);
+}
+
 static int add_run(rep_scan *s, const char *dir, const char *rel) {
     s->runs = xrealloc(s->runs, (s->nruns + 1) * sizeof *s->runs);
     rep_run *r = &s->runs[s->nruns];
@@ -66,6 +77,7 @@ static int add_run(rep_scan *s, const char *dir, const char *rel) {
     s->nruns++;
     char *path = path_join(dir, "metrics.jsonl");
     int rc = run_read(r, path);
+    if (!rc && !*r->sub) run_config_kind(r, dir);
     free(path);
     return rc;
 }

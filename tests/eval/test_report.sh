@@ -15,6 +15,8 @@ mk_metrics exp/av/ctc 20 0
 mk_metrics exp/audio 30 0
 mk_metrics exp/audio/ctc 20 0
 mk_metrics exp/scratch/ctc 25 0
+mk_metrics exp/cfg 5 0                 # no results; config.json says av
+printf '{"model":{"d":32,"modalities":"av"}}\n' > exp/cfg/config.json
 printf '{"step":41,"loss":0.1' >> exp/av/metrics.jsonl      # a run still writing its last line
 
 printf 'u1 a b c d\nu2 a b\nu3 x y z\nu4 p q r s\n' > ref
@@ -37,6 +39,7 @@ cat $R/report.md
 grep -qF '| audio | audio-only | 30 | ctc | 20 | test | 30.77 | 1 | 3 | 0 | 13 | 33.33 | 25.00 | 33.33 | 28.57 | 33.33 |' $R/report.md
 grep -qF '| av | audio-visual | 40 | ctc | 20 | test | 7.69 | 0 | 1 | 0 | 13 | 33.33 | 0.00 | 0.00 | 14.29 | 0.00 |' $R/report.md
 grep -qF '| scratch | none | - | ctc | 25 | test | 69.23 | 0 | 9 | 0 | 13 |' $R/report.md
+grep -qF '| cfg | audio-visual | 5 | - | - | - | - | - | - | - | - | - | - | - | - | - |' $R/report.md
 grep -qF '| snr=-5 | snr=0 | snr=10 | voice=f | voice=m |' $R/report.md   # numeric order of values
 grep -qF '<td>audio-visual</td>' $R/report.html
 # every referenced image: exists, valid PNG/SVG, not blank
