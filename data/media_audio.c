@@ -7,11 +7,18 @@
  * ffmpeg CLI without -async, gaps in the input timestamps are not filled). Positions
  * before 0 are dropped (audio before a segment start), a first position > 0 is padded
  * with zeros (audio that starts later than the video, or after a segment start), and
- * positions >= a_max (segment end) are dropped. */
+ * positions >= a_max (segment end) are dropped.
+ *
+ * One departure from the CLI keeps the streams in sync when audio packets are missing
+ * (corrupt or gapped files): a frame whose timestamp lies more than GAP_S after the
+ * position the samples so far reach is preceded by silence up to its timestamp. Files
+ * without such gaps decode exactly as `ffmpeg -ac 1 -ar 16000` does. */
 #include "data/media_internal.h"
 #include <libavutil/opt.h>
 #include <string.h>
 #include "common/util.h"
+
+#define GAP_S 0.02
 
 /* Appends n resampled samples at position c->a_pos, clipped to [0, a_max). */
 static void emit(media_ctx *c, const float *x, int n) {
@@ -84,6 +91,20 @@ static int setup_swr(media_ctx *c, const AVFrame *f) {
     return 0;
 }
 
+/* Feeds silence ahead of a frame that starts after a gap in the timestamps. */
+static int fill_gap(media_ctx *c, const AVFrame *f) {
+    int64_t pts = f->best_effort_timestamp;
+    int rate = c->m->sample_rate;
+    if (pts == AV_NOPTS_VALUE) return 0;
+    int64_t want = av_rescale_q_rnd(pts - c->a_off, c->a_tb, (AVRational){1, rate},
+                                    AV_ROUND_NEAR_INF | AV_ROUND_PASS_MINMAX);
+    int64_t gap = want - (c->a_pos + swr_get_delay(c->swr, rate));
+    if (gap <= GAP_S * rate) return 0;
+    int ret = swr_inject_silence(c->swr, (int)av_rescale(gap, f->sample_rate, rate));
+    if (ret < 0) return media_ff_fail(c, "swr_inject_silence", ret);
+    return 0;
+}
+
 int audio_frame(media_ctx *c, AVFrame *f) {
     if (c->a_done || f->nb_samples <= 0) return 0;
     if (!c->a_started) {
@@ -97,6 +118,7 @@ int audio_frame(media_ctx *c, AVFrame *f) {
         c->m->audio_start = c->a_pos > 0 ? (double)c->a_pos / c->m->sample_rate : 0;
     }
     if (setup_swr(c, f) < 0) return -1;
+    if (fill_gap(c, f) < 0) return -1;
     return convert(c, (const uint8_t **)f->extended_data, f->nb_samples);
 }
 

@@ -194,6 +194,34 @@ static void test_crop(void) {
     expect_fail("box.avi", &o, "crop box");
 }
 
+/* gap.mkv lacks the audio packets of 0.8..1.0 s (timestamps jump): the gap is filled
+ * with silence so that later samples stay where their timestamps put them. PCM at
+ * 16 kHz decodes exactly, so the rest must equal the file without the gap (437 Hz has
+ * no whole number of periods in 0.2 s, so a shifted tail would differ). */
+static void test_gap(void) {
+    avm_media_opts o;
+    media_default_opts(&o);
+    avm_media g, n;
+    if (media_decode("nogap.mkv", &o, &n) < 0) { CHECK_MSG(0, "%s", avm_error()); return; }
+    int rc = media_decode("gap.mkv", &o, &g);
+    CHECK_MSG(rc == 0, "%s", avm_error());
+    if (rc == 0) {
+        CHECK(g.n_samples == n.n_samples && n.n_samples == 32000);
+        double before = 0, gap = 0, after = 0;
+        for (int64_t i = 0; i < g.n_samples && i < n.n_samples; i++) {
+            double d = fabs(g.pcm[i] - n.pcm[i]);
+            if (i < 12800) before = fmax(before, d);
+            else if (i < 16000) gap = fmax(gap, fabs(g.pcm[i]));
+            else after = fmax(after, d);
+        }
+        CHECK_NEAR(before, 0, 1e-7);
+        CHECK_NEAR(gap, 0, 1e-7);
+        CHECK_NEAR(after, 0, 1e-7);
+        media_free(&g);
+    }
+    media_free(&n);
+}
+
 /* extract decodes several files at once from threads: results must not depend on it. */
 static void test_threads(void) {
     avm_media_opts o;
@@ -225,7 +253,9 @@ int main(void) {
     int rc = ffmpeg(a) | ffmpeg(b) |
              ffmpeg("-f lavfi -i testsrc2=s=96x96:r=30:d=1 -c:v libx264 video-only.mp4") |
              ffmpeg("-f lavfi -i color=c=black:s=96x64:r=25:d=1,drawbox=x=48:y=0:w=48:h=64:c=white:t=fill "
-                    "-f lavfi -i sine=d=1 -c:v mjpeg -q:v 2 -c:a pcm_s16le box.avi");
+                    "-f lavfi -i sine=d=1 -c:v mjpeg -q:v 2 -c:a pcm_s16le box.avi") |
+             ffmpeg("-f lavfi -i sine=f=437:d=2:r=16000:samples_per_frame=160 -c:a pcm_s16le nogap.mkv "
+                    "-af \"aselect='not(between(t\\,0.8\\,0.999))'\" -c:a pcm_s16le gap.mkv");
     free(a); free(b);
     CHECK_MSG(rc == 0, "ffmpeg could not make the test inputs");
     if (rc) return check_done("test_media");
@@ -234,6 +264,7 @@ int main(void) {
     test_audio_only();
     test_segment();
     test_crop();
+    test_gap();
     test_threads();
     return check_done("test_media");
 }
