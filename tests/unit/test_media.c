@@ -98,6 +98,32 @@ static void test_truncated_readable(void) {
     media_free(&m);
 }
 
+/* Garbage in the middle of the media data: bad packets are skipped, the rest decodes,
+ * and the audio keeps its length (skipped packets become silence, see test_gap). */
+static void test_corrupt_middle(void) {
+    avm_media_opts o;
+    media_default_opts(&o);
+    size_t len = 0;
+    char *d = read_file("fast.mp4", &len);
+    if (!d) { CHECK_MSG(0, "%s", avm_error()); return; }
+    for (size_t i = len / 2; i < len / 2 + 4000 && i < len; i++) d[i] = (char)(i * 2654435761u >> 13);
+    FILE *f = fopen("corrupt.mp4", "wb");
+    fwrite(d, 1, len, f);
+    fclose(f);
+    free(d);
+    avm_media m, ref;
+    if (media_decode("fast.mp4", &o, &ref) < 0) { CHECK_MSG(0, "%s", avm_error()); return; }
+    int rc = media_decode("corrupt.mp4", &o, &m);
+    CHECK_MSG(rc == 0, "%s", avm_error());
+    if (rc == 0) {
+        CHECK_MSG(llabs(m.n_samples - ref.n_samples) <= 400, "%lld vs %lld samples",
+                  (long long)m.n_samples, (long long)ref.n_samples);
+        CHECK(m.n_frames == ref.n_frames);
+        media_free(&m);
+    }
+    media_free(&ref);
+}
+
 static void test_audio_only(void) {
     avm_media_opts o;
     media_default_opts(&o);
@@ -261,6 +287,7 @@ int main(void) {
     if (rc) return check_done("test_media");
     test_errors();
     test_truncated_readable();
+    test_corrupt_middle();
     test_audio_only();
     test_segment();
     test_crop();
