@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Prepares Kaldi-style data dirs from the public LRS3 layout:
+#   prepare_lrs3.sh [--sets "pretrain trainval test"] LRS3_ROOT DATA
+# reads LRS3_ROOT/<set>/<speaker-id>/<NNNNN>.mp4 and the .txt beside it, whose first line is
+# "Text:  WORDS IN CAPS" (then "Conf:" and word timings, ignored), and writes
+# DATA/<set>/{media.scp,text,utt2spk,spk2utt} with utt-id "<speaker-id>-<NNNNN>", absolute
+# media paths and the transcript as LRS3 gives it (upper case, apostrophes kept, blanks
+# squeezed). A clip whose .txt is missing, empty or has no "Text:" first line is skipped and
+# counted. Each set is written to DATA/<set>.tmp and renamed when complete.
+set -u
+export LC_ALL=C
+sets="pretrain trainval test"
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --sets=*) sets=${1#*=}; shift ;;
+    --sets) [ $# -ge 2 ] || { echo "prepare_lrs3.sh: --sets needs a value" >&2; exit 2; }; sets=$2; shift 2 ;;
+    --*) echo "prepare_lrs3.sh: unknown option $1" >&2; exit 2 ;;
+    *) break ;;
+    esac
+done
+[ $# = 2 ] || { echo "usage: prepare_lrs3.sh [--sets \"pretrain trainval test\"] LRS3_ROOT DATA" >&2; exit 2; }
+die() { echo "prepare_lrs3.sh: $*" >&2; exit 1; }
+[ -d "$1" ] || die "$1: no such directory (the LRS3 root, holding pretrain/ trainval/ test/)"
+root=$(cd "$1" && pwd); data=${2%/}
+case $root in *[[:space:]]*) die "$root: the path has blanks, which scp files cannot hold (use a symlink)" ;; esac
+
+for set in $sets; do
+    src=$root/$set
+    [ -d "$src" ] || die "$src: no such directory"
+    out=$data/$set; tmp=$data/$set.tmp
+    rm -rf "$tmp" && mkdir -p "$tmp" || die "$tmp: cannot create"
+    # First line of every transcript, as "<path without .txt>\t<line>" (an empty file prints nothing).
+    find "$src" -mindepth 2 -maxdepth 2 -type f -name '*.txt' >"$tmp/txts" || die "$src: cannot list the transcripts"
+    tr '\n' '\0' <"$tmp/txts" |
+        xargs -0 -r awk 'FNR == 1 { sub(/\.txt$/, "", FILENAME); print FILENAME "\t" $0; nextfile }' \
+        >"$tmp/first_lines" || die "$src: cannot read the transcripts"
+    find "$src" -mindepth 2 -maxdepth 2 -type f -name '*.mp4' | sort >"$tmp/mp4s" ||
+        die "$src: cannot list the clips"
+    awk -v d="$tmp" '
+    FILENAME == ARGV[1] { sub(/\.txt$/, ""); has_txt[$0] = 1; next }
+    FILENAME == ARGV[2] { t = index($0, "\t"); first[substr($0, 1, t - 1)] = substr($0, t + 1); next }
+    {
+        path = $0; base = path; sub(/\.mp4$/, "", base)
+        n = split(base, p, "/"); spk = p[n - 1]; clip = p[n]
+        if (!(base in has_txt)) { missing++; next }
+        if (!(base in first)) { empty++; next }   # an empty .txt file
+        line = first[base]
+        if (line !~ /^Text:/) { malformed++; next }
+        sub(/^Text:[ \t]*/, "", line); gsub(/[ \t\r]+/, " ", line); sub(/ $/, "", line)
+        if (line == "") { empty++; next }
+        utt = spk "-" clip
+        print utt, path > (d "/media.scp"); print utt, line > (d "/text"); print utt, spk > (d "/utt2spk")
+        kept++
+    }
+    END {
+        printf "%d %d %d %d\n", kept, missing, empty, malformed > (d "/counts")
+    }' "$tmp/txts" "$tmp/first_lines" "$tmp/mp4s" || die "$src: preparing the data dir failed"
+    read -r kept missing empty malformed <"$tmp/counts"
+    [ "$kept" -gt 0 ] || die "$src: no clip with a transcript (found $(wc -l <"$tmp/mp4s") .mp4 files)"
+    for f in media.scp text utt2spk; do sort -o "$tmp/$f" "$tmp/$f" || die "$tmp/$f: sort failed"; done
+    awk '{ print $2, $1 }' "$tmp/utt2spk" | sort | awk '
+        $1 "" != s { if (NR > 1) print l; s = $1 ""; l = $1 } { l = l " " $2 } END { if (NR) print l }' >"$tmp/spk2utt"
+    rm -f "$tmp/txts" "$tmp/first_lines" "$tmp/mp4s" "$tmp/counts"
+    rm -rf "$out" && mv "$tmp" "$out" || die "$out: cannot move $tmp into place"
+    echo "prepare_lrs3.sh: $set: $kept utterances of $(wc -l <"$out/spk2utt") speakers;" \
+        "skipped $((missing + empty + malformed)) clips ($missing without .txt, $empty with an empty transcript," \
+        "$malformed without a 'Text:' first line)"
+done

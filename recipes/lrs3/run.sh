@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# avmask on LRS3: audio-visual pretraining, CTC fine-tuning on trainval, WER on test.
+#   ./run.sh --lrs3-root=/corpora/LRS3 [--stage=N] [--stop-stage=N] [--nj=N] [--cmd=...]
+# Stages:
+#   0 prepare data/{pretrain,trainval,test} (no pretrain with --init), and from trainval data/valid (the first
+#     --valid-speakers speakers) and data/train (the others)
+#   1 extract features of every set into feats/<set> (--nj jobs through $cmd, then merge)
+#   2 pretrain audio-visual on feats/pretrain (valid: feats/valid) -> exp/<name>/
+#   3 export the audio branch -> exp/<name>/export/
+#   4 fine-tune CTC over --units (char or word) on data/train -> exp/<name>/ctc_<units>/
+#   5 decode feats/test, WER (eval.json) and, for chars, CER (cer.json) -> .../decode_test/
+#   6 report -> exp/report/report.md and report.html
+# data/, feats/ and exp/ are created in the current directory (run from this recipe dir,
+# Kaldi style, or from a work dir). A stage whose output is complete is skipped, so a rerun
+# continues where the last one stopped. With --init=EXPORT_DIR (e.g. a VoxCeleb2 export)
+# stages 2-3 are skipped and fine-tuning starts from that encoder.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+
+stage=0
+stop_stage=100
+lrs3_root=""
+nj=4
+cmd="$here/../common/local.sh"
+train_cmd=""                # launcher for pretrain/finetune (default: $cmd), e.g. "slurm.sh --partition=cpu --ntasks=8"
+mpi_np=1                    # >1: pretrain with mpirun -np N (data parallel)
+threads=2
+name=av_base                # experiment name: exp/<name>/
+init=""                     # an existing export dir to fine-tune from instead of stages 2-3
+units=char                  # char or word
+valid_speakers=20
+seed=1
+extract_conf=$here/conf/extract.conf
+pretrain_conf=$here/conf/pretrain.conf
+finetune_conf=$here/conf/finetune.conf
+help_message="usage: $0 --lrs3-root=DIR [--stage=N] [--stop-stage=N] [--nj=N] [--cmd=LAUNCHER]
+  [--train-cmd=LAUNCHER] [--mpi-np=N] [--threads=N] [--name=NAME] [--init=EXPORT_DIR]
+  [--units=char|word] [--valid-speakers=N] [--seed=N] [--extract-conf=F] [--pretrain-conf=F]
+  [--finetune-conf=F]   (stages: see the top of $0)"
+. "$here/../common/parse_options.sh"
+. "$here/path.sh"
+[ $# = 0 ] || { echo "$0: unexpected argument '$1' (see --help)" >&2; exit 1; }
+case $units in char|word) ;; *) echo "$0: --units must be char or word, not '$units'" >&2; exit 1 ;; esac
+train_cmd=${train_cmd:-$cmd}
+exp=exp/$name
+enc=${init:-$exp/export}
+ft=$exp/ctc_$units
+step() { echo "== stage $1: $2 ($(date +%H:%M:%S))"; }
+# run_logged LOG command...: one command, output in LOG, the log's tail on failure.
+run_logged() {
+    local log=$1; shift; mkdir -p "$(dirname "$log")"
+    { echo "# $*"; "$@"; } >"$log" 2>&1 || { echo "$0: failed; see $log" >&2; tail -5 "$log" >&2; exit 1; }
+}
+# With --init the pretrain set is neither prepared nor extracted.
+corpus_sets="trainval test"; sets="train valid test"
+[ -n "$init" ] || { corpus_sets="pretrain $corpus_sets"; sets="pretrain $sets"; }
+
+if [ $stage -le 0 ] && [ $stop_stage -ge 0 ]; then
+    step 0 "prepare data dirs from ${lrs3_root:-(no --lrs3-root)}"
+    todo=""
+    for s in $corpus_sets; do [ -f data/$s/spk2utt ] || todo="$todo $s"; done
+    if [ -n "$todo" ]; then
+        [ -n "$lrs3_root" ] || { echo "$0: stage 0 needs --lrs3-root" >&2; exit 1; }
+        run_logged exp/prepare/log/prepare_lrs3.log bash "$here/local/prepare_lrs3.sh" --sets="${todo# }" \
+            "$lrs3_root" data
+        grep '^prepare_lrs3.sh:' exp/prepare/log/prepare_lrs3.log
+    fi
+    if [ ! -f data/train/spk2utt ] || [ ! -f data/valid/spk2utt ]; then
+        nspk=$(wc -l <data/trainval/spk2utt)
+        [ "$nspk" -gt "$valid_speakers" ] || { echo "$0: data/trainval has $nspk speakers;" \
+            "--valid-speakers=$valid_speakers would leave none for training" >&2; exit 1; }
+        head -n "$valid_speakers" data/trainval/spk2utt >data/valid_speakers
+        run_logged exp/prepare/log/subset_valid.log bash "$utils/subset_data_dir.sh" \
+            --spk-list data/valid_speakers data/trainval data/valid
+        run_logged exp/prepare/log/subset_train.log bash "$utils/subset_data_dir.sh" \
+            --spk-list data/valid_speakers --exclude data/trainval data/train
+    fi
+    for s in $corpus_sets train valid; do
+        run_logged exp/prepare/log/validate_$s.log bash "$utils/validate_data_dir.sh" --require-text data/$s
+        tail -1 exp/prepare/log/validate_$s.log
+    done
+fi
+
+if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
+    step 1 "extract features ($nj jobs per set)"
+    for s in $sets; do
+        [ -f feats/$s/index.tsv ] && [ -f feats/$s/cmvn.h5 ] && continue
+        $cmd JOB=1:$nj exp/extract/log/extract_$s.JOB.log \
+            "$avmask" extract --config="$extract_conf" --data=data/$s --out=feats/$s --job=JOB/$nj
+        run_logged exp/extract/log/merge_$s.log "$avmask" extract --merge --out=feats/$s --nj=$nj
+        echo "   feats/$s: $(grep -c . feats/$s/index.tsv) utterances" \
+            "($( [ -s feats/$s/extract.err ] && grep -c . feats/$s/extract.err || echo 0) failed, see feats/$s/extract.err)"
+    done
+fi
+
+if [ -n "$init" ] && [ $stage -le 3 ] && [ $stop_stage -ge 2 ]; then
+    echo "== stages 2-3 skipped: fine-tuning starts from --init=$init"
+    [ -f "$init/config.json" ] || { echo "$0: $init/config.json missing: not an avmask export" >&2; exit 1; }
+fi
+
+if [ -z "$init" ] && [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
+    step 2 "pretrain audio-visual -> $exp (mpi ranks: $mpi_np)"
+    if [ ! -f $exp/.done ]; then
+        mpi=(); [ "$mpi_np" -gt 1 ] && mpi=(mpirun -np "$mpi_np")
+        $train_cmd JOB=1:1 $exp/log/pretrain.log "${mpi[@]}" "$avmask" pretrain --config="$pretrain_conf" \
+            --feats=feats/pretrain --valid=feats/valid --out=$exp --threads=$threads --seed=$seed --resume
+        touch $exp/.done
+    fi
+fi
+
+if [ -z "$init" ] && [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
+    step 3 "export the audio branch -> $exp/export"
+    [ -f $exp/export/config.json ] ||
+        run_logged $exp/log/export.log "$avmask" export --ckpt=$exp/checkpoint-best.h5 --out=$exp/export
+fi
+
+if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
+    step 4 "fine-tune CTC over ${units}s on data/train -> $ft"
+    if [ ! -f $ft/.done ]; then
+        $train_cmd JOB=1:1 $ft/log/finetune.log "$avmask" finetune --config="$finetune_conf" --init="$enc" \
+            --feats=feats/train --data=data/train --valid-feats=feats/valid --valid-data=data/valid \
+            --units=$units --out=$ft --threads=$threads --seed=$seed
+        touch $ft/.done
+    fi
+fi
+
+if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
+    step 5 "decode and score data/test"
+    dir=$ft/decode_test
+    if [ ! -f $dir/eval.json ]; then
+        run_logged $dir/log/decode.log "$avmask" decode --model=$ft/model --feats=feats/test --out=$dir \
+            --threads=$threads
+        run_logged $dir/log/eval.log "$avmask" eval --ref=data/test/text --hyp=$dir/hyp --out=$dir/eval.json
+        if [ $units = char ]; then   # CER: both sides as blank-separated characters, "|" between words
+            chars() { awk '{ s = $1; for (i = 2; i <= NF; i++) { if (i > 2) s = s " |"; n = split($i, c, "");
+                for (k = 1; k <= n; k++) s = s " " c[k] } print s }' "$1"; }
+            chars data/test/text >$dir/ref.chars
+            chars $dir/hyp >$dir/hyp.chars
+            run_logged $dir/log/eval_cer.log "$avmask" eval --ref=$dir/ref.chars --hyp=$dir/hyp.chars \
+                --out=$dir/cer.json
+        fi
+    fi
+    grep -h . $dir/eval.txt $( [ -f $dir/cer.txt ] && echo $dir/cer.txt) | sed 's/^/   /' | head -20
+fi
+
+if [ $stage -le 6 ] && [ $stop_stage -ge 6 ]; then
+    step 6 "report"
+    run_logged exp/log/report.log "$avmask" report --exp=exp --out=exp/report --title="avmask on LRS3"
+    echo "report: $PWD/exp/report/report.md (and report.html)"
+fi

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Prepares Kaldi-style data dirs (no transcripts: for pretraining) from the VoxCeleb2 layout:
+#   prepare_voxceleb2.sh [--sets "dev test"] VOX_ROOT DATA
+# reads VOX_ROOT/<set>/mp4/<idNNNNN>/<youtube-id>/<NNNNN>.mp4 and writes
+# DATA/<set>/{media.scp,utt2spk,spk2utt} with utt-id "<idNNNNN>-<youtube-id>-<NNNNN>",
+# speaker "<idNNNNN>" and absolute media paths. Each set is written to DATA/<set>.tmp and
+# renamed when complete.
+set -u
+export LC_ALL=C
+sets="dev test"
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --sets=*) sets=${1#*=}; shift ;;
+    --sets) [ $# -ge 2 ] || { echo "prepare_voxceleb2.sh: --sets needs a value" >&2; exit 2; }; sets=$2; shift 2 ;;
+    --*) echo "prepare_voxceleb2.sh: unknown option $1" >&2; exit 2 ;;
+    *) break ;;
+    esac
+done
+[ $# = 2 ] || { echo "usage: prepare_voxceleb2.sh [--sets \"dev test\"] VOX_ROOT DATA" >&2; exit 2; }
+die() { echo "prepare_voxceleb2.sh: $*" >&2; exit 1; }
+[ -d "$1" ] || die "$1: no such directory (the VoxCeleb2 root, holding dev/mp4/ and test/mp4/)"
+root=$(cd "$1" && pwd); data=${2%/}
+case $root in *[[:space:]]*) die "$root: the path has blanks, which scp files cannot hold (use a symlink)" ;; esac
+
+for set in $sets; do
+    src=$root/$set/mp4
+    [ -d "$src" ] || die "$src: no such directory"
+    out=$data/$set; tmp=$data/$set.tmp
+    rm -rf "$tmp" && mkdir -p "$tmp" || die "$tmp: cannot create"
+    find "$src" -mindepth 3 -maxdepth 3 -type f -name '*.mp4' | awk -v d="$tmp" '
+    {
+        n = split($0, p, "/"); spk = p[n - 2]; yt = p[n - 1]; clip = p[n]; sub(/\.mp4$/, "", clip)
+        if ($0 ~ /[ \t]/) { blank++; next }   # a path with blanks cannot go in an scp
+        utt = spk "-" yt "-" clip
+        print utt, $0 > (d "/media.scp"); print utt, spk > (d "/utt2spk")
+        kept++
+    }
+    END { printf "%d %d\n", kept, blank > (d "/counts") }' || die "$src: listing the clips failed"
+    read -r kept blank <"$tmp/counts"
+    [ "$kept" -gt 0 ] || die "$src: no <id>/<youtube-id>/<clip>.mp4 files"
+    for f in media.scp utt2spk; do sort -o "$tmp/$f" "$tmp/$f" || die "$tmp/$f: sort failed"; done
+    awk '{ print $2, $1 }' "$tmp/utt2spk" | sort | awk '
+        $1 "" != s { if (NR > 1) print l; s = $1 ""; l = $1 } { l = l " " $2 } END { if (NR) print l }' >"$tmp/spk2utt"
+    rm -f "$tmp/counts"
+    rm -rf "$out" && mv "$tmp" "$out" || die "$out: cannot move $tmp into place"
+    echo "prepare_voxceleb2.sh: $set: $kept utterances of $(wc -l <"$out/spk2utt") speakers$(
+        [ "$blank" = 0 ] || echo "; skipped $blank clips with blanks in the path")"
+done
