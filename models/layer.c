@@ -104,15 +104,13 @@ void layer_forward(const avm_layer *L, const avm_params *ps, avm_layer_cache *c,
     linear_forward(c->ln1, n, d, P + L->in_w, P + L->in_b, 3 * d, c->qkv);
     attn_forward(&a, c->qkv, pad, rng, c->probs, c->m_attn, c->ctx, w->attn);
     linear_forward(c->ctx, n, d, P + L->out_w, P + L->out_b, d, c->h);
-    dropout_forward(c->h, nd, p, rng, c->m1, c->h);
-    add_into(c->h, c->h, x, nd);
+    dropout_add_forward(c->h, x, nd, p, rng, c->m1, c->h);
     layernorm_forward(c->h, n, d, P + L->ln2_g, P + L->ln2_b, c->ln2, c->mean2, c->rstd2);
     linear_forward(c->ln2, n, d, P + L->fc1_w, P + L->fc1_b, f, c->f);
     gelu_forward(c->f, nf, c->g);
     dropout_forward(c->g, nf, p, rng, c->m2, c->g);
     linear_forward(c->g, n, f, P + L->fc2_w, P + L->fc2_b, d, c->y);
-    dropout_forward(c->y, nd, p, rng, c->m3, c->y);
-    add_into(c->y, c->y, c->h, nd);
+    dropout_add_forward(c->y, c->h, nd, p, rng, c->m3, c->y);
 }
 
 void layer_backward(const avm_layer *L, avm_params *ps, const avm_layer_cache *c, const uint8_t *pad,

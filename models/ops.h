@@ -39,6 +39,10 @@ void dropout_mask(uint8_t *mask, size_t n, float p, avm_rng *rng);
  * p == 0 is an exact identity (rng and mask untouched). x, y may alias. */
 void dropout_forward(const float *x, size_t n, float p, avm_rng *rng, uint8_t *mask, float *y);
 void dropout_backward(const float *dy, size_t n, float p, const uint8_t *mask, float *dx);
+/* y = res + dropout(x) in one pass (the residual branches); mask as dropout_forward. y may
+ * alias x or res. */
+void dropout_add_forward(const float *x, const float *res, size_t n, float p, avm_rng *rng,
+                         uint8_t *mask, float *y);
 
 /* ---- multi-head scaled dot-product self-attention core (ops_attn.c) ----
  * qkv [B*T, 3d] holds q | k | v packed as torch.nn.MultiheadAttention's in_proj makes them;

@@ -26,16 +26,24 @@ void gelu_backward(const float *x, const float *dy, size_t n, float *dx) {
 }
 
 void dropout_mask(uint8_t *mask, size_t n, float p, avm_rng *rng) {
-    /* four 16-bit draws per 64-bit number; serial, so independent of the thread count */
+    /* One draw from rng seeds fixed 4096-element chunks (stream = chunk index), so chunks
+     * fill in parallel and the mask does not depend on the thread count; four 16-bit
+     * uniforms per 64-bit number. */
+    const size_t chunk = 4096;
     uint32_t thr = (uint32_t)lrint((double)p * 65536.0);
-    size_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        uint64_t r = rng_u64(rng);
-        for (int k = 0; k < 4; k++) mask[i + k] = ((r >> (16 * k)) & 0xFFFF) >= thr;
-    }
-    if (i < n) {
-        uint64_t r = rng_u64(rng);
-        for (int k = 0; i < n; i++, k++) mask[i] = ((r >> (16 * k)) & 0xFFFF) >= thr;
+    uint64_t base = rng_u64(rng);
+    long nchunks = (long)((n + chunk - 1) / chunk);
+    #pragma omp parallel for schedule(static) if (n > 65536)
+    for (long c = 0; c < nchunks; c++) {
+        avm_rng r;
+        rng_seed(&r, base, (uint64_t)c);
+        size_t i0 = (size_t)c * chunk, i1 = i0 + chunk < n ? i0 + chunk : n;
+        uint64_t bits = 0;
+        for (size_t i = i0; i < i1; i++) {
+            if ((i - i0) % 4 == 0) bits = rng_u64(&r);
+            mask[i] = (bits & 0xFFFF) >= thr;
+            bits >>= 16;
+        }
     }
 }
 
@@ -63,4 +71,17 @@ void dropout_backward(const float *dy, size_t n, float p, const uint8_t *mask, f
     float s = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;
     #pragma omp parallel for schedule(static) if (n > 65536)
     for (size_t i = 0; i < n; i++) dx[i] = mask[i] ? dy[i] * s : 0.0f;
+}
+
+void dropout_add_forward(const float *x, const float *res, size_t n, float p, avm_rng *rng,
+                         uint8_t *mask, float *y) {
+    if (p <= 0.0f) {
+        #pragma omp parallel for simd schedule(static) if (n > 65536)
+        for (size_t i = 0; i < n; i++) y[i] = res[i] + x[i];
+        return;
+    }
+    float s = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;
+    dropout_mask(mask, n, p, rng);
+    #pragma omp parallel for simd schedule(static) if (n > 65536)
+    for (size_t i = 0; i < n; i++) y[i] = res[i] + (mask[i] ? x[i] * s : 0.0f);
 }

@@ -7,17 +7,26 @@
 #include <omp.h>
 #include <string.h>
 
+/* glibc's vector expf (libmvec, via -lm), declared SIMD-capable only under -ffast-math */
+#pragma omp declare simd notinbranch
+float expf(float);
+
 size_t attn_scratch_floats(int T) { return (size_t)omp_get_max_threads() * 2 * (size_t)T * T; }
 
-/* Stable softmax of row s (length T) over unpadded keys into p; all-padded -> zeros. */
-static void softmax_row(const float *s, const uint8_t *kpad, int T, float *p) {
+/* Stable softmax of row s (length T) over unpadded keys, in place; all-padded -> zeros. */
+static void softmax_row(float *s, const uint8_t *kpad, int T) {
     float mx = -INFINITY;
-    for (int j = 0; j < T; j++) if (!kpad[j] && s[j] > mx) mx = s[j];
-    if (mx == -INFINITY) { memset(p, 0, (size_t)T * sizeof(float)); return; }
+    for (int j = 0; j < T; j++) {
+        if (kpad[j]) s[j] = -INFINITY;
+        else if (s[j] > mx) mx = s[j];
+    }
+    if (mx == -INFINITY) { memset(s, 0, (size_t)T * sizeof(float)); return; }
     float sum = 0;
-    for (int j = 0; j < T; j++) { p[j] = kpad[j] ? 0.0f : expf(s[j] - mx); sum += p[j]; }
+    #pragma omp simd reduction(+:sum)
+    for (int j = 0; j < T; j++) { float e = expf(s[j] - mx); s[j] = e; sum += e; }   /* exp(-inf) = 0 */
     float inv = 1.0f / sum;
-    for (int j = 0; j < T; j++) p[j] *= inv;
+    #pragma omp simd
+    for (int j = 0; j < T; j++) s[j] *= inv;
 }
 
 /* The attention weights actually applied to V: probs, or probs after dropout (into buf). */
@@ -45,7 +54,7 @@ void attn_forward(const avm_attn_dims *a, const float *qkv, const uint8_t *pad, 
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, dh, scale, Q, ld, K, ld, 0.0f, P, T);
         for (int i = 0; i < T; i++) {
             if (kp[i]) memset(P + (size_t)i * T, 0, (size_t)T * sizeof(float));   /* padded query */
-            else softmax_row(P + (size_t)i * T, kp, T, P + (size_t)i * T);
+            else softmax_row(P + (size_t)i * T, kp, T);
         }
         const float *A = applied_probs(a, P, dmask + (size_t)bh * TT, buf);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, dh, T, 1.0f, A, T, V, ld, 0.0f, C, d);

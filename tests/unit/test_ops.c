@@ -156,6 +156,16 @@ static void test_dropout(void) {
     CHECK(!memcmp(&r, &r0, sizeof r));
     dropout_backward(c.R, n, 0.0f, c.mask, dx);
     CHECK(!memcmp(c.R, dx, n * sizeof(float)));
+    /* fused residual form: y = res + dropout(x), same mask from the same seed */
+    float *y2 = zerov(n);
+    uint8_t *m2 = xmalloc(n);
+    drop_loss(&c);
+    rng_seed(&r, 42, 7);
+    dropout_add_forward(c.x, c.R, n, c.p, &r, m2, y2);
+    int fused_ok = !memcmp(m2, c.mask, n);
+    for (size_t i = 0; i < n; i++) fused_ok &= fabsf(y2[i] - (c.R[i] + c.y[i])) <= 1e-6f * (1 + fabsf(y2[i]));
+    CHECK(fused_ok);
+    free(y2); free(m2);
     free(c.x); free(c.y); free(c.R); free(c.mask); free(dx);
 }
 
