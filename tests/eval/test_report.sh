@@ -45,6 +45,7 @@ grep -qF '<td>audio-visual</td>' $R/report.html
 # every referenced image: exists, valid PNG/SVG, not blank
 "$PY" - $R <<'E'
 import os, re, subprocess, sys
+import numpy as np
 d = sys.argv[1]
 md = open(f"{d}/report.md").read()
 html = open(f"{d}/report.html").read()
@@ -65,9 +66,9 @@ for i in sorted(imgs):
     rgb = subprocess.run(["ffmpeg", "-v", "error", "-i", p, "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
                          capture_output=True, check=True).stdout
     assert len(rgb) == w * h * 3, p
-    px = [rgb[k:k + 3] for k in range(0, len(rgb), 3)]
-    nonwhite = sum(1 for q in px if min(q) < 200)
-    colour = sum(1 for q in px if max(q) - min(q) > 80)      # data lines/bars, not black axes
+    px = np.frombuffer(rgb, dtype=np.uint8).reshape(-1, 3).astype(int)
+    nonwhite = int((px.min(axis=1) < 200).sum())
+    colour = int((px.max(axis=1) - px.min(axis=1) > 80).sum())   # data lines/bars, not black axes
     print(f"{i}: {w}x{h}, {nonwhite} non-white, {colour} coloured pixels")
     assert nonwhite > 0.01 * w * h and colour > 200, f"{p}: looks blank"
 E
