@@ -19,39 +19,42 @@ done >corpus/media.scp
 audio_s=$((N * SECONDS_PER_FILE))
 echo "corpus: $N files x ${SECONDS_PER_FILE} s = ${audio_s} s, H.264 (libx264 default preset) + AAC, 96x96 25 fps"
 
-ffmpeg_time() {   # summed decode-only rtime over the corpus, one thread
-    local total=0 r
+ffmpeg_time() {   # decode-only rtime and CPU (utime+stime) summed over the corpus, one thread
     for f in corpus/clips/*.mp4; do
-        r=$(ffmpeg -nostdin -threads 1 -benchmark -i "$f" -f null - 2>&1 | sed -n 's/.*rtime=\([0-9.]*\)s.*/\1/p' | tail -1)
-        total=$(awk -v a="$total" -v b="$r" 'BEGIN {print a + b}')
-    done
-    echo "$total"
+        ffmpeg -nostdin -threads 1 -benchmark -i "$f" -f null - 2>&1 | grep 'bench: utime' | tail -1
+    done | sed 's/.*utime=\([0-9.]*\)s stime=\([0-9.]*\)s rtime=\([0-9.]*\)s.*/\1 \2 \3/' |
+        awk '{c += $1 + $2; r += $3} END {print r, c}'
 }
-extract_time() {  # wall seconds of one fresh extraction with --nj=$1
+extract_time() {  # wall and CPU (user+sys, jobs included) seconds of one fresh extraction, --nj=$1
     rm -rf out
-    local t0 t1
-    t0=$(date +%s.%N)
-    "$AVMASK" extract --data=corpus --out=out --nj="$1" --shard-size=5 2>/dev/null
-    t1=$(date +%s.%N)
-    awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}'
+    /usr/bin/time -f '%e %U %S' -o time.txt "$AVMASK" extract --data=corpus --out=out --nj="$1" --shard-size=5 2>/dev/null
+    awk '{print $1, $2 + $3}' time.txt
 }
 stats() {  # median min max of the arguments
     printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; print m, v[1], v[NR]}'
 }
 
 ffmpeg_time >/dev/null; extract_time 1 >/dev/null          # warm-up (page cache, libraries)
-ff=(); e1=(); e2=()
+ffw=(); ffc=(); w1=(); c1=(); w2=(); c2=()
 for r in $(seq 1 "$REPEATS"); do
-    ff+=("$(ffmpeg_time)"); e1+=("$(extract_time 1)"); e2+=("$(extract_time 2)")
+    read -r a b <<<"$(ffmpeg_time)"; ffw+=("$a"); ffc+=("$b")
+    read -r a b <<<"$(extract_time 1)"; w1+=("$a"); c1+=("$b")
+    read -r a b <<<"$(extract_time 2)"; w2+=("$a"); c2+=("$b")
 done
 "$AVMASK" info out | sed -n '1,5p'
-read -r ffm ffl ffh <<<"$(stats "${ff[@]}")"
-read -r e1m e1l e1h <<<"$(stats "${e1[@]}")"
-read -r e2m e2l e2h <<<"$(stats "${e2[@]}")"
-echo "ffmpeg decode-only (1 thread, rtime summed): median ${ffm}s (min ${ffl}, max ${ffh})"
-echo "avmask extract --nj=1 (wall):                median ${e1m}s (min ${e1l}, max ${e1h})"
-echo "avmask extract --nj=2 (wall):                median ${e2m}s (min ${e2l}, max ${e2h})"
-awk -v a="$audio_s" -v f="$ffm" -v e1="$e1m" -v e2="$e2m" 'BEGIN {
-    printf "RESULT extract x real time, 1 core | %.0fx | %.0fx (ffmpeg decode-only) | %.2f\n", a / e1, a / f, f / e1
-    printf "RESULT extract --nj=2 vs --nj=1 speed-up | %.0fx real time | %.0fx real time (--nj=1) | %.2f\n", a / e2, a / e1, e1 / e2
+show() { read -r m l h <<<"$(stats "${@:2}")"; printf '%-48s median %6.2fs (min %.2f, max %.2f)\n' "$1" "$m" "$l" "$h"; echo "$m" >"$1.med"; }
+show "ffmpeg decode-only rtime (1 thread, summed)" "${ffw[@]}"
+show "ffmpeg decode-only CPU (utime+stime, summed)" "${ffc[@]}"
+show "avmask extract --nj=1 wall" "${w1[@]}"
+show "avmask extract --nj=1 CPU (user+sys)" "${c1[@]}"
+show "avmask extract --nj=2 wall" "${w2[@]}"
+show "avmask extract --nj=2 CPU (user+sys)" "${c2[@]}"
+med() { cat "$1.med"; }
+echo "(the machine is shared: wall times carry other load; CPU times do not)"
+awk -v a="$audio_s" -v fw="$(med 'ffmpeg decode-only rtime (1 thread, summed)')" \
+    -v fc="$(med 'ffmpeg decode-only CPU (utime+stime, summed)')" -v w1="$(med 'avmask extract --nj=1 wall')" \
+    -v c1="$(med 'avmask extract --nj=1 CPU (user+sys)')" -v w2="$(med 'avmask extract --nj=2 wall')" 'BEGIN {
+    printf "RESULT extract x real time, 1 core, wall | %.0fx | %.0fx (ffmpeg decode-only rtime) | %.2f\n", a / w1, a / fw, fw / w1
+    printf "RESULT extract x real time per CPU-second | %.0fx | %.0fx (ffmpeg decode-only CPU) | %.2f\n", a / c1, a / fc, fc / c1
+    printf "RESULT extract --nj=2 vs --nj=1 wall speed-up | %.0fx real time | %.0fx real time (--nj=1) | %.2f\n", a / w2, a / w1, w1 / w2
 }'
