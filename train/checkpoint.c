@@ -101,6 +101,7 @@ static int write_meta(hid_t f, const avm_params *ps, const avm_adamw *opt, const
         attr_write(f, "optim_step", H5T_STD_I64LE, H5T_NATIVE_INT64, &ostep) ||
         attr_write(f, "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, &seed) ||
         attr_write(f, "best_valid", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &m->best_valid) ||
+        attr_write(f, "train_seconds", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &m->seconds) ||
         attr_write(f, "checksum_params", H5T_STD_U32LE, H5T_NATIVE_UINT32, &cp) ||
         (opt && attr_write(f, "checksum_optim", H5T_STD_U32LE, H5T_NATIVE_UINT32, &co)))
         return -1;
@@ -147,6 +148,7 @@ static int read_meta(hid_t f, const char *path, avm_ckpt_meta *m) {
         attr_read(f, "epoch_pos", H5T_NATIVE_INT64, &pos) ||
         attr_read(f, "seed", H5T_NATIVE_UINT64, &m->seed) ||
         attr_read(f, "best_valid", H5T_NATIVE_DOUBLE, &m->best_valid) ||
+        attr_read(f, "train_seconds", H5T_NATIVE_DOUBLE, &m->seconds) ||
         !(m->config_json = attr_read_str(f, "config")))
         return avm_fail("%s: checkpoint attributes missing or unreadable (corrupted?)", path);
     m->step = step; m->epoch = epoch; m->epoch_pos = pos;

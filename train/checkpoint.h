@@ -3,7 +3,7 @@
  *   /optim/m/<name>, /optim/v/<name>                    AdamW moments (absent: params only)
  *   attributes on "/": format "avmask-checkpoint-1", avmask_version, step, epoch,
  *     epoch_pos (loader position: next batch of that epoch), seed, optim_step,
- *     best_valid, config (the full run configuration as JSON), checksum_params and
+ *     best_valid, train_seconds, config (the full run configuration as JSON), checksum_params and
  *     checksum_optim (CRC-32 of the views in file order, as uint32).
  * Written to <path>.tmp, fsynced and renamed, so a crash leaves the previous file.
  * Loading refuses a truncated or corrupted file (HDF5 error or checksum mismatch) and a
@@ -21,6 +21,7 @@ typedef struct {
     uint64_t seed;          /* all random decisions are keyed by (seed, step, sample) */
     double best_valid;      /* best validation loss so far (INFINITY: none) */
     char *config_json;      /* owned; the full run configuration */
+    double seconds;         /* training wall time so far (metrics "seconds" continue from it) */
 } avm_ckpt_meta;
 
 /* opt may be NULL (params only). 0 or -1 + avm_fail. */

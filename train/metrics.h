@@ -1,7 +1,7 @@
 /* metrics.jsonl: one JSON object per line, read by `avmask report`.
  *   training:   {"step","loss","loss_audio","loss_video","lr","grad_norm","tokens_per_s","seconds"}
  *   validation: {"step","valid_loss","valid_loss_audio","valid_loss_video"}
- * step counts updates done; seconds is wall time since the run (or resume) started. */
+ * step counts updates done; seconds is training wall time, continued across resumes. */
 #ifndef AVMASK_METRICS_H
 #define AVMASK_METRICS_H
 #include <stdio.h>

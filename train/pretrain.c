@@ -22,7 +22,7 @@ typedef struct {
     avm_batch_data d;
     char *cfg_json, *last, *best;
     long step, epoch, epoch_pos;
-    double best_valid;
+    double best_valid, seconds;     /* seconds: training wall time over all runs */
     FILE *metrics;
 } run;
 
@@ -107,7 +107,7 @@ static void check_out_dir(run *r, avm_ckpt_meta *meta, int *have) {
 
 static void save(run *r, const char *path) {
     if (!is_root(r)) return;
-    avm_ckpt_meta m = {r->step, r->epoch, r->epoch_pos, r->po.seed, r->best_valid, r->cfg_json};
+    avm_ckpt_meta m = {r->step, r->epoch, r->epoch_pos, r->po.seed, r->best_valid, r->cfg_json, r->seconds};
     if (ckpt_save(path, &r->s.model.params, &r->opt, &m)) avm_die("pretrain: %s", avm_error());
 }
 
@@ -132,6 +132,7 @@ static void setup(run *r, int argc, char **argv) {
         r->epoch = meta.epoch;
         r->epoch_pos = meta.epoch_pos;
         r->best_valid = meta.best_valid;
+        r->seconds = meta.seconds;
         if (meta.seed != po->seed)
             avm_die("pretrain: %s was trained with --seed=%llu, not %llu", r->last,
                     (unsigned long long)meta.seed, (unsigned long long)po->seed);
@@ -187,7 +188,7 @@ static void loop(run *r) {
     avm_pretrain_opts *po = &r->po;
     avm_progress prog;
     long start = r->step;
-    double t0 = now_sec(), tlog = t0, toks = 0;
+    double t0 = now_sec() - r->seconds, tlog = now_sec(), toks = 0, rate = 0;
     if (is_root(r)) progress_start(&prog, "pretrain", (double)(po->max_steps - start));
     if (r->has_valid && r->step == 0) validate(r);   /* the untrained baseline of the curve */
     while (r->step < po->max_steps) {
@@ -217,11 +218,14 @@ static void loop(run *r) {
             avm_logonly("step %ld: loss %.6f audio %.6f video %.6f lr %.3e grad_norm %.4f tokens/s %.0f "
                         "peak_rss_kb %ld", r->step, loss, m.loss_audio, m.loss_video, lr, norm, m.tokens_per_s,
                         peak_rss_kb());
-            progress_update(&prog, (double)(r->step - start), "step %ld loss %.4f lr %.2e %.0f tok/s", r->step,
-                            loss, lr, m.tokens_per_s);
+            rate = m.tokens_per_s;
             tlog = now;
             toks = 0;
         }
+        r->seconds = now_sec() - t0;
+        if (is_root(r))
+            progress_update(&prog, (double)(r->step - start), "step %ld loss %.4f lr %.2e %.0f tok/s", r->step,
+                            loss, lr, rate);
         if (r->has_valid && (r->step % po->valid_every == 0 || r->step == po->max_steps)) validate(r);
         if (r->step % po->save_every == 0 || r->step == po->max_steps) save(r, r->last);
         if (po->kill_step == r->step) raise(SIGKILL);

@@ -74,11 +74,11 @@ int main(void) {
     adamw_init(&o, &ps, 0.9, 0.98, 1e-8, 0.01);
     adamw_init(&ob, &back, 0.9, 0.98, 1e-8, 0.01);
     fill(&ps, &o, 1);
-    avm_ckpt_meta meta = {1234, 3, 17, 99, 0.625, xstrdup("{\"model\":{\"d\":6}}")}, got;
+    avm_ckpt_meta meta = {1234, 3, 17, 99, 0.625, xstrdup("{\"model\":{\"d\":6}}"), 12.5}, got;
     CHECK(ckpt_save("ck.h5", &ps, &o, &meta) == 0);
     CHECK(!file_exists("ck.h5.tmp"));
     CHECK(ckpt_read_meta("ck.h5", &got) == 0);
-    CHECK(got.step == 1234 && got.epoch == 3 && got.epoch_pos == 17 && got.seed == 99 && got.best_valid == 0.625);
+    CHECK(got.step == 1234 && got.epoch == 3 && got.epoch_pos == 17 && got.seed == 99 && got.best_valid == 0.625 && got.seconds == 12.5);
     CHECK(got.config_json && !strcmp(got.config_json, meta.config_json));
     ckpt_meta_free(&got);
     CHECK(ckpt_load("ck.h5", &back, &ob, &got) == 0);
