@@ -118,6 +118,10 @@ void avmodel_backward(avm_model *m);
  * are padding. audio must stay valid until the backward. -1 + avm_fail on a bad shape. */
 int avmodel_audio_forward(avm_model *m, const float *audio, const int *len, int B, int T,
                           float *out, const float **hidden);
+/* The same with the configured dropout drawn from rng (fine-tuning); rng = NULL is
+ * avmodel_audio_forward. */
+int avmodel_audio_forward_rng(avm_model *m, const float *audio, const int *len, int B, int T,
+                              avm_rng *rng, float *out, const float **hidden);
 int avmodel_n_hidden(const avm_model *m);
 /* Backward of the last avmodel_audio_forward: dout [B*T, d] (gradient w.r.t. out) and
  * optional dhidden (NULL, or avmodel_n_hidden() pointers, each NULL or [B*T, d]) added to

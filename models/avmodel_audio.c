@@ -9,6 +9,11 @@ int avmodel_n_hidden(const avm_model *m) { return 1 + m->cfg.layers_audio + m->c
 
 int avmodel_audio_forward(avm_model *m, const float *audio, const int *len, int B, int T,
                           float *out, const float **hidden) {
+    return avmodel_audio_forward_rng(m, audio, len, B, T, NULL, out, hidden);
+}
+
+int avmodel_audio_forward_rng(avm_model *m, const float *audio, const int *len, int B, int T,
+                              avm_rng *rng, float *out, const float **hidden) {
     if (B < 1 || T < 1) return avm_fail("model: empty batch (B %d, T %d)", B, T);
     if (T > m->cfg.max_len) return avm_fail("model: %d tokens exceed max_len %d", T, m->cfg.max_len);
     for (int b = 0; b < B; b++)
@@ -16,11 +21,12 @@ int avmodel_audio_forward(avm_model *m, const float *audio, const int *len, int 
     avmodel_reserve(m, B, T);
     int d = m->cfg.d, La = m->cfg.layers_audio;
     m->B = B; m->T = T; m->Tf = T; m->branch = 1; memset(&m->batch, 0, sizeof m->batch); m->audio_in = audio;
-    m->drop_p = m->attn_p = 0;
-    avmodel_stream_forward(m, &m->audio, audio, len, NULL, B, T, 0, 0, NULL);
+    m->drop_p = rng ? m->cfg.dropout : 0.0f;
+    m->attn_p = rng ? m->cfg.attn_dropout : 0.0f;
+    avmodel_stream_forward(m, &m->audio, audio, len, NULL, B, T, m->drop_p, m->attn_p, rng);
     memcpy(m->fin, m->audio.out, (size_t)B * T * d * sizeof(float));
     memcpy(m->fpad, m->audio.pad, (size_t)B * T);
-    avmodel_fusion_forward(m, B, T, 0, 0, NULL);
+    avmodel_fusion_forward(m, B, T, m->drop_p, m->attn_p, rng);
     memcpy(out, m->fout, (size_t)B * T * d * sizeof(float));
     if (hidden) {
         hidden[0] = m->audio.emb;
@@ -36,6 +42,6 @@ void avmodel_audio_backward(avm_model *m, const float *dout, const float *const 
     float *g = m->g1;
     memset(g, 0, (size_t)n * d * sizeof(float));
     avmodel_add_rows(g, dout, m->audio.pad, n, d);     /* padded rows of dout are ignored */
-    avmodel_fusion_backward(m, g, B, T, 0, 0, dhidden ? dhidden + 1 + La : NULL);
-    avmodel_stream_backward(m, &m->audio, m->audio_in, g, B, T, 0, 0, dhidden);
+    avmodel_fusion_backward(m, g, B, T, m->drop_p, m->attn_p, dhidden ? dhidden + 1 + La : NULL);
+    avmodel_stream_backward(m, &m->audio, m->audio_in, g, B, T, m->drop_p, m->attn_p, dhidden);
 }
