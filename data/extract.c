@@ -144,7 +144,7 @@ int cmd_extract(int argc, char **argv) {
     c.threads = opt_has(&o, "threads") ? opts_threads(&o) : 1;
     omp_set_num_threads(c.threads);
     opts_finish(&o);
-    if (job && (merge || opt_has(&o, "nj"))) avm_die("extract: --job cannot be combined with --merge or --nj");
+    if (job && merge) avm_die("extract: --job cannot be combined with --merge");   /* --job overrides --nj */
     if (!merge && !job) {
         avm_datadir d;   /* checked once here, so a bad data dir gives one error line */
         if (datadir_read(&d, c.data)) avm_die("extract: %s", avm_error());

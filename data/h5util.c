@@ -97,7 +97,7 @@ static hid_t open_1d(hid_t loc, const char *name, int64_t *n, const char *path) 
     hid_t sp = H5Dget_space(ds);
     int rank = sp < 0 ? -1 : H5Sget_simple_extent_ndims(sp);
     hsize_t d = 0;
-    if (rank == 1) H5Sget_simple_extent_dims(sp, &d, NULL);
+    if (rank == 1 && H5Sget_simple_extent_dims(sp, &d, NULL) < 0) rank = -1;
     if (sp >= 0) H5Sclose(sp);
     if (rank < 0 || rank > 1) { H5Dclose(ds); avm_fail("%s: dataset %s is not 1-d", path, name); return -1; }
     *n = rank == 0 ? -1 : (int64_t)d;

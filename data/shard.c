@@ -49,8 +49,9 @@ static int append_rows(hid_t ds, hid_t type, int rank, int64_t total, int64_t n,
     hsize_t start[4] = {(hsize_t)total}, count[4] = {(hsize_t)n}, ext[4];
     hid_t fs = H5Dget_space(ds);
     if (fs < 0) return -1;
-    H5Sget_simple_extent_dims(fs, ext, NULL);
+    int rank_ok = H5Sget_simple_extent_dims(fs, ext, NULL) == rank;
     H5Sclose(fs);
+    if (!rank_ok) return -1;
     for (int i = 1; i < rank; i++) count[i] = ext[i];
     ext[0] = (hsize_t)(total + n);
     if (H5Dset_extent(ds, ext) < 0 || (fs = H5Dget_space(ds)) < 0) return -1;
@@ -66,7 +67,7 @@ static int append_rows(hid_t ds, hid_t type, int rank, int64_t total, int64_t n,
 
 static hid_t make_group(hid_t f, const char *name) {
     hid_t g = H5Gcreate2(f, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    if (g >= 0) H5Gclose(g);
+    if (g >= 0 && H5Gclose(g) < 0) return -1;
     return g;
 }
 

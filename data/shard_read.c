@@ -274,7 +274,7 @@ static int read_rows(hid_t ds, hid_t type, int rank, int64_t start, int64_t n, v
     hid_t fs = H5Dget_space(ds);
     if (fs < 0) return -1;
     hsize_t off[4] = {(hsize_t)start}, cnt[4], ext[4];
-    H5Sget_simple_extent_dims(fs, ext, NULL);
+    if (H5Sget_simple_extent_dims(fs, ext, NULL) != rank) { H5Sclose(fs); return -1; }
     cnt[0] = (hsize_t)n;
     for (int i = 1; i < rank; i++) cnt[i] = ext[i];
     hid_t ms = H5Screate_simple(rank, cnt, NULL);

@@ -1,8 +1,8 @@
 # timeout: 120
 # avmask extract end to end on small ffmpeg-generated clips: --nj=2 output checked by
 # tests/ref/check_shards.py (h5py: names, shapes, dtypes, offsets, index, cmvn, fbank vs
-# torchaudio); --job=1/2 + --job=2/2 + --merge and --nj=1 --threads=2 give identical arrays;
-# segments, crops, wav.scp (audio-only) and `avmask info`.
+# torchaudio); --job=1/2 + --job=2/2 + --merge, --nj=1 --threads=2 and --config give identical
+# arrays; segments, crops, wav.scp (audio-only) and `avmask info`.
 set -eu
 chk="$PY $AVMASK_ROOT/tests/ref/check_shards.py"
 ff() { ffmpeg -nostdin -loglevel error -y "$@"; }
@@ -36,7 +36,9 @@ grep -q 'job.1.json: missing' merge.err
 $AVMASK extract --data=A --out=G --job=1/2 --shard-size=2 2>/dev/null
 $AVMASK extract --merge --out=G 2>/dev/null
 $AVMASK extract --data=A --out=H --nj=1 --threads=2 --shard-size=2 2>/dev/null
-$chk G H --ref F
+printf '# options from a file reach the jobs too\nnj=2\nshard-size=2\n' >x.conf
+$AVMASK extract --config=x.conf --data=A --out=C 2>/dev/null
+$chk G H C --ref F
 
 # avmask info
 $AVMASK info F >info.txt
