@@ -21,9 +21,12 @@ mkdir layer
 "$PY" "$AVMASK_ROOT/tests/ref/torch_layer.py" layer
 "$tools/parity_layer" check layer
 
-for case in av_l1 audio_l2 branch; do
+cases="av_l1 audio_l2 branch"
+for case in $cases; do
     mkdir "$case"
     "$tools/parity_avmodel" write "$case" "$case"
-    "$PY" "$AVMASK_ROOT/tests/ref/torch_avmodel.py" "$case"
+done
+"$PY" "$AVMASK_ROOT/tests/ref/torch_avmodel.py" $cases
+for case in $cases; do
     "$tools/parity_avmodel" check "$case" "$case"
 done

@@ -4,7 +4,7 @@ Rebuilds the model in float64 from the C weights (same names, see models/README.
 torch.nn.TransformerEncoderLayer (pre-LN, GELU), torch.nn.functional.layer_norm and plain
 matmuls, runs the same batch with the same masks and modality-dropout decisions (dropout 0),
 and writes the losses (or, for the audio branch, the output) and grad.<name> of every
-parameter to DIR/ref/.
+parameter to DIR/ref/. Usage: torch_avmodel.py DIR [DIR ...].
 """
 import os
 import sys
@@ -64,8 +64,7 @@ class Model:
         return diff.abs().mean() if self.loss_kind == 0 else (diff * diff).mean()
 
 
-def main():
-    d = sys.argv[1]
+def run(d):
     torch.manual_seed(0)
     T = load(d)
     m = Model(T, T["config"])
@@ -105,6 +104,11 @@ def main():
     for name, p in m.params.items():
         g = p.grad if p.grad is not None else torch.zeros_like(p)
         save(d, "grad." + name, g)
+
+
+def main():
+    for d in sys.argv[1:]:      # several cases per interpreter start (torch import is slow)
+        run(d)
 
 
 if __name__ == "__main__":
