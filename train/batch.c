@@ -89,15 +89,15 @@ int loader_len(const avm_loader *L, int utt) {
     return L->ntok[utt] < L->max_len ? L->ntok[utt] : L->max_len;
 }
 
-static const avm_loader *sort_ctx;
-static int *sort_rank;
+typedef struct { const avm_loader *L; const int *rank; } sort_ctx;
 
 /* ascending cropped length; ties by the shuffled rank */
-static int by_len(const void *a, const void *b) {
+static int by_len(const void *a, const void *b, void *arg) {
+    const sort_ctx *c = arg;
     int i = *(const int *)a, j = *(const int *)b;
-    int li = loader_len(sort_ctx, i), lj = loader_len(sort_ctx, j);
+    int li = loader_len(c->L, i), lj = loader_len(c->L, j);
     if (li != lj) return li < lj ? -1 : 1;
-    return sort_rank[i] - sort_rank[j];
+    return c->rank[i] - c->rank[j];
 }
 
 void loader_plan(avm_loader *L, long epoch) {
@@ -109,9 +109,8 @@ void loader_plan(avm_loader *L, long epoch) {
     if (L->shuffle) rng_shuffle(&r, L->order, n);
     int *rank = xmalloc(sizeof(int) * N);
     for (int k = 0; k < n; k++) rank[L->order[k]] = k;
-    sort_ctx = L;
-    sort_rank = rank;
-    qsort(L->order, n, sizeof(int), by_len);
+    sort_ctx ctx = {L, rank};
+    qsort_r(L->order, n, sizeof(int), by_len, &ctx);
     free(rank);
     /* greedy cut: sorted ascending, so the newest sample is the longest of its batch */
     int nb = 0;
