@@ -37,8 +37,8 @@ for f in "$src"/*; do
     case $b in *.scp) ;; *.*) continue ;; esac
     [ -f "$f" ] || continue
     case $b in
-    media.scp|wav.scp) k=utt; [ $seg = 1 ] && k=rec; args+=(kind=$k base="$abs") ;;
-    reco2*) k=utt; [ $seg = 1 ] && k=rec; args+=(kind=$k base=) ;;
+    media.scp|wav.scp) k=utt; [ $seg = 1 ] && k=rec; args+=("kind=$k" "base=$abs") ;;
+    reco2*) k=utt; [ $seg = 1 ] && k=rec; args+=("kind=$k" base=) ;;
     spk2utt) args+=(kind=s2u base=) ;;
     spk2*) [ -f "$src/utt2spk" ] || die "$f: speaker file without utt2spk"; args+=(kind=spk base=) ;;
     *) args+=(kind=utt base=) ;;

@@ -59,7 +59,7 @@ for f in "$dir"/*; do
     text|phones) k=trans ;;
     *) k=utt ;;
     esac
-    args+=(kind=$k "name=$f" "$op/$b")
+    args+=("kind=$k" "name=$f" "$op/$b")
 done
 
 has_s2u=0; [ -f "$dir/spk2utt" ] && has_s2u=1
@@ -119,7 +119,7 @@ read -r nutt nspk ntext <<<"$summary"
 
 if [ $check_paths = 1 ]; then   # bash builtins only: fast on a million lines
     lineno=0
-    while read -r id path rest; do
+    while read -r _ path _; do
         lineno=$((lineno + 1))
         case $path in /*) p=$path ;; *) p=$dir/$path ;; esac
         [ -e "$p" ] || die "$dir/$scp:$lineno: no such file '$p'"

@@ -131,16 +131,13 @@ if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
         run_logged $dir/log/decode.log "$avmask" decode --model=$ft/model --feats=feats/test --out=$dir \
             --threads=$threads
         run_logged $dir/log/eval.log "$avmask" eval --ref=data/test/text --hyp=$dir/hyp --out=$dir/eval.json
-        if [ $units = char ]; then   # CER: both sides as blank-separated characters, "|" between words
-            chars() { awk '{ s = $1; for (i = 2; i <= NF; i++) { if (i > 2) s = s " |"; n = split($i, c, "");
-                for (k = 1; k <= n; k++) s = s " " c[k] } print s }' "$1"; }
-            chars data/test/text >$dir/ref.chars
-            chars $dir/hyp >$dir/hyp.chars
-            run_logged $dir/log/eval_cer.log "$avmask" eval --ref=$dir/ref.chars --hyp=$dir/hyp.chars \
-                --out=$dir/cer.json
+        if [ $units = char ]; then
+            run_logged $dir/log/eval_cer.log "$avmask" eval --units=char --ref=data/test/text \
+                --hyp=$dir/hyp --out=$dir/cer.json
         fi
     fi
-    grep -h . $dir/eval.txt $( [ -f $dir/cer.txt ] && echo $dir/cer.txt) | sed 's/^/   /' | head -20
+    echo "   WER: $(grep -h '%ERR' $dir/eval.txt)"
+    [ ! -f $dir/cer.txt ] || echo "   CER: $(grep -h '%ERR' $dir/cer.txt)"
 fi
 
 if [ $stage -le 6 ] && [ $stop_stage -ge 6 ]; then

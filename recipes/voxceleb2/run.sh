@@ -87,6 +87,6 @@ if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
     cat <<EOS
 VoxCeleb2 has no transcripts, so this recipe ends here. To fine-tune this encoder with CTC
 on LRS3 trainval and score LRS3 test (its stages 2-3 are skipped with --init):
-  cd $here/../lrs3 && ./run.sh --lrs3-root=/path/to/LRS3 --init=$PWD/$exp/export --name=$name
+  cd $(cd "$here/../lrs3" && pwd) && ./run.sh --lrs3-root=/path/to/LRS3 --init=$PWD/$exp/export --name=$name
 EOS
 fi
