@@ -96,6 +96,9 @@ kind == "s2u" {
     m = split(dests, ps, " ")
     for (k = 1; k <= m; k++) emit(out(ps[k], name), line)
 }' "${args[@]}" || die "$src: filtering failed"
+for d in "${dirs[@]}"; do   # an empty source file gave awk no line to create its outputs
+    for b in "${names[@]}"; do [ -e "$d/$b" ] || : >"$d/$b"; done
+done
 
 if [ $gen_s2u = 1 ]; then   # SRC has utt2spk but no spk2utt: derive it per part
     for d in "${dirs[@]}"; do

@@ -86,6 +86,10 @@ expect "relative media paths become absolute" \
   '[ "$(head -1 d/split3/1/media.scp)" = "spka-a1 $PWD/d/media/a1.mp4" ]'
 expect "non-data files are not copied" '[ ! -e d/split3/1/README.txt ]'
 expect "a part without crops lines gets an empty crops file" '[ -f d/split3/2/crops ] && [ ! -s d/split3/2/crops ]'
+: >d/phones; bash $C/split_data.sh d 3 >/dev/null 2>&1
+expect "an empty source file is an empty file in every part" \
+  '[ -f d/split3/1/phones ] && [ -f d/split3/3/phones ] && [ ! -s d/split3/3/phones ] && validate d/split3/3 >/dev/null'
+rm d/phones
 bash $C/split_data.sh d 2 >/dev/null 2>&1
 expect "a speaker split across parts is in both spk2utt files" \
   '[ "$(cat d/split2/1/spk2utt)" = "$(printf "spka spka-a1 spka-a2 spka-a3\nspkb spkb-b1")" ] &&
