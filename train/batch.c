@@ -1,3 +1,4 @@
+#define _GNU_SOURCE   /* qsort_r */
 #include "train/batch.h"
 #include "common/util.h"
 #include "train/seeding.h"
