@@ -4,7 +4,7 @@
 #   distribute_data_dir.sh MAP SRC DEST
 # MAP holds "<utt-id> <part>" lines; an utterance not in MAP is dropped. DEST is an output
 # dir in which "{}" stands for the part (split: DIR/split4/{}; subset: one part, no "{}").
-# Data files are the files of SRC named without a dot, or *.scp. Each is filtered by its
+# Data files are the files of SRC named without a dot, *.scp or *.ctm. Each is filtered by its
 # first field:
 #   media.scp, wav.scp, reco2*  by recording when SRC has segments (a recording goes to
 #                               every part that has one of its segments), else by utterance
@@ -34,7 +34,7 @@ args=(kind=map "$(q "$map")")
 names=()
 for f in "$src"/*; do
     b=${f##*/}
-    case $b in *.scp) ;; *.*) continue ;; esac
+    case $b in *.scp|*.ctm) ;; *.*) continue ;; esac
     [ -f "$f" ] || continue
     case $b in
     media.scp|wav.scp) k=utt; [ $seg = 1 ] && k=rec; args+=("kind=$k" "base=$abs") ;;
@@ -56,7 +56,7 @@ for d in "${dirs[@]}"; do
     [ "$(cd "$d" && pwd)" != "$abs" ] || die "$d: output is the source dir"
     for f in "$d"/*; do
         b=${f##*/}
-        case $b in *.scp) ;; *.*) continue ;; esac
+        case $b in *.scp|*.ctm) ;; *.*) continue ;; esac
         [ -f "$f" ] || continue
         case " ${names[*]} " in *" $b "*) ;; *) rm -f "$f" ;; esac
     done

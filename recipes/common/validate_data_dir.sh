@@ -3,8 +3,9 @@
 #   validate_data_dir.sh [--no-check-paths] [--require-text] DIR
 # - media.scp or wav.scp ("<id> <path>", exactly 2 fields, not empty; media.scp wins if both
 #   exist), segments ("<utt> <rec> <start> <end>", rec in the scp, 0 <= start < end or end -1);
-# - every data file (a name without a dot, or *.scp) sorted by its first field in the C
-#   locale (LC_ALL=C sort), no duplicate ids, no empty lines, no carriage returns;
+# - every data file (a name without a dot, *.scp or *.ctm) sorted by its first field in the
+#   C locale (LC_ALL=C sort), no duplicate ids (a *.ctm has one line per token: "<utt> <channel>
+#   <start> <dur> <token>"), no empty lines, no carriage returns;
 # - utt2spk "<utt> <spk>"; crops "<utt> x y w h"; text and phones may have empty transcripts;
 #   spk2utt must list the speakers of utt2spk with their utterances in order; other spk2*
 #   files are keyed by those speakers; every other file by the utterances of the dir;
@@ -50,9 +51,10 @@ for f in "$dir"/*; do
     [ -f "$f" ] || continue
     case $b in
     media.scp|wav.scp|segments|utt2spk) continue ;;
-    *.scp) ;; *.*) continue ;;   # media or notes kept in the dir are not data files
+    *.scp|*.ctm) ;; *.*) continue ;;   # media or notes kept in the dir are not data files
     esac
     case $b in
+    *.ctm) k=ctm ;;
     spk2utt) k=s2u ;;
     spk2*) [ -f "$dir/utt2spk" ] || die "$f: speaker file without utt2spk"; k=spk ;;
     crops) k=crops ;;
@@ -74,7 +76,7 @@ FILENAME != cur { cur = FILENAME; n = 0; prev = "" }
 NF == 0 { bad("empty line") }
 {
     id = $1 ""
-    if (n && id == prev) bad("duplicate id '\''" id "'\''")
+    if (n && id == prev && kind != "ctm") bad("duplicate id '\''" id "'\''")
     if (n && id < prev) bad("id '\''" id "'\'' is out of order (after '\''" prev "'\''; sort with LC_ALL=C sort)")
     prev = id; n++
 }
@@ -101,6 +103,7 @@ kind == "u2s" { fields(2, 2); if (!($2 in s2u)) nspk++; s2u[$2] = s2u[$2] " " id
 kind == "crops" { fields(5, 5) }
 kind == "trans" && name == dir "/text" { ntext++ }
 kind == "utt" { fields(2, 0) }
+kind == "ctm" { fields(5, 0) }
 END {
     if (err) exit 1
     if (has_s2u && s2u_lines != nspk) {

@@ -27,6 +27,7 @@ printf 'spka spka-a1 spka-a2 spka-a3\nspkb spkb-b1 spkb-b2\nspkc spkc-c1 spkc-c2
 awk '{ print $1, "WORDS OF", NR }' d/media.scp >d/text
 printf 'spka-a1 0 0 8 8\nspkc-c2 1 2 3 4\n' >d/crops
 printf 'spka-a2 snr=5\nspkb-b1 snr=10\n' >d/conditions
+printf 'spka-a1 1 0.10 0.05 h\nspka-a1 1 0.15 0.07 ay\nspkc-c1 1 0.20 0.10 ow\n' >d/phones.ctm
 echo "notes are not data" >d/README.txt
 expect "a good dir validates with a summary" \
   'validate d >out 2>err && [ "$(cat out)" = "d: ok (7 utterances, 3 speakers, 7 transcripts)" ] && [ ! -s err ]'
@@ -51,6 +52,8 @@ variant; sed -i '2s/.*//' v/text;                       rejects "empty line" v "
 variant; sed -i '1s/ 8 8$/ 8/' v/crops;                 rejects "crops with 4 fields" v "v/crops:1: expected 5 fields, got 4"
 variant; sed -i '7d' v/text;                            rejects "--require-text with a missing transcript" v \
                                                             "transcripts for 6 of 7 utterances" --require-text
+variant; echo "spkz-z1 1 0 1 x" >>v/phones.ctm;         rejects "ctm line of an unknown utterance" v "v/phones.ctm:4: id 'spkz-z1' is not an utterance"
+variant; sed -i '1{h;d};3G' v/phones.ctm;               rejects "ctm out of order" v "v/phones.ctm:3: id 'spka-a1' is out of order"
 variant; rm v/utt2spk;                                  rejects "spk2utt without utt2spk" v "spk2utt without utt2spk"
 variant; : >v/media.scp;                                rejects "empty scp" v "v/media.scp: empty file"
 rm -rf v; expect "a missing dir is an error" '! validate v 2>err && grep -q "v: no such data directory" err'
@@ -81,7 +84,8 @@ expect "parts hold 3, 2, 2 contiguous utterances" \
 expect "the parts join back into the dir (every file)" \
   '[ "$(cat d/split3/*/text)" = "$(cat d/text)" ] && [ "$(cat d/split3/*/utt2spk)" = "$(cat d/utt2spk)" ] &&
    [ "$(cat d/split3/*/spk2utt)" = "$(cat d/spk2utt)" ] && [ "$(cat d/split3/*/crops)" = "$(cat d/crops)" ] &&
-   [ "$(cat d/split3/*/conditions)" = "$(cat d/conditions)" ]'
+   [ "$(cat d/split3/*/conditions)" = "$(cat d/conditions)" ] && [ "$(cat d/split3/*/phones.ctm)" = "$(cat d/phones.ctm)" ] &&
+   [ "$(cat d/split3/1/phones.ctm | wc -l)" = 2 ]'
 expect "relative media paths become absolute" \
   '[ "$(head -1 d/split3/1/media.scp)" = "spka-a1 $PWD/d/media/a1.mp4" ]'
 expect "non-data files are not copied" '[ ! -e d/split3/1/README.txt ]'
