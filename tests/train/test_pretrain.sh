@@ -85,6 +85,16 @@ $mk --out=va8 --n=4 --height=6 --width=6 || fail mkfeats
 bad 'do not match' "${run[@]}" --out=x --valid=va8
 $mk --out=noframes --n=4 --no-video || fail mkfeats
 bad 'no video.*--modalities=audio' "${run[@]}" --out=x --feats=noframes --valid=
+# audio-only features train an audio-only model (no video parameters, loss_video null)
+"$AVMASK" "${run[@]}" --out=ao --feats=noframes --valid= --modalities=audio --max-steps=3 --log-every=1 2>ao.err ||
+    { cat ao.err; fail "audio-only run"; }
+"$PY" - <<'PY' || fail "audio-only outputs"
+import h5py, json
+rows = [json.loads(l) for l in open("ao/metrics.jsonl")]
+assert [r["step"] for r in rows] == [1, 2, 3] and all(r["loss_video"] is None and r["loss"] > 0 for r in rows), rows
+names = list(h5py.File("ao/checkpoint-last.h5", "r")["params"])
+assert not any(n.startswith("video") for n in names) and any(n.startswith("audio_encoder") for n in names), names
+PY
 rm -f tr/shard-00002.h5
 bad 'shard-00002.h5' "${run[@]}" --out=x
 [ ! -e x ] || fail "a failed run left x/"
