@@ -18,14 +18,17 @@ clip a1 1.0 25 16000
 clip a2 1.6 30 44100
 clip a3 2.0 25 16000
 ff -f lavfi -i "anoisesrc=d=1.3:c=pink:r=44100:a=0.3" -c:a pcm_s16le A/clips/a4.wav
-printf 'a1 clips/a1.mp4\na2 clips/a2.mp4\na3 clips/a3.mp4\na4 clips/a4.wav\na5 clips/a3.mp4\n' >A/media.scp
+# video starting ~0.25 s after the audio (mkv keeps the offset): audio before it is dropped
+ff -f lavfi -i "anoisesrc=d=1.6:c=pink:r=16000:a=0.3" -itsoffset 0.2 -f lavfi -i "testsrc2=s=96x96:r=25:d=1.4" \
+   -c:v libx264 -preset ultrafast -pix_fmt yuv420p -c:a aac A/clips/a6.mkv
+printf 'a1 clips/a1.mp4\na2 clips/a2.mp4\na3 clips/a3.mp4\na4 clips/a4.wav\na5 clips/a3.mp4\na6 clips/a6.mkv\n' >A/media.scp
 printf 'a5 24 24 48 48\n' >A/crops
 
-# 5 utterances, 2 per shard: shards 0..2; job 1 of 2 gets shard 0, job 2 shards 1 and 2.
+# 6 utterances, 2 per shard: shards 0..2; job 1 of 2 gets shard 0, job 2 shards 1 and 2.
 $AVMASK extract --data=A --out=F --nj=2 --shard-size=2 2>nj2.err
 ls F/shard-00000.h5 F/shard-00001.h5 F/shard-00002.h5 F/index.tsv F/cmvn.h5 F/extract.err F/extract.log >/dev/null
 [ ! -e F/shard-00003.h5 ] && [ -z "$(ls F | grep tmp || true)" ]
-$chk F --data A --parity a1=A/clips/a1.mp4,a2=A/clips/a2.mp4,a4=A/clips/a4.wav
+$chk F --data A --parity a1=A/clips/a1.mp4,a2=A/clips/a2.mp4,a4=A/clips/a4.wav,a6=A/clips/a6.mkv+v
 # a4 is a wav in media.scp: kept audio-only inside a video shard
 awk '$1 == "a4" && $5 == 0 && $4 > 0 {ok=1} END {exit !ok}' F/index.tsv
 
@@ -42,7 +45,7 @@ $chk G H C --ref F
 
 # avmask info
 $AVMASK info F >info.txt
-grep -q '^utterances: *5 (4 with video)' info.txt
+grep -q '^utterances: *6 (5 with video)' info.txt
 grep -q '^shards: *3 files' info.txt
 grep -q '^failures: *0' info.txt
 grep -q '"audio_frames_per_video_frame":4' info.txt

@@ -1,11 +1,12 @@
 """Independent check of a feature dir written by `avmask extract` (docs/formats.md), with h5py.
 
-usage: check_shards.py FEATS... [--data DIR] [--failed id,id] [--ref OTHER] [--parity id=path,...]
+usage: check_shards.py FEATS... [--data DIR] [--failed id,id] [--ref OTHER] [--parity id=path[+rows|+v],...]
   every documented dataset, dtype and shape; offsets start at 0, never decrease, span the data;
   index.tsv agrees with the shards; 4 audio frames per video frame; cmvn.h5 equals numpy over
   every fbank row and pixel; extract.err lists exactly --failed; with --data, every utterance of
   the data dir is either in index.tsv or in extract.err; with --ref, every array equals OTHER's;
-  with --parity, fbank rows equal torchaudio's kaldi fbank of ffmpeg-decoded audio (<= 1e-3).
+  with --parity, fbank rows equal torchaudio's kaldi fbank of ffmpeg-decoded audio (<= 1e-3),
+  from row +rows on, or (+v) from the row where a late video stream starts.
 Several FEATS dirs are each checked the same way (one interpreter start for all).
 Prints one line per problem and exits 1 if there was any."""
 import argparse
@@ -155,7 +156,16 @@ def compare_ref(d, ref, utts):
         bad(f"extract.err differs from {ref}")
 
 
-def parity(uid, path, utts):
+def stream_starts(path):
+    out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_type,start_time", "-of", "csv=p=0",
+                          path], check=True, capture_output=True, text=True).stdout
+    return {t: float(v) for t, v in (line.split(",")[:2] for line in out.split()) if v != "N/A"}
+
+
+def parity(uid, path, utts, first="0"):
+    """Our rows equal torchaudio's from row `first` on. first "v": audio before a late video
+    start is dropped by the alignment; the best-matching shift must then lie within one
+    video frame (4 rows) of 100 x (video start - audio start) as ffprobe reports them."""
     import torch
     import torchaudio.compliance.kaldi as K
     pcm = subprocess.run(["ffmpeg", "-v", "error", "-i", path, "-vn", "-ac", "1", "-ar", "16000", "-f", "f32le", "-"],
@@ -163,6 +173,20 @@ def parity(uid, path, utts):
     wav = torch.from_numpy(np.frombuffer(pcm, dtype=np.float32).copy() * 32768.0).unsqueeze(0)
     ref = K.fbank(wav, num_mel_bins=80, dither=0.0, energy_floor=0.0, sample_frequency=16000).numpy()
     a = utts[uid][0]
+    if first == "v":
+        st = stream_starts(path)
+        expect = 100 * (st["video"] - st["audio"])
+        shifts = [k for k in range(0, int(expect) + 9) if k + a.shape[0] <= ref.shape[0]]
+        if not shifts:
+            bad(f"{uid}: {a.shape[0]} fbank rows, torchaudio has only {ref.shape[0]}")
+            return
+        k = min(shifts, key=lambda k: np.max(np.abs(a - ref[k:k + a.shape[0]])))
+        print(f"parity {uid}: video starts {expect / 100:.3f} s after audio; rows match from row {k}")
+        if abs(k - expect) > 4:
+            bad(f"{uid}: audio starts at row {k}, video at {expect:.1f} rows")
+        ref = ref[k:]
+    else:
+        ref = ref[int(first):]
     if a.shape[0] > ref.shape[0]:
         bad(f"{uid}: {a.shape[0]} fbank rows, torchaudio has only {ref.shape[0]}")
         return
@@ -190,7 +214,8 @@ def check_dir(feats, a):
         compare_ref(feats, a.ref, utts)
     for item in (x for x in a.parity.split(",") if x):
         uid, path = item.split("=", 1)
-        parity(uid, path, utts)
+        path, _, first = path.partition("+")
+        parity(uid, path, utts, first or "0")
     print(f"{feats}: {len(utts)} utterances, {len(err)} failed, {len(problems) - before} problems")
 
 
