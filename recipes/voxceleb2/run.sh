@@ -16,7 +16,7 @@ stage=0
 stop_stage=100
 vox_root=""
 nj=8
-cmd="$here/../common/local.sh"
+cmd=local.sh                # launcher (recipes/common, on PATH via path.sh): local.sh or "slurm.sh --partition=cpu"
 train_cmd=""                # launcher for pretrain (default: $cmd), e.g. "slurm.sh --partition=cpu --ntasks=16"
 mpi_np=1                    # >1: pretrain with mpirun -np N (data parallel)
 threads=2

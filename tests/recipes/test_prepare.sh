@@ -163,7 +163,7 @@ chmod +x fakebin/sbatch
 export SBATCH_LOG=$PWD/sbatch.args
 expect "voxceleb2 run.sh stages 0-1 through slurm.sh" \
   '(cd vw && PATH=$PWD/../fakebin:$PATH bash $R/voxceleb2/run.sh --vox-root="$V" --stop-stage=1 --nj=2 --valid-utts=2 \
-      --cmd="$R/common/slurm.sh --partition=cpu" >run.out 2>&1) || { cat vw/run.out; false; }'
+      --cmd="slurm.sh --partition=cpu" >run.out 2>&1) || { cat vw/run.out; false; }'
 expect "sbatch got array jobs of 2 tasks on the cpu partition" \
   '[ "$(grep -c -- "--array=1-2" sbatch.args)" = 2 ] && grep -q -- "--partition=cpu" sbatch.args'
 expect "valid: 2 of the 3 test utterances, a valid dir" \
