@@ -2,7 +2,9 @@
 #include "eval/asr.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "eval/ctc.h"
 #include "eval/export.h"
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,8 +30,10 @@ int asr_load(avm_asr *a, const char *dir) {
     if (!rc && a->units.n != (int)json_num_or(v, "vocab", -1))
         rc = avm_fail("%s: vocab %d, but %s has %d units", aj, (int)json_num_or(v, "vocab", -1), ut, a->units.n);
     if (!rc) {
-        ctc_head_init(&a->head, a->enc.cfg.d, a->units.n, 1);
-        rc = ctc_head_load(&a->head, hd);
+        int nw = (int)json_num_or(v, "layer_weights", 0);
+        if (nw && nw != asr_n_states(a)) rc = avm_fail("%s: %d layer weights for %d encoder states", aj, nw, asr_n_states(a));
+        ctc_head_init(&a->head, a->enc.cfg.d, a->units.n, nw, 1);
+        if (!rc) rc = ctc_head_load(&a->head, hd);
     }
     if (rc) {
         if (have_enc) { avmodel_free(&a->enc); json_free(a->config); }
@@ -46,7 +50,8 @@ int asr_save(const avm_asr *a, const char *dir, const char *config_json) {
     if (export_write(dir, &a->enc, config_json)) return -1;
     char *aj = path_join(dir, "asr.json"), *ut = path_join(dir, "units.txt"), *hd = path_join(dir, "ctc_head.h5");
     static const char *kinds[] = {"char", "phone", "word"};
-    char *desc = xasprintf("{\"format\":\"%s\",\"units\":\"%s\",\"vocab\":%d}\n", ASR_FORMAT, kinds[a->kind], a->units.n);
+    char *desc = xasprintf("{\"format\":\"%s\",\"units\":\"%s\",\"vocab\":%d,\"layer_weights\":%d}\n", ASR_FORMAT,
+                           kinds[a->kind], a->units.n, a->head.nw);
     int rc = units_write(&a->units, ut);
     if (!rc) rc = ctc_head_save(&a->head, hd);
     if (!rc) rc = write_file_atomic(aj, desc, strlen(desc));
@@ -59,7 +64,8 @@ void asr_free(avm_asr *a) {
     ctc_head_free(&a->head);
     units_free(&a->units);
     json_free(a->config);
-    free(a->enc_out); free(a->rows); free(a->logits); free(a->off);
+    free(a->enc_out); free(a->rows); free(a->logits); free(a->off); free(a->rep); free(a->probs);
+    free(a->glog); free(a->grows); free(a->drep); free(a->dhid); free(a->hidden); free(a->dhidden);
     memset(a, 0, sizeof *a);
 }
 
@@ -69,10 +75,38 @@ int asr_apply_cmvn(const avm_asr *a, avm_loader *L) {
     return export_cmvn(a->config, L->a_mean, L->a_istd, L->feats.n_mels);
 }
 
+int asr_n_states(const avm_asr *a) { return avmodel_n_hidden(&a->enc) + 1; }
+
+/* rep = sum_k p_k state_k over the hidden states and the final output. */
+static void weighted_states(avm_asr *a, size_t n) {
+    int nh = avmodel_n_hidden(&a->enc);
+    ctc_head_layer_probs(&a->head, a->probs);
+    for (size_t i = 0; i < n; i++) a->rep[i] = a->probs[nh] * a->enc_out[i];
+    for (int k = 0; k < nh; k++) {
+        const float *h = a->hidden[k];
+        float p = a->probs[k];
+        for (size_t i = 0; i < n; i++) a->rep[i] += p * h[i];
+    }
+}
+
 int asr_forward(avm_asr *a, const avm_batch_data *d) {
-    int B = d->B, T = d->T, dm = a->enc.cfg.d, V = a->head.V;
-    a->enc_out = grow(a->enc_out, &a->cap_out, sizeof(float) * B * T * dm);
-    if (avmodel_audio_forward(&a->enc, d->audio, d->len, B, T, a->enc_out, NULL)) return -1;
+    int B = d->B, T = d->T, dm = a->enc.cfg.d, V = a->head.V, nh = avmodel_n_hidden(&a->enc);
+    size_t nBT = (size_t)B * T * dm;
+    if (a->head.nw && a->head.nw != nh + 1)
+        return avm_fail("model: %d layer weights for %d encoder states", a->head.nw, nh + 1);
+    a->enc_out = grow(a->enc_out, &a->cap_out, sizeof(float) * nBT);
+    if (!a->hidden) {
+        a->hidden = xcalloc(nh, sizeof *a->hidden);
+        a->dhidden = xcalloc(nh, sizeof *a->dhidden);
+        a->probs = xmalloc(sizeof(float) * (nh + 1));
+    }
+    if (avmodel_audio_forward(&a->enc, d->audio, d->len, B, T, a->enc_out, a->hidden)) return -1;
+    const float *rep = a->enc_out;
+    if (a->head.nw) {
+        a->rep = grow(a->rep, &a->cap_rep, sizeof(float) * nBT);
+        weighted_states(a, nBT);
+        rep = a->rep;
+    }
     if (B + 1 > a->cap_b) a->off = xrealloc(a->off, sizeof(int) * (a->cap_b = B + 1));
     a->off[0] = 0;
     for (int b = 0; b < B; b++) a->off[b + 1] = a->off[b] + d->len[b];
@@ -80,7 +114,60 @@ int asr_forward(avm_asr *a, const avm_batch_data *d) {
     a->rows = grow(a->rows, &a->cap_rows, sizeof(float) * ((size_t)n + 1) * dm);
     a->logits = grow(a->logits, &a->cap_logits, sizeof(float) * ((size_t)n + 1) * V);
     for (int b = 0; b < B; b++)
-        memcpy(a->rows + (size_t)a->off[b] * dm, a->enc_out + (size_t)b * T * dm, sizeof(float) * d->len[b] * dm);
+        memcpy(a->rows + (size_t)a->off[b] * dm, rep + (size_t)b * T * dm, sizeof(float) * d->len[b] * dm);
     ctc_head_forward(&a->head, a->rows, n, a->logits);
     return 0;
+}
+
+/* Gradients of the layer weights from d rep (drep, padded rows zero):
+ * dL/dp_k = <drep, state_k>, dL/dw_j = p_j (dL/dp_j - sum_k p_k dL/dp_k). */
+static void layer_weight_grad(avm_asr *a, size_t n) {
+    int nh = avmodel_n_hidden(&a->enc), nw = nh + 1;
+    double *dp = xmalloc(sizeof(double) * nw), mean = 0;
+    for (int k = 0; k < nw; k++) {
+        const float *h = k < nh ? a->hidden[k] : a->enc_out;
+        double s = 0;
+        for (size_t i = 0; i < n; i++) s += (double)a->drep[i] * h[i];
+        dp[k] = s;
+        mean += a->probs[k] * s;
+    }
+    float *g = a->head.p.grad + a->head.lw;
+    for (int j = 0; j < nw; j++) g[j] += (float)(a->probs[j] * (dp[j] - mean));
+    free(dp);
+}
+
+double asr_train_loss(avm_asr *a, const avm_batch_data *d, const int *labels, const int *L,
+                      int frozen, double *nll) {
+    if (asr_forward(a, d)) return NAN;
+    int B = d->B, T = d->T, dm = a->enc.cfg.d, V = a->head.V, n = a->off[B], nh = avmodel_n_hidden(&a->enc);
+    size_t nBT = (size_t)B * T * dm;
+    a->glog = grow(a->glog, &a->cap_glog, sizeof(float) * ((size_t)n * V + 1));
+    avm_ctc_opts co = {CTC_MEAN, 1};
+    double loss = ctc_loss(a->logits, d->len, B, V, labels, L, &co, nll, a->glog);
+    if (isnan(loss)) return NAN;
+    params_zero_grad(&a->head.p);
+    params_zero_grad(&a->enc.params);
+    int need_gx = !frozen || a->head.nw;
+    if (need_gx) a->grows = grow(a->grows, &a->cap_grows, sizeof(float) * ((size_t)n * dm + 1));
+    ctc_head_backward(&a->head, a->rows, a->glog, n, need_gx ? a->grows : NULL);
+    if (!need_gx) return loss;
+    a->drep = grow(a->drep, &a->cap_drep, sizeof(float) * nBT);
+    memset(a->drep, 0, sizeof(float) * nBT);
+    for (int b = 0; b < B; b++)
+        memcpy(a->drep + (size_t)b * T * dm, a->grows + (size_t)a->off[b] * dm, sizeof(float) * d->len[b] * dm);
+    if (a->head.nw) layer_weight_grad(a, nBT);
+    if (frozen) return loss;
+    if (!a->head.nw) {
+        avmodel_audio_backward(&a->enc, a->drep, NULL);
+        return loss;
+    }
+    /* d state_k = p_k d rep; the final output's share goes in as dout */
+    a->dhid = grow(a->dhid, &a->cap_dhid, sizeof(float) * nBT * nh);
+    for (int k = 0; k < nh; k++) {
+        a->dhidden[k] = a->dhid + (size_t)k * nBT;
+        for (size_t i = 0; i < nBT; i++) a->dhidden[k][i] = a->probs[k] * a->drep[i];
+    }
+    for (size_t i = 0; i < nBT; i++) a->drep[i] *= a->probs[nh];
+    avmodel_audio_backward(&a->enc, a->drep, (const float *const *)a->dhidden);
+    return loss;
 }

@@ -3,7 +3,8 @@
  *   config.json, audio_encoder.h5, model.safetensors   the encoder (eval/export.h)
  *   ctc_head.h5                                         ctc_head.weight [V, d], .bias [V]
  *   units.txt                                           eval/units.h
- *   asr.json                                            {"format","units": char|phone|word,"vocab":V}
+ *   asr.json                                            {"format","units": char|phone|word,"vocab":V,
+ *                                                        "layer_weights": nw (0: the encoder output)}
  * The CMVN inside config.json is what the encoder was trained with; it replaces the
  * statistics of whatever feature dir is decoded. */
 #ifndef AVMASK_ASR_H
@@ -22,9 +23,11 @@ typedef struct {
     avm_units units;
     avm_unit_kind kind;
     json_value *config;          /* config.json */
-    /* workspace of asr_forward */
-    float *enc_out, *rows, *logits;
-    size_t cap_out, cap_rows, cap_logits;
+    /* workspace of asr_forward / asr_train_loss */
+    float *enc_out, *rows, *logits, *rep, *probs, *glog, *grows, *drep, *dhid;
+    size_t cap_out, cap_rows, cap_logits, cap_rep, cap_glog, cap_grows, cap_drep, cap_dhid;
+    const float **hidden;        /* [n_hidden] encoder states of the last forward */
+    float **dhidden;             /* [n_hidden] */
     int *off;                    /* [B + 1] row offsets of the utterances in rows/logits */
     int cap_b;
 } avm_asr;
@@ -35,7 +38,15 @@ int  asr_save(const avm_asr *a, const char *dir, const char *config_json);
 void asr_free(avm_asr *a);
 /* Replaces the loader's CMVN with the model's (config.json). */
 int  asr_apply_cmvn(const avm_asr *a, avm_loader *L);
-/* Encoder + head on a batch: a->rows [sum len, d] (unpadded encoder outputs),
- * a->logits [sum len, V], a->off. 0 or -1 + avm_fail. */
+/* Encoder + head on a batch: a->rows [sum len, d] (unpadded encoder outputs, or their
+ * learned weighted sum over the embeddings, every layer output and the final output when
+ * head.nw > 0), a->logits [sum len, V], a->off. 0 or -1 + avm_fail. */
 int  asr_forward(avm_asr *a, const avm_batch_data *d);
+/* Forward, CTC loss (torch 'mean', zero_infinity) against labels (concatenated, L[b]
+ * each), and backward: zeroes and fills head.p.grad and, unless frozen, enc.params.grad.
+ * nll [B] (optional) receives per-utterance losses. Returns the loss, NAN + avm_fail. */
+double asr_train_loss(avm_asr *a, const avm_batch_data *d, const int *labels, const int *L,
+                      int frozen, double *nll);
+/* Weighted states of a fresh model: nw for the encoder (n_hidden + 1). */
+int  asr_n_states(const avm_asr *a);
 #endif

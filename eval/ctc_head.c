@@ -3,19 +3,29 @@
 #include "common/rng.h"
 #include "eval/export.h"
 #include <cblas.h>
+#include <math.h>
 #include <string.h>
 
-void ctc_head_init(avm_ctc_head *h, int d, int V, uint64_t seed) {
+void ctc_head_init(avm_ctc_head *h, int d, int V, int nw, uint64_t seed) {
     memset(h, 0, sizeof *h);
-    h->d = d; h->V = V;
-    int ws[2] = {V, d}, bs[1] = {V};
+    h->d = d; h->V = V; h->nw = nw;
+    int ws[2] = {V, d}, bs[1] = {V}, ls[1] = {nw};
     h->w = params_add(&h->p, "ctc_head.weight", 2, ws, 1);
     h->b = params_add(&h->p, "ctc_head.bias", 1, bs, 0);
+    if (nw > 0) h->lw = params_add(&h->p, "ctc_head.layer_weights", 1, ls, 0);
     params_alloc(&h->p);
     avm_rng r;
     rng_seed(&r, seed, 0x4354);
     float *w = h->p.data + h->w;
     for (int i = 0; i < V * d; i++) w[i] = (float)(0.02 * rng_normal(&r));
+}
+
+void ctc_head_layer_probs(const avm_ctc_head *h, float *p) {
+    const float *w = h->p.data + h->lw;
+    double m = w[0], s = 0;
+    for (int k = 1; k < h->nw; k++) if (w[k] > m) m = w[k];
+    for (int k = 0; k < h->nw; k++) s += exp(w[k] - m);
+    for (int k = 0; k < h->nw; k++) p[k] = (float)(exp(w[k] - m) / s);
 }
 
 void ctc_head_free(avm_ctc_head *h) {

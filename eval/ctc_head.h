@@ -1,6 +1,9 @@
 /* The CTC output layer of a fine-tuned model: logits = x W^T + b, W [V, d], b [V], in its
  * own parameter buffer (names ctc_head.weight, ctc_head.bias) so that the encoder and the
- * head can be optimised (and the encoder frozen) separately. Saved as ctc_head.h5. */
+ * head can be optimised (and the encoder frozen) separately. Saved as ctc_head.h5.
+ * Optionally (nw > 0) x is a SUPERB-style learned weighted sum of nw encoder states,
+ * softmax(ctc_head.layer_weights [nw]) (initialised to 0: a uniform average); the sum
+ * itself is computed by asr.c. */
 #ifndef AVMASK_CTC_HEAD_H
 #define AVMASK_CTC_HEAD_H
 #include <stdint.h>
@@ -10,12 +13,14 @@
 
 typedef struct {
     avm_params p;
-    int d, V;
-    size_t w, b;     /* offsets of weight and bias */
+    int d, V, nw;
+    size_t w, b, lw; /* offsets of weight, bias, layer weights (nw > 0) */
 } avm_ctc_head;
 
-/* Weight normal(0, 0.02) from seed, bias 0. */
-void ctc_head_init(avm_ctc_head *h, int d, int V, uint64_t seed);
+/* Weight normal(0, 0.02) from seed, bias 0, layer weights 0 (nw = 0: none). */
+void ctc_head_init(avm_ctc_head *h, int d, int V, int nw, uint64_t seed);
+/* softmax of the layer weights into p [nw]. */
+void ctc_head_layer_probs(const avm_ctc_head *h, float *p);
 void ctc_head_free(avm_ctc_head *h);
 /* x [n, d] -> logits [n, V]. */
 void ctc_head_forward(const avm_ctc_head *h, const float *x, int n, float *logits);

@@ -33,6 +33,8 @@ static const char *usage =
     "optim:  --lr=1e-3 --warmup=100 --schedule=cosine|linear|constant --final-lr-ratio=0.05\n"
     "        --weight-decay=0.01 --clip=5 (0: off)\n"
     "        --freeze-steps=0 (the encoder stays frozen, only the head trains, for N steps)\n"
+    "        --layer-weights (SUPERB-style: the head reads a learned softmax-weighted sum of\n"
+    "        the embeddings, every encoder layer output and the final output)\n"
     "model (--init=none only, a randomly initialised encoder): --model=tiny|small|base and\n"
     "        --d --ffn --heads --layers-audio --layers-fusion --max-len\n";
 
@@ -40,6 +42,7 @@ typedef struct {
     const char *init, *feats, *data, *out, *vfeats, *vdata, *units_file;
     avm_unit_kind kind;
     long max_steps, log_every, valid_every, freeze_steps, batch_tokens;
+    int layer_weights;
     double weight_decay, clip;
     avm_sched sched;
     uint64_t seed;
@@ -62,6 +65,7 @@ static void parse(ft_opts *f, avm_opts *o, avm_config *cfg) {
     f->log_every = opt_int_range(o, "log-every", 10, 1, 1000000000);
     f->valid_every = opt_int_range(o, "valid-every", 100, 1, 1000000000);
     f->freeze_steps = opt_int_range(o, "freeze-steps", 0, 0, 1000000000);
+    f->layer_weights = opt_bool(o, "layer-weights", 0);
     f->batch_tokens = opt_int_range(o, "batch-tokens", 2000, 1, 1000000000);
     f->weight_decay = opt_num(o, "weight-decay", 0.01);
     f->clip = opt_num(o, "clip", 5);
@@ -165,36 +169,19 @@ static void validate(avm_asr *a, avm_loader *L, const ft_labels *lb, double *los
 typedef struct {
     avm_asr a;
     avm_adamw oe, oh;
-    float *dout, *grows;
-    size_t cap_dout, cap_grows;
 } ft_state;
 
 /* One update on batch d; returns the loss, *gnorm the gradient norm before clipping. */
 static double train_step(ft_state *s, const ft_opts *f, const ft_labels *lb, const avm_batch_data *d,
                          long step, double *gnorm, int *impossible) {
     avm_asr *a = &s->a;
-    if (asr_forward(a, d)) avm_die("finetune: step %ld: %s", step + 1, avm_error());
-    int n = a->off[d->B], dm = a->enc.cfg.d, V = a->head.V;
     int *Lb = xmalloc(sizeof(int) * d->B), *lab = batch_labels(lb, d, Lb);
     double *nll = xmalloc(sizeof(double) * d->B);
-    float *glog = xmalloc(sizeof(float) * ((size_t)n * V + 1));
-    avm_ctc_opts co = {CTC_MEAN, 1};
-    double loss = ctc_loss(a->logits, d->len, d->B, V, lab, Lb, &co, nll, glog);
+    int frozen = step < f->freeze_steps;
+    double loss = asr_train_loss(a, d, lab, Lb, frozen, nll);
+    if (isnan(loss)) avm_die("finetune: step %ld: %s", step + 1, avm_error());
     *impossible = 0;
     for (int b = 0; b < d->B; b++) *impossible += isinf(nll[b]);
-    params_zero_grad(&a->head.p);
-    params_zero_grad(&a->enc.params);
-    int frozen = step < f->freeze_steps;
-    if (!frozen && (size_t)n * dm > s->cap_grows) s->grows = xrealloc(s->grows, sizeof(float) * (s->cap_grows = (size_t)n * dm));
-    ctc_head_backward(&a->head, a->rows, glog, n, frozen ? NULL : s->grows);
-    if (!frozen) {
-        size_t need = (size_t)d->B * d->T * dm;
-        if (need > s->cap_dout) s->dout = xrealloc(s->dout, sizeof(float) * (s->cap_dout = need));
-        memset(s->dout, 0, sizeof(float) * need);
-        for (int b = 0; b < d->B; b++)
-            memcpy(s->dout + (size_t)b * d->T * dm, s->grows + (size_t)a->off[b] * dm, sizeof(float) * d->len[b] * dm);
-        avmodel_audio_backward(&a->enc, s->dout, NULL);
-    }
     double ge = grad_norm(a->enc.params.grad, a->enc.params.total), gh = grad_norm(a->head.p.grad, a->head.p.total);
     *gnorm = sqrt(ge * ge + gh * gh);
     if (!isfinite(*gnorm)) avm_die("finetune: step %ld: gradient norm is %g", step + 1, *gnorm);
@@ -206,7 +193,7 @@ static double train_step(ft_state *s, const ft_opts *f, const ft_labels *lb, con
     double lr = sched_lr(&f->sched, step);
     adamw_step(&s->oh, &a->head.p, lr);
     if (!frozen) adamw_step(&s->oe, &a->enc.params, lr);
-    free(Lb); free(lab); free(nll); free(glog);
+    free(Lb); free(lab); free(nll);
     return loss;
 }
 
@@ -267,7 +254,7 @@ int cmd_finetune(int argc, char **argv) {
     char *init = build_model(a, &f, &cfg);
     if ((f.units_file ? units_read(&a->units, f.units_file) : units_build(&a->units, f.data, f.kind)))
         avm_die("finetune: %s", avm_error());
-    ctc_head_init(&a->head, a->enc.cfg.d, a->units.n, f.seed);
+    ctc_head_init(&a->head, a->enc.cfg.d, a->units.n, f.layer_weights ? asr_n_states(a) : 0, f.seed);
     avm_loader L, VL;
     open_loader(&L, f.feats, a, f.batch_tokens, f.seed, 1);
     ft_labels lb = {0}, vlb = {0};
@@ -320,7 +307,6 @@ int cmd_finetune(int argc, char **argv) {
     if (f.vfeats) { labels_free(&vlb, VL.feats.n); loader_close(&VL); }
     loader_close(&L);
     adamw_free(&s.oe); adamw_free(&s.oh);
-    free(s.dout); free(s.grows);
     asr_free(a);
     free(logp); free(mp); free(modeldir);
     avm_log_close();

@@ -2,7 +2,8 @@
 # avmask finetune + decode + eval on a small labelled synthetic corpus (tests/tools/ctc_mkdata:
 # each phone is a class template plus noise): a fresh tiny encoder + CTC head must learn it
 # in 40 steps (test PER < 20%, a quarter of a near-untrained model's at most), the loss
-# falls, validation lines are written; char units decode to words; bad inputs fail clearly.
+# falls, validation lines are written; char units decode to words; learned layer weights
+# train; bad inputs fail clearly.
 set -eu
 mk="$AVMASK_BUILD/tools/ctc_mkdata"
 "$mk" --feats=tr_f --data=tr_d --n=48 --n-mels=20 --seed=1
@@ -42,6 +43,18 @@ test "$(wc -l < ft/decode_test/hyp)" = 16
 grep -q '^<space> 2$' ftc/model/units.txt
 "$AVMASK" decode --model=ftc/model --feats=te_f --out=ftc/dec > /dev/null
 test "$(grep -cvE '^utt[0-9]+( [a-h]+)*$' ftc/dec/hyp)" = 0
+
+# SUPERB-style learned layer weights over the 4 encoder states (embeddings, 1 audio layer,
+# 1 fusion layer, final output) with a frozen encoder: the weights train, decode uses them
+"$AVMASK" finetune "${common[@]}" --out=ftw --layer-weights --freeze-steps=5 --max-steps=5 --lr=1e-2 > /dev/null
+grep -q '"layer_weights":4' ftw/model/asr.json
+"$AVMASK" decode --model=ftw/model --feats=te_f --out=ftw/dec > /dev/null
+test "$(wc -l < ftw/dec/hyp)" = 16
+"$PY" -c "
+import h5py, numpy as np
+w = h5py.File('ftw/model/ctc_head.h5', 'r')['params/ctc_head.layer_weights'][()]
+assert w.shape == (4,) and np.abs(w).max() > 1e-3, w
+"
 
 # failures: one line naming the problem
 fails() { if "$@" 2>err >/dev/null; then echo "should have failed: $*"; exit 1; fi; cat err; test "$(wc -l <err)" = 1; }
