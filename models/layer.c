@@ -1,6 +1,7 @@
 /* Pre-LN transformer encoder layer: forward saves activations, backward replays them. */
 #include "models/layer.h"
 #include "common/util.h"
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,7 +78,8 @@ void layer_ws_reserve(avm_layer_ws *w, const avm_layer *L, int B, int T) {
     layer_ws_free(w);
     w->cap_rows = keep_rows; w->cap_T = keep_T; w->ffn_cap = keep_f; w->d_cap = keep_d;
     n = (size_t)keep_rows;
-    need_attn = attn_scratch_floats(keep_T);
+    w->slots = omp_get_max_threads();
+    need_attn = attn_scratch_floats(keep_T, w->slots);
     w->a = xmalloc(n * keep_d * 4); w->b = xmalloc(n * keep_d * 4); w->c = xmalloc(n * keep_d * 4);
     w->qkv = xmalloc(n * 3 * keep_d * 4); w->f = xmalloc(n * keep_f * 4);
     w->attn = xmalloc(need_attn * 4);
@@ -98,7 +100,7 @@ void layer_forward(const avm_layer *L, const avm_params *ps, avm_layer_cache *c,
     const float *P = ps->data;
     int n = B * T, d = L->d, f = L->ffn;
     size_t nd = (size_t)n * d, nf = (size_t)n * f;
-    avm_attn_dims a = {B, T, d, L->heads, attn_p};
+    avm_attn_dims a = {B, T, d, L->heads, attn_p, w->slots};
     c->x = x;
     layernorm_forward(x, n, d, P + L->ln1_g, P + L->ln1_b, c->ln1, c->mean1, c->rstd1);
     linear_forward(c->ln1, n, d, P + L->in_w, P + L->in_b, 3 * d, c->qkv);
@@ -119,7 +121,7 @@ void layer_backward(const avm_layer *L, avm_params *ps, const avm_layer_cache *c
     float *G = ps->grad;
     int n = B * T, d = L->d, f = L->ffn;
     size_t nd = (size_t)n * d, nf = (size_t)n * f;
-    avm_attn_dims a = {B, T, d, L->heads, attn_p};
+    avm_attn_dims a = {B, T, d, L->heads, attn_p, w->slots};
     /* FFN branch: dh = dy + LN2'(fc1'(GELU'(drop'(fc2'(drop'(dy)))))) */
     dropout_backward(dy, nd, p, c->m3, w->a);
     linear_backward(c->g, n, f, P + L->fc2_w, d, w->a, w->f, G + L->fc2_w, G + L->fc2_b);

@@ -26,7 +26,7 @@ typedef struct {
 
 /* Backward temporaries shared by every layer of a model. */
 typedef struct {
-    int cap_rows, cap_T, d_cap, ffn_cap;
+    int cap_rows, cap_T, d_cap, ffn_cap, slots;   /* slots: threads the attention scratch serves */
     float *a, *b, *c, *qkv, *f, *attn;
 } avm_layer_ws;
 

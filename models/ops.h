@@ -52,9 +52,10 @@ void dropout_add_forward(const float *x, const float *res, size_t n, float p, av
 typedef struct {
     int B, T, d, heads;
     float p_drop;           /* dropout on the attention weights */
+    int slots;              /* scratch slots (threads) the scratch holds; 0: omp_get_max_threads() */
 } avm_attn_dims;
-/* Floats of scratch the attention needs (per-thread T*T blocks for omp_get_max_threads()). */
-size_t attn_scratch_floats(int T);
+/* Floats of scratch for `slots` threads (2 T*T blocks each); slots 0: omp_get_max_threads(). */
+size_t attn_scratch_floats(int T, int slots);
 /* probs [B*heads*T*T]: softmax saved for the backward; dmask [same] dropout keep mask
  * (unused if p_drop == 0); ctx [B*T, d] is written. Masks are drawn serially from rng
  * before the parallel part, so results do not depend on the thread count. */

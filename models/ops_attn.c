@@ -11,7 +11,9 @@
 #pragma omp declare simd notinbranch
 float expf(float);
 
-size_t attn_scratch_floats(int T) { return (size_t)omp_get_max_threads() * 2 * (size_t)T * T; }
+size_t attn_scratch_floats(int T, int slots) {
+    return (size_t)(slots > 0 ? slots : omp_get_max_threads()) * 2 * (size_t)T * T;
+}
 
 /* Stable softmax of row s (length T) over unpadded keys, in place; all-padded -> zeros. */
 static void softmax_row(float *s, const uint8_t *kpad, int T) {
@@ -44,7 +46,9 @@ void attn_forward(const avm_attn_dims *a, const float *qkv, const uint8_t *pad, 
     size_t TT = (size_t)T * T;
     float scale = 1.0f / sqrtf((float)dh);
     if (a->p_drop > 0.0f) dropout_mask(dmask, (size_t)B * H * TT, a->p_drop, rng);
-    #pragma omp parallel for schedule(dynamic, 1)
+    int slots = omp_get_max_threads();
+    if (a->slots > 0 && a->slots < slots) slots = a->slots;     /* never more threads than scratch */
+    #pragma omp parallel for schedule(dynamic, 1) num_threads(slots)
     for (int bh = 0; bh < B * H; bh++) {
         int b = bh / H, h = bh % H;
         const float *Q = qkv + (size_t)b * T * ld + h * dh, *K = Q + d, *V = Q + 2 * d;
@@ -66,7 +70,9 @@ void attn_backward(const avm_attn_dims *a, const float *qkv, const uint8_t *pad,
     int B = a->B, T = a->T, d = a->d, H = a->heads, dh = d / H, ld = 3 * d;
     size_t TT = (size_t)T * T;
     float scale = 1.0f / sqrtf((float)dh);
-    #pragma omp parallel for schedule(dynamic, 1)
+    int slots = omp_get_max_threads();
+    if (a->slots > 0 && a->slots < slots) slots = a->slots;     /* never more threads than scratch */
+    #pragma omp parallel for schedule(dynamic, 1) num_threads(slots)
     for (int bh = 0; bh < B * H; bh++) {
         int b = bh / H, h = bh % H;
         const float *Q = qkv + (size_t)b * T * ld + h * dh, *K = Q + d, *V = Q + 2 * d;

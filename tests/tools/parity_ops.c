@@ -79,8 +79,8 @@ int main(int argc, char **argv) {
     gelu_backward(s.gx, s.gdy, N * IN, gdx);
     ok &= tio_compare(dir, "gelu.y", gy, N * IN, tol);
     ok &= tio_compare(dir, "gelu.dx", gdx, N * IN, tol);
-    avm_attn_dims a = {B, T, D, H, 0};
-    float *probs = xmalloc((size_t)B * H * T * T * 4), *scratch = xmalloc(attn_scratch_floats(T) * 4);
+    avm_attn_dims a = {B, T, D, H, 0, 0};
+    float *probs = xmalloc((size_t)B * H * T * T * 4), *scratch = xmalloc(attn_scratch_floats(T, 0) * 4);
     static float ctx[B * T * D], dqkv[B * T * 3 * D];
     attn_forward(&a, s.qkv, s.pad, NULL, probs, NULL, ctx, scratch);
     attn_backward(&a, s.qkv, s.pad, probs, NULL, s.cdy, dqkv, scratch);

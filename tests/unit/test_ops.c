@@ -180,10 +180,10 @@ static double attn_loss(void *c_) {
 }
 static void test_attention(float p_drop) {
     int B = 2, T = 5, d = 6, H = 2;
-    attn_ctx c = {{B, T, d, H, p_drop}, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+    attn_ctx c = {{B, T, d, H, p_drop, 0}, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     size_t nq = (size_t)B * T * 3 * d, np = (size_t)B * H * T * T;
     c.qkv = randv(nq, 1); c.probs = zerov(np); c.ctx = zerov((size_t)B * T * d);
-    c.R = randv((size_t)B * T * d, 1); c.scratch = zerov(attn_scratch_floats(T));
+    c.R = randv((size_t)B * T * d, 1); c.scratch = zerov(attn_scratch_floats(T, 0));
     c.dmask = xcalloc(np, 1);
     uint8_t pad[10] = {0, 0, 0, 0, 0, 0, 0, 1, 0, 1};   /* sample 1: two padded tokens */
     c.pad = pad;
