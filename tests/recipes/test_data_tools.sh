@@ -2,7 +2,7 @@
 # recipes/common data dir tools: validate_data_dir.sh (accepts good dirs, names file and line
 # of every kind of defect), split_data.sh and subset_data_dir.sh (exact parts and subsets,
 # every file filtered, results valid).
-# timeout: 60
+# timeout: 120
 set -u
 export LC_ALL=C
 C=$AVMASK_ROOT/recipes/common

@@ -3,7 +3,7 @@
 # layouts (tiny real mp4 files made by the ffmpeg CLI): the data dirs line by line, skip
 # counts, validation, then run.sh stage 1 (avmask extract, 2 jobs through local.sh for LRS3,
 # through slurm.sh with a stand-in sbatch for VoxCeleb2) on the prepared dirs.
-# timeout: 120
+# timeout: 180
 set -u
 export LC_ALL=C
 R=$AVMASK_ROOT/recipes
