@@ -409,7 +409,7 @@ int cmd_synth(int argc, char **argv) {
     const char *out;
     int overwrite;
     parse_options(argc, argv, &c, &out, &overwrite);
-    av_log_set_level(AV_LOG_ERROR);
+    av_log_set_level(AV_LOG_FATAL);   /* failures are reported once, by us */
     if (synth_speech_init()) avm_die("synth: %s", avm_error());
     check_voices(&c);
     double t0 = now_sec();

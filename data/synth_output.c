@@ -32,10 +32,12 @@ static void cleanup(void) {
     if (created_top) synth_rmtree(created_top);
 }
 
-/* The outermost missing ancestor of dir, or NULL if dir exists. */
+/* The outermost missing ancestor of dir, or NULL if dir exists (as anything: a file
+ * in the way is an error for mkdir, never something to clean up). */
 static char *first_missing(const char *dir) {
     char *p = xstrdup(dir), *missing = NULL;
-    while (!dir_exists(p)) {
+    struct stat st;
+    while (lstat(p, &st)) {
         free(missing);
         missing = xstrdup(p);
         char *d = xstrdup(p);

@@ -8,7 +8,11 @@
 #include <libavutil/error.h>
 #include <libswresample/swresample.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static int es_rate;          /* espeak-ng's native rate (22050) */
 static const char *es_data;  /* its data directory */
@@ -52,10 +56,43 @@ int synth_speech_init(void) {
     return 0;
 }
 
+/* espeak_SetVoiceByName() also accepts partial matches ("klingon" selects
+ * Greenlandic "kl"), so a voice must match a listed language, name or file exactly.
+ * The list is read once and copied, and the parent never selects a voice: with one
+ * espeak_ListVoices() + espeak_SetVoiceByName() per checked voice, the first phoneme
+ * events of later utterances went missing (tests/synth/test_synth_corpus.sh caught it). */
+static char **voice_names;
+static int n_voice_names;
+
+static void add_name(const char *s, int *cap) {
+    if (n_voice_names == *cap) voice_names = xrealloc(voice_names, (size_t)(*cap = *cap ? 2 * *cap : 256) * sizeof *voice_names);
+    voice_names[n_voice_names++] = xstrdup(s);
+}
+
+static int voice_listed(const char *name) {
+    if (!voice_names) {
+        int cap = 0;
+        const espeak_VOICE **v = espeak_ListVoices(NULL);
+        for (int i = 0; v && v[i]; i++) {
+            if (v[i]->name) add_name(v[i]->name, &cap);
+            if (v[i]->identifier) {
+                add_name(v[i]->identifier, &cap);
+                const char *id = strrchr(v[i]->identifier, '/');
+                if (id) add_name(id + 1, &cap);
+            }
+            for (const char *l = v[i]->languages; l && *l; l += strlen(l + 1) + 2)   /* priority byte, name */
+                add_name(l + 1, &cap);
+        }
+    }
+    for (int i = 0; i < n_voice_names; i++)
+        if (!strcasecmp(voice_names[i], name)) return 1;
+    return 0;
+}
+
 int synth_voice_check(const char *accent, const char *variant) {
     if (synth_speech_init()) return -1;
-    if (espeak_SetVoiceByName(accent) != EE_OK)
-        return avm_fail("unknown voice '%s' (espeak-ng has no such voice; try espeak-ng --voices=en)", accent);
+    if (!voice_listed(accent))
+        return avm_fail("unknown voice '%s' (espeak-ng has no such voice; see espeak-ng --voices=en)", accent);
     if (variant[0]) {
         /* espeak-ng silently ignores unknown variants, so look for the file */
         char *p = xasprintf("%s/voices/!v/%s", es_data ? es_data : "", variant);
@@ -95,9 +132,8 @@ fail:
     return avm_fail("libswresample: %s", av_err2str(r));
 }
 
-int synth_speak(const synth_voice *v, const char *text, int rate, synth_audio *out) {
-    memset(out, 0, sizeof *out);
-    if (synth_speech_init()) return -1;
+/* Sets the voice and speaks into col. */
+static int speak_here(const synth_voice *v, const char *text) {
     char name[80];
     snprintf(name, sizeof name, v->variant[0] ? "%s+%s" : "%s", v->accent, v->variant);
     if (espeak_SetVoiceByName(name) != EE_OK) return avm_fail("unknown voice '%s'", name);
@@ -110,10 +146,87 @@ int synth_speak(const synth_voice *v, const char *text, int rate, synth_audio *o
     if (espeak_Synth(text, strlen(text) + 1, 0, POS_CHARACTER, 0, espeakCHARS_UTF8, NULL, NULL) != EE_OK)
         return avm_fail("espeak-ng: synthesis failed for '%s'", text);
     if (col.n == 0) return avm_fail("espeak-ng: no audio for '%s'", text);
+    return 0;
+}
+
+static int write_full(int fd, const void *p, size_t n) {
+    for (const char *c = p; n > 0;) {
+        ssize_t w = write(fd, c, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return -1;
+        c += w; n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int read_full(int fd, void *p, size_t n) {
+    for (char *c = p; n > 0;) {
+        ssize_t r = read(fd, c, n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return -1;
+        c += r; n -= (size_t)r;
+    }
+    return 0;
+}
+
+/* espeak-ng keeps state from one call to the next (wave generator phase, filter
+ * memories), so the same sentence would sound slightly different depending on what
+ * was spoken before. Speaking in a forked child always starts from the state right
+ * after initialisation: every utterance depends on its own arguments only. The
+ * child sends back status, samples and phoneme events through a pipe. */
+static int speak_isolated(const synth_voice *v, const char *text) {
+    int fd[2];
+    if (pipe(fd)) return avm_fail("espeak-ng: pipe: %s", strerror(errno));
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fd[0]); close(fd[1]);
+        return avm_fail("espeak-ng: fork: %s", strerror(errno));
+    }
+    if (pid == 0) {
+        close(fd[0]);
+        int st = speak_here(v, text);
+        char msg[512] = "";
+        if (st) snprintf(msg, sizeof msg, "%s", avm_error());
+        int ok = write_full(fd[1], &st, sizeof st) == 0 &&
+                 (st ? write_full(fd[1], msg, sizeof msg) : write_full(fd[1], &col.n, sizeof col.n) ||
+                  write_full(fd[1], &col.nev, sizeof col.nev) ||
+                  write_full(fd[1], col.pcm, (size_t)col.n * sizeof *col.pcm) ||
+                  write_full(fd[1], col.ev, (size_t)col.nev * sizeof *col.ev)) == 0;
+        _exit(ok ? 0 : 1);   /* no exit handlers: they belong to the parent */
+    }
+    close(fd[1]);
+    int st = -1, n = 0, nev = 0, rc = 0;
+    char msg[512];
+    if (read_full(fd[0], &st, sizeof st)) rc = avm_fail("espeak-ng: the synthesis process died");
+    else if (st) { rc = -1; if (read_full(fd[0], msg, sizeof msg) == 0) { msg[sizeof msg - 1] = 0; avm_fail("%s", msg); } }
+    else if (read_full(fd[0], &n, sizeof n) || read_full(fd[0], &nev, sizeof nev) || n < 0 || nev < 0)
+        rc = avm_fail("espeak-ng: the synthesis process died");
+    if (rc == 0) {
+        if (n > col.cap) col.pcm = xrealloc(col.pcm, (size_t)(col.cap = n) * sizeof *col.pcm);
+        if (nev > col.evcap) col.ev = xrealloc(col.ev, (size_t)(col.evcap = nev) * sizeof *col.ev);
+        if (read_full(fd[0], col.pcm, (size_t)n * sizeof *col.pcm) || read_full(fd[0], col.ev, (size_t)nev * sizeof *col.ev))
+            rc = avm_fail("espeak-ng: the synthesis process died");
+        col.n = n;
+        col.nev = nev;
+    }
+    close(fd[0]);
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    return rc;
+}
+
+int synth_speak(const synth_voice *v, const char *text, int rate, synth_audio *out) {
+    memset(out, 0, sizeof *out);
+    if (synth_speech_init()) return -1;
+    if (speak_isolated(v, text)) return -1;
     if (resample(col.pcm, col.n, es_rate, rate, &out->pcm, &out->n)) return -1;
     out->rate = rate;
     double dur = (double)col.n / es_rate;
     out->seg = xmalloc((size_t)(col.nev + 1) * sizeof *out->seg);
+    /* espeak-ng occasionally reports a phoneme a few ms before its predecessor */
+    for (int i = 1; i < col.nev; i++)
+        if (col.ev[i].pos_ms < col.ev[i - 1].pos_ms) col.ev[i].pos_ms = col.ev[i - 1].pos_ms;
     for (int i = 0; i < col.nev; i++) {
         int id = synth_phone_from_espeak(col.ev[i].name);
         if (id == -2) {
@@ -138,6 +251,10 @@ void synth_audio_free(synth_audio *a) {
 
 void synth_speech_close(void) {
     if (es_rate > 0) espeak_Terminate();
+    for (int i = 0; i < n_voice_names; i++) free(voice_names[i]);
+    free(voice_names);
+    voice_names = NULL;
+    n_voice_names = 0;
     es_rate = 0;
     free(col.pcm);
     free(col.ev);

@@ -10,6 +10,9 @@
 
 #define TARGET_RMS 0.08   /* speech level over the active part, about -22 dBFS */
 
+static int gcd(int a, int b) { return b ? gcd(b, a % b) : a; }
+static int lcm(int a, int b) { return a / gcd(a, b) * b; }
+
 void synth_rng(avm_rng *r, const synth_params *p, uint64_t spk, uint64_t utt, uint64_t purpose) {
     rng_seed(r, p->seed, ((spk + 1) << 40) ^ (utt << 8) ^ purpose);
 }
@@ -42,14 +45,16 @@ int synth_utt_make(const synth_params *p, const synth_speaker *s, int spk, int u
         synth_utt_free(u);
         return -1;
     }
-    /* silence before and after, then round up to whole video frames so audio and
-     * video last exactly as long */
+    /* silence before and after */
     synth_rng(&r, p, (uint64_t)spk, (uint64_t)utt, SYNTH_RNG_PADS);
     int lead = (int)((0.10 + 0.25 * rng_uniform(&r)) * p->rate);
     int tail = (int)((0.10 + 0.25 * rng_uniform(&r)) * p->rate);
-    int spf = p->rate / p->fps;
-    u->nframes = (lead + a.n + tail + spf - 1) / spf;
-    u->nsamples = u->nframes * spf;
+    /* AAC codes 1024-sample frames and decoders keep the padding of the last one, so
+     * the length is also a whole number of AAC frames: decoded audio and video then
+     * last exactly as long */
+    int spf = p->rate / p->fps, unit = lcm(spf, 1024);
+    u->nsamples = (lead + a.n + tail + unit - 1) / unit * unit;
+    u->nframes = u->nsamples / spf;
     u->pcm = xcalloc((size_t)u->nsamples, sizeof *u->pcm);
     memcpy(u->pcm + lead, a.pcm, (size_t)a.n * sizeof *a.pcm);
     u->seg = a.seg;
