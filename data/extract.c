@@ -50,6 +50,12 @@ static void read_cfg(avm_opts *o, extract_cfg *c) {
     c->no_video = opt_bool(o, "no-video", 0);
     parse_max_fail(opt_str(o, "max-fail", "5%"), c);
     if (extract_stack(c) < 0) avm_die("extract: --fps=%g: 100/fps must be a whole number of audio frames", c->fps);
+    avm_fbank_opts fo;   /* refuse impossible fbank options here, once, not in every job */
+    fbank_default_opts(&fo);
+    fo.n_mels = c->n_mels;
+    avm_fbank *fb = fbank_new(&fo);
+    if (!fb) avm_die("extract: --n-mels=%d: %s", c->n_mels, avm_error());
+    fbank_free(fb);
 }
 
 /* Child command line: ours without --nj, plus --job=K/N. */
