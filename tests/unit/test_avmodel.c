@@ -4,6 +4,7 @@
 #include "check.h"
 #include "models/avmodel.h"
 #include "common/util.h"
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -293,7 +294,36 @@ static void test_fd_branch_dropout(void) {
     avmodel_free(&m);
 }
 
+/* Dropout masks and results do not depend on the thread count (up to float summation order). */
+static void test_threads(void) {
+    avm_config c;
+    small_cfg(&c, "av");
+    CHECK(avmodel_config_set(&c, "dropout", "0.3") == 0 && avmodel_config_set(&c, "attn_dropout", "0.3") == 0);
+    CHECK(avmodel_config_set(&c, "d", "64") == 0 && avmodel_config_set(&c, "ffn", "128") == 0);
+    avm_model m;
+    CHECK(avmodel_init(&m, &c, 13) == 0);
+    avm_rng r;
+    rng_seed(&r, 11, 0);
+    batch_data d;
+    fill_batch(&d, &r);
+    double loss[2];
+    int keep = omp_get_max_threads();
+    for (int k = 0; k < 2; k++) {
+        omp_set_num_threads(k ? 2 : 1);
+        avm_rng dr;
+        rng_seed(&dr, 5, 5);
+        avm_batch bt = mk(&d, &dr);
+        avm_loss L;
+        CHECK(avmodel_forward(&m, &bt, &L) == 0);
+        loss[k] = L.total;
+    }
+    omp_set_num_threads(keep);
+    CHECK_NEAR(loss[0], loss[1], 1e-5 * fabs(loss[0]));
+    avmodel_free(&m);
+}
+
 int main(void) {
+    test_threads();
     test_config();
     test_params();
     test_forward_semantics();

@@ -6,6 +6,7 @@
 #include "models/ops.h"
 #include "common/rng.h"
 #include "common/util.h"
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -166,6 +167,22 @@ static void test_dropout(void) {
     for (size_t i = 0; i < n; i++) fused_ok &= fabsf(y2[i] - (c.R[i] + c.y[i])) <= 1e-6f * (1 + fabsf(y2[i]));
     CHECK(fused_ok);
     free(y2); free(m2);
+    /* large masks are filled in parallel: the same mask with 1 and 2 threads */
+    size_t big = 300001;
+    uint8_t *a1 = xmalloc(big), *a2 = xmalloc(big);
+    int keep = omp_get_max_threads();
+    omp_set_num_threads(1);
+    rng_seed(&r, 3, 3);
+    dropout_mask(a1, big, 0.1f, &r);
+    omp_set_num_threads(2);
+    rng_seed(&r, 3, 3);
+    dropout_mask(a2, big, 0.1f, &r);
+    omp_set_num_threads(keep);
+    CHECK(!memcmp(a1, a2, big));
+    size_t k2 = 0;
+    for (size_t i = 0; i < big; i++) k2 += a1[i];
+    CHECK_MSG(fabs((double)k2 / big - 0.9) < 0.003, "kept %zu of %zu", k2, big);   /* ~5.5 sigma */
+    free(a1); free(a2);
     free(c.x); free(c.y); free(c.R); free(c.mask); free(dx);
 }
 
