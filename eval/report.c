@@ -214,7 +214,7 @@ static void write_doc(doc *d, const rep_scan *s, const char *title, const rep_pl
     const rep_plot *loss = NULL, *err = NULL;
     int nl = 0, ne = 0;
     for (int i = 0; i < np; i++) {
-        if (strstr(plots[i].file, "_loss.")) { if (!nl++) loss = &plots[i]; }
+        if (strstr(plots[i].file, "_loss.") || strstr(plots[i].file, "_valid_err.")) { if (!nl++) loss = &plots[i]; }
         else if (!ne++) err = &plots[i];
     }
     if (nl) { heading(d, "Loss curves"); figures(d, loss, nl); }

@@ -18,6 +18,7 @@ typedef struct {
 typedef struct {
     char *dir, *exp, *sub;      /* sub: path inside the experiment ("" for its root) */
     rep_series train, valid;    /* step -> loss, step -> valid_loss */
+    rep_series verr;            /* step -> valid_err (fine-tuning: greedy %ERR on validation) */
     long steps;                 /* largest step seen */
     int has_video_loss;         /* some loss_video > 0: audio-visual pretraining */
     char *kind;                 /* "kind" field of the metrics lines, if any */

@@ -123,6 +123,27 @@ static int loss_plot(plotter *p, const rep_scan *s, int finetune) {
     return rc;
 }
 
+/* Validation error rate during fine-tuning, one line per run that logged it. */
+static int verr_plot(plotter *p, const rep_scan *s) {
+    avm_strbuf cmd = {0};
+    int rc = 0;
+    for (int i = 0; i < s->nruns && !rc; i++) {
+        const rep_run *r = &s->runs[i];
+        if (!r->verr.n || !*r->sub) continue;   /* fine-tuning runs only */
+        char *dat = xasprintf("%s/run%d_verr.dat", p->dir, i), *label = run_label(r), *l = gp_str(label);
+        rc = write_series(dat, &r->verr);
+        sb_printf(&cmd, "%s\"%s\" using 1:2 with linespoints lw 2 pt 7 title \"%s\"", cmd.len ? ", " : "plot ", dat, l);
+        free(dat); free(label); free(l);
+    }
+    if (!rc && cmd.len) {
+        begin_plot(p, "finetune_valid_err", "Fine-tuning: validation %ERR (greedy decoding)",
+                   "Fine-tuning validation %ERR", "step", "%ERR");
+        sb_printf(&p->gp, "set yrange [0:*]\n%s\n", cmd.s);
+    }
+    sb_free(&cmd);
+    return rc;
+}
+
 /* Overall error rate of every result, one bar each. */
 static int overall_plot(plotter *p, const rep_scan *s) {
     avm_strbuf d = {0}, tics = {0};
@@ -198,6 +219,7 @@ int report_plots(const rep_scan *s, const char *out_dir, rep_plot **plots, int *
     sb_printf(&p.gp, "set terminal %s size 900,540 noenhanced\nset grid\nset key top right\n", term);
     int rc = loss_plot(&p, s, 0);
     if (!rc) rc = loss_plot(&p, s, 1);
+    if (!rc) rc = verr_plot(&p, s);
     if (!rc && s->nres) rc = overall_plot(&p, s);
     const char **keys;
     int nk = report_cond_keys(s, &keys);

@@ -30,7 +30,8 @@ static void run_add_line(rep_run *r, const char *line) {
     json_value *step = v ? json_get(v, "step") : NULL;
     if (!v || v->type != JSON_OBJ || !step || step->type != JSON_NUM) { r->bad_lines++; json_free(v); return; }
     json_value *loss = json_get(v, "loss"), *valid = json_get(v, "valid_loss");
-    json_value *lv = json_get(v, "loss_video"), *kind = json_get(v, "kind");
+    json_value *lv = json_get(v, "loss_video"), *kind = json_get(v, "kind"), *verr = json_get(v, "valid_err");
+    if (verr && verr->type == JSON_NUM) series_add(&r->verr, step->num, verr->num);
     if (loss && loss->type == JSON_NUM) series_add(&r->train, step->num, loss->num);
     if (valid && valid->type == JSON_NUM) series_add(&r->valid, step->num, valid->num);
     if (lv && lv->type == JSON_NUM && lv->num > 0) r->has_video_loss = 1;
@@ -178,6 +179,7 @@ void report_scan_free(rep_scan *s) {
         rep_run *r = &s->runs[i];
         free(r->dir); free(r->exp); free(r->sub); free(r->kind);
         free(r->train.x); free(r->train.y); free(r->valid.x); free(r->valid.y);
+        free(r->verr.x); free(r->verr.y);
     }
     for (int i = 0; i < s->nres; i++) {
         rep_result *r = &s->res[i];

@@ -8,7 +8,7 @@ mk_metrics() {   # dir steps video_loss_scale: decaying losses, a valid line eve
     mkdir -p "$1"
     awk -v n="$2" -v v="$3" 'BEGIN { for (s = 1; s <= n; s++) {
         printf "{\"step\":%d,\"loss\":%.6f,\"loss_audio\":%.6f,\"loss_video\":%.6f,\"lr\":0.001,\"grad_norm\":1.5,\"tokens_per_s\":1000,\"seconds\":%d}\n", s, (2 + v) / (s + 1), 2 / (s + 1), v / (s + 1), s
-        if (s % 10 == 0) printf "{\"step\":%d,\"valid_loss\":%.6f}\n", s, (2.2 + v) / (s + 1) } }' > "$1/metrics.jsonl"
+        if (s % 10 == 0) printf "{\"step\":%d,\"valid_loss\":%.6f,\"valid_err\":%.2f}\n", s, (2.2 + v) / (s + 1), 100 / (s + 1) } }' > "$1/metrics.jsonl"
 }
 mk_metrics exp/av 40 1
 mk_metrics exp/av/ctc 20 0
@@ -52,7 +52,7 @@ html = open(f"{d}/report.html").read()
 imgs = set(re.findall(r"!\[[^]]*\]\(([^)]+)\)", md))
 assert imgs == set(re.findall(r'<img src="([^"]+)"', html)), "md and html show different images"
 names = {os.path.basename(i).rsplit(".", 1)[0] for i in imgs}
-need = {"pretrain_loss", "finetune_loss", "err_overall", "err_0_snr", "err_1_voice"}
+need = {"pretrain_loss", "finetune_loss", "finetune_valid_err", "err_overall", "err_0_snr", "err_1_voice"}
 assert need <= names, f"missing plots: {need - names}"
 for i in sorted(imgs):
     p = os.path.join(d, i)
