@@ -59,7 +59,7 @@ void dropout_forward(const float *x, size_t n, float p, avm_rng *rng, uint8_t *m
     }
     dropout_mask(mask, n, p, rng);
     float s = 1.0f / (1.0f - p);
-    #pragma omp parallel for schedule(static) if (n > 65536)
+    #pragma omp parallel for simd schedule(static) if (n > 65536)
     for (size_t i = 0; i < n; i++) y[i] = mask[i] ? x[i] * s : 0.0f;
 }
 
@@ -69,7 +69,7 @@ void dropout_backward(const float *dy, size_t n, float p, const uint8_t *mask, f
         return;
     }
     float s = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;
-    #pragma omp parallel for schedule(static) if (n > 65536)
+    #pragma omp parallel for simd schedule(static) if (n > 65536)
     for (size_t i = 0; i < n; i++) dx[i] = mask[i] ? dy[i] * s : 0.0f;
 }
 

@@ -92,7 +92,9 @@ void attn_backward(const avm_attn_dims *a, const float *qkv, const uint8_t *pad,
             const uint8_t *m = dm + (size_t)i * T;
             if (a->p_drop > 0.0f) for (int j = 0; j < T; j++) r[j] = m[j] ? r[j] * s : 0.0f;
             float dot = 0;
+            #pragma omp simd reduction(+:dot)
             for (int j = 0; j < T; j++) dot += r[j] * p[j];
+            #pragma omp simd
             for (int j = 0; j < T; j++) r[j] = p[j] * (r[j] - dot) * scale;
         }
         /* dQ = dS K ; dK = dS^T Q */

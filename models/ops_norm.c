@@ -8,11 +8,14 @@ void layernorm_forward(const float *x, int n, int d, const float *g, const float
     for (int i = 0; i < n; i++) {
         const float *xr = x + (size_t)i * d;
         float *yr = y + (size_t)i * d;
-        double s = 0, ss = 0;
+        /* two-pass mean and variance; float lanes, explicit SIMD reductions (no fast-math) */
+        float s = 0, ss = 0;
+        #pragma omp simd reduction(+:s)
         for (int j = 0; j < d; j++) s += xr[j];
-        double mu = s / d;
-        for (int j = 0; j < d; j++) { double c = xr[j] - mu; ss += c * c; }
-        float r = (float)(1.0 / sqrt(ss / d + AVM_LN_EPS)), m = (float)mu;
+        float m = s / d;
+        #pragma omp simd reduction(+:ss)
+        for (int j = 0; j < d; j++) { float c = xr[j] - m; ss += c * c; }
+        float r = 1.0f / sqrtf(ss / d + AVM_LN_EPS);
         for (int j = 0; j < d; j++) yr[j] = (xr[j] - m) * r * g[j] + b[j];
         mean[i] = m;
         rstd[i] = r;
@@ -43,6 +46,7 @@ void layernorm_backward(const float *x, int n, int d, const float *g, const floa
         const float *xr = x + (size_t)i * d, *dyr = dy + (size_t)i * d;
         float *dxr = dx + (size_t)i * d;
         float m = mean[i], r = rstd[i], s1 = 0, s2 = 0;
+        #pragma omp simd reduction(+:s1, s2)
         for (int j = 0; j < d; j++) {
             float gy = dyr[j] * g[j], xh = (xr[j] - m) * r;
             s1 += gy;
