@@ -12,14 +12,16 @@
 #include <time.h>
 
 static const char *usage =
-    "usage: avmask report --exp=EXP [--out=EXP/report] [--title=TEXT]\n"
+    "usage: avmask report --exp=EXP [--out=EXP/report] [--title=TEXT] [--conditions=KEYS]\n"
     "Writes OUT/report.md and OUT/report.html (+ OUT/plots/) summarising every\n"
     "experiment under EXP:\n"
     "  EXP/<name>/metrics.jsonl                  pretraining run\n"
     "  EXP/<name>/<sub>/metrics.jsonl            fine-tuning run (e.g. ctc)\n"
     "  EXP/<name>/<sub>/decode_<set>/eval.json   error rates from avmask eval\n"
     "Plots (gnuplot): pretraining and fine-tuning loss (train and valid), overall\n"
-    "error rate, error rate by each condition key.\n";
+    "error rate, error rate by each condition key.\n"
+    "  --conditions=snr,noise  condition keys to break down (default: every key with at\n"
+    "                          most --max-values=12 distinct values)\n";
 
 /* One table: the same cells go to Markdown and HTML. */
 typedef struct { avm_strbuf md, html; } doc;
@@ -226,6 +228,8 @@ int cmd_report(int argc, char **argv) {
     avm_opts o;
     opts_parse(&o, "report", usage, argc, argv);
     const char *exp = opt_req(&o, "exp"), *title = opt_str(&o, "title", "avmask report");
+    const char *keys = opt_str(&o, "conditions", NULL);
+    int max_values = (int)opt_int_range(&o, "max-values", 12, 1, 1000000);
     char *out = opt_has(&o, "out") ? xstrdup(opt_str(&o, "out", NULL)) : path_join(exp, "report");
     opts_threads(&o);
     opts_finish(&o);
@@ -234,6 +238,8 @@ int cmd_report(int argc, char **argv) {
 
     rep_scan s;
     if (report_scan(&s, exp, out)) avm_die("report: %s", avm_error());
+    s.keys = keys;
+    s.max_values = max_values;
     rep_plot *plots;
     int np;
     if (report_plots(&s, out, &plots, &np)) avm_die("report: %s", avm_error());

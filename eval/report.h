@@ -33,6 +33,8 @@ typedef struct {
 
 typedef struct {
     char *root, *root_name;
+    const char *keys;           /* condition keys to show, comma-separated (NULL: see max_values) */
+    int max_values;             /* without keys: only keys with at most this many values */
     rep_run *runs;
     int nruns;
     rep_result *res;
@@ -56,8 +58,9 @@ const char *report_terminal(void);
  * 0 or -1 + avm_fail (gnuplot missing or failing: its log is named). */
 int report_plots(const rep_scan *s, const char *out_dir, rep_plot **plots, int *nplots);
 
-/* Condition values of one key over all results, in display order (numeric when all
- * values are numbers). Caller frees the array, not the strings (owned by the JSON). */
+/* Condition keys shown (s->keys, or every key with at most s->max_values values) and
+ * the values of one key over all results, in display order (numeric when all values are
+ * numbers). Caller frees the array, not the strings (owned by the JSON). */
 int report_cond_keys(const rep_scan *s, const char ***keys);
 int report_cond_values(const rep_scan *s, const char *key, const char ***values);
 /* The condition entry {value, err, S, ...} of result r, or NULL. */

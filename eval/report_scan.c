@@ -205,9 +205,22 @@ const char *report_kind(const rep_scan *s, const char *exp) {
 
 /* ---- condition keys and values over all results ---- */
 
+int report_cond_values(const rep_scan *s, const char *key, const char ***values);
+
 static int has_str(const char **a, int n, const char *s) {
     for (int i = 0; i < n; i++) if (!strcmp(a[i], s)) return 1;
     return 0;
+}
+
+/* Is key in the comma-separated list? */
+static int in_list(const char *list, const char *key) {
+    size_t n = strlen(key);
+    for (const char *p = list;;) {
+        size_t len = strcspn(p, ",");
+        if (len == n && !strncmp(p, key, n)) return 1;
+        if (!p[len]) return 0;
+        p += len + 1;
+    }
 }
 
 int report_cond_keys(const rep_scan *s, const char ***keys) {
@@ -216,11 +229,17 @@ int report_cond_keys(const rep_scan *s, const char ***keys) {
     for (int i = 0; i < s->nres; i++) {
         const json_value *c = json_get(s->res[i].j, "conditions");
         if (!c || c->type != JSON_OBJ) continue;
-        for (int k = 0; k < c->n; k++)
-            if (!has_str(*keys, n, c->keys[k])) {
-                *keys = xrealloc(*keys, (n + 1) * sizeof **keys);
-                (*keys)[n++] = c->keys[k];
+        for (int k = 0; k < c->n; k++) {
+            if (has_str(*keys, n, c->keys[k]) || (s->keys && !in_list(s->keys, c->keys[k]))) continue;
+            if (!s->keys && s->max_values > 0) {
+                const char **vals;
+                int nv = report_cond_values(s, c->keys[k], &vals);
+                free(vals);
+                if (nv > s->max_values) continue;
             }
+            *keys = xrealloc(*keys, (n + 1) * sizeof **keys);
+            (*keys)[n++] = c->keys[k];
+        }
     }
     return n;
 }

@@ -73,6 +73,12 @@ for i in sorted(imgs):
     assert nonwhite > 0.01 * w * h and colour > 200, f"{p}: looks blank"
 E
 
+# choosing the condition keys: by name, or by their number of values (snr has 3, voice 2)
+"$AVMASK" report --exp=exp --out=r2 --conditions=snr > /dev/null 2>&1
+grep -q '| N | snr=-5 | snr=0 | snr=10 |$' r2/report.md && ! grep -q voice= r2/report.md
+"$AVMASK" report --exp=exp --out=r3 --max-values=2 > /dev/null 2>&1
+grep -q '| N | voice=f | voice=m |$' r3/report.md && ! grep -q snr= r3/report.md
+
 # failures: one line naming the problem
 if "$AVMASK" report --exp=nothere 2>err; then exit 1; fi
 grep -q 'nothere' err && test "$(wc -l <err)" = 1
