@@ -23,13 +23,14 @@ void linear_backward(const float *x, int n, int in, const float *W, int out, con
         /* column blocks per thread: each thread owns its slice of db, rows stream through */
         #pragma omp parallel for schedule(static) if ((size_t)n * out > 65536)
         for (int j0 = 0; j0 < out; j0 += 64) {
-            int j1 = j0 + 64 < out ? j0 + 64 : out;
+            int w = out - j0 < 64 ? out - j0 : 64;
             float acc[64] = {0};
             for (int i = 0; i < n; i++) {
-                const float *r = dy + (size_t)i * out;
-                for (int j = j0; j < j1; j++) acc[j - j0] += r[j];
+                const float *r = dy + (size_t)i * out + j0;
+                #pragma omp simd
+                for (int j = 0; j < w; j++) acc[j] += r[j];
             }
-            for (int j = j0; j < j1; j++) db[j] += acc[j - j0];
+            for (int j = 0; j < w; j++) db[j0 + j] += acc[j];
         }
     }
 }

@@ -28,17 +28,18 @@ void layernorm_backward(const float *x, int n, int d, const float *g, const floa
      * column blocks per thread, rows streamed */
     #pragma omp parallel for schedule(static) if ((size_t)n * d > 32768)
     for (int j0 = 0; j0 < d; j0 += 64) {
-        int j1 = j0 + 64 < d ? j0 + 64 : d;
+        int w = d - j0 < 64 ? d - j0 : 64;
         float ag[64] = {0}, ab[64] = {0};
         for (int i = 0; i < n; i++) {
-            const float *xr = x + (size_t)i * d, *dyr = dy + (size_t)i * d;
+            const float *xr = x + (size_t)i * d + j0, *dyr = dy + (size_t)i * d + j0;
             float m = mean[i], r = rstd[i];
-            for (int j = j0; j < j1; j++) {
-                ag[j - j0] += dyr[j] * (xr[j] - m) * r;
-                ab[j - j0] += dyr[j];
+            #pragma omp simd
+            for (int j = 0; j < w; j++) {
+                ag[j] += dyr[j] * (xr[j] - m) * r;
+                ab[j] += dyr[j];
             }
         }
-        for (int j = j0; j < j1; j++) { dg[j] += ag[j - j0]; db[j] += ab[j - j0]; }
+        for (int j = 0; j < w; j++) { dg[j0 + j] += ag[j]; db[j0 + j] += ab[j]; }
     }
     /* dx = rstd * (dy g - mean(dy g) - xhat * mean(dy g xhat)) */
     #pragma omp parallel for schedule(static) if ((size_t)n * d > 32768)
