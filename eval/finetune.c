@@ -137,7 +137,8 @@ static void open_loader(avm_loader *L, const char *feats, const avm_asr *a, long
         avm_die("finetune: %s: %d utterances are longer than max_len %d tokens", feats, longer, a->enc.cfg.max_len);
 }
 
-/* Mean CTC loss (torch 'mean' over all utterances) and greedy error rate over a set. */
+/* Mean CTC loss (loss_b / max(L_b, 1) averaged over the utterances whose loss is finite)
+ * and greedy error rate over a set. */
 static void validate(avm_asr *a, avm_loader *L, const ft_labels *lb, double *loss, avm_errs *e) {
     avm_batch_data d = {0};
     avm_ctc_opts co = {CTC_MEAN, 1};
