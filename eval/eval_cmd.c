@@ -26,6 +26,7 @@ static const char *usage =
     "  --units=char score characters (CER): transcripts are split into UTF-8 characters\n"
     "               with one <space> unit between words (default token: blank-separated)\n"
     "  --list=N     how many utterance ids to name in warnings (default 5)\n"
+    "  --details=FILE  per-utterance alignments (REF/HYP/OPS lines, *** for a gap)\n"
     "Reference utterances without a hypothesis are scored as all deletions; hypotheses\n"
     "without a reference are reported and counted but not scored. With N = 0 and\n"
     "insertions the rate is undefined (n/a, JSON null).\n";
@@ -132,7 +133,27 @@ typedef struct {
     avm_errs all;
     conds c;
     id_list no_hyp, no_ref, no_cond;
+    avm_strbuf *details;     /* per-utterance alignments, or NULL */
 } eval_result;
+
+/* One utterance's alignment as three aligned lines (C/S/D/I under each column). */
+static void detail_utt(avm_strbuf *b, const char *id, char *const *ref, char *const *hyp,
+                       const char *ops, const avm_errs *e) {
+    avm_strbuf r = {0}, h = {0}, o = {0};
+    sb_add(&r, ""); sb_add(&h, ""); sb_add(&o, "");
+    for (int k = 0, ri = 0, hi = 0; ops[k]; k++) {
+        const char *rs = ops[k] == 'I' ? "***" : ref[ri++], *hs = ops[k] == 'D' ? "***" : hyp[hi++];
+        int w = (int)(strlen(rs) > strlen(hs) ? strlen(rs) : strlen(hs));
+        sb_printf(&r, " %-*s", w, rs);
+        sb_printf(&h, " %-*s", w, hs);
+        sb_printf(&o, " %-*c", w, ops[k]);
+    }
+    avm_strbuf *lines[3] = {&r, &h, &o};
+    for (int k = 0; k < 3; k++)   /* no padding after the last column */
+        while (lines[k]->len && lines[k]->s[lines[k]->len - 1] == ' ') lines[k]->s[--lines[k]->len] = 0;
+    sb_printf(b, "%s: S=%ld D=%ld I=%ld N=%ld\nREF:%s\nHYP:%s\nOPS:%s\n\n", id, e->s, e->d, e->i, e->n, r.s, h.s, o.s);
+    sb_free(&r); sb_free(&h); sb_free(&o);
+}
 
 static void score(const avm_trans *ref, const avm_trans *hyp, const avm_trans *by, eval_result *r) {
     if (by) /* every key that occurs anywhere, in order of first appearance */
@@ -150,8 +171,12 @@ static void score(const avm_trans *ref, const avm_trans *hyp, const avm_trans *b
         int h = trans_find(hyp, u->id);
         if (h < 0) id_add(&r->no_hyp, u->id);
         avm_errs e = {0};
-        edit_align((const char *const *)u->tok, u->n, h < 0 ? NULL : (const char *const *)hyp->u[h].tok,
-                   h < 0 ? 0 : hyp->u[h].n, &e, NULL);
+        int nh = h < 0 ? 0 : hyp->u[h].n;
+        char *const *ht = h < 0 ? NULL : hyp->u[h].tok;
+        char *ops = r->details ? xmalloc((size_t)u->n + nh + 1) : NULL;
+        edit_align((const char *const *)u->tok, u->n, (const char *const *)ht, nh, &e, ops);
+        if (ops) detail_utt(r->details, u->id, u->tok, ht, ops, &e);
+        free(ops);
         errs_add(&r->all, &e);
         if (!by) continue;
         int ci = trans_find(by, u->id);
@@ -287,7 +312,7 @@ int cmd_eval(int argc, char **argv) {
     opts_parse(&o, "eval", usage, argc, argv);
     const char *refp = opt_req(&o, "ref"), *hypp = opt_req(&o, "hyp"), *byp = opt_str(&o, "by", NULL);
     int list = (int)opt_int_range(&o, "list", 5, 0, 1000000);
-    const char *unit = opt_str(&o, "units", "token");
+    const char *unit = opt_str(&o, "units", "token"), *details = opt_str(&o, "details", NULL);
     if (strcmp(unit, "token") && strcmp(unit, "char")) avm_die("eval: --units=%s: token or char", unit);
     char *out = opt_has(&o, "out") ? xstrdup(opt_str(&o, "out", NULL)) : default_out(hypp);
     opts_threads(&o);
@@ -299,6 +324,8 @@ int cmd_eval(int argc, char **argv) {
         avm_die("eval: %s", avm_error());
     if (!strcmp(unit, "char")) { split_chars(&ref); split_chars(&hyp); }
     eval_result r = {0};
+    avm_strbuf det = {0};
+    if (details) r.details = &det;
     score(&ref, &hyp, byp ? &by : NULL, &r);
 
     avm_strbuf text = {0}, json = {0};
@@ -308,6 +335,11 @@ int cmd_eval(int argc, char **argv) {
     char *txt = text_path(out);
     write_out(out, &json);
     write_out(txt, &text);
+    if (details) {
+        if (!det.s) sb_add(&det, "");
+        write_out(details, &det);
+        sb_free(&det);
+    }
 
     free(txt); free(out);
     sb_free(&text); sb_free(&json);

@@ -64,6 +64,12 @@ assert r["ref_without_conditions"]["count"] == 1
 E
 grep -q '^  0 *n/a ' out.txt
 
+# per-utterance alignments
+"$AVMASK" eval --ref=ref --hyp=dec/hyp --details=det.txt --out=d.json > /dev/null
+grep -A3 '^u2: S=0 D=1 I=1 N=2$' det.txt > u2.txt
+printf 'u2: S=0 D=1 I=1 N=2\nREF: a   b ***\nHYP: *** b c\nOPS: D   C I\n' | cmp - u2.txt
+grep -qx 'REF: x   y   z' det.txt && grep -qx 'HYP: \*\*\* \*\*\* \*\*\*' det.txt
+
 # identical files: 0 errors; --out chooses the JSON path and the .txt beside it
 "$AVMASK" eval --ref=ref --hyp=ref --out=res/x.json | grep -qF '%ERR 0.00 [ 0 / 16, 0 ins, 0 del, 0 sub ] over 6 utterances'
 test -f res/x.json && test -f res/x.txt
