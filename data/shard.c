@@ -36,7 +36,8 @@ static hid_t create_rows(hid_t f, const char *name, hid_t type, int rank, const 
     chunk[0] = rows ? rows : 1;
     for (int i = 1; i < rank; i++) dims[i] = maxd[i] = chunk[i] = row[i - 1];
     hid_t sp = H5Screate_simple(rank, dims, maxd), pl = H5Pcreate(H5P_DATASET_CREATE), ds = -1;
-    if (sp >= 0 && pl >= 0 && H5Pset_chunk(pl, rank, chunk) >= 0)
+    /* Every row is written once: no fill value pass over new chunks. */
+    if (sp >= 0 && pl >= 0 && H5Pset_chunk(pl, rank, chunk) >= 0 && H5Pset_fill_time(pl, H5D_FILL_TIME_NEVER) >= 0)
         ds = H5Dcreate2(f, name, type, sp, H5P_DEFAULT, pl, H5P_DEFAULT);
     if (pl >= 0) H5Pclose(pl);
     if (sp >= 0) H5Sclose(sp);

@@ -34,12 +34,17 @@ stats() {  # median min max of the arguments
     printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; print m, v[1], v[NR]}'
 }
 
+startup_time() {  # wall and CPU of a process that only starts and exits (part of every extraction)
+    /usr/bin/time -f '%e %U %S' -o time.txt "$AVMASK" --version >/dev/null
+    awk '{print $1, $2 + $3}' time.txt
+}
 ffmpeg_time >/dev/null; extract_time 1 >/dev/null          # warm-up (page cache, libraries)
-ffw=(); ffc=(); w1=(); c1=(); w2=(); c2=()
+ffw=(); ffc=(); w1=(); c1=(); w2=(); c2=(); sw=(); sc=()
 for r in $(seq 1 "$REPEATS"); do
     read -r a b <<<"$(ffmpeg_time)"; ffw+=("$a"); ffc+=("$b")
     read -r a b <<<"$(extract_time 1)"; w1+=("$a"); c1+=("$b")
     read -r a b <<<"$(extract_time 2)"; w2+=("$a"); c2+=("$b")
+    read -r a b <<<"$(startup_time)"; sw+=("$a"); sc+=("$b")
 done
 "$AVMASK" info out | sed -n '1,5p'
 show() { read -r m l h <<<"$(stats "${@:2}")"; printf '%-48s median %6.2fs (min %.2f, max %.2f)\n' "$1" "$m" "$l" "$h"; echo "$m" >"$1.med"; }
@@ -49,6 +54,10 @@ show "avmask extract --nj=1 wall" "${w1[@]}"
 show "avmask extract --nj=1 CPU (user+sys)" "${c1[@]}"
 show "avmask extract --nj=2 wall" "${w2[@]}"
 show "avmask extract --nj=2 CPU (user+sys)" "${c2[@]}"
+show "avmask process start-up only, wall" "${sw[@]}"
+show "avmask process start-up only, CPU" "${sc[@]}"
+echo "(ffmpeg's -benchmark figures exclude its start-up and the opening/probing of the input;"
+echo " avmask's include them: one start-up per job plus the parent, and every file's open+probe)"
 med() { cat "$1.med"; }
 echo "(the machine is shared: wall times carry other load; CPU times do not)"
 awk -v a="$audio_s" -v fw="$(med 'ffmpeg decode-only rtime (1 thread, summed)')" \
