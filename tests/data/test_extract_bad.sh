@@ -51,6 +51,12 @@ if $AVMASK extract --data=B --out=FB2 --shard-size=2 2>/dev/null; then fail "def
 # the rerun above resumed: failures are remembered in the finished shards, not retried
 [ "$(grep -c 'is complete, skipped' FB2/extract.log)" -ge 8 ] || fail "reruns did not skip finished shards"
 
+# a finished shard from another configuration or shard size is never mixed in
+if $AVMASK extract --data=B --out=FB --shard-size=2 --width=16 2>cfg.err; then fail "reused shards of another config"; fi
+grep -q 'FB/shard-00000.h5: written with another feature configuration' cfg.err || { cat cfg.err; fail "config message"; }
+if $AVMASK extract --data=B --out=FB --shard-size=3 2>size.err; then fail "reused shards of another shard size"; fi
+grep -q 'FB/shard-00000.h5: does not hold utterance' size.err || { cat size.err; fail "shard-size message"; }
+
 # malformed scp and missing data dir: one line, non-zero, nothing written
 mkdir -p M
 printf 'a clips/g1.mp4\nb clips/g2.mp4\nc\n' >M/media.scp
