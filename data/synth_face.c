@@ -183,7 +183,12 @@ void synth_face_render(const synth_face *f, const synth_pose *p, const synth_mou
                        uint8_t *y, uint8_t *u, uint8_t *v) {
     int n = f->size, h = n / 2;
     size_t np = (size_t)n * n;
-    float *buf = xcalloc(np * 8, sizeof *buf);
+    /* one scratch buffer reused across frames: a fresh allocation per frame costs
+     * more in page faults than the painting (the generator renders on one thread) */
+    static float *buf;
+    static size_t cap;
+    if (cap < np * 8) { free(buf); buf = xmalloc(np * 8 * sizeof *buf); cap = np * 8; }
+    memset(buf, 0, np * 8 * sizeof *buf);
     canvas cv = {buf, buf + 3 * np, buf + 6 * np, buf + 7 * np, n};
     base_layer(f, p, &cv);
     eyes_nose(f, p, &cv);
@@ -203,7 +208,6 @@ void synth_face_render(const synth_face *f, const synth_pose *p, const synth_mou
             u[(size_t)j * h + i] = to_u8(128 + 224 * (-0.168736f * c[0] - 0.331264f * c[1] + 0.5f * c[2]));
             v[(size_t)j * h + i] = to_u8(128 + 224 * (0.5f * c[0] - 0.418688f * c[1] - 0.081312f * c[2]));
         }
-    free(buf);
 }
 
 void synth_face_mouth_box(const synth_face *f, int box[4]) {

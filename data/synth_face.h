@@ -25,7 +25,8 @@ typedef struct { float dx, dy, eyes; } synth_pose;
 void synth_face_random(avm_rng *r, int size, synth_face *f);
 /* Head motion (slow sway, a few pixels at most) and blinks for nframes at fps. */
 void synth_face_poses(const synth_face *f, avm_rng *r, int nframes, double fps, synth_pose *out);
-/* Renders one frame: y is size*size bytes, u and v (size/2)^2 each. */
+/* Renders one frame: y is size*size bytes, u and v (size/2)^2 each. Uses a static
+ * scratch buffer: call from one thread. */
 void synth_face_render(const synth_face *f, const synth_pose *p, const synth_mouth *m,
                        uint8_t *y, uint8_t *u, uint8_t *v);
 /* A square box (x, y, w, h) that holds the mouth whatever the pose and shape: the

@@ -45,6 +45,8 @@ static int on_synth(short *wav, int n, espeak_EVENT *ev) {
     return 0;
 }
 
+static int start_helper(void);
+
 int synth_speech_init(void) {
     if (es_rate > 0) return 0;
     int r = espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 0, NULL,
@@ -53,7 +55,7 @@ int synth_speech_init(void) {
     es_rate = r;
     espeak_Info(&es_data);
     espeak_SetSynthCallback(on_synth);
-    return 0;
+    return start_helper();
 }
 
 /* espeak_SetVoiceByName() also accepts partial matches ("klingon" selects
@@ -171,49 +173,93 @@ static int read_full(int fd, void *p, size_t n) {
 
 /* espeak-ng keeps state from one call to the next (wave generator phase, filter
  * memories), so the same sentence would sound slightly different depending on what
- * was spoken before. Speaking in a forked child always starts from the state right
- * after initialisation: every utterance depends on its own arguments only. The
- * child sends back status, samples and phoneme events through a pipe. */
-static int speak_isolated(const synth_voice *v, const char *text) {
-    int fd[2];
-    if (pipe(fd)) return avm_fail("espeak-ng: pipe: %s", strerror(errno));
+ * was spoken before. So every utterance is spoken by a process forked from the state
+ * right after initialisation: a small helper, forked once after espeak_Initialize(),
+ * forks one worker per request. (Forking the big generator process itself per
+ * utterance costs a copy-on-write fault on every page it writes afterwards.) The
+ * worker sends back status, samples and phoneme events; the helper exits when the
+ * request pipe closes or a worker dies. */
+static pid_t helper_pid;
+static int req_fd = -1, resp_fd = -1;
+
+typedef struct { synth_voice v; int textlen; } request;
+
+static void worker(const request *rq, const char *text, int out) {
+    int st = speak_here(&rq->v, text);
+    char msg[512] = "";
+    if (st) snprintf(msg, sizeof msg, "%s", avm_error());
+    int bad = write_full(out, &st, sizeof st) ||
+              (st ? write_full(out, msg, sizeof msg)
+                  : write_full(out, &col.n, sizeof col.n) || write_full(out, &col.nev, sizeof col.nev) ||
+                        write_full(out, col.pcm, (size_t)col.n * sizeof *col.pcm) ||
+                        write_full(out, col.ev, (size_t)col.nev * sizeof *col.ev));
+    _exit(bad);   /* no exit handlers or leak checks: they belong to the generator */
+}
+
+static _Noreturn void helper(int in, int out) {
+    request rq;
+    char *text = NULL;
+    while (read_full(in, &rq, sizeof rq) == 0 && rq.textlen >= 0 && rq.textlen < (1 << 20)) {
+        text = xrealloc(text, (size_t)rq.textlen + 1);
+        if (read_full(in, text, (size_t)rq.textlen)) break;
+        text[rq.textlen] = 0;
+        pid_t pid = fork();
+        if (pid < 0) break;
+        if (pid == 0) worker(&rq, text, out);
+        int status;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+        if (!WIFEXITED(status) || WEXITSTATUS(status)) break;   /* the reply may be partial */
+    }
+    _exit(0);
+}
+
+static int start_helper(void) {
+    int rq[2], rs[2];
+    if (pipe(rq)) return avm_fail("espeak-ng: pipe: %s", strerror(errno));
+    if (pipe(rs)) { close(rq[0]); close(rq[1]); return avm_fail("espeak-ng: pipe: %s", strerror(errno)); }
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
-        close(fd[0]); close(fd[1]);
+        close(rq[0]); close(rq[1]); close(rs[0]); close(rs[1]);
         return avm_fail("espeak-ng: fork: %s", strerror(errno));
     }
     if (pid == 0) {
-        close(fd[0]);
-        int st = speak_here(v, text);
-        char msg[512] = "";
-        if (st) snprintf(msg, sizeof msg, "%s", avm_error());
-        int ok = write_full(fd[1], &st, sizeof st) == 0 &&
-                 (st ? write_full(fd[1], msg, sizeof msg) : write_full(fd[1], &col.n, sizeof col.n) ||
-                  write_full(fd[1], &col.nev, sizeof col.nev) ||
-                  write_full(fd[1], col.pcm, (size_t)col.n * sizeof *col.pcm) ||
-                  write_full(fd[1], col.ev, (size_t)col.nev * sizeof *col.ev)) == 0;
-        _exit(ok ? 0 : 1);   /* no exit handlers: they belong to the parent */
+        close(rq[1]);
+        close(rs[0]);
+        helper(rq[0], rs[1]);
     }
-    close(fd[1]);
-    int st = -1, n = 0, nev = 0, rc = 0;
+    close(rq[0]);
+    close(rs[1]);
+    helper_pid = pid;
+    req_fd = rq[1];
+    resp_fd = rs[0];
+    return 0;
+}
+
+static int speak_isolated(const synth_voice *v, const char *text) {
+    request rq;
+    memset(&rq, 0, sizeof rq);
+    rq.v = *v;
+    rq.textlen = (int)strlen(text);
+    if (write_full(req_fd, &rq, sizeof rq) || write_full(req_fd, text, (size_t)rq.textlen))
+        return avm_fail("espeak-ng: the synthesis process has gone");
+    int st = -1, n = 0, nev = 0;
     char msg[512];
-    if (read_full(fd[0], &st, sizeof st)) rc = avm_fail("espeak-ng: the synthesis process died");
-    else if (st) { rc = -1; if (read_full(fd[0], msg, sizeof msg) == 0) { msg[sizeof msg - 1] = 0; avm_fail("%s", msg); } }
-    else if (read_full(fd[0], &n, sizeof n) || read_full(fd[0], &nev, sizeof nev) || n < 0 || nev < 0)
-        rc = avm_fail("espeak-ng: the synthesis process died");
-    if (rc == 0) {
-        if (n > col.cap) col.pcm = xrealloc(col.pcm, (size_t)(col.cap = n) * sizeof *col.pcm);
-        if (nev > col.evcap) col.ev = xrealloc(col.ev, (size_t)(col.evcap = nev) * sizeof *col.ev);
-        if (read_full(fd[0], col.pcm, (size_t)n * sizeof *col.pcm) || read_full(fd[0], col.ev, (size_t)nev * sizeof *col.ev))
-            rc = avm_fail("espeak-ng: the synthesis process died");
-        col.n = n;
-        col.nev = nev;
+    if (read_full(resp_fd, &st, sizeof st)) return avm_fail("espeak-ng: the synthesis process died");
+    if (st) {
+        if (read_full(resp_fd, msg, sizeof msg)) return avm_fail("espeak-ng: the synthesis process died");
+        msg[sizeof msg - 1] = 0;
+        return avm_fail("%s", msg);
     }
-    close(fd[0]);
-    int status;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
-    return rc;
+    if (read_full(resp_fd, &n, sizeof n) || read_full(resp_fd, &nev, sizeof nev) || n < 0 || nev < 0)
+        return avm_fail("espeak-ng: the synthesis process died");
+    if (n > col.cap) col.pcm = xrealloc(col.pcm, (size_t)(col.cap = n) * sizeof *col.pcm);
+    if (nev > col.evcap) col.ev = xrealloc(col.ev, (size_t)(col.evcap = nev) * sizeof *col.ev);
+    if (read_full(resp_fd, col.pcm, (size_t)n * sizeof *col.pcm) || read_full(resp_fd, col.ev, (size_t)nev * sizeof *col.ev))
+        return avm_fail("espeak-ng: the synthesis process died");
+    col.n = n;
+    col.nev = nev;
+    return 0;
 }
 
 int synth_speak(const synth_voice *v, const char *text, int rate, synth_audio *out) {
@@ -250,6 +296,11 @@ void synth_audio_free(synth_audio *a) {
 }
 
 void synth_speech_close(void) {
+    if (req_fd >= 0) close(req_fd);
+    if (resp_fd >= 0) close(resp_fd);
+    if (helper_pid > 0) while (waitpid(helper_pid, NULL, 0) < 0 && errno == EINTR) {}
+    req_fd = resp_fd = -1;
+    helper_pid = 0;
     if (es_rate > 0) espeak_Terminate();
     for (int i = 0; i < n_voice_names; i++) free(voice_names[i]);
     free(voice_names);

@@ -9,19 +9,15 @@ mouth box (the `crops` file): a pixel counts fully when it is darker than a quar
 of the way from black (Y=16) to the box's median brightness, and not at all above
 half way, so skin and lips do not count and the open cavity does. The envelope is
 the RMS of the audio in each frame's 1/FPS window. Prints one line per utterance
-and a final line "mean_corr=<r> pooled_corr=<r> utts=<n>".
+and a final line "mean_corr=<r> pooled_corr=<r> utts=<n> mismatched_corr=<r>", the
+last being the control: each video against the next utterance's audio.
 """
 import os
 import subprocess
 import sys
+import tempfile
 
 import numpy as np
-
-
-def decode(path, args, dtype):
-    out = subprocess.run(["ffmpeg", "-v", "error", "-i", path] + args + ["-"],
-                         check=True, capture_output=True).stdout
-    return np.frombuffer(out, dtype=dtype)
 
 
 def read_map(path):
@@ -37,26 +33,47 @@ def opening(frames, box):
     return dark.sum(axis=(1, 2))
 
 
+def load(path, size, rate, tmp):
+    """Video frames and audio of one file, from one ffmpeg process."""
+    v, a = os.path.join(tmp, "v.raw"), os.path.join(tmp, "a.raw")
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", path, "-map", "0:v", "-f", "rawvideo",
+                    "-pix_fmt", "gray", v, "-map", "0:a", "-f", "f32le", "-ac", "1", "-ar", str(rate), a],
+                   check=True)
+    return np.fromfile(v, np.uint8).reshape(-1, size, size), np.fromfile(a, np.float32)
+
+
+def envelope(pcm, n, spf):
+    return np.sqrt((pcm[:n * spf].reshape(n, spf).astype(np.float64) ** 2).mean(axis=1))
+
+
+def corr(a, b):
+    return np.corrcoef(a, b)[0, 1] if a.std() > 0 and b.std() > 0 else 0.0
+
+
 def main(size, fps, rate, dirs):
-    corrs, allm, alle = [], [], []
     spf = rate // fps
-    for d in dirs:
-        scp, crops = read_map(os.path.join(d, "media.scp")), read_map(os.path.join(d, "crops"))
-        for utt in sorted(scp):
-            path = os.path.join(d, scp[utt][0])
-            frames = decode(path, ["-f", "rawvideo", "-pix_fmt", "gray"], np.uint8).reshape(-1, size, size)
-            pcm = decode(path, ["-vn", "-f", "f32le", "-ac", "1", "-ar", str(rate)], np.float32)
-            mouth = opening(frames, list(map(int, crops[utt])))
-            n = min(len(mouth), len(pcm) // spf)
-            env = np.sqrt((pcm[:n * spf].reshape(n, spf).astype(np.float64) ** 2).mean(axis=1))
-            mouth = mouth[:n]
-            r = np.corrcoef(mouth, env)[0, 1] if mouth.std() > 0 and env.std() > 0 else 0.0
-            corrs.append(r)
-            allm.append((mouth - mouth.mean()) / (mouth.std() + 1e-9))
-            alle.append((env - env.mean()) / (env.std() + 1e-9))
-            print(f"{utt} frames={n} corr={r:.3f}")
-    pooled = np.corrcoef(np.concatenate(allm), np.concatenate(alle))[0, 1]
-    print(f"mean_corr={np.mean(corrs):.4f} pooled_corr={pooled:.4f} utts={len(corrs)}")
+    items = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for d in dirs:
+            scp, crops = read_map(os.path.join(d, "media.scp")), read_map(os.path.join(d, "crops"))
+            for utt in sorted(scp):
+                frames, pcm = load(os.path.join(d, scp[utt][0]), size, rate, tmp)
+                items.append((utt, opening(frames, list(map(int, crops[utt]))), pcm))
+    corrs, allm, alle, control = [], [], [], []
+    for i, (utt, mouth, pcm) in enumerate(items):
+        n = min(len(mouth), len(pcm) // spf)
+        env, m = envelope(pcm, n, spf), mouth[:n]
+        r = corr(m, env)
+        corrs.append(r)
+        allm.append((m - m.mean()) / (m.std() + 1e-9))
+        alle.append((env - env.mean()) / (env.std() + 1e-9))
+        other = items[(i + 1) % len(items)][2]
+        k = min(len(mouth), len(other) // spf)
+        control.append(corr(mouth[:k], envelope(other, k, spf)))
+        print(f"{utt} frames={n} corr={r:.3f}")
+    pooled = corr(np.concatenate(allm), np.concatenate(alle))
+    print(f"mean_corr={np.mean(corrs):.4f} pooled_corr={pooled:.4f} utts={len(corrs)} "
+          f"mismatched_corr={np.mean(control):.4f}")
 
 
 if __name__ == "__main__":
