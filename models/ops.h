@@ -76,13 +76,24 @@ void embed_backward(float *dx, int B, int T, int d, const uint8_t *mask, float *
                     float *dpos, float *dtype);
 
 /* ---- reconstruction losses and row gathers (ops_loss.c) ---- */
-typedef enum { AVM_LOSS_L1 = 0, AVM_LOSS_L2 = 1 } avm_loss_kind;
+typedef enum { AVM_LOSS_L1 = 0, AVM_LOSS_L2 = 1, AVM_LOSS_INFONCE = 2 } avm_loss_kind;
 /* Mean over n*f elements of |pred - target| (L1) or (pred - target)^2 (L2); 0 if n == 0.
  * Accumulated in double. */
 double recon_loss_forward(avm_loss_kind k, const float *pred, const float *target, int n, int f);
 /* dpred = scale * d(mean)/d(pred) (overwritten). L1 uses sign(0) = 0, like torch. */
 void recon_loss_backward(avm_loss_kind k, const float *pred, const float *target, int n, int f,
                          float scale, float *dpred);
+/* InfoNCE (ops_infonce.c). Rows are grouped: group g = rows off[g] .. off[g+1]-1 (one sample's
+ * masked tokens). s_ij = cos(pred_i, target_j) / tau within a group, cos(a, b) = a.b /
+ * (max(|a|, 1e-8) max(|b|, 1e-8)); loss = mean over all n rows of -log softmax_j(s_i.)[i].
+ * Saves normalised rows pn, tn [n, f], pred norms [n] and the softmax (probs, one m*m block
+ * per group, infonce_probs_floats() floats). No gradient flows to the targets. */
+size_t infonce_probs_floats(const int *off, int ngroups);
+double infonce_forward(const float *pred, const float *target, int n, int f, const int *off, int ngroups,
+                       float tau, float *pn, float *tn, float *pnorm, float *probs);
+/* dpred = scale * d(loss)/d(pred) (overwritten). */
+void infonce_backward(const float *pn, const float *tn, const float *pnorm, const float *probs, int n, int f,
+                      const int *off, int ngroups, float tau, float scale, float *dpred);
 /* dst[i] = src[idx[i]] for i < n (rows of d floats). */
 void gather_rows(const float *src, int d, const int *idx, int n, float *dst);
 /* dst[idx[i]] += src[i]; idx must not repeat. */
