@@ -87,9 +87,11 @@ int avmodel_init(avm_model *m, const avm_config *cfg, uint64_t seed) {
 static void stream_free_bufs(avm_stream *s) {
     free(s->emb); free(s->out); free(s->mean); free(s->rstd); free(s->pad); free(s->mask);
     free(s->idx); free(s->head_in); free(s->pred); free(s->target);
+    free(s->goff); free(s->pn); free(s->tn); free(s->pnorm); free(s->probs);
     s->emb = s->out = s->mean = s->rstd = s->head_in = s->pred = s->target = NULL;
+    s->pn = s->tn = s->pnorm = s->probs = NULL;
     s->pad = s->mask = NULL;
-    s->idx = NULL;
+    s->idx = s->goff = NULL;
 }
 
 static void stream_free(avm_stream *s) {
@@ -125,6 +127,11 @@ static void stream_alloc(avm_stream *s, const avm_config *c, int B, int T, int d
     s->mean = xmalloc(n * 4); s->rstd = xmalloc(n * 4);
     s->pad = xmalloc(n); s->mask = xmalloc(n); s->idx = xmalloc(n * sizeof(int));
     s->head_in = xmalloc(n * d * 4); s->pred = xmalloc(n * s->in * 4); s->target = xmalloc(n * s->in * 4);
+    s->goff = xmalloc(((size_t)B + 1) * sizeof(int));
+    if (c->loss == AVM_LOSS_INFONCE) {
+        s->pn = xmalloc(n * s->in * 4); s->tn = xmalloc(n * s->in * 4);
+        s->pnorm = xmalloc(n * 4); s->probs = xmalloc(n * T * 4);     /* sum of m_b^2 <= B T^2 */
+    }
     for (int l = 0; l < s->n; l++) layer_cache_reserve(&s->cache[l], &s->layers[l], B, T, drop);
 }
 
@@ -251,6 +258,7 @@ static double head_forward(avm_model *m, avm_stream *s, const float *input, cons
     const float *P = m->params.data;
     int d = m->cfg.d, k = 0;
     for (int b = 0; b < B; b++) {
+        s->goff[b] = k;
         if (drop && drop[b]) continue;
         for (int t = 0; t < T; t++)
             if (s->mask[b * T + t]) {
@@ -258,9 +266,13 @@ static double head_forward(avm_model *m, avm_stream *s, const float *input, cons
                 s->idx[k++] = b * Tf + off + t;
             }
     }
+    s->goff[B] = k;
     s->n_pred = k;
     gather_rows(m->fout, d, s->idx, k, s->head_in);
     linear_forward(s->head_in, k, d, P + s->head_w, P + s->head_b, s->in, s->pred);
+    if (m->cfg.loss == AVM_LOSS_INFONCE)
+        return infonce_forward(s->pred, s->target, k, s->in, s->goff, B, AVM_INFONCE_TAU, s->pn, s->tn,
+                               s->pnorm, s->probs);
     return recon_loss_forward(m->cfg.loss, s->pred, s->target, k, s->in);
 }
 
@@ -294,7 +306,10 @@ static void head_backward(avm_model *m, avm_stream *s, float *dZ) {
     float *G = m->params.grad;
     int d = m->cfg.d, k = s->n_pred;
     if (!k) return;
-    recon_loss_backward(m->cfg.loss, s->pred, s->target, k, s->in, 1.0f, m->g2);
+    if (m->cfg.loss == AVM_LOSS_INFONCE)
+        infonce_backward(s->pn, s->tn, s->pnorm, s->probs, k, s->in, s->goff, m->B, AVM_INFONCE_TAU, 1.0f, m->g2);
+    else
+        recon_loss_backward(m->cfg.loss, s->pred, s->target, k, s->in, 1.0f, m->g2);
     linear_backward(s->head_in, k, d, P + s->head_w, s->in, m->g2, m->g3, G + s->head_w, G + s->head_b);
     scatter_add_rows(m->g3, d, s->idx, k, dZ);
 }

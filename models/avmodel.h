@@ -4,9 +4,11 @@
  *   fusion: pre-LN encoder (layers_fusion) over [audio tokens; video tokens] of each sample
  *           (2T keys; padding and modality-dropped streams are masked out) -> final LayerNorm
  *   heads:  Linear d -> audio_in / video_in at the masked positions, reconstructing the input.
- * Loss of a modality (L1 default, L2 optional): mean of |pred - input| (or squared) over all
- * feature dims of all masked, unpadded tokens of samples whose stream was not dropped;
- * 0 when there are none. total = audio + video.
+ * Loss of a modality over the masked, unpadded tokens of samples whose stream was not dropped
+ * (0 when there are none): l1 (default) / l2 = mean of |pred - input| / (pred - input)^2 over
+ * those tokens and all feature dims; infonce = mean over those tokens of the InfoNCE loss of
+ * picking the token's own input among the sample's masked inputs by cosine / 0.1 (ops.h).
+ * total = audio + video.
  * modalities=audio: no video parameters, the fusion encoder runs over the audio tokens only.
  * Parameter names: see models/README.md. */
 #ifndef AVMASK_AVMODEL_H
@@ -17,6 +19,8 @@
 #include "models/layer.h"
 #include "models/params.h"
 
+#define AVM_INFONCE_TAU 0.1f       /* InfoNCE temperature */
+
 typedef enum { AVM_MOD_AV = 0, AVM_MOD_AUDIO = 1 } avm_modalities;
 
 typedef struct {
@@ -25,7 +29,7 @@ typedef struct {
     int audio_in, video_in;     /* 4*n_mels = 320 ; H*W = 1024 */
     int max_len;                /* tokens per modality (learned positions) */
     float dropout, attn_dropout;
-    avm_loss_kind loss;         /* l1 | l2 */
+    avm_loss_kind loss;         /* l1 | l2 | infonce */
     avm_modalities modalities;  /* av | audio */
 } avm_config;
 
@@ -34,7 +38,7 @@ typedef struct {
  * dropout 0.1, attn_dropout 0.1, loss l1, modalities av. -1 + avm_fail if unknown. */
 int avmodel_config_named(avm_config *c, const char *name);
 /* Overrides one key (d, ffn, heads, layers_audio, layers_video, layers_fusion, audio_in,
- * video_in, max_len, dropout, attn_dropout, loss, modalities) from its text value;
+ * video_in, max_len, dropout, attn_dropout, loss (l1|l2|infonce), modalities) from its text value;
  * -1 + avm_fail on an unknown key or a malformed value. */
 int avmodel_config_set(avm_config *c, const char *key, const char *value);
 /* Checks the whole config (d % heads, zero layers, dropout in [0,1), ...); -1 + avm_fail. */
@@ -74,6 +78,8 @@ typedef struct {
     uint8_t *pad, *mask;             /* [BT] */
     int *idx;                        /* fusion rows of the predicted tokens */
     float *head_in, *pred, *target;  /* [n_pred, d], [n_pred, in], [n_pred, in] */
+    int *goff;                       /* [B+1] InfoNCE groups (samples) over the predicted rows */
+    float *pn, *tn, *pnorm, *probs;  /* InfoNCE saved state (allocated for loss=infonce) */
     int n_pred, in;
 } avm_stream;
 

@@ -58,7 +58,8 @@ int avmodel_config_set(avm_config *c, const char *key, const char *v) {
     if (!strcmp(key, "loss")) {
         if (!strcmp(v, "l1")) c->loss = AVM_LOSS_L1;
         else if (!strcmp(v, "l2")) c->loss = AVM_LOSS_L2;
-        else return avm_fail("model.loss: '%s' is not one of l1, l2", v);
+        else if (!strcmp(v, "infonce")) c->loss = AVM_LOSS_INFONCE;
+        else return avm_fail("model.loss: '%s' is not one of l1, l2, infonce", v);
         return 0;
     }
     if (!strcmp(key, "modalities")) {
@@ -96,7 +97,7 @@ void avmodel_config_json(const avm_config *c, avm_jw *w) {
     jw_key(w, "max_len"); jw_int(w, c->max_len);
     jw_key(w, "dropout"); jw_num(w, c->dropout);
     jw_key(w, "attn_dropout"); jw_num(w, c->attn_dropout);
-    jw_key(w, "loss"); jw_str(w, c->loss == AVM_LOSS_L1 ? "l1" : "l2");
+    jw_key(w, "loss"); jw_str(w, c->loss == AVM_LOSS_L1 ? "l1" : c->loss == AVM_LOSS_L2 ? "l2" : "infonce");
     jw_key(w, "modalities"); jw_str(w, c->modalities == AVM_MOD_AV ? "av" : "audio");
     jw_obj_end(w);
 }

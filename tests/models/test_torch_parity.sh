@@ -4,7 +4,7 @@
 #  - single ops: linear, layer norm, GELU, attention core with padding, L1/L2 losses;
 #  - one pre-LN encoder layer with padding: output, input gradient, every parameter gradient;
 #  - the whole audio-visual model (dropout 0, same masks and modality-dropout decisions):
-#    losses and every parameter gradient, for av+L1, audio-only+L2, and the exported audio
+#    losses and every parameter gradient, for av+L1, av+InfoNCE, audio-only+L2, and the exported audio
 #    branch (output, hidden-state gradients, every parameter gradient).
 # Tolerance: relative error max|c - ref| / max(max|ref|, 1e-6) per tensor <= 1e-4.
 set -euo pipefail
@@ -21,7 +21,7 @@ mkdir layer
 "$PY" "$AVMASK_ROOT/tests/ref/torch_layer.py" layer
 "$tools/parity_layer" check layer
 
-cases="av_l1 audio_l2 branch"
+cases="av_l1 av_infonce audio_l2 branch"
 for case in $cases; do
     mkdir "$case"
     "$tools/parity_avmodel" write "$case" "$case"

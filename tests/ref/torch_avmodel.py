@@ -59,9 +59,26 @@ class Model:
     def head_loss(self, mod, z, sel, target):
         if not bool(sel.any()):
             return torch.zeros((), dtype=torch.float64)
+        if self.loss_kind == 2:
+            return self.infonce(mod, z, sel, target)
         pred = z[sel] @ self.P(mod + "_head.weight").T + self.P(mod + "_head.bias")
         diff = pred - target[sel]
         return diff.abs().mean() if self.loss_kind == 0 else (diff * diff).mean()
+
+    def infonce(self, mod, z, sel, target, tau=0.1):
+        """Per sample: cosine(pred_i, target_j) / tau over its masked tokens, CE to j = i."""
+        total, n = 0.0, 0
+        for b in range(z.shape[0]):
+            if not bool(sel[b].any()):
+                continue
+            p = z[b][sel[b]] @ self.P(mod + "_head.weight").T + self.P(mod + "_head.bias")
+            t = target[b][sel[b]]
+            pn = p / p.norm(dim=1, keepdim=True).clamp_min(1e-8)
+            tn = t / t.norm(dim=1, keepdim=True).clamp_min(1e-8)
+            s = pn @ tn.T / tau
+            total = total + F.cross_entropy(s, torch.arange(s.shape[0]), reduction="sum")
+            n += s.shape[0]
+        return total / n
 
 
 def run(d):

@@ -2,6 +2,7 @@
  *   parity_avmodel write DIR CASE   weights, batch, masks, modality-dropout decisions
  *   parity_avmodel check DIR CASE   recomputes in C, compares with DIR/ref (tests/ref/torch_avmodel.py)
  * CASE: av_l1 (masked prediction, L1, both modalities, some streams dropped),
+ *       av_infonce (the same with the InfoNCE loss),
  *       audio_l2 (modalities=audio, L2 loss),
  *       branch (avmodel_audio_forward of the av model; L = sum(out*R) + sum(hidden[1]*R1)
  *               + sum(hidden[last]*R2) over unpadded rows, which exercises dhidden).
@@ -16,7 +17,7 @@
 enum { B = 3, T = 6, AIN = 12, VIN = 9, D = 16 };
 
 typedef struct {
-    int kind;               /* 0 av_l1, 1 audio_l2, 2 branch */
+    int kind;               /* 0 av_l1, 1 audio_l2, 2 branch, 3 av_infonce */
     avm_config cfg;
     avm_model m;
     int len[B];
@@ -29,6 +30,7 @@ static void make(setup *s, const char *kind) {
     if (!strcmp(kind, "av_l1")) s->kind = 0;
     else if (!strcmp(kind, "audio_l2")) s->kind = 1;
     else if (!strcmp(kind, "branch")) s->kind = 2;
+    else if (!strcmp(kind, "av_infonce")) s->kind = 3;
     else avm_die("parity_avmodel: unknown case %s", kind);
     avm_config *c = &s->cfg;
     if (avmodel_config_named(c, "tiny")) avm_die("%s", avm_error());
@@ -39,6 +41,7 @@ static void make(setup *s, const char *kind) {
         if (avmodel_config_set(c, kv[i][0], kv[i][1])) avm_die("%s", avm_error());
     if (s->kind == 1 && (avmodel_config_set(c, "modalities", "audio") || avmodel_config_set(c, "loss", "l2")))
         avm_die("%s", avm_error());
+    if (s->kind == 3 && avmodel_config_set(c, "loss", "infonce")) avm_die("%s", avm_error());
     if (avmodel_init(&s->m, c, 7)) avm_die("%s", avm_error());
     /* larger weights than the 0.02 init so that every path carries signal */
     avm_rng r;
@@ -59,7 +62,7 @@ static void make(setup *s, const char *kind) {
     }
     for (int i = 0; i < B * T; i++) { s->mask_a[i] = rng_uniform(&r) < 0.4; s->mask_v[i] = rng_uniform(&r) < 0.4; }
     s->mask_a[0] = s->mask_v[0] = s->mask_v[T] = s->mask_a[2 * T + 1] = 1;   /* never empty */
-    if (s->kind == 0) { s->drop_v[1] = 1; s->drop_a[2] = 1; }
+    if (s->kind == 0 || s->kind == 3) { s->drop_v[1] = 1; s->drop_a[2] = 1; }
     for (int b = 0; b < B; b++)             /* padded rows take no part in the branch loss */
         for (int t = s->len[b]; t < T; t++)
             for (int j = 0; j < D; j++) s->R[(b * T + t) * D + j] = s->R1[(b * T + t) * D + j] = s->R2[(b * T + t) * D + j] = 0;
@@ -78,7 +81,7 @@ static double dot(const float *a, const float *b, size_t n) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 4) avm_die("usage: parity_avmodel write|check DIR av_l1|audio_l2|branch");
+    if (argc != 4) avm_die("usage: parity_avmodel write|check DIR av_l1|av_infonce|audio_l2|branch");
     const char *dir = argv[2];
     static setup s;
     make(&s, argv[3]);
@@ -107,7 +110,7 @@ int main(int argc, char **argv) {
     if (strcmp(argv[1], "check")) avm_die("parity_avmodel: unknown mode %s", argv[1]);
     int ok = 1;
     const double tol = 1e-4;
-    if (s.kind < 2) {
+    if (s.kind != 2) {
         avm_batch bt = {B, T, s.len, s.audio, s.video, s.mask_a, s.mask_v, s.drop_a, s.drop_v, NULL};
         avm_loss L;
         if (avmodel_forward(&s.m, &bt, &L)) avm_die("%s", avm_error());

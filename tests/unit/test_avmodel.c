@@ -29,6 +29,7 @@ static void test_config(void) {
     CHECK(avmodel_config_set(&c, "d", "12x") == -1);
     CHECK(avmodel_config_set(&c, "dropout", "1.0") == -1);
     CHECK(avmodel_config_set(&c, "loss", "l3") == -1);
+    CHECK(avmodel_config_set(&c, "loss", "infonce") == 0 && c.loss == AVM_LOSS_INFONCE);
     CHECK(avmodel_config_set(&c, "d", "130") == 0 && avmodel_config_check(&c) == -1 && strstr(avm_error(), "heads"));
     CHECK(avmodel_config_set(&c, "d", "128") == 0 && avmodel_config_set(&c, "layers_fusion", "0") == 0);
     CHECK(avmodel_config_check(&c) == -1);
