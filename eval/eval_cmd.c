@@ -14,7 +14,7 @@
 #include <string.h>
 
 static const char *usage =
-    "usage: avmask eval --ref=FILE --hyp=FILE [--by=FILE] [--out=FILE] [--units=token|char] [--list=5]\n"
+    "usage: avmask eval --ref=FILE --hyp=FILE [--by=FILE] [--out=FILE] [--unit=token|char] [--list=5]\n"
     "Scores '<utt-id> tokens...' hypotheses against references of the same format\n"
     "(e.g. data/test/phones or text) by edit distance: %ERR = 100 (S + D + I) / N.\n"
     "  --ref=FILE   reference transcripts\n"
@@ -23,7 +23,7 @@ static const char *usage =
     "               rate is also broken down by every value of every key\n"
     "  --out=FILE   JSON result (default: eval.json beside --hyp); the text goes to stdout\n"
     "               and to the same path with .txt instead of .json\n"
-    "  --units=char score characters (CER): transcripts are split into UTF-8 characters\n"
+    "  --unit=char  score characters (CER): transcripts are split into UTF-8 characters\n"
     "               with one <space> unit between words (default token: blank-separated)\n"
     "  --list=N     how many utterance ids to name in warnings (default 5)\n"
     "  --details=FILE  per-utterance alignments (REF/HYP/OPS lines, *** for a gap)\n"
@@ -312,8 +312,8 @@ int cmd_eval(int argc, char **argv) {
     opts_parse(&o, "eval", usage, argc, argv);
     const char *refp = opt_req(&o, "ref"), *hypp = opt_req(&o, "hyp"), *byp = opt_str(&o, "by", NULL);
     int list = (int)opt_int_range(&o, "list", 5, 0, 1000000);
-    const char *unit = opt_str(&o, "units", "token"), *details = opt_str(&o, "details", NULL);
-    if (strcmp(unit, "token") && strcmp(unit, "char")) avm_die("eval: --units=%s: token or char", unit);
+    const char *unit = opt_str(&o, "unit", "token"), *details = opt_str(&o, "details", NULL);
+    if (strcmp(unit, "token") && strcmp(unit, "char")) avm_die("eval: --unit=%s: token or char", unit);
     char *out = opt_has(&o, "out") ? xstrdup(opt_str(&o, "out", NULL)) : default_out(hypp);
     opts_threads(&o);
     opts_finish(&o);

@@ -11,18 +11,18 @@
 #include <string.h>
 
 static const char *usage =
-    "usage: avmask export --ckpt=FILE --out=DIR [--cmvn=FILE]\n"
+    "usage: avmask export --checkpoint=FILE --out=DIR [--cmvn=FILE]\n"
     "Writes the audio branch (audio front-end, audio encoder, fusion encoder over audio\n"
     "tokens) of a pretraining checkpoint as DIR/audio_encoder.h5, DIR/model.safetensors\n"
     "and DIR/config.json (architecture, feature configuration, CMVN statistics).\n"
-    "  --ckpt=FILE  checkpoint written by avmask pretrain\n"
+    "  --checkpoint=FILE  checkpoint written by avmask pretrain\n"
     "  --cmvn=FILE  cmvn.h5 to embed (default: the one named in the checkpoint's config)\n"
     "eval/pytorch/load_avmask.py rebuilds the encoder in PyTorch from DIR.\n";
 
 int cmd_export(int argc, char **argv) {
     avm_opts o;
     opts_parse(&o, "export", usage, argc, argv);
-    const char *ckpt = opt_req(&o, "ckpt"), *out = opt_req(&o, "out"), *cmvn = opt_str(&o, "cmvn", NULL);
+    const char *ckpt = opt_req(&o, "checkpoint"), *out = opt_req(&o, "out"), *cmvn = opt_str(&o, "cmvn", NULL);
     opts_threads(&o);
     opts_finish(&o);
     if (o.npos) avm_die("export: unexpected argument '%s' (see --help)", o.pos[0]);

@@ -25,9 +25,9 @@ static const char *usage =
     "CTC fine-tuning of an exported audio encoder (avmask export) with a linear head over\n"
     "units of the data dir's text or phones. Writes OUT/model/ (for avmask decode),\n"
     "OUT/metrics.jsonl and OUT/train.log.\n"
-    "data:   --feats=DIR --data=DIR (its text or phones, same utt-ids)  --units=phone|char|word\n"
+    "data:   --feats=DIR --data=DIR (its text or phones, same utt-ids)  --unit=phone|char|word\n"
     "        --units-file=FILE (fixed units.txt; default: built from --data)\n"
-    "        --valid-feats=DIR --valid-data=DIR (validation loss and error rate)\n"
+    "        --valid=DIR --valid-data=DIR (validation loss and error rate)\n"
     "        --batch-tokens=2000 (samples x padded tokens per batch)\n"
     "run:    --max-steps=N (required) --seed=1 --threads=N --log-every=10 --valid-every=100\n"
     "optim:  --lr=1e-3 --warmup=100 --schedule=cosine|linear|constant --final-lr-ratio=0.05\n"
@@ -56,11 +56,11 @@ static void parse(ft_opts *f, avm_opts *o, avm_config *cfg) {
     f->feats = opt_req(o, "feats");
     f->data = opt_req(o, "data");
     f->out = opt_req(o, "out");
-    f->vfeats = opt_str(o, "valid-feats", NULL);
+    f->vfeats = opt_str(o, "valid", NULL);
     f->vdata = opt_str(o, "valid-data", NULL);
-    if (!f->vfeats != !f->vdata) avm_die("finetune: --valid-feats and --valid-data go together");
+    if (!f->vfeats != !f->vdata) avm_die("finetune: --valid and --valid-data go together");
     f->units_file = opt_str(o, "units-file", NULL);
-    if (units_kind_parse(opt_str(o, "units", "phone"), &f->kind)) avm_die("finetune: --units: %s", avm_error());
+    if (units_kind_parse(opt_str(o, "unit", "phone"), &f->kind)) avm_die("finetune: --unit: %s", avm_error());
     f->max_steps = opt_int_range(o, "max-steps", 0, 1, 100000000);
     f->log_every = opt_int_range(o, "log-every", 10, 1, 1000000000);
     f->valid_every = opt_int_range(o, "valid-every", 100, 1, 1000000000);

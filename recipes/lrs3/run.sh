@@ -111,15 +111,15 @@ fi
 if [ -z "$init" ] && [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
     step 3 "export the audio branch -> $exp/export"
     [ -f $exp/export/config.json ] ||
-        run_logged $exp/log/export.log "$avmask" export --ckpt=$exp/checkpoint-best.h5 --out=$exp/export
+        run_logged $exp/log/export.log "$avmask" export --checkpoint=$exp/checkpoint-best.h5 --out=$exp/export
 fi
 
 if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
     step 4 "fine-tune CTC over ${units}s on data/train -> $ft"
     if [ ! -f $ft/.done ]; then
         $train_cmd JOB=1:1 $ft/log/finetune.log "$avmask" finetune --config="$finetune_conf" --init="$enc" \
-            --feats=feats/train --data=data/train --valid-feats=feats/valid --valid-data=data/valid \
-            --units=$units --out=$ft --threads=$threads --seed=$seed
+            --feats=feats/train --data=data/train --valid=feats/valid --valid-data=data/valid \
+            --unit=$units --out=$ft --threads=$threads --seed=$seed
         touch $ft/.done
     fi
 fi
@@ -132,7 +132,7 @@ if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
             --threads=$threads
         run_logged $dir/log/eval.log "$avmask" eval --ref=data/test/text --hyp=$dir/hyp --out=$dir/eval.json
         if [ $units = char ]; then
-            run_logged $dir/log/eval_cer.log "$avmask" eval --units=char --ref=data/test/text \
+            run_logged $dir/log/eval_cer.log "$avmask" eval --unit=char --ref=data/test/text \
                 --hyp=$dir/hyp --out=$dir/cer.json
         fi
     fi

@@ -83,7 +83,7 @@ fi
 if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
     step 3 "export the audio branch -> $exp/export"
     [ -f $exp/export/config.json ] ||
-        run_logged $exp/log/export.log "$avmask" export --ckpt=$exp/checkpoint-best.h5 --out=$exp/export
+        run_logged $exp/log/export.log "$avmask" export --checkpoint=$exp/checkpoint-best.h5 --out=$exp/export
     cat <<EOS
 VoxCeleb2 has no transcripts, so this recipe ends here. To fine-tune this encoder with CTC
 on LRS3 trainval and score LRS3 test (its stages 2-3 are skipped with --init):

@@ -77,7 +77,7 @@ test -f res/x.json && test -f res/x.txt
 # character error rate: UTF-8 characters, one <space> unit between words
 printf 'u1 ab cd\nu2 h\xc3\xa9llo\n' > cref
 printf 'u1 ab  d\nu2 hello\n' > chyp
-"$AVMASK" eval --ref=cref --hyp=chyp --units=char --out=c.json | grep -qF '%ERR 20.00 [ 2 / 10, 0 ins, 1 del, 1 sub ] over 2 utterances'
+"$AVMASK" eval --ref=cref --hyp=chyp --unit=char --out=c.json | grep -qF '%ERR 20.00 [ 2 / 10, 0 ins, 1 del, 1 sub ] over 2 utterances'
 
 # failures: one line naming the file and the problem
 fails() { if "$@" 2>err; then echo "should have failed: $*"; exit 1; fi; cat err; test "$(wc -l <err)" = 1; }

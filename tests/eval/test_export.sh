@@ -7,7 +7,7 @@ set -eu
 "$AVMASK_BUILD/tools/train_mkfeats" --out=feats --n=8 --max-tokens=32 --height=8 --width=8
 "$AVMASK" pretrain --feats=feats --out=pt --model=tiny --d=32 --ffn=64 --heads=2 --max-steps=2 \
     --warmup=1 --lr=1e-2 --threads=1 > /dev/null
-"$AVMASK" export --ckpt=pt/checkpoint-last.h5 --out=ex | tee out.txt
+"$AVMASK" export --checkpoint=pt/checkpoint-last.h5 --out=ex | tee out.txt
 grep -q 'step 2' out.txt
 test -s ex/audio_encoder.h5 && test -s ex/model.safetensors && test -s ex/config.json
 "$AVMASK_BUILD/tools/export_forward" --export=ex --out=fw --B=3 --T=24 --threads=1
@@ -35,8 +35,8 @@ assert h["ctc_head.weight"].shape == (10, 32) and h["ctc_head.bias"].shape == (1
 E
 
 # failures: one line naming the file
-if "$AVMASK" export --ckpt=missing.h5 --out=x 2>err; then exit 1; fi
+if "$AVMASK" export --checkpoint=missing.h5 --out=x 2>err; then exit 1; fi
 cat err; grep -q 'missing.h5' err && test "$(wc -l <err)" = 1
-if "$AVMASK" export --ckpt=pt/checkpoint-last.h5 --out=x --cmvn=nocmvn.h5 2>err; then exit 1; fi
+if "$AVMASK" export --checkpoint=pt/checkpoint-last.h5 --out=x --cmvn=nocmvn.h5 2>err; then exit 1; fi
 cat err; grep -q 'nocmvn.h5' err && test "$(wc -l <err)" = 1
 echo ok

@@ -18,7 +18,7 @@ per() {   # model-dir decode-dir -> prints the overall %ERR
 "$AVMASK" finetune "${common[@]}" --out=ft0 --max-steps=1 --lr=1e-9 > /dev/null
 base=$(per ft0/model ft0/decode_test)
 "$AVMASK" finetune "${common[@]}" --out=ft --max-steps=40 --lr=1e-2 --log-every=5 \
-    --valid-feats=te_f --valid-data=te_d --valid-every=20 > /dev/null
+    --valid=te_f --valid-data=te_d --valid-every=20 > /dev/null
 err=$(per ft/model ft/decode_test)
 echo "PER untrained $base%, after 40 steps $err%"
 "$PY" - "$base" "$err" ft/metrics.jsonl <<'E'
@@ -39,7 +39,7 @@ test "$(wc -l < ft/model/units.txt)" = 10        # blank, unk, p0..p7
 test "$(wc -l < ft/decode_test/hyp)" = 16
 
 # character units from text: hypotheses are words of letters
-"$AVMASK" finetune "${common[@]}" --out=ftc --units=char --max-steps=3 --lr=1e-2 > /dev/null
+"$AVMASK" finetune "${common[@]}" --out=ftc --unit=char --max-steps=3 --lr=1e-2 > /dev/null
 grep -q '^<space> 2$' ftc/model/units.txt
 "$AVMASK" decode --model=ftc/model --feats=te_f --out=ftc/dec > /dev/null
 test "$(grep -cvE '^utt[0-9]+( [a-h]+)*$' ftc/dec/hyp)" = 0

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# avmask recipe on the embedded synthetic audio-visual corpus (no download needed).
+#   ./run.sh [--profile=quick|full] [--stage=N] [--stop-stage=N] [--nj=N] [--cmd=...]
+# Stages:
+#   0 synthesise the corpus             4 export both audio branches
+#   1 extract features                  5 fine-tune CTC (phones): scratch, audio-only, AV
+#   2 pretrain audio-visual             6 decode + score every held-out test set
+#   3 pretrain audio-only (same budget) 7 report (exp/report/report.md, .html)
+# A stage whose output is complete is skipped, so rerunning from --stage=N reuses the rest.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+
+profile=quick
+stage=0
+stop_stage=100
+nj=2
+threads=2
+cmd="$root/recipes/common/local.sh"
+seed=1
+help_message="usage: $0 [--profile=quick|full] [--stage=N] [--stop-stage=N] [--nj=N] [--threads=N] [--cmd=LAUNCHER] [--seed=N]"
+. "$root/recipes/common/parse_options.sh"
+[ -f "$here/conf/$profile.sh" ] || { echo "$0: unknown profile '$profile' (conf/$profile.sh)" >&2; exit 1; }
+. "$here/conf/$profile.sh"
+
+avmask=${AVMASK:-$root/bin/avmask}
+[ -x "$avmask" ] || { echo "$0: $avmask not built; run 'make' in $root" >&2; exit 1; }
+cd "$here"
+corpus=corpus/$profile; feats=feats/$profile; exp=exp/$profile
+mkdir -p "$exp/log"
+step() { echo "== stage $1: $2 ($(date +%H:%M:%S))"; }
+run_logged() { local log=$1; shift; mkdir -p "$(dirname "$log")"; echo "   $*" >"$log"; "$@" >>"$log" 2>&1 || { echo "$0: failed; see $log" >&2; tail -5 "$log" >&2; exit 1; }; }
+
+# The held-out test sets the corpus has (test_clean, test_snr10, ...).
+test_sets() { for d in "$corpus"/test_*; do [ -d "$d" ] && basename "$d"; done; }
+
+if [ $stage -le 0 ] && [ $stop_stage -ge 0 ]; then
+    step 0 "synthesise the corpus into $corpus"
+    if [ ! -f "$corpus/train/media.scp" ]; then
+        run_logged "$exp/log/synth.log" "$avmask" synth --out="$corpus" --speakers=$speakers \
+            --utts-per-speaker=$utts_per_speaker --heldout-speakers=$heldout_speakers \
+            --snr=$snr --seed=$seed
+    fi
+fi
+
+if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
+    step 1 "extract features"
+    for set in train dev $(test_sets); do
+        [ -f "$feats/$set/index.tsv" ] && continue
+        $cmd JOB=1:$nj "$exp/log/extract_$set.JOB.log" \
+            "$avmask" extract --data="$corpus/$set" --out="$feats/$set" --job=JOB/$nj
+        run_logged "$exp/log/extract_$set.merge.log" "$avmask" extract --merge --out="$feats/$set" --nj=$nj
+    done
+fi
+
+pretrain() {  # name modalities
+    local out=$exp/$1
+    [ -f "$out/checkpoint-best.h5" ] && [ -f "$out/.done" ] && return 0
+    run_logged "$out/log/pretrain.log" "$avmask" pretrain --feats="$feats/train" --valid="$feats/dev" \
+        --out="$out" --model=$model --modalities=$2 --max-steps=$pretrain_steps \
+        --batch-tokens=$batch_tokens --lr=$pretrain_lr --warmup=$pretrain_warmup \
+        --valid-every=$valid_every --save-every=$valid_every --seed=$seed --threads=$threads --resume
+    touch "$out/.done"
+}
+
+if [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
+    step 2 "pretrain audio-visual ($model, $pretrain_steps steps)"
+    pretrain av av
+fi
+if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
+    step 3 "pretrain audio-only (same budget)"
+    pretrain audio audio
+fi
+
+if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
+    step 4 "export the audio branches"
+    for name in av audio; do
+        [ -f "$exp/$name/export/config.json" ] && continue
+        run_logged "$exp/log/export_$name.log" "$avmask" export \
+            --checkpoint="$exp/$name/checkpoint-best.h5" --out="$exp/$name/export"
+    done
+fi
+
+if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
+    step 5 "fine-tune CTC on phones: scratch, audio-only, audio-visual"
+    labeled=$corpus/train
+    if [ "$labeled_utts" -gt 0 ]; then
+        labeled=$corpus/train_labeled
+        [ -f "$labeled/phones" ] || bash "$root/recipes/common/subset_data_dir.sh" \
+            --first "$labeled_utts" "$corpus/train" "$labeled"
+    fi
+    for name in scratch audio av; do
+        out=$exp/$name/ctc
+        [ -f "$out/.done" ] && continue
+        init=(--init=none --model=$model)
+        [ $name != scratch ] && init=(--init="$exp/$name/export")
+        run_logged "$out/log/finetune.log" "$avmask" finetune "${init[@]}" --feats="$feats/train" \
+            --data="$labeled" --valid="$feats/dev" --valid-data="$corpus/dev" --unit=phone \
+            --out="$out" --max-steps=$finetune_steps --lr=$finetune_lr --freeze-steps=$freeze_steps \
+            --valid-every=$valid_every --seed=$seed --threads=$threads
+        touch "$out/.done"
+    done
+fi
+
+if [ $stage -le 6 ] && [ $stop_stage -ge 6 ]; then
+    step 6 "decode and score the held-out test sets"
+    for name in scratch audio av; do
+        for set in $(test_sets); do
+            dir=$exp/$name/ctc/decode_$set
+            [ -f "$dir/eval.json" ] && continue
+            run_logged "$dir/log/decode.log" "$avmask" decode --model="$exp/$name/ctc/model" \
+                --feats="$feats/$set" --out="$dir" --threads=$threads
+            run_logged "$dir/log/eval.log" "$avmask" eval --ref="$corpus/$set/phones" \
+                --hyp="$dir/hyp" --by="$corpus/$set/conditions" --out="$dir/eval.json"
+        done
+    done
+fi
+
+if [ $stage -le 7 ] && [ $stop_stage -ge 7 ]; then
+    step 7 "report"
+    run_logged "$exp/log/report.log" "$avmask" report --exp="$exp" --out="$exp/report" \
+        --title="avmask synth_av ($profile profile)"
+    echo "report: $here/$exp/report/report.md (and report.html)"
+fi
