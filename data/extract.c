@@ -21,7 +21,8 @@ static const char *usage =
     "data dir into HDF5 shards, index.tsv and cmvn.h5 (layout: docs/formats.md).\n"
     "  --data=DIR         data dir: media.scp or wav.scp [segments] [crops]\n"
     "  --out=FEATS        feature dir (created; rerunning resumes: finished shards are kept)\n"
-    "  --nj=N             run N jobs on this machine, then merge (default 1)\n"
+    "  --nj=N             run N jobs on this machine, then merge (default 1); jobs split by\n"
+    "                     shards, so with fewer shards than N each job decodes N/jobs at once\n"
     "  --job=K/N          extract only job K of N (cluster array jobs); then run --merge\n"
     "  --merge            join the jobs' index.K.tsv, extract.K.err into index.tsv, extract.err, cmvn.h5\n"
     "  --shard-size=2000  utterances per shard (shard s = utterances s*size .. (s+1)*size-1)\n"
@@ -58,16 +59,17 @@ static void read_cfg(avm_opts *o, extract_cfg *c) {
     fbank_free(fb);
 }
 
-/* Child command line: ours without --nj, plus --job=K/N. */
-static char **child_argv(int argc, char **argv, int k, int n) {
-    char **v = xcalloc(argc + 5, sizeof *v);
+/* Child command line: ours without --nj, plus --job=K/N and, if set, --threads=T. */
+static char **child_argv(int argc, char **argv, char *job, char *threads) {
+    char **v = xcalloc(argc + 6, sizeof *v);
     int m = 0;
     v[m++] = "avmask";
     v[m++] = "extract";
     for (int i = 0; i < argc; i++)
         if (strncmp(argv[i], "--nj=", 5) && strcmp(argv[i], "--nj")) v[m++] = argv[i];
-    v[m++] = xasprintf("--job=%d/%d", k, n);
+    v[m++] = job;
     v[m++] = "--max-fail=100%";   /* the merge judges failures over all jobs */
+    if (threads) v[m++] = threads;
     return v;
 }
 
@@ -85,10 +87,13 @@ static void clear_job_files(const char *out) {
     }
 }
 
-static void run_jobs(int argc, char **argv, int nj) {
+static void run_jobs(int argc, char **argv, int nj, int threads) {
     pid_t *pid = xcalloc(nj, sizeof *pid);
     for (int k = 1; k <= nj; k++) {
-        char **v = child_argv(argc, argv, k, nj);
+        char job[48], thr[32];
+        snprintf(job, sizeof job, "--job=%d/%d", k, nj);
+        snprintf(thr, sizeof thr, "--threads=%d", threads);
+        char **v = child_argv(argc, argv, job, threads > 0 ? thr : NULL);
         pid[k - 1] = fork();
         if (pid[k - 1] < 0) avm_die("extract: cannot start job %d: fork failed", k);
         if (pid[k - 1] == 0) {
@@ -96,7 +101,6 @@ static void run_jobs(int argc, char **argv, int nj) {
             fprintf(stderr, "avmask: extract: cannot re-execute /proc/self/exe for job %d\n", k);
             _exit(1);
         }
-        for (int i = 0; v[i]; i++) if (!strncmp(v[i], "--job=", 6)) free(v[i]);
         free(v);
     }
     int bad = 0;
@@ -147,13 +151,16 @@ int cmd_extract(int argc, char **argv) {
     const char *job = opt_str(&o, "job", NULL);
     if (!merge) c.data = opt_req(&o, "data");
     read_cfg(&o, &c);
-    c.threads = opt_has(&o, "threads") ? opts_threads(&o) : 1;
+    int user_threads = opt_has(&o, "threads");
+    c.threads = user_threads ? opts_threads(&o) : 1;
     omp_set_num_threads(c.threads);
     opts_finish(&o);
     if (job && merge) avm_die("extract: --job cannot be combined with --merge");   /* --job overrides --nj */
+    int n_utts = 0;
     if (!merge && !job) {
         avm_datadir d;   /* checked once here, so a bad data dir gives one error line */
         if (datadir_read(&d, c.data)) avm_die("extract: %s", avm_error());
+        n_utts = d.n;
         datadir_free(&d);
     }
     if (mkdir_p(c.out)) avm_die("extract: %s", avm_error());
@@ -167,13 +174,19 @@ int cmd_extract(int argc, char **argv) {
         rc = do_job(&c, job);
     } else {
         clear_job_files(c.out);
-        if (nj == 1) {
+        /* Jobs split by shards; with fewer shards than --nj, the spare cores decode
+         * utterances in parallel inside each job instead (same output either way). */
+        int n_shards = (n_utts + c.shard_size - 1) / c.shard_size;
+        int jobs = nj <= n_shards ? nj : (n_shards > 0 ? n_shards : 1);
+        int per_job = user_threads ? 0 : nj / jobs;
+        if (jobs == 1) {
             int utts;
+            if (per_job > 1) { c.threads = per_job; omp_set_num_threads(per_job); }
             if (extract_job(&c, 1, 1, &utts) < 0) avm_die("extract: %s", avm_error());
         } else {
-            run_jobs(argc - 1, argv + 1, nj);
+            run_jobs(argc - 1, argv + 1, jobs, per_job > 1 ? per_job : 0);
         }
-        rc = do_merge(&c, nj);
+        rc = do_merge(&c, jobs);
     }
     avm_log_close();
     opts_free(&o);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # avmask recipe on the embedded synthetic audio-visual corpus (no download needed).
-#   ./run.sh [--profile=quick|full] [--stage=N] [--stop-stage=N] [--nj=N] [--cmd=...]
+#   ./run.sh [--profile=quick|full] [--stage=N] [--stop-stage=N] [--nj=N] [--threads=N]
+# The corpus is small enough for one machine: --nj runs extraction jobs locally.
 # Stages:
 #   0 synthesise the corpus             4 export both audio branches
 #   1 extract features                  5 fine-tune CTC (phones): scratch, audio-only, AV
@@ -16,9 +17,8 @@ stage=0
 stop_stage=100
 nj=2
 threads=2
-cmd="$root/recipes/common/local.sh"
 seed=1
-help_message="usage: $0 [--profile=quick|full] [--stage=N] [--stop-stage=N] [--nj=N] [--threads=N] [--cmd=LAUNCHER] [--seed=N]"
+help_message="usage: $0 [--profile=quick|full] [--stage=N] [--stop-stage=N] [--nj=N] [--threads=N] [--seed=N]"
 . "$root/recipes/common/parse_options.sh"
 [ -f "$here/conf/$profile.sh" ] || { echo "$0: unknown profile '$profile' (conf/$profile.sh)" >&2; exit 1; }
 . "$here/conf/$profile.sh"
@@ -47,9 +47,9 @@ if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
     step 1 "extract features"
     for set in train dev $(test_sets); do
         [ -f "$feats/$set/index.tsv" ] && continue
-        $cmd JOB=1:$nj "$exp/log/extract_$set.JOB.log" \
-            "$avmask" extract --data="$corpus/$set" --out="$feats/$set" --job=JOB/$nj
-        run_logged "$exp/log/extract_$set.merge.log" "$avmask" extract --merge --out="$feats/$set" --nj=$nj
+        # one machine: extract runs its own jobs (see recipes/lrs3 for array jobs via $cmd)
+        run_logged "$exp/log/extract_$set.log" "$avmask" extract --data="$corpus/$set" \
+            --out="$feats/$set" --nj=$nj
     done
 fi
 
@@ -118,7 +118,7 @@ fi
 
 if [ $stage -le 7 ] && [ $stop_stage -ge 7 ]; then
     step 7 "report"
-    run_logged "$exp/log/report.log" "$avmask" report --exp="$exp" --out="$exp/report" \
+    run_logged "$exp/log/report.log" "$avmask" report --exp="$exp" --out="$exp/report" --conditions=snr,noise \
         --title="avmask synth_av ($profile profile)"
     echo "report: $here/$exp/report/report.md (and report.html)"
 fi
