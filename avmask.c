@@ -2,6 +2,7 @@
  * (data/, train/, eval/) as cmd_<name>(argc, argv) with argv[0] = the name. */
 #include <stdio.h>
 #include <string.h>
+#include "common/ompenv.h"
 #include "common/version.h"
 
 typedef int (*cmd_fn)(int argc, char **argv);
@@ -18,15 +19,15 @@ int cmd_info(int argc, char **argv);
 int cmd_pretrain(int argc, char **argv);
 
 static const struct { const char *name; cmd_fn fn; const char *what; } commands[] = {
+    {"synth", cmd_synth, "generate the synthetic audio-visual corpus (speech, talking face, noise)"},
     {"extract", cmd_extract, "media files of a data dir -> feature shards (HDF5), index.tsv, cmvn.h5"},
     {"info", cmd_info, "summary of a feature dir written by extract"},
     {"pretrain", cmd_pretrain, "masked audio-visual pretraining -> checkpoints, metrics.jsonl"},
-    {"eval", cmd_eval, "error rates (PER/CER/WER) of hypotheses, by condition"},
-    {"report", cmd_report, "experiment table and plots (Markdown + HTML)"},
     {"export", cmd_export, "audio branch of a checkpoint -> audio_encoder.h5, model.safetensors, config.json"},
     {"finetune", cmd_finetune, "CTC fine-tuning of an exported audio encoder"},
     {"decode", cmd_decode, "greedy CTC decoding of a feature dir -> hyp"},
-    {"synth", cmd_synth, "generate the synthetic audio-visual corpus (speech, talking face, noise)"},
+    {"eval", cmd_eval, "error rates (PER/CER/WER) of hypotheses, by condition"},
+    {"report", cmd_report, "experiment table and plots (Markdown + HTML)"},
     {NULL, NULL, NULL},
 };
 
@@ -40,6 +41,7 @@ static void usage(FILE *f) {
 
 int main(int argc, char **argv) {
     if (argc < 2) { usage(stderr); return 2; }
+    ompenv_default_passive(argv);
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) { usage(stdout); return 0; }
     if (!strcmp(argv[1], "--version")) { printf("avmask %s\n", AVMASK_VERSION); return 0; }
     for (int i = 0; commands[i].name; i++)
