@@ -300,16 +300,16 @@ int avmodel_forward(avm_model *m, const avm_batch *bt, avm_loss *loss) {
     return 0;
 }
 
-/* dZ += the head's gradient at the predicted rows. */
-static void head_backward(avm_model *m, avm_stream *s, float *dZ) {
+/* dZ += the head's gradient (of weight x this modality's loss) at the predicted rows. */
+static void head_backward(avm_model *m, avm_stream *s, float weight, float *dZ) {
     const float *P = m->params.data;
     float *G = m->params.grad;
     int d = m->cfg.d, k = s->n_pred;
     if (!k) return;
     if (m->cfg.loss == AVM_LOSS_INFONCE)
-        infonce_backward(s->pn, s->tn, s->pnorm, s->probs, k, s->in, s->goff, m->B, AVM_INFONCE_TAU, 1.0f, m->g2);
+        infonce_backward(s->pn, s->tn, s->pnorm, s->probs, k, s->in, s->goff, m->B, AVM_INFONCE_TAU, weight, m->g2);
     else
-        recon_loss_backward(m->cfg.loss, s->pred, s->target, k, s->in, 1.0f, m->g2);
+        recon_loss_backward(m->cfg.loss, s->pred, s->target, k, s->in, weight, m->g2);
     linear_backward(s->head_in, k, d, P + s->head_w, s->in, m->g2, m->g3, G + s->head_w, G + s->head_b);
     scatter_add_rows(m->g3, d, s->idx, k, dZ);
 }
@@ -320,14 +320,16 @@ static void from_fusion(const float *dF, float *dX, int B, int T, int Tf, int of
         memcpy(dX + (size_t)b * T * d, dF + ((size_t)b * Tf + off) * d, (size_t)T * d * sizeof(float));
 }
 
-void avmodel_backward(avm_model *m) {
+void avmodel_backward(avm_model *m) { avmodel_backward_weighted(m, 1.0f, 1.0f); }
+
+void avmodel_backward_weighted(avm_model *m, float w_audio, float w_video) {
     const avm_batch *bt = &m->batch;
     int B = m->B, T = m->T, Tf = m->Tf, d = m->cfg.d, av = m->cfg.modalities == AVM_MOD_AV;
     if (!bt->audio || m->branch) avm_die("avmodel_backward: no masked-prediction forward to differentiate");
     float *dZ = m->g1;
     memset(dZ, 0, (size_t)B * Tf * d * sizeof(float));
-    head_backward(m, &m->audio, dZ);
-    if (av) head_backward(m, &m->video, dZ);
+    head_backward(m, &m->audio, w_audio, dZ);
+    if (av) head_backward(m, &m->video, w_video, dZ);
     avmodel_fusion_backward(m, dZ, B, Tf, m->drop_p, m->attn_p, NULL);
     /* g2 and g3 are free again: each stream's gradient goes through one of them */
     from_fusion(dZ, m->g2, B, T, Tf, 0, d);

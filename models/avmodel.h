@@ -115,6 +115,10 @@ void avmodel_free(avm_model *m);
 int avmodel_forward(avm_model *m, const avm_batch *batch, avm_loss *loss);
 /* Gradient of loss->total w.r.t. every parameter, ACCUMULATED into m->params.grad. */
 void avmodel_backward(avm_model *m);
+/* Gradient of w_audio * loss->audio + w_video * loss->video. Data parallelism uses it: with
+ * w = (this rank's masked tokens of the modality) / (all ranks' masked tokens of it), the sum
+ * of the ranks' gradients is exactly the gradient of the loss over the union batch. */
+void avmodel_backward_weighted(avm_model *m, float w_audio, float w_video);
 
 /* The exported audio branch: audio front-end + audio encoder + fusion encoder over the
  * audio tokens only (no masking, no dropout) + fusion final norm -> out [B*T, d].

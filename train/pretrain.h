@@ -38,7 +38,6 @@ char *pretrain_config_json(const avm_pretrain_opts *po, const avm_feats *f);
 typedef struct {
     double n_audio, sum_audio;          /* masked tokens, sum of per-token-mean losses */
     double n_video, sum_video;
-    double sum_total;                   /* sum over ranks of (n_audio + n_video) * total */
     double tokens;                      /* input tokens (audio + video streams) */
 } avm_step_stats;
 double stats_loss(const avm_step_stats *s);

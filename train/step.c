@@ -9,8 +9,9 @@
 #include <string.h>
 
 double stats_loss(const avm_step_stats *s) {
-    double n = s->n_audio + s->n_video;
-    return n > 0 ? s->sum_total / n : NAN;
+    /* the objective: mean masked loss of each modality over the union batch, summed */
+    if (s->n_audio + s->n_video <= 0) return NAN;
+    return (s->n_audio > 0 ? s->sum_audio / s->n_audio : 0) + (s->n_video > 0 ? s->sum_video / s->n_video : 0);
 }
 double stats_audio(const avm_step_stats *s) { return s->n_audio > 0 ? s->sum_audio / s->n_audio : NAN; }
 double stats_video(const avm_step_stats *s) { return s->n_video > 0 ? s->sum_video / s->n_video : NAN; }
@@ -68,7 +69,6 @@ static void add_stats(avm_step_stats *st, const avm_loss *l, const avm_batch_dat
     st->sum_audio += l->n_audio * l->audio;
     st->n_video += l->n_video;
     st->sum_video += l->n_video * l->video;
-    st->sum_total += (double)(l->n_audio + l->n_video) * l->total;
     for (int k = 0; k < d->B; k++) st->tokens += (double)d->len[k] * streams;
 }
 
@@ -84,20 +84,18 @@ int step_train(avm_stepper *s, const avm_pretrain_opts *po, const avm_batch_data
         avm_batch b;
         fill_batch(s, d, &b, &drop);
         if (avmodel_forward(&s->model, &b, &l)) return -1;
-        avmodel_backward(&s->model);
         add_stats(st, &l, d, d->video ? 2 : 1);
     }
-    /* one small all-reduce for the counts, then one over the flat gradient buffer */
+    /* The global masked-token counts first (one small all-reduce): each rank weights its
+     * modality losses by its share of them, so the summed gradients are exactly those of
+     * the per-modality means over the union batch. */
     dist_sum_f64(&s->dist, (double *)st, (int)(sizeof *st / sizeof(double)));
-    double n_all = st->n_audio + st->n_video, n_mine = (double)l.n_audio + l.n_video;
-    if (s->dist.world > 1 && n_all > 0) {
-        float w = (float)(n_mine / n_all);
-        float *g = s->model.params.grad;
-        size_t n = s->model.params.total;
-#pragma omp parallel for schedule(static) if (n > 65536)
-        for (size_t i = 0; i < n; i++) g[i] *= w;
-        dist_sum_f32(&s->dist, g, n);
+    if (d->B > 0) {
+        float wa = st->n_audio > 0 ? (float)(l.n_audio / st->n_audio) : 0.0f;
+        float wv = st->n_video > 0 ? (float)(l.n_video / st->n_video) : 0.0f;
+        avmodel_backward_weighted(&s->model, wa, wv);
     }
+    if (s->dist.world > 1) dist_sum_f32(&s->dist, s->model.params.grad, s->model.params.total);
     return 0;
 }
 
