@@ -231,3 +231,22 @@ const char *json_str_or(const json_value *obj, const char *path, const char *def
     json_value *v = json_path(obj, path);
     return v && v->type == JSON_STR ? v->str : def;
 }
+
+void jw_value(avm_jw *w, const json_value *v) {
+    switch (v->type) {
+    case JSON_NULL: jw_null(w); break;
+    case JSON_BOOL: jw_bool(w, v->num != 0); break;
+    case JSON_NUM: jw_num(w, v->num); break;
+    case JSON_STR: jw_str(w, v->str); break;
+    case JSON_ARR:
+        jw_arr_begin(w);
+        for (int i = 0; i < v->n; i++) jw_value(w, v->items[i]);
+        jw_arr_end(w);
+        break;
+    case JSON_OBJ:
+        jw_obj_begin(w);
+        for (int i = 0; i < v->n; i++) { jw_key(w, v->keys[i]); jw_value(w, v->items[i]); }
+        jw_obj_end(w);
+        break;
+    }
+}

@@ -37,6 +37,8 @@ struct json_value {
 
 /* Parses text; NULL + avm_fail("offset N: reason") on malformed input. */
 json_value *json_parse(const char *text);
+/* Writes a parsed value (to nest one document inside another). */
+void        jw_value(avm_jw *w, const json_value *v);
 void        json_free(json_value *v);
 json_value *json_get(const json_value *obj, const char *key);       /* NULL if absent */
 /* Dotted path lookup: json_path(v, "model.d_model"). */

@@ -33,8 +33,6 @@ char *export_config_json(const avm_config *c, const json_value *features, const 
                          long step);
 /* CMVN of a parsed config.json as mean and 1/sqrt(max(var, 1e-10)) [n_mels]. */
 int export_cmvn(const json_value *config, float *mean, float *istd, int n_mels);
-/* Copies a parsed JSON value into a writer. */
-void export_json_value(avm_jw *w, const json_value *v);
 
 /* Named parameters (those keep() accepts; keep NULL: all) as /params/<name> float32
  * datasets, with string attributes format, avmask_version and config; atomic. */

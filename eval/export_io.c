@@ -91,25 +91,6 @@ static int write_safetensors(const char *path, const avm_params *ps) {
     return rc;
 }
 
-void export_json_value(avm_jw *w, const json_value *v) {
-    switch (v->type) {
-    case JSON_NULL: jw_null(w); break;
-    case JSON_BOOL: jw_bool(w, v->num != 0); break;
-    case JSON_NUM: jw_num(w, v->num); break;
-    case JSON_STR: jw_str(w, v->str); break;
-    case JSON_ARR:
-        jw_arr_begin(w);
-        for (int i = 0; i < v->n; i++) export_json_value(w, v->items[i]);
-        jw_arr_end(w);
-        break;
-    case JSON_OBJ:
-        jw_obj_begin(w);
-        for (int i = 0; i < v->n; i++) { jw_key(w, v->keys[i]); export_json_value(w, v->items[i]); }
-        jw_obj_end(w);
-        break;
-    }
-}
-
 char *export_config_json(const avm_config *cfg, const json_value *features, const double *mean,
                          const double *var, int n_mels, const char *src_key, const char *src_val,
                          long step) {
@@ -127,7 +108,7 @@ char *export_config_json(const avm_config *cfg, const json_value *features, cons
     jw_key(&w, "activation"); jw_str(&w, "gelu");
     jw_key(&w, "layer_norm_eps"); jw_num(&w, 1e-5);
     jw_obj_end(&w);
-    jw_key(&w, "features"); if (features) export_json_value(&w, features); else jw_null(&w);
+    jw_key(&w, "features"); if (features) jw_value(&w, features); else jw_null(&w);
     jw_key(&w, "cmvn"); jw_obj_begin(&w);
     jw_key(&w, "mean"); jw_arr_begin(&w);
     for (int i = 0; i < n_mels; i++) jw_num(&w, mean[i]);

@@ -115,26 +115,6 @@ void pretrain_parse(avm_pretrain_opts *po, avm_opts *o, int argc, char **argv) {
     opts_finish(o);
 }
 
-/* Copies a parsed JSON value into the writer (to nest the extraction config as an object). */
-static void put_json(avm_jw *w, const json_value *v) {
-    switch (v->type) {
-    case JSON_NULL: jw_null(w); break;
-    case JSON_BOOL: jw_bool(w, v->num != 0); break;
-    case JSON_NUM: jw_num(w, v->num); break;
-    case JSON_STR: jw_str(w, v->str); break;
-    case JSON_ARR:
-        jw_arr_begin(w);
-        for (int i = 0; i < v->n; i++) put_json(w, v->items[i]);
-        jw_arr_end(w);
-        break;
-    case JSON_OBJ:
-        jw_obj_begin(w);
-        for (int i = 0; i < v->n; i++) { jw_key(w, v->keys[i]); put_json(w, v->items[i]); }
-        jw_obj_end(w);
-        break;
-    }
-}
-
 /* Absolute, so that export and fine-tuning find it from any directory. */
 static char *abs_path(const char *dir, const char *file) {
     char *real = realpath(dir, NULL), *p = path_join(real ? real : dir, file);
@@ -183,7 +163,7 @@ char *pretrain_config_json(const avm_pretrain_opts *po, const avm_feats *f) {
     free(cmvn);
     json_value *x = f->config_json ? json_parse(f->config_json) : NULL;
     jw_key(&w, "extract");
-    if (x) put_json(&w, x); else jw_str(&w, f->config_json ? f->config_json : "");
+    if (x) jw_value(&w, x); else jw_str(&w, f->config_json ? f->config_json : "");
     json_free(x);
     jw_obj_end(&w);
     jw_obj_end(&w);

@@ -47,6 +47,12 @@ static void test_json(void) {
     json_value *arr = json_get(v, "arr");
     CHECK(arr && arr->type == JSON_ARR && arr->n == 3 && arr->items[0]->num == 0.5);
     CHECK(json_num_or(v, "missing.x", -1) == -1);
+    avm_strbuf again = {0};     /* a parsed document written back is the same text */
+    avm_jw w2;
+    jw_init(&w2, &again);
+    jw_value(&w2, v);
+    CHECK_MSG(!strcmp(again.s, b.s), "%s", again.s);
+    sb_free(&again);
     json_free(v);
     sb_free(&b);
     const char *bad[] = {"{", "{\"a\" 1}", "[1,]", "tru", "{\"a\":1} x", "\"abc"};
