@@ -46,6 +46,7 @@ int cmd_info(int argc, char **argv) {
     avm_opts o;
     opts_parse(&o, "info", usage, argc, argv);
     int show = (int)opt_int_range(&o, "failures", 5, 0, 1000000);
+    opts_threads(&o);   /* accepted by every subcommand; info itself is serial */
     opts_finish(&o);
     if (o.npos != 1) avm_die("info: expected one feature dir (see --help)");
     const char *dir = o.pos[0];
