@@ -63,10 +63,13 @@ void avm_die(const char *fmt, ...) {
 }
 
 int avm_fail(const char *fmt, ...) {
+    /* format aside first: callers often wrap the previous reason, avm_fail("%s: %s", f, avm_error()) */
+    char tmp[sizeof err_buf];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err_buf, sizeof err_buf, fmt, ap);
+    vsnprintf(tmp, sizeof tmp, fmt, ap);
     va_end(ap);
+    memcpy(err_buf, tmp, sizeof err_buf);
     return -1;
 }
 

@@ -39,4 +39,31 @@ if "$AVMASK" export --checkpoint=missing.h5 --out=x 2>err; then exit 1; fi
 cat err; grep -q 'missing.h5' err && test "$(wc -l <err)" = 1
 if "$AVMASK" export --checkpoint=pt/checkpoint-last.h5 --out=x --cmvn=nocmvn.h5 2>err; then exit 1; fi
 cat err; grep -q 'nocmvn.h5' err && test "$(wc -l <err)" = 1
+
+# model.safetensors passes a strict reader of the published format; broken copies do not
+"$PY" "$AVMASK_ROOT/tests/ref/safetensors_strict.py" ex/model.safetensors
+head -c 2000 ex/model.safetensors > trunc.safetensors
+"$PY" "$AVMASK_ROOT/tests/ref/safetensors_strict.py" trunc.safetensors --expect-fail
+"$PY" - <<'E'
+import json, struct
+raw = open("ex/model.safetensors", "rb").read()
+(n,) = struct.unpack("<Q", raw[:8])
+h = json.loads(raw[8:8 + n])
+name = next(k for k in h if k != "__metadata__")
+h[name]["data_offsets"][1] += 4                      # would overlap the next tensor
+t = json.dumps(h).encode()
+open("overlap.safetensors", "wb").write(struct.pack("<Q", len(t)) + t + raw[8 + n:])
+E
+"$PY" "$AVMASK_ROOT/tests/ref/safetensors_strict.py" overlap.safetensors --expect-fail
+
+# a broken export dir: one line naming the file, for each kind of damage
+cp -r ex e_trunc && head -c 3000 ex/audio_encoder.h5 > e_trunc/audio_encoder.h5
+cp -r ex e_json && echo "{garbage" > e_json/config.json
+cp -r ex e_arch && sed -i 's/"d":32/"d":64/' e_arch/config.json && grep -q '"d":64' e_arch/config.json
+cp -r ex e_miss && rm e_miss/audio_encoder.h5
+for e in e_trunc:audio_encoder.h5 e_json:config.json e_arch:audio_encoder.h5 e_miss:audio_encoder.h5; do
+    if "$AVMASK" finetune "${ft[@]}" --init=${e%%:*} --out=x 2>err >/dev/null; then echo "accepted ${e%%:*}"; exit 1; fi
+    cat err; grep -q "${e%%:*}/${e#*:}" err && test "$(wc -l <err)" = 1
+done
+grep -q "another shape than the configuration" <("$AVMASK" finetune "${ft[@]}" --init=e_arch --out=x 2>&1)
 echo ok

@@ -104,6 +104,9 @@ static void test_util(void) {
     CHECK(s && n == 6 && !strcmp(s, "hello\n"));
     free(s);
     CHECK(read_file("avm_t/none", NULL) == NULL && strstr(avm_error(), "avm_t/none"));
+    avm_fail("inner reason");
+    avm_fail("outer: %s", avm_error());      /* wrapping the previous reason */
+    CHECK_MSG(!strcmp(avm_error(), "outer: inner reason"), "%s", avm_error());
     char line[] = "  utt1\tpath  x ";
     char *fl[4];
     CHECK(split_ws(line, fl, 4) == 3 && !strcmp(fl[1], "path"));
