@@ -1,12 +1,12 @@
 # Extraction throughput against FFmpeg's own decoding (the floor), per
-# /work/shared/BENCHMARKING.md: a 96x96 25 fps H.264+AAC corpus (20 files of 10 s) is
+# /work/shared/BENCHMARKING.md: a 96x96 25 fps H.264+AAC corpus (40 files of 15 s: large enough that start-up costs do not dominate) is
 # decoded by `ffmpeg -threads 1 -benchmark -i X -f null -` (its rtime summed over files:
 # decode-only time on one core, no process start-up) and extracted by `avmask extract`
 # with --nj=1 and --nj=2 (wall time of the whole command: start-up, decode, fbank, video,
 # HDF5 writes, merge). Contenders are interleaved; medians and min-max of REPEATS runs
 # after one warm-up. Prints RESULT lines for tests/bench/run.sh. Never a pass/fail.
 set -eu
-N=${N:-20}; SECONDS_PER_FILE=${SECONDS_PER_FILE:-10}; REPEATS=${REPEATS:-5}
+N=${N:-40}; SECONDS_PER_FILE=${SECONDS_PER_FILE:-15}; REPEATS=${REPEATS:-5}
 echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc) cores; $(ffmpeg -version | head -1)"
 
 mkdir -p corpus/clips

@@ -1,16 +1,21 @@
-/* bench_model: times one training step's forward + backward of the avmask model (zeroing the
- * gradient included; AdamW belongs to train/ and is not timed here) on a random batch:
+/* bench_model: times one whole training step of the avmask model (zero the gradient,
+ * forward, backward, gradient-norm clipping, AdamW: what `avmask pretrain` does per step,
+ * less batch loading and masking) on a random batch:
  * B samples of T tokens per modality, all unpadded, ~49% of tokens masked per modality (as
  * span masking with p 0.065, length 10 gives), no modality dropped, dropout as configured.
  * One warm-up step, then --steps timed steps; prints
- *   "step_seconds S1 S2 ... gflop G threads N"
+ *   "step_seconds S1 S2 ... gflop G threads N rss_mb R min_mb M"
+ * (peak RSS, and the floor: parameters, gradients, AdamW moments and the saved activations)
  * where G is the model FLOPs of one step (6 x weight params x tokens for every Linear that
  * needs dx, 4 x for the front-ends, which need no input gradient, plus 12 T^2 d per sample
  * and attention layer). --sgemm instead times cblas_sgemm alone on the same shapes. */
 #include "common/opts.h"
 #include "common/util.h"
 #include "models/avmodel.h"
+#include "train/clip.h"
+#include "train/optim.h"
 #include <cblas.h>
+#include <sys/resource.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +60,19 @@ static double sgemm_gflop(const avm_config *c, int B, int T) {
     return 6 * lay * n * (c->layers_audio + c->layers_video + 2.0 * c->layers_fusion) / 1e9;
 }
 
+/* The least memory a step can take: 4 float copies of the parameters (weights, gradients,
+ * AdamW m and v), the batch, and per layer the activations backward needs (input, LN output,
+ * q/k/v, attention probabilities, attention output, FFN hidden before and after GELU). */
+static double min_bytes(const avm_config *c, int B, int T, size_t params) {
+    double n = (double)B * T, d = c->d, f = c->ffn, h = c->heads;
+    double layer = n * (6 * d + 2 * f) + B * h * (double)T * T;
+    int av = c->modalities == AVM_MOD_AV;
+    double acts = (c->layers_audio + (av ? c->layers_video : 0)) * layer;
+    acts += c->layers_fusion * (2 * n * (6 * d + 2 * f) + B * h * 4.0 * T * T * (av ? 1 : 0.25));
+    double batch = n * (c->audio_in + (av ? c->video_in : 0));
+    return 4.0 * (4.0 * (double)params + acts + batch);
+}
+
 int main(int argc, char **argv) {
     avm_opts o;
     opts_parse(&o, "bench_model", usage, argc, argv);
@@ -95,6 +113,8 @@ int main(int argc, char **argv) {
     rng_seed(&drop, 6, 0);
     avm_batch bt = {B, T, len, audio, video, ma, mv, da, dv, &drop};
     avm_loss L;
+    avm_adamw opt;
+    adamw_init(&opt, &m.params, 0.9, 0.98, 1e-6, 0.01);
     double gf = 0;
     printf("step_seconds");
     for (int s = 0; s <= steps; s++) {
@@ -102,10 +122,16 @@ int main(int argc, char **argv) {
         params_zero_grad(&m.params);
         if (avmodel_forward(&m, &bt, &L)) avm_die("bench_model: %s", avm_error());
         avmodel_backward(&m);
+        clip_grad_norm(m.params.grad, m.params.total, 10.0);
+        adamw_step(&opt, &m.params, 1e-4);
         if (s) printf(" %.6f", now_sec() - t0);        /* step 0 is the warm-up */
         gf = step_gflop(&c, B, T, L.n_audio, L.n_video);
     }
-    printf(" gflop %.4f threads %d\n", gf, threads);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf(" gflop %.4f threads %d rss_mb %.1f min_mb %.1f\n", gf, threads, ru.ru_maxrss / 1024.0,
+           min_bytes(&c, B, T, m.params.total) / 1048576.0);
+    adamw_free(&opt);
     avmodel_free(&m);
     free(audio); free(video); free(len); free(ma); free(mv); free(da); free(dv);
     return 0;

@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Model step speed: avmask (tests/bench/bench_model.c) vs the same model in PyTorch 1.13,
 same run, interleaved A, B, A, B. One step = zero the gradients, forward (masked
-prediction, L1, dropout 0.1 / attention dropout 0.1 as the config says), backward.
-AdamW is train/'s and is not in either figure. Batch: B samples x T tokens per modality,
+prediction, L1, dropout 0.1 / attention dropout 0.1 as the config says), backward,
+gradient-norm clipping, AdamW (what a pretraining step does besides loading the batch).
+Done for 1 thread and for 2 threads. Batch: B samples x T tokens per modality,
 ~49% of tokens masked per modality, nothing padded or dropped. Figures are steps/s; median
 and min-max of the repeats after warm-up. Each side gets its best 2-core configuration:
 ours with OMP_WAIT_POLICY active (default) and passive; torch with torch 2 / BLAS 2 and
@@ -79,7 +80,7 @@ class AVModel(nn.Module):
         return la + lv
 
 
-def ours(bench, args, policy, steps):
+def ours(bench, args, policy, steps, extra=None):
     env = dict(os.environ)
     env.pop("OMP_WAIT_POLICY", None)
     if policy:
@@ -87,10 +88,12 @@ def ours(bench, args, policy, steps):
     r = subprocess.run([bench] + args + ["--steps=%d" % steps], capture_output=True, text=True, env=env, check=True)
     f = r.stdout.split()
     times = [float(v) for v in f[1:f.index("gflop")]]
+    if extra is not None and "rss_mb" in f:
+        extra["rss_mb"], extra["min_mb"] = float(f[f.index("rss_mb") + 1]), float(f[f.index("min_mb") + 1])
     return statistics.median(times), float(f[f.index("gflop") + 1])
 
 
-def theirs(model, batch, torch_threads, blas_threads, lib, steps):
+def theirs(model, opt, batch, torch_threads, blas_threads, lib, steps):
     torch.set_num_threads(torch_threads)
     if lib:
         lib.openblas_set_num_threads(blas_threads)
@@ -100,8 +103,10 @@ def theirs(model, batch, torch_threads, blas_threads, lib, steps):
         audio, video, pad, B, T = batch
         ma = torch.rand(B, T) < 0.49
         mv = torch.rand(B, T) < 0.49
-        model.zero_grad(set_to_none=False)
+        opt.zero_grad(set_to_none=False)
         model(audio, video, ma, mv, pad).backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
+        opt.step()
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
 
@@ -124,24 +129,33 @@ def main():
                platform.processor())
     print("cpu: %s, %d cores; torch %s; BLAS: %s" % (cpu, os.cpu_count(), torch.__version__,
           lib.openblas_get_config().decode() if lib else "unknown"))
-    print("model %s, B=%d, T=%d per modality; one step = zero grad + forward + backward" % (a.model, a.B, a.T))
+    print("model %s, B=%d, T=%d per modality; one step = zero grad + forward + backward + clip + AdamW" % (a.model, a.B, a.T))
     torch.manual_seed(0)
     model = AVModel(*CONFIGS[a.model])
     model.train()
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4, betas=(0.9, 0.98), eps=1e-6, weight_decay=0.01)
     batch = (torch.randn(a.B, a.T, 320), torch.randn(a.B, a.T, 1024), torch.zeros(a.B, a.T, dtype=torch.bool), a.B, a.T)
-    args = ["--model=" + a.model, "--B=%d" % a.B, "--T=%d" % a.T, "--threads=2"]
-    gflop = [0.0]
+    for threads in (1, 2):
+        compare(a, lib, model, opt, batch, threads)
+
+
+def compare(a, lib, model, opt, batch, threads):
+    args = ["--model=" + a.model, "--B=%d" % a.B, "--T=%d" % a.T, "--threads=%d" % threads]
+    gflop, mem = [0.0], {}
 
     def run_ours(policy):
-        t, gflop[0] = ours(a.bench, args, policy, a.steps)
+        t, gflop[0] = ours(a.bench, args, policy, a.steps, mem)
         return 1.0 / t
-
-    configs = [("ours 2 threads, OMP active", lambda: run_ours(None)),
-               ("torch 2 / BLAS 2", lambda: 1.0 / theirs(model, batch, 2, 2, lib, a.steps)),
-               ("ours 2 threads, OMP passive", lambda: run_ours("PASSIVE")),
-               ("torch 1 / BLAS 2", lambda: 1.0 / theirs(model, batch, 1, 2, lib, a.steps)),
-               ("sgemm alone, same shapes", lambda: max(1.0 / ours(a.bench, args + ["--sgemm"], pol, a.steps)[0]
-                                                        for pol in (None, "PASSIVE")))]
+    if threads == 1:
+        configs = [("ours 1 thread", lambda: run_ours("PASSIVE")),
+                   ("torch 1 / BLAS 1", lambda: 1.0 / theirs(model, opt, batch, 1, 1, lib, a.steps))]
+    else:
+        configs = [("ours 2 threads, OMP active", lambda: run_ours(None)),
+                   ("torch 2 / BLAS 2", lambda: 1.0 / theirs(model, opt, batch, 2, 2, lib, a.steps)),
+                   ("ours 2 threads, OMP passive", lambda: run_ours("PASSIVE")),
+                   ("torch 1 / BLAS 2", lambda: 1.0 / theirs(model, opt, batch, 1, 2, lib, a.steps))]
+    configs.append(("sgemm alone, same shapes", lambda: max(1.0 / ours(a.bench, args + ["--sgemm"], pol, a.steps)[0]
+                                                            for pol in (None, "PASSIVE"))))
     for _, f in configs:   # warm-up
         f()
     res = {name: [] for name, _ in configs}
@@ -149,14 +163,20 @@ def main():
         for name, f in configs:
             res[name].append(f())
     sg_gflop = ours(a.bench, args + ["--sgemm"], None, 1)[1]
+    print("-- %d thread(s)" % threads)
     for name, _ in configs:
         g = sg_gflop if name.startswith("sgemm") else gflop[0]
         print("%-30s steps/s: median %s   GFLOP/s %.1f" % (name, summary(res[name]), g * statistics.median(res[name])))
     best = lambda keys: max(keys, key=lambda k: statistics.median(res[k]))  # noqa: E731
     mine, ref = best([k for k in res if k.startswith("ours")]), best([k for k in res if k.startswith("torch")])
     m, r = statistics.median(res[mine]), statistics.median(res[ref])
-    print("RESULT model %s B=%d T=%d fwd+bwd, steps/s | %s (%s) | %s (%s) | %.2fx" % (
-        a.model, a.B, a.T, summary(res[mine]), mine.replace("ours 2 threads, ", ""), summary(res[ref]), ref, m / r))
+    ours_gf, sg_gf = gflop[0] * m, sg_gflop * statistics.median(res["sgemm alone, same shapes"])
+    print("peak RSS %.0f MB (floor: parameters, gradients, AdamW moments, activations, batch: %.0f MB)" % (
+        mem.get("rss_mb", 0), mem.get("min_mb", 0)))
+    print("RESULT model %s B=%d T=%d train step, %d thread(s), steps/s | %s (%s) | %s (%s) | %.2fx" % (
+        a.model, a.B, a.T, threads, summary(res[mine]), mine.replace("ours ", ""), summary(res[ref]), ref, m / r))
+    print("RESULT model %s train step GFLOP/s vs sgemm on its shapes, %d thread(s) | %.1f | %.1f | %.0f%%" % (
+        a.model, threads, ours_gf, sg_gf, 100 * ours_gf / sg_gf))
 
 
 if __name__ == "__main__":
