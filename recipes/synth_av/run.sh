@@ -18,7 +18,11 @@ stop_stage=100
 nj=2
 threads=2
 seed=1
-help_message="usage: $0 [--profile=quick|full] [--stage=N] [--stop-stage=N] [--nj=N] [--threads=N] [--seed=N]"
+# AV pretraining drops the whole video of a sample with this probability (AV-HuBERT's
+# modality dropout), so the fusion encoder also learns to work on audio alone: the
+# exported branch runs it without video tokens.
+modality_dropout_video=0.5
+help_message="usage: $0 [--profile=quick|full] [--stage=N] [--stop-stage=N] [--nj=N] [--threads=N] [--seed=N] [--modality-dropout-video=P]"
 . "$root/recipes/common/parse_options.sh"
 [ -f "$here/conf/$profile.sh" ] || { echo "$0: unknown profile '$profile' (conf/$profile.sh)" >&2; exit 1; }
 . "$here/conf/$profile.sh"
@@ -53,11 +57,11 @@ if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
     done
 fi
 
-pretrain() {  # name modalities
-    local out=$exp/$1
+pretrain() {  # name modalities [options]
+    local out=$exp/$1 mod=$2; shift 2
     [ -f "$out/checkpoint-best.h5" ] && [ -f "$out/.done" ] && return 0
     run_logged "$out/log/pretrain.log" "$avmask" pretrain --feats="$feats/train" --valid="$feats/dev" \
-        --out="$out" --model=$model --modalities=$2 --max-steps=$pretrain_steps \
+        --out="$out" --model=$model --modalities=$mod --max-steps=$pretrain_steps "$@" \
         --batch-tokens=$batch_tokens --lr=$pretrain_lr --warmup=$pretrain_warmup \
         --valid-every=$valid_every --save-every=$valid_every --seed=$seed --threads=$threads --resume
     touch "$out/.done"
@@ -65,7 +69,7 @@ pretrain() {  # name modalities
 
 if [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
     step 2 "pretrain audio-visual ($model, $pretrain_steps steps)"
-    pretrain av av
+    pretrain av av --modality-dropout-video=$modality_dropout_video
 fi
 if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
     step 3 "pretrain audio-only (same budget)"

@@ -6,7 +6,6 @@ repeats after warm-up. 1 thread: both serial. 2 threads: ours shares utterances 
 OpenMP threads (as extraction does); torchaudio gets the faster of torch 2 / BLAS 2 and
 torch 1 / BLAS 2 (OMP_WAIT_POLICY=PASSIVE), per BENCHMARKING.md."""
 import argparse
-import ctypes
 import glob
 import os
 import platform
@@ -18,16 +17,8 @@ import wave
 os.environ["OMP_WAIT_POLICY"] = "PASSIVE"   # for torch only; removed for our runs below
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from benchlib import openblas  # noqa: E402
 import torchaudio.compliance.kaldi as kaldi  # noqa: E402
-
-
-def openblas():
-    for line in open("/proc/self/maps"):
-        if "libopenblas" in line:
-            lib = ctypes.CDLL(line.split()[-1])
-            lib.openblas_get_config.restype = ctypes.c_char_p
-            return lib
-    return None
 
 
 def load_speech():

@@ -12,7 +12,6 @@ way for both (see bench_model.c) and is shown beside sgemm alone on the same sha
 better of both wait policies). On a loaded machine the active wait policy collapses (threads
 spin against other processes): read the passive rows there."""
 import argparse
-import ctypes
 import os
 import platform
 import statistics
@@ -21,18 +20,10 @@ import time
 
 os.environ["OMP_WAIT_POLICY"] = "PASSIVE"   # for torch; our runs set their own
 import torch  # noqa: E402
+from benchlib import openblas  # noqa: E402
 import torch.nn as nn  # noqa: E402
 
 CONFIGS = {"tiny": (128, 512, 4, 2, 1, 1), "small": (128, 512, 4, 4, 2, 2), "base": (256, 1024, 4, 4, 2, 2)}
-
-
-def openblas():
-    for line in open("/proc/self/maps"):
-        if "libopenblas" in line:
-            lib = ctypes.CDLL(line.split()[-1])
-            lib.openblas_get_config.restype = ctypes.c_char_p
-            return lib
-    return None
 
 
 class Stream(nn.Module):

@@ -1,6 +1,6 @@
-# Profile "full": numbers meant to be read (about 90 minutes on 2 cores).
+# Profile "full": numbers meant to be read, about 50 minutes on 2 cores.
 speakers=40; utts_per_speaker=30; heldout_speakers=8; snr=clean,10,5,0
 model=small
-pretrain_steps=3000; batch_tokens=4000; pretrain_lr=5e-4; pretrain_warmup=300
-finetune_steps=1500; finetune_lr=5e-4; freeze_steps=200; labeled_utts=300
+pretrain_steps=1500; batch_tokens=4000; pretrain_lr=5e-4; pretrain_warmup=150
+finetune_steps=1000; finetune_lr=1e-3; freeze_steps=100; labeled_utts=300
 valid_every=250
