@@ -18,18 +18,26 @@ stop_stage=100
 nj=2
 threads=2
 seed=1
+workdir=.   # where corpus/, feats/ and exp/ go (relative to this recipe's directory)
 # AV pretraining drops the whole video of a sample with this probability (AV-HuBERT's
 # modality dropout), so the fusion encoder also learns to work on audio alone: the
 # exported branch runs it without video tokens.
 modality_dropout_video=0.5
-help_message="usage: $0 [--profile=quick|full] [--stage=N] [--stop-stage=N] [--nj=N] [--threads=N] [--seed=N] [--modality-dropout-video=P]"
+help_message="usage: $0 [--profile=quick|full] [--stage=N] [--stop-stage=N] [--nj=N] [--threads=N] [--seed=N] [--workdir=DIR]
+  [--modality-dropout-video=P] [any variable of conf/<profile>.sh, e.g. --pretrain-steps=N]"
+# what a profile (conf/<profile>.sh) sets; options on the command line override it
+speakers= utts_per_speaker= heldout_speakers= snr= model= pretrain_steps= batch_tokens=
+pretrain_lr= pretrain_warmup= finetune_steps= finetune_lr= freeze_steps= labeled_utts= valid_every=
+args=("$@")
 . "$root/recipes/common/parse_options.sh"
 [ -f "$here/conf/$profile.sh" ] || { echo "$0: unknown profile '$profile' (conf/$profile.sh)" >&2; exit 1; }
 . "$here/conf/$profile.sh"
+set -- "${args[@]}"
+. "$root/recipes/common/parse_options.sh"
 
 avmask=${AVMASK:-$root/bin/avmask}
 [ -x "$avmask" ] || { echo "$0: $avmask not built; run 'make' in $root" >&2; exit 1; }
-cd "$here"
+cd "$here" && mkdir -p "$workdir" && cd "$workdir"
 corpus=corpus/$profile; feats=feats/$profile; exp=exp/$profile
 mkdir -p "$exp/log"
 step() { echo "== stage $1: $2 ($(date +%H:%M:%S))"; }
@@ -49,7 +57,12 @@ fi
 
 if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
     step 1 "extract features"
-    for set in train dev $(test_sets); do
+    if [ "$labeled_utts" -gt 0 ] && [ ! -f "$corpus/train_labeled/phones" ]; then
+        # the labelled subset for fine-tuning: the first utterances of train (sorted ids)
+        bash "$root/recipes/common/subset_data_dir.sh" --first "$labeled_utts" "$corpus/train" \
+            "$corpus/train_labeled" >"$exp/log/subset.log" 2>&1 || { cat "$exp/log/subset.log" >&2; exit 1; }
+    fi
+    for set in train dev $(test_sets) $([ "$labeled_utts" -gt 0 ] && echo train_labeled); do
         [ -f "$feats/$set/index.tsv" ] && continue
         # one machine: extract runs its own jobs (see recipes/lrs3 for array jobs via $cmd)
         run_logged "$exp/log/extract_$set.log" "$avmask" extract --data="$corpus/$set" \
@@ -87,19 +100,15 @@ fi
 
 if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
     step 5 "fine-tune CTC on phones: scratch, audio-only, audio-visual"
-    labeled=$corpus/train
-    if [ "$labeled_utts" -gt 0 ]; then
-        labeled=$corpus/train_labeled
-        [ -f "$labeled/phones" ] || bash "$root/recipes/common/subset_data_dir.sh" \
-            --first "$labeled_utts" "$corpus/train" "$labeled"
-    fi
+    labeled=train
+    [ "$labeled_utts" -gt 0 ] && labeled=train_labeled
     for name in scratch audio av; do
         out=$exp/$name/ctc
         [ -f "$out/.done" ] && continue
         init=(--init=none --model=$model)
         [ $name != scratch ] && init=(--init="$exp/$name/export")
-        run_logged "$out/log/finetune.log" "$avmask" finetune "${init[@]}" --feats="$feats/train" \
-            --data="$labeled" --valid="$feats/dev" --valid-data="$corpus/dev" --unit=phone \
+        run_logged "$out/log/finetune.log" "$avmask" finetune "${init[@]}" --feats="$feats/$labeled" \
+            --data="$corpus/$labeled" --valid="$feats/dev" --valid-data="$corpus/dev" --unit=phone \
             --out="$out" --max-steps=$finetune_steps --lr=$finetune_lr --freeze-steps=$freeze_steps \
             --valid-every=$valid_every --seed=$seed --threads=$threads
         touch "$out/.done"
@@ -124,5 +133,5 @@ if [ $stage -le 7 ] && [ $stop_stage -ge 7 ]; then
     step 7 "report"
     run_logged "$exp/log/report.log" "$avmask" report --exp="$exp" --out="$exp/report" --conditions=snr,noise \
         --title="avmask synth_av ($profile profile)"
-    echo "report: $here/$exp/report/report.md (and report.html)"
+    echo "report: $PWD/$exp/report/report.md (and report.html)"
 fi

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# timeout: 240
+# recipes/synth_av/run.sh, the recipe behind `make demo`, end to end with every size shrunk
+# (options override the profile's variables): all 8 stages, the report with its three
+# initialisations, then a rerun that skips every finished stage, and --stage=N restarting.
+set -u
+fail() { echo "FAIL: $*"; exit 1; }
+recipe=$AVMASK_ROOT/recipes/synth_av/run.sh
+small=(--profile=quick --workdir="$TEST_TMP/w" --speakers=4 --utts-per-speaker=4 --heldout-speakers=2
+       --snr=clean,5 --pretrain-steps=4 --finetune-steps=4 --valid-every=2 --batch-tokens=600 --nj=2)
+export AVMASK
+AVMASK="$AVMASK" bash "$recipe" "${small[@]}" >run1.out 2>&1 || { tail -20 run1.out; fail "recipe failed"; }
+cat run1.out
+for s in 0 1 2 3 4 5 6 7; do grep -q "== stage $s:" run1.out || fail "stage $s did not run"; done
+exp=w/exp/quick
+report=$(sed -n 's/^report: \(.*\) (and report.html)$/\1/p' run1.out)
+[ "$report" = "$TEST_TMP/$exp/report/report.md" ] || fail "report path printed: '$report'"
+for name in scratch audio av; do
+    for set in test_clean test_snr5; do
+        [ -s $exp/$name/ctc/decode_$set/eval.json ] || fail "no eval.json for $name on $set"
+    done
+done
+[ "$(grep -c '^| \(scratch\|audio\|av\) |.*| test\\_' $exp/report/report.md)" = 6 ] || fail "report table: not 3 initialisations x 2 test sets"
+grep -q '"kind"\|audio-visual' $exp/report/report.md || fail "report does not name the pretraining kinds"
+# a rerun finds every output complete: no command runs again
+mt=$(stat -c %Y $exp/av/checkpoint-best.h5 $exp/scratch/ctc/model/units.txt | tr '\n' ' ')
+AVMASK="$AVMASK" bash "$recipe" "${small[@]}" >run2.out 2>&1 || { tail -20 run2.out; fail "rerun failed"; }
+[ "$(stat -c %Y $exp/av/checkpoint-best.h5 $exp/scratch/ctc/model/units.txt | tr '\n' ' ')" = "$mt" ] ||
+    fail "the rerun redid finished stages"
+# --stage=6 with the decodes removed redoes only those
+rm -rf $exp/av/ctc/decode_test_snr5
+AVMASK="$AVMASK" bash "$recipe" "${small[@]}" --stage=6 >run3.out 2>&1 || { tail -20 run3.out; fail "--stage=6 failed"; }
+grep -q "== stage 5" run3.out && fail "--stage=6 ran stage 5"
+[ -s $exp/av/ctc/decode_test_snr5/eval.json ] || fail "--stage=6 did not redo the missing decode"
+# a bad option is one clear line
+bash "$recipe" --profil=quick >bad.out 2>&1 && fail "unknown option accepted"
+grep -q "unknown option --profil" bad.out || fail "unknown option message: $(cat bad.out)"
+echo "test_synth_av: ok"
