@@ -130,12 +130,22 @@ static int choose_streams(media_ctx *c, int64_t *origin_us) {
     return 0;
 }
 
+/* Seconds of media to expect (segment length, else the container's duration), capped so
+ * that bogus metadata cannot reserve much: buffers are sized once instead of regrown. */
+static double expected_seconds(const media_ctx *c) {
+    double s = c->o->end > 0 ? c->o->end - c->o->start
+             : c->fmt->duration > 0 ? c->fmt->duration / (double)AV_TIME_BASE - c->o->start : 0;
+    return s > 0 ? (s < 4 * 3600 ? s : 4 * 3600) : 0;
+}
+
 static int setup_audio(media_ctx *c, int64_t origin_us) {
     AVStream *st = c->fmt->streams[c->a_idx];
     if (open_decoder(c, c->a_idx, &c->a_dec) < 0) return -1;
     c->a_tb = st->time_base;
     c->a_off = av_rescale_q(origin_us, AV_TIME_BASE_Q, c->a_tb);
     c->a_max = c->o->end > 0 ? llround((c->o->end - c->o->start) * c->m->sample_rate) : INT64_MAX;
+    c->a_cap = llround((expected_seconds(c) + 1) * c->m->sample_rate);
+    c->m->pcm = xmalloc((size_t)c->a_cap * sizeof(float));
     return 0;
 }
 
@@ -149,6 +159,8 @@ static int setup_video(media_ctx *c, int64_t origin_us) {
     AVRational rate = st->avg_frame_rate.num > 0 ? st->avg_frame_rate : st->r_frame_rate;
     c->v_default_dur = rate.num > 0 && rate.den > 0 ? av_rescale_q(1, av_inv_q(rate), c->v_tb) : 0;
     c->v_max = c->o->end > 0 ? llround((c->o->end - c->o->start) * c->o->fps) : INT64_MAX;
+    c->v_cap = llround((expected_seconds(c) + 1) * c->o->fps);
+    c->m->frames = xmalloc((size_t)c->v_cap * c->m->width * c->m->height);
     c->pend = av_frame_alloc();
     if (!c->pend) return media_ff_fail(c, "av_frame_alloc", AVERROR(ENOMEM));
     c->pend_out = -1;
