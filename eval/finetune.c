@@ -23,7 +23,8 @@
 static const char *usage =
     "usage: avmask finetune --init=EXPORT_DIR|none --feats=DIR --data=DIR --out=DIR [options]\n"
     "CTC fine-tuning of an exported audio encoder (avmask export) with a linear head over\n"
-    "units of the data dir's text or phones. Writes OUT/model/ (for avmask decode),\n"
+    "units of the data dir's text or phones. Writes OUT/model/ (the last step, for avmask\n"
+    "decode), OUT/model-best/ (lowest validation error, with --valid),\n"
     "OUT/metrics.jsonl and OUT/train.log.\n"
     "data:   --feats=DIR --data=DIR (its text or phones, same utt-ids)  --unit=phone|char|word\n"
     "        --units-file=FILE (fixed units.txt; default: built from --data)\n"
@@ -245,7 +246,7 @@ int cmd_finetune(int argc, char **argv) {
     if (o.npos) avm_die("finetune: unexpected argument '%s' (see --help)", o.pos[0]);
     if (mkdir_p(f.out)) avm_die("finetune: %s", avm_error());
     char *logp = path_join(f.out, "train.log"), *mp = path_join(f.out, "metrics.jsonl");
-    char *modeldir = path_join(f.out, "model");
+    char *modeldir = path_join(f.out, "model"), *bestdir = path_join(f.out, "model-best");
     if (avm_log_open(logp)) avm_die("finetune: %s", avm_error());
 
     ft_state s;
@@ -274,7 +275,7 @@ int cmd_finetune(int argc, char **argv) {
     avm_batch_data d = {0};
     avm_progress prog;
     progress_start(&prog, "finetune", (double)f.max_steps);
-    double t0 = now_sec(), loss = NAN;
+    double t0 = now_sec(), loss = NAN, best_err = INFINITY, best_loss = INFINITY;
     loader_plan(&L, 0);
     for (long step = 0; step < f.max_steps; step++) {
         long b = step % L.nbatch;
@@ -292,6 +293,15 @@ int cmd_finetune(int argc, char **argv) {
             fprintf(mf, "{\"step\":%ld,\"valid_loss\":%.6g,\"valid_err\":%.4f}\n", step + 1, vl, err_rate(&e));
             fflush(mf);
             avm_logonly("finetune: step %ld valid loss %.4f err %.2f%%", step + 1, vl, err_rate(&e));
+            /* model-best: lowest validation error rate, ties broken by the loss */
+            double er = err_rate(&e);
+            if (er < best_err || (er == best_err && vl < best_loss)) {
+                best_err = er;
+                best_loss = vl;
+                char *bt = model_config_text(a, init, step + 1);
+                if (asr_save(a, bestdir, bt)) avm_die("finetune: %s", avm_error());
+                free(bt);
+            }
         }
         progress_update(&prog, (double)(step + 1), "loss %.4f", loss);
     }
@@ -309,7 +319,7 @@ int cmd_finetune(int argc, char **argv) {
     loader_close(&L);
     adamw_free(&s.oe); adamw_free(&s.oh);
     asr_free(a);
-    free(logp); free(mp); free(modeldir);
+    free(logp); free(mp); free(modeldir); free(bestdir);
     avm_log_close();
     opts_free(&o);
     return 0;

@@ -121,7 +121,9 @@ if [ $stage -le 6 ] && [ $stop_stage -ge 6 ]; then
         for set in $(test_sets); do
             dir=$exp/$name/ctc/decode_$set
             [ -f "$dir/eval.json" ] && continue
-            run_logged "$dir/log/decode.log" "$avmask" decode --model="$exp/$name/ctc/model" \
+            model=$exp/$name/ctc/model-best   # lowest dev error; the last step without validation
+            [ -d "$model" ] || model=$exp/$name/ctc/model
+            run_logged "$dir/log/decode.log" "$avmask" decode --model="$model" \
                 --feats="$feats/$set" --out="$dir" --threads=$threads
             run_logged "$dir/log/eval.log" "$avmask" eval --ref="$corpus/$set/phones" \
                 --hyp="$dir/hyp" --by="$corpus/$set/conditions" --out="$dir/eval.json"

@@ -34,6 +34,15 @@ assert [l["step"] for l in valid] == [20, 40], valid
 assert train[-1]["loss"] < train[0]["loss"] / 3, (train[0], train[-1])
 assert valid[-1]["valid_err"] < 20 and all(l["impossible"] == 0 for l in train)
 E
+# model-best: the validation point with the lowest error rate (steps 20 and 40 here)
+"$PY" - ft/metrics.jsonl ft/model-best/config.json ft/model/config.json <<'E'
+import json, sys
+valid = [json.loads(l) for l in open(sys.argv[1]) if "valid_loss" in l]
+best = min(valid, key=lambda l: (l["valid_err"], l["valid_loss"]))
+b, last = json.load(open(sys.argv[2])), json.load(open(sys.argv[3]))
+steps = lambda c: c["source"]["step"]
+assert steps(b) == best["step"] and steps(last) == 40, (steps(b), best, steps(last))
+E
 grep -q '^<blank> 0$' ft/model/units.txt && grep -q '^<unk> 1$' ft/model/units.txt
 test "$(wc -l < ft/model/units.txt)" = 10        # blank, unk, p0..p7
 test "$(wc -l < ft/decode_test/hyp)" = 16
