@@ -40,14 +40,19 @@ static const float *applied_probs(const avm_attn_dims *a, const float *P, const 
     return buf;
 }
 
+/* Threads for the (batch, head) loops: never more than the scratch slots the caller gave. */
+static int attn_threads(const avm_attn_dims *a) {
+    int slots = omp_get_max_threads();
+    return a->slots > 0 && a->slots < slots ? a->slots : slots;
+}
+
 void attn_forward(const avm_attn_dims *a, const float *qkv, const uint8_t *pad, avm_rng *rng,
                   float *probs, uint8_t *dmask, float *ctx, float *scratch) {
     int B = a->B, T = a->T, d = a->d, H = a->heads, dh = d / H, ld = 3 * d;
     size_t TT = (size_t)T * T;
     float scale = 1.0f / sqrtf((float)dh);
     if (a->p_drop > 0.0f) dropout_mask(dmask, (size_t)B * H * TT, a->p_drop, rng);
-    int slots = omp_get_max_threads();
-    if (a->slots > 0 && a->slots < slots) slots = a->slots;     /* never more threads than scratch */
+    int slots = attn_threads(a);
     #pragma omp parallel for schedule(dynamic, 1) num_threads(slots)
     for (int bh = 0; bh < B * H; bh++) {
         int b = bh / H, h = bh % H;
@@ -70,8 +75,7 @@ void attn_backward(const avm_attn_dims *a, const float *qkv, const uint8_t *pad,
     int B = a->B, T = a->T, d = a->d, H = a->heads, dh = d / H, ld = 3 * d;
     size_t TT = (size_t)T * T;
     float scale = 1.0f / sqrtf((float)dh);
-    int slots = omp_get_max_threads();
-    if (a->slots > 0 && a->slots < slots) slots = a->slots;     /* never more threads than scratch */
+    int slots = attn_threads(a);
     #pragma omp parallel for schedule(dynamic, 1) num_threads(slots)
     for (int bh = 0; bh < B * H; bh++) {
         int b = bh / H, h = bh % H;

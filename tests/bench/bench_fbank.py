@@ -8,7 +8,6 @@ torch 1 / BLAS 2 (OMP_WAIT_POLICY=PASSIVE), per BENCHMARKING.md."""
 import argparse
 import glob
 import os
-import platform
 import statistics
 import subprocess
 import time
@@ -17,7 +16,7 @@ import wave
 os.environ["OMP_WAIT_POLICY"] = "PASSIVE"   # for torch only; removed for our runs below
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from benchlib import openblas  # noqa: E402
+from benchlib import banner, openblas  # noqa: E402
 import torchaudio.compliance.kaldi as kaldi  # noqa: E402
 
 
@@ -64,10 +63,7 @@ def main():
     ap.add_argument("--repeats", type=int, default=7)
     a = ap.parse_args()
     lib = openblas()
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if "model name" in line),
-               platform.processor())
-    print("cpu: %s, %d cores; torch %s; BLAS: %s" % (cpu, os.cpu_count(), torch.__version__,
-          lib.openblas_get_config().decode() if lib else "unknown"))
+    print(banner(torch, lib))
     utts = load_speech()
     raws, waves = [u[0] for u in utts], [u[1] for u in utts]
     audio = sum(w.shape[1] for w in waves) / 16000.0

@@ -13,14 +13,13 @@ better of both wait policies). On a loaded machine the active wait policy collap
 spin against other processes): read the passive rows there."""
 import argparse
 import os
-import platform
 import statistics
 import subprocess
 import time
 
 os.environ["OMP_WAIT_POLICY"] = "PASSIVE"   # for torch; our runs set their own
 import torch  # noqa: E402
-from benchlib import openblas  # noqa: E402
+from benchlib import banner, openblas  # noqa: E402
 import torch.nn as nn  # noqa: E402
 
 CONFIGS = {"tiny": (128, 512, 4, 2, 1, 1), "small": (128, 512, 4, 4, 2, 2), "base": (256, 1024, 4, 4, 2, 2)}
@@ -116,10 +115,7 @@ def main():
     ap.add_argument("--steps", type=int, default=3)
     a = ap.parse_args()
     lib = openblas()
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if "model name" in line),
-               platform.processor())
-    print("cpu: %s, %d cores; torch %s; BLAS: %s" % (cpu, os.cpu_count(), torch.__version__,
-          lib.openblas_get_config().decode() if lib else "unknown"))
+    print(banner(torch, lib))
     print("model %s, B=%d, T=%d per modality; one step = zero grad + forward + backward + clip + AdamW" % (a.model, a.B, a.T))
     torch.manual_seed(0)
     model = AVModel(*CONFIGS[a.model])
