@@ -41,8 +41,9 @@ BIN     = $(BUILD)/avmask
 .PHONY: all deps test demo bench clean
 all: bin/avmask
 
+# copy + rename: a recipe still running the old binary keeps it ("Text file busy" otherwise)
 bin/avmask: $(BIN)
-	@mkdir -p bin && cp $(BIN) $@
+	@mkdir -p bin && cp $(BIN) $@.tmp && mv $@.tmp $@
 
 $(BIN): $(BUILD)/avmask.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -18,7 +18,8 @@ static const char *usage =
     "  EXP/<name>/metrics.jsonl                  pretraining run\n"
     "  EXP/<name>/<sub>/metrics.jsonl            fine-tuning run (e.g. ctc)\n"
     "  EXP/<name>/<sub>/decode_<set>/eval.json   error rates from avmask eval\n"
-    "Plots (gnuplot): pretraining and fine-tuning loss (train and valid), overall\n"
+    "Tables: %ERR of every model on every test set (best in bold), then each result with\n"
+    "its S/D/I/N and error rate by condition. Plots (gnuplot): pretraining and fine-tuning loss (train and valid), overall\n"
     "error rate, error rate by each condition key.\n"
     "  --conditions=snr,noise  condition keys to break down (default: every key with at\n"
     "                          most --max-values=12 distinct values)\n";
@@ -156,6 +157,91 @@ static void experiment_table(doc *d, const rep_scan *s) {
     free(names);
 }
 
+/* Distinct test sets, easiest first (lowest mean %ERR over the models that decoded it). */
+static int test_sets(const rep_scan *s, const char ***sets) {
+    int n = 0;
+    double *mean = xcalloc(s->nres + 1, sizeof *mean);
+    *sets = xmalloc((s->nres + 1) * sizeof **sets);
+    for (int i = 0; i < s->nres; i++) {
+        int k = 0, cnt = 0;
+        while (k < n && strcmp((*sets)[k], s->res[i].set)) k++;
+        if (k < n) continue;
+        (*sets)[n] = s->res[i].set;
+        for (int j = i; j < s->nres; j++) {
+            const json_value *o = json_get(s->res[j].j, "overall");
+            if (!strcmp(s->res[j].set, s->res[i].set) && o) { mean[n] += json_num_or(o, "err", 0); cnt++; }
+        }
+        mean[n++] /= cnt ? cnt : 1;
+    }
+    for (int i = 1; i < n; i++)   /* few sets: insertion sort */
+        for (int k = i; k > 0 && mean[k - 1] > mean[k]; k--) {
+            double t = mean[k]; mean[k] = mean[k - 1]; mean[k - 1] = t;
+            const char *u = (*sets)[k]; (*sets)[k] = (*sets)[k - 1]; (*sets)[k - 1] = u;
+        }
+    free(mean);
+    return n;
+}
+
+static double result_err(const rep_result *r) {
+    const json_value *o = json_get(r->j, "overall"), *v = o ? json_get(o, "err") : NULL;
+    return v && v->type == JSON_NUM ? v->num : NAN;
+}
+
+/* The model a result was decoded with: its owning run (experiment/fine-tuning run), else
+ * the directory above the decode dir. */
+static char *model_name(const rep_scan *s, const rep_result *r) {
+    if (r->run >= 0) {
+        const rep_run *u = &s->runs[r->run];
+        return *u->sub ? xasprintf("%s/%s", u->exp, u->sub) : xstrdup(u->exp);
+    }
+    const char *slash = strrchr(r->sub, '/');
+    return slash ? xasprintf("%s/%.*s", r->exp, (int)(slash - r->sub), r->sub) : xstrdup(r->exp);
+}
+
+/* The headline: one row per model, one %ERR column per test set; the lowest error of each
+ * column in bold. */
+static void summary_table(doc *d, const rep_scan *s) {
+    const char **sets;
+    int ns = test_sets(s, &sets);
+    double *best = xmalloc(ns * sizeof *best);
+    char **model = xmalloc(s->nres * sizeof *model);
+    for (int i = 0; i < s->nres; i++) model[i] = model_name(s, &s->res[i]);
+    for (int k = 0; k < ns; k++) {
+        best[k] = INFINITY;
+        for (int i = 0; i < s->nres; i++)
+            if (!strcmp(s->res[i].set, sets[k]) && result_err(&s->res[i]) < best[k]) best[k] = result_err(&s->res[i]);
+    }
+    sb_add(&d->html, "<table>\n");
+    row_begin(d);
+    cell(d, 1, "model");
+    cell(d, 1, "pretraining");
+    for (int k = 0; k < ns; k++) cell(d, 1, sets[k]);
+    row_end(d);
+    md_rule(d, ns + 2);
+    for (int i = 0; i < s->nres; i++) {
+        int first = 1;
+        for (int j = 0; j < i; j++) first &= strcmp(model[j], model[i]) != 0;
+        if (!first) continue;
+        row_begin(d);
+        cell(d, 0, model[i]);
+        cell(d, 0, report_kind(s, s->res[i].exp));
+        for (int k = 0; k < ns; k++) {
+            double e = NAN;
+            for (int j = i; j < s->nres; j++)
+                if (!strcmp(model[j], model[i]) && !strcmp(s->res[j].set, sets[k])) e = result_err(&s->res[j]);
+            if (isnan(e)) cell(d, 0, "-");
+            else if (e == best[k]) { sb_printf(&d->md, " **%.2f** |", e); sb_printf(&d->html, "<td><b>%.2f</b></td>", e); }
+            else cellf(d, "%.2f", e);
+        }
+        row_end(d);
+    }
+    sb_add(&d->html, "</table>\n");
+    for (int i = 0; i < s->nres; i++) free(model[i]);
+    free(model);
+    free(best);
+    free(sets);
+}
+
 static void runs_table(doc *d, const rep_scan *s) {
     sb_add(&d->html, "<table>\n");
     row_begin(d);
@@ -207,6 +293,10 @@ static void write_doc(doc *d, const rep_scan *s, const char *title, const rep_pl
     sb_add(&d->html, "</h1>\n<p>Experiments under <code>");
     html_esc(&d->html, s->root);
     sb_printf(&d->html, "</code>, %s: %d runs, %d results.</p>\n", when, s->nruns, s->nres);
+    if (s->nres) {
+        heading(d, "Error rate (%) by test set");
+        summary_table(d, s);
+    }
     heading(d, "Experiments");
     experiment_table(d, s);
     if (s->nruns) {
