@@ -8,6 +8,9 @@
 #   2 pretrain audio-visual             6 decode + score every held-out test set
 #   3 pretrain audio-only (same budget) 7 report (exp/report/report.md, .html)
 # A stage whose output is complete is skipped, so rerunning from --stage=N reuses the rest.
+# Variants for an investigation sit beside the defaults and land in the same report:
+#   --tag=-mask15 --pretrain-opts="--mask-prob-audio=0.15"    -> exp/<profile>/{av,audio}-mask15
+#   --ft-tag=-frozen --finetune-opts="--freeze-steps=1000 --layer-weights" -> .../ctc-frozen
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -23,8 +26,14 @@ workdir=.   # where corpus/, feats/ and exp/ go (relative to this recipe's direc
 # modality dropout), so the fusion encoder also learns to work on audio alone: the
 # exported branch runs it without video tokens.
 modality_dropout_video=0.5
+tag=               # suffix of the pretraining experiment dirs (exp/<profile>/av$tag, audio$tag)
+pretrain_opts=     # extra options for both pretrainings (avmask pretrain --help)
+ft_tag=            # suffix of the fine-tuning dirs (<experiment>/ctc$ft_tag)
+finetune_opts=     # extra options for every fine-tuning (avmask finetune --help)
+inits="scratch audio av"   # which initialisations stages 2-6 train, fine-tune and decode
 help_message="usage: $0 [--profile=quick|full] [--stage=N] [--stop-stage=N] [--nj=N] [--threads=N] [--seed=N] [--workdir=DIR]
-  [--modality-dropout-video=P] [any variable of conf/<profile>.sh, e.g. --pretrain-steps=N]"
+  [--modality-dropout-video=P] [--tag=S --pretrain-opts=\"...\"] [--ft-tag=S --finetune-opts=\"...\"]
+  [--inits=\"scratch audio av\"] [any variable of conf/<profile>.sh, e.g. --pretrain-steps=N]"
 # what a profile (conf/<profile>.sh) sets; options on the command line override it
 speakers= utts_per_speaker= heldout_speakers= snr= model= pretrain_steps= batch_tokens=
 pretrain_lr= pretrain_warmup= finetune_steps= finetune_lr= freeze_steps= labeled_utts= valid_every=
@@ -71,27 +80,32 @@ if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
 fi
 
 pretrain() {  # name modalities [options]
-    local out=$exp/$1 mod=$2; shift 2
+    local out=$exp/$1$tag mod=$2; shift 2
     [ -f "$out/checkpoint-best.h5" ] && [ -f "$out/.done" ] && return 0
     run_logged "$out/log/pretrain.log" "$avmask" pretrain --feats="$feats/train" --valid="$feats/dev" \
         --out="$out" --model=$model --modalities=$mod --max-steps=$pretrain_steps "$@" \
         --batch-tokens=$batch_tokens --lr=$pretrain_lr --warmup=$pretrain_warmup \
-        --valid-every=$valid_every --save-every=$valid_every --seed=$seed --threads=$threads --resume
+        --valid-every=$valid_every --save-every=$valid_every --seed=$seed --threads=$threads --resume \
+        $pretrain_opts
     touch "$out/.done"
 }
 
-if [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
+wanted() { [[ " $inits " == *" $1 "* ]]; }   # is initialisation $1 in $inits?
+
+if [ $stage -le 2 ] && [ $stop_stage -ge 2 ] && wanted av; then
     step 2 "pretrain audio-visual ($model, $pretrain_steps steps)"
     pretrain av av --modality-dropout-video=$modality_dropout_video
 fi
-if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
+if [ $stage -le 3 ] && [ $stop_stage -ge 3 ] && wanted audio; then
     step 3 "pretrain audio-only (same budget)"
     pretrain audio audio
 fi
 
 if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
     step 4 "export the audio branches"
-    for name in av audio; do
+    for init_name in av audio; do
+        name=$init_name$tag
+        wanted $init_name || continue
         [ -f "$exp/$name/export/config.json" ] && continue
         run_logged "$exp/log/export_$name.log" "$avmask" export \
             --checkpoint="$exp/$name/checkpoint-best.h5" --out="$exp/$name/export"
@@ -102,27 +116,29 @@ if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
     step 5 "fine-tune CTC on phones: scratch, audio-only, audio-visual"
     labeled=train
     [ "$labeled_utts" -gt 0 ] && labeled=train_labeled
-    for name in scratch audio av; do
-        out=$exp/$name/ctc
+    for init_name in $inits; do
+        name=$init_name; [ $name != scratch ] && name=$name$tag
+        out=$exp/$name/ctc$ft_tag
         [ -f "$out/.done" ] && continue
         init=(--init=none --model=$model)
         [ $name != scratch ] && init=(--init="$exp/$name/export")
         run_logged "$out/log/finetune.log" "$avmask" finetune "${init[@]}" --feats="$feats/$labeled" \
             --data="$corpus/$labeled" --valid="$feats/dev" --valid-data="$corpus/dev" --unit=phone \
             --out="$out" --max-steps=$finetune_steps --lr=$finetune_lr --freeze-steps=$freeze_steps \
-            --valid-every=$valid_every --seed=$seed --threads=$threads
+            --valid-every=$valid_every --seed=$seed --threads=$threads $finetune_opts
         touch "$out/.done"
     done
 fi
 
 if [ $stage -le 6 ] && [ $stop_stage -ge 6 ]; then
     step 6 "decode and score the held-out test sets"
-    for name in scratch audio av; do
+    for init_name in $inits; do
+        name=$init_name; [ $name != scratch ] && name=$name$tag
         for set in $(test_sets); do
-            dir=$exp/$name/ctc/decode_$set
+            dir=$exp/$name/ctc$ft_tag/decode_$set
             [ -f "$dir/eval.json" ] && continue
-            model=$exp/$name/ctc/model-best   # lowest dev error; the last step without validation
-            [ -d "$model" ] || model=$exp/$name/ctc/model
+            model=$exp/$name/ctc$ft_tag/model-best   # lowest dev error; the last step without validation
+            [ -d "$model" ] || model=$exp/$name/ctc$ft_tag/model
             run_logged "$dir/log/decode.log" "$avmask" decode --model="$model" \
                 --feats="$feats/$set" --out="$dir" --threads=$threads
             run_logged "$dir/log/eval.log" "$avmask" eval --ref="$corpus/$set/phones" \

@@ -32,6 +32,20 @@ rm -rf $exp/av/ctc/decode_test_snr5
 AVMASK="$AVMASK" bash "$recipe" "${small[@]}" --stage=6 >run3.out 2>&1 || { tail -20 run3.out; fail "--stage=6 failed"; }
 grep -q "== stage 5" run3.out && fail "--stage=6 ran stage 5"
 [ -s $exp/av/ctc/decode_test_snr5/eval.json ] || fail "--stage=6 did not redo the missing decode"
+grep -q '^| model | pretraining | test\\_\(clean\|snr5\) | test\\_\(clean\|snr5\) |$' $exp/report/report.md ||
+    fail "report: no headline table of the models on the test sets"
+# an investigation variant: extra pretraining and fine-tuning options under tagged dirs,
+# only the initialisations asked for, in the same report
+AVMASK="$AVMASK" bash "$recipe" "${small[@]}" --stage=2 --tag=-m20 --pretrain-opts="--mask-prob-audio=0.2 --mask-len-audio=4" \
+    --ft-tag=-lw --finetune-opts="--layer-weights" --inits="scratch av" >run4.out 2>&1 || { tail -20 run4.out; fail "variant run failed"; }
+grep -q -- '--mask-prob-audio=0.2 --mask-len-audio=4' $exp/av-m20/log/pretrain.log || fail "--pretrain-opts not passed on"
+grep -q -- '--layer-weights' $exp/av-m20/ctc-lw/log/finetune.log || fail "--finetune-opts not passed on"
+[ -e $exp/audio-m20 ] && fail "--inits without audio still pretrained audio-only"
+for m in av-m20/ctc-lw scratch/ctc-lw; do
+    [ -s $exp/$m/decode_test_clean/eval.json ] || fail "variant $m not decoded"
+    grep -q "^| $m | " $exp/report/report.md || fail "variant $m missing from the report"
+done
+grep -q "^| av/ctc |" $exp/report/report.md || fail "the default models left the report"
 # a bad option is one clear line
 bash "$recipe" --profil=quick >bad.out 2>&1 && fail "unknown option accepted"
 grep -q "unknown option --profil" bad.out || fail "unknown option message: $(cat bad.out)"
