@@ -89,7 +89,7 @@ static void weighted_states(avm_asr *a, size_t n) {
     }
 }
 
-int asr_forward(avm_asr *a, const avm_batch_data *d) {
+static int forward(avm_asr *a, const avm_batch_data *d, avm_rng *rng) {
     int B = d->B, T = d->T, dm = a->enc.cfg.d, V = a->head.V, nh = avmodel_n_hidden(&a->enc);
     size_t nBT = (size_t)B * T * dm;
     if (a->head.nw && a->head.nw != nh + 1)
@@ -100,7 +100,7 @@ int asr_forward(avm_asr *a, const avm_batch_data *d) {
         a->dhidden = xcalloc(nh, sizeof *a->dhidden);
         a->probs = xmalloc(sizeof(float) * (nh + 1));
     }
-    if (avmodel_audio_forward(&a->enc, d->audio, d->len, B, T, a->enc_out, a->hidden)) return -1;
+    if (avmodel_audio_forward_rng(&a->enc, d->audio, d->len, B, T, rng, a->enc_out, a->hidden)) return -1;
     const float *rep = a->enc_out;
     if (a->head.nw) {
         a->rep = grow(a->rep, &a->cap_rep, sizeof(float) * nBT);
@@ -118,6 +118,8 @@ int asr_forward(avm_asr *a, const avm_batch_data *d) {
     ctc_head_forward(&a->head, a->rows, n, a->logits);
     return 0;
 }
+
+int asr_forward(avm_asr *a, const avm_batch_data *d) { return forward(a, d, NULL); }
 
 /* Gradients of the layer weights from d rep (drep, padded rows zero):
  * dL/dp_k = <drep, state_k>, dL/dw_j = p_j (dL/dp_j - sum_k p_k dL/dp_k). */
@@ -137,8 +139,8 @@ static void layer_weight_grad(avm_asr *a, size_t n) {
 }
 
 double asr_train_loss(avm_asr *a, const avm_batch_data *d, const int *labels, const int *L,
-                      int frozen, double *nll) {
-    if (asr_forward(a, d)) return NAN;
+                      int frozen, avm_rng *rng, double *nll) {
+    if (forward(a, d, rng)) return NAN;
     int B = d->B, T = d->T, dm = a->enc.cfg.d, V = a->head.V, n = a->off[B], nh = avmodel_n_hidden(&a->enc);
     size_t nBT = (size_t)B * T * dm;
     a->glog = grow(a->glog, &a->cap_glog, sizeof(float) * ((size_t)n * V + 1));

@@ -44,9 +44,10 @@ int  asr_apply_cmvn(const avm_asr *a, avm_loader *L);
 int  asr_forward(avm_asr *a, const avm_batch_data *d);
 /* Forward, CTC loss (torch 'mean', zero_infinity) against labels (concatenated, L[b]
  * each), and backward: zeroes and fills head.p.grad and, unless frozen, enc.params.grad.
+ * rng draws the encoder's dropout (enc.cfg.dropout, attn_dropout); NULL: no dropout.
  * nll [B] (optional) receives per-utterance losses. Returns the loss, NAN + avm_fail. */
 double asr_train_loss(avm_asr *a, const avm_batch_data *d, const int *labels, const int *L,
-                      int frozen, double *nll);
+                      int frozen, avm_rng *rng, double *nll);
 /* Weighted states of a fresh model: nw for the encoder (n_hidden + 1). */
 int  asr_n_states(const avm_asr *a);
 #endif

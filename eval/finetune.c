@@ -12,10 +12,12 @@
 #include "eval/ctc.h"
 #include "eval/export.h"
 #include "eval/metrics.h"
+#include "eval/specaug.h"
 #include "eval/trans.h"
 #include "train/clip.h"
 #include "train/optim.h"
 #include "train/sched.h"
+#include "train/seeding.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +38,11 @@ static const char *usage =
     "        --freeze-steps=0 (the encoder stays frozen, only the head trains, for N steps)\n"
     "        --layer-weights (SUPERB-style: the head reads a learned softmax-weighted sum of\n"
     "        the embeddings, every encoder layer output and the final output)\n"
+    "regularisation (small labelled sets overfit within a few hundred steps):\n"
+    "        --dropout=P --attn-dropout=P (default: the encoder's config, 0.1)\n"
+    "        --time-mask-prob=0 --time-mask-len=5 (SpecAugment time masks: each token starts\n"
+    "        a span of LEN tokens with probability PROB, spans zeroed; e.g. 0.05 and 5)\n"
+    "        --freq-masks=0 --freq-mask-width=20 (N bands of up to WIDTH mel bins zeroed)\n"
     "model (--init=none only, a randomly initialised encoder): --model=tiny|small|base and\n"
     "        --d --ffn --heads --layers-audio --layers-fusion --max-len\n";
 
@@ -45,6 +52,8 @@ typedef struct {
     long max_steps, log_every, valid_every, freeze_steps, batch_tokens;
     int layer_weights;
     double weight_decay, clip;
+    double dropout, attn_dropout;   /* < 0: the encoder's config */
+    avm_specaug aug;
     avm_sched sched;
     uint64_t seed;
 } ft_opts;
@@ -70,6 +79,16 @@ static void parse(ft_opts *f, avm_opts *o, avm_config *cfg) {
     f->batch_tokens = opt_int_range(o, "batch-tokens", 2000, 1, 1000000000);
     f->weight_decay = opt_num(o, "weight-decay", 0.01);
     f->clip = opt_num(o, "clip", 5);
+    f->dropout = opt_num(o, "dropout", -1);
+    f->attn_dropout = opt_num(o, "attn-dropout", -1);
+    if ((opt_has(o, "dropout") && (f->dropout < 0 || f->dropout >= 1)) ||
+        (opt_has(o, "attn-dropout") && (f->attn_dropout < 0 || f->attn_dropout >= 1)))
+        avm_die("finetune: --dropout and --attn-dropout must lie in [0, 1)");
+    f->aug.time_p = opt_num(o, "time-mask-prob", 0);
+    f->aug.time_len = (int)opt_int_range(o, "time-mask-len", 5, 1, 1000);
+    f->aug.n_freq = (int)opt_int_range(o, "freq-masks", 0, 0, 100);
+    f->aug.freq_width = (int)opt_int_range(o, "freq-mask-width", 20, 0, 10000);
+    if (f->aug.time_p < 0 || f->aug.time_p > 1) avm_die("finetune: --time-mask-prob must lie in [0, 1]");
     f->seed = (uint64_t)opt_int(o, "seed", 1);
     f->sched.peak = opt_num(o, "lr", 1e-3);
     f->sched.warmup = opt_int_range(o, "warmup", 100, 0, 1000000000);
@@ -174,13 +193,17 @@ typedef struct {
 } ft_state;
 
 /* One update on batch d; returns the loss, *gnorm the gradient norm before clipping. */
-static double train_step(ft_state *s, const ft_opts *f, const ft_labels *lb, const avm_batch_data *d,
+static double train_step(ft_state *s, const ft_opts *f, const ft_labels *lb, avm_batch_data *d,
                          long step, double *gnorm, int *impossible) {
     avm_asr *a = &s->a;
     int *Lb = xmalloc(sizeof(int) * d->B), *lab = batch_labels(lb, d, Lb);
     double *nll = xmalloc(sizeof(double) * d->B);
     int frozen = step < f->freeze_steps;
-    double loss = asr_train_loss(a, d, lab, Lb, frozen, nll);
+    if (specaug_active(&f->aug)) specaug_apply(&f->aug, d, a->enc.cfg.audio_in / AVM_STACK, AVM_STACK, f->seed, step);
+    avm_rng r;
+    train_rng(&r, f->seed, SEED_DROPOUT, step, 0);
+    int drop = a->enc.cfg.dropout > 0 || a->enc.cfg.attn_dropout > 0;
+    double loss = asr_train_loss(a, d, lab, Lb, frozen, drop ? &r : NULL, nll);
     if (isnan(loss)) avm_die("finetune: step %ld: %s", step + 1, avm_error());
     *impossible = 0;
     for (int b = 0; b < d->B; b++) *impossible += isinf(nll[b]);
@@ -254,6 +277,8 @@ int cmd_finetune(int argc, char **argv) {
     avm_asr *a = &s.a;
     a->kind = f.kind;
     char *init = build_model(a, &f, &cfg);
+    if (f.dropout >= 0) a->enc.cfg.dropout = (float)f.dropout;
+    if (f.attn_dropout >= 0) a->enc.cfg.attn_dropout = (float)f.attn_dropout;
     if ((f.units_file ? units_read(&a->units, f.units_file) : units_build(&a->units, f.data, f.kind)))
         avm_die("finetune: %s", avm_error());
     ctc_head_init(&a->head, a->enc.cfg.d, a->units.n, f.layer_weights ? asr_n_states(a) : 0, f.seed);
@@ -271,6 +296,8 @@ int cmd_finetune(int argc, char **argv) {
     if (!mf) avm_die("finetune: %s: cannot write", mp);
     avm_info("finetune: init %s, %d training utterances, %d %s units, %zu + %zu parameters",
              init, L.feats.n, a->units.n, units_source(f.kind), a->enc.params.total, a->head.p.total);
+    avm_info("finetune: dropout %g, attention dropout %g, time masks p=%g L=%d, %d frequency masks <= %d bins",
+             a->enc.cfg.dropout, a->enc.cfg.attn_dropout, f.aug.time_p, f.aug.time_len, f.aug.n_freq, f.aug.freq_width);
 
     avm_batch_data d = {0};
     avm_progress prog;

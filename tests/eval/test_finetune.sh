@@ -3,7 +3,7 @@
 # each phone is a class template plus noise): a fresh tiny encoder + CTC head must learn it
 # in 40 steps (test PER < 20%, a quarter of a near-untrained model's at most), the loss
 # falls, validation lines are written; char units decode to words; learned layer weights
-# train; bad inputs fail clearly.
+# train; dropout and SpecAugment masks are reproducible; bad inputs fail clearly.
 set -eu
 mk="$AVMASK_BUILD/tools/ctc_mkdata"
 "$mk" --feats=tr_f --data=tr_d --n=48 --n-mels=20 --seed=1
@@ -65,6 +65,17 @@ w = h5py.File('ftw/model/ctc_head.h5', 'r')['params/ctc_head.layer_weights'][()]
 assert w.shape == (4,) and np.abs(w).max() > 1e-3, w
 "
 
+# regularisation (dropout, SpecAugment masks): reproducible for a seed, and it changes training
+reg=(--dropout=0.2 --attn-dropout=0.1 --time-mask-prob=0.1 --time-mask-len=3 --freq-masks=2 --freq-mask-width=4
+     --max-steps=10 --lr=1e-2)
+"$AVMASK" finetune "${common[@]}" "${reg[@]}" --out=ftr1 2> ftr1.err > /dev/null
+"$AVMASK" finetune "${common[@]}" "${reg[@]}" --out=ftr2 2> /dev/null > /dev/null
+"$AVMASK" finetune "${common[@]}" --dropout=0 --attn-dropout=0 --max-steps=10 --lr=1e-2 --out=ftr0 > /dev/null 2>&1
+grep -q 'dropout 0.2, attention dropout 0.1, time masks p=0.1 L=3, 2 frequency masks <= 4 bins' ftr1/train.log
+losses() { sed 's/,"seconds":[0-9.]*//' "$1/metrics.jsonl"; }
+test "$(losses ftr1)" = "$(losses ftr2)"
+test "$(losses ftr1)" != "$(losses ftr0)"
+
 # failures: one line naming the problem
 fails() { if "$@" 2>err >/dev/null; then echo "should have failed: $*"; exit 1; fi; cat err; test "$(wc -l <err)" = 1; }
 mkdir bad_d && grep -v utt00003 tr_d/phones > bad_d/phones
@@ -73,6 +84,10 @@ grep -q 'bad_d/phones: 1 utterances of tr_f have no transcript (first: utt00003)
 printf '<blank> 0\n<unk> 1\np0 2\np1 3\n' > units_small.txt
 fails "$AVMASK" finetune "${common[@]}" --units-file=units_small.txt --out=x --max-steps=1
 grep -q "unit 'p[2-7]' is not in the units" err
+fails "$AVMASK" finetune "${common[@]}" --out=x --max-steps=1 --dropout=1.5
+grep -q 'dropout' err
+fails "$AVMASK" finetune "${common[@]}" --out=x --max-steps=1 --time-mask-prob=2
+grep -q 'time-mask-prob' err
 fails "$AVMASK" decode --model=nomodel --feats=te_f --out=x
 grep -q 'nomodel' err
 echo ok

@@ -1,6 +1,7 @@
 /* eval/asr: the fine-tuning loss (encoder + optional learned layer weighting + CTC head +
  * CTC 'mean') against central finite differences for the layer weights, head and encoder
- * parameters (float32, step 2e-3: |fd - analytic| <= 2e-3 + 2e-2 |analytic|), and the
+ * parameters (float32, step 2e-3: |fd - analytic| <= 2e-3 + 2e-2 |analytic|), also with
+ * dropout (the same masks in every evaluation: the generator is re-seeded), and the
  * frozen-encoder case (no encoder gradient, same head gradient). */
 #include "check.h"
 #include "common/rng.h"
@@ -10,12 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void build(avm_asr *a, int weighted) {
+static uint64_t drop_seed;   /* 0: no dropout generator */
+
+static void build(avm_asr *a, int weighted, float dropout) {
     memset(a, 0, sizeof *a);
     avm_config c;
     avmodel_config_named(&c, "tiny");
     c.d = 16; c.ffn = 32; c.heads = 2; c.layers_audio = 2; c.layers_fusion = 1;
-    c.audio_in = 8; c.max_len = 16; c.dropout = 0; c.attn_dropout = 0; c.modalities = AVM_MOD_AUDIO;
+    c.audio_in = 8; c.max_len = 16; c.dropout = dropout; c.attn_dropout = dropout / 2; c.modalities = AVM_MOD_AUDIO;
     CHECK(avmodel_init(&a->enc, &c, 3) == 0);
     ctc_head_init(&a->head, 16, 5, weighted ? asr_n_states(a) : 0, 4);
     avm_rng r;
@@ -24,7 +27,9 @@ static void build(avm_asr *a, int weighted) {
 }
 
 static double loss_of(avm_asr *a, const avm_batch_data *d, const int *lab, const int *L) {
-    return asr_train_loss(a, d, lab, L, 0, NULL);
+    avm_rng r;
+    rng_seed(&r, drop_seed, 1);
+    return asr_train_loss(a, d, lab, L, 0, drop_seed ? &r : NULL, NULL);
 }
 
 /* Central difference of the loss in x[i] against the analytic gradient g. */
@@ -40,9 +45,10 @@ static int fd_ok(avm_asr *a, const avm_batch_data *d, const int *lab, const int 
     return ok;
 }
 
-static void test_grads(int weighted) {
+static void test_grads(int weighted, float dropout) {
     avm_asr a;
-    build(&a, weighted);
+    build(&a, weighted, dropout);
+    drop_seed = dropout > 0 ? 99 : 0;
     int len[2] = {6, 4}, lab[5] = {1, 2, 1, 3, 4}, L[2] = {3, 2};
     float x[2 * 6 * 8];
     avm_rng r;
@@ -51,7 +57,14 @@ static void test_grads(int weighted) {
     avm_batch_data d = {0};
     d.B = 2; d.T = 6; d.len = len; d.audio = x;
     double nll[2];
-    double loss = asr_train_loss(&a, &d, lab, L, 0, nll);
+    if (dropout > 0) {   /* dropout changes the loss; the same generator state repeats it */
+        double plain = asr_train_loss(&a, &d, lab, L, 0, NULL, NULL);
+        CHECK(fabs(loss_of(&a, &d, lab, L) - plain) > 1e-4 * plain);
+        CHECK(loss_of(&a, &d, lab, L) == loss_of(&a, &d, lab, L));
+    }
+    avm_rng dr;
+    rng_seed(&dr, drop_seed, 1);
+    double loss = asr_train_loss(&a, &d, lab, L, 0, drop_seed ? &dr : NULL, nll);
     CHECK(isfinite(loss) && loss > 0);
     CHECK_NEAR(loss, (nll[0] / 3 + nll[1] / 2) / 2, 1e-9 * fabs(loss));
     size_t nh = a.head.p.total, ne = a.enc.params.total;
@@ -75,10 +88,12 @@ static void test_grads(int weighted) {
         for (size_t i = 0; i < p->numel; i += step, checked++)
             bad += !fd_ok(&a, &d, lab, L, a.enc.params.data, ge, p->offset + i, names[n]);
     }
-    CHECK_MSG(bad == 0, "%d of %d finite-difference checks failed (weighted %d)", bad, checked, weighted);
+    CHECK_MSG(bad == 0, "%d of %d finite-difference checks failed (weighted %d, dropout %g)", bad, checked,
+              weighted, dropout);
 
     /* frozen encoder: no encoder gradient, the same head gradient */
-    CHECK(isfinite(asr_train_loss(&a, &d, lab, L, 1, NULL)));
+    rng_seed(&dr, drop_seed, 1);
+    CHECK(isfinite(asr_train_loss(&a, &d, lab, L, 1, drop_seed ? &dr : NULL, NULL)));
     int same = 1, zero = 1;
     for (size_t i = 0; i < nh; i++) same &= fabsf(a.head.p.grad[i] - gh[i]) <= 1e-6f * (1 + fabsf(gh[i]));
     for (size_t i = 0; i < ne; i++) zero &= a.enc.params.grad[i] == 0;
@@ -89,7 +104,9 @@ static void test_grads(int weighted) {
 }
 
 int main(void) {
-    test_grads(0);
-    test_grads(1);
+    test_grads(0, 0);
+    test_grads(1, 0);
+    test_grads(0, 0.2f);
+    test_grads(1, 0.2f);
     return check_done("test_asr");
 }
