@@ -53,6 +53,10 @@ step() { echo "== stage $1: $2 ($(date +%H:%M:%S))"; }
 run_logged() { local log=$1; shift; mkdir -p "$(dirname "$log")"; echo "   $*" >"$log"; "$@" >>"$log" 2>&1 || { echo "$0: failed; see $log" >&2; tail -5 "$log" >&2; exit 1; }; }
 
 # The held-out test sets the corpus has (test_clean, test_snr10, ...).
+# The labelled subset for fine-tuning: the first $labeled_utts utterances of train (0: all).
+labeled=train
+[ "$labeled_utts" -gt 0 ] && labeled=train_l$labeled_utts
+
 test_sets() { for d in "$corpus"/test_*; do [ -d "$d" ] && basename "$d"; done; }
 
 if [ $stage -le 0 ] && [ $stop_stage -ge 0 ]; then
@@ -66,12 +70,12 @@ fi
 
 if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
     step 1 "extract features"
-    if [ "$labeled_utts" -gt 0 ] && [ ! -f "$corpus/train_labeled/phones" ]; then
+    if [ $labeled != train ] && [ ! -f "$corpus/$labeled/phones" ]; then
         # the labelled subset for fine-tuning: the first utterances of train (sorted ids)
         bash "$root/recipes/common/subset_data_dir.sh" --first "$labeled_utts" "$corpus/train" \
-            "$corpus/train_labeled" >"$exp/log/subset.log" 2>&1 || { cat "$exp/log/subset.log" >&2; exit 1; }
+            "$corpus/$labeled" >"$exp/log/subset.log" 2>&1 || { cat "$exp/log/subset.log" >&2; exit 1; }
     fi
-    for set in train dev $(test_sets) $([ "$labeled_utts" -gt 0 ] && echo train_labeled); do
+    for set in train dev $(test_sets) $([ $labeled != train ] && echo $labeled); do
         [ -f "$feats/$set/index.tsv" ] && continue
         # one machine: extract runs its own jobs (see recipes/lrs3 for array jobs via $cmd)
         run_logged "$exp/log/extract_$set.log" "$avmask" extract --data="$corpus/$set" \
@@ -114,8 +118,6 @@ fi
 
 if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
     step 5 "fine-tune CTC on phones: scratch, audio-only, audio-visual"
-    labeled=train
-    [ "$labeled_utts" -gt 0 ] && labeled=train_labeled
     for init_name in $inits; do
         name=$init_name; [ $name != scratch ] && name=$name$tag
         out=$exp/$name/ctc$ft_tag
