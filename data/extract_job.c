@@ -5,6 +5,8 @@
 #include "common/strbuf.h"
 #include "common/util.h"
 #include <omp.h>
+#include <pthread.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,7 +22,50 @@ typedef struct {
     int failed, done, skipped;
     double seconds;           /* audio extracted in this run (for x real time) */
     avm_progress prog;
+    /* the shard being committed in the background (see commit_start) */
+    pthread_t commit_thread;
+    char *commit_path;
+    int commit_rc;
 } job_state;
+
+/* Committing a finished shard (fsync of the file, rename, fsync of the directory) waits
+ * for the disk, so it runs in a thread while the next shard decodes; one at a time. The
+ * thread makes no HDF5 or FFmpeg call. */
+static void *commit_main(void *arg) {
+    job_state *j = arg;
+    char *tmp = xasprintf("%s.tmp", j->commit_path);
+    j->commit_rc = atomic_rename(tmp, j->commit_path);
+    if (j->commit_rc) unlink(tmp);
+    free(tmp);
+    return NULL;
+}
+
+/* Waits for the commit in flight, if any. 0, or -1 + avm_fail if it failed. */
+static int commit_wait(job_state *j) {
+    if (!j->commit_path) return 0;
+    char err[1024] = "";
+    pthread_join(j->commit_thread, NULL);
+    if (j->commit_rc) snprintf(err, sizeof err, "%s", avm_error());
+    else avm_logonly("job %d/%d: wrote %s", j->k, j->n, j->commit_path);
+    free(j->commit_path);
+    j->commit_path = NULL;
+    return j->commit_rc ? avm_fail("%s", err) : 0;
+}
+
+static int commit_start(job_state *j, const char *path) {
+    if (commit_wait(j)) { char *tmp = xasprintf("%s.tmp", path); unlink(tmp); free(tmp); return -1; }
+    j->commit_path = xstrdup(path);
+    if (pthread_create(&j->commit_thread, NULL, commit_main, j)) {   /* no thread: commit here */
+        commit_main(j);
+        int rc = j->commit_rc;
+        char *p = j->commit_path;
+        j->commit_path = NULL;
+        if (!rc) avm_logonly("job %d/%d: wrote %s", j->k, j->n, p);
+        free(p);
+        return rc;
+    }
+    return 0;
+}
 
 static void add_row(job_state *j, const char *id, int shard, int row, int64_t na, int64_t nv) {
     if (j->n_idx == j->cap_idx)
@@ -97,7 +142,7 @@ static int write_shard(job_state *j, int s, const char *path, int u0, int u1) {
         }
     }
     free(batch);
-    return shard_writer_close(w);
+    return shard_writer_finish(w) ? -1 : commit_start(j, path);
 }
 
 static char *job_file(const char *out, const char *stem, int k, const char *ext) {
@@ -146,12 +191,11 @@ static int run_shards(job_state *j, int s0, int s1) {
             if (!rc) avm_logonly("job %d/%d: %s is complete, skipped", j->k, j->n, path);
         } else {
             rc = write_shard(j, s, path, u0, u1);
-            if (!rc) avm_logonly("job %d/%d: wrote %s", j->k, j->n, path);
         }
         free(path);
-        if (rc) return -1;
+        if (rc) { commit_wait(j); return -1; }
     }
-    return 0;
+    return commit_wait(j);
 }
 
 int extract_job(const extract_cfg *c, int k, int n, int *n_utts) {

@@ -193,6 +193,12 @@ int shard_writer_close(avm_shard_writer *w) {
     return 0;
 }
 
+int shard_writer_finish(avm_shard_writer *w) {
+    if (finish(w)) { shard_writer_abort(w); return -1; }
+    writer_free(w);
+    return 0;
+}
+
 void shard_writer_abort(avm_shard_writer *w) {
     if (!w) return;
     if (w->fbank >= 0) H5Dclose(w->fbank);

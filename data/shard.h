@@ -22,6 +22,9 @@ avm_shard_writer *shard_writer_open(const char *path, const char *config_json, i
 int  shard_writer_add(avm_shard_writer *w, const char *utt_id, const float *fbank, int64_t a_frames,
                       const uint8_t *video, int64_t v_frames);
 int  shard_writer_close(avm_shard_writer *w);   /* finalises + atomic rename; 0 or -1 */
+/* Finalises and closes path + ".tmp" without renaming it: the caller commits it with
+ * atomic_rename(path.tmp, path) (e.g. in another thread, while it goes on). 0 or -1. */
+int  shard_writer_finish(avm_shard_writer *w);
 void shard_writer_abort(avm_shard_writer *w);   /* removes the temporary file */
 /* An utterance of this shard that could not be extracted: kept in /failed as
  * "<utt-id> <path> <reason>" so that a resumed run can report it without retrying. */
