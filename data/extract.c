@@ -1,20 +1,24 @@
 /* `avmask extract`: media files of a data dir -> feature shards (docs/formats.md).
- * --nj=N forks N jobs (each does what --job=K/N does) and then merges. The parent forks
- * before it has decoded anything, opened an HDF5 file or started an OpenMP thread, so
- * every job starts clean, without paying the start-up of the binary (~0.1 s to load its
- * ~170 shared libraries) again. */
+ * --nj=N forks N workers that claim slices of the shards (each slice is what --job=K/M
+ * does, M up to 8N) until none is left, then merges. The parent forks before it has
+ * decoded anything, opened an HDF5 file or started an OpenMP thread, so every worker
+ * starts clean, without paying the start-up of the binary (~0.1 s to load its ~170 shared
+ * libraries) again. */
 #include "data/extract.h"
 #include "common/log.h"
 #include "common/opts.h"
+#include "common/progress.h"
 #include "common/util.h"
 #include <glob.h>
 #include <malloc.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#define SLICES_PER_JOB 8   /* --nj=N splits the shards into up to 8N slices, claimed as workers free up */
 #define EXIT_TOO_MANY 3   /* a job finished but with more failures than --max-fail */
 
 static const char *usage =
@@ -76,39 +80,64 @@ static void clear_job_files(const char *out) {
     }
 }
 
-/* Job k of nj in a forked child; exits 0 (its failures are judged by the merge) or 1. */
-static void job_child(extract_cfg c, int k, int nj, int threads) {
+/* A forked worker: claims slices (jobs k of n_slices) one at a time until none is left;
+ * exits 0 (failures are judged by the merge) or 1. */
+static void worker(extract_cfg c, int n_slices, int threads) {
     if (threads > 0) { c.threads = threads; omp_set_num_threads(threads); }
     c.max_fail = 100;
     c.max_fail_pct = 1;
-    int utts;
-    if (extract_job(&c, k, nj, &utts) < 0) {
-        avm_warn("extract: job %d/%d: %s", k, nj, avm_error());
-        _exit(1);
+    for (int k; (k = ++c.shared->next_slice) <= n_slices;) {
+        int utts;
+        if (extract_job(&c, k, n_slices, &utts) < 0) {
+            avm_warn("extract: job %d/%d: %s", k, n_slices, avm_error());
+            _exit(1);
+        }
     }
     _exit(0);
 }
 
-static void run_jobs(const extract_cfg *c, int nj, int threads) {
+/* nj workers share n_slices slices of the shards: a worker that finishes early takes the
+ * next slice, so a slow core or a slice of long files does not hold the others up. The
+ * parent draws one progress line for all of them. */
+static void run_jobs(const extract_cfg *c, int nj, int n_slices, int n_utts, int threads) {
+    extract_shared *sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (sh == MAP_FAILED) avm_die("extract: cannot map shared memory for the jobs");
+    memset(sh, 0, sizeof *sh);
+    extract_cfg wc = *c;
+    wc.shared = sh;
     pid_t *pid = xcalloc(nj, sizeof *pid);
     fflush(NULL);   /* nothing buffered may be written twice */
     for (int k = 1; k <= nj; k++) {
         pid[k - 1] = fork();
-        if (pid[k - 1] < 0) avm_die("extract: cannot start job %d: fork failed", k);
-        if (pid[k - 1] == 0) job_child(*c, k, nj, threads);
+        if (pid[k - 1] < 0) avm_die("extract: cannot start worker %d: fork failed", k);
+        if (pid[k - 1] == 0) worker(wc, n_slices, threads);
     }
-    int bad = 0;
-    for (int k = 1; k <= nj; k++) {
+    avm_progress prog;
+    progress_start(&prog, "extract", n_utts);
+    int bad = 0, left = nj;
+    while (left > 0) {
         int st;
-        if (waitpid(pid[k - 1], &st, 0) < 0) avm_die("extract: waitpid for job %d failed", k);
+        pid_t p = waitpid(-1, &st, WNOHANG);
+        if (p < 0) avm_die("extract: waitpid failed");
+        if (p == 0) {
+            double t = now_sec() - prog.t0 + 1e-9;
+            progress_update(&prog, sh->done, "%.1f files/s, %.1fx real time, %ld failed", sh->done / t,
+                            sh->audio_ms / 1000.0 / t, (long)sh->failed);
+            usleep(100000);
+            continue;
+        }
+        left--;
         if (!WIFEXITED(st) || WEXITSTATUS(st)) {
-            avm_warn("extract: job %d/%d failed (%s %d); rerun to resume", k, nj,
-                     WIFEXITED(st) ? "exit" : "signal", WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+            avm_warn("extract: a worker failed (%s %d); rerun to resume", WIFEXITED(st) ? "exit" : "signal",
+                     WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
             bad++;
         }
     }
+    progress_end(&prog, "(%d utterances in %d slices on %d workers, %.1fx real time)", n_utts, n_slices, nj,
+                 sh->audio_ms / 1000.0 / (now_sec() - prog.t0 + 1e-9));
     free(pid);
-    if (bad) avm_die("extract: %d of %d jobs failed; finished shards are kept, rerun to resume", bad, nj);
+    munmap(sh, sizeof *sh);
+    if (bad) avm_die("extract: %d of %d workers failed; finished shards are kept, rerun to resume", bad, nj);
 }
 
 static int do_merge(const extract_cfg *c, int nj) {
@@ -187,10 +216,12 @@ int cmd_extract(int argc, char **argv) {
             int utts;
             if (per_job > 1) { c.threads = per_job; omp_set_num_threads(per_job); }
             if (extract_job(&c, 1, 1, &utts) < 0) avm_die("extract: %s", avm_error());
+            rc = do_merge(&c, 1);
         } else {
-            run_jobs(&c, jobs, per_job > 1 ? per_job : 0);
+            int slices = n_shards < SLICES_PER_JOB * jobs ? n_shards : SLICES_PER_JOB * jobs;
+            run_jobs(&c, jobs, slices, n_utts, per_job > 1 ? per_job : 0);
+            rc = do_merge(&c, slices);
         }
-        rc = do_merge(&c, jobs);
     }
     avm_log_close();
     opts_free(&o);

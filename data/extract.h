@@ -10,6 +10,14 @@
 #include "data/fbank.h"
 #include "data/shard.h"
 
+/* What the forked jobs of --nj share (MAP_SHARED memory): the next slice to claim and the
+ * totals the parent shows as one progress line. */
+typedef struct {
+    _Atomic int next_slice;
+    _Atomic long done, failed;    /* utterances finished (also already done) / failed */
+    _Atomic long audio_ms;        /* audio extracted in this run */
+} extract_shared;
+
 typedef struct {
     const char *data, *out;
     int shard_size;
@@ -19,6 +27,7 @@ typedef struct {
     int threads;              /* utterances decoded at once inside one job */
     double max_fail;          /* allowed failures: a count, or a percentage if max_fail_pct */
     int max_fail_pct;
+    extract_shared *shared;   /* set in forked --nj jobs: report there, no own progress line */
 } extract_cfg;
 
 /* One utterance's aligned features. */

@@ -97,6 +97,7 @@ static int reuse_shard(job_state *j, int s, const char *path, int u0, int u1) {
     for (int i = 0; !rc && i < m.n; i++) add_row(j, m.utt_ids[i], s, i, m.a_frames[i], m.v_frames[i]);
     for (int i = 0; !rc && i < m.n_failed; i++) sb_printf(&j->err, "%s\n", m.failed[i]);
     if (!rc) { j->failed += m.n_failed; j->skipped += u1 - u0; }
+    if (!rc && j->c->shared) { j->c->shared->done += u1 - u0; j->c->shared->failed += m.n_failed; }
     shard_meta_free(&m);
     return rc;
 }
@@ -125,6 +126,7 @@ static int write_shard(job_state *j, int s, const char *path, int u0, int u1) {
             const avm_utt *u = &j->d->u[i];
             if (f->error) {
                 report_failure(j, w, u, f->error);
+                if (c->shared) c->shared->failed++;
             } else if (shard_writer_add(w, u->id, f->fbank, f->a_frames, f->video, f->v_frames)) {
                 for (int k = i; k < b1; k++) utt_feats_free(&batch[k - b0]);
                 free(batch);
@@ -133,10 +135,12 @@ static int write_shard(job_state *j, int s, const char *path, int u0, int u1) {
             } else {
                 add_row(j, u->id, s, row++, f->a_frames, f->v_frames);
                 j->seconds += f->seconds;
+                if (c->shared) c->shared->audio_ms += (long)(f->seconds * 1000);
             }
             utt_feats_free(f);
             j->done++;
-            progress_update(&j->prog, j->done + j->skipped, "%.1f files/s, %.1fx real time, %d failed",
+            if (c->shared) c->shared->done++;
+            else progress_update(&j->prog, j->done + j->skipped, "%.1f files/s, %.1fx real time, %d failed",
                             j->done / (now_sec() - j->prog.t0 + 1e-9), j->seconds / (now_sec() - j->prog.t0 + 1e-9),
                             j->failed);
         }
@@ -215,10 +219,12 @@ int extract_job(const extract_cfg *c, int k, int n, int *n_utts) {
                 c->data, d.n, c->out, s0, s1 - 1, n_shards, c->shard_size);
     if (s0 == s1) avm_info("job %d/%d: no shards to extract (%d shards for %d jobs)", k, n, n_shards, n);
     char *what = xasprintf("extract job %d/%d", k, n);
-    progress_start(&j.prog, what, *n_utts);
+    if (!c->shared) progress_start(&j.prog, what, *n_utts);
     int rc = j.fb ? run_shards(&j, s0, s1) : -1;
     if (!rc) rc = write_partials(&j, s0, s1, *n_utts);
-    if (!rc)
+    if (!rc && c->shared)
+        avm_logonly("job %d/%d: %d utterances, %d failed, %d already done", k, n, *n_utts, j.failed, j.skipped);
+    else if (!rc)
         progress_end(&j.prog, "(%d utterances, %d failed, %d already done; %.1fx real time)", *n_utts, j.failed,
                      j.skipped, j.seconds / (now_sec() - j.prog.t0 + 1e-9));
     free(what);
