@@ -187,17 +187,6 @@ static double result_err(const rep_result *r) {
     return v && v->type == JSON_NUM ? v->num : NAN;
 }
 
-/* The model a result was decoded with: its owning run (experiment/fine-tuning run), else
- * the directory above the decode dir. */
-static char *model_name(const rep_scan *s, const rep_result *r) {
-    if (r->run >= 0) {
-        const rep_run *u = &s->runs[r->run];
-        return *u->sub ? xasprintf("%s/%s", u->exp, u->sub) : xstrdup(u->exp);
-    }
-    const char *slash = strrchr(r->sub, '/');
-    return slash ? xasprintf("%s/%.*s", r->exp, (int)(slash - r->sub), r->sub) : xstrdup(r->exp);
-}
-
 /* The headline: one row per model, one %ERR column per test set; the lowest error of each
  * column in bold. */
 static void summary_table(doc *d, const rep_scan *s) {
@@ -205,7 +194,7 @@ static void summary_table(doc *d, const rep_scan *s) {
     int ns = test_sets(s, &sets);
     double *best = xmalloc(ns * sizeof *best);
     char **model = xmalloc(s->nres * sizeof *model);
-    for (int i = 0; i < s->nres; i++) model[i] = model_name(s, &s->res[i]);
+    for (int i = 0; i < s->nres; i++) model[i] = report_model_name(s, &s->res[i]);
     for (int k = 0; k < ns; k++) {
         best[k] = INFINITY;
         for (int i = 0; i < s->nres; i++)

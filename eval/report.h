@@ -59,10 +59,13 @@ const char *report_terminal(void);
 int report_plots(const rep_scan *s, const char *out_dir, rep_plot **plots, int *nplots);
 
 /* Condition keys shown (s->keys, or every key with at most s->max_values values) and
- * the values of one key over all results, in display order (numeric when all values are
- * numbers). Caller frees the array, not the strings (owned by the JSON). */
+ * the values of one key over all results, in display order (numbers in numeric order,
+ * then words alphabetically). Caller frees the array, not the strings (owned by the JSON). */
 int report_cond_keys(const rep_scan *s, const char ***keys);
 int report_cond_values(const rep_scan *s, const char *key, const char ***values);
+/* The model a result was decoded with: its owning run ("experiment/sub"), else the
+ * directory above the decode dir. Caller frees. */
+char *report_model_name(const rep_scan *s, const rep_result *r);
 /* The condition entry {value, err, S, ...} of result r, or NULL. */
 const json_value *report_cond(const rep_result *r, const char *key, const char *value);
 #endif

@@ -172,7 +172,20 @@ static int overall_plot(plotter *p, const rep_scan *s) {
     return rc;
 }
 
-/* Error rate against the values of one condition key, one line per result. */
+/* %ERR of one model at one condition value, pooled over all its results that have it
+ * (e.g. noise=babble over the 10, 5 and 0 dB test sets): 100 (S + D + I) / N. */
+static double pooled_err(const rep_scan *s, char **model, int m, const char *key, const char *value) {
+    double e = 0, n = 0;
+    for (int i = 0; i < s->nres; i++) {
+        const json_value *c = strcmp(model[i], model[m]) ? NULL : report_cond(&s->res[i], key, value);
+        if (!c) continue;
+        e += json_num_or(c, "S", 0) + json_num_or(c, "D", 0) + json_num_or(c, "I", 0);
+        n += json_num_or(c, "N", 0);
+    }
+    return n > 0 ? 100 * e / n : -1;
+}
+
+/* Error rate against the values of one condition key, one line per model. */
 static int cond_plot(plotter *p, const rep_scan *s, const char *key, int ki) {
     const char **vals;
     int nv = report_cond_values(s, key, &vals), rc = 0;
@@ -182,30 +195,35 @@ static int cond_plot(plotter *p, const rep_scan *s, const char *key, int ki) {
         sb_printf(&tics, "%s\"%s\" %d", v ? ", " : "", l, v);
         free(l);
     }
-    for (int i = 0; i < s->nres && !rc; i++) {
+    char **model = xmalloc((s->nres + 1) * sizeof *model);
+    for (int i = 0; i < s->nres; i++) model[i] = report_model_name(s, &s->res[i]);
+    for (int m = 0; m < s->nres && !rc; m++) {
+        int first = 1;
+        for (int j = 0; j < m; j++) first &= strcmp(model[j], model[m]) != 0;
+        if (!first) continue;
         avm_strbuf d = {0};
         for (int v = 0; v < nv; v++) {
-            const json_value *c = report_cond(&s->res[i], key, vals[v]);
-            const json_value *e = c ? json_get(c, "err") : NULL;
-            if (e && e->type == JSON_NUM) sb_printf(&d, "%d %.10g\n", v, e->num);
+            double e = pooled_err(s, model, m, key, vals[v]);
+            if (e >= 0) sb_printf(&d, "%d %.10g\n", v, e);
         }
         if (d.len) {
-            char *dat = xasprintf("%s/res%d_cond%d.dat", p->dir, i, ki);
-            char *label = res_label(&s->res[i]), *l = gp_str(label);
+            char *dat = xasprintf("%s/model%d_cond%d.dat", p->dir, m, ki), *l = gp_str(model[m]);
             rc = write_file_atomic(dat, d.s, d.len);
             sb_printf(&cmd, "%s\"%s\" using 1:2 with linespoints lw 2 pt 7 title \"%s\"", cmd.len ? ", " : "plot ", dat, l);
-            free(dat); free(label); free(l);
+            free(dat); free(l);
         }
         sb_free(&d);
     }
     if (!rc && cmd.len) {
         char *fk = file_part(key), *name = xasprintf("err_%d_%s", ki, fk);
-        char *cap = xasprintf("Error rate by %s", key), *xl = gp_str(key);
+        char *cap = xasprintf("Error rate by %s (each model pooled over its test sets)", key), *xl = gp_str(key);
         begin_plot(p, name, cap, cap, xl, "%ERR");
         sb_printf(&p->gp, "set key outside right top\nset xtics (%s)\nset xrange [-0.3:%d.3]\nset yrange [0:*]\n%s\nset xrange [*:*]\nset xtics auto\nset key top right\n",
                   tics.s, nv - 1, cmd.s);
         free(fk); free(name); free(cap); free(xl);
     }
+    for (int i = 0; i < s->nres; i++) free(model[i]);
+    free(model);
     free(vals);
     sb_free(&tics); sb_free(&cmd);
     return rc;

@@ -244,26 +244,28 @@ int report_cond_keys(const rep_scan *s, const char ***keys) {
     return n;
 }
 
-static int numeric_values;
-static int cmp_value(const void *pa, const void *pb) {
-    const char *a = *(const char *const *)pa, *b = *(const char *const *)pb;
-    int na = !strcmp(a, "<none>"), nb = !strcmp(b, "<none>");
-    if (na || nb) return na - nb;
-    if (!numeric_values) return strcmp(a, b);
-    double x = strtod(a, NULL), y = strtod(b, NULL);
-    return (x > y) - (x < y);
-}
-
 static int is_number(const char *s) {
     char *end;
     strtod(s, &end);
     return end != s && !*end;
 }
 
+/* Numbers in numeric order, then words in alphabetical order, then "<none>": SNRs read
+ * 0 5 10 clean. */
+static int cmp_value(const void *pa, const void *pb) {
+    const char *a = *(const char *const *)pa, *b = *(const char *const *)pb;
+    int na = !strcmp(a, "<none>"), nb = !strcmp(b, "<none>");
+    if (na || nb) return na - nb;
+    int xa = is_number(a), xb = is_number(b);
+    if (xa != xb) return xb - xa;
+    if (!xa) return strcmp(a, b);
+    double x = strtod(a, NULL), y = strtod(b, NULL);
+    return (x > y) - (x < y);
+}
+
 int report_cond_values(const rep_scan *s, const char *key, const char ***values) {
     int n = 0;
     *values = NULL;
-    numeric_values = 1;
     for (int i = 0; i < s->nres; i++) {
         const json_value *c = json_path(s->res[i].j, "conditions");
         const json_value *arr = c ? json_get(c, key) : NULL;
@@ -273,11 +275,19 @@ int report_cond_values(const rep_scan *s, const char *key, const char ***values)
             if (!v || has_str(*values, n, v)) continue;
             *values = xrealloc(*values, (n + 1) * sizeof **values);
             (*values)[n++] = v;
-            if (strcmp(v, "<none>") && !is_number(v)) numeric_values = 0;
         }
     }
     qsort(*values, n, sizeof **values, cmp_value);
     return n;
+}
+
+char *report_model_name(const rep_scan *s, const rep_result *r) {
+    if (r->run >= 0) {
+        const rep_run *u = &s->runs[r->run];
+        return *u->sub ? xasprintf("%s/%s", u->exp, u->sub) : xstrdup(u->exp);
+    }
+    const char *slash = strrchr(r->sub, '/');
+    return slash ? xasprintf("%s/%.*s", r->exp, (int)(slash - r->sub), r->sub) : xstrdup(r->exp);
 }
 
 const json_value *report_cond(const rep_result *r, const char *key, const char *value) {

@@ -50,6 +50,11 @@ grep -qF '| scratch | none | - | ctc | 25 | test | 69.23 | 0 | 9 | 0 | 13 |' $R/
 grep -qF '| cfg | audio-visual | 5 | - | - | - | - | - | - | - | - | - | - | - | - | - |' $R/report.md
 grep -qF '| snr=-5 | snr=0 | snr=10 | voice=f | voice=m |' $R/report.md   # numeric order of values
 grep -qF '<td>audio-visual</td>' $R/report.html
+# condition plots: one line per model, pooled over its test sets (av/ctc: test + dev;
+# snr=-5: 1 error in 6 phones, snr=0: 1 in 8, snr=10: 0 in 12)
+[ "$(cat $R/plots/model*_cond0.dat | tr '\n' ' ' | grep -c '0 16.66666667 1 12.5 2 0 ')" = 1 ] ||
+    { head $R/plots/model*_cond0.dat; echo "pooled condition series of av/ctc not found"; exit 1; }
+[ "$(ls $R/plots/model*_cond0.dat | wc -l)" = 3 ] || { echo "not one snr series per model"; exit 1; }
 # every referenced image: exists, valid PNG/SVG, not blank
 "$PY" - $R <<'E'
 import os, re, subprocess, sys
