@@ -22,7 +22,9 @@ static const char *usage =
     "its S/D/I/N and error rate by condition. Plots (gnuplot): pretraining and fine-tuning loss (train and valid), overall\n"
     "error rate, error rate by each condition key.\n"
     "  --conditions=snr,noise  condition keys to break down (default: every key with at\n"
-    "                          most --max-values=12 distinct values)\n";
+    "                          most --max-values=12 distinct values)\n"
+    "  --notes=FILE            Markdown appended as a section \"Notes\" (e.g. what an\n"
+    "                          investigation tried and found)\n";
 
 /* One table: the same cells go to Markdown and HTML. */
 typedef struct { avm_strbuf md, html; } doc;
@@ -267,7 +269,8 @@ static void figures(doc *d, const rep_plot *p, int n) {
     }
 }
 
-static void write_doc(doc *d, const rep_scan *s, const char *title, const rep_plot *plots, int np) {
+static void write_doc(doc *d, const rep_scan *s, const char *title, const rep_plot *plots, int np,
+                      const char *notes) {
     char when[64];
     time_t now = time(NULL);
     strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", gmtime(&now));
@@ -300,6 +303,13 @@ static void write_doc(doc *d, const rep_scan *s, const char *title, const rep_pl
     }
     if (nl) { heading(d, "Loss curves"); figures(d, loss, nl); }
     if (ne) { heading(d, "Error rates"); figures(d, err, ne); }
+    if (notes) {   /* Markdown as it is; the HTML shows it as preformatted text */
+        heading(d, "Notes");
+        sb_printf(&d->md, "%s\n", notes);
+        sb_add(&d->html, "<pre style=\"white-space:pre-wrap\">");
+        html_esc(&d->html, notes);
+        sb_add(&d->html, "</pre>\n");
+    }
     sb_add(&d->html, "</body></html>\n");
 }
 
@@ -309,10 +319,13 @@ int cmd_report(int argc, char **argv) {
     const char *exp = opt_req(&o, "exp"), *title = opt_str(&o, "title", "avmask report");
     const char *keys = opt_str(&o, "conditions", NULL);
     int max_values = (int)opt_int_range(&o, "max-values", 12, 1, 1000000);
+    const char *notes_file = opt_str(&o, "notes", NULL);
     char *out = opt_has(&o, "out") ? xstrdup(opt_str(&o, "out", NULL)) : path_join(exp, "report");
     opts_threads(&o);
     opts_finish(&o);
     if (o.npos) avm_die("report: unexpected argument '%s' (see --help)", o.pos[0]);
+    char *notes = notes_file ? read_file(notes_file, NULL) : NULL;
+    if (notes_file && !notes) avm_die("report: --notes: %s", avm_error());
     if (mkdir_p(out)) avm_die("report: %s", avm_error());
 
     rep_scan s;
@@ -323,7 +336,7 @@ int cmd_report(int argc, char **argv) {
     int np;
     if (report_plots(&s, out, &plots, &np)) avm_die("report: %s", avm_error());
     doc d = {{0}, {0}};
-    write_doc(&d, &s, title, plots, np);
+    write_doc(&d, &s, title, plots, np, notes);
     char *md = path_join(out, "report.md"), *html = path_join(out, "report.html");
     if (write_file_atomic(md, d.md.s, d.md.len) || write_file_atomic(html, d.html.s, d.html.len))
         avm_die("report: %s", avm_error());
@@ -331,7 +344,7 @@ int cmd_report(int argc, char **argv) {
            s.nruns, s.nres, np, report_terminal());
 
     for (int i = 0; i < np; i++) { free(plots[i].file); free(plots[i].caption); }
-    free(plots); free(md); free(html); free(out);
+    free(plots); free(md); free(html); free(out); free(notes);
     sb_free(&d.md); sb_free(&d.html);
     report_scan_free(&s);
     opts_free(&o);

@@ -31,6 +31,7 @@ pretrain_opts=     # extra options for both pretrainings (avmask pretrain --help
 ft_tag=            # suffix of the fine-tuning dirs (<experiment>/ctc$ft_tag)
 finetune_opts=     # extra options for every fine-tuning (avmask finetune --help)
 inits="scratch audio av"   # which initialisations stages 2-6 train, fine-tune and decode
+report_notes=      # Markdown appended to the report (conf/full.sh: docs/results.md, what was found)
 help_message="usage: $0 [--profile=quick|full] [--stage=N] [--stop-stage=N] [--nj=N] [--threads=N] [--seed=N] [--workdir=DIR]
   [--modality-dropout-video=P] [--tag=S --pretrain-opts=\"...\"] [--ft-tag=S --finetune-opts=\"...\"]
   [--inits=\"scratch audio av\"] [any variable of conf/<profile>.sh, e.g. --pretrain-steps=N]"
@@ -152,6 +153,6 @@ fi
 if [ $stage -le 7 ] && [ $stop_stage -ge 7 ]; then
     step 7 "report"
     run_logged "$exp/log/report.log" "$avmask" report --exp="$exp" --out="$exp/report" --conditions=snr,noise \
-        --title="avmask synth_av ($profile profile)"
+        --title="avmask synth_av ($profile profile)" ${report_notes:+--notes="$report_notes"}
     echo "report: $PWD/$exp/report/report.md (and report.html)"
 fi

@@ -92,6 +92,14 @@ grep -q '| N | snr=-5 | snr=0 | snr=10 |$' r2/report.md && ! grep -q voice= r2/r
 "$AVMASK" report --exp=exp --out=r3 --max-values=2 > /dev/null 2>&1
 grep -q '| N | voice=f | voice=m |$' r3/report.md && ! grep -q snr= r3/report.md
 
+# --notes: a Markdown file as the last section (as it is in report.md, escaped in the HTML)
+printf 'We tried **masking** <b>twice</b>.\n' > notes.md
+"$AVMASK" report --exp=exp --out=r4 --notes=notes.md > /dev/null 2>&1
+grep -q '^## Notes$' r4/report.md && grep -qF 'We tried **masking** <b>twice</b>.' r4/report.md
+grep -qF 'We tried **masking** &lt;b&gt;twice&lt;/b&gt;.' r4/report.html
+if "$AVMASK" report --exp=exp --out=r5 --notes=nonotes.md 2>err; then exit 1; fi
+grep -q 'nonotes.md' err && test "$(wc -l <err)" = 1
+
 # failures: one line naming the problem
 if "$AVMASK" report --exp=nothere 2>err; then exit 1; fi
 grep -q 'nothere' err && test "$(wc -l <err)" = 1

@@ -4,3 +4,5 @@ model=small
 pretrain_steps=1500; batch_tokens=4000; pretrain_lr=5e-4; pretrain_warmup=150
 finetune_steps=1000; finetune_lr=1e-3; freeze_steps=100; labeled_utts=300
 valid_every=250
+# what the development run of this profile found (docs/results.md), appended to the report
+report_notes=$root/docs/results.md
