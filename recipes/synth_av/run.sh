@@ -38,6 +38,7 @@ help_message="usage: $0 [--profile=quick|full] [--stage=N] [--stop-stage=N] [--n
 # what a profile (conf/<profile>.sh) sets; options on the command line override it
 speakers= utts_per_speaker= heldout_speakers= snr= model= pretrain_steps= batch_tokens=
 pretrain_lr= pretrain_warmup= finetune_steps= finetune_lr= freeze_steps= labeled_utts= valid_every=
+finetune_valid_every=   # validation (and model-best) interval of fine-tuning; empty: $valid_every
 args=("$@")
 . "$root/recipes/common/parse_options.sh"
 [ -f "$here/conf/$profile.sh" ] || { echo "$0: unknown profile '$profile' (conf/$profile.sh)" >&2; exit 1; }
@@ -128,7 +129,7 @@ if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
         run_logged "$out/log/finetune.log" "$avmask" finetune "${init[@]}" --feats="$feats/$labeled" \
             --data="$corpus/$labeled" --valid="$feats/dev" --valid-data="$corpus/dev" --unit=phone \
             --out="$out" --max-steps=$finetune_steps --lr=$finetune_lr --freeze-steps=$freeze_steps \
-            --valid-every=$valid_every --seed=$seed --threads=$threads $finetune_opts
+            --valid-every=${finetune_valid_every:-$valid_every} --seed=$seed --threads=$threads $finetune_opts
         touch "$out/.done"
     done
 fi
