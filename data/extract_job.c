@@ -24,8 +24,10 @@ typedef struct {
     avm_progress prog;
     /* the shard being committed in the background (see commit_start) */
     pthread_t commit_thread;
+    int commit_threaded;      /* 0: pthread_create failed and the commit ran inline */
     char *commit_path;
     int commit_rc;
+    char commit_err[1024];    /* avm_error() is per thread: the commit's reason, copied */
 } job_state;
 
 /* Committing a finished shard (fsync of the file, rename, fsync of the directory) waits
@@ -35,7 +37,10 @@ static void *commit_main(void *arg) {
     job_state *j = arg;
     char *tmp = xasprintf("%s.tmp", j->commit_path);
     j->commit_rc = atomic_rename(tmp, j->commit_path);
-    if (j->commit_rc) unlink(tmp);
+    if (j->commit_rc) {
+        snprintf(j->commit_err, sizeof j->commit_err, "%s", avm_error());
+        unlink(tmp);
+    }
     free(tmp);
     return NULL;
 }
@@ -43,27 +48,19 @@ static void *commit_main(void *arg) {
 /* Waits for the commit in flight, if any. 0, or -1 + avm_fail if it failed. */
 static int commit_wait(job_state *j) {
     if (!j->commit_path) return 0;
-    char err[1024] = "";
-    pthread_join(j->commit_thread, NULL);
-    if (j->commit_rc) snprintf(err, sizeof err, "%s", avm_error());
-    else avm_logonly("job %d/%d: wrote %s", j->k, j->n, j->commit_path);
+    if (j->commit_threaded) pthread_join(j->commit_thread, NULL);
+    if (!j->commit_rc) avm_logonly("job %d/%d: wrote %s", j->k, j->n, j->commit_path);
     free(j->commit_path);
     j->commit_path = NULL;
-    return j->commit_rc ? avm_fail("%s", err) : 0;
+    return j->commit_rc ? avm_fail("%s", j->commit_err) : 0;
 }
 
+/* Starts committing path (its .tmp is complete) after the previous commit has ended. */
 static int commit_start(job_state *j, const char *path) {
     if (commit_wait(j)) { char *tmp = xasprintf("%s.tmp", path); unlink(tmp); free(tmp); return -1; }
     j->commit_path = xstrdup(path);
-    if (pthread_create(&j->commit_thread, NULL, commit_main, j)) {   /* no thread: commit here */
-        commit_main(j);
-        int rc = j->commit_rc;
-        char *p = j->commit_path;
-        j->commit_path = NULL;
-        if (!rc) avm_logonly("job %d/%d: wrote %s", j->k, j->n, p);
-        free(p);
-        return rc;
-    }
+    j->commit_threaded = pthread_create(&j->commit_thread, NULL, commit_main, j) == 0;
+    if (!j->commit_threaded) commit_main(j);   /* no thread to be had: commit here */
     return 0;
 }
 
