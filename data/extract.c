@@ -1,6 +1,6 @@
 /* `avmask extract`: media files of a data dir -> feature shards (docs/formats.md).
  * --nj=N forks N workers that claim slices of the shards (each slice is what --job=K/M
- * does, M up to 8N) until none is left, then merges. The parent forks before it has
+ * does, M up to 32N) until none is left, then merges. The parent forks before it has
  * decoded anything, opened an HDF5 file or started an OpenMP thread, so every worker
  * starts clean, without paying the start-up of the binary (~0.1 s to load its ~170 shared
  * libraries) again. */
@@ -9,16 +9,21 @@
 #include "common/opts.h"
 #include "common/progress.h"
 #include "common/util.h"
+#include <errno.h>
 #include <glob.h>
 #include <malloc.h>
 #include <omp.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define SLICES_PER_JOB 8   /* --nj=N splits the shards into up to 8N slices, claimed as workers free up */
+/* --nj=N cuts the shards into up to 32N slices, claimed as workers free up: a worker that
+ * runs out of slices waits for at most the slice in hand of another (about 1/32 of a
+ * share), and each slice costs only its three small job files. */
+#define SLICES_PER_JOB 32
 #define EXIT_TOO_MANY 3   /* a job finished but with more failures than --max-fail */
 
 static const char *usage =
@@ -86,23 +91,31 @@ static void worker(extract_cfg c, int n_slices, int threads) {
     if (threads > 0) { c.threads = threads; omp_set_num_threads(threads); }
     c.max_fail = 100;
     c.max_fail_pct = 1;
-    for (int k; (k = ++c.shared->next_slice) <= n_slices;) {
-        int utts;
-        if (extract_job(&c, k, n_slices, &utts) < 0) {
-            avm_warn("extract: job %d/%d: %s", k, n_slices, avm_error());
-            _exit(1);
-        }
+    c.commit = committer_new();   /* slices go on while the last one's files reach the disk */
+    int rc = 0;
+    for (int k, utts; !rc && (k = ++c.shared->next_slice) <= n_slices;) {
+        rc = extract_job(&c, k, n_slices, &utts) < 0;
+        if (rc) avm_warn("extract: job %d/%d: %s", k, n_slices, avm_error());
     }
-    _exit(0);
+    if (committer_wait(c.commit) && !rc) {   /* finished shards are kept either way */
+        avm_warn("extract: %s", avm_error());
+        rc = 1;
+    }
+    committer_free(c.commit);
+    _exit(rc ? 1 : 0);
 }
 
 /* nj workers share n_slices slices of the shards: a worker that finishes early takes the
  * next slice, so a slow core or a slice of long files does not hold the others up. The
- * parent draws one progress line for all of them. */
+ * parent draws one progress line for all of them, and wakes the moment the last worker
+ * exits: every worker holds the write end of a pipe that nobody writes, so the read end
+ * turns readable (EOF) when the last of them is gone. */
 static void run_jobs(const extract_cfg *c, int nj, int n_slices, int n_utts, int threads) {
     extract_shared *sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (sh == MAP_FAILED) avm_die("extract: cannot map shared memory for the jobs");
     memset(sh, 0, sizeof *sh);
+    int alive[2];
+    if (pipe(alive)) avm_die("extract: cannot create a pipe for the jobs");
     extract_cfg wc = *c;
     wc.shared = sh;
     pid_t *pid = xcalloc(nj, sizeof *pid);
@@ -110,23 +123,23 @@ static void run_jobs(const extract_cfg *c, int nj, int n_slices, int n_utts, int
     for (int k = 1; k <= nj; k++) {
         pid[k - 1] = fork();
         if (pid[k - 1] < 0) avm_die("extract: cannot start worker %d: fork failed", k);
-        if (pid[k - 1] == 0) worker(wc, n_slices, threads);
+        if (pid[k - 1] == 0) { close(alive[0]); worker(wc, n_slices, threads); }
     }
+    close(alive[1]);
     avm_progress prog;
     progress_start(&prog, "extract", n_utts);
-    int bad = 0, left = nj;
-    while (left > 0) {
+    struct pollfd pf = {.fd = alive[0], .events = POLLIN};
+    for (int r; (r = poll(&pf, 1, 100)) <= 0;) {
+        if (r < 0 && errno != EINTR) avm_die("extract: poll failed while waiting for the jobs");
+        double t = now_sec() - prog.t0 + 1e-9;
+        progress_update(&prog, sh->done, "%.1f files/s, %.1fx real time, %ld failed", sh->done / t,
+                        sh->audio_ms / 1000.0 / t, (long)sh->failed);
+    }
+    close(alive[0]);
+    int bad = 0;
+    for (int k = 0; k < nj; k++) {
         int st;
-        pid_t p = waitpid(-1, &st, WNOHANG);
-        if (p < 0) avm_die("extract: waitpid failed");
-        if (p == 0) {
-            double t = now_sec() - prog.t0 + 1e-9;
-            progress_update(&prog, sh->done, "%.1f files/s, %.1fx real time, %ld failed", sh->done / t,
-                            sh->audio_ms / 1000.0 / t, (long)sh->failed);
-            usleep(100000);
-            continue;
-        }
-        left--;
+        if (waitpid(pid[k], &st, 0) < 0) avm_die("extract: waitpid failed");
         if (!WIFEXITED(st) || WEXITSTATUS(st)) {
             avm_warn("extract: a worker failed (%s %d); rerun to resume", WIFEXITED(st) ? "exit" : "signal",
                      WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
@@ -190,11 +203,12 @@ int cmd_extract(int argc, char **argv) {
     opts_finish(&o);
     if (job && merge) avm_die("extract: --job cannot be combined with --merge");   /* --job overrides --nj */
     int n_utts = 0;
+    avm_datadir d;   /* read once here: a bad data dir gives one error line, and the jobs
+                      * (forked, so they share it) do not parse it again for every slice */
     if (!merge && !job) {
-        avm_datadir d;   /* checked once here, so a bad data dir gives one error line */
         if (datadir_read(&d, c.data)) avm_die("extract: %s", avm_error());
         n_utts = d.n;
-        datadir_free(&d);
+        c.dir = &d;
     }
     if (mkdir_p(c.out)) avm_die("extract: %s", avm_error());
     char *log = path_join(c.out, "extract.log");
@@ -223,6 +237,7 @@ int cmd_extract(int argc, char **argv) {
             rc = do_merge(&c, slices);
         }
     }
+    if (c.dir) datadir_free(&d);
     avm_log_close();
     opts_free(&o);
     return rc;

@@ -6,6 +6,7 @@
 #ifndef AVMASK_EXTRACT_H
 #define AVMASK_EXTRACT_H
 #include <stdint.h>
+#include "common/commit.h"
 #include "data/datadir.h"
 #include "data/fbank.h"
 #include "data/shard.h"
@@ -28,6 +29,9 @@ typedef struct {
     double max_fail;          /* allowed failures: a count, or a percentage if max_fail_pct */
     int max_fail_pct;
     extract_shared *shared;   /* set in forked --nj jobs: report there, no own progress line */
+    const avm_datadir *dir;   /* the data dir as read once by the command; NULL: jobs read it */
+    avm_committer *commit;    /* a worker's committer, shared by its jobs, which then return
+                               * before their files are on disk; NULL: each job waits */
 } extract_cfg;
 
 /* One utterance's aligned features. */

@@ -1,11 +1,11 @@
 /* One extraction job: its contiguous range of shards, skipping the finished ones. */
 #include "data/extract.h"
+#include "common/commit.h"
 #include "common/json.h"
 #include "common/progress.h"
 #include "common/strbuf.h"
 #include "common/util.h"
 #include <omp.h>
-#include <pthread.h>
 #include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,47 +22,8 @@ typedef struct {
     int failed, done, skipped;
     double seconds;           /* audio extracted in this run (for x real time) */
     avm_progress prog;
-    /* the shard being committed in the background (see commit_start) */
-    pthread_t commit_thread;
-    int commit_threaded;      /* 0: pthread_create failed and the commit ran inline */
-    char *commit_path;
-    int commit_rc;
-    char commit_err[1024];    /* avm_error() is per thread: the commit's reason, copied */
+    avm_committer *cm;        /* commits finished shards and job files in the background */
 } job_state;
-
-/* Committing a finished shard (fsync of the file, rename, fsync of the directory) waits
- * for the disk, so it runs in a thread while the next shard decodes; one at a time. The
- * thread makes no HDF5 or FFmpeg call. */
-static void *commit_main(void *arg) {
-    job_state *j = arg;
-    char *tmp = xasprintf("%s.tmp", j->commit_path);
-    j->commit_rc = atomic_rename(tmp, j->commit_path);
-    if (j->commit_rc) {
-        snprintf(j->commit_err, sizeof j->commit_err, "%s", avm_error());
-        unlink(tmp);
-    }
-    free(tmp);
-    return NULL;
-}
-
-/* Waits for the commit in flight, if any. 0, or -1 + avm_fail if it failed. */
-static int commit_wait(job_state *j) {
-    if (!j->commit_path) return 0;
-    if (j->commit_threaded) pthread_join(j->commit_thread, NULL);
-    if (!j->commit_rc) avm_logonly("job %d/%d: wrote %s", j->k, j->n, j->commit_path);
-    free(j->commit_path);
-    j->commit_path = NULL;
-    return j->commit_rc ? avm_fail("%s", j->commit_err) : 0;
-}
-
-/* Starts committing path (its .tmp is complete) after the previous commit has ended. */
-static int commit_start(job_state *j, const char *path) {
-    if (commit_wait(j)) { char *tmp = xasprintf("%s.tmp", path); unlink(tmp); free(tmp); return -1; }
-    j->commit_path = xstrdup(path);
-    j->commit_threaded = pthread_create(&j->commit_thread, NULL, commit_main, j) == 0;
-    if (!j->commit_threaded) commit_main(j);   /* no thread to be had: commit here */
-    return 0;
-}
 
 static void add_row(job_state *j, const char *id, int shard, int row, int64_t na, int64_t nv) {
     if (j->n_idx == j->cap_idx)
@@ -143,7 +104,12 @@ static int write_shard(job_state *j, int s, const char *path, int u0, int u1) {
         }
     }
     free(batch);
-    return shard_writer_finish(w) ? -1 : commit_start(j, path);
+    if (shard_writer_finish(w)) return -1;
+    char *tmp = xasprintf("%s.tmp", path);
+    int rc = committer_rename(j->cm, tmp, path);
+    free(tmp);
+    if (!rc) avm_logonly("job %d/%d: finished %s", j->k, j->n, path);
+    return rc;
 }
 
 static char *job_file(const char *out, const char *stem, int k, const char *ext) {
@@ -152,17 +118,19 @@ static char *job_file(const char *out, const char *stem, int k, const char *ext)
     return p;
 }
 
-/* index.K.tsv, extract.K.err, then job.K.json (its presence marks the job finished). */
+/* index.K.tsv, extract.K.err, then job.K.json (its presence marks the job finished, so it
+ * is committed after the job's shards and the other two files). */
 static int write_partials(job_state *j, int s0, int s1, int n_utts) {
     const extract_cfg *c = j->c;
     char *ip = job_file(c->out, "index", j->k, "tsv"), *ep = job_file(c->out, "extract", j->k, "err");
     char *jp = job_file(c->out, "job", j->k, "json");
+    avm_strbuf b = {0}, js = {0};
+    index_format(&b, j->idx, j->n_idx);
     sb_add(&j->err, "");
-    int rc = index_write(ip, j->idx, j->n_idx) || write_file_atomic(ep, j->err.s, j->err.len) ? -1 : 0;
+    int rc = committer_write(j->cm, ip, b.s, b.len) || committer_write(j->cm, ep, j->err.s, j->err.len) ? -1 : 0;
     if (!rc) {
-        avm_strbuf b = {0};
         avm_jw w;
-        jw_init(&w, &b);
+        jw_init(&w, &js);
         jw_obj_begin(&w);
         jw_key(&w, "job"); jw_int(&w, j->k);
         jw_key(&w, "nj"); jw_int(&w, j->n);
@@ -173,10 +141,11 @@ static int write_partials(job_state *j, int s0, int s1, int n_utts) {
         jw_key(&w, "utts"); jw_int(&w, n_utts);
         jw_key(&w, "failed"); jw_int(&w, j->failed);
         jw_obj_end(&w);
-        sb_add(&b, "\n");
-        rc = write_file_atomic(jp, b.s, b.len);
-        sb_free(&b);
+        sb_add(&js, "\n");
+        rc = committer_write(j->cm, jp, js.s, js.len);
     }
+    sb_free(&b);
+    sb_free(&js);
     free(ip); free(ep); free(jp);
     return rc;
 }
@@ -194,31 +163,37 @@ static int run_shards(job_state *j, int s0, int s1) {
             rc = write_shard(j, s, path, u0, u1);
         }
         free(path);
-        if (rc) { commit_wait(j); return -1; }
+        if (rc) return -1;
     }
-    return commit_wait(j);
+    return 0;
 }
 
 int extract_job(const extract_cfg *c, int k, int n, int *n_utts) {
-    avm_datadir d;
-    if (datadir_read(&d, c->data)) return -1;
+    avm_datadir own;
+    if (!c->dir && datadir_read(&own, c->data)) return -1;
+    const avm_datadir *d = c->dir ? c->dir : &own;
     avm_fbank_opts fo;
     fbank_default_opts(&fo);
     fo.n_mels = c->n_mels;
-    job_state j = {.c = c, .d = &d, .k = k, .n = n, .has_video = !c->no_video && !d.audio_only};
-    j.config = extract_config_json(c, &d);
+    job_state j = {.c = c, .d = d, .k = k, .n = n, .has_video = !c->no_video && !d->audio_only,
+                   .cm = c->commit ? c->commit : committer_new()};
+    j.config = extract_config_json(c, d);
     j.fb = fbank_new(&fo);
-    int n_shards = (d.n + c->shard_size - 1) / c->shard_size;
+    int n_shards = (d->n + c->shard_size - 1) / c->shard_size;
     int s0 = (int)((int64_t)(k - 1) * n_shards / n), s1 = (int)((int64_t)k * n_shards / n);
-    int u0 = s0 * c->shard_size, u1 = s1 * c->shard_size < d.n ? s1 * c->shard_size : d.n;
+    int u0 = s0 * c->shard_size, u1 = s1 * c->shard_size < d->n ? s1 * c->shard_size : d->n;
     *n_utts = u1 - u0;
     avm_logonly("job %d/%d: data %s (%d utterances), out %s, shards %d..%d of %d (%d utterances each)", k, n,
-                c->data, d.n, c->out, s0, s1 - 1, n_shards, c->shard_size);
+                c->data, d->n, c->out, s0, s1 - 1, n_shards, c->shard_size);
     if (s0 == s1) avm_info("job %d/%d: no shards to extract (%d shards for %d jobs)", k, n, n_shards, n);
     char *what = xasprintf("extract job %d/%d", k, n);
     if (!c->shared) progress_start(&j.prog, what, *n_utts);
     int rc = j.fb ? run_shards(&j, s0, s1) : -1;
     if (!rc) rc = write_partials(&j, s0, s1, *n_utts);
+    if (!c->commit) {   /* our own committer: everything on disk before we return */
+        if (committer_wait(j.cm) && !rc) rc = -1;
+        committer_free(j.cm);
+    }
     if (!rc && c->shared)
         avm_logonly("job %d/%d: %d utterances, %d failed, %d already done", k, n, *n_utts, j.failed, j.skipped);
     else if (!rc)
@@ -229,7 +204,7 @@ int extract_job(const extract_cfg *c, int k, int n, int *n_utts) {
     sb_free(&j.err);
     free((char *)j.config);
     fbank_free(j.fb);
-    datadir_free(&d);
+    if (!c->dir) datadir_free(&own);
     return rc ? -1 : j.failed;
 }
 

@@ -11,6 +11,7 @@
 #ifndef AVMASK_SHARD_H
 #define AVMASK_SHARD_H
 #include <stdint.h>
+#include "common/strbuf.h"
 #include "data/fbank.h"
 
 /* ---- writing ---- */
@@ -58,6 +59,7 @@ typedef struct {
 
 /* index.tsv rows: "<utt-id>\t<shard>\t<row>\t<audio-frames>\t<video-frames>", no header. */
 int  index_write(const char *path, const avm_index_entry *e, int n);   /* atomic */
+void index_format(avm_strbuf *b, const avm_index_entry *e, int n);   /* index.tsv text */
 int  index_read(const char *path, avm_index_entry **e, int *n);
 void index_free(avm_index_entry *e, int n);
 

@@ -97,11 +97,15 @@ void shard_meta_free(avm_shard_meta *m) {
 
 /* ---- index.tsv ---- */
 
+void index_format(avm_strbuf *b, const avm_index_entry *e, int n) {
+    sb_add(b, "");
+    for (int i = 0; i < n; i++)
+        sb_printf(b, "%s\t%d\t%d\t%d\t%d\n", e[i].utt_id, e[i].shard, e[i].row, e[i].a_frames, e[i].v_frames);
+}
+
 int index_write(const char *path, const avm_index_entry *e, int n) {
     avm_strbuf b = {0};
-    sb_add(&b, "");
-    for (int i = 0; i < n; i++)
-        sb_printf(&b, "%s\t%d\t%d\t%d\t%d\n", e[i].utt_id, e[i].shard, e[i].row, e[i].a_frames, e[i].v_frames);
+    index_format(&b, e, n);
     int rc = write_file_atomic(path, b.s, b.len);
     sb_free(&b);
     return rc;

@@ -86,7 +86,7 @@ $AVMASK extract --data=K --out=FK --nj=2 --shard-size=2 2>/dev/null
 stat -c '%n %i %y' $(awk '{print $1}' before.txt) | diff before.txt - || fail "finished shards were rewritten"
 [ "$(grep -c 'is complete, skipped' FK/extract.log)" = "$done_before" ] || fail "log does not show $done_before skipped shards"
 # the rerun (2 workers over 8 one-shard slices, "job K/8") wrote exactly the missing shards
-[ "$(grep -c 'job [1-8]/8: wrote ' FK/extract.log)" = $((8 - done_before)) ] || fail "rerun did not write exactly the missing shards"
+[ "$(grep -c 'job [1-8]/8: finished ' FK/extract.log)" = $((8 - done_before)) ] || fail "rerun did not write exactly the missing shards"
 [ -z "$(ls FK | grep '\.tmp' || true)" ] || fail "temporary files left"
 $AVMASK extract --data=K --out=FK1 --nj=1 --shard-size=2 2>/dev/null
 $chk FK --ref FK1 --data K

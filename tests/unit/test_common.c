@@ -1,5 +1,7 @@
-/* common/: options and config files, JSON writer and reader, RNG, string buffer. */
+/* common/: options and config files, JSON writer and reader, RNG, string buffer, the
+ * background committer. */
 #include "check.h"
+#include "common/commit.h"
 #include "common/json.h"
 #include "common/opts.h"
 #include "common/rng.h"
@@ -113,8 +115,57 @@ static void test_util(void) {
     unlink("avm_t/a/f.txt"); rmdir("avm_t/a/b"); rmdir("avm_t/a"); rmdir("avm_t");
 }
 
+static int file_is(const char *path, const char *text) {
+    char *s = file_exists(path) ? read_file(path, NULL) : NULL;
+    int ok = s && !strcmp(s, text);
+    free(s);
+    return ok;
+}
+
+/* Commits land in order; after a failure nothing queued later lands, and every later
+ * call and the wait report the first failure, naming its file. */
+static void test_committer(void) {
+    CHECK(mkdir_p("avm_c") == 0);
+    avm_committer *cm = committer_new();
+    char name[64], text[64];
+    for (int i = 0; i < 40; i++) {
+        snprintf(name, sizeof name, "avm_c/f%d.txt", i);
+        snprintf(text, sizeof text, "file %d\n", i);
+        CHECK(committer_write(cm, name, text, strlen(text)) == 0);
+    }
+    CHECK(write_file_atomic("avm_c/r.tmp", "renamed\n", 8) == 0);
+    CHECK(committer_rename(cm, "avm_c/r.tmp", "avm_c/r.txt") == 0);
+    CHECK(committer_wait(cm) == 0);
+    int all = 1;
+    for (int i = 0; i < 40; i++) {
+        snprintf(name, sizeof name, "avm_c/f%d.txt", i);
+        snprintf(text, sizeof text, "file %d\n", i);
+        all &= file_is(name, text);
+    }
+    CHECK(all);
+    CHECK(file_is("avm_c/r.txt", "renamed\n") && !file_exists("avm_c/r.tmp"));
+
+    /* a rename into a missing directory fails; what was queued after it never lands */
+    CHECK(write_file_atomic("avm_c/bad.tmp", "x", 1) == 0);
+    CHECK(committer_rename(cm, "avm_c/bad.tmp", "avm_c/nodir/bad.txt") == 0 || strstr(avm_error(), "bad.tmp"));
+    committer_write(cm, "avm_c/after.txt", "late\n", 5);   /* may be refused already */
+    CHECK(committer_wait(cm) == -1);
+    CHECK_MSG(strstr(avm_error(), "avm_c/bad.tmp") != NULL, "%s", avm_error());
+    CHECK(!file_exists("avm_c/after.txt") && !file_exists("avm_c/bad.tmp"));
+    CHECK(committer_write(cm, "avm_c/later.txt", "no\n", 3) == -1 && strstr(avm_error(), "avm_c/bad.tmp"));
+    CHECK(!file_exists("avm_c/later.txt"));
+    committer_free(cm);
+    for (int i = 0; i < 40; i++) {
+        snprintf(name, sizeof name, "avm_c/f%d.txt", i);
+        unlink(name);
+    }
+    unlink("avm_c/r.txt");
+    CHECK(rmdir("avm_c") == 0);   /* nothing else was left behind (no stray .tmp files) */
+}
+
 int main(void) {
     test_opts();
+    test_committer();
     test_json();
     test_rng();
     test_util();
