@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static FILE *log_fp;
 static _Thread_local char err_buf[1024];
@@ -32,10 +33,26 @@ static void to_log(const char *prefix, const char *fmt, va_list ap) {
     fputc('\n', log_fp);
 }
 
+/* One message line to stderr in a single write, so that lines of processes or threads
+ * writing at once (extract --nj workers) do not interleave. */
+static void to_stderr(const char *prefix, const char *fmt, va_list ap) {
+    char line[4096];
+    int n = snprintf(line, sizeof line, "%s", prefix);
+    n += vsnprintf(line + n, sizeof line - n, fmt, ap);
+    if (n > (int)sizeof line - 2) n = (int)sizeof line - 2;   /* cut, but keep the newline */
+    line[n++] = '\n';
+    fflush(stderr);
+    for (const char *p = line; n > 0;) {
+        ssize_t w = write(STDERR_FILENO, p, n);
+        if (w <= 0) break;
+        p += w;
+        n -= (int)w;
+    }
+}
+
 void avm_info(const char *fmt, ...) {
     va_list ap;
-    va_start(ap, fmt); vfprintf(stderr, fmt, ap); va_end(ap);
-    fputc('\n', stderr);
+    va_start(ap, fmt); to_stderr("", fmt, ap); va_end(ap);
     va_start(ap, fmt); to_log("", fmt, ap); va_end(ap);
 }
 
@@ -46,17 +63,13 @@ void avm_logonly(const char *fmt, ...) {
 
 void avm_warn(const char *fmt, ...) {
     va_list ap;
-    fputs("avmask: warning: ", stderr);
-    va_start(ap, fmt); vfprintf(stderr, fmt, ap); va_end(ap);
-    fputc('\n', stderr);
+    va_start(ap, fmt); to_stderr("avmask: warning: ", fmt, ap); va_end(ap);
     va_start(ap, fmt); to_log("warning: ", fmt, ap); va_end(ap);
 }
 
 void avm_die(const char *fmt, ...) {
     va_list ap;
-    fputs("avmask: ", stderr);
-    va_start(ap, fmt); vfprintf(stderr, fmt, ap); va_end(ap);
-    fputc('\n', stderr);
+    va_start(ap, fmt); to_stderr("avmask: ", fmt, ap); va_end(ap);
     va_start(ap, fmt); to_log("error: ", fmt, ap); va_end(ap);
     avm_log_close();
     exit(1);
