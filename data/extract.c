@@ -146,8 +146,11 @@ static void run_jobs(const extract_cfg *c, int nj, int n_slices, int n_utts, int
             bad++;
         }
     }
-    progress_end(&prog, "(%d utterances in %d slices on %d workers, %.1fx real time)", n_utts, n_slices, nj,
-                 sh->audio_ms / 1000.0 / (now_sec() - prog.t0 + 1e-9));
+    if (bad)
+        progress_end(&prog, "(stopped early: %ld of %d utterances finished)", (long)sh->done, n_utts);
+    else
+        progress_end(&prog, "(%d utterances in %d slices on %d workers, %.1fx real time)", n_utts, n_slices, nj,
+                     sh->audio_ms / 1000.0 / (now_sec() - prog.t0 + 1e-9));
     free(pid);
     munmap(sh, sizeof *sh);
     if (bad) avm_die("extract: %d of %d workers failed; finished shards are kept, rerun to resume", bad, nj);

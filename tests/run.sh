@@ -2,7 +2,9 @@
 # Runs every test: C unit tests ($BUILD/tests/test_*) and shell tests (tests/*/test_*.sh).
 # Each test gets AVMASK (the binary), AVMASK_BUILD, AVMASK_ROOT, PY (/usr/bin/python3)
 # and a fresh TEST_TMP. A shell test may say "# timeout: N" (seconds) in its first lines.
-# T=regex selects tests by name. Ends with the line "N passed, N failed".
+# T=regex selects tests by name. A test that exits 77 could not run here (e.g. no way to
+# mount a small file system) and says why on its last line: it is listed as SKIP, never
+# as a pass. Ends with the line "N passed, N failed" (", N skipped" if any).
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "$root/${BUILD:-build}" && pwd)
@@ -15,7 +17,7 @@ logs="$build/test-logs"; rm -rf "$logs"; mkdir -p "$logs"
 tests=()
 for t in "$build"/tests/test_*; do [ -x "$t" ] && [ "${t%.d}" = "$t" ] && tests+=("$t"); done
 for t in "$root"/tests/*/test_*.sh; do [ -f "$t" ] && tests+=("$t"); done
-pass=0; fail=0; failed=()
+pass=0; fail=0; skip=0; failed=()
 start_all=$(date +%s)
 for t in "${tests[@]}"; do
     name=$(basename "$t"); name=${name%.sh}
@@ -32,6 +34,8 @@ for t in "${tests[@]}"; do
     rc=$?; dt=$(( $(date +%s) - t0 ))
     if [ $rc = 0 ]; then
         pass=$((pass+1)); printf 'PASS %-32s %4ds\n' "$name" "$dt"; rm -rf "$TEST_TMP"
+    elif [ $rc = 77 ]; then
+        skip=$((skip+1)); printf 'SKIP %-32s %4ds (%s)\n' "$name" "$dt" "$(tail -1 "$logs/$name.log")"; rm -rf "$TEST_TMP"
     else
         fail=$((fail+1)); failed+=("$name")
         [ $rc = 124 ] && echo "(timed out after ${limit}s)" >>"$logs/$name.log"
@@ -41,5 +45,5 @@ for t in "${tests[@]}"; do
 done
 echo "total time: $(( $(date +%s) - start_all ))s"
 [ $fail -gt 0 ] && echo "failed: ${failed[*]}"
-echo "$pass passed, $fail failed"
+echo "$pass passed, $fail failed$([ $skip = 0 ] || echo ", $skip skipped")"
 [ $fail = 0 ] && [ $pass -gt 0 ]
