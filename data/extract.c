@@ -42,6 +42,8 @@ static const char *usage =
     "  --n-mels=80        mel bins\n"
     "  --no-video         audio-only shards (also implied by wav.scp)\n"
     "  --max-fail=5%      failures allowed before the command exits non-zero: a count or a percentage\n"
+    "  --retry-failed     on a rerun, extract again the finished shards that hold failed\n"
+    "                     utterances (after fixing or replacing their files); others are kept\n"
     "  --threads=1        utterances decoded in parallel inside one job\n"
     "  --config=FILE      options from a file, one per line\n";
 
@@ -61,6 +63,7 @@ static void read_cfg(avm_opts *o, extract_cfg *c) {
     c->n_mels = (int)opt_int_range(o, "n-mels", 80, 1, 1024);
     c->fps = opt_num(o, "fps", 25);
     c->no_video = opt_bool(o, "no-video", 0);
+    c->retry_failed = opt_bool(o, "retry-failed", 0);
     parse_max_fail(opt_str(o, "max-fail", "5%"), c);
     if (extract_stack(c) < 0) avm_die("extract: --fps=%g: 100/fps must be a whole number of audio frames", c->fps);
     avm_fbank_opts fo;   /* refuse impossible fbank options here, once, not in every job */

@@ -25,6 +25,7 @@ typedef struct {
     int width, height, n_mels;
     double fps;
     int no_video;
+    int retry_failed;         /* a finished shard holding failures is extracted again */
     int threads;              /* utterances decoded at once inside one job */
     double max_fail;          /* allowed failures: a count, or a percentage if max_fail_pct */
     int max_fail_pct;

@@ -48,10 +48,18 @@ static int check_finished(job_state *j, const char *path, const avm_shard_meta *
     return 0;
 }
 
+/* Takes a finished shard's rows and failures as they are: 0; 1 if --retry-failed asks for
+ * it to be extracted again (it holds failures; it is replaced only once the new one is
+ * complete); -1 + avm_fail if it belongs to another run. */
 static int reuse_shard(job_state *j, int s, const char *path, int u0, int u1) {
     avm_shard_meta m;
     if (shard_meta_read(path, &m)) return -1;
     int rc = check_finished(j, path, &m, u0, u1);
+    if (!rc && m.n_failed && j->c->retry_failed) {
+        avm_logonly("job %d/%d: %s holds %d failed utterances: extracting it again", j->k, j->n, path, m.n_failed);
+        shard_meta_free(&m);
+        return 1;
+    }
     for (int i = 0; !rc && i < m.n; i++) add_row(j, m.utt_ids[i], s, i, m.a_frames[i], m.v_frames[i]);
     for (int i = 0; !rc && i < m.n_failed; i++) sb_printf(&j->err, "%s\n", m.failed[i]);
     if (!rc) { j->failed += m.n_failed; j->skipped += u1 - u0; }
@@ -155,13 +163,9 @@ static int run_shards(job_state *j, int s0, int s1) {
     for (int s = s0; s < s1; s++) {
         int u0 = s * c->shard_size, u1 = u0 + c->shard_size < j->d->n ? u0 + c->shard_size : j->d->n;
         char *path = shard_path(c->out, s);
-        int rc;
-        if (file_exists(path)) {
-            rc = reuse_shard(j, s, path, u0, u1);
-            if (!rc) avm_logonly("job %d/%d: %s is complete, skipped", j->k, j->n, path);
-        } else {
-            rc = write_shard(j, s, path, u0, u1);
-        }
+        int rc = file_exists(path) ? reuse_shard(j, s, path, u0, u1) : 1;
+        if (rc == 0) avm_logonly("job %d/%d: %s is complete, skipped", j->k, j->n, path);
+        if (rc == 1) rc = write_shard(j, s, path, u0, u1);
         free(path);
         if (rc) return -1;
     }

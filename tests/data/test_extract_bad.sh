@@ -1,8 +1,9 @@
 # timeout: 120
 # avmask extract on bad input: broken media files are skipped with one warning line each and
 # listed in extract.err while the others are extracted intact; --max-fail decides the exit
-# code; a malformed media.scp or a missing data dir stops the command with one line; a run
-# killed with -9 resumes by writing only the missing shards, with the same result.
+# code; once fixed, they are extracted again by a rerun with --retry-failed only; a
+# malformed media.scp or a missing data dir stops the command with one line; a run killed
+# with -9 resumes by writing only the missing shards, with the same result.
 set -eu
 chk="$PY $AVMASK_ROOT/tests/ref/check_shards.py"
 ff() { ffmpeg -nostdin -loglevel error -y "$@"; }
@@ -56,6 +57,25 @@ if $AVMASK extract --data=B --out=FB --shard-size=2 --width=16 2>cfg.err; then f
 grep -q 'FB/shard-00000.h5: written with another feature configuration' cfg.err || { cat cfg.err; fail "config message"; }
 if $AVMASK extract --data=B --out=FB --shard-size=3 2>size.err; then fail "reused shards of another shard size"; fi
 grep -q 'FB/shard-00000.h5: does not hold utterance' size.err || { cat size.err; fail "shard-size message"; }
+
+# fixed files are extracted again only with --retry-failed, and only the shards that hold
+# failures are rewritten (b_missing and b_text get good files; shard 3 holds only g2)
+cp B/clips/g1.mp4 B/clips/missing.mp4
+cp B/clips/g2.mp4 B/clips/text.mp4
+stat -c '%n %i %y' FB/shard-00003.h5 >keep.txt
+$AVMASK extract --data=B --out=FB --nj=2 --shard-size=2 --max-fail=5 2>/dev/null
+$AVMASK info FB | grep -q '^failures: *5' || fail "a plain rerun retried failed utterances"
+$AVMASK extract --data=B --out=FB --nj=2 --shard-size=2 --max-fail=5 --retry-failed 2>retry.err ||
+    { cat retry.err; fail "--retry-failed rerun failed"; }
+$AVMASK info FB | grep -q '^failures: *3' || { $AVMASK info FB; fail "--retry-failed did not extract the fixed files"; }
+stat -c '%n %i %y' FB/shard-00003.h5 | diff keep.txt - || fail "--retry-failed rewrote a shard without failures"
+[ "$(grep -c 'holds [0-9]* failed utterances: extracting it again' FB/extract.log)" = 3 ] ||
+    fail "--retry-failed did not redo exactly the 3 shards with failures"
+[ -z "$(ls FB | grep '\.tmp' || true)" ] || fail "temporary files left by --retry-failed"
+$chk FB --data B --failed=b_empty,b_noaudio,b_trunc
+grep -q '^b_text ' FB/extract.err && fail "b_text still listed in extract.err"
+rm B/clips/missing.mp4
+echo "this is not a video" >B/clips/text.mp4
 
 # malformed scp and missing data dir: one line, non-zero, nothing written
 mkdir -p M
