@@ -1,6 +1,6 @@
 /* `avmask extract`: media files of a data dir -> feature shards (docs/formats.md).
- * --nj=N forks N workers that claim slices of the shards (each slice is what --job=K/M
- * does, M up to 32N) until none is left, then merges. The parent forks before it has
+ * --nj=N forks N workers that claim slices of the shards (contiguous shard ranges, each
+ * written like a --job) until none is left, then merges. The parent forks before it has
  * decoded anything, opened an HDF5 file or started an OpenMP thread, so every worker
  * starts clean, without paying the start-up of the binary (~0.1 s to load its ~170 shared
  * libraries) again. */
@@ -20,10 +20,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* --nj=N cuts the shards into up to 32N slices, claimed as workers free up: a worker that
- * runs out of slices waits for at most the slice in hand of another (about 1/32 of a
- * share), and each slice costs only its three small job files. */
-#define SLICES_PER_JOB 32
 #define EXIT_TOO_MANY 3   /* a job finished but with more failures than --max-fail */
 
 static const char *usage =
@@ -86,6 +82,21 @@ static void clear_job_files(const char *out) {
         }
         free(pat);
     }
+}
+
+/* Guided slices for --nj workers: each slice takes ceil(left / 2N) of the shards left, so
+ * the first slices are large (few job files) and the last ones single shards: a worker
+ * that runs out of slices waits for at most one shard of another, even on unequal cores.
+ * Returns the number of slices M; slice k (1-based) is shards bounds[k-1] .. bounds[k]-1. */
+static int guided_slices(int n_shards, int nj, int **bounds) {
+    *bounds = xcalloc(n_shards + 1, sizeof **bounds);
+    int m = 0;
+    for (int left = n_shards; left > 0; m++) {
+        int take = (left + 2 * nj - 1) / (2 * nj);
+        (*bounds)[m + 1] = (*bounds)[m] + take;
+        left -= take;
+    }
+    return m;
 }
 
 /* A forked worker: claims slices (jobs k of n_slices) one at a time until none is left;
@@ -238,9 +249,11 @@ int cmd_extract(int argc, char **argv) {
             if (extract_job(&c, 1, 1, &utts) < 0) avm_die("extract: %s", avm_error());
             rc = do_merge(&c, 1);
         } else {
-            int slices = n_shards < SLICES_PER_JOB * jobs ? n_shards : SLICES_PER_JOB * jobs;
+            int *bounds, slices = guided_slices(n_shards, jobs, &bounds);
+            c.slice_bounds = bounds;
             run_jobs(&c, jobs, slices, n_utts, per_job > 1 ? per_job : 0);
             rc = do_merge(&c, slices);
+            free(bounds);
         }
     }
     if (c.dir) datadir_free(&d);

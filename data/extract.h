@@ -1,8 +1,9 @@
 /* `avmask extract` internals (the command is cmd_extract in extract.c).
  * Shard numbering: shard s holds utterances [s*shard_size, (s+1)*shard_size) of the
  * sorted utterance list, so shard numbers never depend on the number of jobs; job K of
- * N takes shards [(K-1)*S/N, K*S/N) of S. A shard that exists is finished (it is renamed
- * into place only when complete), so resuming means skipping existing shards. */
+ * N takes shards [(K-1)*S/N, K*S/N) of S (the slices of --nj workers: see slice_bounds).
+ * A shard that exists is finished (it is renamed into place only when complete), so
+ * resuming means skipping existing shards. */
 #ifndef AVMASK_EXTRACT_H
 #define AVMASK_EXTRACT_H
 #include <stdint.h>
@@ -31,6 +32,8 @@ typedef struct {
     int max_fail_pct;
     extract_shared *shared;   /* set in forked --nj jobs: report there, no own progress line */
     const avm_datadir *dir;   /* the data dir as read once by the command; NULL: jobs read it */
+    const int *slice_bounds;  /* --nj: job k takes shards slice_bounds[k-1] .. slice_bounds[k]-1;
+                               * NULL: job k of n takes shards (k-1)*S/n .. k*S/n-1 (--job) */
     avm_committer *commit;    /* a worker's committer, shared by its jobs, which then return
                                * before their files are on disk; NULL: each job waits */
 } extract_cfg;

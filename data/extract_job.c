@@ -185,6 +185,7 @@ int extract_job(const extract_cfg *c, int k, int n, int *n_utts) {
     j.fb = fbank_new(&fo);
     int n_shards = (d->n + c->shard_size - 1) / c->shard_size;
     int s0 = (int)((int64_t)(k - 1) * n_shards / n), s1 = (int)((int64_t)k * n_shards / n);
+    if (c->slice_bounds) { s0 = c->slice_bounds[k - 1]; s1 = c->slice_bounds[k]; }
     int u0 = s0 * c->shard_size, u1 = s1 * c->shard_size < d->n ? s1 * c->shard_size : d->n;
     *n_utts = u1 - u0;
     avm_logonly("job %d/%d: data %s (%d utterances), out %s, shards %d..%d of %d (%d utterances each)", k, n,

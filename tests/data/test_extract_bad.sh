@@ -102,11 +102,21 @@ wait $pid 2>/dev/null || true
 done_before=$(ls FK | grep -c '^shard-.*\.h5$' || true)
 [ "$done_before" -ge 2 ] && [ "$done_before" -lt 8 ] || fail "$done_before shards finished before the kill"
 stat -c '%n %i %y' FK/shard-*.h5 >before.txt
+log_before=$(wc -l <FK/extract.log)
 $AVMASK extract --data=K --out=FK --nj=2 --shard-size=2 2>/dev/null
 stat -c '%n %i %y' $(awk '{print $1}' before.txt) | diff before.txt - || fail "finished shards were rewritten"
 [ "$(grep -c 'is complete, skipped' FK/extract.log)" = "$done_before" ] || fail "log does not show $done_before skipped shards"
-# the rerun (2 workers over 8 one-shard slices, "job K/8") wrote exactly the missing shards
-[ "$(grep -c 'job [1-8]/8: finished ' FK/extract.log)" = $((8 - done_before)) ] || fail "rerun did not write exactly the missing shards"
+# the rerun (2 workers over slices of the 8 shards) wrote exactly the missing shards
+[ "$(tail -n +$((log_before + 1)) FK/extract.log | grep -c 'job [0-9]*/[0-9]*: finished ')" = $((8 - done_before)) ] ||
+    fail "rerun did not write exactly the missing shards"
+# --nj slices are guided: ceil(left / 2N) shards each, so they shrink to single shards at the end
+$PY - FK <<'PY' || fail "--nj slices are not guided (large first, single shards last)"
+import glob, json, sys
+jobs = sorted((json.load(open(f)) for f in glob.glob(sys.argv[1] + "/job.*.json")), key=lambda j: j["job"])
+sizes = [j["end_shard"] - j["first_shard"] for j in jobs]
+assert sizes == [2, 2, 1, 1, 1, 1], sizes          # 8 shards, 2 workers
+assert all(j["nj"] == len(jobs) for j in jobs)
+PY
 [ -z "$(ls FK | grep '\.tmp' || true)" ] || fail "temporary files left"
 $AVMASK extract --data=K --out=FK1 --nj=1 --shard-size=2 2>/dev/null
 $chk FK --ref FK1 --data K
