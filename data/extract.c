@@ -70,10 +70,11 @@ static void read_cfg(avm_opts *o, extract_cfg *c) {
     fbank_free(fb);
 }
 
-/* Removes job files of an earlier split so the merge sees only this run's jobs. */
+/* Removes job files of an earlier split so the merge sees only this run's jobs, and the
+ * temporary files of a run that was killed (shard-N.h5.tmp, X.tmp.PID). */
 static void clear_job_files(const char *out) {
-    const char *pats[] = {"job.*.json", "index.*.tsv", "extract.*.err"};
-    for (int p = 0; p < 3; p++) {
+    const char *pats[] = {"job.*.json", "index.*.tsv", "extract.*.err", "*.tmp", "*.tmp.*"};
+    for (int p = 0; p < 5; p++) {
         char *pat = path_join(out, pats[p]);
         glob_t g;
         if (glob(pat, 0, NULL, &g) == 0) {
