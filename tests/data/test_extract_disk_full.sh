@@ -35,6 +35,8 @@ if $AVMASK extract --data=D --out=small/F --nj=2 --shard-size=2 2>full.err; then
 fi
 grep -Eq '^avmask: warning: extract: job [0-9]+/[0-9]+: .*small/F/shard-[0-9]{5}\.h5\.tmp: .*(disk full|No space)' full.err ||
     { cat full.err; fail "no one-line reason naming the shard that did not fit"; }
+grep -q '^extract: done in .* (stopped early: [0-9]* of 12 utterances finished)$' full.err ||
+    { cat full.err; fail "the end line does not say the run stopped early"; }
 tail -1 full.err | grep -q '^avmask: extract: [12] of 2 workers failed; finished shards are kept, rerun to resume$' ||
     { cat full.err; fail "the last line does not say how to resume"; }
 [ -z "$(ls small/F | grep '\.tmp' || true)" ] || { ls small/F; fail "temporary files left on the full disk"; }

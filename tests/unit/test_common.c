@@ -1,5 +1,5 @@
 /* common/: options and config files, JSON writer and reader, RNG, string buffer, the
- * background committer. */
+ * background committer, whole warning lines from processes writing at once. */
 #include "check.h"
 #include "common/commit.h"
 #include "common/json.h"
@@ -8,6 +8,7 @@
 #include "common/util.h"
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static void test_opts(void) {
@@ -163,8 +164,41 @@ static void test_committer(void) {
     CHECK(rmdir("avm_c") == 0);   /* nothing else was left behind (no stray .tmp files) */
 }
 
+/* Two processes warning at once into one pipe (extract --nj workers sharing stderr): every
+ * line arrives whole, none spliced into another. */
+static void test_warn_lines_whole(void) {
+    enum { CHILDREN = 2, LINES = 2000 };
+    int fd[2];
+    CHECK(pipe(fd) == 0);
+    pid_t pid[CHILDREN];
+    for (int c = 0; c < CHILDREN; c++) {
+        if ((pid[c] = fork()) == 0) {
+            close(fd[0]);
+            dup2(fd[1], STDERR_FILENO);
+            for (int i = 0; i < LINES; i++) avm_warn("child %d line %d: %s", c, i, "0123456789abcdef0123456789");
+            _exit(0);
+        }
+    }
+    close(fd[1]);
+    FILE *in = fdopen(fd[0], "r");
+    char line[256];
+    int whole = 0, spliced = 0;
+    while (fgets(line, sizeof line, in)) {
+        int c, i, n = -1;
+        if (sscanf(line, "avmask: warning: child %d line %d: 0123456789abcdef0123456789\n%n", &c, &i, &n) == 2 &&
+            n == (int)strlen(line))
+            whole++;
+        else
+            spliced++;
+    }
+    fclose(in);
+    for (int c = 0; c < CHILDREN; c++) waitpid(pid[c], NULL, 0);
+    CHECK_MSG(whole == CHILDREN * LINES && spliced == 0, "%d whole lines, %d spliced", whole, spliced);
+}
+
 int main(void) {
     test_opts();
+    test_warn_lines_whole();
     test_committer();
     test_json();
     test_rng();
