@@ -252,8 +252,9 @@ static void to_fusion(avm_model *m, const avm_stream *s, const uint8_t *drop, in
         }
 }
 
-/* Head over the masked tokens of a stream that was not dropped; returns its loss. */
-static double head_forward(avm_model *m, avm_stream *s, const float *input, const uint8_t *drop,
+/* Head over the masked tokens of a stream that was not dropped; returns its loss against
+ * the rows of target. */
+static double head_forward(avm_model *m, avm_stream *s, const float *target, const uint8_t *drop,
                            int B, int T, int Tf, int off) {
     const float *P = m->params.data;
     int d = m->cfg.d, k = 0;
@@ -262,7 +263,7 @@ static double head_forward(avm_model *m, avm_stream *s, const float *input, cons
         if (drop && drop[b]) continue;
         for (int t = 0; t < T; t++)
             if (s->mask[b * T + t]) {
-                memcpy(s->target + (size_t)k * s->in, input + ((size_t)b * T + t) * s->in, (size_t)s->in * sizeof(float));
+                memcpy(s->target + (size_t)k * s->in, target + ((size_t)b * T + t) * s->in, (size_t)s->in * sizeof(float));
                 s->idx[k++] = b * Tf + off + t;
             }
     }
@@ -290,10 +291,10 @@ int avmodel_forward(avm_model *m, const avm_batch *bt, avm_loss *loss) {
     }
     avmodel_fusion_forward(m, B, Tf, p, ap, bt->rng);
     memset(loss, 0, sizeof *loss);
-    loss->audio = head_forward(m, &m->audio, bt->audio, bt->drop_audio, B, T, Tf, 0);
+    loss->audio = head_forward(m, &m->audio, bt->audio_target ? bt->audio_target : bt->audio, bt->drop_audio, B, T, Tf, 0);
     loss->n_audio = m->audio.n_pred;
     if (av) {
-        loss->video = head_forward(m, &m->video, bt->video, bt->drop_video, B, T, Tf, T);
+        loss->video = head_forward(m, &m->video, bt->video_target ? bt->video_target : bt->video, bt->drop_video, B, T, Tf, T);
         loss->n_video = m->video.n_pred;
     }
     loss->total = loss->audio + loss->video;

@@ -61,6 +61,9 @@ typedef struct {
     const uint8_t *mask_audio, *mask_video;
     const uint8_t *drop_audio, *drop_video;
     avm_rng *rng;
+    /* What the heads predict at masked tokens; NULL = the input itself. A different array
+     * (same shape) trains noisy input -> clean target, or corrupted video -> true video. */
+    const float *audio_target, *video_target;
 } avm_batch;
 
 typedef struct {
