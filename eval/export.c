@@ -12,9 +12,10 @@
 
 static const char *usage =
     "usage: avmask export --checkpoint=FILE --out=DIR [--cmvn=FILE]\n"
-    "Writes the audio branch (audio front-end, audio encoder, fusion encoder over audio\n"
-    "tokens) of a pretraining checkpoint as DIR/audio_encoder.h5, DIR/model.safetensors\n"
-    "and DIR/config.json (architecture, feature configuration, CMVN statistics).\n"
+    "Writes the audio branch (audio front-end, audio encoder, the audio half of the fusion\n"
+    "projection, fusion encoder over audio tokens) of a pretraining checkpoint as\n"
+    "DIR/audio_encoder.h5, DIR/model.safetensors and DIR/config.json (architecture, feature\n"
+    "configuration, CMVN statistics).\n"
     "  --checkpoint=FILE  checkpoint written by avmask pretrain\n"
     "  --cmvn=FILE  cmvn.h5 to embed (default: the one named in the checkpoint's config)\n"
     "eval/pytorch/load_avmask.py rebuilds the encoder in PyTorch from DIR.\n";
@@ -41,9 +42,12 @@ int cmd_export(int argc, char **argv) {
                 m.cfg.audio_in, m.cfg.audio_in / 4);
     char *text = export_config_json(&m.cfg, json_path(cfg, "features"), cm.mean, cm.var, cm.dim,
                                     "checkpoint", ckpt, meta.step);
-    if (export_write(out, &m, text)) avm_die("export: %s", avm_error());
+    avm_model br;
+    if (avmodel_audio_branch(&m, &br)) avm_die("export: %s: %s", ckpt, avm_error());
+    if (export_write(out, &br, text)) avm_die("export: %s", avm_error());
     size_t n = 0;
-    for (int i = 0; i < m.params.n; i++) if (export_is_branch(m.params.p[i].name)) n += m.params.p[i].numel;
+    for (int i = 0; i < br.params.n; i++) if (export_is_branch(br.params.p[i].name)) n += br.params.p[i].numel;
+    avmodel_free(&br);
     printf("export: %s (step %ld) -> %s: %zu parameters of the audio branch\n", ckpt, meta.step, out, n);
 
     free(text);

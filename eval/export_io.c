@@ -10,11 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int export_is_branch(const char *name) {
-    static const char *pre[] = {"audio_frontend.", "audio_encoder.", "fusion_encoder."};
-    for (int i = 0; i < 3; i++) if (!strncmp(name, pre[i], strlen(pre[i]))) return 1;
-    return !strcmp(name, "audio_pos") || !strcmp(name, "audio_type");
-}
+int export_is_branch(const char *name) { return avmodel_is_branch_param(name); }
 
 int params_h5_write(const char *path, const avm_params *ps, int (*keep)(const char *),
                     const char *format, const char *config_json) {

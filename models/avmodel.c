@@ -68,6 +68,11 @@ int avmodel_init(avm_model *m, const avm_config *cfg, uint64_t seed) {
     int av = cfg->modalities == AVM_MOD_AV;
     stream_register(&m->audio, ps, "audio", cfg, cfg->audio_in, cfg->layers_audio);
     if (av) stream_register(&m->video, ps, "video", cfg, cfg->video_in, cfg->layers_video);
+    m->nstreams = av ? 2 : 1;
+    if (cfg->fusion == AVM_FUSION_CONCAT) {
+        m->fproj_w = reg(ps, "fusion_proj.weight", 2, cfg->d, m->nstreams * cfg->d, 1);
+        m->fproj_b = reg(ps, "fusion_proj.bias", 1, cfg->d, 0, 0);
+    }
     m->fusion = xcalloc((size_t)cfg->layers_fusion, sizeof *m->fusion);
     m->fusion_cache = xcalloc((size_t)cfg->layers_fusion, sizeof *m->fusion_cache);
     for (int l = 0; l < cfg->layers_fusion; l++) {
@@ -102,9 +107,9 @@ static void stream_free(avm_stream *s) {
 }
 
 static void ws_free_bufs(avm_model *m) {
-    free(m->fin); free(m->fout); free(m->fmean); free(m->frstd); free(m->fpad);
+    free(m->fin); free(m->fout); free(m->fmean); free(m->frstd); free(m->fpad); free(m->fcat);
     free(m->g1); free(m->g2); free(m->g3);
-    m->fin = m->fout = m->fmean = m->frstd = m->g1 = m->g2 = m->g3 = NULL;
+    m->fin = m->fout = m->fmean = m->frstd = m->fcat = m->g1 = m->g2 = m->g3 = NULL;
     m->fpad = NULL;
 }
 
@@ -141,9 +146,10 @@ void avmodel_reserve(avm_model *m, int B, int T) {
     if (B < m->cap_B) B = m->cap_B;
     if (T < m->cap_T) T = m->cap_T;
     const avm_config *c = &m->cfg;
-    int av = c->modalities == AVM_MOD_AV, Tf = av ? 2 * T : T;
+    int av = c->modalities == AVM_MOD_AV, cat = c->fusion == AVM_FUSION_CONCAT;
+    int Tf = av && !cat ? 2 * T : T;
     int drop = c->dropout > 0 || c->attn_dropout > 0;
-    size_t nf = (size_t)B * Tf, d = c->d, wide = d;
+    size_t nf = (size_t)B * Tf, d = c->d, wide = cat ? (size_t)m->nstreams * d : d;
     if ((size_t)c->audio_in > wide) wide = c->audio_in;
     if (av && (size_t)c->video_in > wide) wide = c->video_in;
     stream_alloc(&m->audio, c, B, T, drop);
@@ -152,6 +158,7 @@ void avmodel_reserve(avm_model *m, int B, int T) {
     ws_free_bufs(m);
     m->fin = xmalloc(nf * d * 4); m->fout = xmalloc(nf * d * 4);
     m->fmean = xmalloc(nf * 4); m->frstd = xmalloc(nf * 4); m->fpad = xmalloc(nf);
+    if (cat && av) m->fcat = xmalloc((size_t)B * T * 2 * d * 4);
     m->g1 = xmalloc(nf * wide * 4); m->g2 = xmalloc(nf * wide * 4); m->g3 = xmalloc(nf * wide * 4);
     layer_ws_reserve(&m->ws, &m->audio.layers[0], B, T);
     layer_ws_reserve(&m->ws, &m->fusion[0], B, Tf);
@@ -277,24 +284,75 @@ static double head_forward(avm_model *m, avm_stream *s, const float *target, con
     return recon_loss_forward(m->cfg.loss, s->pred, s->target, k, s->in);
 }
 
+/* fusion=concat: m->fin = fusion_proj([audio_t ; video_t]) with a dropped stream's half
+ * (and the video half when video = 0: the audio branch) zero; modalities=audio: of audio_t.
+ * Padding is the audio's: both streams share a sample's length. */
+void avmodel_fuse_tokens(avm_model *m, const uint8_t *drop_a, const uint8_t *drop_v, int video, int B, int T) {
+    const float *P = m->params.data;
+    int d = m->cfg.d, S = m->nstreams, n = B * T;
+    memcpy(m->fpad, m->audio.pad, (size_t)n);
+    const float *x = m->audio.out;
+    if (S == 2) {
+        #pragma omp parallel for schedule(static) if ((size_t)n * d > 65536)
+        for (int i = 0; i < n; i++) {
+            int b = i / T;
+            float *r = m->fcat + (size_t)i * 2 * d;
+            if (drop_a && drop_a[b]) memset(r, 0, (size_t)d * sizeof(float));
+            else memcpy(r, m->audio.out + (size_t)i * d, (size_t)d * sizeof(float));
+            if (!video || (drop_v && drop_v[b])) memset(r + d, 0, (size_t)d * sizeof(float));
+            else memcpy(r + d, m->video.out + (size_t)i * d, (size_t)d * sizeof(float));
+        }
+        x = m->fcat;
+    }
+    linear_forward(x, n, S * d, P + m->fproj_w, P + m->fproj_b, d, m->fin);
+}
+
+/* Backward of avmodel_fuse_tokens: dZ [B*T, d] (gradient w.r.t. m->fin; free afterwards)
+ * -> the projection's gradients, dA [B*T, d] and (S = 2, dV non-NULL) dV [B*T, d]; rows of a
+ * dropped stream get 0. dcat [B*T, 2d] is scratch (S = 2). dV may be dZ. */
+void avmodel_unfuse_tokens(avm_model *m, const float *dZ, const uint8_t *drop_a, const uint8_t *drop_v,
+                           int B, int T, float *dcat, float *dA, float *dV) {
+    const float *P = m->params.data;
+    float *G = m->params.grad;
+    int d = m->cfg.d, S = m->nstreams, n = B * T;
+    if (S == 1) {
+        linear_backward(m->audio.out, n, d, P + m->fproj_w, d, dZ, dA, G + m->fproj_w, G + m->fproj_b);
+        return;
+    }
+    linear_backward(m->fcat, n, 2 * d, P + m->fproj_w, d, dZ, dcat, G + m->fproj_w, G + m->fproj_b);
+    #pragma omp parallel for schedule(static) if ((size_t)n * d > 65536)
+    for (int i = 0; i < n; i++) {
+        int b = i / T;
+        const float *r = dcat + (size_t)i * 2 * d;
+        if (drop_a && drop_a[b]) memset(dA + (size_t)i * d, 0, (size_t)d * sizeof(float));
+        else memcpy(dA + (size_t)i * d, r, (size_t)d * sizeof(float));
+        if (!dV) continue;
+        if (drop_v && drop_v[b]) memset(dV + (size_t)i * d, 0, (size_t)d * sizeof(float));
+        else memcpy(dV + (size_t)i * d, r + d, (size_t)d * sizeof(float));
+    }
+}
+
 int avmodel_forward(avm_model *m, const avm_batch *bt, avm_loss *loss) {
     if (check_batch(m, bt)) return -1;
-    int B = bt->B, T = bt->T, av = m->cfg.modalities == AVM_MOD_AV, Tf = av ? 2 * T : T;
+    int B = bt->B, T = bt->T, av = m->cfg.modalities == AVM_MOD_AV, seq = m->cfg.fusion == AVM_FUSION_SEQUENCE;
+    int Tf = av && seq ? 2 * T : T, voff = seq ? T : 0;
     avmodel_reserve(m, B, T);
     float p = bt->rng ? m->cfg.dropout : 0.0f, ap = bt->rng ? m->cfg.attn_dropout : 0.0f;
     m->B = B; m->T = T; m->Tf = Tf; m->branch = 0; m->batch = *bt; m->drop_p = p; m->attn_p = ap;
     avmodel_stream_forward(m, &m->audio, bt->audio, bt->len, bt->mask_audio, B, T, p, ap, bt->rng);
-    to_fusion(m, &m->audio, bt->drop_audio, B, T, Tf, 0);
-    if (av) {
-        avmodel_stream_forward(m, &m->video, bt->video, bt->len, bt->mask_video, B, T, p, ap, bt->rng);
-        to_fusion(m, &m->video, bt->drop_video, B, T, Tf, T);
+    if (av) avmodel_stream_forward(m, &m->video, bt->video, bt->len, bt->mask_video, B, T, p, ap, bt->rng);
+    if (seq) {
+        to_fusion(m, &m->audio, bt->drop_audio, B, T, Tf, 0);
+        if (av) to_fusion(m, &m->video, bt->drop_video, B, T, Tf, T);
+    } else {
+        avmodel_fuse_tokens(m, bt->drop_audio, bt->drop_video, av, B, T);
     }
     avmodel_fusion_forward(m, B, Tf, p, ap, bt->rng);
     memset(loss, 0, sizeof *loss);
     loss->audio = head_forward(m, &m->audio, bt->audio_target ? bt->audio_target : bt->audio, bt->drop_audio, B, T, Tf, 0);
     loss->n_audio = m->audio.n_pred;
     if (av) {
-        loss->video = head_forward(m, &m->video, bt->video_target ? bt->video_target : bt->video, bt->drop_video, B, T, Tf, T);
+        loss->video = head_forward(m, &m->video, bt->video_target ? bt->video_target : bt->video, bt->drop_video, B, T, Tf, voff);
         loss->n_video = m->video.n_pred;
     }
     loss->total = loss->audio + loss->video;
@@ -333,10 +391,14 @@ void avmodel_backward_weighted(avm_model *m, float w_audio, float w_video) {
     if (av) head_backward(m, &m->video, w_video, dZ);
     avmodel_fusion_backward(m, dZ, B, Tf, m->drop_p, m->attn_p, NULL);
     /* g2 and g3 are free again: each stream's gradient goes through one of them */
-    from_fusion(dZ, m->g2, B, T, Tf, 0, d);
-    avmodel_stream_backward(m, &m->audio, bt->audio, m->g2, B, T, m->drop_p, m->attn_p, NULL);
-    if (av) {
-        from_fusion(dZ, m->g3, B, T, Tf, T, d);
-        avmodel_stream_backward(m, &m->video, bt->video, m->g3, B, T, m->drop_p, m->attn_p, NULL);
+    float *dV = m->g3;
+    if (m->cfg.fusion == AVM_FUSION_SEQUENCE) {
+        from_fusion(dZ, m->g2, B, T, Tf, 0, d);
+        if (av) from_fusion(dZ, m->g3, B, T, Tf, T, d);
+    } else {
+        dV = m->g1;     /* dZ is spent once the projection's backward has read it */
+        avmodel_unfuse_tokens(m, dZ, bt->drop_audio, bt->drop_video, B, T, m->g3, m->g2, av ? dV : NULL);
     }
+    avmodel_stream_backward(m, &m->audio, bt->audio, m->g2, B, T, m->drop_p, m->attn_p, NULL);
+    if (av) avmodel_stream_backward(m, &m->video, bt->video, dV, B, T, m->drop_p, m->attn_p, NULL);
 }

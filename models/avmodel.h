@@ -1,15 +1,19 @@
 /* The audio-visual masked-prediction model (DESIGN.md "Model"):
  *   per modality: Linear front-end -> [masked rows := learned mask vector] -> + position + type
  *                 -> pre-LN encoder (audio: layers_audio, video: layers_video) -> final LayerNorm
- *   fusion: pre-LN encoder (layers_fusion) over [audio tokens; video tokens] of each sample
- *           (2T keys; padding and modality-dropped streams are masked out) -> final LayerNorm
- *   heads:  Linear d -> audio_in / video_in at the masked positions, reconstructing the input.
+ *   fusion (concat, default): per token Linear(2d -> d) of [audio_t ; video_t] (a dropped
+ *           stream's half is zero) -> pre-LN encoder (layers_fusion) over T tokens -> final LN;
+ *           (sequence): the encoder over [audio tokens; video tokens] (2T keys; padding and
+ *           dropped streams masked out) -> final LayerNorm
+ *   heads:  Linear d -> audio_in / video_in at the masked positions (concat: both heads read
+ *           the fused token t), reconstructing the input (or batch.audio/video_target).
  * Loss of a modality over the masked, unpadded tokens of samples whose stream was not dropped
  * (0 when there are none): l1 (default) / l2 = mean of |pred - input| / (pred - input)^2 over
  * those tokens and all feature dims; infonce = mean over those tokens of the InfoNCE loss of
  * picking the token's own input among the sample's masked inputs by cosine / 0.1 (ops.h).
  * total = audio + video.
- * modalities=audio: no video parameters, the fusion encoder runs over the audio tokens only.
+ * modalities=audio: no video parameters, the fusion encoder runs over the audio tokens only
+ * (concat: after a Linear(d -> d), so that it is the graph of an AV model's audio branch).
  * Parameter names: see models/README.md. */
 #ifndef AVMASK_AVMODEL_H
 #define AVMASK_AVMODEL_H
@@ -22,6 +26,11 @@
 #define AVM_INFONCE_TAU 0.1f       /* InfoNCE temperature */
 
 typedef enum { AVM_MOD_AV = 0, AVM_MOD_AUDIO = 1 } avm_modalities;
+/* concat: per token [audio_t ; video_t] -> Linear(2d -> d) -> fusion layers over T tokens, a
+ *         dropped stream entering as zeros (AV-HuBERT); modalities=audio: Linear(d -> d).
+ * sequence: fusion layers over the 2T tokens [audio; video] of a sample (the first design;
+ *         trained that way the model ignored the video; kept for comparison). */
+typedef enum { AVM_FUSION_CONCAT = 0, AVM_FUSION_SEQUENCE = 1 } avm_fusion;
 
 typedef struct {
     int d, ffn, heads;
@@ -31,6 +40,7 @@ typedef struct {
     float dropout, attn_dropout;
     avm_loss_kind loss;         /* l1 | l2 | infonce */
     avm_modalities modalities;  /* av | audio */
+    avm_fusion fusion;          /* concat | sequence */
 } avm_config;
 
 /* Named configs: tiny (d 128, ffn 512, 4 heads, 2/1/1), small (128/512/4, 4/2/2),
@@ -43,7 +53,8 @@ int avmodel_config_named(avm_config *c, const char *name);
 int avmodel_config_set(avm_config *c, const char *key, const char *value);
 /* Checks the whole config (d % heads, zero layers, dropout in [0,1), ...); -1 + avm_fail. */
 int avmodel_config_check(const avm_config *c);
-/* The config as one JSON object (every key above), and back (unknown keys are errors). */
+/* The config as one JSON object (every key above), and back (unknown keys are errors; a
+ * config without "fusion" was written before the key existed: sequence). */
 void avmodel_config_json(const avm_config *c, avm_jw *w);
 int  avmodel_config_from_json(avm_config *c, const json_value *obj);
 extern const char *const avmodel_config_keys[];     /* NULL-terminated */
@@ -93,14 +104,17 @@ typedef struct {
     avm_layer *fusion;
     avm_layer_cache *fusion_cache;
     size_t fnorm_g, fnorm_b;
+    size_t fproj_w, fproj_b;             /* fusion=concat: fusion_proj.weight [d, S*d], .bias */
+    int nstreams;                        /* S: 2 (av) or 1 (audio) */
     /* workspace, grown on demand to the largest batch seen */
     int cap_B, cap_T;
     float *fin, *fout, *fmean, *frstd;   /* fusion input and final-norm output [B*Tf, d] */
     uint8_t *fpad;                       /* [B*Tf] */
+    float *fcat;                         /* concat, av: [B*T, 2d] the projection's input */
     float *g1, *g2, *g3;                 /* backward buffers [B*Tf * max(d, audio_in, video_in)] */
     avm_layer_ws ws;
     /* what the last forward was */
-    int B, T, Tf;                        /* Tf = 2T (av) or T (audio-only / audio branch) */
+    int B, T, Tf;                        /* Tf = 2T (av, sequence) or T */
     int branch;                          /* 1: the last forward was avmodel_audio_forward */
     avm_batch batch;                     /* a copy; its arrays must outlive the backward */
     const float *audio_in;               /* avmodel_audio_forward input */
@@ -141,4 +155,10 @@ int avmodel_n_hidden(const avm_model *m);
  * the matching hidden state. Padded rows of dout/dhidden are ignored. Accumulates into
  * m->params.grad. */
 void avmodel_audio_backward(avm_model *m, const float *dout, const float *const *dhidden);
+/* The audio branch as a model of its own (modalities=audio, what `avmask export` writes): a new
+ * model in dst with the branch's parameters of src (avmodel_is_branch_param); an AV model's
+ * fusion_proj.weight [d, 2d] keeps its audio half [d, d] (the video half only ever multiplies
+ * the zeros of an absent video). Its avmodel_audio_forward equals src's. -1 + avm_fail. */
+int avmodel_audio_branch(const avm_model *src, avm_model *dst);
+int avmodel_is_branch_param(const char *name);
 #endif

@@ -1,5 +1,6 @@
-/* The exported audio branch: audio front-end + audio encoder + fusion encoder over the audio
- * tokens alone (what modality dropout trains the fusion encoder for) + fusion final norm. */
+/* The exported audio branch: audio front-end + audio encoder + (concat) fusion_proj with the
+ * video half zero + fusion encoder over the audio tokens alone (what modality dropout trains
+ * the fusion encoder for) + fusion final norm. */
 #include "models/avmodel.h"
 #include "models/avmodel_internal.h"
 #include "common/log.h"
@@ -24,8 +25,12 @@ int avmodel_audio_forward_rng(avm_model *m, const float *audio, const int *len, 
     m->drop_p = rng ? m->cfg.dropout : 0.0f;
     m->attn_p = rng ? m->cfg.attn_dropout : 0.0f;
     avmodel_stream_forward(m, &m->audio, audio, len, NULL, B, T, m->drop_p, m->attn_p, rng);
-    memcpy(m->fin, m->audio.out, (size_t)B * T * d * sizeof(float));
-    memcpy(m->fpad, m->audio.pad, (size_t)B * T);
+    if (m->cfg.fusion == AVM_FUSION_CONCAT) {
+        avmodel_fuse_tokens(m, NULL, NULL, 0, B, T);     /* the video half enters as zeros */
+    } else {
+        memcpy(m->fin, m->audio.out, (size_t)B * T * d * sizeof(float));
+        memcpy(m->fpad, m->audio.pad, (size_t)B * T);
+    }
     avmodel_fusion_forward(m, B, T, m->drop_p, m->attn_p, rng);
     memcpy(out, m->fout, (size_t)B * T * d * sizeof(float));
     if (hidden) {
@@ -43,5 +48,39 @@ void avmodel_audio_backward(avm_model *m, const float *dout, const float *const 
     memset(g, 0, (size_t)n * d * sizeof(float));
     avmodel_add_rows(g, dout, m->audio.pad, n, d);     /* padded rows of dout are ignored */
     avmodel_fusion_backward(m, g, B, T, m->drop_p, m->attn_p, dhidden ? dhidden + 1 + La : NULL);
+    if (m->cfg.fusion == AVM_FUSION_CONCAT) {
+        avmodel_unfuse_tokens(m, g, NULL, NULL, B, T, m->g3, m->g2, NULL);
+        g = m->g2;
+    }
     avmodel_stream_backward(m, &m->audio, m->audio_in, g, B, T, m->drop_p, m->attn_p, dhidden);
+}
+
+/* Parameters of the audio branch: the audio front-end and embeddings, the audio encoder, the
+ * fusion projection and the fusion encoder (not the heads, mask vectors or video). */
+int avmodel_is_branch_param(const char *name) {
+    static const char *pre[] = {"audio_frontend.", "audio_encoder.", "fusion_encoder.", "fusion_proj."};
+    for (size_t i = 0; i < sizeof pre / sizeof *pre; i++) if (!strncmp(name, pre[i], strlen(pre[i]))) return 1;
+    return !strcmp(name, "audio_pos") || !strcmp(name, "audio_type");
+}
+
+int avmodel_audio_branch(const avm_model *src, avm_model *dst) {
+    avm_config c = src->cfg;
+    c.modalities = AVM_MOD_AUDIO;
+    if (avmodel_init(dst, &c, 0)) return -1;
+    int d = c.d;
+    for (int i = 0; i < dst->params.n; i++) {
+        const avm_param *p = &dst->params.p[i];
+        const avm_param *q = params_find(&src->params, p->name);
+        float *to = dst->params.data + p->offset;
+        if (!q) { avmodel_free(dst); return avm_fail("model: %s missing from the source model", p->name); }
+        if (q->numel == p->numel) { memcpy(to, src->params.data + q->offset, p->numel * sizeof(float)); continue; }
+        /* fusion_proj.weight of an AV model is [d, 2d]: keep the columns of the audio half */
+        if (strcmp(p->name, "fusion_proj.weight") || q->numel != 2 * p->numel) {
+            avmodel_free(dst);
+            return avm_fail("model: %s has %zu values in the source model, %zu in the branch", p->name, q->numel, p->numel);
+        }
+        for (int r = 0; r < d; r++)
+            memcpy(to + (size_t)r * d, src->params.data + q->offset + (size_t)r * 2 * d, (size_t)d * sizeof(float));
+    }
+    return 0;
 }

@@ -9,13 +9,13 @@
 
 const char *const avmodel_config_keys[] = {
     "d", "ffn", "heads", "layers_audio", "layers_video", "layers_fusion", "audio_in",
-    "video_in", "max_len", "dropout", "attn_dropout", "loss", "modalities", NULL};
+    "video_in", "max_len", "dropout", "attn_dropout", "loss", "modalities", "fusion", NULL};
 
 int avmodel_config_named(avm_config *c, const char *name) {
     avm_config base = {.d = 128, .ffn = 512, .heads = 4, .layers_audio = 2, .layers_video = 1,
                        .layers_fusion = 1, .audio_in = 320, .video_in = 1024, .max_len = 512,
                        .dropout = 0.1f, .attn_dropout = 0.1f, .loss = AVM_LOSS_L1,
-                       .modalities = AVM_MOD_AV};
+                       .modalities = AVM_MOD_AV, .fusion = AVM_FUSION_CONCAT};
     if (!strcmp(name, "tiny")) {
     } else if (!strcmp(name, "small")) {
         base.layers_audio = 4; base.layers_video = 2; base.layers_fusion = 2;
@@ -68,6 +68,12 @@ int avmodel_config_set(avm_config *c, const char *key, const char *v) {
         else return avm_fail("model.modalities: '%s' is not one of av, audio", v);
         return 0;
     }
+    if (!strcmp(key, "fusion")) {
+        if (!strcmp(v, "concat")) c->fusion = AVM_FUSION_CONCAT;
+        else if (!strcmp(v, "sequence")) c->fusion = AVM_FUSION_SEQUENCE;
+        else return avm_fail("model.fusion: '%s' is not one of concat, sequence", v);
+        return 0;
+    }
     return avm_fail("model: unknown key '%s'", key);
 }
 
@@ -99,11 +105,13 @@ void avmodel_config_json(const avm_config *c, avm_jw *w) {
     jw_key(w, "attn_dropout"); jw_num(w, c->attn_dropout);
     jw_key(w, "loss"); jw_str(w, c->loss == AVM_LOSS_L1 ? "l1" : c->loss == AVM_LOSS_L2 ? "l2" : "infonce");
     jw_key(w, "modalities"); jw_str(w, c->modalities == AVM_MOD_AV ? "av" : "audio");
+    jw_key(w, "fusion"); jw_str(w, c->fusion == AVM_FUSION_CONCAT ? "concat" : "sequence");
     jw_obj_end(w);
 }
 
 int avmodel_config_from_json(avm_config *c, const json_value *obj) {
     if (!obj || obj->type != JSON_OBJ) return avm_fail("model config: not a JSON object");
+    if (!json_get(obj, "fusion")) c->fusion = AVM_FUSION_SEQUENCE;   /* written before concat existed */
     for (int i = 0; i < obj->n; i++) {
         const json_value *v = obj->items[i];
         char buf[64];

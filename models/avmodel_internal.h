@@ -12,5 +12,8 @@ void avmodel_stream_backward(avm_model *m, avm_stream *s, const float *input, fl
 void avmodel_fusion_forward(avm_model *m, int B, int Tf, float p, float attn_p, avm_rng *rng);
 void avmodel_fusion_backward(avm_model *m, float *dZ, int B, int Tf, float p, float attn_p,
                              const float *const *dhidden);
+void avmodel_fuse_tokens(avm_model *m, const uint8_t *drop_a, const uint8_t *drop_v, int video, int B, int T);
+void avmodel_unfuse_tokens(avm_model *m, const float *dZ, const uint8_t *drop_a, const uint8_t *drop_v,
+                           int B, int T, float *dcat, float *dA, float *dV);
 void avmodel_add_rows(float *g, const float *dh, const uint8_t *pad, int n, int d);
 #endif

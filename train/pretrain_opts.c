@@ -25,7 +25,9 @@ static const char *usage =
     "        with the second probability, else the audio with the first)\n"
     "model:  --model=tiny|small|base (named config, default small), --modalities=av|audio,\n"
     "        overrides --d --ffn --heads --layers-audio --layers-video --layers-fusion\n"
-    "        --max-len-model (positions) --dropout --attn-dropout --loss=l1|l2\n"
+    "        --max-len-model (positions) --dropout --attn-dropout --loss=l1|l2|infonce\n"
+    "        --fusion=concat|sequence (concat: per token [audio_t ; video_t] -> Linear(2d -> d),\n"
+    "        a dropped stream as zeros; sequence: fusion layers over [audio; video] along time)\n"
     "Files given with --config hold the same options, one per line (conf/*.conf).\n";
 
 /* Model keys are accepted with dashes (--layers-audio) or as written (--layers_audio);

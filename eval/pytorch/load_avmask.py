@@ -8,8 +8,10 @@
 
 The module computes what avmask's audio branch computes (models/README.md): a Linear
 front-end, learned position and modality-type embeddings, the audio encoder (pre-LN
-TransformerEncoderLayers with GELU) and its final LayerNorm, the fusion encoder over the
-audio tokens alone and its final LayerNorm. Parameter names follow avmask's; the layers are
+TransformerEncoderLayers with GELU) and its final LayerNorm, the per-token fusion projection
+(model.fusion "concat": the audio half of the AV model's Linear(2d -> d), since the video
+enters as zeros; absent for exports of fusion "sequence"), the fusion encoder over the audio
+tokens alone and its final LayerNorm. Parameter names follow avmask's; the layers are
 torch.nn.TransformerEncoderLayer, so attn.in_proj.* maps to self_attn.in_proj_*,
 attn.out_proj to self_attn.out_proj, ffn.fc1/fc2 to linear1/linear2.
 """
@@ -51,6 +53,8 @@ class AudioEncoder(nn.Module):
         self.audio_pos = nn.Parameter(torch.zeros(m["max_len"], d))
         self.audio_type = nn.Parameter(torch.zeros(d))
         self.audio_encoder = Encoder(m["layers_audio"], d, m["heads"], m["ffn"], m["dropout"], eps)
+        # exports written before the key existed used the sequence fusion (no projection)
+        self.fusion_proj = nn.Linear(d, d) if m.get("fusion", "sequence") == "concat" else None
         self.fusion_encoder = Encoder(m["layers_fusion"], d, m["heads"], m["ffn"], m["dropout"], eps)
 
     def forward(self, x, lengths=None, return_hidden=False):
@@ -66,6 +70,8 @@ class AudioEncoder(nn.Module):
         h = self.audio_frontend(x) + self.audio_pos[:T] + self.audio_type
         hidden = [h]
         h = self.audio_encoder(h, pad, hidden)
+        if self.fusion_proj is not None:
+            h = self.fusion_proj(h)
         h = self.fusion_encoder(h, pad, hidden)
         return (h, hidden) if return_hidden else h
 

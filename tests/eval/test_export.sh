@@ -5,13 +5,23 @@
 # reproduces the C forward pass and hidden states within 1e-4 relative.
 set -eu
 "$AVMASK_BUILD/tools/train_mkfeats" --out=feats --n=8 --max-tokens=32 --height=8 --width=8
-"$AVMASK" pretrain --feats=feats --out=pt --model=tiny --d=32 --ffn=64 --heads=2 --max-steps=2 \
-    --warmup=1 --lr=1e-2 --threads=1 > /dev/null
-"$AVMASK" export --checkpoint=pt/checkpoint-last.h5 --out=ex | tee out.txt
-grep -q 'step 2' out.txt
-test -s ex/audio_encoder.h5 && test -s ex/model.safetensors && test -s ex/config.json
-"$AVMASK_BUILD/tools/export_forward" --export=ex --out=fw --B=3 --T=24 --threads=1
-"$PY" "$AVMASK_ROOT/tests/ref/export_check.py" pt/checkpoint-last.h5 ex fw feats/cmvn.h5
+# per-token fusion (the default: the export keeps the audio half of fusion_proj), the
+# sequence fusion, and an audio-only model
+for kind in concat sequence audio; do
+    case $kind in
+        audio) opts=(--modalities=audio) ;;
+        *) opts=(--fusion=$kind) ;;
+    esac
+    "$AVMASK" pretrain --feats=feats --out=pt-$kind --model=tiny --d=32 --ffn=64 --heads=2 --max-steps=2 \
+        --warmup=1 --lr=1e-2 --threads=1 "${opts[@]}" > /dev/null
+    "$AVMASK" export --checkpoint=pt-$kind/checkpoint-last.h5 --out=ex-$kind | tee out.txt
+    grep -q 'step 2' out.txt
+    test -s ex-$kind/audio_encoder.h5 && test -s ex-$kind/model.safetensors && test -s ex-$kind/config.json
+    "$AVMASK_BUILD/tools/export_forward" --export=ex-$kind --out=fw-$kind --B=3 --T=24 --threads=1
+    "$PY" "$AVMASK_ROOT/tests/ref/export_check.py" pt-$kind/checkpoint-last.h5 ex-$kind fw-$kind feats/cmvn.h5
+done
+grep -q '"fusion": *"sequence"' ex-sequence/config.json && grep -q '"fusion": *"concat"' ex-concat/config.json
+mv pt-concat pt; mv ex-concat ex
 
 # fine-tuning from the export: with the encoder frozen for all steps it stays equal to the
 # export (only the CTC head trains); unfrozen, it moves

@@ -4,8 +4,9 @@
 #  - single ops: linear, layer norm, GELU, attention core with padding, L1/L2 losses;
 #  - one pre-LN encoder layer with padding: output, input gradient, every parameter gradient;
 #  - the whole audio-visual model (dropout 0, same masks and modality-dropout decisions):
-#    losses and every parameter gradient, for av+L1, av+InfoNCE, audio-only+L2, and the exported audio
-#    branch (output, hidden-state gradients, every parameter gradient).
+#    losses and every parameter gradient, for av+L1, av+InfoNCE, av with separate (clean)
+#    targets, audio-only+L2, and the exported audio branch (output, hidden-state gradients,
+#    every parameter gradient); with per-token fusion (concat) and again with fusion=sequence.
 # Tolerance: relative error max|c - ref| / max(max|ref|, 1e-6) per tensor <= 1e-4.
 set -euo pipefail
 tools="$AVMASK_BUILD/tools"
@@ -21,7 +22,7 @@ mkdir layer
 "$PY" "$AVMASK_ROOT/tests/ref/torch_layer.py" layer
 "$tools/parity_layer" check layer
 
-cases="av_l1 av_infonce audio_l2 branch"
+cases="av_l1 av_infonce av_target audio_l2 branch av_seq audio_seq branch_seq"
 for case in $cases; do
     mkdir "$case"
     "$tools/parity_avmodel" write "$case" "$case"

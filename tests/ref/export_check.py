@@ -3,7 +3,8 @@
 
 usage: export_check.py CKPT EXPORT_DIR FORWARD_DIR CMVN_H5
  - audio_encoder.h5 and model.safetensors hold exactly the audio-branch tensors of the
-   checkpoint (/params/*), bit for bit;
+   checkpoint (/params/*), bit for bit (fusion_proj.weight of an AV checkpoint: its audio
+   half, the first d columns);
  - config.json carries the CMVN statistics of CMVN_H5;
  - eval/pytorch/load_avmask.py (float64) reproduces the C forward pass and hidden states
    written by tests/tools/export_forward (FORWARD_DIR) on unpadded rows:
@@ -20,7 +21,7 @@ import torch
 sys.path.insert(0, os.path.join(os.environ.get("AVMASK_ROOT", "."), "eval", "pytorch"))
 import load_avmask  # noqa: E402
 
-BRANCH = ("audio_frontend.", "audio_encoder.", "fusion_encoder.")
+BRANCH = ("audio_frontend.", "audio_encoder.", "fusion_encoder.", "fusion_proj.")
 
 
 def main(ckpt, ex, fw, cmvn):
@@ -31,6 +32,9 @@ def main(ckpt, ex, fw, cmvn):
     st = load_avmask.read_safetensors(os.path.join(ex, "model.safetensors"))
     assert set(h5) == want, sorted(set(h5) ^ want)
     assert set(st) == want, sorted(set(st) ^ want)
+    if "fusion_proj.weight" in ck:     # [d, 2d] (AV) or [d, d] (audio-only): the audio half
+        w = ck["fusion_proj.weight"]
+        ck["fusion_proj.weight"] = w[:, :w.shape[0]]
     for k in want:
         assert h5[k].dtype == np.float32 and np.array_equal(h5[k], ck[k]), k
         assert np.array_equal(st[k], ck[k]), k

@@ -19,7 +19,7 @@ from torch_layer import build_layer, load, save  # noqa: E402
 class Model:
     def __init__(self, T, cfg):
         (self.d, self.heads, self.ffn, self.La, self.Lv, self.Lf, self.ain, self.vin,
-         self.max_len, self.loss_kind, self.audio_only, self.case) = (int(v) for v in cfg)
+         self.max_len, self.loss_kind, self.audio_only, self.case, self.sequence) = (int(v) for v in cfg)
         self.params = {}
         self.layers = {}
         for name, a in T.items():
@@ -55,6 +55,11 @@ class Model:
             hidden.append(x)
         return F.layer_norm(x, (self.d,), self.P("fusion_encoder.norm.weight"),
                             self.P("fusion_encoder.norm.bias"), eps=1e-5)
+
+    def fuse(self, za, zv):
+        """Per-token fusion: [a_t ; v_t] @ W.T + b (zv None: audio-only model, W is [d, d])."""
+        x = za if zv is None else torch.cat([za, zv], dim=-1)
+        return x @ self.P("fusion_proj.weight").T + self.P("fusion_proj.bias")
 
     def head_loss(self, mod, z, sel, target):
         if not bool(sel.any()):
@@ -92,6 +97,8 @@ def run(d):
     if m.case == 2:     # audio branch: no masking, no video tokens
         hidden = []
         za = m.stream("audio", audio, None, pad, hidden)
+        if not m.sequence:      # the video half of the projection's input is zero
+            za = m.fuse(za, None if m.audio_only else torch.zeros_like(za))
         z = m.fusion(za, pad, hidden)
         keep = (~pad).unsqueeze(-1).double()
         R, R1, R2 = (torch.from_numpy(T[k]) for k in ("R", "R1", "R2"))
@@ -102,19 +109,28 @@ def run(d):
     else:
         ma = (torch.from_numpy(T["mask_audio"]) > 0.5) & ~pad
         da = torch.from_numpy(T["drop_audio"]) > 0.5
+        ta = torch.from_numpy(T["audio_target"]) if "audio_target" in T else audio
+        tv = torch.from_numpy(T["video_target"]) if "video_target" in T else video
         za = m.stream("audio", audio, ma, pad, [])
         if m.audio_only:
-            z = m.fusion(za, pad, [])
-            la = m.head_loss("audio", z, ma & ~da.unsqueeze(1), audio)
+            z = m.fusion(za if m.sequence else m.fuse(za, None), pad, [])
+            la = m.head_loss("audio", z, ma & ~da.unsqueeze(1), ta)
             lv = torch.zeros((), dtype=torch.float64)
         else:
             mv = (torch.from_numpy(T["mask_video"]) > 0.5) & ~pad
             dv = torch.from_numpy(T["drop_video"]) > 0.5
             zv = m.stream("video", video, mv, pad, [])
-            fpad = torch.cat([pad | da.unsqueeze(1), pad | dv.unsqueeze(1)], dim=1)
-            z = m.fusion(torch.cat([za, zv], dim=1), fpad, [])
-            la = m.head_loss("audio", z[:, :Tt], ma & ~da.unsqueeze(1), audio)
-            lv = m.head_loss("video", z[:, Tt:], mv & ~dv.unsqueeze(1), video)
+            if m.sequence:
+                fpad = torch.cat([pad | da.unsqueeze(1), pad | dv.unsqueeze(1)], dim=1)
+                z = m.fusion(torch.cat([za, zv], dim=1), fpad, [])
+                za_out, zv_out = z[:, :Tt], z[:, Tt:]
+            else:       # a dropped stream enters the projection as zeros
+                keep_a = (~da).double().view(-1, 1, 1)
+                keep_v = (~dv).double().view(-1, 1, 1)
+                z = m.fusion(m.fuse(za * keep_a, zv * keep_v), pad, [])
+                za_out = zv_out = z
+            la = m.head_loss("audio", za_out, ma & ~da.unsqueeze(1), ta)
+            lv = m.head_loss("video", zv_out, mv & ~dv.unsqueeze(1), tv)
         total = la + lv
         total.backward()
         save(d, "loss", torch.stack([total, la, lv]).detach())

@@ -3,9 +3,12 @@
  *   parity_avmodel check DIR CASE   recomputes in C, compares with DIR/ref (tests/ref/torch_avmodel.py)
  * CASE: av_l1 (masked prediction, L1, both modalities, some streams dropped),
  *       av_infonce (the same with the InfoNCE loss),
+ *       av_target (av_l1 predicting separate audio/video targets: noisy input, clean target),
  *       audio_l2 (modalities=audio, L2 loss),
  *       branch (avmodel_audio_forward of the av model; L = sum(out*R) + sum(hidden[1]*R1)
  *               + sum(hidden[last]*R2) over unpadded rows, which exercises dhidden).
+ * All with fusion=concat (per-token projection); av_seq, audio_seq and branch_seq are av_l1,
+ * audio_l2 and branch with fusion=sequence.
  * Compared: the losses (or the branch output) and EVERY parameter gradient, relative error
  * max|c - ref| / max(max|ref|, 1e-6) per tensor <= 1e-4. */
 #include "models/avmodel.h"
@@ -17,20 +20,32 @@
 enum { B = 3, T = 6, AIN = 12, VIN = 9, D = 16 };
 
 typedef struct {
-    int kind;               /* 0 av_l1, 1 audio_l2, 2 branch, 3 av_infonce */
+    int kind;               /* 0 av_l1, 1 audio_l2, 2 branch, 3 av_infonce, 4 av_target */
+    int sequence;           /* fusion=sequence */
     avm_config cfg;
     avm_model m;
     int len[B];
     float audio[B * T * AIN], video[B * T * VIN], R[B * T * D], R1[B * T * D], R2[B * T * D];
+    float audio_target[B * T * AIN], video_target[B * T * VIN];
     uint8_t mask_a[B * T], mask_v[B * T], drop_a[B], drop_v[B];
 } setup;
 
 static void make(setup *s, const char *kind) {
     memset(s, 0, sizeof *s);
-    if (!strcmp(kind, "av_l1")) s->kind = 0;
-    else if (!strcmp(kind, "audio_l2")) s->kind = 1;
-    else if (!strcmp(kind, "branch")) s->kind = 2;
-    else if (!strcmp(kind, "av_infonce")) s->kind = 3;
+    char base[32];
+    snprintf(base, sizeof base, "%s", kind);
+    char *suf = strstr(base, "_seq");
+    if (suf && !suf[4]) {       /* av_seq, audio_seq, branch_seq */
+        s->sequence = 1;
+        *suf = 0;
+        if (!strcmp(base, "av")) strcat(base, "_l1");
+        else if (!strcmp(base, "audio")) strcat(base, "_l2");
+    }
+    if (!strcmp(base, "av_l1")) s->kind = 0;
+    else if (!strcmp(base, "audio_l2")) s->kind = 1;
+    else if (!strcmp(base, "branch")) s->kind = 2;
+    else if (!strcmp(base, "av_infonce")) s->kind = 3;
+    else if (!strcmp(base, "av_target")) s->kind = 4;
     else avm_die("parity_avmodel: unknown case %s", kind);
     avm_config *c = &s->cfg;
     if (avmodel_config_named(c, "tiny")) avm_die("%s", avm_error());
@@ -42,6 +57,7 @@ static void make(setup *s, const char *kind) {
     if (s->kind == 1 && (avmodel_config_set(c, "modalities", "audio") || avmodel_config_set(c, "loss", "l2")))
         avm_die("%s", avm_error());
     if (s->kind == 3 && avmodel_config_set(c, "loss", "infonce")) avm_die("%s", avm_error());
+    if (avmodel_config_set(c, "fusion", s->sequence ? "sequence" : "concat")) avm_die("%s", avm_error());
     if (avmodel_init(&s->m, c, 7)) avm_die("%s", avm_error());
     /* larger weights than the 0.02 init so that every path carries signal */
     avm_rng r;
@@ -57,12 +73,14 @@ static void make(setup *s, const char *kind) {
     memcpy(s->len, lens, sizeof lens);
     for (int i = 0; i < B * T * AIN; i++) s->audio[i] = (float)rng_normal(&r);
     for (int i = 0; i < B * T * VIN; i++) s->video[i] = (float)rng_normal(&r);
+    for (int i = 0; i < B * T * AIN; i++) s->audio_target[i] = (float)rng_normal(&r);
+    for (int i = 0; i < B * T * VIN; i++) s->video_target[i] = (float)rng_normal(&r);
     for (int i = 0; i < B * T * D; i++) {
         s->R[i] = (float)rng_normal(&r); s->R1[i] = (float)rng_normal(&r); s->R2[i] = (float)rng_normal(&r);
     }
     for (int i = 0; i < B * T; i++) { s->mask_a[i] = rng_uniform(&r) < 0.4; s->mask_v[i] = rng_uniform(&r) < 0.4; }
     s->mask_a[0] = s->mask_v[0] = s->mask_v[T] = s->mask_a[2 * T + 1] = 1;   /* never empty */
-    if (s->kind == 0 || s->kind == 3) { s->drop_v[1] = 1; s->drop_a[2] = 1; }
+    if (s->kind == 0 || s->kind == 3 || s->kind == 4) { s->drop_v[1] = 1; s->drop_a[2] = 1; }
     for (int b = 0; b < B; b++)             /* padded rows take no part in the branch loss */
         for (int t = s->len[b]; t < T; t++)
             for (int j = 0; j < D; j++) s->R[(b * T + t) * D + j] = s->R1[(b * T + t) * D + j] = s->R2[(b * T + t) * D + j] = 0;
@@ -81,19 +99,23 @@ static double dot(const float *a, const float *b, size_t n) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 4) avm_die("usage: parity_avmodel write|check DIR av_l1|av_infonce|audio_l2|branch");
+    if (argc != 4) avm_die("usage: parity_avmodel write|check DIR av_l1|av_infonce|av_target|audio_l2|branch[_seq]");
     const char *dir = argv[2];
     static setup s;
     make(&s, argv[3]);
     const avm_config *c = &s.cfg;
-    int sa[3] = {B, T, AIN}, sv[3] = {B, T, VIN}, sd[3] = {B, T, D}, sbt[2] = {B, T}, sb[1] = {B}, sc[1] = {12};
+    int sa[3] = {B, T, AIN}, sv[3] = {B, T, VIN}, sd[3] = {B, T, D}, sbt[2] = {B, T}, sb[1] = {B}, sc[1] = {13};
     if (!strcmp(argv[1], "write")) {
-        float cfg[12] = {c->d, c->heads, c->ffn, c->layers_audio, c->layers_video, c->layers_fusion,
-                         c->audio_in, c->video_in, c->max_len, c->loss, c->modalities, s.kind};
+        float cfg[13] = {c->d, c->heads, c->ffn, c->layers_audio, c->layers_video, c->layers_fusion,
+                         c->audio_in, c->video_in, c->max_len, c->loss, c->modalities, s.kind, s.sequence};
         float lenf[B];
         for (int b = 0; b < B; b++) lenf[b] = s.len[b];
         tio_write_params(dir, &s.m.params);
-        tio_write(dir, "config", cfg, 12, 1, sc);
+        tio_write(dir, "config", cfg, 13, 1, sc);
+        if (s.kind == 4) {
+            tio_write(dir, "audio_target", s.audio_target, B * T * AIN, 3, sa);
+            tio_write(dir, "video_target", s.video_target, B * T * VIN, 3, sv);
+        }
         tio_write(dir, "len", lenf, B, 1, sb);
         tio_write(dir, "audio", s.audio, B * T * AIN, 3, sa);
         tio_write(dir, "video", s.video, B * T * VIN, 3, sv);
@@ -111,7 +133,8 @@ int main(int argc, char **argv) {
     int ok = 1;
     const double tol = 1e-4;
     if (s.kind != 2) {
-        avm_batch bt = {B, T, s.len, s.audio, s.video, s.mask_a, s.mask_v, s.drop_a, s.drop_v, NULL};
+        avm_batch bt = {B, T, s.len, s.audio, s.video, s.mask_a, s.mask_v, s.drop_a, s.drop_v, NULL, NULL, NULL};
+        if (s.kind == 4) { bt.audio_target = s.audio_target; bt.video_target = s.video_target; }
         avm_loss L;
         if (avmodel_forward(&s.m, &bt, &L)) avm_die("%s", avm_error());
         avmodel_backward(&s.m);

@@ -47,7 +47,13 @@ static void test_config(void) {
     CHECK(avmodel_config_named(&back, "base") == 0);
     CHECK(v && avmodel_config_from_json(&back, v) == 0);
     CHECK(!memcmp(&back, &c, sizeof c));
+    CHECK(back.fusion == AVM_FUSION_CONCAT);                 /* the default */
     json_free(v);
+    /* a stored config from before the key existed was trained with the sequence fusion */
+    v = json_parse("{\"d\": 128, \"modalities\": \"av\"}");
+    CHECK(v && avmodel_config_from_json(&back, v) == 0 && back.fusion == AVM_FUSION_SEQUENCE);
+    json_free(v);
+    CHECK(avmodel_config_set(&c, "fusion", "time") == -1 && strstr(avm_error(), "concat"));
     sb_free(&sb);
 }
 
@@ -67,7 +73,10 @@ static void test_params(void) {
     CHECK(p && p->ndim == 2 && p->shape[0] == VIN && p->shape[1] == 8 && p->decay == 1);
     p = params_find(&m.params, "audio_pos");
     CHECK(p && p->shape[0] == 7 && p->shape[1] == 8 && p->decay == 0);
-    CHECK(m.params.n == 5 * 2 + 12 * 3 + 2 * 3 + 2 * 2);   /* embeddings, layers, norms, heads */
+    /* embeddings, layers, norms, fusion projection, heads */
+    CHECK(m.params.n == 5 * 2 + 12 * 3 + 2 * 3 + 2 + 2 * 2);
+    p = params_find(&m.params, "fusion_proj.weight");   /* per-token fusion: [a_t ; v_t] -> d */
+    CHECK(p && p->ndim == 2 && p->shape[0] == 8 && p->shape[1] == 16 && p->decay == 1);
     /* init: gains 1, biases 0, weights ~ N(0, 0.02) */
     float *g = params_data(&m.params, "audio_encoder.layers.0.norm2.weight");
     float *bb = params_data(&m.params, "fusion_encoder.layers.0.ffn.fc1.bias");
@@ -87,6 +96,12 @@ static void test_params(void) {
     CHECK(avmodel_init(&m, &c, 5) == 0);
     CHECK(!params_find(&m.params, "video_frontend.weight") && !params_find(&m.params, "video_head.weight"));
     CHECK(avmodel_n_hidden(&m) == 3);
+    p = params_find(&m.params, "fusion_proj.weight");   /* the audio branch's projection: d -> d */
+    CHECK(p && p->shape[0] == 8 && p->shape[1] == 8);
+    avmodel_free(&m);
+    small_cfg(&c, "av");
+    CHECK(avmodel_config_set(&c, "fusion", "sequence") == 0 && avmodel_init(&m, &c, 5) == 0);
+    CHECK(!params_find(&m.params, "fusion_proj.weight") && m.params.n == 5 * 2 + 12 * 3 + 2 * 3 + 2 * 2);
     avmodel_free(&m);
 }
 
@@ -106,13 +121,14 @@ static void fill_batch(batch_data *d, avm_rng *r) {
 }
 
 static avm_batch mk(batch_data *d, avm_rng *rng) {
-    avm_batch bt = {B, T, d->len, d->audio, d->video, d->ma, d->mv, d->da, d->dv, rng};
+    avm_batch bt = {B, T, d->len, d->audio, d->video, d->ma, d->mv, d->da, d->dv, rng, NULL, NULL};
     return bt;
 }
 
-static void test_forward_semantics(void) {
+static void test_forward_semantics(const char *fusion) {
     avm_config c;
     small_cfg(&c, "av");
+    CHECK(avmodel_config_set(&c, "fusion", fusion) == 0);
     avm_model m;
     CHECK(avmodel_init(&m, &c, 3) == 0);
     avm_rng r;
@@ -144,17 +160,30 @@ static void test_forward_semantics(void) {
     memset(d.ma, 0, sizeof d.ma);
     CHECK(avmodel_forward(&m, &bt, &L2) == 0);
     CHECK(L2.n_video == 0 && L2.n_audio == 0 && L2.total == 0.0);
-    float *fz = xmalloc((size_t)B * 2 * T * 8 * sizeof(float)), out[B * T * 8];
-    memcpy(fz, m.fout, (size_t)B * 2 * T * 8 * sizeof(float));
+    int Tf = m.Tf;      /* 2T (sequence) or T (concat) */
+    CHECK(Tf == (strcmp(fusion, "sequence") ? T : 2 * T));
+    float *fz = xmalloc((size_t)B * Tf * 8 * sizeof(float)), out[B * T * 8];
+    memcpy(fz, m.fout, (size_t)B * Tf * 8 * sizeof(float));
     const float *hidden[3];
     CHECK(avmodel_audio_forward(&m, d.audio, d.len, B, T, out, hidden) == 0);
     double e = 0;
     for (int b = 0; b < B; b++)
         for (int t = 0; t < d.len[b]; t++)
-            for (int j = 0; j < 8; j++) e = fmax(e, fabs(out[(b * T + t) * 8 + j] - fz[((size_t)b * 2 * T + t) * 8 + j]));
+            for (int j = 0; j < 8; j++) e = fmax(e, fabs(out[(b * T + t) * 8 + j] - fz[((size_t)b * Tf + t) * 8 + j]));
     CHECK_NEAR(e, 0, 1e-5);
     CHECK(hidden[0] == m.audio.emb);
     free(fz);
+    /* the branch as a model of its own (what export writes) computes the same */
+    avm_model br;
+    float out2[B * T * 8];
+    CHECK(avmodel_audio_branch(&m, &br) == 0 && br.cfg.modalities == AVM_MOD_AUDIO);
+    CHECK(avmodel_audio_forward(&br, d.audio, d.len, B, T, out2, NULL) == 0);
+    e = 0;
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < d.len[b]; t++)
+            for (int j = 0; j < 8; j++) e = fmax(e, fabs(out[(b * T + t) * 8 + j] - out2[(b * T + t) * 8 + j]));
+    CHECK_NEAR(e, 0, 1e-6);
+    avmodel_free(&br);
     /* errors name the problem */
     bt.T = 8;
     CHECK(avmodel_forward(&m, &bt, &L2) == -1 && strstr(avm_error(), "max_len"));
@@ -327,7 +356,8 @@ int main(void) {
     test_threads();
     test_config();
     test_params();
-    test_forward_semantics();
+    test_forward_semantics("concat");
+    test_forward_semantics("sequence");
     test_fd_dropout();
     test_fd_branch_dropout();
     return check_done("test_avmodel");
