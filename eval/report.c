@@ -5,6 +5,7 @@
 #include "common/strbuf.h"
 #include "common/util.h"
 #include "eval/report.h"
+#include "train/metrics.h"
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -256,6 +257,42 @@ static void runs_table(doc *d, const rep_scan *s) {
     sb_add(&d->html, "</table>\n");
 }
 
+static void num_cell(doc *d, const char *fmt, double v) {
+    if (isfinite(v)) cellf(d, fmt, v); else cell(d, 0, "-");
+}
+
+/* Pretraining runs at their last validation: masked-audio loss with the video, with it
+ * dropped (the exported branch's condition) and shuffled, and the video's gains over both. */
+static void video_table(doc *d, const rep_scan *s) {
+    const char *head[] = {"pretraining run", "kind", "step", "masked-audio loss: video", "video dropped",
+                          "video shuffled", "video gain vs shuffled", "vs dropped"};
+    sb_add(&d->html, "<table>\n");
+    row_begin(d);
+    for (int i = 0; i < 8; i++) cell(d, 1, head[i]);
+    row_end(d);
+    md_rule(d, 8);
+    for (int i = 0; i < s->nruns; i++) {
+        const rep_run *r = &s->runs[i];
+        if (*r->sub || r->vstep < 0) continue;
+        row_begin(d);
+        cell(d, 0, r->exp);
+        cell(d, 0, r->kind ? r->kind : "-");
+        cellf(d, "%ld", r->vstep);
+        num_cell(d, "%.4f", r->va);
+        num_cell(d, "%.4f", r->va_novideo);
+        num_cell(d, "%.4f", r->va_shuffled);
+        num_cell(d, "%+.1f %%", 100 * video_gain(r->va, r->va_shuffled));
+        num_cell(d, "%+.1f %%", 100 * video_gain(r->va, r->va_novideo));
+        row_end(d);
+    }
+    sb_add(&d->html, "</table>\n");
+}
+
+static int has_pretraining(const rep_scan *s) {
+    for (int i = 0; i < s->nruns; i++) if (!*s->runs[i].sub && s->runs[i].vstep >= 0) return 1;
+    return 0;
+}
+
 static void figures(doc *d, const rep_plot *p, int n) {
     for (int i = 0; i < n; i++) {
         sb_printf(&d->md, "![%s](%s)\n\n", p[i].caption, p[i].file);
@@ -294,6 +331,15 @@ static void write_doc(doc *d, const rep_scan *s, const char *title, const rep_pl
     if (s->nruns) {
         heading(d, "Runs");
         runs_table(d, s);
+    }
+    if (has_pretraining(s)) {
+        heading(d, "Pretraining: does the video help predict the masked audio?");
+        const char *what = "Validation loss on masked audio tokens (same masks) with the true video, with the "
+                           "video dropped, and with another sample's video; a gain near 0 means the model does "
+                           "not use the video.";
+        sb_printf(&d->md, "%s\n\n", what);
+        sb_printf(&d->html, "<p>%s</p>\n", what);
+        video_table(d, s);
     }
     const rep_plot *loss = NULL, *err = NULL;
     int nl = 0, ne = 0;

@@ -21,6 +21,10 @@ typedef struct {
     rep_series verr;            /* step -> valid_err (fine-tuning: greedy %ERR on validation) */
     long steps;                 /* largest step seen */
     int has_video_loss;         /* some loss_video > 0: audio-visual pretraining */
+    /* the last validation of a pretraining run: masked-audio loss with the video, and (AV)
+     * with the video dropped and shuffled (NaN when not written); vstep < 0: none */
+    long vstep;
+    double va, va_novideo, va_shuffled;
     char *kind;                 /* "kind" field of the metrics lines, if any */
     int bad_lines;
 } rep_run;

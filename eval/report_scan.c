@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -33,7 +34,13 @@ static void run_add_line(rep_run *r, const char *line) {
     json_value *lv = json_get(v, "loss_video"), *kind = json_get(v, "kind"), *verr = json_get(v, "valid_err");
     if (verr && verr->type == JSON_NUM) series_add(&r->verr, step->num, verr->num);
     if (loss && loss->type == JSON_NUM) series_add(&r->train, step->num, loss->num);
-    if (valid && valid->type == JSON_NUM) series_add(&r->valid, step->num, valid->num);
+    if (valid && valid->type == JSON_NUM) {
+        series_add(&r->valid, step->num, valid->num);
+        r->vstep = (long)step->num;
+        r->va = json_num_or(v, "valid_loss_audio", NAN);
+        r->va_novideo = json_num_or(v, "valid_loss_audio_novideo", NAN);
+        r->va_shuffled = json_num_or(v, "valid_loss_audio_shuffled", NAN);
+    }
     if (lv && lv->type == JSON_NUM && lv->num > 0) r->has_video_loss = 1;
     if (kind && kind->type == JSON_STR && !r->kind) r->kind = xstrdup(kind->str);
     if (step->num > r->steps) r->steps = (long)step->num;
@@ -73,6 +80,7 @@ static int add_run(rep_scan *s, const char *dir, const char *rel) {
     s->runs = xrealloc(s->runs, (s->nruns + 1) * sizeof *s->runs);
     rep_run *r = &s->runs[s->nruns];
     memset(r, 0, sizeof *r);
+    r->vstep = -1;
     r->dir = xstrdup(dir);
     split_rel(s, rel, &r->exp, &r->sub);
     s->nruns++;

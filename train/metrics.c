@@ -2,6 +2,7 @@
 #include "common/json.h"
 #include "common/util.h"
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,15 +53,23 @@ void metrics_train(FILE *f, const avm_train_metrics *m) {
     emit(f, &b);
 }
 
-void metrics_valid(FILE *f, long step, double loss, double loss_audio, double loss_video) {
+void metrics_valid(FILE *f, const avm_valid_metrics *m) {
     avm_strbuf b = {0};
     avm_jw w;
     jw_init(&w, &b);
     jw_obj_begin(&w);
-    jw_key(&w, "step"); jw_int(&w, step);
-    jw_key(&w, "valid_loss"); jw_num(&w, loss);
-    jw_key(&w, "valid_loss_audio"); jw_num(&w, loss_audio);
-    jw_key(&w, "valid_loss_video"); jw_num(&w, loss_video);
+    jw_key(&w, "step"); jw_int(&w, m->step);
+    jw_key(&w, "valid_loss"); jw_num(&w, m->loss);
+    jw_key(&w, "valid_loss_audio"); jw_num(&w, m->loss_audio);
+    jw_key(&w, "valid_loss_video"); jw_num(&w, m->loss_video);
+    if (isfinite(m->audio_novideo) && isfinite(m->audio_shuffled)) {
+        jw_key(&w, "valid_loss_audio_novideo"); jw_num(&w, m->audio_novideo);
+        jw_key(&w, "valid_loss_audio_shuffled"); jw_num(&w, m->audio_shuffled);
+        jw_key(&w, "video_gain_shuffled"); jw_num(&w, video_gain(m->loss_audio, m->audio_shuffled));
+        jw_key(&w, "video_gain_dropped"); jw_num(&w, video_gain(m->loss_audio, m->audio_novideo));
+    }
     jw_obj_end(&w);
     emit(f, &b);
 }
+
+double video_gain(double with_video, double control) { return (control - with_video) / control; }

@@ -1,6 +1,9 @@
 /* metrics.jsonl: one JSON object per line, read by `avmask report`.
  *   training:   {"step","loss","loss_audio","loss_video","lr","grad_norm","tokens_per_s","seconds"}
- *   validation: {"step","valid_loss","valid_loss_audio","valid_loss_video"}
+ *   validation: {"step","valid_loss","valid_loss_audio","valid_loss_video"} and, for an AV
+ *               model, "valid_loss_audio_novideo", "valid_loss_audio_shuffled" (the masked-audio
+ *               loss with the video dropped / paired with another sample's) and the relative
+ *               gains of the true video over them, "video_gain_shuffled", "video_gain_dropped" 
  * step counts updates done; seconds is training wall time, continued across resumes. */
 #ifndef AVMASK_METRICS_H
 #define AVMASK_METRICS_H
@@ -15,5 +18,13 @@ typedef struct {
  * were logged after the checkpoint the run continues from). NULL + avm_fail on error. */
 FILE *metrics_open(const char *path, long keep_step);
 void  metrics_train(FILE *f, const avm_train_metrics *m);
-void  metrics_valid(FILE *f, long step, double loss, double loss_audio, double loss_video);
+typedef struct {
+    long step;
+    double loss, loss_audio, loss_video;
+    double audio_novideo, audio_shuffled;      /* NaN: not measured (audio-only model) */
+} avm_valid_metrics;
+void  metrics_valid(FILE *f, const avm_valid_metrics *m);
+/* Relative improvement of the masked-audio loss from the true video over a control
+ * (video dropped or shuffled): (control - true) / control; NaN if either is NaN. */
+double video_gain(double with_video, double control);
 #endif

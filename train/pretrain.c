@@ -174,9 +174,16 @@ static void validate(run *r) {
     if (step_validate(&r->s, &r->po, &r->valid, &r->d, &st)) avm_die("pretrain: validation: %s", avm_error());
     double la = stats_audio(&st), lv = stats_video(&st), loss = la + (isnan(lv) ? 0 : lv);
     if (!isfinite(loss)) stop_bad(r, "the validation loss", loss);
+    double lan = stats_audio_novideo(&st), las = stats_audio_shuffled(&st);
     if (is_root(r)) {
-        metrics_valid(r->metrics, r->step, loss, la, lv);
-        avm_logonly("step %ld: valid_loss %.6f (audio %.6f video %.6f)", r->step, loss, la, lv);
+        avm_valid_metrics vm = {r->step, loss, la, lv, lan, las};
+        metrics_valid(r->metrics, &vm);
+        if (isnan(lan))
+            avm_logonly("step %ld: valid_loss %.6f (audio %.6f video %.6f)", r->step, loss, la, lv);
+        else
+            avm_logonly("step %ld: valid_loss %.6f (audio %.6f video %.6f); masked audio with the video "
+                        "shuffled %.6f, dropped %.6f: video gain %+.1f %% / %+.1f %%", r->step, loss, la, lv,
+                        las, lan, 100 * video_gain(la, las), 100 * video_gain(la, lan));
     }
     if (loss < r->best_valid) {
         r->best_valid = loss;

@@ -39,15 +39,23 @@ typedef struct {
     double n_audio, sum_audio;          /* masked tokens, sum of per-token-mean losses */
     double n_video, sum_video;
     double tokens;                      /* input tokens (audio + video streams) */
+    /* validation of an AV model only: the masked-audio loss again with the video dropped
+     * and with the video of another sample (same masks), for the video gain */
+    double n_audio_novideo, sum_audio_novideo;
+    double n_audio_shuffled, sum_audio_shuffled;
 } avm_step_stats;
 double stats_loss(const avm_step_stats *s);
 double stats_audio(const avm_step_stats *s);
 double stats_video(const avm_step_stats *s);   /* NaN when no video token was masked */
+double stats_audio_novideo(const avm_step_stats *s);   /* NaN without the diagnostics */
+double stats_audio_shuffled(const avm_step_stats *s);
 
 typedef struct {
     avm_model model;
     avm_dist dist;
-    uint8_t *mask_a, *mask_v, *drop_a, *drop_v;
+    uint8_t *mask_a, *mask_v, *drop_a, *drop_v, *all;
+    float *vshuf;                       /* validation: the batch's video, paired with other samples */
+    size_t cap_vshuf;
     int cap;
 } avm_stepper;
 
@@ -59,7 +67,10 @@ typedef struct {
 int step_train(avm_stepper *s, const avm_pretrain_opts *po, const avm_batch_data *d, long step,
                avm_step_stats *st);
 /* Mean masked-prediction losses over a whole feature set (fixed masks, no dropout, no
- * modality dropout): per modality, mean over all its masked tokens. */
+ * modality dropout): per modality, mean over all its masked tokens. An AV model is also run
+ * with the video dropped and with every sample's video replaced by another sample's of the
+ * same batch (slice of a rank), looped to the length (a one-sample slice: its own video
+ * rotated by half its length), for the video-gain diagnostics. */
 int step_validate(avm_stepper *s, const avm_pretrain_opts *po, avm_loader *L, avm_batch_data *d,
                   avm_step_stats *st);
 void stepper_free(avm_stepper *s);

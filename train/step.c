@@ -15,6 +15,12 @@ double stats_loss(const avm_step_stats *s) {
 }
 double stats_audio(const avm_step_stats *s) { return s->n_audio > 0 ? s->sum_audio / s->n_audio : NAN; }
 double stats_video(const avm_step_stats *s) { return s->n_video > 0 ? s->sum_video / s->n_video : NAN; }
+double stats_audio_novideo(const avm_step_stats *s) {
+    return s->n_audio_novideo > 0 ? s->sum_audio_novideo / s->n_audio_novideo : NAN;
+}
+double stats_audio_shuffled(const avm_step_stats *s) {
+    return s->n_audio_shuffled > 0 ? s->sum_audio_shuffled / s->n_audio_shuffled : NAN;
+}
 
 static void ensure(avm_stepper *s, int B, int T) {
     if ((long)B * T <= s->cap && B <= s->cap) return;
@@ -23,6 +29,24 @@ static void ensure(avm_stepper *s, int B, int T) {
     s->mask_v = xrealloc(s->mask_v, s->cap);
     s->drop_a = xrealloc(s->drop_a, s->cap);
     s->drop_v = xrealloc(s->drop_v, s->cap);
+    s->all = xrealloc(s->all, s->cap);
+    memset(s->all, 1, s->cap);
+}
+
+/* vshuf = the video of sample (k+1) mod B for sample k, looped to k's length; with one
+ * sample, its own video rotated by half its length. Either way the frames are real but
+ * unrelated to the audio they are paired with. */
+static void shuffle_video(avm_stepper *s, const avm_batch_data *d, int vdim) {
+    size_t n = (size_t)d->B * d->T * vdim;
+    if (n > s->cap_vshuf) { s->vshuf = xrealloc(s->vshuf, n * sizeof(float)); s->cap_vshuf = n; }
+    memset(s->vshuf, 0, n * sizeof(float));
+    for (int k = 0; k < d->B; k++) {
+        int p = (k + 1) % d->B, lp = d->len[p], shift = d->B == 1 ? lp / 2 : 0;
+        if (lp <= 0) continue;
+        for (int t = 0; t < d->len[k]; t++)
+            memcpy(s->vshuf + ((size_t)k * d->T + t) * vdim, d->video + ((size_t)p * d->T + (t + shift) % lp) * vdim,
+                   (size_t)vdim * sizeof(float));
+    }
 }
 
 /* Masks (and modality dropout when train) of every sample, keyed by mask_key and the
@@ -112,6 +136,17 @@ int step_validate(avm_stepper *s, const avm_pretrain_opts *po, avm_loader *L, av
         avm_loss l;
         if (avmodel_forward(&s->model, &b, &l)) return -1;
         add_stats(st, &l, d, d->video ? 2 : 1);
+        if (!d->video) continue;
+        b.drop_video = s->all;              /* the video absent: what the exported branch sees */
+        if (avmodel_forward(&s->model, &b, &l)) return -1;
+        st->n_audio_novideo += l.n_audio;
+        st->sum_audio_novideo += l.n_audio * l.audio;
+        shuffle_video(s, d, s->model.cfg.video_in);
+        b.drop_video = s->drop_v;
+        b.video = s->vshuf;                 /* real frames, wrong speaker or wrong moment */
+        if (avmodel_forward(&s->model, &b, &l)) return -1;
+        st->n_audio_shuffled += l.n_audio;
+        st->sum_audio_shuffled += l.n_audio * l.audio;
     }
     dist_sum_f64(&s->dist, (double *)st, (int)(sizeof *st / sizeof(double)));
     return 0;
@@ -119,7 +154,9 @@ int step_validate(avm_stepper *s, const avm_pretrain_opts *po, avm_loader *L, av
 
 void stepper_free(avm_stepper *s) {
     avmodel_free(&s->model);
-    free(s->mask_a); free(s->mask_v); free(s->drop_a); free(s->drop_v);
-    s->mask_a = s->mask_v = s->drop_a = s->drop_v = NULL;
+    free(s->mask_a); free(s->mask_v); free(s->drop_a); free(s->drop_v); free(s->all); free(s->vshuf);
+    s->mask_a = s->mask_v = s->drop_a = s->drop_v = s->all = NULL;
+    s->vshuf = NULL;
     s->cap = 0;
+    s->cap_vshuf = 0;
 }

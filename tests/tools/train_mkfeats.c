@@ -4,7 +4,9 @@
  * so masked spans are predictable from context and from the other modality.
  *   train_mkfeats --out=DIR [--n=40 --min-tokens=8 --max-tokens=60 --seed=1 --n-mels=80
  *                 --height=8 --width=8 --no-video --shard-size=16 --ramp --seg-min=6 --seg-max=16]
- * --ramp: fbank[f][0] = f and pixel[t][0] = t % 256 (frame indices, to check crops). */
+ * --ramp: fbank[f][0] = f and pixel[t][0] = t % 256 (frame indices, to check crops).
+ * --unrelated-video: the video follows classes and segments of its own, drawn independently
+ *   of the audio's (the control corpus of the video-gain test). */
 #include "common/opts.h"
 #include "common/rng.h"
 #include "common/util.h"
@@ -23,7 +25,7 @@ int main(int argc, char **argv) {
     int tmax = (int)opt_int(&o, "max-tokens", 60), nm = (int)opt_int(&o, "n-mels", 80);
     int H = (int)opt_int(&o, "height", 8), W = (int)opt_int(&o, "width", 8);
     int video = !opt_bool(&o, "no-video", 0), per = (int)opt_int(&o, "shard-size", 16);
-    int ramp = opt_bool(&o, "ramp", 0);
+    int ramp = opt_bool(&o, "ramp", 0), unrelated = opt_bool(&o, "unrelated-video", 0);
     int smin = (int)opt_int_range(&o, "seg-min", 6, 1, 1000), smax = (int)opt_int_range(&o, "seg-max", 16, smin, 1000);
     uint64_t seed = (uint64_t)opt_int(&o, "seed", 1);
     opts_finish(&o);
@@ -51,15 +53,17 @@ int main(int argc, char **argv) {
             free(p);
         }
         int T = tmin + (int)rng_below(&r, (uint32_t)(tmax - tmin + 1));
-        for (int t = 0, c = 0, left = 0; t < T; t++) {
+        for (int t = 0, c = 0, left = 0, cv = 0, vleft = 0; t < T; t++) {
             if (!left) { c = (int)rng_below(&r, NCLASS); left = smin + (int)rng_below(&r, (uint32_t)(smax - smin + 1)); }
             left--;
+            if (!unrelated) cv = c;
+            else if (!vleft--) { cv = (int)rng_below(&r, NCLASS); vleft = smin + (int)rng_below(&r, (uint32_t)(smax - smin + 1)) - 1; }
             for (int s = 0; s < 4; s++)
                 for (int m = 0; m < nm; m++)
                     fb[(size_t)(4 * t + s) * nm + m] = ta[c * nm + m] + (float)(0.3 * sin(0.7 * m + 1.6 * s)) +
                                                        (float)(0.2 * rng_normal(&r));
             for (int p = 0; p < H * W; p++) {
-                double v = tv[c * H * W + p] + 8 * rng_normal(&r);
+                double v = tv[cv * H * W + p] + 8 * rng_normal(&r);
                 px[(size_t)t * H * W + p] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
             }
             if (ramp) {

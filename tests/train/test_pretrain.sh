@@ -35,7 +35,11 @@ train = [r for r in rows if "loss" in r]
 valid = [r for r in rows if "valid_loss" in r]
 keys = {"step", "loss", "loss_audio", "loss_video", "lr", "grad_norm", "tokens_per_s", "seconds"}
 assert all(set(r) == keys for r in train), train[0]
-assert all(set(r) == {"step", "valid_loss", "valid_loss_audio", "valid_loss_video"} for r in valid)
+diag = {"valid_loss_audio_novideo", "valid_loss_audio_shuffled", "video_gain_shuffled", "video_gain_dropped"}
+assert all(set(r) == {"step", "valid_loss", "valid_loss_audio", "valid_loss_video"} | diag for r in valid)
+for r in valid:    # the gains are what their definition says
+    assert abs(r["video_gain_shuffled"] - (1 - r["valid_loss_audio"] / r["valid_loss_audio_shuffled"])) < 1e-9
+    assert abs(r["video_gain_dropped"] - (1 - r["valid_loss_audio"] / r["valid_loss_audio_novideo"])) < 1e-9
 assert [r["step"] for r in train] == list(range(20, 121, 20)), [r["step"] for r in train]
 assert [r["step"] for r in valid] == [0, 40, 80, 120], [r["step"] for r in valid]
 for r in train:
