@@ -178,7 +178,7 @@ void avmodel_stream_forward(avm_model *m, avm_stream *s, const float *input, con
             s->mask[i] = mask && mask[i] && !s->pad[i];
         }
     linear_forward(input, n, s->in, P + s->front_w, P + s->front_b, d, s->emb);
-    embed_forward(s->emb, B, T, d, s->mask, P + s->mask_emb, P + s->pos, P + s->type);
+    embed_forward(s->emb, B, T, d, s->keep_masked ? NULL : s->mask, P + s->mask_emb, P + s->pos, P + s->type);
     const float *x = s->emb;
     for (int l = 0; l < s->n; l++) {
         layer_forward(&s->layers[l], &m->params, &s->cache[l], x, s->pad, B, T, p, attn_p, rng, &m->ws);
@@ -208,7 +208,7 @@ void avmodel_stream_backward(avm_model *m, avm_stream *s, const float *input, fl
         layer_backward(&s->layers[l], &m->params, &s->cache[l], s->pad, B, T, p, attn_p, dX, dX, &m->ws);
     }
     if (dhidden) avmodel_add_rows(dX, dhidden[0], s->pad, n, d);
-    embed_backward(dX, B, T, d, s->mask, G + s->mask_emb, G + s->pos, G + s->type);
+    embed_backward(dX, B, T, d, s->keep_masked ? NULL : s->mask, G + s->mask_emb, G + s->pos, G + s->type);
     linear_backward(input, n, s->in, P + s->front_w, d, dX, NULL, G + s->front_w, G + s->front_b);
 }
 
@@ -339,6 +339,8 @@ int avmodel_forward(avm_model *m, const avm_batch *bt, avm_loss *loss) {
     avmodel_reserve(m, B, T);
     float p = bt->rng ? m->cfg.dropout : 0.0f, ap = bt->rng ? m->cfg.attn_dropout : 0.0f;
     m->B = B; m->T = T; m->Tf = Tf; m->branch = 0; m->batch = *bt; m->drop_p = p; m->attn_p = ap;
+    m->audio.keep_masked = 0;
+    m->video.keep_masked = bt->video_substituted;
     avmodel_stream_forward(m, &m->audio, bt->audio, bt->len, bt->mask_audio, B, T, p, ap, bt->rng);
     if (av) avmodel_stream_forward(m, &m->video, bt->video, bt->len, bt->mask_video, B, T, p, ap, bt->rng);
     if (seq) {

@@ -75,6 +75,10 @@ typedef struct {
     /* What the heads predict at masked tokens; NULL = the input itself. A different array
      * (same shape) trains noisy input -> clean target, or corrupted video -> true video. */
     const float *audio_target, *video_target;
+    /* 1: the masked video tokens hold substituted frames (AV-HuBERT's corruption: another
+     * segment of the same sample) and keep them instead of the mask vector; they are still
+     * predicted, against video_target. */
+    int video_substituted;
 } avm_batch;
 
 typedef struct {
@@ -95,6 +99,7 @@ typedef struct {
     int *goff;                       /* [B+1] InfoNCE groups (samples) over the predicted rows */
     float *pn, *tn, *pnorm, *probs;  /* InfoNCE saved state (allocated for loss=infonce) */
     int n_pred, in;
+    int keep_masked;                 /* 1: masked rows keep their input (no mask vector) */
 } avm_stream;
 
 typedef struct {

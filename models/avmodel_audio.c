@@ -24,6 +24,7 @@ int avmodel_audio_forward_rng(avm_model *m, const float *audio, const int *len, 
     m->B = B; m->T = T; m->Tf = T; m->branch = 1; memset(&m->batch, 0, sizeof m->batch); m->audio_in = audio;
     m->drop_p = rng ? m->cfg.dropout : 0.0f;
     m->attn_p = rng ? m->cfg.attn_dropout : 0.0f;
+    m->audio.keep_masked = 0;
     avmodel_stream_forward(m, &m->audio, audio, len, NULL, B, T, m->drop_p, m->attn_p, rng);
     if (m->cfg.fusion == AVM_FUSION_CONCAT) {
         avmodel_fuse_tokens(m, NULL, NULL, 0, B, T);     /* the video half enters as zeros */

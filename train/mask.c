@@ -26,3 +26,21 @@ double mask_expected_fraction(int len, double p, int L) {
     if (len >= L) s += pow(1.0 - p, len) * L;   /* the forced span when no start was drawn */
     return s / len;
 }
+
+void mask_substitute(avm_rng *r, const uint8_t *mask, int len, int T, const float *in, float *out, int dim) {
+    size_t row = (size_t)dim * sizeof(float);
+    memcpy(out, in, (size_t)T * row);
+    for (int a = 0; a < len;) {
+        if (!mask[a]) { a++; continue; }
+        int n = 0;
+        while (a + n < len && mask[a + n]) n++;
+        int choices = len - n;              /* starts in [0, len-n] other than a */
+        if (choices <= 0) memset(out + (size_t)a * dim, 0, (size_t)n * row);
+        else {
+            int u = (int)rng_below(r, (uint32_t)choices);
+            if (u >= a) u++;
+            memcpy(out + (size_t)a * dim, in + (size_t)u * dim, (size_t)n * row);
+        }
+        a += n;
+    }
+}

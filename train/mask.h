@@ -21,6 +21,12 @@
 /* Fills mask[0..T) for a sample of len <= T tokens (positions >= len stay 0).
  * Returns the number of masked tokens. */
 int mask_spans(avm_rng *r, uint8_t *mask, int len, int T, double p, int L);
+/* AV-HuBERT's video corruption: out[0..T) = in, except that each maximal masked run
+ * [a, a+n) of mask (within len) takes the frames of another run [u, u+n) of the same sample,
+ * u uniform over [0, len-n] without a (zeros, the mean frame after normalisation, when the
+ * run spans the whole sample). A model cannot tell a substituted span by a mask vector; it
+ * must notice that the frames do not fit. Rows are dim floats; rows >= len are copied. */
+void mask_substitute(avm_rng *r, const uint8_t *mask, int len, int T, const float *in, float *out, int dim);
 /* Expected masked fraction of a sample of length len, the at-least-one rule included. */
 double mask_expected_fraction(int len, double p, int L);
 #endif

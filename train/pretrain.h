@@ -10,6 +10,10 @@
 #include "train/optim.h"
 #include "train/sched.h"
 
+/* embed: a learned mask vector; substitute: frames of another span of the same sample
+ * (AV-HuBERT); none: the video is never masked (only the audio is predicted). */
+typedef enum { VMASK_EMBED = 0, VMASK_SUBSTITUTE, VMASK_NONE } avm_video_mask;
+
 typedef struct {
     const char *feats, *valid, *out;
     long max_steps, log_every, valid_every, save_every;
@@ -20,6 +24,7 @@ typedef struct {
     uint64_t seed;
     double mask_p_audio, mask_p_video;
     int mask_l_audio, mask_l_video;
+    avm_video_mask video_mask;          /* what a masked video token holds */
     double drop_audio, drop_video;      /* modality dropout probabilities */
     avm_config model;
     int model_in_set[2];                /* audio_in / video_in given explicitly */
@@ -55,7 +60,8 @@ typedef struct {
     avm_dist dist;
     uint8_t *mask_a, *mask_v, *drop_a, *drop_v, *all;
     float *vshuf;                       /* validation: the batch's video, paired with other samples */
-    size_t cap_vshuf;
+    float *vsub;                        /* --video-mask=substitute: the corrupted video */
+    size_t cap_vshuf, cap_vsub;
     int cap;
 } avm_stepper;
 

@@ -21,6 +21,9 @@ static const char *usage =
     "optim:  --lr=5e-4 --warmup=1000 --schedule=cosine|linear|constant --final-lr-ratio=0.01\n"
     "        --beta1=0.9 --beta2=0.98 --eps=1e-6 --weight-decay=0.01 --clip=10 (0: off)\n"
     "mask:   --mask-prob-audio=0.08 --mask-len-audio=10 --mask-prob-video=0.06 --mask-len-video=5\n"
+    "        --video-mask=embed|substitute|none (a masked video token holds a learned mask vector,\n"
+    "        the frames of another span of the same sample as in AV-HuBERT, or the video is never\n"
+    "        masked and only the audio is predicted)\n"
     "        --modality-dropout-audio=0 --modality-dropout-video=0 (per sample: drop the video\n"
     "        with the second probability, else the audio with the first)\n"
     "model:  --model=tiny|small|base (named config, default small), --modalities=av|audio,\n"
@@ -104,11 +107,17 @@ void pretrain_parse(avm_pretrain_opts *po, avm_opts *o, int argc, char **argv) {
     po->mask_p_video = prob(o, "mask-prob-video", MASK_DEFAULT_P_VIDEO, 0);
     po->mask_l_audio = (int)opt_int_range(o, "mask-len-audio", MASK_DEFAULT_L_AUDIO, 1, 1 << 20);
     po->mask_l_video = (int)opt_int_range(o, "mask-len-video", MASK_DEFAULT_L_VIDEO, 1, 1 << 20);
+    const char *vm = opt_str(o, "video-mask", "embed");
+    if (!strcmp(vm, "embed")) po->video_mask = VMASK_EMBED;
+    else if (!strcmp(vm, "substitute")) po->video_mask = VMASK_SUBSTITUTE;
+    else if (!strcmp(vm, "none")) po->video_mask = VMASK_NONE;
+    else avm_die("pretrain: --video-mask=%s: not one of embed, substitute, none", vm);
     po->drop_audio = prob(o, "modality-dropout-audio", 0, 0);
     po->drop_video = prob(o, "modality-dropout-video", 0, 0);
     if (po->drop_audio + po->drop_video > 1)
         avm_die("pretrain: --modality-dropout-audio + --modality-dropout-video must not exceed 1");
-    if (po->mask_p_audio == 0 && (po->model.modalities == AVM_MOD_AUDIO || po->mask_p_video == 0))
+    int video_masked = po->model.modalities == AVM_MOD_AV && po->video_mask != VMASK_NONE && po->mask_p_video > 0;
+    if (po->mask_p_audio == 0 && !video_masked)
         avm_die("pretrain: every mask probability is 0: nothing to predict");
 
     po->dump_grad = opt_str(o, "dump-grad", NULL);
@@ -150,6 +159,7 @@ char *pretrain_config_json(const avm_pretrain_opts *po, const avm_feats *f) {
     jw_key(&w, "mask_len_audio"); jw_int(&w, po->mask_l_audio);
     jw_key(&w, "mask_prob_video"); jw_num(&w, po->mask_p_video);
     jw_key(&w, "mask_len_video"); jw_int(&w, po->mask_l_video);
+    jw_key(&w, "video_mask"); jw_str(&w, po->video_mask == VMASK_EMBED ? "embed" : po->video_mask == VMASK_SUBSTITUTE ? "substitute" : "none");
     jw_key(&w, "modality_dropout_audio"); jw_num(&w, po->drop_audio);
     jw_key(&w, "modality_dropout_video"); jw_num(&w, po->drop_video);
     jw_key(&w, "threads"); jw_int(&w, po->threads);

@@ -60,7 +60,7 @@ static void make_masks(avm_stepper *s, const avm_pretrain_opts *po, const avm_ba
         train_rng(&r, po->seed, SEED_MASK_AUDIO, mask_key, d->gidx[k]);
         mask_spans(&r, s->mask_a + (size_t)k * T, d->len[k], T, po->mask_p_audio, po->mask_l_audio);
         memset(s->mask_v + (size_t)k * T, 0, T);
-        if (av) {
+        if (av && po->video_mask != VMASK_NONE) {
             train_rng(&r, po->seed, SEED_MASK_VIDEO, mask_key, d->gidx[k]);
             mask_spans(&r, s->mask_v + (size_t)k * T, d->len[k], T, po->mask_p_video, po->mask_l_video);
         }
@@ -72,6 +72,26 @@ static void make_masks(avm_stepper *s, const avm_pretrain_opts *po, const avm_ba
             else if (u < po->drop_video + po->drop_audio) s->drop_a[k] = 1;
         }
     }
+}
+
+/* --video-mask=substitute: the batch's video input becomes a copy of video whose masked
+ * spans hold other spans of the same sample (keyed like the masks); the heads predict d's
+ * true video. Otherwise the input is video itself. */
+static void video_input(avm_stepper *s, const avm_pretrain_opts *po, const avm_batch_data *d, int64_t mask_key,
+                        const float *video, avm_batch *b) {
+    b->video = video;
+    if (po->video_mask != VMASK_SUBSTITUTE || !video) return;
+    int vdim = s->model.cfg.video_in;
+    size_t n = (size_t)d->B * d->T * vdim, row = (size_t)d->T * vdim;
+    if (n > s->cap_vsub) { s->vsub = xrealloc(s->vsub, n * sizeof(float)); s->cap_vsub = n; }
+    for (int k = 0; k < d->B; k++) {
+        avm_rng r;
+        train_rng(&r, po->seed, SEED_VIDEO_SUBST, mask_key, d->gidx[k]);
+        mask_substitute(&r, s->mask_v + (size_t)k * d->T, d->len[k], d->T, video + k * row, s->vsub + k * row, vdim);
+    }
+    b->video = s->vsub;
+    b->video_target = d->video;
+    b->video_substituted = 1;
 }
 
 static void fill_batch(avm_stepper *s, const avm_batch_data *d, avm_batch *b, avm_rng *rng) {
@@ -107,6 +127,7 @@ int step_train(avm_stepper *s, const avm_pretrain_opts *po, const avm_batch_data
         train_rng(&drop, po->seed, SEED_DROPOUT, step, s->dist.rank);
         avm_batch b;
         fill_batch(s, d, &b, &drop);
+        video_input(s, po, d, step, d->video, &b);
         if (avmodel_forward(&s->model, &b, &l)) return -1;
         add_stats(st, &l, d, d->video ? 2 : 1);
     }
@@ -130,9 +151,11 @@ int step_validate(avm_stepper *s, const avm_pretrain_opts *po, avm_loader *L, av
     for (int bi = 0; bi < L->nbatch; bi++) {
         if (loader_get(L, bi, s->dist.rank, s->dist.world, d)) return -1;
         if (d->B == 0) continue;
-        make_masks(s, po, d, -1 - (int64_t)bi, 0);   /* fixed masks: comparable across steps */
+        int64_t key = -1 - (int64_t)bi;
+        make_masks(s, po, d, key, 0);   /* fixed masks: comparable across steps */
         avm_batch b;
         fill_batch(s, d, &b, NULL);
+        video_input(s, po, d, key, d->video, &b);
         avm_loss l;
         if (avmodel_forward(&s->model, &b, &l)) return -1;
         add_stats(st, &l, d, d->video ? 2 : 1);
@@ -143,7 +166,7 @@ int step_validate(avm_stepper *s, const avm_pretrain_opts *po, avm_loader *L, av
         st->sum_audio_novideo += l.n_audio * l.audio;
         shuffle_video(s, d, s->model.cfg.video_in);
         b.drop_video = s->drop_v;
-        b.video = s->vshuf;                 /* real frames, wrong speaker or wrong moment */
+        video_input(s, po, d, key, s->vshuf, &b);   /* real frames, wrong speaker or wrong moment */
         if (avmodel_forward(&s->model, &b, &l)) return -1;
         st->n_audio_shuffled += l.n_audio;
         st->sum_audio_shuffled += l.n_audio * l.audio;
@@ -154,9 +177,9 @@ int step_validate(avm_stepper *s, const avm_pretrain_opts *po, avm_loader *L, av
 
 void stepper_free(avm_stepper *s) {
     avmodel_free(&s->model);
-    free(s->mask_a); free(s->mask_v); free(s->drop_a); free(s->drop_v); free(s->all); free(s->vshuf);
+    free(s->mask_a); free(s->mask_v); free(s->drop_a); free(s->drop_v); free(s->all); free(s->vshuf); free(s->vsub);
     s->mask_a = s->mask_v = s->drop_a = s->drop_v = s->all = NULL;
-    s->vshuf = NULL;
+    s->vshuf = s->vsub = NULL;
     s->cap = 0;
-    s->cap_vshuf = 0;
+    s->cap_vshuf = s->cap_vsub = 0;
 }

@@ -111,7 +111,8 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < n; i++) { ma[i] = rng_uniform(&r) < 0.49; mv[i] = rng_uniform(&r) < 0.49; }
     avm_rng drop;
     rng_seed(&drop, 6, 0);
-    avm_batch bt = {B, T, len, audio, video, ma, mv, da, dv, &drop, NULL, NULL};
+    avm_batch bt = {.B = B, .T = T, .len = len, .audio = audio, .video = video, .mask_audio = ma, .mask_video = mv,
+                    .drop_audio = da, .drop_video = dv, .rng = &drop};
     avm_loss L;
     avm_adamw opt;
     adamw_init(&opt, &m.params, 0.9, 0.98, 1e-6, 0.01);

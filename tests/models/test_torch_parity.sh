@@ -5,7 +5,7 @@
 #  - one pre-LN encoder layer with padding: output, input gradient, every parameter gradient;
 #  - the whole audio-visual model (dropout 0, same masks and modality-dropout decisions):
 #    losses and every parameter gradient, for av+L1, av+InfoNCE, av with separate (clean)
-#    targets, audio-only+L2, and the exported audio branch (output, hidden-state gradients,
+#    targets, av with substituted video (masked video rows keep their input), audio-only+L2, and the exported audio branch (output, hidden-state gradients,
 #    every parameter gradient); with per-token fusion (concat) and again with fusion=sequence.
 # Tolerance: relative error max|c - ref| / max(max|ref|, 1e-6) per tensor <= 1e-4.
 set -euo pipefail
@@ -22,7 +22,7 @@ mkdir layer
 "$PY" "$AVMASK_ROOT/tests/ref/torch_layer.py" layer
 "$tools/parity_layer" check layer
 
-cases="av_l1 av_infonce av_target audio_l2 branch av_seq audio_seq branch_seq"
+cases="av_l1 av_infonce av_target av_subst audio_l2 branch av_seq audio_seq branch_seq"
 for case in $cases; do
     mkdir "$case"
     "$tools/parity_avmodel" write "$case" "$case"

@@ -36,10 +36,10 @@ class Model:
     def P(self, name):
         return self.params[name]
 
-    def stream(self, mod, x, mask, pad, hidden):
+    def stream(self, mod, x, mask, pad, hidden, keep_masked=False):
         T = x.shape[1]
         e = x @ self.P(mod + "_frontend.weight").T + self.P(mod + "_frontend.bias")
-        if mask is not None:
+        if mask is not None and not keep_masked:     # substituted video keeps its frames
             e = torch.where(mask.unsqueeze(-1), self.P("mask_emb_" + mod).expand_as(e), e)
         e = e + self.P(mod + "_pos")[:T] + self.P(mod + "_type")
         hidden.append(e)
@@ -119,7 +119,7 @@ def run(d):
         else:
             mv = (torch.from_numpy(T["mask_video"]) > 0.5) & ~pad
             dv = torch.from_numpy(T["drop_video"]) > 0.5
-            zv = m.stream("video", video, mv, pad, [])
+            zv = m.stream("video", video, mv, pad, [], keep_masked=m.case == 5)
             if m.sequence:
                 fpad = torch.cat([pad | da.unsqueeze(1), pad | dv.unsqueeze(1)], dim=1)
                 z = m.fusion(torch.cat([za, zv], dim=1), fpad, [])

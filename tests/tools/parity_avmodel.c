@@ -4,6 +4,7 @@
  * CASE: av_l1 (masked prediction, L1, both modalities, some streams dropped),
  *       av_infonce (the same with the InfoNCE loss),
  *       av_target (av_l1 predicting separate audio/video targets: noisy input, clean target),
+ *       av_subst (av_target with the masked video tokens keeping their input: substitution),
  *       audio_l2 (modalities=audio, L2 loss),
  *       branch (avmodel_audio_forward of the av model; L = sum(out*R) + sum(hidden[1]*R1)
  *               + sum(hidden[last]*R2) over unpadded rows, which exercises dhidden).
@@ -20,7 +21,7 @@
 enum { B = 3, T = 6, AIN = 12, VIN = 9, D = 16 };
 
 typedef struct {
-    int kind;               /* 0 av_l1, 1 audio_l2, 2 branch, 3 av_infonce, 4 av_target */
+    int kind;               /* 0 av_l1, 1 audio_l2, 2 branch, 3 av_infonce, 4 av_target, 5 av_subst */
     int sequence;           /* fusion=sequence */
     avm_config cfg;
     avm_model m;
@@ -46,6 +47,7 @@ static void make(setup *s, const char *kind) {
     else if (!strcmp(base, "branch")) s->kind = 2;
     else if (!strcmp(base, "av_infonce")) s->kind = 3;
     else if (!strcmp(base, "av_target")) s->kind = 4;
+    else if (!strcmp(base, "av_subst")) s->kind = 5;
     else avm_die("parity_avmodel: unknown case %s", kind);
     avm_config *c = &s->cfg;
     if (avmodel_config_named(c, "tiny")) avm_die("%s", avm_error());
@@ -80,7 +82,7 @@ static void make(setup *s, const char *kind) {
     }
     for (int i = 0; i < B * T; i++) { s->mask_a[i] = rng_uniform(&r) < 0.4; s->mask_v[i] = rng_uniform(&r) < 0.4; }
     s->mask_a[0] = s->mask_v[0] = s->mask_v[T] = s->mask_a[2 * T + 1] = 1;   /* never empty */
-    if (s->kind == 0 || s->kind == 3 || s->kind == 4) { s->drop_v[1] = 1; s->drop_a[2] = 1; }
+    if (s->kind == 0 || s->kind >= 3) { s->drop_v[1] = 1; s->drop_a[2] = 1; }
     for (int b = 0; b < B; b++)             /* padded rows take no part in the branch loss */
         for (int t = s->len[b]; t < T; t++)
             for (int j = 0; j < D; j++) s->R[(b * T + t) * D + j] = s->R1[(b * T + t) * D + j] = s->R2[(b * T + t) * D + j] = 0;
@@ -112,7 +114,7 @@ int main(int argc, char **argv) {
         for (int b = 0; b < B; b++) lenf[b] = s.len[b];
         tio_write_params(dir, &s.m.params);
         tio_write(dir, "config", cfg, 13, 1, sc);
-        if (s.kind == 4) {
+        if (s.kind >= 4) {
             tio_write(dir, "audio_target", s.audio_target, B * T * AIN, 3, sa);
             tio_write(dir, "video_target", s.video_target, B * T * VIN, 3, sv);
         }
@@ -133,8 +135,9 @@ int main(int argc, char **argv) {
     int ok = 1;
     const double tol = 1e-4;
     if (s.kind != 2) {
-        avm_batch bt = {B, T, s.len, s.audio, s.video, s.mask_a, s.mask_v, s.drop_a, s.drop_v, NULL, NULL, NULL};
-        if (s.kind == 4) { bt.audio_target = s.audio_target; bt.video_target = s.video_target; }
+        avm_batch bt = {.B = B, .T = T, .len = s.len, .audio = s.audio, .video = s.video, .mask_audio = s.mask_a,
+                        .mask_video = s.mask_v, .drop_audio = s.drop_a, .drop_video = s.drop_v};
+        if (s.kind >= 4) { bt.audio_target = s.audio_target; bt.video_target = s.video_target; bt.video_substituted = s.kind == 5; }
         avm_loss L;
         if (avmodel_forward(&s.m, &bt, &L)) avm_die("%s", avm_error());
         avmodel_backward(&s.m);

@@ -3,7 +3,7 @@
 # MPI data parallelism: `mpirun -np 2 avmask pretrain` on one global batch gives the same
 # averaged gradient (hidden --dump-grad: the all-reduced gradient of the first step) as
 # one process on the union of both ranks' samples: max|g2 - g1| / max|g1| <= 1e-5.
-# Checked for --modalities=audio and av: each rank weights each modality's loss by its share
+# Checked for --modalities=audio, av, and av with --video-mask=substitute: each rank weights each modality's loss by its share
 # of that modality's masked tokens (train/README.md, "Loss averaging over ranks"), so the sum
 # is exact; the logged losses must agree too. Only rank 0 writes.
 set -u
@@ -17,10 +17,11 @@ mpi=(mpirun --allow-run-as-root --oversubscribe -np 2)
 $AVMASK_BUILD/tools/train_mkfeats --out=tr --n=9 --min-tokens=10 --max-tokens=30 || fail mkfeats
 run=(pretrain --feats=tr --model=tiny --d=32 --ffn=64 --heads=2 --max-steps=1 --batch-tokens=300
      --max-len=30 --dropout=0 --attn-dropout=0 --threads=1 --log-every=1 --mask-prob-audio=0.2)
-for mode in audio av; do
-    "$AVMASK" "${run[@]}" --modalities=$mode --out=one_$mode --dump-grad=g1_$mode.f32 2>one.err ||
+for mode in audio av avsub; do
+    case $mode in avsub) mo=(--modalities=av --video-mask=substitute) ;; *) mo=(--modalities=$mode) ;; esac
+    "$AVMASK" "${run[@]}" "${mo[@]}" --out=one_$mode --dump-grad=g1_$mode.f32 2>one.err ||
         { cat one.err; fail "single process ($mode)"; }
-    "${mpi[@]}" "$AVMASK" "${run[@]}" --modalities=$mode --out=two_$mode --dump-grad=g2_$mode.f32 >two.out 2>two.err ||
+    "${mpi[@]}" "$AVMASK" "${run[@]}" "${mo[@]}" --out=two_$mode --dump-grad=g2_$mode.f32 >two.out 2>two.err ||
         { cat two.err; fail "mpirun -np 2 ($mode)"; }
     grep -q "2 rank(s)" two.err || fail "not two ranks"
     [ "$(grep -c 'starting at step 0' two_$mode/train.log)" = 1 ] || fail "train.log written by more than rank 0"
@@ -28,16 +29,16 @@ for mode in audio av; do
 done
 "$PY" - <<'PY' || fail "gradients or losses differ"
 import json, numpy as np
-for mode in ("audio", "av"):
+for mode in ("audio", "av", "avsub"):
     g1, g2 = np.fromfile("g1_%s.f32" % mode, np.float32), np.fromfile("g2_%s.f32" % mode, np.float32)
     assert g1.size == g2.size and g1.size > 10000 and np.abs(g1).max() > 0
     rel = np.abs(g2 - g1).max() / np.abs(g1).max()
     print("%s: gradient of 2 ranks vs union: max rel %.3g over %d values" % (mode, rel, g1.size))
     assert rel <= 1e-5, rel
-for mode in ("audio", "av"):
+for mode in ("audio", "av", "avsub"):
     a = json.loads(open("one_%s/metrics.jsonl" % mode).readline())
     b = json.loads(open("two_%s/metrics.jsonl" % mode).readline())
-    for k in ("loss", "loss_audio", "loss_video") if mode == "av" else ("loss", "loss_audio"):
+    for k in ("loss", "loss_audio", "loss_video") if mode != "audio" else ("loss", "loss_audio"):
         assert abs(a[k] - b[k]) <= 1e-6 * abs(a[k]), (mode, k, a[k], b[k])
     print(mode, "losses 1 rank vs 2 ranks:", a["loss_audio"], b["loss_audio"], a["loss_video"], b["loss_video"])
 PY

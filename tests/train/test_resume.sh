@@ -15,18 +15,21 @@ $mk --out=va --n=6 --seed=2 --min-tokens=10 --max-tokens=40 || fail mkfeats
 run=(pretrain --feats=tr --valid=va --model=tiny --d=32 --ffn=64 --heads=2 --max-steps=22
      --batch-tokens=240 --max-len=30 --lr=3e-3 --warmup=4 --log-every=1 --valid-every=5 --save-every=6
      --modality-dropout-audio=0.2 --modality-dropout-video=0.2 --dropout=0.1 --attn-dropout=0.1 --threads=2)
-"$AVMASK" "${run[@]}" --out=a 2>a.err || { cat a.err; fail "uninterrupted run"; }
-# killed after step 15 (last checkpoint: step 12), after an epoch boundary (8 batches/epoch)
-"$AVMASK" "${run[@]}" --out=b --debug-kill-step=15 2>b.err
-rc=$?
-[ $rc = 137 ] || fail "expected death by SIGKILL (137), got $rc"
-"$PY" -c "import h5py; assert int(h5py.File('b/checkpoint-last.h5','r').attrs['step']) == 12" || fail "checkpoint step"
-[ "$(tail -1 b/metrics.jsonl | cut -c1-10)" = '{"step":15' ] || fail "the killed run logged past step 12"
-"$AVMASK" "${run[@]}" --out=b --resume 2>b2.err || { cat b2.err; fail "resume"; }
-grep -q "resuming at step 12" b2.err || fail "resume message"
-
-"$PY" - <<'PY' || fail "resumed run differs"
-import json, h5py, numpy as np
+# the video's mask vector (default) and AV-HuBERT's substitution (its sources are keyed too)
+for vm in embed substitute; do
+    export vm
+    rm -rf a b
+    "$AVMASK" "${run[@]}" --out=a --video-mask=$vm 2>a.err || { cat a.err; fail "uninterrupted run ($vm)"; }
+    # killed after step 15 (last checkpoint: step 12), after an epoch boundary (8 batches/epoch)
+    "$AVMASK" "${run[@]}" --out=b --video-mask=$vm --debug-kill-step=15 2>b.err
+    rc=$?
+    [ $rc = 137 ] || fail "expected death by SIGKILL (137), got $rc"
+    "$PY" -c "import h5py; assert int(h5py.File('b/checkpoint-last.h5','r').attrs['step']) == 12" || fail "checkpoint step"
+    [ "$(tail -1 b/metrics.jsonl | cut -c1-10)" = '{"step":15' ] || fail "the killed run logged past step 12"
+    "$AVMASK" "${run[@]}" --out=b --video-mask=$vm --resume 2>b2.err || { cat b2.err; fail "resume"; }
+    grep -q "resuming at step 12" b2.err || fail "resume message"
+    "$PY" - <<'PY' || fail "resumed run differs ($vm)"
+import json, os, h5py, numpy as np
 def rows(p):
     out = []
     for l in open(p):
@@ -44,11 +47,12 @@ for g in ("params", "optim/m", "optim/v"):
 assert int(fa.attrs["step"]) == int(fb.attrs["step"]) == 22
 assert int(fa.attrs["epoch"]) == int(fb.attrs["epoch"]) and int(fa.attrs["epoch_pos"]) == int(fb.attrs["epoch_pos"])
 assert fa.attrs["best_valid"] == fb.attrs["best_valid"]
-print("resume: %d metric lines identical, params and moments bitwise equal" % len(a))
+print("resume (video mask %s): %d metric lines identical, params and moments bitwise equal" % (os.environ["vm"], len(a)))
 PY
+    if [ $vm = embed ]; then cp a/checkpoint-last.h5 full.h5; fi
+done
 
 # truncated / corrupted checkpoints are refused by --resume and not overwritten
-cp a/checkpoint-last.h5 full.h5
 size=$(stat -c %s full.h5)
 for cut in $((size / 2)) $((size - 64)); do
     rm -rf c && mkdir c && head -c $cut full.h5 > c/checkpoint-last.h5

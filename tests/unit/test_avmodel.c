@@ -121,7 +121,8 @@ static void fill_batch(batch_data *d, avm_rng *r) {
 }
 
 static avm_batch mk(batch_data *d, avm_rng *rng) {
-    avm_batch bt = {B, T, d->len, d->audio, d->video, d->ma, d->mv, d->da, d->dv, rng, NULL, NULL};
+    avm_batch bt = {.B = B, .T = T, .len = d->len, .audio = d->audio, .video = d->video, .mask_audio = d->ma,
+                    .mask_video = d->mv, .drop_audio = d->da, .drop_video = d->dv, .rng = rng};
     return bt;
 }
 

@@ -67,7 +67,53 @@ static void test_determinism(void) {
     CHECK(differ == 4);   /* seed, step, sample and purpose each change the mask */
 }
 
+/* Substitution: unmasked rows unchanged; every masked run holds the frames of a run of the
+ * same length elsewhere in the sample (rows here carry their index, so the source is
+ * readable), never its own; a run over the whole sample becomes zeros; padding copied. */
+static void test_substitute(void) {
+    enum { T = 40, DIM = 3 };
+    float in[T * DIM], out[T * DIM];
+    for (int t = 0; t < T; t++) for (int j = 0; j < DIM; j++) in[t * DIM + j] = (float)(t + 1) + 0.25f * j;
+    int own = 0, runs = 0, starts[T] = {0};
+    for (int i = 0; i < 400; i++) {
+        avm_rng r;
+        uint8_t m[T];
+        train_rng(&r, 3, SEED_MASK_VIDEO, 1, i);
+        int len = 30;
+        mask_spans(&r, m, len, T, 0.06, 5);
+        train_rng(&r, 3, SEED_VIDEO_SUBST, 1, i);
+        mask_substitute(&r, m, len, T, in, out, DIM);
+        for (int t = 0; t < T; t++)
+            if (t >= len || !m[t]) CHECK(!memcmp(out + t * DIM, in + t * DIM, sizeof(float) * DIM));
+        for (int a = 0; a < len;) {
+            if (!m[a]) { a++; continue; }
+            int n = 0;
+            while (a + n < len && m[a + n]) n++;
+            int u = (int)out[a * DIM] - 1;         /* the source row of the run's first frame */
+            CHECK(u >= 0 && u + n <= len);
+            for (int k = 0; k < n; k++)
+                for (int j = 0; j < DIM; j++) CHECK(out[(a + k) * DIM + j] == in[(u + k) * DIM + j]);
+            own += u == a;
+            starts[u]++;
+            runs++;
+            a += n;
+        }
+    }
+    CHECK(runs > 300 && own == 0);
+    int used = 0;
+    for (int t = 0; t < T; t++) used += starts[t] > 0;
+    CHECK(used >= 20);                             /* sources spread over the sample */
+    uint8_t all[T];
+    memset(all, 1, sizeof all);
+    avm_rng r;
+    train_rng(&r, 3, SEED_VIDEO_SUBST, 2, 0);
+    mask_substitute(&r, all, 10, T, in, out, DIM);
+    for (int t = 0; t < 10 * DIM; t++) CHECK(out[t] == 0.0f);
+    CHECK(!memcmp(out + 10 * DIM, in + 10 * DIM, sizeof(float) * (T - 10) * DIM));
+}
+
 int main(void) {
+    test_substitute();
     test_stats(200, MASK_DEFAULT_P_AUDIO, MASK_DEFAULT_L_AUDIO);
     test_stats(40, MASK_DEFAULT_P_VIDEO, MASK_DEFAULT_L_VIDEO);
     test_stats(25, 0.3, 3);
