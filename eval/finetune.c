@@ -18,6 +18,7 @@
 #include "train/optim.h"
 #include "train/sched.h"
 #include "train/seeding.h"
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,8 @@ static const char *usage =
     "run:    --max-steps=N (required) --seed=1 --threads=N --log-every=10 --valid-every=100\n"
     "optim:  --lr=1e-3 --warmup=100 --schedule=cosine|linear|constant --final-lr-ratio=0.05\n"
     "        --weight-decay=0.01 --clip=5 (0: off)\n"
-    "        --freeze-steps=0 (the encoder stays frozen, only the head trains, for N steps)\n"
+    "        --freeze-steps=0 (the encoder stays frozen, only the head trains, for N steps;\n"
+    "        all: for the whole run, a frozen probe of the representation)\n"
     "        --layer-weights (SUPERB-style: the head reads a learned softmax-weighted sum of\n"
     "        the embeddings, every encoder layer output and the final output)\n"
     "regularisation (small labelled sets overfit within a few hundred steps):\n"
@@ -74,7 +76,9 @@ static void parse(ft_opts *f, avm_opts *o, avm_config *cfg) {
     f->max_steps = opt_int_range(o, "max-steps", 0, 1, 100000000);
     f->log_every = opt_int_range(o, "log-every", 10, 1, 1000000000);
     f->valid_every = opt_int_range(o, "valid-every", 100, 1, 1000000000);
-    f->freeze_steps = opt_int_range(o, "freeze-steps", 0, 0, 1000000000);
+    /* all: a frozen-encoder probe (SUPERB), the encoder never trains */
+    const char *fz = opt_str(o, "freeze-steps", "0");
+    f->freeze_steps = !strcmp(fz, "all") ? LONG_MAX : opt_int_range(o, "freeze-steps", 0, 0, 1000000000);
     f->layer_weights = opt_bool(o, "layer-weights", 0);
     f->batch_tokens = opt_int_range(o, "batch-tokens", 2000, 1, 1000000000);
     f->weight_decay = opt_num(o, "weight-decay", 0.01);

@@ -4,9 +4,10 @@
 # The corpus is small enough for one machine: --nj runs extraction jobs locally.
 # Stages:
 #   0 synthesise the corpus             4 export both audio branches
-#   1 extract features                  5 fine-tune CTC (phones): scratch, audio-only, AV
-#   2 pretrain audio-visual             6 decode + score every held-out test set
-#   3 pretrain audio-only (same budget) 7 report (exp/report/report.md, .html)
+#   1 extract features                  5 fine-tune CTC (phones): scratch, audio-only, AV;
+#   2 pretrain audio-visual               and a frozen-encoder probe of each (probe_steps)
+#   3 pretrain audio-only (same budget) 6 decode + score every held-out test set
+#                                       7 report (exp/report/report.md, .html)
 # A stage whose output is complete is skipped, so rerunning from --stage=N reuses the rest.
 # Variants for an investigation sit beside the defaults and land in the same report:
 #   --tag=-mask15 --pretrain-opts="--mask-prob-audio=0.15"    -> exp/<profile>/{av,audio}-mask15
@@ -39,6 +40,9 @@ help_message="usage: $0 [--profile=quick|full] [--stage=N] [--stop-stage=N] [--n
 speakers= utts_per_speaker= heldout_speakers= snr= model= pretrain_steps= batch_tokens=
 pretrain_lr= pretrain_warmup= finetune_steps= finetune_lr= freeze_steps= labeled_utts= valid_every=
 finetune_valid_every=   # validation (and model-best) interval of fine-tuning; empty: $valid_every
+# SUPERB-style probe: the encoder frozen for the whole run, a linear CTC head over a learned
+# mix of all its layers; it shows whether a representation is phonetic (0 steps: no probe)
+probe_steps=0 probe_lr=
 args=("$@")
 . "$root/recipes/common/parse_options.sh"
 [ -f "$here/conf/$profile.sh" ] || { echo "$0: unknown profile '$profile' (conf/$profile.sh)" >&2; exit 1; }
@@ -118,19 +122,29 @@ if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
     done
 fi
 
+# The fine-tuned models of stage 5, as directories under each experiment.
+models() { echo ctc$ft_tag; [ "$probe_steps" -gt 0 ] && echo probe; return 0; }
+
+finetune() {  # name out [options]
+    local name=$1 out=$2; shift 2
+    [ -f "$out/.done" ] && return 0
+    local init=(--init=none --model=$model)   # scratch: a random encoder (for the probe too)
+    [ $name != scratch ] && init=(--init="$exp/$name/export")
+    run_logged "$out/log/finetune.log" "$avmask" finetune "${init[@]}" --feats="$feats/$labeled" \
+        --data="$corpus/$labeled" --valid="$feats/dev" --valid-data="$corpus/dev" --unit=phone \
+        --out="$out" --valid-every=${finetune_valid_every:-$valid_every} --seed=$seed --threads=$threads "$@"
+    touch "$out/.done"
+}
+
 if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
     step 5 "fine-tune CTC on phones: scratch, audio-only, audio-visual"
     for init_name in $inits; do
         name=$init_name; [ $name != scratch ] && name=$name$tag
-        out=$exp/$name/ctc$ft_tag
-        [ -f "$out/.done" ] && continue
-        init=(--init=none --model=$model)
-        [ $name != scratch ] && init=(--init="$exp/$name/export")
-        run_logged "$out/log/finetune.log" "$avmask" finetune "${init[@]}" --feats="$feats/$labeled" \
-            --data="$corpus/$labeled" --valid="$feats/dev" --valid-data="$corpus/dev" --unit=phone \
-            --out="$out" --max-steps=$finetune_steps --lr=$finetune_lr --freeze-steps=$freeze_steps \
-            --valid-every=${finetune_valid_every:-$valid_every} --seed=$seed --threads=$threads $finetune_opts
-        touch "$out/.done"
+        finetune $name "$exp/$name/ctc$ft_tag" --max-steps=$finetune_steps --lr=$finetune_lr \
+            --freeze-steps=$freeze_steps $finetune_opts
+        [ "$probe_steps" -gt 0 ] || continue
+        finetune $name "$exp/$name/probe" --max-steps=$probe_steps --lr=${probe_lr:-$finetune_lr} \
+            --freeze-steps=all --layer-weights
     done
 fi
 
@@ -139,14 +153,16 @@ if [ $stage -le 6 ] && [ $stop_stage -ge 6 ]; then
     for init_name in $inits; do
         name=$init_name; [ $name != scratch ] && name=$name$tag
         for set in $(test_sets); do
-            dir=$exp/$name/ctc$ft_tag/decode_$set
+          for sub in $(models); do
+            dir=$exp/$name/$sub/decode_$set
             [ -f "$dir/eval.json" ] && continue
-            model=$exp/$name/ctc$ft_tag/model-best   # lowest dev error; the last step without validation
-            [ -d "$model" ] || model=$exp/$name/ctc$ft_tag/model
-            run_logged "$dir/log/decode.log" "$avmask" decode --model="$model" \
+            mdir=$exp/$name/$sub/model-best   # lowest dev error; the last step without validation
+            [ -d "$mdir" ] || mdir=$exp/$name/$sub/model
+            run_logged "$dir/log/decode.log" "$avmask" decode --model="$mdir" \
                 --feats="$feats/$set" --out="$dir" --threads=$threads
             run_logged "$dir/log/eval.log" "$avmask" eval --ref="$corpus/$set/phones" \
                 --hyp="$dir/hyp" --by="$corpus/$set/conditions" --out="$dir/eval.json"
+          done
         done
     done
 fi

@@ -23,11 +23,11 @@ done
 grep -q '"fusion": *"sequence"' ex-sequence/config.json && grep -q '"fusion": *"concat"' ex-concat/config.json
 mv pt-concat pt; mv ex-concat ex
 
-# fine-tuning from the export: with the encoder frozen for all steps it stays equal to the
+# fine-tuning from the export: with the encoder frozen (--freeze-steps=all) it stays equal to the
 # export (only the CTC head trains); unfrozen, it moves
 "$AVMASK_BUILD/tools/ctc_mkdata" --feats=ff --data=fd --n=8 --n-mels=80
 ft=(--init=ex --feats=ff --data=fd --max-steps=2 --warmup=1 --lr=1e-2 --threads=1)
-"$AVMASK" finetune "${ft[@]}" --out=ftf --freeze-steps=2 > /dev/null
+"$AVMASK" finetune "${ft[@]}" --out=ftf --freeze-steps=all > /dev/null
 "$AVMASK" finetune "${ft[@]}" --out=ftu > /dev/null
 "$AVMASK" decode --model=ftu/model --feats=ff --out=ftu/dec > /dev/null
 test "$(wc -l < ftu/dec/hyp)" = 8

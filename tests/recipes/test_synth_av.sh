@@ -7,7 +7,7 @@ set -u
 fail() { echo "FAIL: $*"; exit 1; }
 recipe=$AVMASK_ROOT/recipes/synth_av/run.sh
 small=(--profile=quick --workdir="$TEST_TMP/w" --speakers=4 --utts-per-speaker=4 --heldout-speakers=2
-       --snr=clean,5 --pretrain-steps=4 --finetune-steps=4 --valid-every=2 --batch-tokens=600 --nj=2)
+       --snr=clean,5 --pretrain-steps=4 --finetune-steps=4 --probe-steps=3 --valid-every=2 --batch-tokens=600 --nj=2)
 export AVMASK
 AVMASK="$AVMASK" bash "$recipe" "${small[@]}" >run1.out 2>&1 || { tail -20 run1.out; fail "recipe failed"; }
 cat run1.out
@@ -20,8 +20,18 @@ for name in scratch audio av; do
         [ -s $exp/$name/ctc/decode_$set/eval.json ] || fail "no eval.json for $name on $set"
     done
 done
-[ "$(grep -c '^| \(scratch\|audio\|av\) |.*| test\\_' $exp/report/report.md)" = 6 ] || fail "report table: not 3 initialisations x 2 test sets"
+[ "$(grep -c '^| \(scratch\|audio\|av\) | [a-z-]* | [0-9-]* | ctc |.*| test\\_' $exp/report/report.md)" = 6 ] || fail "report table: not 3 initialisations x 2 test sets"
 grep -q '"kind"\|audio-visual' $exp/report/report.md || fail "report does not name the pretraining kinds"
+# the frozen probe of each encoder (the random one for scratch) is decoded and reported
+for name in scratch audio av; do
+    grep -q -- '--freeze-steps=all --layer-weights' $exp/$name/probe/log/finetune.log || fail "$name/probe not a frozen probe"
+    [ -s $exp/$name/probe/decode_test_clean/eval.json ] || fail "no probe eval for $name"
+    grep -q "^| $name/probe | " $exp/report/report.md || fail "$name/probe missing from the report"
+done
+# the video-gain diagnostics of the AV pretraining (and the audio-only loss beside them)
+grep -q '^| av | audio-visual | 4 | [0-9.]* | [0-9.]* | [0-9.]* | [-+][0-9.]* % | [-+][0-9.]* % |$' $exp/report/report.md ||
+    fail "report: no video-gain row for av"
+grep -q '^| audio | audio-only | 4 | [0-9.]* | - | - | - | - |$' $exp/report/report.md || fail "report: no audio-only row in the video table"
 # a rerun finds every output complete: no command runs again
 mt=$(stat -c %Y $exp/av/checkpoint-best.h5 $exp/scratch/ctc/model/units.txt | tr '\n' ' ')
 AVMASK="$AVMASK" bash "$recipe" "${small[@]}" >run2.out 2>&1 || { tail -20 run2.out; fail "rerun failed"; }
