@@ -244,7 +244,7 @@ static int write_version(corpus *k, int si, int ui, const synth_utt *u, const sy
         float *noise = xmalloc((size_t)u->nsamples * sizeof *noise);
         if (synth_noise_make(kind, &k->babble, &r, noise, u->nsamples)) { free(noise); return -1; }
         pcm = mixed = xmalloc((size_t)u->nsamples * sizeof *mixed);
-        synth_mix(u->pcm, noise, u->nsamples, u->active[0], u->active[1], snr, mixed);
+        synth_mix(u->pcm, noise, u->nsamples, u->active[0], u->active[1], u->speech_power, snr, mixed);
         free(noise);
         n = snprintf(cond, sizeof cond, "snr=%g noise=%s", snr, kind_name(kind));
     }

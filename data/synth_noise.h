@@ -22,11 +22,19 @@ void synth_babble_free(synth_babble *b);
  * -1 + avm_fail if babble is asked for with an empty pool. */
 int synth_noise_make(synth_noise_kind kind, const synth_babble *b, avm_rng *r, float *out, int n);
 
+/* Fills out[n] with room tone at unit mean power: rumble (Gaussian noise through a
+ * one-pole low-pass with a cut-off drawn in [50, 300] Hz) plus microphone hiss (white,
+ * 10-20 dB below the rumble). Added under every utterance so that pauses are not
+ * digital silence. */
+void synth_floor_make(avm_rng *r, int rate, float *out, int n);
+
 /* Mean power of x[a..b). */
 double synth_power(const float *x, int a, int b);
 
-/* out = speech + g * noise with g chosen so that the power of speech over its
- * active part [a, b) is snr_db above the power of g * noise over the same part;
- * then everything is scaled down if needed so no sample exceeds 0.99. */
-void synth_mix(const float *speech, const float *noise, int n, int a, int b, double snr_db, float *out);
+/* out = speech + g * noise with g chosen so that speech_power (the power of the
+ * speech alone over its active part [a, b), without any noise floor in speech[]) is
+ * snr_db above the power of g * noise over the same part; then everything is scaled
+ * down if needed so no sample exceeds 0.99. */
+void synth_mix(const float *speech, const float *noise, int n, int a, int b, double speech_power,
+               double snr_db, float *out);
 #endif

@@ -1,7 +1,9 @@
 # timeout: 120
 # avmask synth: a small corpus decodes with the ffmpeg CLI, has consistent Kaldi data
 # dirs, matching audio/video durations, phone timings that match the audio, the stated
-# SNRs and no held-out speaker in train (tests/ref/synth_check.py); the same arguments
+# SNRs, a noise floor 40-70 dB below the speech in every clean utterance and no
+# held-out speaker in train (tests/ref/synth_check.py); the fbank of clean pauses is
+# off the log floor and 40+ dB below the phones (tests/ref/synth_floor.py); the same arguments
 # give byte-identical output and identical decoded media; an utterance does not
 # depend on how many others are generated; another seed gives another corpus.
 set -eu
@@ -10,6 +12,8 @@ args="--speakers=4 --utts-per-speaker=3 --seed=1 --threads=1"
 cat log1
 ls -d c1.tmp-* 2>/dev/null && { echo "temporary directory left behind"; exit 1; }
 "$PY" "$AVMASK_ROOT/tests/ref/synth_check.py" c1 96 25 16000
+"$AVMASK" extract --data=c1/test_clean --out=f1 --nj=1 --threads=1 2>/dev/null
+"$PY" "$AVMASK_ROOT/tests/ref/synth_floor.py" f1 c1/test_clean
 
 # determinism: same arguments => same bytes, and the same decoded frames and samples
 "$AVMASK" synth --out=c2 $args 2>/dev/null
