@@ -23,6 +23,22 @@ void synth_babble_free(synth_babble *b) {
     memset(b, 0, sizeof *b);
 }
 
+const char *synth_noise_name(synth_noise_kind k) { return k == NOISE_BABBLE ? "babble" : "stationary"; }
+
+int synth_babble_stream(const synth_babble *b, avm_rng *r, int talkers, float *out, int n, int *used) {
+    memset(out, 0, (size_t)n * sizeof *out);
+    if (b->n == 0) return avm_fail("babble noise: no talkers in the pool");
+    for (int t = 0; t < talkers; t++) {
+        float g = (float)(0.5 + rng_uniform(r));
+        int k = (int)rng_below(r, (uint32_t)b->n), off = (int)rng_below(r, (uint32_t)b->len[k]);
+        for (int pos = 0; pos < n; off = 0, k = (int)rng_below(r, (uint32_t)b->n)) {
+            if (used) used[k]++;
+            for (int i = off; i < b->len[k] && pos < n; i++) out[pos++] += g * b->sig[k][i];
+        }
+    }
+    return 0;
+}
+
 double synth_power(const float *x, int a, int b) {
     double s = 0;
     for (int i = a; i < b; i++) s += (double)x[i] * x[i];

@@ -16,6 +16,14 @@ typedef struct {
 /* Adds a copy of one talker's speech to the pool. */
 void synth_babble_add(synth_babble *b, const float *pcm, int n);
 void synth_babble_free(synth_babble *b);
+const char *synth_noise_name(synth_noise_kind k);   /* "babble", "stationary" */
+
+/* Babble for clips longer than a sentence: out[n] = the sum of `talkers` streams, each
+ * a random sequence of pool signals back to back (starting at a random offset into
+ * the first) at a random gain in [0.5, 1.5), so no stream loops one sentence.
+ * used[b->n] (if not NULL) counts how often each pool signal was used.
+ * -1 + avm_fail on an empty pool. */
+int synth_babble_stream(const synth_babble *b, avm_rng *r, int talkers, float *out, int n, int *used);
 
 /* Fills out[n] with noise of the given kind (babble: 3-5 pool talkers at random
  * offsets, looped; stationary: low-passed Gaussian noise of random colour).

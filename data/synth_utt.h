@@ -38,7 +38,8 @@ typedef struct {
 } synth_utt;
 
 /* Purposes of the per-utterance generators (rng stream = speaker, utterance, purpose). */
-enum { SYNTH_RNG_TEXT = 1, SYNTH_RNG_PADS, SYNTH_RNG_POSE, SYNTH_RNG_COND, SYNTH_RNG_FLOOR, SYNTH_RNG_NOISE = 16 };
+enum { SYNTH_RNG_TEXT = 1, SYNTH_RNG_PADS, SYNTH_RNG_POSE, SYNTH_RNG_COND, SYNTH_RNG_FLOOR,
+       SYNTH_RNG_NOISE_CLIP /* noise/ clips: speaker 0xFFFFFE, utterance = clip */, SYNTH_RNG_NOISE = 16 };
 
 /* The room-tone + microphone noise floor under every utterance, dB below the
  * active-speech power: drawn uniformly per utterance (data/README.md says why). */
