@@ -149,6 +149,29 @@ static void test_noise(void) {
     free(sp); free(no); free(out);
 }
 
+/* Babble streams for long clips: sentences back to back (many pool draws, each
+ * counted), no gap of silence, empty pool refused. */
+static void test_babble_stream(void) {
+    int n = 16000, len = 700;
+    float *sig = xmalloc(len * sizeof *sig), *out = xmalloc(n * sizeof *out);
+    for (int i = 0; i < len; i++) sig[i] = 0.1f;
+    synth_babble b = {0};
+    avm_rng r;
+    rng_seed(&r, 4, 0);
+    CHECK(synth_babble_stream(&b, &r, 3, out, n, NULL) == -1);
+    synth_babble_add(&b, sig, len);
+    synth_babble_add(&b, sig, len);
+    int used[2] = {0, 0};
+    CHECK(synth_babble_stream(&b, &r, 3, out, n, used) == 0);
+    CHECK(used[0] + used[1] >= 3 * (n / len));          /* each talker crosses many sentences */
+    CHECK(synth_babble_stream(&b, &r, 1, out, n, NULL) == 0);
+    int silent = 0;
+    for (int i = 0; i < n; i++) silent += out[i] < 0.1f * 0.5f - 1e-6f;
+    CHECK(silent == 0);                                  /* one talker covers every sample */
+    synth_babble_free(&b);
+    free(sig); free(out);
+}
+
 /* Room tone: unit power, the same draws give the same samples, and low-passed
  * (rumble dominates: neighbouring samples correlate strongly, unlike white noise). */
 static void test_floor(void) {
@@ -213,6 +236,7 @@ int main(void) {
     test_sentences();
     test_noise();
     test_floor();
+    test_babble_stream();
     test_face();
     test_vocab_speech();
     return check_done("test_synth");
