@@ -4,6 +4,7 @@
  * noisy audio). Output appears all at once (data/synth_output.h). */
 #include "data/synth_datadir.h"
 #include "data/synth_mux.h"
+#include "data/synth_noisedir.h"
 #include "data/synth_output.h"
 #include "data/synth_phones.h"
 #include "data/synth_text.h"
@@ -39,6 +40,10 @@ static const char usage[] =
     "  --noise=LIST             noise kinds: babble,stationary (default both)\n"
     "  --train-clean=F          fraction of clean train/dev utterances; the others get a\n"
     "                           random SNR in [0, 20] dB (default 0.5)\n"
+    "  --noise-clips=N          clips in the noise/ data dir (audio-only WAVs for mixing\n"
+    "                           noise in on the fly; babble of training speakers only and\n"
+    "                           stationary noise, split evenly; default 40, 0 = no noise/)\n"
+    "  --noise-clip-seconds=F   length of each noise clip (default 10)\n"
     "  --voices=LIST            espeak-ng accents (default en-us,en,en-gb-scotland,en-gb-x-rp,\n"
     "                           en-029,en-us-nyc,en-gb-x-gbclan,en-gb-x-gbcwmd)\n"
     "  --variants=LIST          espeak-ng voice variants (default m1..m7,f1..f5,...)\n"
@@ -69,6 +74,8 @@ typedef struct {
     synth_noise_kind kinds[2];
     int nkinds;
     double train_clean;
+    int noise_clips;
+    double noise_seconds;
 } config;
 
 typedef struct {
@@ -79,6 +86,9 @@ typedef struct {
     synth_datadir train, dev, test[MAX_TEST];
     synth_babble babble;
     int babble_ready;
+    synth_babble train_pool;         /* training speech: the babble of noise/ */
+    const char **pool_spk;           /* speaker of each train_pool signal */
+    int pool_per_spk;                /* utterances of each training speaker in it */
     double seconds;                  /* audio written, all files */
     int files;
 } corpus;
@@ -154,6 +164,10 @@ static void parse_options(int argc, char **argv, config *c, const char **out, in
     parse_noise(opt_str(&o, "noise", "babble,stationary"), c);
     c->train_clean = opt_num(&o, "train-clean", 0.5);
     if (c->train_clean < 0 || c->train_clean > 1) avm_die("synth: --train-clean=%g is outside [0, 1]", c->train_clean);
+    c->noise_clips = (int)opt_int_range(&o, "noise-clips", 40, 0, 9999);
+    c->noise_seconds = opt_num(&o, "noise-clip-seconds", 10);
+    if (!(c->noise_seconds >= 1 && c->noise_seconds <= 600))
+        avm_die("synth: --noise-clip-seconds=%g is outside [1, 600]", c->noise_seconds);
     c->nacc = split_list("voices", opt_str(&o, "voices", default_voices), c->accent);
     c->nvar = split_list("variants", opt_str(&o, "variants", default_variants), c->variant);
     c->p.size = (int)opt_int_range(&o, "size", 96, 32, 1024);
@@ -223,8 +237,6 @@ static int ensure_babble(corpus *k) {
     return 0;
 }
 
-static const char *kind_name(synth_noise_kind k) { return k == NOISE_BABBLE ? "babble" : "stationary"; }
-
 /* Writes utterance ui of speaker si under one condition into data dir d: mixes the
  * noise (if any), muxes media/<spk>/<utt><suffix>.mp4 and adds the data dir lines. */
 static int write_version(corpus *k, int si, int ui, const synth_utt *u, const synth_video *vid,
@@ -244,9 +256,9 @@ static int write_version(corpus *k, int si, int ui, const synth_utt *u, const sy
         float *noise = xmalloc((size_t)u->nsamples * sizeof *noise);
         if (synth_noise_make(kind, &k->babble, &r, noise, u->nsamples)) { free(noise); return -1; }
         pcm = mixed = xmalloc((size_t)u->nsamples * sizeof *mixed);
-        synth_mix(u->pcm, noise, u->nsamples, u->active[0], u->active[1], snr, mixed);
+        synth_mix(u->pcm, noise, u->nsamples, u->active[0], u->active[1], u->speech_power, snr, mixed);
         free(noise);
-        n = snprintf(cond, sizeof cond, "snr=%g noise=%s", snr, kind_name(kind));
+        n = snprintf(cond, sizeof cond, "snr=%g noise=%s", snr, synth_noise_name(kind));
     }
     snprintf(cond + n, sizeof cond - (size_t)n, " voice=%s%s%s pitch=%d range=%d rate=%d wordgap=%d",
              v->accent, v->variant[0] ? "+" : "", v->variant, v->pitch, v->range, v->rate, v->wordgap);
@@ -263,11 +275,22 @@ static int write_version(corpus *k, int si, int ui, const synth_utt *u, const sy
     return rc;
 }
 
+/* The first pool_per_spk utterances of each training speaker (their active speech,
+ * noise floor included) are the babble sources of noise/: held-out voices never are. */
+static void pool_add(corpus *k, int si, int ui, const synth_utt *u) {
+    if (k->set[si] != SET_TRAIN || ui >= k->pool_per_spk) return;
+    synth_babble *b = &k->train_pool;
+    synth_babble_add(b, u->pcm + u->active[0], u->active[1] - u->active[0]);
+    k->pool_spk = xrealloc(k->pool_spk, (size_t)b->n * sizeof *k->pool_spk);
+    k->pool_spk[b->n - 1] = k->spk[si].id;
+}
+
 /* Train and dev: clean with probability --train-clean, else a random SNR in [0, 20]. */
 static int do_utt(corpus *k, int si, int ui) {
     const config *c = k->c;
     synth_utt u;
     if (synth_utt_make(&c->p, &k->spk[si], si, ui, &u)) return -1;
+    pool_add(k, si, ui, &u);
     synth_frames fr = {u.yuv, u.nframes, c->p.size, c->p.fps, c->p.crf};
     synth_video *vid;
     if (synth_video_encode(&fr, u.id, &vid)) { synth_utt_free(&u); return -1; }
@@ -359,9 +382,17 @@ static int write_meta(corpus *k) {
     for (int i = 0; i < c->ntest; i++) jw_str(&j, c->test[i].name);
     jw_arr_end(&j);
     jw_key(&j, "noise"); jw_arr_begin(&j);
-    for (int i = 0; i < c->nkinds; i++) jw_str(&j, kind_name(c->kinds[i]));
+    for (int i = 0; i < c->nkinds; i++) jw_str(&j, synth_noise_name(c->kinds[i]));
     jw_arr_end(&j);
     jw_key(&j, "train_clean"); jw_num(&j, c->train_clean);
+    jw_key(&j, "noise_dir"); jw_obj_begin(&j);
+    jw_key(&j, "clips"); jw_int(&j, c->noise_clips);
+    jw_key(&j, "clip_seconds"); jw_num(&j, c->noise_seconds);
+    jw_key(&j, "babble_sources"); jw_int(&j, k->train_pool.n);
+    jw_obj_end(&j);
+    jw_key(&j, "noise_floor_db_below_speech"); jw_arr_begin(&j);
+    jw_num(&j, SYNTH_FLOOR_DB_MIN); jw_num(&j, SYNTH_FLOOR_DB_MAX);
+    jw_arr_end(&j);
     jw_key(&j, "video"); jw_obj_begin(&j);
     jw_key(&j, "codec"); jw_str(&j, "h264");
     jw_key(&j, "width"); jw_int(&j, c->p.size);
@@ -401,6 +432,11 @@ static int generate(corpus *k) {
         }
     }
     progress_end(&pr, "%d files, %.1f s of media", k->files, k->seconds);
+    if (c->noise_clips) {
+        synth_noisedir_spec ns = {c->noise_clips, c->noise_seconds, c->kinds, c->nkinds, &k->train_pool,
+                                  k->pool_spk};
+        if (synth_noisedir_write(k->root, &c->p, &ns)) return -1;
+    }
     if (close_sets(k) || write_meta(k)) return -1;
     return 0;
 }
@@ -420,14 +456,20 @@ int cmd_synth(int argc, char **argv) {
     double t0 = now_sec();
     corpus k = {.c = &c};
     make_speakers(&k);
+    /* about 32 babble sources, as many training speakers as there are */
+    int ntrain = c.speakers - c.heldout, want = (32 + ntrain - 1) / ntrain;
+    k.pool_per_spk = c.noise_clips == 0 ? 0 : want < c.utts ? want : c.utts;
     if (!(k.root = synth_out_begin(out, overwrite))) avm_die("synth: %s", avm_error());
     if (generate(&k)) avm_die("synth: %s", avm_error());
     if (synth_out_commit()) avm_die("synth: %s", avm_error());
     double dt = now_sec() - t0;
-    avm_info("synth: %d speakers (%d held out), %d utterances, %d media files (%.1f s) in %s, %.1f s (%.0fx real time)",
-             c.speakers, c.heldout, c.speakers * c.utts, k.files, k.seconds, out, dt, dt > 0 ? k.seconds / dt : 0);
+    avm_info("synth: %d speakers (%d held out), %d utterances, %d media files (%.1f s) and %d noise clips (%.0f s) in %s,"
+             " %.1f s (%.0fx real time)", c.speakers, c.heldout, c.speakers * c.utts, k.files, k.seconds,
+             c.noise_clips, c.noise_clips * c.noise_seconds, out, dt, dt > 0 ? k.seconds / dt : 0);
     close_sets(&k);
     synth_babble_free(&k.babble);
+    synth_babble_free(&k.train_pool);
+    free(k.pool_spk);
     free(k.spk);
     free(k.set);
     for (int i = 0; i < c.nacc; i++) free(c.accent[i]);

@@ -23,6 +23,22 @@ void synth_babble_free(synth_babble *b) {
     memset(b, 0, sizeof *b);
 }
 
+const char *synth_noise_name(synth_noise_kind k) { return k == NOISE_BABBLE ? "babble" : "stationary"; }
+
+int synth_babble_stream(const synth_babble *b, avm_rng *r, int talkers, float *out, int n, int *used) {
+    memset(out, 0, (size_t)n * sizeof *out);
+    if (b->n == 0) return avm_fail("babble noise: no talkers in the pool");
+    for (int t = 0; t < talkers; t++) {
+        float g = (float)(0.5 + rng_uniform(r));
+        int k = (int)rng_below(r, (uint32_t)b->n), off = (int)rng_below(r, (uint32_t)b->len[k]);
+        for (int pos = 0; pos < n; off = 0, k = (int)rng_below(r, (uint32_t)b->n)) {
+            if (used) used[k]++;
+            for (int i = off; i < b->len[k] && pos < n; i++) out[pos++] += g * b->sig[k][i];
+        }
+    }
+    return 0;
+}
+
 double synth_power(const float *x, int a, int b) {
     double s = 0;
     for (int i = a; i < b; i++) s += (double)x[i] * x[i];
@@ -50,8 +66,22 @@ int synth_noise_make(synth_noise_kind kind, const synth_babble *b, avm_rng *r, f
     return 0;
 }
 
-void synth_mix(const float *speech, const float *noise, int n, int a, int b, double snr_db, float *out) {
-    double ps = synth_power(speech, a, b), pn = synth_power(noise, a, b);
+void synth_floor_make(avm_rng *r, int rate, float *out, int n) {
+    double fc = 50 + 250 * rng_uniform(r), pole = exp(-2 * M_PI * fc / rate);
+    double hiss = pow(10, -(10 + 10 * rng_uniform(r)) / 20);
+    /* the low-pass output has variance (1-pole)/(1+pole): rescale it to 1 */
+    double unit = sqrt((1 + pole) / (1 - pole)), y = 0;
+    for (int i = 0; i < n; i++) {
+        y = pole * y + (1 - pole) * rng_normal(r);
+        out[i] = (float)(y * unit + hiss * rng_normal(r));
+    }
+    double pw = synth_power(out, 0, n);
+    for (int i = 0; i < n && pw > 0; i++) out[i] *= (float)(1 / sqrt(pw));
+}
+
+void synth_mix(const float *speech, const float *noise, int n, int a, int b, double ps, double snr_db,
+               float *out) {
+    double pn = synth_power(noise, a, b);
     double g = pn > 0 ? sqrt(ps / (pn * pow(10, snr_db / 10))) : 0;
     float peak = 0;
     for (int i = 0; i < n; i++) {

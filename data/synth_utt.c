@@ -1,5 +1,5 @@
-/* Speaker profiles and utterance generation: speech (espeak-ng), silence padding,
- * level normalisation, mouth trajectory and rendered frames. */
+/* Speaker profiles and utterance generation: speech (espeak-ng), pause padding,
+ * level normalisation, the noise floor, mouth trajectory and rendered frames. */
 #include "data/synth_utt.h"
 #include "data/synth_text.h"
 #include "data/synth_viseme.h"
@@ -30,6 +30,21 @@ void synth_speaker_make(const synth_params *p, int spk, const char *accent, cons
     s->voice.wordgap = (int)rng_below(&r, 3);
     s->gain = (float)(0.7 + 0.5 * rng_uniform(&r));
     synth_face_random(&r, p->size, &s->face);
+}
+
+/* Room tone under the whole utterance (pauses included), drawn per utterance at
+ * SYNTH_FLOOR_DB_MIN..MAX below the active-speech power: real recordings are never
+ * digitally silent, and a pause at the log floor would make "talking or not" most of
+ * a masked-prediction target's variance. */
+static void add_floor(const synth_params *p, int spk, int utt, synth_utt *u) {
+    avm_rng r;
+    synth_rng(&r, p, (uint64_t)spk, (uint64_t)utt, SYNTH_RNG_FLOOR);
+    u->floor_db = SYNTH_FLOOR_DB_MIN + (SYNTH_FLOOR_DB_MAX - SYNTH_FLOOR_DB_MIN) * rng_uniform(&r);
+    float *fl = xmalloc((size_t)u->nsamples * sizeof *fl);
+    synth_floor_make(&r, p->rate, fl, u->nsamples);
+    float g = (float)sqrt(u->speech_power * pow(10, -u->floor_db / 10));
+    for (int i = 0; i < u->nsamples; i++) u->pcm[i] += g * fl[i];
+    free(fl);
 }
 
 int synth_utt_make(const synth_params *p, const synth_speaker *s, int spk, int utt, synth_utt *u) {
@@ -72,6 +87,8 @@ int synth_utt_make(const synth_params *p, const synth_speaker *s, int spk, int u
     for (int i = 0; i < u->nsamples; i++) peak = fmaxf(peak, fabsf(u->pcm[i] *= g));
     if (peak > 0.9f)
         for (int i = 0; i < u->nsamples; i++) u->pcm[i] *= 0.9f / peak;
+    u->speech_power = synth_power(u->pcm, u->active[0], u->active[1]);
+    add_floor(p, spk, utt, u);
     /* video */
     synth_mouth *mouth = xmalloc((size_t)u->nframes * sizeof *mouth);
     synth_pose *pose = xmalloc((size_t)u->nframes * sizeof *pose);

@@ -26,9 +26,11 @@ typedef struct {
 typedef struct {
     char id[48];           /* "spk007-u0012" */
     char *text;            /* words */
-    float *pcm;            /* clean speech with leading/trailing silence */
+    float *pcm;            /* clean speech with leading/trailing pauses, over a noise floor */
     int nsamples;
     int active[2];         /* sample range from the first phone's start to the last phone's end */
+    double speech_power;   /* mean power of the speech alone over active (SNRs are measured against it) */
+    double floor_db;       /* level of the noise floor in pcm, dB below speech_power */
     synth_seg *seg;        /* phones, times in seconds from the start of pcm */
     int nseg;
     uint8_t *yuv;          /* nframes YUV 4:2:0 frames */
@@ -36,7 +38,13 @@ typedef struct {
 } synth_utt;
 
 /* Purposes of the per-utterance generators (rng stream = speaker, utterance, purpose). */
-enum { SYNTH_RNG_TEXT = 1, SYNTH_RNG_PADS, SYNTH_RNG_POSE, SYNTH_RNG_COND, SYNTH_RNG_NOISE = 16 };
+enum { SYNTH_RNG_TEXT = 1, SYNTH_RNG_PADS, SYNTH_RNG_POSE, SYNTH_RNG_COND, SYNTH_RNG_FLOOR,
+       SYNTH_RNG_NOISE_CLIP /* noise/ clips: speaker 0xFFFFFE, utterance = clip */, SYNTH_RNG_NOISE = 16 };
+
+/* The room-tone + microphone noise floor under every utterance, dB below the
+ * active-speech power: drawn uniformly per utterance (data/README.md says why). */
+#define SYNTH_FLOOR_DB_MIN 45.0
+#define SYNTH_FLOOR_DB_MAX 60.0
 void synth_rng(avm_rng *r, const synth_params *p, uint64_t spk, uint64_t utt, uint64_t purpose);
 
 /* Speaker number spk with the given voice (accent, variant): random pitch, range,
@@ -44,7 +52,8 @@ void synth_rng(avm_rng *r, const synth_params *p, uint64_t spk, uint64_t utt, ui
 void synth_speaker_make(const synth_params *p, int spk, const char *accent, const char *variant,
                         synth_speaker *s);
 
-/* Utterance number utt of speaker s. 0, or -1 + avm_fail naming the utterance. */
+/* Utterance number utt of speaker s: speech at the speaker's level plus the noise
+ * floor (synth_floor_make). 0, or -1 + avm_fail naming the utterance. */
 int synth_utt_make(const synth_params *p, const synth_speaker *s, int spk, int utt, synth_utt *u);
 void synth_utt_free(synth_utt *u);
 #endif

@@ -3,7 +3,7 @@
 #   ./run.sh --lrs3-root=/corpora/LRS3 [--stage=N] [--stop-stage=N] [--nj=N] [--cmd=...]
 # Stages:
 #   0 prepare data/{pretrain,trainval,test} (no pretrain with --init), and from trainval data/valid (the first
-#     --valid-speakers speakers) and data/train (the others)
+#     --valid-speakers speakers) and data/train (the others); crops: the --mouth-box of every clip
 #   1 extract features of every set into feats/<set> (--nj jobs through $cmd, then merge)
 #   2 pretrain audio-visual on feats/pretrain (valid: feats/valid) -> exp/<name>/
 #   3 export the audio branch -> exp/<name>/export/
@@ -30,12 +30,14 @@ init=""                     # an existing export dir to fine-tune from instead o
 units=char                  # char or word
 valid_speakers=20
 seed=1
+mouth_box=56,104,112,112     # fixed lip crop in a 224x224 face track (x,y,w,h), or none: full frames
 extract_conf=$here/conf/extract.conf
 pretrain_conf=$here/conf/pretrain.conf
 finetune_conf=$here/conf/finetune.conf
 help_message="usage: $0 --lrs3-root=DIR [--stage=N] [--stop-stage=N] [--nj=N] [--cmd=LAUNCHER]
   [--train-cmd=LAUNCHER] [--mpi-np=N] [--threads=N] [--name=NAME] [--init=EXPORT_DIR]
-  [--units=char|word] [--valid-speakers=N] [--seed=N] [--extract-conf=F] [--pretrain-conf=F]
+  [--units=char|word] [--valid-speakers=N] [--seed=N]
+  [--mouth-box=x,y,w,h|none] [--extract-conf=F] [--pretrain-conf=F]
   [--finetune-conf=F]   (stages: see the top of $0)"
 . "$here/../common/parse_options.sh"
 . "$here/path.sh"
@@ -62,7 +64,7 @@ if [ $stage -le 0 ] && [ $stop_stage -ge 0 ]; then
     if [ -n "$todo" ]; then
         [ -n "$lrs3_root" ] || { echo "$0: stage 0 needs --lrs3-root" >&2; exit 1; }
         run_logged exp/prepare/log/prepare_lrs3.log bash "$here/local/prepare_lrs3.sh" --sets="${todo# }" \
-            "$lrs3_root" data
+            --mouth-box="$mouth_box" "$lrs3_root" data
         grep '^prepare_lrs3.sh:' exp/prepare/log/prepare_lrs3.log
     fi
     if [ ! -f data/train/spk2utt ] || [ ! -f data/valid/spk2utt ]; then

@@ -2,7 +2,8 @@
 # avmask on VoxCeleb2: audio-visual pretraining only (VoxCeleb2 has no transcripts).
 #   ./run.sh --vox-root=/corpora/VoxCeleb2 [--stage=N] [--stop-stage=N] [--nj=N] [--cmd=...]
 # Stages:
-#   0 prepare data/{dev,test}, and data/valid: --valid-utts random utterances of test
+#   0 prepare data/{dev,test} (crops: the --mouth-box of every clip), and data/valid: --valid-utts
+#     random utterances of test
 #     (test speakers are not in dev; the set only measures the pretraining loss)
 #   1 extract features of dev and valid into feats/<set> (--nj jobs through $cmd, then merge)
 #   2 pretrain audio-visual on feats/dev (valid: feats/valid) -> exp/<name>/
@@ -23,10 +24,12 @@ threads=2
 name=vox2_av_base           # experiment name: exp/<name>/
 valid_utts=1000
 seed=1
+mouth_box=56,104,112,112     # fixed lip crop in a 224x224 face track (x,y,w,h), or none: full frames
 extract_conf=$here/conf/extract.conf
 pretrain_conf=$here/conf/pretrain.conf
 help_message="usage: $0 --vox-root=DIR [--stage=N] [--stop-stage=N] [--nj=N] [--cmd=LAUNCHER]
   [--train-cmd=LAUNCHER] [--mpi-np=N] [--threads=N] [--name=NAME] [--valid-utts=N] [--seed=N]
+  [--mouth-box=x,y,w,h|none]
   [--extract-conf=F] [--pretrain-conf=F]   (stages: see the top of $0)"
 . "$here/../common/parse_options.sh"
 . "$here/path.sh"
@@ -47,7 +50,7 @@ if [ $stage -le 0 ] && [ $stop_stage -ge 0 ]; then
     if [ -n "$todo" ]; then
         [ -n "$vox_root" ] || { echo "$0: stage 0 needs --vox-root" >&2; exit 1; }
         run_logged exp/prepare/log/prepare_voxceleb2.log bash "$here/local/prepare_voxceleb2.sh" \
-            --sets="${todo# }" "$vox_root" data
+            --sets="${todo# }" --mouth-box="$mouth_box" "$vox_root" data
         grep '^prepare_voxceleb2.sh:' exp/prepare/log/prepare_voxceleb2.log
     fi
     [ -f data/valid/spk2utt ] || run_logged exp/prepare/log/subset_valid.log \

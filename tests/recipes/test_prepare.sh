@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Corpus preparation of the LRS3 and VoxCeleb2 recipes on fake corpus trees in the real
 # layouts (tiny real mp4 files made by the ffmpeg CLI): the data dirs line by line, skip
-# counts, validation, then run.sh stage 1 (avmask extract, 2 jobs through local.sh for LRS3,
+# counts, the mouth box of every utterance (crops: the 224x224 default scaled to the 64x64
+# clips, a 224x224 set unscaled, --mouth-box=x,y,w,h, none, a bad box), validation, then run.sh stage 1 (avmask extract, 2 jobs through local.sh for LRS3,
 # through slurm.sh with a stand-in sbatch for VoxCeleb2) on the prepared dirs.
 # timeout: 180
 set -u
@@ -21,6 +22,15 @@ mkclip() {
         -c:v libx264 -preset ultrafast -pix_fmt yuv420p -c:a aac -shortest -y "$3"
 }
 mkclip testsrc 440 a.mp4 && mkclip smptebars 660 b.mp4 || { echo "FAIL: ffmpeg cannot make the clips"; exit 1; }
+# A 224x224 clip, the frame size of the LRS3 and VoxCeleb2 face tracks (VoxCeleb2 test set).
+ffmpeg -nostdin -v error -f lavfi -i "testsrc=size=224x224:rate=25:duration=0.5" \
+    -f lavfi -i "sine=frequency=550:sample_rate=16000:duration=0.5" \
+    -c:v libx264 -preset ultrafast -pix_fmt yuv420p -c:a aac -shortest -y c.mp4 || { echo "FAIL: ffmpeg cannot make c.mp4"; exit 1; }
+# crops_are DIR "X Y W H": DIR/crops has every utterance of DIR/media.scp, each with that box.
+crops_are() {
+    [ -f "$1/crops" ] && [ "$(cut -d' ' -f1 "$1/crops")" = "$(cut -d' ' -f1 "$1/media.scp")" ] &&
+        [ "$(cut -d' ' -f2- "$1/crops" | sort -u)" = "$2" ] || { echo "--- $1/crops:"; cat "$1/crops" 2>&1; false; }
+}
 
 # --- LRS3: ROOT/{pretrain,trainval,test}/<speaker>/<NNNNN>.{mp4,txt}
 L=$PWD/LRS3
@@ -70,8 +80,23 @@ expect "pretrain: YouTube-style speaker ids, long text" \
 0a-B_c9x-00002 IT'"'"'S FINE
 zz-00001 LAST ONE" && same data/pretrain/spk2utt "0a-B_c9x 0a-B_c9x-00001 0a-B_c9x-00002
 zz zz-00001"'
-expect "only the four data files, no temporary dirs" \
-  '[ "$(ls data/test | tr "\n" " ")" = "media.scp spk2utt text utt2spk " ] && [ "$(ls data | tr "\n" " ")" = "pretrain test trainval " ]'
+expect "only the five data files, no temporary dirs" \
+  '[ "$(ls data/test | tr "\n" " ")" = "crops media.scp spk2utt text utt2spk " ] && [ "$(ls data | tr "\n" " ")" = "pretrain test trainval " ]'
+# default box 56,104,112,112 of a 224x224 frame, scaled to 64x64: 16,29.7,32,32 -> 16 30 32 32
+for s in pretrain trainval test; do
+    expect "$s/crops: the default mouth box scaled to 64x64 for every utterance" 'crops_are data/$s "16 30 32 32"'
+done
+expect "--mouth-box=0,112,224,112: the lower half, scaled" \
+  'bash $R/lrs3/local/prepare_lrs3.sh --sets=test --mouth-box=0,112,224,112 "$L" d3 >/dev/null && crops_are d3/test "0 32 64 32"'
+expect "--mouth-box none: no crops file" \
+  'bash $R/lrs3/local/prepare_lrs3.sh --sets=test --mouth-box none "$L" d3 >/dev/null && [ ! -e d3/test/crops ] &&
+   same d3/test/media.scp "$(cat data/test/media.scp)"'
+expect "a box that leaves the 224x224 frame is an error before any output" \
+  '! bash $R/lrs3/local/prepare_lrs3.sh --mouth-box=120,104,112,112 "$L" d4 2>err && [ ! -e d4 ] &&
+   grep -q "mouth box .120,104,112,112. is empty or leaves the 224x224 frame" err'
+expect "a malformed box is an error naming it" \
+  '! bash $R/voxceleb2/local/prepare_voxceleb2.sh --mouth-box=1,2,3 "$PWD" d4 2>err && [ ! -e d4 ] &&
+   grep -q "mouth box .1,2,3. is not x,y,w,h" err'
 for s in pretrain trainval test; do
     expect "validate_data_dir.sh --require-text data/$s" 'bash $R/common/validate_data_dir.sh --require-text data/$s >/dev/null'
 done
@@ -97,6 +122,7 @@ expect "valid: the first trainval speaker; train: the others" \
 spkA-00002 GOOD MORNING" && same data/train/utt2spk "spkB-00003 spkB
 spkC-00001 spkC"'
 expect "the prepared test dir equals the one prepared directly" 'diff -r data/test ../data/test'
+expect "valid and train keep the mouth box of their utterances" 'crops_are data/valid "16 30 32 32" && crops_are data/train "16 30 32 32"'
 expect "two extraction jobs per set, each logged with exit 0" \
   'for s in pretrain train valid test; do for j in 1 2; do grep -q "exit 0" exp/extract/log/extract_$s.$j.log || exit 1; done; done'
 expect "each test job extracted one utterance" \
@@ -115,6 +141,7 @@ done
 expect "every set is extracted with the ids of its data dir" '[ $ids_match = 1 ]'
 expect "no extraction failures" '[ ! -s feats/test/extract.err ] && grep -q "feats/test: 2 utterances (0 failed" run.out'
 expect "avmask info reads the test features" '"$AVMASK" info feats/test >info.out 2>&1 && grep -q "^utterances: *2 (2 with video)" info.out'
+expect "the features were cropped to the mouth box" 'grep -q "per-utterance box from crops" info.out'
 cp feats/test/index.tsv index.before
 expect "rerunning stages 0-1 skips the finished extraction" \
   'bash $R/lrs3/run.sh --lrs3-root="$L" --stop-stage=1 --nj=2 --valid-speakers=1 --extract-conf=extract.conf >run2.out 2>&1 &&
@@ -128,9 +155,9 @@ vclip dev/mp4/id00012/abc-DEF_123/00001 a.mp4
 vclip dev/mp4/id00012/abc-DEF_123/00002 b.mp4
 vclip dev/mp4/id00012/Xyz/00001 a.mp4
 vclip dev/mp4/id00099/q_Q/00003 b.mp4
-vclip test/mp4/id00500/t1/00001 a.mp4
-vclip test/mp4/id00500/t2/00001 b.mp4
-vclip test/mp4/id00501/t1/00002 a.mp4
+vclip test/mp4/id00500/t1/00001 c.mp4
+vclip test/mp4/id00500/t2/00001 c.mp4
+vclip test/mp4/id00501/t1/00002 c.mp4
 expect "prepare_voxceleb2.sh runs" 'bash $R/voxceleb2/local/prepare_voxceleb2.sh "$V" vdata >vout 2>&1'
 expect "dev/media.scp: <id>-<youtube-id>-<clip> in C order" \
   'same vdata/dev/media.scp "id00012-Xyz-00001 $V/dev/mp4/id00012/Xyz/00001.mp4
@@ -144,6 +171,8 @@ id00012-abc-DEF_123-00002 id00012
 id00099-q_Q-00003 id00099" && same vdata/dev/spk2utt "id00012 id00012-Xyz-00001 id00012-abc-DEF_123-00001 id00012-abc-DEF_123-00002
 id00099 id00099-q_Q-00003"'
 expect "no text for VoxCeleb2" '[ ! -e vdata/dev/text ] && [ ! -e vdata/test/text ]'
+expect "dev/crops: the default box scaled to the 64x64 clips" 'crops_are vdata/dev "16 30 32 32"'
+expect "test/crops: the default box as it is on the 224x224 clips" 'crops_are vdata/test "56 104 112 112"'
 expect "summary lines" 'grep -q "dev: 4 utterances of 2 speakers" vout && grep -q "test: 3 utterances of 2 speakers" vout'
 expect "validate_data_dir.sh vdata/dev and vdata/test" \
   'bash $R/common/validate_data_dir.sh vdata/dev >/dev/null && bash $R/common/validate_data_dir.sh vdata/test >/dev/null'
@@ -161,9 +190,11 @@ echo 12345; exit $rc
 EOS
 chmod +x fakebin/sbatch
 export SBATCH_LOG=$PWD/sbatch.args
-expect "voxceleb2 run.sh stages 0-1 through slurm.sh" \
+expect "voxceleb2 run.sh stages 0-1 through slurm.sh (--mouth-box=none)" \
   '(cd vw && PATH=$PWD/../fakebin:$PATH bash $R/voxceleb2/run.sh --vox-root="$V" --stop-stage=1 --nj=2 --valid-utts=2 \
-      --cmd="slurm.sh --partition=cpu" >run.out 2>&1) || { cat vw/run.out; false; }'
+      --mouth-box=none --cmd="slurm.sh --partition=cpu" >run.out 2>&1) || { cat vw/run.out; false; }'
+expect "run.sh --mouth-box=none: no crops, full frames extracted" \
+  '[ ! -e vw/data/dev/crops ] && [ ! -e vw/data/valid/crops ] && "$AVMASK" info vw/feats/dev 2>&1 | grep -q "\"crop\":\"full frame\""'
 expect "sbatch got array jobs of 2 tasks on the cpu partition" \
   '[ "$(grep -c -- "--array=1-2" sbatch.args)" = 2 ] && grep -q -- "--partition=cpu" sbatch.args'
 expect "valid: 2 of the 3 test utterances, a valid dir" \

@@ -12,6 +12,9 @@ Asserts (exit 1 with one line per failure):
 - phone timings match the clean audio: the power inside phones is > 20 dB above the
   power in the silences outside them, and > 95% of phones of 40 ms or more are
   within 30 dB of the loudest;
+- every clean utterance (test_clean and the clean train/dev ones) has a noise floor:
+  the power of its leading pause (up to 20 ms before the first phone) is 40 to 70 dB below the
+  power inside its phones, and no pause is digital silence;
 - each test_snrN set has audio N dB (+-1) below its clean speech over the active part,
   measured against test_clean by least squares; train/dev conditions are clean or in [0, 20].
 """
@@ -101,6 +104,39 @@ def ctm(d):
     return segs
 
 
+def check_floor(root, dirs, data, audio, rate):
+    """Room tone under every clean utterance: the leading pause 40-70 dB below the phones."""
+    ratios = []
+    for d in dirs:
+        if not data[d] or not (d in ("train", "dev", "test_clean")):
+            continue
+        segs = ctm(os.path.join(root, d))
+        for u, c in data[d]["conditions"].items():
+            if c[0] != "snr=clean" or (d, u) not in audio:
+                continue
+            pcm = audio[(d, u)].astype(np.float64)
+            mask = np.zeros(len(pcm), bool)
+            for s, e, _ in segs[u]:
+                mask[int(s * rate):int(e * rate)] = True
+            # the leading pause only: gaps between words and the trailing pause still
+            # carry the decay of the last phone (espeak-ng voices ring on past the
+            # ctm's end by up to ~0.3 s) and AAC's smear of it
+            sil = np.zeros(len(pcm), bool)
+            sil[:int((segs[u][0][0] - 0.02) * rate)] = True
+            pin, pout = np.mean(pcm[mask] ** 2), np.mean(pcm[sil] ** 2)
+            if pout == 0 or np.count_nonzero(pcm[sil]) < 0.99 * sil.sum():
+                fail(f"{d}/{u}: pauses are digital silence (no noise floor)")
+                continue
+            ratios.append(10 * np.log10(pin / pout))
+            if not 40 <= ratios[-1] <= 70:
+                fail(f"{d}/{u}: noise floor {ratios[-1]:.1f} dB below the phones, expected 40 to 70")
+    if not ratios:
+        fail("noise floor: no clean utterance to check")
+    else:
+        print(f"noise floor: {len(ratios)} clean utterances, pauses {np.min(ratios):.1f} to "
+              f"{np.max(ratios):.1f} dB below the phones")
+
+
 def main(root, size, fps, rate):
     phones = set(read_lines(os.path.join(root, "phones.txt")))
     words = set(read_lines(os.path.join(root, "words.txt")))
@@ -171,6 +207,7 @@ def main(root, size, fps, rate):
             fail(f"phone timing: power inside phones only {ratio_db:.1f} dB above silence")
         if quiet > 0.05 * (loud + quiet):
             fail(f"phone timing: {quiet} of {loud + quiet} phones are silent")
+    check_floor(root, dirs, data, audio, rate)
     # SNR of the noisy test sets
     for d in dirs:
         if not d.startswith("test_snr"):

@@ -1,7 +1,12 @@
 # timeout: 120
 # avmask synth: a small corpus decodes with the ffmpeg CLI, has consistent Kaldi data
 # dirs, matching audio/video durations, phone timings that match the audio, the stated
-# SNRs and no held-out speaker in train (tests/ref/synth_check.py); the same arguments
+# SNRs, a noise floor 40-70 dB below the speech in every clean utterance and no
+# held-out speaker in train (tests/ref/synth_check.py); the fbank of clean pauses is
+# off the log floor and 40+ dB below the phones (tests/ref/synth_floor.py); the noise/
+# data dir validates, extracts audio-only and holds babble of training speakers only
+# (tests/ref/synth_noise_check.py), --noise-clips/--noise-clip-seconds set it and 0
+# leaves it out; the same arguments
 # give byte-identical output and identical decoded media; an utterance does not
 # depend on how many others are generated; another seed gives another corpus.
 set -eu
@@ -10,6 +15,11 @@ args="--speakers=4 --utts-per-speaker=3 --seed=1 --threads=1"
 cat log1
 ls -d c1.tmp-* 2>/dev/null && { echo "temporary directory left behind"; exit 1; }
 "$PY" "$AVMASK_ROOT/tests/ref/synth_check.py" c1 96 25 16000
+"$AVMASK" extract --data=c1/test_clean --out=f1 --nj=1 --threads=1 2>/dev/null
+"$PY" "$AVMASK_ROOT/tests/ref/synth_floor.py" f1 c1/test_clean
+bash "$AVMASK_ROOT/recipes/common/validate_data_dir.sh" c1/noise
+"$AVMASK" extract --data=c1/noise --out=n1 --nj=1 --threads=1 2>/dev/null
+"$PY" "$AVMASK_ROOT/tests/ref/synth_noise_check.py" c1 n1 40 10 16000
 
 # determinism: same arguments => same bytes, and the same decoded frames and samples
 "$AVMASK" synth --out=c2 $args 2>/dev/null
@@ -25,9 +35,15 @@ cmp md5a md5b
 cmp c1/media/spk002/spk002-u0002.mp4 c3/media/spk002/spk002-u0002.mp4
 cmp c1/media/spk004/spk004-u0001-snr0.mp4 c3/media/spk004/spk004-u0001-snr0.mp4
 [ "$(wc -l <c3/train/text)" = 4 ]
+cmp c1/media/noise/stationary-0003.wav c3/media/noise/stationary-0003.wav
 
-# another seed, another corpus
-"$AVMASK" synth --out=c4 --speakers=4 --utts-per-speaker=3 --seed=2 2>/dev/null
+# another seed, another corpus (and another size of noise/)
+"$AVMASK" synth --out=c4 --speakers=4 --utts-per-speaker=3 --seed=2 --noise-clips=3 --noise-clip-seconds=2.5 2>/dev/null
+"$AVMASK" extract --data=c4/noise --out=n4 --nj=1 --threads=1 2>/dev/null
+"$PY" "$AVMASK_ROOT/tests/ref/synth_noise_check.py" c4 n4 3 2.5 16000
+if cmp -s c1/media/noise/stationary-0001.wav c4/media/noise/stationary-0001.wav; then echo "seed 2 gave the same noise"; exit 1; fi
+"$AVMASK" synth --out=c5 --speakers=3 --utts-per-speaker=1 --noise-clips=0 2>/dev/null
+[ -e c5/noise ] || [ -e c5/media/noise ] && { echo "--noise-clips=0 still wrote noise/"; exit 1; }
 if cmp -s c1/train/text c4/train/text; then echo "seed 2 gave the same sentences as seed 1"; exit 1; fi
 if cmp -s c1/media/spk001/spk001-u0001.mp4 c4/media/spk001/spk001-u0001.mp4; then echo "seed 2 gave the same media"; exit 1; fi
 echo "ok"

@@ -28,12 +28,23 @@ expect_error "'abc' is not a number" --out=o $small --snr=clean,abc
 expect_error "'5' is listed twice" --out=o $small --snr=5,5
 expect_error "--out is required" $small
 expect_error "unknown option --speekers" --out=o --speekers=3
+expect_error "--noise-clip-seconds=0 is outside [1, 600]" --out=o $small --noise-clip-seconds=0
+expect_error "--noise-clips=-1 is out of range" --out=o $small --noise-clips=-1
 touch afile
 expect_error "cannot create" --out=afile/corpus $small
 [ -f afile ] || { echo "FAIL: the file in the way was removed"; fails=$((fails + 1)); }
 expect_error "cannot create" --out=/proc/avmask-synth-test $small
 mkdir -p existing && echo old >existing/marker
 expect_error "already exists (use --overwrite" --out=existing $small
+# a write error in the noise/ dir (the MP4s fit under the limit, a 10 s WAV does not)
+( trap '' XFSZ; ulimit -f 200; exec "$AVMASK" synth --out=deep/new/o $small ) >out.txt 2>err.txt
+rc=$?
+if [ $rc != 1 ] || [ "$(grep -c '^avmask' err.txt)" != 1 ] || ! grep -q "babble-0001.wav: write error: File too large" err.txt || [ -e deep ]; then
+    echo "FAIL: noise/ write error: rc=$rc, left: $(ls -A)"; cat err.txt; fails=$((fails + 1))
+else
+    echo "ok: $(grep '^avmask' err.txt)"
+fi
+rm -f out.txt err.txt
 # a write error in the middle (file size limit: the first MP4 cannot be written)
 ( trap '' XFSZ; ulimit -f 8; exec "$AVMASK" synth --out=deep/new/o $small ) >out.txt 2>err.txt
 rc=$?

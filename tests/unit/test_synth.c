@@ -139,7 +139,7 @@ static void test_noise(void) {
         CHECK(synth_noise_make(kind, &b, &r, no, n) == 0);
         CHECK(synth_power(no, 0, n) > 0);
         for (double snr = 0; snr <= 10; snr += 5) {
-            synth_mix(sp, no, n, 4000, 12000, snr, out);
+            synth_mix(sp, no, n, 4000, 12000, synth_power(sp, 4000, 12000), snr, out);
             for (int i = 0; i < n; i++) out[i] -= sp[i];          /* the added noise */
             double got = 10 * log10(synth_power(sp, 4000, 12000) / synth_power(out, 4000, 12000));
             CHECK_NEAR(got, snr, 1e-3);
@@ -147,6 +147,49 @@ static void test_noise(void) {
     }
     synth_babble_free(&b);
     free(sp); free(no); free(out);
+}
+
+/* Babble streams for long clips: sentences back to back (many pool draws, each
+ * counted), no gap of silence, empty pool refused. */
+static void test_babble_stream(void) {
+    int n = 16000, len = 700;
+    float *sig = xmalloc(len * sizeof *sig), *out = xmalloc(n * sizeof *out);
+    for (int i = 0; i < len; i++) sig[i] = 0.1f;
+    synth_babble b = {0};
+    avm_rng r;
+    rng_seed(&r, 4, 0);
+    CHECK(synth_babble_stream(&b, &r, 3, out, n, NULL) == -1);
+    synth_babble_add(&b, sig, len);
+    synth_babble_add(&b, sig, len);
+    int used[2] = {0, 0};
+    CHECK(synth_babble_stream(&b, &r, 3, out, n, used) == 0);
+    CHECK(used[0] + used[1] >= 3 * (n / len));          /* each talker crosses many sentences */
+    CHECK(synth_babble_stream(&b, &r, 1, out, n, NULL) == 0);
+    int silent = 0;
+    for (int i = 0; i < n; i++) silent += out[i] < 0.1f * 0.5f - 1e-6f;
+    CHECK(silent == 0);                                  /* one talker covers every sample */
+    synth_babble_free(&b);
+    free(sig); free(out);
+}
+
+/* Room tone: unit power, the same draws give the same samples, and low-passed
+ * (rumble dominates: neighbouring samples correlate strongly, unlike white noise). */
+static void test_floor(void) {
+    int n = 32000;
+    float *a = xmalloc(n * sizeof *a), *b = xmalloc(n * sizeof *b);
+    for (int seed = 0; seed < 8; seed++) {
+        avm_rng r;
+        rng_seed(&r, (uint64_t)seed, 5);
+        synth_floor_make(&r, 16000, a, n);
+        rng_seed(&r, (uint64_t)seed, 5);
+        synth_floor_make(&r, 16000, b, n);
+        CHECK(memcmp(a, b, n * sizeof *a) == 0);
+        CHECK_NEAR(synth_power(a, 0, n), 1.0, 1e-4);
+        double lag1 = 0;
+        for (int i = 1; i < n; i++) lag1 += (double)a[i] * a[i - 1];
+        CHECK(lag1 / (n - 1) > 0.7);
+    }
+    free(a); free(b);
 }
 
 /* Renders a face with the mouth shut and wide open at the extreme head poses:
@@ -192,6 +235,8 @@ int main(void) {
     test_mouth_track();
     test_sentences();
     test_noise();
+    test_floor();
+    test_babble_stream();
     test_face();
     test_vocab_speech();
     return check_done("test_synth");

@@ -1,25 +1,33 @@
 #!/usr/bin/env bash
 # Prepares Kaldi-style data dirs from the public LRS3 layout:
-#   prepare_lrs3.sh [--sets "pretrain trainval test"] LRS3_ROOT DATA
+#   prepare_lrs3.sh [--sets "pretrain trainval test"] [--mouth-box=x,y,w,h|none] LRS3_ROOT DATA
 # reads LRS3_ROOT/<set>/<speaker-id>/<NNNNN>.mp4 and the .txt beside it, whose first line is
 # "Text:  WORDS IN CAPS" (then "Conf:" and word timings, ignored), and writes
 # DATA/<set>/{media.scp,text,utt2spk,spk2utt} with utt-id "<speaker-id>-<NNNNN>", absolute
 # media paths and the transcript as LRS3 gives it (upper case, apostrophes kept, blanks
 # squeezed). A clip whose .txt is missing, empty or has no "Text:" first line is skipped and
-# counted. Each set is written to DATA/<set>.tmp and renamed when complete.
+# counted. DATA/<set>/crops gives every utterance the same mouth box (--mouth-box, in pixels
+# of the 224x224 face-centred LRS3 frames, scaled by recipes/common/mouth_crops.sh to the
+# frame size of the set's first clip; default 56,104,112,112; none: no crops, full frames).
+# Each set is written to DATA/<set>.tmp and renamed when complete.
 set -u
 export LC_ALL=C
+common=$(cd "$(dirname "$0")/../../common" && pwd)
+mouth_box=56,104,112,112   # in a 224x224 face track; see recipes/README.md
 sets="pretrain trainval test"
 while [ $# -gt 0 ]; do
     case "$1" in
     --sets=*) sets=${1#*=}; shift ;;
     --sets) [ $# -ge 2 ] || { echo "prepare_lrs3.sh: --sets needs a value" >&2; exit 2; }; sets=$2; shift 2 ;;
+    --mouth-box=*) mouth_box=${1#*=}; shift ;;
+    --mouth-box) [ $# -ge 2 ] || { echo "prepare_lrs3.sh: --mouth-box needs a value" >&2; exit 2; }; mouth_box=$2; shift 2 ;;
     --*) echo "prepare_lrs3.sh: unknown option $1" >&2; exit 2 ;;
     *) break ;;
     esac
 done
-[ $# = 2 ] || { echo "usage: prepare_lrs3.sh [--sets \"pretrain trainval test\"] LRS3_ROOT DATA" >&2; exit 2; }
+[ $# = 2 ] || { echo "usage: prepare_lrs3.sh [--sets \"pretrain trainval test\"] [--mouth-box=x,y,w,h|none] LRS3_ROOT DATA" >&2; exit 2; }
 die() { echo "prepare_lrs3.sh: $*" >&2; exit 1; }
+[ "$mouth_box" = none ] || bash "$common/mouth_crops.sh" --check "$mouth_box" || exit 1
 [ -d "$1" ] || die "$1: no such directory (the LRS3 root, holding pretrain/ trainval/ test/)"
 root=$(cd "$1" && pwd); data=${2%/}
 case $root in *[[:space:]]*) die "$root: the path has blanks, which scp files cannot hold (use a symlink)" ;; esac
@@ -58,6 +66,9 @@ for set in $sets; do
     read -r kept missing empty malformed <"$tmp/counts"
     [ "$kept" -gt 0 ] || die "$src: no clip with a transcript (found $(wc -l <"$tmp/mp4s") .mp4 files)"
     for f in media.scp text utt2spk; do sort -o "$tmp/$f" "$tmp/$f" || die "$tmp/$f: sort failed"; done
+    if [ "$mouth_box" != none ]; then
+        bash "$common/mouth_crops.sh" "$mouth_box" "$tmp" || die "$tmp/crops: cannot write the mouth boxes"
+    fi
     awk '{ print $2, $1 }' "$tmp/utt2spk" | sort | awk '
         $1 "" != s { if (NR > 1) print l; s = $1 ""; l = $1 } { l = l " " $2 } END { if (NR) print l }' >"$tmp/spk2utt"
     rm -f "$tmp/txts" "$tmp/first_lines" "$tmp/mp4s" "$tmp/counts"

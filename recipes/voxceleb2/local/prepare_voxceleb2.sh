@@ -1,23 +1,31 @@
 #!/usr/bin/env bash
 # Prepares Kaldi-style data dirs (no transcripts: for pretraining) from the VoxCeleb2 layout:
-#   prepare_voxceleb2.sh [--sets "dev test"] VOX_ROOT DATA
+#   prepare_voxceleb2.sh [--sets "dev test"] [--mouth-box=x,y,w,h|none] VOX_ROOT DATA
 # reads VOX_ROOT/<set>/mp4/<idNNNNN>/<youtube-id>/<NNNNN>.mp4 and writes
 # DATA/<set>/{media.scp,utt2spk,spk2utt} with utt-id "<idNNNNN>-<youtube-id>-<NNNNN>",
-# speaker "<idNNNNN>" and absolute media paths. Each set is written to DATA/<set>.tmp and
+# speaker "<idNNNNN>" and absolute media paths, and DATA/<set>/crops: the same mouth box for
+# every utterance (--mouth-box, in pixels of the 224x224 VoxCeleb2 face tracks, scaled by
+# recipes/common/mouth_crops.sh to the frame size of the set's first clip; default
+# 56,104,112,112; none: no crops, full frames). Each set is written to DATA/<set>.tmp and
 # renamed when complete.
 set -u
 export LC_ALL=C
+common=$(cd "$(dirname "$0")/../../common" && pwd)
+mouth_box=56,104,112,112   # in a 224x224 face track; see recipes/README.md
 sets="dev test"
 while [ $# -gt 0 ]; do
     case "$1" in
     --sets=*) sets=${1#*=}; shift ;;
     --sets) [ $# -ge 2 ] || { echo "prepare_voxceleb2.sh: --sets needs a value" >&2; exit 2; }; sets=$2; shift 2 ;;
+    --mouth-box=*) mouth_box=${1#*=}; shift ;;
+    --mouth-box) [ $# -ge 2 ] || { echo "prepare_voxceleb2.sh: --mouth-box needs a value" >&2; exit 2; }; mouth_box=$2; shift 2 ;;
     --*) echo "prepare_voxceleb2.sh: unknown option $1" >&2; exit 2 ;;
     *) break ;;
     esac
 done
-[ $# = 2 ] || { echo "usage: prepare_voxceleb2.sh [--sets \"dev test\"] VOX_ROOT DATA" >&2; exit 2; }
+[ $# = 2 ] || { echo "usage: prepare_voxceleb2.sh [--sets \"dev test\"] [--mouth-box=x,y,w,h|none] VOX_ROOT DATA" >&2; exit 2; }
 die() { echo "prepare_voxceleb2.sh: $*" >&2; exit 1; }
+[ "$mouth_box" = none ] || bash "$common/mouth_crops.sh" --check "$mouth_box" || exit 1
 [ -d "$1" ] || die "$1: no such directory (the VoxCeleb2 root, holding dev/mp4/ and test/mp4/)"
 root=$(cd "$1" && pwd); data=${2%/}
 case $root in *[[:space:]]*) die "$root: the path has blanks, which scp files cannot hold (use a symlink)" ;; esac
@@ -39,6 +47,9 @@ for set in $sets; do
     read -r kept blank <"$tmp/counts"
     [ "$kept" -gt 0 ] || die "$src: no <id>/<youtube-id>/<clip>.mp4 files"
     for f in media.scp utt2spk; do sort -o "$tmp/$f" "$tmp/$f" || die "$tmp/$f: sort failed"; done
+    if [ "$mouth_box" != none ]; then
+        bash "$common/mouth_crops.sh" "$mouth_box" "$tmp" || die "$tmp/crops: cannot write the mouth boxes"
+    fi
     awk '{ print $2, $1 }' "$tmp/utt2spk" | sort | awk '
         $1 "" != s { if (NR > 1) print l; s = $1 ""; l = $1 } { l = l " " $2 } END { if (NR) print l }' >"$tmp/spk2utt"
     rm -f "$tmp/counts"
