@@ -8,7 +8,9 @@
  * (peak RSS, and the floor: parameters, gradients, AdamW moments and the saved activations)
  * where G is the model FLOPs of one step (6 x weight params x tokens for every Linear that
  * needs dx, 4 x for the front-ends, which need no input gradient, plus 12 T^2 d per sample
- * and attention layer). --sgemm instead times cblas_sgemm alone on the same shapes. */
+ * and attention layer). --sgemm instead times cblas_sgemm alone on the same shapes.
+ * --fusion=concat (default: per-token projection, fusion layers over T tokens) or sequence
+ * (fusion layers over the 2T tokens [audio; video]). */
 #include "common/opts.h"
 #include "common/util.h"
 #include "models/avmodel.h"
@@ -23,15 +25,25 @@
 void openblas_set_num_threads(int n);
 
 static const char *usage =
-    "usage: bench_model [--model=base] [--B=8] [--T=100] [--steps=5] [--threads=N] [--sgemm]\n";
+    "usage: bench_model [--model=base] [--B=8] [--T=100] [--steps=5] [--threads=N] [--sgemm]\n"
+    "                   [--fusion=concat|sequence]\n";
+
+/* Tokens the fusion layers see per sample, and the fusion projection's input width (0: none). */
+static double fusion_T(const avm_config *c, int T) {
+    return c->modalities == AVM_MOD_AV && c->fusion == AVM_FUSION_SEQUENCE ? 2.0 * T : T;
+}
+static double proj_in(const avm_config *c) {
+    return c->fusion == AVM_FUSION_CONCAT ? (c->modalities == AVM_MOD_AV ? 2.0 : 1.0) * c->d : 0;
+}
 
 static double step_gflop(const avm_config *c, int B, int T, int n_masked_a, int n_masked_v) {
     double d = c->d, f = c->ffn, lay = 4 * d * d + 2 * d * f, n = (double)B * T;
     int av = c->modalities == AVM_MOD_AV;
     double fl = 4 * n * c->audio_in * d + 6 * (double)n_masked_a * c->audio_in * d;
     fl += c->layers_audio * (6 * n * lay + 12.0 * B * T * T * d);
-    double Tf = av ? 2.0 * T : T;
+    double Tf = fusion_T(c, T);
     fl += c->layers_fusion * (6 * B * Tf * lay + 12.0 * B * Tf * Tf * d);
+    fl += 6 * n * proj_in(c) * d;
     if (av) {
         fl += 4 * n * c->video_in * d + 6 * (double)n_masked_v * c->video_in * d;
         fl += c->layers_video * (6 * n * lay + 12.0 * B * T * T * d);
@@ -41,8 +53,13 @@ static double step_gflop(const avm_config *c, int B, int T, int n_masked_a, int 
 
 /* One "step" of sgemm alone with the Linear shapes of the model's step. */
 static void sgemm_step(const avm_config *c, int B, int T, float *A, float *W, float *C) {
-    int n = B * T, d = c->d, f = c->ffn;
-    int rows[3] = {n, n, 2 * n}, nl[3] = {c->layers_audio, c->layers_video, c->layers_fusion};
+    int n = B * T, d = c->d, f = c->ffn, pin = (int)proj_in(c);
+    int rows[3] = {n, n, (int)(B * fusion_T(c, T))}, nl[3] = {c->layers_audio, c->layers_video, c->layers_fusion};
+    if (pin) {  /* the fusion projection */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, d, pin, 1, A, pin, W, pin, 0, C, d);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, pin, d, 1, C, d, W, pin, 0, A, pin);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d, pin, n, 1, C, d, A, pin, 1, W, pin);
+    }
     for (int s = 0; s < 3; s++)
         for (int l = 0; l < nl[s]; l++) {
             int shapes[4][2] = {{3 * d, d}, {d, d}, {f, d}, {d, f}};
@@ -57,7 +74,8 @@ static void sgemm_step(const avm_config *c, int B, int T, float *A, float *W, fl
 
 static double sgemm_gflop(const avm_config *c, int B, int T) {
     double d = c->d, f = c->ffn, lay = 4 * d * d + 2 * d * f, n = (double)B * T;
-    return 6 * lay * n * (c->layers_audio + c->layers_video + 2.0 * c->layers_fusion) / 1e9;
+    double fl = 6 * lay * n * (c->layers_audio + c->layers_video + fusion_T(c, T) / T * c->layers_fusion);
+    return (fl + 6 * n * proj_in(c) * d) / 1e9;
 }
 
 /* The least memory a step can take: 4 float copies of the parameters (weights, gradients,
@@ -68,7 +86,9 @@ static double min_bytes(const avm_config *c, int B, int T, size_t params) {
     double layer = n * (6 * d + 2 * f) + B * h * (double)T * T;
     int av = c->modalities == AVM_MOD_AV;
     double acts = (c->layers_audio + (av ? c->layers_video : 0)) * layer;
-    acts += c->layers_fusion * (2 * n * (6 * d + 2 * f) + B * h * 4.0 * T * T * (av ? 1 : 0.25));
+    double tf = fusion_T(c, T) / T;     /* 2 (sequence fusion of av) or 1 */
+    acts += c->layers_fusion * (tf * n * (6 * d + 2 * f) + B * h * tf * tf * T * T);
+    acts += n * proj_in(c);
     double batch = n * (c->audio_in + (av ? c->video_in : 0));
     return 4.0 * (4.0 * (double)params + acts + batch);
 }
@@ -80,9 +100,10 @@ int main(int argc, char **argv) {
     int B = (int)opt_int_range(&o, "B", 8, 1, 1024), T = (int)opt_int_range(&o, "T", 100, 1, 512);
     int steps = (int)opt_int_range(&o, "steps", 5, 1, 10000), only_sgemm = opt_bool(&o, "sgemm", 0);
     int threads = opts_threads(&o);
+    const char *fusion = opt_str(&o, "fusion", "concat");
     opts_finish(&o);
     avm_config c;
-    if (avmodel_config_named(&c, name)) avm_die("bench_model: %s", avm_error());
+    if (avmodel_config_named(&c, name) || avmodel_config_set(&c, "fusion", fusion)) avm_die("bench_model: %s", avm_error());
     if (only_sgemm) {
         size_t big = (size_t)2 * B * T * (c.ffn > 3 * c.d ? c.ffn : 3 * c.d);
         float *A = xcalloc(big, 4), *W = xcalloc((size_t)c.ffn * 3 * c.d, 4), *C = xcalloc(big, 4);
