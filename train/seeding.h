@@ -16,6 +16,7 @@ enum {
     SEED_DROPOUT,           /* the model's dropout (key: step, rank) */
     SEED_INIT,              /* parameter initialisation */
     SEED_SPECAUG,           /* fine-tuning time and frequency masks (key: step, sample) */
+    SEED_NOISE,             /* noise mixing: whether, SNR, noise segment (key: step, sample) */
 };
 
 void train_rng(avm_rng *r, uint64_t seed, int purpose, int64_t a, int64_t b);
