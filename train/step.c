@@ -83,6 +83,10 @@ int step_train(avm_stepper *s, const avm_pretrain_opts *po, const avm_batch_data
         train_rng(&drop, po->seed, SEED_DROPOUT, step, s->dist.rank);
         avm_batch b;
         fill_batch(s, d, &b, &drop);
+        if (s->noise) {   /* noisy input, clean target */
+            if (!(b.audio = noise_mix(s->noise, d, step))) return -1;
+            b.audio_target = d->audio;
+        }
         if (avmodel_forward(&s->model, &b, &l)) return -1;
         add_stats(st, &l, d, d->video ? 2 : 1);
     }
