@@ -83,6 +83,10 @@ avm_shard_reader *shard_reader_new(const avm_feats *f, int max_open);
 /* Reads utterance i of the index: fbank [a_frames, n_mels], video [v_frames, H, W]
  * (video may be NULL to skip). Buffers are the caller's. 0 or -1 + avm_fail. */
 int  shard_reader_get(avm_shard_reader *r, int i, float *fbank, uint8_t *video);
+/* Reads fbank frames [start, start + n) of utterance i only, so that a long recording
+ * (a noise track) costs memory for the frames used. 0 or -1 + avm_fail (also when the
+ * range leaves the utterance). */
+int  shard_reader_get_audio(avm_shard_reader *r, int i, int64_t start, int64_t n, float *fbank);
 void shard_reader_free(avm_shard_reader *r);
 int  shard_reader_open_count(const avm_shard_reader *r);   /* shards open now (<= max_open) */
 

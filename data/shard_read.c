@@ -310,6 +310,24 @@ int shard_reader_get(avm_shard_reader *r, int i, float *fbank, uint8_t *video) {
     return 0;
 }
 
+int shard_reader_get_audio(avm_shard_reader *r, int i, int64_t start, int64_t n, float *fbank) {
+    if (i < 0 || i >= r->fe->n) return avm_fail("%s: utterance %d out of range", r->fe->dir, i);
+    const avm_index_entry *e = &r->fe->e[i];
+    if (start < 0 || n < 0 || start + n > e->a_frames)
+        return avm_fail("%s: frames %lld..%lld outside its %d", e->utt_id, (long long)start, (long long)(start + n),
+                        e->a_frames);
+    open_shard *s = get_shard(r, e->shard);
+    if (!s) return -1;
+    if (e->row >= s->n) return avm_fail("%s: shard %d has no row %d", e->utt_id, e->shard, e->row);
+    int64_t a0 = s->aoff[e->row];
+    if (s->aoff[e->row + 1] - a0 != e->a_frames)
+        return avm_fail("%s: shard %d has %lld audio frames, index.tsv says %d", e->utt_id, e->shard,
+                        (long long)(s->aoff[e->row + 1] - a0), e->a_frames);
+    if (read_rows(s->fbank, H5T_NATIVE_FLOAT, 2, a0 + start, n, fbank))
+        return avm_fail("%s: cannot read fbank from shard %d", e->utt_id, e->shard);
+    return 0;
+}
+
 void shard_reader_free(avm_shard_reader *r) {
     if (!r) return;
     for (int i = 0; i < r->max_open; i++) slot_close(&r->slot[i]);

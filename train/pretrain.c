@@ -18,6 +18,7 @@ typedef struct {
     avm_stepper s;
     avm_adamw opt;
     avm_loader train, valid;
+    avm_noise noise;
     int has_valid;
     avm_batch_data d;
     char *cfg_json, *last, *best;
@@ -63,6 +64,15 @@ static void open_data(run *r) {
         avm_die("pretrain: %s (%d mels, %dx%d video) and %s (%d mels, %dx%d video) do not match", po->feats,
                 a->n_mels, a->height, a->width, po->valid, b->n_mels, b->height, b->width);
     r->has_valid = 1;
+}
+
+static void open_noise(run *r) {
+    const avm_pretrain_opts *po = &r->po;
+    if (!po->noise_feats) return;
+    if (noise_open(&r->noise, po->noise_feats, &r->train, po->noise_prob, po->noise_snr[0], po->noise_snr[1],
+                   po->seed, po->max_open_shards))
+        avm_die("pretrain: --noise-feats: %s", avm_error());
+    r->s.noise = &r->noise;
 }
 
 /* The model config stored in a checkpoint, as the JSON text the current code writes. */
@@ -115,6 +125,7 @@ static void setup(run *r, int argc, char **argv) {
     avm_pretrain_opts *po = &r->po;
     pretrain_parse(po, &r->o, argc, argv);
     open_data(r);
+    open_noise(r);
     match_features(r);
     r->last = path_join(po->out, "checkpoint-last.h5");
     r->best = path_join(po->out, "checkpoint-best.h5");
@@ -149,6 +160,9 @@ static void setup(run *r, int argc, char **argv) {
         free(lp); free(cp); free(mp);
     }
     loader_plan(&r->train, r->epoch);
+    if (is_root(r) && r->s.noise)
+        avm_info("pretrain: noise %s: %d utterances, mixed into %g of the training samples at %g..%g dB SNR",
+                 po->noise_feats, r->noise.feats.n, po->noise_prob, po->noise_snr[0], po->noise_snr[1]);
     if (is_root(r))
         avm_info("pretrain: %s %d utterances, %d batches per epoch, %zu parameters, %d rank(s) x %d thread(s), %s at step %ld",
                  po->feats, r->train.feats.n, r->train.nbatch, r->s.model.params.total, r->s.dist.world,
@@ -254,6 +268,7 @@ int cmd_pretrain(int argc, char **argv) {
     adamw_free(&r->opt);
     loader_close(&r->train);
     if (r->has_valid) loader_close(&r->valid);
+    if (r->s.noise) noise_close(&r->noise);
     batch_data_free(&r->d);
     free(r->cfg_json); free(r->last); free(r->best);
     opts_free(&r->o);

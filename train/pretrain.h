@@ -7,6 +7,7 @@
 #include "models/avmodel.h"
 #include "train/batch.h"
 #include "train/dist.h"
+#include "train/noise.h"
 #include "train/optim.h"
 #include "train/sched.h"
 
@@ -26,6 +27,8 @@ typedef struct {
     int mask_l_audio, mask_l_video;
     avm_video_mask video_mask;          /* what a masked video token holds */
     double drop_audio, drop_video;      /* modality dropout probabilities */
+    const char *noise_feats;            /* noise feature dir (NULL: no noise mixing) */
+    double noise_prob, noise_snr[2];    /* per sample; SNR range in dB */
     avm_config model;
     int model_in_set[2];                /* audio_in / video_in given explicitly */
     /* hidden test hooks */
@@ -63,11 +66,12 @@ typedef struct {
     float *vsub;                        /* --video-mask=substitute: the corrupted video */
     size_t cap_vshuf, cap_vsub;
     int cap;
+    avm_noise *noise;                   /* training input noise (NULL: none) */
 } avm_stepper;
 
-/* Forward + backward of this rank's slice of a global batch at update `step`: masks and
- * modality dropout keyed by (seed, step, position in the global batch), dropout by
- * (seed, step, rank). Leaves the gradient, averaged over ranks with weights
+/* Forward + backward of this rank's slice of a global batch at update `step`: masks,
+ * modality dropout and noise keyed by (seed, step, position in the global batch), dropout
+ * by (seed, step, rank). With s->noise, the input audio is noisy, the target the clean. Leaves the gradient, averaged over ranks with weights
  * (masked tokens of the rank) / (masked tokens of the global batch), in params.grad.
  * -1 + avm_fail if the model refuses the batch. */
 int step_train(avm_stepper *s, const avm_pretrain_opts *po, const avm_batch_data *d, long step,

@@ -26,6 +26,9 @@ static const char *usage =
     "        masked and only the audio is predicted)\n"
     "        --modality-dropout-audio=0 --modality-dropout-video=0 (per sample: drop the video\n"
     "        with the second probability, else the audio with the first)\n"
+    "noise:  --noise-feats=DIR (features by `avmask extract` of noise recordings, mixed into the\n"
+    "        training audio in the mel power domain; the target stays clean; validation is clean)\n"
+    "        --noise-prob=0.5 (per sample; 0: off) --noise-snr=-5,20 (dB range, uniform)\n"
     "model:  --model=tiny|small|base (named config, default small), --modalities=av|audio,\n"
     "        overrides --d --ffn --heads --layers-audio --layers-video --layers-fusion\n"
     "        --max-len-model (positions) --dropout --attn-dropout --loss=l1|l2|infonce\n"
@@ -56,6 +59,24 @@ static double prob(avm_opts *o, const char *key, double def, int below_one) {
     if (p < 0 || p > 1 || (below_one && p >= 1))
         avm_die("pretrain: --%s=%g must be a probability in [0, %s", key, p, below_one ? "1)" : "1]");
     return p;
+}
+
+/* Noise mixing (train/noise.h); --noise-prob and --noise-snr only mean something with a noise set. */
+static void noise_opts(avm_pretrain_opts *po, avm_opts *o) {
+    po->noise_feats = opt_str(o, "noise-feats", NULL);
+    if (po->noise_feats && !po->noise_feats[0]) po->noise_feats = NULL;   /* --noise-feats= : none */
+    if (!po->noise_feats && (opt_has(o, "noise-prob") || opt_has(o, "noise-snr")))
+        avm_die("pretrain: --noise-prob and --noise-snr need --noise-feats=DIR");
+    if (!po->noise_feats) return;
+    po->noise_prob = prob(o, "noise-prob", 0.5, 0);
+    const char *s = opt_str(o, "noise-snr", "-5,20");
+    char *end;
+    double lo = strtod(s, &end), hi = NAN;
+    if (*end == ',') hi = strtod(end + 1, &end);
+    if (*end || !(lo >= -100 && hi <= 100 && lo <= hi))
+        avm_die("pretrain: --noise-snr=%s must be LO,HI in dB with -100 <= LO <= HI <= 100", s);
+    po->noise_snr[0] = lo;
+    po->noise_snr[1] = hi;
 }
 
 void pretrain_parse(avm_pretrain_opts *po, avm_opts *o, int argc, char **argv) {
@@ -119,6 +140,7 @@ void pretrain_parse(avm_pretrain_opts *po, avm_opts *o, int argc, char **argv) {
     int video_masked = po->model.modalities == AVM_MOD_AV && po->video_mask != VMASK_NONE && po->mask_p_video > 0;
     if (po->mask_p_audio == 0 && !video_masked)
         avm_die("pretrain: every mask probability is 0: nothing to predict");
+    noise_opts(po, o);
 
     po->dump_grad = opt_str(o, "dump-grad", NULL);
     po->kill_step = opt_int(o, "debug-kill-step", 0);
@@ -162,6 +184,9 @@ char *pretrain_config_json(const avm_pretrain_opts *po, const avm_feats *f) {
     jw_key(&w, "video_mask"); jw_str(&w, po->video_mask == VMASK_EMBED ? "embed" : po->video_mask == VMASK_SUBSTITUTE ? "substitute" : "none");
     jw_key(&w, "modality_dropout_audio"); jw_num(&w, po->drop_audio);
     jw_key(&w, "modality_dropout_video"); jw_num(&w, po->drop_video);
+    jw_key(&w, "noise_feats"); if (po->noise_feats) jw_str(&w, po->noise_feats); else jw_null(&w);
+    jw_key(&w, "noise_prob"); jw_num(&w, po->noise_prob);
+    jw_key(&w, "noise_snr"); jw_arr_begin(&w); jw_num(&w, po->noise_snr[0]); jw_num(&w, po->noise_snr[1]); jw_arr_end(&w);
     jw_key(&w, "threads"); jw_int(&w, po->threads);
     jw_obj_end(&w);
     jw_key(&w, "features"); jw_obj_begin(&w);

@@ -17,6 +17,7 @@ enum {
     SEED_INIT,              /* parameter initialisation */
     SEED_SPECAUG,           /* fine-tuning time and frequency masks (key: step, sample) */
     SEED_VIDEO_SUBST,       /* sources of substituted video spans (key: step, sample) */
+    SEED_NOISE,             /* noise mixing: whether, SNR, noise segment (key: step, sample) */
 };
 
 void train_rng(avm_rng *r, uint64_t seed, int purpose, int64_t a, int64_t b);

@@ -128,6 +128,10 @@ int step_train(avm_stepper *s, const avm_pretrain_opts *po, const avm_batch_data
         avm_batch b;
         fill_batch(s, d, &b, &drop);
         video_input(s, po, d, step, d->video, &b);
+        if (s->noise) {   /* noisy input, clean target */
+            if (!(b.audio = noise_mix(s->noise, d, step))) return -1;
+            b.audio_target = d->audio;
+        }
         if (avmodel_forward(&s->model, &b, &l)) return -1;
         add_stats(st, &l, d, d->video ? 2 : 1);
     }

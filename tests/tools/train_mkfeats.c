@@ -3,10 +3,12 @@
  * one of 8 classes, seg-min..seg-max tokens long); a class fixes an fbank template and a video template, plus noise,
  * so masked spans are predictable from context and from the other modality.
  *   train_mkfeats --out=DIR [--n=40 --min-tokens=8 --max-tokens=60 --seed=1 --n-mels=80
- *                 --height=8 --width=8 --no-video --shard-size=16 --ramp --seg-min=6 --seg-max=16]
+ *                 --height=8 --width=8 --no-video --shard-size=16 --ramp --seg-min=6 --seg-max=16
+ *                 --unrelated-video --extract-json=TEXT]
  * --ramp: fbank[f][0] = f and pixel[t][0] = t % 256 (frame indices, to check crops).
  * --unrelated-video: the video follows classes and segments of its own, drawn independently
- *   of the audio's (the control corpus of the video-gain test). */
+ *   of the audio's (the control corpus of the video-gain test).
+ * --extract-json: the shards' feature configuration attribute (default {"synthetic":true}). */
 #include "common/opts.h"
 #include "common/rng.h"
 #include "common/util.h"
@@ -28,6 +30,7 @@ int main(int argc, char **argv) {
     int ramp = opt_bool(&o, "ramp", 0), unrelated = opt_bool(&o, "unrelated-video", 0);
     int smin = (int)opt_int_range(&o, "seg-min", 6, 1, 1000), smax = (int)opt_int_range(&o, "seg-max", 16, smin, 1000);
     uint64_t seed = (uint64_t)opt_int(&o, "seed", 1);
+    const char *config = opt_str(&o, "extract-json", "{\"synthetic\":true}");
     opts_finish(&o);
     if (mkdir_p(out)) avm_die("%s", avm_error());
 
@@ -48,7 +51,7 @@ int main(int argc, char **argv) {
         int shard = i / per;
         if (i % per == 0) {
             char *p = shard_path(out, shard);
-            w = shard_writer_open(p, "{\"synthetic\":true}", nm, video, H, W);
+            w = shard_writer_open(p, config, nm, video, H, W);
             if (!w) avm_die("%s", avm_error());
             free(p);
         }

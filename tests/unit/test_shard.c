@@ -89,8 +89,15 @@ static void check_all(const avm_feats *fe, int max_open, int video) {
             CHECK(!memcmp(fb, want_fb, sizeof(float) * e->a_frames * NM));
             if (video) CHECK(!memcmp(vid, want_v, (size_t)e->v_frames * H * W));
             CHECK(shard_reader_open_count(r) <= max_open);
+            /* a range of frames: the same values as the whole read */
+            int64_t a = e->a_frames / 3, n = e->a_frames - a - 1;
+            memset(fb, 0, sizeof fb);
+            CHECK_MSG(shard_reader_get_audio(r, i, a, n, fb) == 0, "%s", avm_error());
+            CHECK(!memcmp(fb, want_fb + a * NM, sizeof(float) * n * NM));
+            CHECK(shard_reader_get_audio(r, i, a, e->a_frames - a + 1, fb) == -1);
         }
     CHECK(shard_reader_get(r, fe->n, fb, NULL) == -1);
+    CHECK(shard_reader_get_audio(r, 0, -1, 1, fb) == -1);
     shard_reader_free(r);
 }
 
