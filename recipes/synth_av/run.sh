@@ -43,6 +43,9 @@ finetune_valid_every=   # validation (and model-best) interval of fine-tuning; e
 # SUPERB-style probe: the encoder frozen for the whole run, a linear CTC head over a learned
 # mix of all its layers; it shows whether a representation is phonetic (0 steps: no probe)
 probe_steps=0 probe_lr=
+# noisy input, clean target (AV-HuBERT): with this probability a pretraining sample gets noise
+# of the corpus's noise/ set mixed into its audio features at an SNR in noise_snr (dB)
+noise_prob=0 noise_snr=-5,20
 args=("$@")
 . "$root/recipes/common/parse_options.sh"
 [ -f "$here/conf/$profile.sh" ] || { echo "$0: unknown profile '$profile' (conf/$profile.sh)" >&2; exit 1; }
@@ -81,7 +84,7 @@ if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
         bash "$root/recipes/common/subset_data_dir.sh" --first "$labeled_utts" "$corpus/train" \
             "$corpus/$labeled" >"$exp/log/subset.log" 2>&1 || { cat "$exp/log/subset.log" >&2; exit 1; }
     fi
-    for set in train dev $(test_sets) $([ $labeled != train ] && echo $labeled); do
+    for set in train dev $(test_sets) $([ $labeled != train ] && echo $labeled) $([ -d "$corpus/noise" ] && echo noise); do
         [ -f "$feats/$set/index.tsv" ] && continue
         # one machine: extract runs its own jobs (see recipes/lrs3 for array jobs via $cmd)
         run_logged "$exp/log/extract_$set.log" "$avmask" extract --data="$corpus/$set" \
@@ -90,13 +93,14 @@ if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
 fi
 
 pretrain() {  # name modalities [options]
-    local out=$exp/$1$tag mod=$2; shift 2
+    local out=$exp/$1$tag mod=$2 noise=(); shift 2
     [ -f "$out/checkpoint-best.h5" ] && [ -f "$out/.done" ] && return 0
+    [ "$noise_prob" != 0 ] && noise=(--noise-feats="$feats/noise" --noise-prob=$noise_prob --noise-snr=$noise_snr)
     run_logged "$out/log/pretrain.log" "$avmask" pretrain --feats="$feats/train" --valid="$feats/dev" \
         --out="$out" --model=$model --modalities=$mod --max-steps=$pretrain_steps "$@" \
         --batch-tokens=$batch_tokens --lr=$pretrain_lr --warmup=$pretrain_warmup \
         --valid-every=$valid_every --save-every=$valid_every --seed=$seed --threads=$threads --resume \
-        $pretrain_opts
+        "${noise[@]}" $pretrain_opts
     touch "$out/.done"
 }
 

@@ -56,6 +56,13 @@ for m in av-m20/ctc-lw scratch/ctc-lw; do
     grep -q "^| $m | " $exp/report/report.md || fail "variant $m missing from the report"
 done
 grep -q "^| av/ctc |" $exp/report/report.md || fail "the default models left the report"
+# noisy input, clean target: the corpus's noise/ set is extracted and mixed into pretraining
+[ -s w/feats/quick/noise/index.tsv ] || fail "noise set not extracted"
+AVMASK="$AVMASK" bash "$recipe" "${small[@]}" --stage=2 --stop-stage=2 --tag=-noise --noise-prob=0.5 --inits=av \
+    >run5.out 2>&1 || { tail -20 run5.out; fail "noise variant failed"; }
+grep -q -- "--noise-feats=feats/quick/noise --noise-prob=0.5 --noise-snr=-5,20" $exp/av-noise/log/pretrain.log ||
+    fail "noise options not passed on"
+"$PY" -c "import json; t = json.load(open('$exp/av-noise/config.json'))['train']; assert t['noise_prob'] == 0.5, t"
 # a bad option is one clear line
 bash "$recipe" --profil=quick >bad.out 2>&1 && fail "unknown option accepted"
 grep -q "unknown option --profil" bad.out || fail "unknown option message: $(cat bad.out)"
