@@ -52,3 +52,7 @@ for run in ("rel", "unrel", "seq"):
     assert abs(float(cells[5]) - r["valid_loss_audio_shuffled"]) < 1e-4, cells
     assert abs(float(cells[6].rstrip(" %")) - 100 * r["video_gain_shuffled"]) < 0.06, cells
 PY
+
+# resuming with another fusion than the checkpoint's is one line naming it
+if "$AVMASK" "${run[@]}" --feats=tr-rel --valid=va-rel --out=rel --fusion=sequence --resume 2>err; then exit 1; fi
+cat err; [ "$(wc -l < err)" = 1 ] && grep -q 'different architecture.*"fusion":"concat".*"fusion":"sequence"' err
