@@ -36,26 +36,23 @@ expect_error "cannot create" --out=afile/corpus $small
 expect_error "cannot create" --out=/proc/avmask-synth-test $small
 mkdir -p existing && echo old >existing/marker
 expect_error "already exists (use --overwrite" --out=existing $small
-# a write error in the noise/ dir (the MP4s fit under the limit, a 10 s WAV does not)
-( trap '' XFSZ; ulimit -f 200; exec "$AVMASK" synth --out=deep/new/o $small ) >out.txt 2>err.txt
-rc=$?
-if [ $rc != 1 ] || [ "$(grep -c '^avmask' err.txt)" != 1 ] || ! grep -q "babble-0001.wav: write error: File too large" err.txt || [ -e deep ]; then
-    echo "FAIL: noise/ write error: rc=$rc, left: $(ls -A)"; cat err.txt; fails=$((fails + 1))
-else
-    echo "ok: $(grep '^avmask' err.txt)"
-fi
-rm -f out.txt err.txt
-# a write error in the middle (file size limit: the first MP4 cannot be written)
-( trap '' XFSZ; ulimit -f 8; exec "$AVMASK" synth --out=deep/new/o $small ) >out.txt 2>err.txt
-rc=$?
-# (under this ulimit libpulse, loaded by libespeak-ng, also complains about its shared
-# memory; only our own lines are counted)
-if [ $rc != 1 ] || [ "$(grep -c '^avmask' err.txt)" != 1 ] || ! grep -q "File too large" err.txt || [ -e deep ]; then
-    echo "FAIL: write error mid-way: rc=$rc, left: $(ls -A)"; cat err.txt; fails=$((fails + 1))
-else
-    echo "ok: $(grep '^avmask' err.txt)"
-fi
-rm -f out.txt err.txt
+# a write error (file size limit LIMIT blocks): exit 1, one line of ours naming PATTERN,
+# nothing left behind. (Under a small ulimit libpulse, loaded by libespeak-ng, also
+# complains about its shared memory; only our own lines are counted.)
+expect_write_error() {  # what limit pattern
+    ( trap '' XFSZ; ulimit -f "$2"; exec "$AVMASK" synth --out=deep/new/o $small ) >out.txt 2>err.txt
+    local rc=$?
+    if [ $rc != 1 ] || [ "$(grep -c '^avmask' err.txt)" != 1 ] || ! grep -q "$3" err.txt || [ -e deep ]; then
+        echo "FAIL: $1: rc=$rc, left: $(ls -A)"; cat err.txt; fails=$((fails + 1))
+    else
+        echo "ok: $(grep '^avmask' err.txt)"
+    fi
+    rm -f out.txt err.txt
+}
+# in the noise/ dir (the MP4s fit under the limit, a 10 s WAV does not)
+expect_write_error "noise/ write error" 200 "babble-0001.wav: write error: File too large"
+# in the middle (the first MP4 cannot be written)
+expect_write_error "write error mid-way" 8 "File too large"
 # --overwrite replaces an existing directory
 if "$AVMASK" synth --out=existing $small --overwrite 2>/dev/null && [ ! -e existing/marker ] &&
    [ -s existing/train/text ] && [ -z "$(ls -d existing.* 2>/dev/null)" ]; then
