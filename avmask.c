@@ -1,9 +1,11 @@
 /* avmask: the subcommand table; nothing else. Each subcommand lives in its folder
  * (data/, train/, eval/) as cmd_<name>(argc, argv) with argv[0] = the name. */
+#include <omp.h>
 #include <stdio.h>
 #include <string.h>
 #include "common/ompenv.h"
 #include "common/version.h"
+#include "models/blas_kernel.h"
 
 typedef int (*cmd_fn)(int argc, char **argv);
 
@@ -18,8 +20,9 @@ int cmd_extract(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_pretrain(int argc, char **argv);
 
-/* omp: the command runs long OpenMP-parallel loops, so it gets the passive wait policy
- * (common/ompenv.h); the others skip the re-execution that costs one more start-up. */
+/* omp: the command runs long OpenMP-parallel loops and BLAS, so it gets the passive wait
+ * policy (common/ompenv.h) and the CPU's BLAS kernel (models/blas_kernel.h); the others skip
+ * the re-execution that costs one more start-up. */
 static const struct { const char *name; cmd_fn fn; int omp; const char *what; } commands[] = {
     {"synth", cmd_synth, 0, "generate the synthetic audio-visual corpus (speech, talking face, noise)"},
     {"extract", cmd_extract, 0, "media files of a data dir -> feature shards (HDF5), index.tsv, cmvn.h5"},
@@ -38,16 +41,24 @@ static void usage(FILE *f) {
                "usage: avmask <command> [--key=value ...] [--config=FILE]\n\ncommands:\n",
             AVMASK_VERSION);
     for (int i = 0; commands[i].name; i++) fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].what);
-    fprintf(f, "\n'avmask <command> --help' describes a command's options.\n");
+    fprintf(f, "\n'avmask <command> --help' describes a command's options; 'avmask --system' names the\n"
+               "CPU, its vector ISA, the BLAS kernel in use and the thread count.\n");
 }
 
 int main(int argc, char **argv) {
     if (argc < 2) { usage(stderr); return 2; }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) { usage(stdout); return 0; }
     if (!strcmp(argv[1], "--version")) { printf("avmask %s\n", AVMASK_VERSION); return 0; }
+    if (!strcmp(argv[1], "--system")) {
+        if (blas_kernel_select()) env_reexec(argv);
+        char line[1024];
+        blas_kernel_describe(line, sizeof line, omp_get_max_threads());
+        printf("avmask %s: %s\n", AVMASK_VERSION, line);
+        return 0;
+    }
     for (int i = 0; commands[i].name; i++)
         if (!strcmp(argv[1], commands[i].name)) {
-            if (commands[i].omp) ompenv_default_passive(argv);
+            if (commands[i].omp && (ompenv_set_passive() | blas_kernel_select())) env_reexec(argv);
             return commands[i].fn(argc - 1, argv + 1);
         }
     fprintf(stderr, "avmask: unknown command '%s' (see avmask --help)\n", argv[1]);

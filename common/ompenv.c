@@ -2,9 +2,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-void ompenv_default_passive(char **argv) {
-    if (getenv("OMP_WAIT_POLICY")) return;       /* the user's choice stands */
-    if (setenv("OMP_WAIT_POLICY", "PASSIVE", 1)) return;
-    execv("/proc/self/exe", argv);
-    /* exec failed (no /proc): carry on with libgomp's default */
+int ompenv_set_passive(void) {
+    if (getenv("OMP_WAIT_POLICY")) return 0;       /* the user's choice stands */
+    return setenv("OMP_WAIT_POLICY", "PASSIVE", 1) == 0;
 }
+
+void env_reexec(char **argv) { execv("/proc/self/exe", argv); }

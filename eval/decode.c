@@ -5,6 +5,7 @@
 #include "common/util.h"
 #include "eval/asr.h"
 #include "eval/ctc.h"
+#include "models/blas_kernel.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,9 +21,12 @@ int cmd_decode(int argc, char **argv) {
     opts_parse(&o, "decode", usage, argc, argv);
     const char *model = opt_req(&o, "model"), *feats = opt_req(&o, "feats"), *out = opt_req(&o, "out");
     long tokens = opt_int_range(&o, "batch-tokens", 4000, 1, 1000000000);
-    opts_threads(&o);
+    int threads = opts_threads(&o);
     opts_finish(&o);
     if (o.npos) avm_die("decode: unexpected argument '%s' (see --help)", o.pos[0]);
+    char sys[1024];
+    blas_kernel_describe(sys, sizeof sys, threads);
+    avm_info("decode: %s", sys);
 
     avm_asr a;
     if (asr_load(&a, model)) avm_die("decode: %s", avm_error());

@@ -18,6 +18,7 @@
 #include "train/optim.h"
 #include "train/sched.h"
 #include "train/seeding.h"
+#include "models/blas_kernel.h"
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -268,7 +269,7 @@ int cmd_finetune(int argc, char **argv) {
     ft_opts f;
     avm_config cfg;
     parse(&f, &o, &cfg);
-    opts_threads(&o);
+    int threads = opts_threads(&o);
     opts_finish(&o);
     if (o.npos) avm_die("finetune: unexpected argument '%s' (see --help)", o.pos[0]);
     if (mkdir_p(f.out)) avm_die("finetune: %s", avm_error());
@@ -298,6 +299,9 @@ int cmd_finetune(int argc, char **argv) {
     adamw_init(&s.oh, &a->head.p, 0.9, 0.98, 1e-8, f.weight_decay);
     FILE *mf = fopen(mp, "w");
     if (!mf) avm_die("finetune: %s: cannot write", mp);
+    char sys[1024];
+    blas_kernel_describe(sys, sizeof sys, threads);
+    avm_info("finetune: %s", sys);
     avm_info("finetune: init %s, %d training utterances, %d %s units, %zu + %zu parameters",
              init, L.feats.n, a->units.n, units_source(f.kind), a->enc.params.total, a->head.p.total);
     avm_info("finetune: dropout %g, attention dropout %g, time masks p=%g L=%d, %d frequency masks <= %d bins",

@@ -5,6 +5,7 @@
 #include "train/clip.h"
 #include "train/metrics.h"
 #include "train/pretrain.h"
+#include "models/blas_kernel.h"
 #include <math.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -163,6 +164,11 @@ static void setup(run *r, int argc, char **argv) {
     if (is_root(r) && r->s.noise)
         avm_info("pretrain: noise %s: %d utterances, mixed into %g of the training samples at %g..%g dB SNR",
                  po->noise_feats, r->noise.feats.n, po->noise_prob, po->noise_snr[0], po->noise_snr[1]);
+    if (is_root(r)) {
+        char sys[1024];
+        blas_kernel_describe(sys, sizeof sys, po->threads);
+        avm_info("pretrain: %s", sys);
+    }
     if (is_root(r))
         avm_info("pretrain: %s %d utterances, %d batches per epoch, %zu parameters, %d rank(s) x %d thread(s), %s at step %ld",
                  po->feats, r->train.feats.n, r->train.nbatch, r->s.model.params.total, r->s.dist.world,
