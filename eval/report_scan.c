@@ -52,7 +52,7 @@ static int run_read(rep_run *r, const char *path) {
     if (lines_open(&l, path)) return -1;
     char *line;
     while ((line = lines_next(&l))) run_add_line(r, line);
-    lines_close(&l);
+    if (lines_close(&l)) return -1;
     if (r->bad_lines) avm_warn("%s: %d malformed lines skipped", path, r->bad_lines);
     return 0;
 }

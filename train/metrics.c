@@ -17,7 +17,7 @@ static int rewrite_upto(const char *path, long keep_step) {
         json_free(v);
         if (step >= 0 && step <= keep_step) { sb_add(&kept, line); sb_add(&kept, "\n"); }
     }
-    lines_close(&r);
+    if (lines_close(&r)) { sb_free(&kept); return -1; }
     int rc = write_file_atomic(path, kept.s ? kept.s : "", kept.len);
     sb_free(&kept);
     return rc;
