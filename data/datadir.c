@@ -222,6 +222,8 @@ static int read_crops(avm_datadir *d, const char *path) {
 int datadir_read(avm_datadir *d, const char *dir) {
     memset(d, 0, sizeof *d);
     if (!dir_exists(dir)) return avm_fail("%s: no such data directory", dir);
+    /* the resolved paths (dir/path) are stored in the shards' UTF-8 /failed */
+    if (!utf8_valid(dir)) return avm_fail("%s: the data directory's name is not valid UTF-8", dir);
     d->dir = xstrdup(dir);
     char *media = path_join(dir, "media.scp"), *wav = path_join(dir, "wav.scp");
     char *seg = path_join(dir, "segments"), *crops = path_join(dir, "crops");

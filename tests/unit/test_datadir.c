@@ -117,6 +117,8 @@ static void test_utf8(void) {
     datadir_free(&d);
     put("u8o", "media.scp", "a \xc0\xaf.mp4\n");                      /* overlong '/' */
     expect_fail("u8o", "u8o/media.scp:1: not valid UTF-8");
+    put("d\xe9", "media.scp", "a x.mp4\n");                           /* Latin-1 dir name */
+    expect_fail("d\xe9", "name is not valid UTF-8");
     put("u8k", "text", "a ok\nb \xed\xa0\x80\n");                  /* a UTF-16 surrogate */
     avm_kv kv;
     CHECK(kv_read(&kv, "u8k/text", 0) == -1 && strstr(avm_error(), "u8k/text:2: not valid UTF-8"));
