@@ -149,7 +149,7 @@ double asr_train_loss(avm_asr *a, const avm_batch_data *d, const int *labels, co
     a->glog = grow(a->glog, &a->cap_glog, sizeof(float) * ((size_t)n * V + 1));
     avm_ctc_opts co = {CTC_MEAN, 1};
     double loss = ctc_loss(a->logits, d->len, B, V, labels, L, &co, nll, a->glog);
-    if (isnan(loss)) return NAN;
+    if (isnan(loss)) { avm_fail("the CTC loss is NaN (training diverged: lower --lr?)"); return NAN; }
     params_zero_grad(&a->head.p);
     params_zero_grad(&a->enc.params);
     int need_gx = !frozen || a->head.nw;

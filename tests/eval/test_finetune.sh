@@ -109,4 +109,10 @@ if "$AVMASK" finetune "${common[@]}" --out=ftn --max-steps=5 --debug-nan-step=2 
 fi
 test "$(grep -c '^avmask: ' err)" = 1
 grep -q '^avmask: finetune: step 2: gradient norm is nan' err
+if grep -q 'Sanitizer' err; then cat err; exit 1; fi     # the SAN build: no leak on this exit
+# a diverging run stops on its NaN loss with the reason (it said "unknown error")
+if "$AVMASK" finetune "${common[@]}" --out=ftd --max-steps=20 --lr=1e30 --clip=0 2>err >/dev/null; then
+    echo "a NaN loss did not stop finetune"; exit 1
+fi
+grep -q '^avmask: finetune: step [0-9]*: the CTC loss is NaN' err || { cat err; exit 1; }
 echo ok
