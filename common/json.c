@@ -161,6 +161,40 @@ static json_value *container(parser *ps, int depth, int obj) {
     return NULL;
 }
 
+/* Length of the JSON number at s (-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?), 0 if
+ * there is none: strtod alone would also take hex, nan, inf, '+1' and '.5'. */
+static size_t number_len(const char *s) {
+    const char *p = s;
+    if (*p == '-') p++;
+    if (*p == '0') p++;
+    else if (isdigit((unsigned char)*p)) while (isdigit((unsigned char)*p)) p++;
+    else return 0;
+    if (*p == '.') {
+        if (!isdigit((unsigned char)*++p)) return 0;
+        while (isdigit((unsigned char)*p)) p++;
+    }
+    if (*p == 'e' || *p == 'E') {
+        if (*++p == '+' || *p == '-') p++;
+        if (!isdigit((unsigned char)*p)) return 0;
+        while (isdigit((unsigned char)*p)) p++;
+    }
+    return (size_t)(p - s);
+}
+
+static json_value *number(parser *ps) {
+    size_t n = number_len(ps->p);
+    if (!n) return fail(ps, "unexpected character (not a JSON value)");
+    if (isalnum((unsigned char)ps->p[n]) || ps->p[n] == '.') return fail(ps, "malformed number");
+    char *end;
+    double d = strtod(ps->p, &end);
+    if (end != ps->p + n) return fail(ps, "malformed number");
+    if (!isfinite(d)) return fail(ps, "number out of range");
+    ps->p += n;
+    json_value *v = node(JSON_NUM);
+    v->num = d;
+    return v;
+}
+
 static json_value *value(parser *ps, int depth) {
     if (depth > 64) return fail(ps, "nested too deeply");
     ws(ps);
@@ -176,13 +210,7 @@ static json_value *value(parser *ps, int depth) {
     if (!strncmp(ps->p, "true", 4)) { ps->p += 4; json_value *v = node(JSON_BOOL); v->num = 1; return v; }
     if (!strncmp(ps->p, "false", 5)) { ps->p += 5; return node(JSON_BOOL); }
     if (!strncmp(ps->p, "null", 4)) { ps->p += 4; return node(JSON_NULL); }
-    char *end;
-    double d = strtod(ps->p, &end);
-    if (end == ps->p || !(c == '-' || isdigit((unsigned char)c))) return fail(ps, "unexpected character");
-    ps->p = end;
-    json_value *v = node(JSON_NUM);
-    v->num = d;
-    return v;
+    return number(ps);
 }
 
 json_value *json_parse(const char *text) {
@@ -225,6 +253,22 @@ json_value *json_path(const json_value *v, const char *path) {
 double json_num_or(const json_value *obj, const char *path, double def) {
     json_value *v = json_path(obj, path);
     return v && (v->type == JSON_NUM || v->type == JSON_BOOL) ? v->num : def;
+}
+
+int json_int_range(const json_value *obj, const char *path, long long lo, long long hi,
+                   long long def, long long *out) {
+    const json_value *v = json_path(obj, path);
+    if (!v) {
+        if (def == JSON_REQUIRED) return avm_fail("'%s' missing", path);
+        *out = def;
+        return 0;
+    }
+    if (v->type != JSON_NUM) return avm_fail("'%s' is not a number", path);
+    /* compare as doubles before converting: out-of-range casts are undefined */
+    if (!(v->num >= (double)lo && v->num <= (double)hi) || v->num != floor(v->num))
+        return avm_fail("'%s' is %.10g, not an integer in [%lld, %lld]", path, v->num, lo, hi);
+    *out = (long long)v->num;
+    return 0;
 }
 
 const char *json_str_or(const json_value *obj, const char *path, const char *def) {

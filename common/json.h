@@ -3,6 +3,7 @@
 #ifndef AVMASK_JSON_H
 #define AVMASK_JSON_H
 #include "common/strbuf.h"
+#include <limits.h>
 
 /* Writer: builds compact JSON into a strbuf; commas are inserted automatically. */
 typedef struct {
@@ -44,5 +45,11 @@ json_value *json_get(const json_value *obj, const char *key);       /* NULL if a
 /* Dotted path lookup: json_path(v, "model.d_model"). */
 json_value *json_path(const json_value *v, const char *path);
 double      json_num_or(const json_value *obj, const char *path, double def);
+/* Every JSON -> integer conversion goes through this (a cast of a double out of range is
+ * undefined): the number at path must be a whole number in [lo, hi]. Absent: *out = def,
+ * or with def = JSON_REQUIRED an error. 0, or -1 + avm_fail("'<path>' ...: <reason>"). */
+#define JSON_REQUIRED LLONG_MIN
+int         json_int_range(const json_value *obj, const char *path, long long lo, long long hi,
+                           long long def, long long *out);
 const char *json_str_or(const json_value *obj, const char *path, const char *def);
 #endif

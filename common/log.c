@@ -33,6 +33,17 @@ static void to_log(const char *prefix, const char *fmt, va_list ap) {
     fputc('\n', log_fp);
 }
 
+static void to_stderr(const char *prefix, const char *fmt, va_list ap);
+static void to_log(const char *prefix, const char *fmt, va_list ap);
+static void fmt_stderr(const char *prefix, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt); to_stderr(prefix, fmt, ap); va_end(ap);
+}
+static void fmt_log(const char *prefix, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt); to_log(prefix, fmt, ap); va_end(ap);
+}
+
 /* One message line to stderr in a single write, so that lines of processes or threads
  * writing at once (extract --nj workers) do not interleave. */
 static void to_stderr(const char *prefix, const char *fmt, va_list ap) {
@@ -50,6 +61,30 @@ static void to_stderr(const char *prefix, const char *fmt, va_list ap) {
     }
 }
 
+/* Copies src with control bytes (< 0x20, 0x7f) written as \xNN: errors and warnings echo
+ * names read from files, which must not move the cursor, clear the terminal or split
+ * the one-line message. Bytes >= 0x80 (UTF-8) stay. */
+static void escape_ctrl(char *dst, size_t cap, const char *src) {
+    size_t n = 0;
+    for (; *src && n + 1 < cap; src++) {
+        unsigned char c = (unsigned char)*src;
+        if (c >= 0x20 && c != 0x7f) { dst[n++] = (char)c; continue; }
+        if (n + 5 > cap) break;
+        snprintf(dst + n, 5, "\\x%02x", c);
+        n += 4;
+    }
+    dst[n] = 0;
+}
+
+/* One message, escaped, to stderr and the log. */
+static void emit_escaped(const char *prefix, const char *log_prefix, const char *fmt, va_list ap) {
+    char raw[4096], msg[4096];
+    vsnprintf(raw, sizeof raw, fmt, ap);
+    escape_ctrl(msg, sizeof msg, raw);
+    fmt_stderr(prefix, "%s", msg);
+    fmt_log(log_prefix, "%s", msg);
+}
+
 void avm_info(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt); to_stderr("", fmt, ap); va_end(ap);
@@ -63,14 +98,12 @@ void avm_logonly(const char *fmt, ...) {
 
 void avm_warn(const char *fmt, ...) {
     va_list ap;
-    va_start(ap, fmt); to_stderr("avmask: warning: ", fmt, ap); va_end(ap);
-    va_start(ap, fmt); to_log("warning: ", fmt, ap); va_end(ap);
+    va_start(ap, fmt); emit_escaped("avmask: warning: ", "warning: ", fmt, ap); va_end(ap);
 }
 
 void avm_die(const char *fmt, ...) {
     va_list ap;
-    va_start(ap, fmt); to_stderr("avmask: ", fmt, ap); va_end(ap);
-    va_start(ap, fmt); to_log("error: ", fmt, ap); va_end(ap);
+    va_start(ap, fmt); emit_escaped("avmask: ", "error: ", fmt, ap); va_end(ap);
     avm_log_close();
     exit(1);
 }
@@ -82,7 +115,7 @@ int avm_fail(const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(tmp, sizeof tmp, fmt, ap);
     va_end(ap);
-    memcpy(err_buf, tmp, sizeof err_buf);
+    escape_ctrl(err_buf, sizeof err_buf, tmp);
     return -1;
 }
 

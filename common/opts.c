@@ -49,7 +49,7 @@ static void read_config(avm_opts *o, const char *path) {
         if (!strncmp(s, "config=", 7)) avm_die("%s:%d: nested --config is not supported", path, r.lineno);
         if (set_arg(o, s)) avm_die("%s:%d: malformed option '%s'", path, r.lineno, line);
     }
-    lines_close(&r);
+    if (lines_close(&r)) avm_die("%s: %s", o->cmd, avm_error());
 }
 
 void opts_parse(avm_opts *o, const char *cmd, const char *usage, int argc, char **argv) {

@@ -143,18 +143,53 @@ int lines_open(avm_lines *r, const char *path) {
 }
 
 char *lines_next(avm_lines *r) {
+    if (r->bad) return NULL;
     ssize_t n = getline(&r->line, &r->cap, r->f);
-    if (n < 0) return NULL;
+    if (n < 0) {
+        if (ferror(r->f)) { r->bad = 1; avm_fail("%s: read error after line %d", r->path, r->lineno); }
+        return NULL;
+    }
     r->lineno++;
+    if (memchr(r->line, 0, (size_t)n)) {
+        r->bad = 1;
+        avm_fail("%s:%d: NUL byte in the line (binary or corrupted file?)", r->path, r->lineno);
+        return NULL;
+    }
     while (n > 0 && (r->line[n - 1] == '\n' || r->line[n - 1] == '\r')) r->line[--n] = 0;
     return r->line;
 }
 
-void lines_close(avm_lines *r) {
+int lines_close(avm_lines *r) {
+    int bad = r->bad;
     if (r->f) fclose(r->f);
     free(r->line);
     free(r->path);
     memset(r, 0, sizeof *r);
+    return bad ? -1 : 0;
+}
+
+/* Length of the UTF-8 sequence at s, or 0 if it is malformed. */
+static int utf8_seq(const unsigned char *s) {
+    if (s[0] < 0x80) return 1;
+    int n = s[0] >= 0xF0 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC2 ? 2 : 0;
+    if (!n || s[0] > 0xF4) return 0;
+    unsigned cp = s[0] & (0x3F >> (n - 1));
+    for (int i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80) return 0;
+        cp = cp << 6 | (s[i] & 0x3F);
+    }
+    static const unsigned min[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < min[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+    return n;
+}
+
+int utf8_valid(const char *s) {
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        int n = utf8_seq(p);
+        if (!n) return 0;
+        p += n;
+    }
+    return 1;
 }
 
 int split_ws(char *s, char **fields, int max) {

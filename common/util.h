@@ -28,10 +28,17 @@ typedef struct {
     size_t cap;
     int lineno;
     char *path;
+    int bad;                                        /* reading stopped on an error */
 } avm_lines;
 int   lines_open(avm_lines *r, const char *path);   /* 0, or -1 + avm_fail */
-char *lines_next(avm_lines *r);                     /* newline stripped; NULL at end */
-void  lines_close(avm_lines *r);
+/* Newline stripped; NULL at the end, or on a read error or a NUL byte in the line
+ * (avm_fail("<file>:<line>: NUL byte ..."): C strings would silently cut the line). */
+char *lines_next(avm_lines *r);
+/* -1 if lines_next stopped on an error (its reason is in avm_error()), else 0. */
+int   lines_close(avm_lines *r);
+
+/* 1 if s is well-formed UTF-8 (no overlong forms, surrogates or code points > U+10FFFF). */
+int utf8_valid(const char *s);
 
 /* Splits s in place on blanks; returns the number of fields (at most max). */
 int split_ws(char *s, char **fields, int max);

@@ -2,6 +2,7 @@
 #include "data/datadir.h"
 #include "common/util.h"
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,18 @@ static int check_order(const avm_lines *r, const char *prev, const char *id) {
         return avm_fail("%s:%d: utt-id '%s' is out of order (after '%s'; sort with LC_ALL=C sort)",
                         r->path, r->lineno, id, prev);
     return 0;
+}
+
+/* Ids and paths go into the shards' UTF-8 string datasets (/utt_ids, /failed) and text
+ * into char units: every line of a data dir must be UTF-8. */
+static int check_utf8(const avm_lines *r, const char *line) {
+    if (utf8_valid(line)) return 0;
+    return avm_fail("%s:%d: not valid UTF-8 (data dir files must be UTF-8)", r->path, r->lineno);
+}
+
+/* End of reading: a NUL byte or read error stops lines_next like the end of the file. */
+static int finish_lines(avm_lines *r, int rc) {
+    return lines_close(r) && !rc ? -1 : rc;
 }
 
 static int parse_num(const char *s, double *v) {
@@ -51,6 +64,7 @@ int kv_read(avm_kv *kv, const char *path, int allow_empty) {
     char *line;
     while ((line = lines_next(&r))) {
         char *s = line;
+        if ((rc = check_utf8(&r, line))) break;
         while (*s == ' ' || *s == '\t') s++;
         if (!*s) { rc = avm_fail("%s:%d: empty line", path, r.lineno); break; }
         char *id = s;
@@ -61,7 +75,7 @@ int kv_read(avm_kv *kv, const char *path, int allow_empty) {
         if ((rc = check_order(&r, kv->n ? kv->keys[kv->n - 1] : NULL, id))) break;
         kv_push(kv, &cap, id, s);
     }
-    lines_close(&r);
+    rc = finish_lines(&r, rc);
     if (rc) kv_free(kv);
     return rc;
 }
@@ -96,6 +110,7 @@ static int read_scp(avm_kv *kv, const char *path) {
     int cap = 0, rc = 0;
     char *line, *f[3];
     while ((line = lines_next(&r))) {
+        if ((rc = check_utf8(&r, line))) break;
         int nf = split_ws(line, f, 3);
         if (nf != 2) {
             rc = avm_fail("%s:%d: expected '<utt-id> <path>' (2 fields, got %d%s)", path, r.lineno,
@@ -105,7 +120,7 @@ static int read_scp(avm_kv *kv, const char *path) {
         if ((rc = check_order(&r, kv->n ? kv->keys[kv->n - 1] : NULL, f[0]))) break;
         kv_push(kv, &cap, f[0], f[1]);
     }
-    lines_close(&r);
+    rc = finish_lines(&r, rc);
     if (!rc && kv->n == 0) rc = avm_fail("%s: no utterances", path);
     if (rc) kv_free(kv);
     return rc;
@@ -131,6 +146,13 @@ static void utts_from_scp(avm_datadir *d, const avm_kv *scp) {
     }
 }
 
+/* Segment times: finite, 0 <= start < end, or end -1 (to the end of the recording).
+ * isfinite first: NaN compares false with everything and would slip through. */
+static int parse_times(const char *a, const char *b, double *st, double *en) {
+    if (parse_num(a, st) || parse_num(b, en) || !isfinite(*st) || !isfinite(*en)) return -1;
+    return *st < 0 || (*en <= *st && *en != -1) ? -1 : 0;
+}
+
 /* segments: "<utt-id> <rec-id> <start> <end>"; end -1 means to the end of the recording. */
 static int read_segments(avm_datadir *d, const char *path, const avm_kv *scp) {
     avm_lines r;
@@ -138,11 +160,13 @@ static int read_segments(avm_datadir *d, const char *path, const avm_kv *scp) {
     int cap = 0, rc = 0;
     char *line, *f[5];
     while ((line = lines_next(&r))) {
+        if ((rc = check_utf8(&r, line))) break;
         int nf = split_ws(line, f, 5);
         double st, en;
         if (nf != 4) { rc = avm_fail("%s:%d: expected '<utt-id> <recording-id> <start> <end>'", path, r.lineno); break; }
-        if (parse_num(f[2], &st) || parse_num(f[3], &en) || st < 0 || (en <= st && en != -1)) {
-            rc = avm_fail("%s:%d: bad times '%s %s' (need 0 <= start < end, or end -1)", path, r.lineno, f[2], f[3]);
+        if (parse_times(f[2], f[3], &st, &en)) {
+            rc = avm_fail("%s:%d: bad times '%s %s' (need finite seconds 0 <= start < end, or end -1)",
+                          path, r.lineno, f[2], f[3]);
             break;
         }
         if ((rc = check_order(&r, d->n ? d->u[d->n - 1].id : NULL, f[0]))) break;
@@ -154,7 +178,7 @@ static int read_segments(avm_datadir *d, const char *path, const avm_kv *scp) {
         u->start = st;
         u->end = en == -1 ? 0 : en;
     }
-    lines_close(&r);
+    rc = finish_lines(&r, rc);
     if (!rc && d->n == 0) rc = avm_fail("%s: no utterances", path);
     return rc;
 }
@@ -176,6 +200,7 @@ static int read_crops(avm_datadir *d, const char *path) {
     int rc = 0;
     char *line, *f[6], *prev = NULL;
     while ((line = lines_next(&r))) {
+        if ((rc = check_utf8(&r, line))) break;
         int nf = split_ws(line, f, 6), b[4];
         if (nf != 5) { rc = avm_fail("%s:%d: expected '<utt-id> x y w h'", path, r.lineno); break; }
         int bad = 0;
@@ -190,13 +215,15 @@ static int read_crops(avm_datadir *d, const char *path) {
         memcpy(d->u[i].crop, b, sizeof b);
         prev = d->u[i].id;
     }
-    lines_close(&r);
+    rc = finish_lines(&r, rc);
     return rc;
 }
 
 int datadir_read(avm_datadir *d, const char *dir) {
     memset(d, 0, sizeof *d);
     if (!dir_exists(dir)) return avm_fail("%s: no such data directory", dir);
+    /* the resolved paths (dir/path) are stored in the shards' UTF-8 /failed */
+    if (!utf8_valid(dir)) return avm_fail("%s: the data directory's name is not valid UTF-8", dir);
     d->dir = xstrdup(dir);
     char *media = path_join(dir, "media.scp"), *wav = path_join(dir, "wav.scp");
     char *seg = path_join(dir, "segments"), *crops = path_join(dir, "crops");

@@ -11,6 +11,19 @@
 
 typedef struct { int job, nj, first, end, shard_size, total, utts, failed; } job_info;
 
+/* The counts of a job.K.json, each a whole number in [0, INT_MAX] (-1 stays for "absent",
+ * which the caller refuses). */
+static int job_fields(const json_value *v, job_info *ji) {
+    static const char *keys[8] = {"job", "nj", "first_shard", "end_shard", "shard_size", "total_utts", "utts", "failed"};
+    int *dst[8] = {&ji->job, &ji->nj, &ji->first, &ji->end, &ji->shard_size, &ji->total, &ji->utts, &ji->failed};
+    for (int i = 0; i < 8; i++) {
+        long long x;
+        if (json_int_range(v, keys[i], 0, INT_MAX, JSON_REQUIRED, &x)) return -1;
+        *dst[i] = (int)x;
+    }
+    return 0;
+}
+
 static int read_job(const char *out, int k, job_info *ji) {
     char *name = xasprintf("job.%d.json", k), *p = path_join(out, name);
     free(name);
@@ -23,15 +36,9 @@ static int read_job(const char *out, int k, job_info *ji) {
         if (!v) {
             rc = avm_fail("%s: not valid JSON", p);
         } else {
-            ji->job = (int)json_num_or(v, "job", -1);
-            ji->nj = (int)json_num_or(v, "nj", -1);
-            ji->first = (int)json_num_or(v, "first_shard", -1);
-            ji->end = (int)json_num_or(v, "end_shard", -1);
-            ji->shard_size = (int)json_num_or(v, "shard_size", -1);
-            ji->total = (int)json_num_or(v, "total_utts", -1);
-            ji->utts = (int)json_num_or(v, "utts", -1);
-            ji->failed = (int)json_num_or(v, "failed", -1);
-            if (ji->job != k || ji->nj < 1 || ji->first < 0 || ji->end < ji->first || ji->total < 0)
+            rc = job_fields(v, ji);
+            if (rc) rc = avm_fail("%s: incomplete job description: %s", p, avm_error());
+            else if (ji->job != k || ji->nj < 1 || ji->end < ji->first)
                 rc = avm_fail("%s: incomplete job description", p);
             json_free(v);
         }

@@ -9,6 +9,7 @@
  * is at origin + i / sample_rate and video frame k at origin + video_start + k / fps. */
 #include "data/media_internal.h"
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -18,6 +19,19 @@
 
 #define PREROLL_US 500000   /* seek this far before a segment so decoders settle */
 #define MIN_AUDIO_S 0.1     /* a file that breaks off mid-way must give at least this */
+/* Segment times beyond ~32 years are past the end of any recording. Bounding them keeps
+ * every count derived from a time (microseconds, samples, frames, stream ticks) far
+ * below int64 overflow. */
+#define MAX_TIME_S 1e9
+#define MAX_COUNT ((int64_t)1 << 62)
+
+/* round(s * rate) for a time in seconds, clamped to [0, MAX_COUNT] so that sums of such
+ * counts cannot overflow (llround of an out-of-range double is undefined). */
+static int64_t time_count(double s, double rate) {
+    double x = s * rate;
+    if (!(x > 0)) return 0;
+    return x < (double)MAX_COUNT ? llround(x) : MAX_COUNT;
+}
 
 /* FFmpeg's own messages are not printed (one line per failure is ours to write); the
  * last error line is kept to make our reason more specific. AVMASK_FFMPEG_LOG=1 shows
@@ -72,8 +86,10 @@ static int check_opts(const char *path, const avm_media_opts *o) {
     if (o->sample_rate <= 0 || o->fps <= 0 || o->width <= 0 || o->height <= 0)
         return avm_fail("%s: bad decode options (rate %d, fps %g, size %dx%d)", path,
                         o->sample_rate, o->fps, o->width, o->height);
-    if (o->start < 0 || (o->end > 0 && o->end <= o->start))
+    if (!isfinite(o->start) || !isfinite(o->end) || o->start < 0 || (o->end > 0 && o->end <= o->start))
         return avm_fail("%s: bad segment %g..%g s", path, o->start, o->end);
+    if (o->start > MAX_TIME_S)
+        return avm_fail("%s: segment start %g s is past the end of any recording", path, o->start);
     return 0;
 }
 
@@ -124,7 +140,8 @@ static int choose_streams(media_ctx *c, int64_t *origin_us) {
         if (t0 == AV_NOPTS_VALUE || t < t0) t0 = t;
     }
     if (t0 == AV_NOPTS_VALUE) t0 = fmt->start_time != AV_NOPTS_VALUE ? fmt->start_time : 0;
-    *origin_us = t0 + llround(c->o->start * 1e6);
+    if (t0 > MAX_COUNT || t0 < -MAX_COUNT) t0 = 0;   /* a bogus start time: count from 0 */
+    *origin_us = t0 + time_count(c->o->start, 1e6);
     for (unsigned i = 0; i < fmt->nb_streams; i++)
         if ((int)i != c->a_idx && (int)i != c->v_idx) fmt->streams[i]->discard = AVDISCARD_ALL;
     return 0;
@@ -133,8 +150,8 @@ static int choose_streams(media_ctx *c, int64_t *origin_us) {
 /* Seconds of media to expect (segment length, else the container's duration), capped so
  * that bogus metadata cannot reserve much: buffers are sized once instead of regrown. */
 static double expected_seconds(const media_ctx *c) {
-    double s = c->o->end > 0 ? c->o->end - c->o->start
-             : c->fmt->duration > 0 ? c->fmt->duration / (double)AV_TIME_BASE - c->o->start : 0;
+    double left = c->fmt->duration > 0 ? c->fmt->duration / (double)AV_TIME_BASE - c->o->start : INFINITY;
+    double s = c->o->end > 0 ? fmin(c->o->end - c->o->start, left) : isfinite(left) ? left : 0;
     return s > 0 ? (s < 4 * 3600 ? s : 4 * 3600) : 0;
 }
 
@@ -143,8 +160,8 @@ static int setup_audio(media_ctx *c, int64_t origin_us) {
     if (open_decoder(c, c->a_idx, &c->a_dec) < 0) return -1;
     c->a_tb = st->time_base;
     c->a_off = av_rescale_q(origin_us, AV_TIME_BASE_Q, c->a_tb);
-    c->a_max = c->o->end > 0 ? llround((c->o->end - c->o->start) * c->m->sample_rate) : INT64_MAX;
-    c->a_cap = llround((expected_seconds(c) + 1) * c->m->sample_rate);
+    c->a_max = c->o->end > 0 ? time_count(c->o->end - c->o->start, c->m->sample_rate) : INT64_MAX;
+    c->a_cap = time_count(expected_seconds(c) + 1, c->m->sample_rate);
     c->m->pcm = xmalloc((size_t)c->a_cap * sizeof(float));
     return 0;
 }
@@ -158,8 +175,8 @@ static int setup_video(media_ctx *c, int64_t origin_us) {
     /* A frame without a duration lasts one nominal frame (what the ffmpeg CLI assumes). */
     AVRational rate = st->avg_frame_rate.num > 0 ? st->avg_frame_rate : st->r_frame_rate;
     c->v_default_dur = rate.num > 0 && rate.den > 0 ? av_rescale_q(1, av_inv_q(rate), c->v_tb) : 0;
-    c->v_max = c->o->end > 0 ? llround((c->o->end - c->o->start) * c->o->fps) : INT64_MAX;
-    c->v_cap = llround((expected_seconds(c) + 1) * c->o->fps);
+    c->v_max = c->o->end > 0 ? time_count(c->o->end - c->o->start, c->o->fps) : INT64_MAX;
+    c->v_cap = time_count(expected_seconds(c) + 1, c->o->fps);
     c->m->frames = xmalloc((size_t)c->v_cap * c->m->width * c->m->height);
     c->pend = av_frame_alloc();
     if (!c->pend) return media_ff_fail(c, "av_frame_alloc", AVERROR(ENOMEM));
@@ -262,7 +279,9 @@ int media_decode(const char *path, const avm_media_opts *o, avm_media *m) {
     m->height = o->height;
     m->fps = o->fps;
     if (check_opts(path, o) < 0 || check_file(path) < 0) return -1;
-    media_ctx c = {.path = path, .o = o, .m = m, .a_idx = -1, .v_idx = -1};
+    avm_media_opts oo = *o;
+    if (oo.end > MAX_TIME_S) oo.end = 0;   /* past any recording: to the end of the file */
+    media_ctx c = {.path = path, .o = &oo, .m = m, .a_idx = -1, .v_idx = -1};
     int ret = run(&c);
     audio_free(&c);
     video_free(&c);

@@ -140,7 +140,7 @@ int index_read(const char *path, avm_index_entry **out, int *nout) {
         x.utt_id = xstrdup(f[0]);
         e[n++] = x;
     }
-    lines_close(&r);
+    if (lines_close(&r) && !rc) rc = -1;
     if (rc) { index_free(e, n); return -1; }
     *out = e;
     *nout = n;

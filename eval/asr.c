@@ -27,12 +27,15 @@ int asr_load(avm_asr *a, const char *dir) {
         rc = avm_fail("%s: %s", aj, avm_error());
     if (!rc && !(rc = units_read(&a->units, ut))) have_units = 1;
     if (!rc && !(rc = export_load(dir, &a->enc, 1, &a->config))) have_enc = 1;
-    if (!rc && a->units.n != (int)json_num_or(v, "vocab", -1))
-        rc = avm_fail("%s: vocab %d, but %s has %d units", aj, (int)json_num_or(v, "vocab", -1), ut, a->units.n);
+    long long vocab = 0, nw = 0;
+    if (!rc && (json_int_range(v, "vocab", 0, INT_MAX, JSON_REQUIRED, &vocab) ||
+                json_int_range(v, "layer_weights", 0, INT_MAX, 0, &nw)))
+        rc = avm_fail("%s: %s", aj, avm_error());
+    if (!rc && a->units.n != vocab)
+        rc = avm_fail("%s: vocab %lld, but %s has %d units", aj, vocab, ut, a->units.n);
     if (!rc) {
-        int nw = (int)json_num_or(v, "layer_weights", 0);
-        if (nw && nw != asr_n_states(a)) rc = avm_fail("%s: %d layer weights for %d encoder states", aj, nw, asr_n_states(a));
-        ctc_head_init(&a->head, a->enc.cfg.d, a->units.n, nw, 1);
+        if (nw && nw != asr_n_states(a)) rc = avm_fail("%s: %lld layer weights for %d encoder states", aj, nw, asr_n_states(a));
+        ctc_head_init(&a->head, a->enc.cfg.d, a->units.n, (int)nw, 1);
         if (!rc) rc = ctc_head_load(&a->head, hd);
     }
     if (rc) {
@@ -146,7 +149,7 @@ double asr_train_loss(avm_asr *a, const avm_batch_data *d, const int *labels, co
     a->glog = grow(a->glog, &a->cap_glog, sizeof(float) * ((size_t)n * V + 1));
     avm_ctc_opts co = {CTC_MEAN, 1};
     double loss = ctc_loss(a->logits, d->len, B, V, labels, L, &co, nll, a->glog);
-    if (isnan(loss)) return NAN;
+    if (isnan(loss)) { avm_fail("the CTC loss is NaN (training diverged: lower --lr?)"); return NAN; }
     params_zero_grad(&a->head.p);
     params_zero_grad(&a->enc.params);
     int need_gx = !frozen || a->head.nw;

@@ -55,6 +55,7 @@ typedef struct {
     long max_steps, log_every, valid_every, freeze_steps, batch_tokens;
     int layer_weights;
     double weight_decay, clip;
+    long nan_step;          /* test hook: a NaN gradient at this step (0: never) */
     double dropout, attn_dropout;   /* < 0: the encoder's config */
     avm_specaug aug;
     avm_sched sched;
@@ -84,6 +85,9 @@ static void parse(ft_opts *f, avm_opts *o, avm_config *cfg) {
     f->batch_tokens = opt_int_range(o, "batch-tokens", 2000, 1, 1000000000);
     f->weight_decay = opt_num(o, "weight-decay", 0.01);
     f->clip = opt_num(o, "clip", 5);
+    if (!(f->weight_decay >= 0) || !(f->clip >= 0))   /* as pretrain: NaN fails too */
+        avm_die("finetune: --weight-decay and --clip must be >= 0");
+    f->nan_step = opt_int(o, "debug-nan-step", 0);
     f->dropout = opt_num(o, "dropout", -1);
     f->attn_dropout = opt_num(o, "attn-dropout", -1);
     if ((opt_has(o, "dropout") && (f->dropout < 0 || f->dropout >= 1)) ||
@@ -197,7 +201,9 @@ typedef struct {
     avm_adamw oe, oh;
 } ft_state;
 
-/* One update on batch d; returns the loss, *gnorm the gradient norm before clipping. */
+/* One update on batch d; returns the loss, *gnorm the gradient norm before clipping, or
+ * NAN + avm_fail when the loss or the gradient is not finite (nothing is updated then).
+ * It frees its buffers before the caller stops, so the sanitizers see no leak. */
 static double train_step(ft_state *s, const ft_opts *f, const ft_labels *lb, avm_batch_data *d,
                          long step, double *gnorm, int *impossible) {
     avm_asr *a = &s->a;
@@ -209,12 +215,14 @@ static double train_step(ft_state *s, const ft_opts *f, const ft_labels *lb, avm
     train_rng(&r, f->seed, SEED_DROPOUT, step, 0);
     int drop = a->enc.cfg.dropout > 0 || a->enc.cfg.attn_dropout > 0;
     double loss = asr_train_loss(a, d, lab, Lb, frozen, drop ? &r : NULL, nll);
-    if (isnan(loss)) avm_die("finetune: step %ld: %s", step + 1, avm_error());
+    int bad = isnan(loss) ? avm_fail("step %ld: %s", step + 1, avm_error()) : 0;
     *impossible = 0;
     for (int b = 0; b < d->B; b++) *impossible += isinf(nll[b]);
+    if (f->nan_step == step + 1) a->head.p.grad[0] = NAN;
     double ge = grad_norm(a->enc.params.grad, a->enc.params.total), gh = grad_norm(a->head.p.grad, a->head.p.total);
     *gnorm = sqrt(ge * ge + gh * gh);
-    if (!isfinite(*gnorm)) avm_die("finetune: step %ld: gradient norm is %g", step + 1, *gnorm);
+    if (!bad && !isfinite(*gnorm)) bad = avm_fail("step %ld: gradient norm is %g", step + 1, *gnorm);
+    if (bad) { free(Lb); free(lab); free(nll); return NAN; }
     if (f->clip > 0 && *gnorm > f->clip) {   /* one norm over encoder and head, as torch */
         float scale = (float)(f->clip / (*gnorm + 1e-6));
         for (size_t i = 0; i < a->enc.params.total; i++) a->enc.params.grad[i] *= scale;
@@ -319,6 +327,7 @@ int cmd_finetune(int argc, char **argv) {
         double gn;
         int imp;
         loss = train_step(&s, &f, &lb, &d, step, &gn, &imp);
+        if (isnan(loss)) avm_die("finetune: %s", avm_error());
         if ((step + 1) % f.log_every == 0 || step + 1 == f.max_steps)
             log_train(mf, step + 1, loss, sched_lr(&f.sched, step), gn, imp, now_sec() - t0);
         if (f.vfeats && ((step + 1) % f.valid_every == 0 || step + 1 == f.max_steps)) {

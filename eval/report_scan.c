@@ -28,22 +28,27 @@ static void series_add(rep_series *s, double x, double y) {
 static void run_add_line(rep_run *r, const char *line) {
     if (!line[strspn(line, " \t")]) return;
     json_value *v = json_parse(line);
-    json_value *step = v ? json_get(v, "step") : NULL;
-    if (!v || v->type != JSON_OBJ || !step || step->type != JSON_NUM) { r->bad_lines++; json_free(v); return; }
+    long long st;
+    if (!v || v->type != JSON_OBJ || json_int_range(v, "step", 0, LONG_MAX / 2, JSON_REQUIRED, &st)) {
+        r->bad_lines++;
+        json_free(v);
+        return;
+    }
+    json_value *step = json_get(v, "step");
     json_value *loss = json_get(v, "loss"), *valid = json_get(v, "valid_loss");
     json_value *lv = json_get(v, "loss_video"), *kind = json_get(v, "kind"), *verr = json_get(v, "valid_err");
     if (verr && verr->type == JSON_NUM) series_add(&r->verr, step->num, verr->num);
     if (loss && loss->type == JSON_NUM) series_add(&r->train, step->num, loss->num);
     if (valid && valid->type == JSON_NUM) {
         series_add(&r->valid, step->num, valid->num);
-        r->vstep = (long)step->num;
+        r->vstep = (long)st;
         r->va = json_num_or(v, "valid_loss_audio", NAN);
         r->va_novideo = json_num_or(v, "valid_loss_audio_novideo", NAN);
         r->va_shuffled = json_num_or(v, "valid_loss_audio_shuffled", NAN);
     }
     if (lv && lv->type == JSON_NUM && lv->num > 0) r->has_video_loss = 1;
     if (kind && kind->type == JSON_STR && !r->kind) r->kind = xstrdup(kind->str);
-    if (step->num > r->steps) r->steps = (long)step->num;
+    if (st > r->steps) r->steps = (long)st;
     json_free(v);
 }
 
@@ -52,7 +57,7 @@ static int run_read(rep_run *r, const char *path) {
     if (lines_open(&l, path)) return -1;
     char *line;
     while ((line = lines_next(&l))) run_add_line(r, line);
-    lines_close(&l);
+    if (lines_close(&l)) return -1;
     if (r->bad_lines) avm_warn("%s: %d malformed lines skipped", path, r->bad_lines);
     return 0;
 }

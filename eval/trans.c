@@ -39,8 +39,9 @@ int trans_read(avm_trans *t, const char *path) {
         if (t->n == cap) t->u = xrealloc(t->u, (cap = cap ? 2 * cap : 256) * sizeof *t->u);
         parse_line(&t->u[t->n++], line, r.lineno);
     }
-    lines_close(&r);
+    int bad = lines_close(&r);
     t->path = xstrdup(path);
+    if (bad) { trans_free(t); return -1; }
     qsort(t->u, t->n, sizeof *t->u, by_id);
     for (int i = 1; i < t->n; i++)
         if (!strcmp(t->u[i].id, t->u[i - 1].id)) {

@@ -122,7 +122,7 @@ int units_read(avm_units *u, const char *path) {
         if (u->n == cap) u->sym = xrealloc(u->sym, (cap = cap ? 2 * cap : 64) * sizeof *u->sym);
         u->sym[u->n++] = xstrdup(f[0]);
     }
-    lines_close(&r);
+    if (lines_close(&r) && !rc) rc = -1;
     if (!rc && (u->n < 2 || strcmp(u->sym[0], "<blank>") || strcmp(u->sym[1], "<unk>")))
         rc = avm_fail("%s: must start with '<blank> 0' and '<unk> 1'", path);
     if (!rc) rc = units_index(u, path);

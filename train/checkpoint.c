@@ -3,12 +3,15 @@
 #include "common/version.h"
 #include "train/crc32.h"
 #include <hdf5.h>
+#include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #define CKPT_FORMAT "avmask-checkpoint-1"
+#define MAX_STEP ((int64_t)1 << 40)   /* far beyond any run; keeps step arithmetic exact */
 
 uint32_t ckpt_checksum(const avm_params *ps, const float *buf) {
     uint32_t c = 0;
@@ -89,12 +92,38 @@ static int write_views(hid_t file, const char *group, const avm_params *ps, cons
     return rc;
 }
 
+/* Every attribute but checksum_meta, in one canonical text (fixed order, integers in
+ * decimal, doubles as exact hex floats): checksum_meta is its CRC-32, so that a flipped
+ * bit in step, the loader position or the stored config is caught like one in the data. */
+typedef struct {
+    const char *version, *config;
+    int64_t step, epoch, pos, ostep;
+    uint64_t seed;
+    double best_valid, seconds;
+    uint32_t cp, co;
+    int has_co;
+} ckpt_attrs;
+
+static uint32_t attrs_checksum(const ckpt_attrs *a) {
+    char *t = xasprintf("format=%s\nversion=%s\nstep=%" PRId64 "\nepoch=%" PRId64 "\nepoch_pos=%" PRId64
+                        "\noptim_step=%" PRId64 "\nseed=%" PRIu64 "\nbest_valid=%a\ntrain_seconds=%a"
+                        "\nchecksum_params=%08x\nchecksum_optim=%s%08x\nconfig=",
+                        CKPT_FORMAT, a->version, a->step, a->epoch, a->pos, a->ostep, a->seed,
+                        a->best_valid, a->seconds, a->cp, a->has_co ? "" : "none ", a->co);
+    uint32_t c = crc32_update(crc32_update(0, t, strlen(t)), a->config, strlen(a->config));
+    free(t);
+    return c;
+}
+
 static int write_meta(hid_t f, const avm_params *ps, const avm_adamw *opt, const avm_ckpt_meta *m) {
     int64_t step = m->step, epoch = m->epoch, pos = m->epoch_pos, ostep = opt ? opt->step : 0;
     uint64_t seed = m->seed;
     uint32_t cp = ckpt_checksum(ps, ps->data), co = opt ? optim_checksum(ps, opt) : 0;
+    const char *config = m->config_json ? m->config_json : "{}";
+    ckpt_attrs a = {AVMASK_VERSION, config, step, epoch, pos, ostep, seed, m->best_valid, m->seconds, cp, co, opt != NULL};
+    uint32_t cm = attrs_checksum(&a);
     if (attr_write_str(f, "format", CKPT_FORMAT) || attr_write_str(f, "avmask_version", AVMASK_VERSION) ||
-        attr_write_str(f, "config", m->config_json ? m->config_json : "{}") ||
+        attr_write_str(f, "config", config) ||
         attr_write(f, "step", H5T_STD_I64LE, H5T_NATIVE_INT64, &step) ||
         attr_write(f, "epoch", H5T_STD_I64LE, H5T_NATIVE_INT64, &epoch) ||
         attr_write(f, "epoch_pos", H5T_STD_I64LE, H5T_NATIVE_INT64, &pos) ||
@@ -103,7 +132,8 @@ static int write_meta(hid_t f, const avm_params *ps, const avm_adamw *opt, const
         attr_write(f, "best_valid", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &m->best_valid) ||
         attr_write(f, "train_seconds", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &m->seconds) ||
         attr_write(f, "checksum_params", H5T_STD_U32LE, H5T_NATIVE_UINT32, &cp) ||
-        (opt && attr_write(f, "checksum_optim", H5T_STD_U32LE, H5T_NATIVE_UINT32, &co)))
+        (opt && attr_write(f, "checksum_optim", H5T_STD_U32LE, H5T_NATIVE_UINT32, &co)) ||
+        attr_write(f, "checksum_meta", H5T_STD_U32LE, H5T_NATIVE_UINT32, &cm))
         return -1;
     return 0;
 }
@@ -141,24 +171,77 @@ static hid_t open_checked(const char *path) {
     return f;
 }
 
-static int read_meta(hid_t f, const char *path, avm_ckpt_meta *m) {
-    int64_t step, epoch, pos;
+/* Reads every attribute the checksum covers; -1 if one is missing or unreadable. */
+static int read_attrs(hid_t f, ckpt_attrs *a, char **version, char **config) {
+    memset(a, 0, sizeof *a);
+    *version = attr_read_str(f, "avmask_version");
+    *config = attr_read_str(f, "config");
+    a->has_co = H5Aexists(f, "checksum_optim") > 0;
+    if (!*version || !*config || attr_read(f, "step", H5T_NATIVE_INT64, &a->step) ||
+        attr_read(f, "epoch", H5T_NATIVE_INT64, &a->epoch) || attr_read(f, "epoch_pos", H5T_NATIVE_INT64, &a->pos) ||
+        attr_read(f, "optim_step", H5T_NATIVE_INT64, &a->ostep) || attr_read(f, "seed", H5T_NATIVE_UINT64, &a->seed) ||
+        attr_read(f, "best_valid", H5T_NATIVE_DOUBLE, &a->best_valid) ||
+        attr_read(f, "train_seconds", H5T_NATIVE_DOUBLE, &a->seconds) ||
+        attr_read(f, "checksum_params", H5T_NATIVE_UINT32, &a->cp) ||
+        (a->has_co && attr_read(f, "checksum_optim", H5T_NATIVE_UINT32, &a->co)))
+        return -1;
+    a->version = *version;
+    a->config = *config;
+    return 0;
+}
+
+/* Values no run can produce are refused even when the checksum matches (or is absent). */
+static int check_ranges(const char *path, const ckpt_attrs *a) {
+    const struct { const char *name; int64_t v, max; } r[] = {
+        {"step", a->step, MAX_STEP}, {"optim_step", a->ostep, MAX_STEP},
+        {"epoch", a->epoch, INT_MAX}, {"epoch_pos", a->pos, INT_MAX}};
+    for (size_t i = 0; i < sizeof r / sizeof *r; i++)
+        if (r[i].v < 0 || r[i].v > r[i].max)
+            return avm_fail("%s: attribute %s = %" PRId64 " is out of range [0, %" PRId64 "]: corrupted checkpoint refused",
+                            path, r[i].name, r[i].v, r[i].max);
+    if (isnan(a->best_valid) || a->best_valid == -INFINITY || !isfinite(a->seconds) || a->seconds < 0)
+        return avm_fail("%s: attribute best_valid %g or train_seconds %g is not a possible value: corrupted checkpoint refused",
+                        path, a->best_valid, a->seconds);
+    return 0;
+}
+
+/* Checkpoints written before checksum_meta existed are accepted with a warning (their
+ * attributes are still range-checked): refusing them would strand running experiments. */
+static int check_attrs_sum(hid_t f, const char *path, const ckpt_attrs *a, int warn) {
+    uint32_t want, got = attrs_checksum(a);
+    if (H5Aexists(f, "checksum_meta") <= 0) {
+        if (warn) avm_warn("%s: written before attributes were checksummed: step, loader position and config are unchecked", path);
+        return 0;
+    }
+    if (attr_read(f, "checksum_meta", H5T_NATIVE_UINT32, &want))
+        return avm_fail("%s: attribute checksum_meta unreadable", path);
+    if (want != got)
+        return avm_fail("%s: checksum_meta mismatch (stored %08x, attributes %08x): corrupted checkpoint refused",
+                        path, want, got);
+    return 0;
+}
+
+/* The attributes, checked (checksum, ranges); *ostep = optim_step. */
+static int read_meta(hid_t f, const char *path, avm_ckpt_meta *m, int64_t *ostep, int warn) {
+    ckpt_attrs a;
+    char *version = NULL, *config = NULL;
     memset(m, 0, sizeof *m);
-    if (attr_read(f, "step", H5T_NATIVE_INT64, &step) || attr_read(f, "epoch", H5T_NATIVE_INT64, &epoch) ||
-        attr_read(f, "epoch_pos", H5T_NATIVE_INT64, &pos) ||
-        attr_read(f, "seed", H5T_NATIVE_UINT64, &m->seed) ||
-        attr_read(f, "best_valid", H5T_NATIVE_DOUBLE, &m->best_valid) ||
-        attr_read(f, "train_seconds", H5T_NATIVE_DOUBLE, &m->seconds) ||
-        !(m->config_json = attr_read_str(f, "config")))
-        return avm_fail("%s: checkpoint attributes missing or unreadable (corrupted?)", path);
-    m->step = step; m->epoch = epoch; m->epoch_pos = pos;
+    int rc = read_attrs(f, &a, &version, &config)
+                 ? avm_fail("%s: checkpoint attributes missing or unreadable (corrupted?)", path) : 0;
+    if (!rc) rc = check_attrs_sum(f, path, &a, warn);
+    if (!rc) rc = check_ranges(path, &a);
+    free(version);
+    if (rc) { free(config); return -1; }
+    m->step = a.step; m->epoch = a.epoch; m->epoch_pos = a.pos; m->seed = a.seed;
+    m->best_valid = a.best_valid; m->seconds = a.seconds; m->config_json = config;
+    if (ostep) *ostep = a.ostep;
     return 0;
 }
 
 int ckpt_read_meta(const char *path, avm_ckpt_meta *meta) {
     hid_t f = open_checked(path);
     if (f < 0) return -1;
-    int rc = read_meta(f, path, meta);
+    int rc = read_meta(f, path, meta, NULL, 0);
     H5Fclose(f);
     return rc;
 }
@@ -221,19 +304,18 @@ int ckpt_load(const char *path, avm_params *ps, avm_adamw *opt, avm_ckpt_meta *m
     hid_t f = open_checked(path);
     if (f < 0) return -1;
     avm_ckpt_meta m;
-    int rc = read_meta(f, path, &m);
+    int64_t ostep = 0;
+    int rc = read_meta(f, path, &m, &ostep, 1);
     /* read into scratch buffers so that a refused file leaves the model untouched */
     float *p = xcalloc(ps->total ? ps->total : 1, sizeof(float)), *om = NULL, *ov = NULL;
     if (!rc) rc = read_views(f, path, "/params", ps, p);
     if (!rc) rc = check_sum(f, path, "checksum_params", ckpt_checksum(ps, p));
-    int64_t ostep = 0;
     if (!rc && opt) {
         om = xcalloc(ps->total ? ps->total : 1, sizeof(float));
         ov = xcalloc(ps->total ? ps->total : 1, sizeof(float));
         if (H5Lexists(f, "/optim", H5P_DEFAULT) <= 0) rc = avm_fail("%s: no optimizer state (/optim)", path);
         if (!rc) rc = read_views(f, path, "/optim/m", ps, om);
         if (!rc) rc = read_views(f, path, "/optim/v", ps, ov);
-        if (!rc && attr_read(f, "optim_step", H5T_NATIVE_INT64, &ostep)) rc = avm_fail("%s: optim_step missing", path);
         if (!rc) {
             avm_adamw tmp = *opt;
             tmp.m = om; tmp.v = ov;

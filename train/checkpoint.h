@@ -4,7 +4,11 @@
  *   attributes on "/": format "avmask-checkpoint-1", avmask_version, step, epoch,
  *     epoch_pos (loader position: next batch of that epoch), seed, optim_step,
  *     best_valid, train_seconds, config (the full run configuration as JSON), checksum_params and
- *     checksum_optim (CRC-32 of the views in file order, as uint32).
+ *     checksum_optim (CRC-32 of the views in file order, as uint32), checksum_meta (CRC-32 of
+ *     every other attribute in a canonical text, see attrs_checksum in checkpoint.c).
+ * Loading also refuses impossible attribute values (negative or huge step, optim_step, epoch,
+ * epoch_pos; NaN best_valid). A file without checksum_meta (written before it existed) is
+ * loaded with a warning, its attributes range-checked only.
  * Written to <path>.tmp, fsynced and renamed, so a crash leaves the previous file.
  * Loading refuses a truncated or corrupted file (HDF5 error or checksum mismatch) and a
  * file whose parameter names or shapes differ from the model, each with one line. */

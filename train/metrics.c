@@ -13,11 +13,12 @@ static int rewrite_upto(const char *path, long keep_step) {
     char *line;
     while ((line = lines_next(&r))) {
         json_value *v = json_parse(line);
-        long step = v ? (long)json_num_or(v, "step", -1) : -1;
+        long long step = -1;
+        if (v && json_int_range(v, "step", 0, LONG_MAX / 2, JSON_REQUIRED, &step)) step = -1;   /* dropped */
         json_free(v);
         if (step >= 0 && step <= keep_step) { sb_add(&kept, line); sb_add(&kept, "\n"); }
     }
-    lines_close(&r);
+    if (lines_close(&r)) { sb_free(&kept); return -1; }
     int rc = write_file_atomic(path, kept.s ? kept.s : "", kept.len);
     sb_free(&kept);
     return rc;

@@ -86,20 +86,70 @@ def torch_name(name):
     return name
 
 
+def _no_duplicates(pairs):
+    keys = [k for k, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"duplicate names in the header: {sorted(k for k in set(keys) if keys.count(k) > 1)}")
+    return dict(pairs)
+
+
+def _safetensors_header(path, raw):
+    """The header of a safetensors file, checked as strictly as the published format
+    (tests/ref/safetensors_strict.py): every tensor F32 with end - begin = prod(shape) * 4,
+    no duplicate name, and the tensors, sorted by offset, tiling the data with no gap and no
+    overlap. A shifted or overlapping offset would otherwise load other bytes as weights."""
+    if len(raw) < 8:
+        raise ValueError(f"{path}: shorter than the 8-byte header size")
+    (n,) = struct.unpack("<Q", raw[:8])
+    if 8 + n > len(raw):
+        raise ValueError(f"{path}: header size {n} does not fit the file ({len(raw)} bytes)")
+    text = raw[8:8 + n].decode("utf-8")
+    if not text.startswith("{"):
+        raise ValueError(f"{path}: header does not start with '{{'")
+    try:
+        header = json.loads(text.rstrip(" "), object_pairs_hook=_no_duplicates)
+    except ValueError as e:
+        raise ValueError(f"{path}: header: {e}") from None
+    if not isinstance(header, dict):
+        raise ValueError(f"{path}: header is not a JSON object")
+    size, spans = len(raw) - 8 - n, []
+    for name, t in header.items():
+        if name == "__metadata__":
+            continue
+        if not isinstance(t, dict) or set(t) != {"dtype", "shape", "data_offsets"}:
+            raise ValueError(f"{path}: {name}: not a tensor entry")
+        if t["dtype"] != "F32":
+            raise ValueError(f"{path}: {name}: dtype {t['dtype']}, expected F32")
+        shape, offs = t["shape"], t["data_offsets"]
+        if not (isinstance(shape, list) and all(type(d) is int and d >= 0 for d in shape)):
+            raise ValueError(f"{path}: {name}: bad shape {shape}")
+        if not (isinstance(offs, list) and len(offs) == 2 and all(type(o) is int for o in offs)
+                and 0 <= offs[0] <= offs[1] <= size):
+            raise ValueError(f"{path}: {name}: offsets {offs} outside the {size}-byte data")
+        if offs[1] - offs[0] != 4 * int(np.prod(shape, dtype=np.int64)):
+            raise ValueError(f"{path}: {name}: {offs[1] - offs[0]} bytes for shape {shape} of F32")
+        spans.append((offs[0], offs[1], name))
+    pos = 0
+    for a, b, name in sorted(spans):
+        if a != pos:
+            raise ValueError(f"{path}: {name}: starts at byte {a}, expected {pos} (gap or overlap)")
+        pos = b
+    if pos != size:
+        raise ValueError(f"{path}: tensors cover {pos} of {size} data bytes")
+    return header, 8 + n
+
+
 def read_safetensors(path):
     """{name: float32 ndarray} from a safetensors file (no extra package needed)."""
     with open(path, "rb") as f:
-        (n,) = struct.unpack("<Q", f.read(8))
-        header = json.loads(f.read(n))
-        data = f.read()
+        raw = f.read()
+    header, start = _safetensors_header(path, raw)
     out = {}
     for name, t in header.items():
         if name == "__metadata__":
             continue
-        if t["dtype"] != "F32":
-            raise ValueError(f"{path}: {name}: dtype {t['dtype']}")
         a, b = t["data_offsets"]
-        out[name] = np.frombuffer(data[a:b], dtype="<f4").reshape(t["shape"])
+        out[name] = np.frombuffer(raw[start + a:start + b], dtype="<f4").reshape(t["shape"])
     return out
 
 

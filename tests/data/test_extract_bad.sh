@@ -88,6 +88,35 @@ if $AVMASK extract --data=nowhere --out=FN 2>n.err; then fail "missing data dir 
 if $AVMASK info FN 2>i.err; then fail "info on a missing dir"; fi
 [ "$(wc -l <i.err)" = 1 ] || fail "info error is not one line"
 
+# segments with extreme times: a start past any recording fails that utterance alone (it
+# crashed the run), an end past the recording extracts to its end (it gave "no audio"),
+# and the valid neighbours are extracted
+mkdir -p S
+echo "rec ../B/clips/g2.mp4" >S/media.scp
+printf 's_bad rec 1e308 -1\ns_big rec 0.2 1e300\ns_ok rec 0 0.6\ns_tail rec 0.2 -1\n' >S/segments
+$AVMASK extract --data=S --out=FS --max-fail=1 2>s.err || { cat s.err; fail "extreme segment times stopped the run"; }
+[ "$(wc -l <FS/extract.err)" = 1 ] && grep -q '^s_bad .*segment' FS/extract.err || { cat FS/extract.err; fail "s_bad not failed alone"; }
+[ "$(awk '$1 == "s_big" {print $4}' FS/index.tsv)" = "$(awk '$1 == "s_tail" {print $4}' FS/index.tsv)" ] ||
+    { cat FS/index.tsv; fail "an end past the recording did not extract to its end"; }
+grep -q '^s_ok	' FS/index.tsv || fail "the valid segment was lost"
+$chk FS --data S --failed=s_bad
+# non-finite or empty segment times, non-UTF-8 ids, NUL bytes: refused with file:line
+for times in "nan 1" "0 nan" "inf -1" "1 0.5"; do
+    printf 's_a rec 0 0.5\ns_b rec %s\n' "$times" >S/segments
+    if $AVMASK extract --data=S --out=FT 2>t.err; then fail "segment times '$times' accepted"; fi
+    [ "$(wc -l <t.err)" = 1 ] && grep -q "S/segments:2: bad times '$times'" t.err || { cat t.err; fail "times '$times' message"; }
+done
+printf 'g1 clips/g1.mp4\ng\xff2 clips/g2.mp4\n' >M/media.scp
+if $AVMASK extract --data=M --out=FM 2>u.err; then fail "non-UTF-8 utt-id accepted"; fi
+grep -q 'M/media.scp:2: not valid UTF-8' u.err || { cat u.err; fail "UTF-8 message"; }
+printf 'g1 clips/g1.mp4\ng2 clips/g2.mp4\0x\ng3 clips/g3.mp4\n' >M/media.scp
+if $AVMASK extract --data=M --out=FM 2>z.err; then fail "NUL byte in media.scp accepted"; fi
+grep -q 'M/media.scp:2: NUL byte' z.err || { cat z.err; fail "NUL message"; }
+printf 'shard-size=2\nwidth=16\0\n' >nul.conf
+if $AVMASK extract --config=nul.conf --data=B --out=FC 2>c.err; then fail "NUL byte in --config accepted"; fi
+[ "$(wc -l <c.err)" = 1 ] && grep -q 'nul.conf:2: NUL byte' c.err || { cat c.err; fail "config NUL message"; }
+[ ! -e FM ] && [ ! -e FT ] && [ ! -e FC ] || fail "output written for a refused data dir or config"
+
 # kill -9 midway, rerun (with another job count): only missing shards are written, and the
 # result equals an uninterrupted run's.
 av g3 4.0

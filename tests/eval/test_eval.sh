@@ -1,9 +1,10 @@
-# timeout: 30
+# timeout: 120
 # avmask eval on hand-computed tricky cases: substitutions, an alignment where keeping
 # a match beats two substitutions, empty hypothesis, empty reference (insertions only,
 # rate n/a), a reference utterance without hypothesis (all deletions), hypotheses
 # without reference (reported, not scored), conditions sorted numerically, an
-# utterance without conditions; then malformed inputs fail with one clear line.
+# utterance without conditions; then malformed inputs fail with one clear line; a
+# 10000-token utterance is scored in linear memory (the full cost table took 800 MB).
 set -eu
 cat > ref <<'E'
 u1 a b c d
@@ -90,4 +91,20 @@ printf 'u1 snr10\n' > badcond
 fails "$AVMASK" eval --ref=ref --hyp=hyp --by=badcond --out=o.json
 grep -q "badcond:1: 'snr10' is not key=value" err
 fails "$AVMASK" eval --ref=ref --hyp=hyp --bogus=1
+# memory linear in the utterance length: a 10000-token reference against a noisy copy of
+# it needs 10^8 cost cells with a full table (800 MB); the peak RSS must stay far below
+"$PY" - <<'PY'
+import random, resource, subprocess, os
+random.seed(3)
+n = 10000
+r = [random.choice("abcdefghij") for _ in range(n)]
+h = [x if random.random() < 0.8 else random.choice("abcdefghij") for x in r]
+open("long_ref", "w").write("u1 " + " ".join(r) + "\n")
+open("long_hyp", "w").write("u1 " + " ".join(h[:-7]) + "\n")
+subprocess.run([os.environ["AVMASK"], "eval", "--ref=long_ref", "--hyp=long_hyp", "--out=long.json"],
+               check=True, stdout=subprocess.DEVNULL)
+peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+print("eval of a 10000-token utterance: peak RSS %.0f MB" % peak_mb)
+assert peak_mb < 300, peak_mb
+PY
 echo ok

@@ -65,6 +65,46 @@ t = json.dumps(h).encode()
 open("overlap.safetensors", "wb").write(struct.pack("<Q", len(t)) + t + raw[8 + n:])
 E
 "$PY" "$AVMASK_ROOT/tests/ref/safetensors_strict.py" overlap.safetensors --expect-fail
+# load_avmask.load refuses broken copies that it used to load as other weights: every
+# offset shifted by 4 bytes, one tensor overlapping its neighbour, a duplicate name
+PYTHONPATH="$AVMASK_ROOT/eval/pytorch" "$PY" - <<'E'
+import json, os, shutil, struct
+import load_avmask
+raw = open("ex/model.safetensors", "rb").read()
+(n,) = struct.unpack("<Q", raw[:8])
+h = json.loads(raw[8:8 + n])
+data = raw[8 + n:]
+names = sorted((k for k in h if k != "__metadata__"), key=lambda k: h[k]["data_offsets"][0])
+def write(d, header, buf, text=None):
+    shutil.rmtree(d, ignore_errors=True)
+    shutil.copytree("ex", d)
+    t = (text or json.dumps(header)).encode()
+    open(d + "/model.safetensors", "wb").write(struct.pack("<Q", len(t)) + t + buf)
+shifted = json.loads(json.dumps(h))
+for k in names:
+    shifted[k]["data_offsets"] = [o + 4 for o in shifted[k]["data_offsets"]]
+write("st_shift", shifted, data + b"\0" * 4)
+overlap = json.loads(json.dumps(h))
+k = names[len(names) // 2]
+overlap[k]["data_offsets"] = [o - 4 for o in overlap[k]["data_offsets"]]
+write("st_overlap", overlap, data)
+t = json.dumps(h)
+dup = t[:-1] + ", " + json.dumps(names[0]) + ": " + json.dumps(h[names[1]]) + "}"
+write("st_dup", None, data, dup)
+fake = json.loads(json.dumps(h))
+fake[names[0]]["dtype"] = "I32"
+write("st_dtype", fake, data)
+load_avmask.load("ex")                                  # the intact export loads
+for d, why in [("st_shift", "gap or overlap"), ("st_overlap", "gap or overlap"), ("st_dup", "duplicate"),
+               ("st_dtype", "dtype")]:
+    try:
+        load_avmask.load(d)
+    except ValueError as e:
+        assert why in str(e) and "model.safetensors" in str(e), (d, e)
+        print(d, "refused:", e)
+    else:
+        raise SystemExit(f"load_avmask.load accepted {d}")
+E
 
 # a broken export dir: one line naming the file, for each kind of damage
 cp -r ex e_trunc && head -c 3000 ex/audio_encoder.h5 > e_trunc/audio_encoder.h5

@@ -90,4 +90,29 @@ fails "$AVMASK" finetune "${common[@]}" --out=x --max-steps=1 --time-mask-prob=2
 grep -q 'time-mask-prob' err
 fails "$AVMASK" decode --model=nomodel --feats=te_f --out=x
 grep -q 'nomodel' err
+fails "$AVMASK" finetune "${common[@]}" --out=x --max-steps=1 --weight-decay=-1
+grep -q 'weight-decay' err
+fails "$AVMASK" finetune "${common[@]}" --out=x --max-steps=1 --clip=-1
+grep -q 'clip' err
+# integers in asr.json are range-checked before conversion (a cast of 1e300 is undefined)
+for kv in '"vocab":1e300' '"vocab":2.5' '"layer_weights":1e300' '"layer_weights":-4'; do
+    rm -rf badm && cp -r ft/model badm
+    key=${kv%%:*}
+    sed -i "s/$key:[0-9]*/$kv/" badm/asr.json
+    grep -qF "$kv" badm/asr.json
+    fails "$AVMASK" decode --model=badm --feats=te_f --out=x
+    grep -q "badm/asr.json: '${key//\"/}' is .*, not an integer in" err
+done
+# a non-finite gradient stops the run with one line (and, under the sanitizers, no leak)
+if "$AVMASK" finetune "${common[@]}" --out=ftn --max-steps=5 --debug-nan-step=2 2>err >/dev/null; then
+    echo "a NaN gradient did not stop finetune"; exit 1
+fi
+test "$(grep -c '^avmask: ' err)" = 1
+grep -q '^avmask: finetune: step 2: gradient norm is nan' err
+if grep -q 'Sanitizer' err; then cat err; exit 1; fi     # the SAN build: no leak on this exit
+# a diverging run stops on its NaN loss with the reason (it said "unknown error")
+if "$AVMASK" finetune "${common[@]}" --out=ftd --max-steps=20 --lr=1e30 --clip=0 2>err >/dev/null; then
+    echo "a NaN loss did not stop finetune"; exit 1
+fi
+grep -q '^avmask: finetune: step [0-9]*: the CTC loss is NaN' err || { cat err; exit 1; }
 echo ok

@@ -66,6 +66,51 @@ static void test_json(void) {
     }
 }
 
+/* Only JSON's number grammar: strtod's hex, nan, inf and leading '+' or '.' are refused,
+ * and so is a number that overflows to infinity. */
+static void test_json_numbers(void) {
+    const char *bad[] = {"0x10", "-nan", "nan", "inf", "-inf", "Infinity", "+1", ".5", "1.", "01", "-",
+                         "1e", "1e+", "[1e999]", "-0x1p3", "[0X1A]", "1.5e3x"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        json_value *x = json_parse(bad[i]);
+        CHECK_MSG(x == NULL, "parsed non-JSON number %s", bad[i]);
+        json_free(x);
+    }
+    const char *good[] = {"0", "-0", "12", "-1.5", "1e3", "1E+3", "2.5e-3", "0.0"};
+    const double val[] = {0, 0, 12, -1.5, 1000, 1000, 0.0025, 0};
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+        json_value *x = json_parse(good[i]);
+        CHECK_MSG(x && x->type == JSON_NUM && x->num == val[i], "%s", good[i]);
+        json_free(x);
+    }
+}
+
+/* JSON -> integer conversions go through one checked helper. */
+static void test_json_int(void) {
+    json_value *v = json_parse("{\"a\":7,\"big\":1e300,\"neg\":-3,\"frac\":2.5,\"s\":\"7\",\"o\":{\"n\":1e9}}");
+    long long x = 0;
+    CHECK(v && json_int_range(v, "a", 0, 10, JSON_REQUIRED, &x) == 0 && x == 7);
+    CHECK(json_int_range(v, "o.n", 0, 2000000000LL, JSON_REQUIRED, &x) == 0 && x == 1000000000LL);
+    CHECK(json_int_range(v, "big", 0, 1000, JSON_REQUIRED, &x) == -1 && strstr(avm_error(), "'big'"));
+    printf("json_int_range: %s\n", avm_error());
+    CHECK(json_int_range(v, "neg", 0, 1000, JSON_REQUIRED, &x) == -1 && strstr(avm_error(), "'neg'"));
+    CHECK(json_int_range(v, "frac", 0, 1000, JSON_REQUIRED, &x) == -1 && strstr(avm_error(), "'frac'"));
+    CHECK(json_int_range(v, "s", 0, 1000, JSON_REQUIRED, &x) == -1 && strstr(avm_error(), "'s'"));
+    CHECK(json_int_range(v, "missing", 0, 1000, JSON_REQUIRED, &x) == -1 && strstr(avm_error(), "'missing' missing"));
+    CHECK(json_int_range(v, "missing", 0, 1000, 5, &x) == 0 && x == 5);
+    json_free(v);
+}
+
+/* Messages carry names read from files: control bytes are shown as \xNN, so a name cannot
+ * move the cursor, clear the terminal or split the one-line error. */
+static void test_escape(void) {
+    avm_fail("data/media.scp:3: utt-id 'a\033[2Jb\tc\nd\x7f' is out of order");
+    CHECK_MSG(!strcmp(avm_error(), "data/media.scp:3: utt-id 'a\\x1b[2Jb\\x09c\\x0ad\\x7f' is out of order"),
+              "%s", avm_error());
+    avm_fail("caf\xc3\xa9 %s", "ok");   /* UTF-8 stays */
+    CHECK(!strcmp(avm_error(), "caf\xc3\xa9 ok"));
+}
+
 static void test_rng(void) {
     avm_rng a, b;
     rng_seed(&a, 42, 0);
@@ -201,6 +246,9 @@ int main(void) {
     test_warn_lines_whole();
     test_committer();
     test_json();
+    test_json_numbers();
+    test_json_int();
+    test_escape();
     test_rng();
     test_util();
     return check_done("test_common");

@@ -15,6 +15,16 @@ static void put(const char *dir, const char *name, const char *text) {
     free(p);
 }
 
+/* Writes len bytes (the text may hold NUL bytes). */
+static void put_n(const char *dir, const char *name, const char *text, size_t len) {
+    mkdir(dir, 0777);
+    char *p = path_join(dir, name);
+    FILE *f = fopen(p, "wb");
+    fwrite(text, 1, len, f);
+    fclose(f);
+    free(p);
+}
+
 /* datadir_read must fail and the message must contain want. */
 static void expect_fail(const char *dir, const char *want) {
     avm_datadir d;
@@ -63,6 +73,66 @@ static void test_segments(void) {
     expect_fail("seg3", "seg3/segments:1: bad times");
 }
 
+/* Times that are not finite, negative or empty segments are refused with file:line
+ * (nan compares false with everything, so a plain "start < 0" test let it through). */
+static void test_segment_times(void) {
+    static const struct { const char *times, *want; } bad[] = {
+        {"nan 1", "segments:2: bad times 'nan 1'"},
+        {"0 nan", "segments:2: bad times '0 nan'"},
+        {"inf -1", "segments:2: bad times 'inf -1'"},
+        {"0 inf", "segments:2: bad times '0 inf'"},
+        {"-0.5 1", "segments:2: bad times"},
+        {"2 2", "segments:2: bad times"},
+        {"0 -2", "segments:2: bad times"},
+        {"1e999 -1", "segments:2: bad times"},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+        char *text = xasprintf("u0 recA 0 1\nu1 recA %s\n", bad[k].times);
+        put("segt", "media.scp", "recA a.mp4\n");
+        put("segt", "segments", text);
+        expect_fail("segt", bad[k].want);
+        free(text);
+    }
+    /* huge but finite times are the media code's business (an end past the recording
+     * extracts to its end); the parser keeps them */
+    put("segt", "segments", "u0 recA 1 1e300\nu1 recA 1e308 -1\n");
+    avm_datadir d;
+    CHECK(datadir_read(&d, "segt") == 0 && d.n == 2);
+    if (d.n == 2) CHECK(d.u[0].end == 1e300 && d.u[1].start == 1e308 && d.u[1].end == 0);
+    datadir_free(&d);
+}
+
+/* Ids and paths end up in the shards' UTF-8 /utt_ids and /failed: other bytes are refused. */
+static void test_utf8(void) {
+    put("u8", "media.scp", "a x.mp4\nb\xff y.mp4\n");
+    expect_fail("u8", "u8/media.scp:2: not valid UTF-8");
+    put("u8p", "media.scp", "a x.mp4\nb caf\xe9.mp4\n");
+    expect_fail("u8p", "u8p/media.scp:2: not valid UTF-8");
+    put("u8s", "media.scp", "rec x.mp4\n");
+    put("u8s", "segments", "u\xc3 rec 0 1\n");
+    expect_fail("u8s", "u8s/segments:1: not valid UTF-8");
+    put("u8ok", "media.scp", "caf\xc3\xa9 \xe6\x97\xa5.mp4\n");   /* valid: café 日.mp4 */
+    avm_datadir d;
+    CHECK(datadir_read(&d, "u8ok") == 0 && d.n == 1);
+    datadir_free(&d);
+    put("u8o", "media.scp", "a \xc0\xaf.mp4\n");                      /* overlong '/' */
+    expect_fail("u8o", "u8o/media.scp:1: not valid UTF-8");
+    put("d\xe9", "media.scp", "a x.mp4\n");                           /* Latin-1 dir name */
+    expect_fail("d\xe9", "name is not valid UTF-8");
+    put("u8k", "text", "a ok\nb \xed\xa0\x80\n");                  /* a UTF-16 surrogate */
+    avm_kv kv;
+    CHECK(kv_read(&kv, "u8k/text", 0) == -1 && strstr(avm_error(), "u8k/text:2: not valid UTF-8"));
+}
+
+/* A NUL byte would silently cut the line (C strings): refused with file:line. */
+static void test_nul(void) {
+    put_n("nul", "media.scp", "a x.mp4\nb y.mp4\0 junk\nc z.mp4\n", 29);
+    expect_fail("nul", "nul/media.scp:2: NUL byte");
+    put_n("nulk", "text", "a hello\0world\n", 15);
+    avm_kv kv;
+    CHECK(kv_read(&kv, "nulk/text", 0) == -1 && strstr(avm_error(), "nulk/text:1: NUL byte"));
+}
+
 static void test_errors(void) {
     put("unsorted", "media.scp", "a x\nc y\nb z\n");
     expect_fail("unsorted", "unsorted/media.scp:3: utt-id 'b' is out of order");
@@ -102,6 +172,9 @@ static void test_kv(void) {
 int main(void) {
     test_good();
     test_segments();
+    test_segment_times();
+    test_utf8();
+    test_nul();
     test_errors();
     test_kv();
     return check_done("test_datadir");

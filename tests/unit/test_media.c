@@ -154,6 +154,44 @@ static void test_audio_only(void) {
     media_free(&m);
 }
 
+/* Segment times that overflowed the time -> sample conversions (a segfault, an "out of
+ * memory" abort, or a silently wrong decode): each must be one error for this file, or
+ * for an end past the recording, a decode to the end of the file. */
+static void test_extreme_times(void) {
+    avm_media_opts o;
+    media_default_opts(&o);
+    o.start = NAN; o.end = 0;
+    expect_fail("tone.wav", &o, "bad segment");
+    o.start = 0; o.end = NAN;
+    expect_fail("tone.wav", &o, "bad segment");
+    o.start = INFINITY; o.end = 0;
+    expect_fail("tone.wav", &o, "bad segment");
+    o.start = 1e308; o.end = 0;
+    expect_fail("tone.wav", &o, "segment");
+    expect_fail("av.mp4", &o, "segment");
+    o.start = 1e12; o.end = 2e12;
+    expect_fail("av.mp4", &o, "segment");
+    const char *files[] = {"tone.wav", "av.mp4"};
+    for (int k = 0; k < 2; k++) {
+        avm_media whole, seg;
+        media_default_opts(&o);
+        o.start = 1;
+        int rc = media_decode(files[k], &o, &whole);
+        CHECK_MSG(rc == 0, "%s", avm_error());
+        o.end = 1e300;     /* past the recording: to its end, as with end = 0 */
+        int rc2 = media_decode(files[k], &o, &seg);
+        CHECK_MSG(rc2 == 0, "%s: end 1e300: %s", files[k], avm_error());
+        if (!rc && !rc2) {
+            CHECK_MSG(seg.n_samples == whole.n_samples && whole.n_samples >= 15000, "%s: %lld vs %lld samples",
+                      files[k], (long long)seg.n_samples, (long long)whole.n_samples);
+            CHECK(seg.n_frames == whole.n_frames && (k == 0 || seg.n_frames >= 20));
+            CHECK(!memcmp(seg.pcm, whole.pcm, (size_t)seg.n_samples * sizeof(float)));
+        }
+        if (!rc) media_free(&whole);
+        if (!rc2) media_free(&seg);
+    }
+}
+
 /* A segment is a slice of the whole-file decode on the same clock. Audio: the 44.1 kHz
  * AAC source is resampled from a different starting packet after the seek, so the
  * resampler phase may differ by up to half an output sample; for the 440 Hz sine at
@@ -290,6 +328,7 @@ int main(void) {
     test_corrupt_middle();
     test_audio_only();
     test_segment();
+    test_extreme_times();
     test_crop();
     test_gap();
     test_threads();

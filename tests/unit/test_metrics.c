@@ -6,6 +6,7 @@
 #include "eval/metrics.h"
 #include "eval/trans.h"
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -90,6 +91,67 @@ static void test_random(void) {
     CHECK_MSG(bad == 0, "%d random pairs disagree with Levenshtein", bad);
 }
 
+/* The full-table alignment as it was before the linear-memory one: cost table, then the
+ * backtrace from the end preferring match/substitution, deletion, insertion. */
+static void table_align(char **ref, int nr, char **hyp, int nh, char *ops) {
+    const int64_t big = (int64_t)nr + nh + 1, sub = big + 1, gap = big;
+    size_t w = (size_t)nh + 1;
+    int64_t *d = xmalloc(((size_t)nr + 1) * w * sizeof *d);
+    for (int j = 0; j <= nh; j++) d[j] = j * gap;
+    for (int i = 1; i <= nr; i++) {
+        int64_t *row = d + i * w, *up = row - w;
+        row[0] = i * gap;
+        for (int j = 1; j <= nh; j++) {
+            int64_t diag = up[j - 1] + (strcmp(ref[i - 1], hyp[j - 1]) ? sub : 0);
+            int64_t del = up[j] + gap, ins = row[j - 1] + gap, m = diag < del ? diag : del;
+            row[j] = m < ins ? m : ins;
+        }
+    }
+    char *rev = xmalloc((size_t)nr + nh + 1);
+    int n = 0, i = nr, j = nh;
+    while (i > 0 || j > 0) {
+        int64_t cur = d[i * w + j];
+        if (i > 0 && j > 0) {
+            int same = !strcmp(ref[i - 1], hyp[j - 1]);
+            if (cur == d[(i - 1) * w + j - 1] + (same ? 0 : sub)) { rev[n++] = same ? 'C' : 'S'; i--; j--; continue; }
+        }
+        if (i > 0 && cur == d[(i - 1) * w + j] + gap) { rev[n++] = 'D'; i--; continue; }
+        rev[n++] = 'I'; j--;
+    }
+    for (int k = 0; k < n; k++) ops[k] = rev[n - 1 - k];
+    ops[n] = 0;
+    free(rev);
+    free(d);
+}
+
+/* The linear-memory alignment gives exactly the table's ops (same S/D/I and the same
+ * tie-breaking), on sizes that go through its divide and conquer (> 2^16 cells), with
+ * small alphabets (many ties), unrelated pairs, near-copies and very unequal lengths. */
+static void test_same_as_table(void) {
+    static char *alpha[] = {"a", "b", "c", "d", "e", "f", "g", "h"};
+    avm_rng r;
+    rng_seed(&r, 11, 0);
+    int bad = 0, runs = 0;
+    for (int it = 0; it < 60; it++) {
+        int na = rng_below(&r, 700), nb = it % 6 == 5 ? rng_below(&r, 20) : rng_below(&r, 700);
+        if (it % 2) { int t = na; na = nb; nb = t; }
+        int k = 2 + rng_below(&r, 7);
+        char **a = xmalloc((na + 1) * sizeof *a), **b = xmalloc((nb + 1) * sizeof *b);
+        for (int i = 0; i < na; i++) a[i] = alpha[rng_below(&r, k)];
+        for (int i = 0; i < nb; i++)   /* every third pair: b is a noisy copy of a */
+            b[i] = it % 3 == 0 && i < na && rng_below(&r, 10) ? a[i] : alpha[rng_below(&r, k)];
+        char *want = xmalloc(na + nb + 1), *got = xmalloc(na + nb + 1);
+        table_align(a, na, b, nb, want);
+        avm_errs e = {0};
+        edit_align((const char *const *)a, na, (const char *const *)b, nb, &e, got);
+        if (strcmp(want, got)) bad++;
+        runs += (long)(na + 1) * (nb + 1) > (1 << 16);
+        free(a); free(b); free(want); free(got);
+    }
+    CHECK_MSG(bad == 0, "%d of 60 random pairs aligned differently from the full table", bad);
+    CHECK_MSG(runs >= 20, "only %d pairs were large enough to split", runs);
+}
+
 static void test_trans(void) {
     const char *txt = "u2 b  c \n\nu1 a\nu3\n  u0\tx\ty\n";
     CHECK(write_file_atomic("t.txt", txt, strlen(txt)) == 0);
@@ -112,6 +174,7 @@ int main(void) {
     test_cases();
     test_rates();
     test_random();
+    test_same_as_table();
     test_trans();
     return check_done("test_metrics");
 }

@@ -63,6 +63,68 @@ static void corrupt_dataset(const char *path, const char *dset) {
     fclose(fp);
 }
 
+/* Rewrites (or with v NULL deletes) an attribute on "/" of a copy of ck.h5, as a flipped
+ * bit or an editing user would. */
+static void patch_attr(const char *path, size_t len, const char *name, hid_t type, const void *v) {
+    copy_file("ck.h5", path, len);
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    if (!v) { CHECK(H5Adelete(f, name) >= 0); H5Fclose(f); return; }
+    hid_t a = H5Aopen(f, name, H5P_DEFAULT);
+    CHECK(a >= 0 && H5Awrite(a, type, v) >= 0);
+    H5Aclose(a);
+    H5Fclose(f);
+}
+
+/* Attributes are inside a checksum; impossible values are refused even then. */
+static void test_attrs(avm_params *ps, avm_adamw *o, size_t len) {
+    avm_adamw ob = *o;
+    int64_t step = 1234 ^ 1;   /* one flipped bit */
+    patch_attr("a1.h5", len, "step", H5T_NATIVE_INT64, &step);
+    CHECK(ckpt_load("a1.h5", ps, &ob, NULL) == -1 && strstr(avm_error(), "a1.h5: checksum_meta mismatch"));
+    avm_ckpt_meta got;
+    CHECK(ckpt_read_meta("a1.h5", &got) == -1);
+    printf("flipped step: %s\n", avm_error());
+    int64_t ostep = 42 ^ 4;
+    patch_attr("a2.h5", len, "optim_step", H5T_NATIVE_INT64, &ostep);
+    CHECK(ckpt_load("a2.h5", ps, &ob, NULL) == -1 && strstr(avm_error(), "checksum_meta"));
+    patch_attr("a3.h5", len, "epoch_pos", H5T_NATIVE_INT64, &(int64_t){16});
+    CHECK(ckpt_load("a3.h5", ps, NULL, NULL) == -1 && strstr(avm_error(), "checksum_meta"));
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    const char *cfg = "{\"model\":{\"d\":7}}";
+    patch_attr("a4.h5", len, "config", t, &cfg);
+    CHECK(ckpt_load("a4.h5", ps, NULL, NULL) == -1 && strstr(avm_error(), "checksum_meta"));
+    H5Tclose(t);
+    double bv = 0.626;
+    patch_attr("a5.h5", len, "best_valid", H5T_NATIVE_DOUBLE, &bv);
+    CHECK(ckpt_load("a5.h5", ps, NULL, NULL) == -1 && strstr(avm_error(), "checksum_meta"));
+
+    /* a checkpoint from before checksum_meta: loads (with a warning), ranges still checked */
+    patch_attr("old.h5", len, "checksum_meta", 0, NULL);
+    CHECK(ckpt_load("old.h5", ps, &ob, &got) == 0 && got.step == 1234 && ob.step == 42);
+    ckpt_meta_free(&got);
+    copy_file("old.h5", "old-neg.h5", len);
+    hid_t f = H5Fopen("old-neg.h5", H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t a = H5Aopen(f, "step", H5P_DEFAULT);
+    int64_t neg = -9223372036854775804LL;
+    CHECK(H5Awrite(a, H5T_NATIVE_INT64, &neg) >= 0);
+    H5Aclose(a);
+    H5Fclose(f);
+    CHECK(ckpt_load("old-neg.h5", ps, &ob, NULL) == -1 && strstr(avm_error(), "step = -9223372036854775804 is out of range"));
+    printf("negative step: %s\n", avm_error());
+
+    /* impossible values written with a valid checksum are refused too */
+    const struct { long step, epoch, pos; double best; } bad[] = {
+        {-5, 0, 0, 1}, {0, -1, 0, 1}, {0, 0, -2, 1}, {0, 0, 0, NAN}};
+    for (int k = 0; k < 4; k++) {
+        avm_ckpt_meta m = {bad[k].step, bad[k].epoch, bad[k].pos, 1, bad[k].best, NULL, 0};
+        CHECK(ckpt_save("range.h5", ps, o, &m) == 0);
+        CHECK_MSG(ckpt_load("range.h5", ps, &ob, NULL) == -1 && strstr(avm_error(), "corrupted checkpoint refused"),
+                  "case %d: %s", k, avm_error());
+    }
+}
+
 int main(void) {
     CHECK(crc32_update(0, "123456789", 9) == 0xCBF43926u);
     CHECK(crc32_update(crc32_update(0, "1234", 4), "56789", 5) == 0xCBF43926u);
@@ -109,6 +171,8 @@ int main(void) {
     corrupt_dataset("bad2.h5", "/optim/v/pos");
     CHECK(ckpt_load("bad2.h5", &back, NULL, NULL) == 0);                 /* params alone are intact */
     CHECK(ckpt_load("bad2.h5", &back, &ob, NULL) == -1 && strstr(avm_error(), "checksum_optim"));
+
+    test_attrs(&back, &ob, len);
 
     /* not HDF5 at all, missing file */
     FILE *f = fopen("junk.h5", "w");
