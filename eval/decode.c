@@ -24,15 +24,15 @@ int cmd_decode(int argc, char **argv) {
     int threads = opts_threads(&o);
     opts_finish(&o);
     if (o.npos) avm_die("decode: unexpected argument '%s' (see --help)", o.pos[0]);
-    char sys[1024];
-    blas_kernel_describe(sys, sizeof sys, threads);
-    avm_info("decode: %s", sys);
 
     avm_asr a;
     if (asr_load(&a, model)) avm_die("decode: %s", avm_error());
     avm_loader L;
     if (loader_open(&L, feats, feats, 0, a.enc.cfg.max_len, tokens, 0, 0, 4) || asr_apply_cmvn(&a, &L))
         avm_die("decode: %s", avm_error());
+    char sys[1024];     /* after the inputs are known good: a refusal stays one line */
+    blas_kernel_describe(sys, sizeof sys, threads);
+    avm_info("decode: %s", sys);
     int n = L.feats.n, longer = 0, empty = 0;
     char **hyp = xcalloc(n, sizeof *hyp);
     int *ids = xmalloc(sizeof(int) * (a.enc.cfg.max_len + 1));

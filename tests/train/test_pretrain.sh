@@ -38,8 +38,8 @@ assert all(set(r) == keys for r in train), train[0]
 diag = {"valid_loss_audio_novideo", "valid_loss_audio_shuffled", "video_gain_shuffled", "video_gain_dropped"}
 assert all(set(r) == {"step", "valid_loss", "valid_loss_audio", "valid_loss_video"} | diag for r in valid)
 for r in valid:    # the gains are what their definition says
-    assert abs(r["video_gain_shuffled"] - (1 - r["valid_loss_audio"] / r["valid_loss_audio_shuffled"])) < 1e-9
-    assert abs(r["video_gain_dropped"] - (1 - r["valid_loss_audio"] / r["valid_loss_audio_novideo"])) < 1e-9
+    assert abs(r["video_gain_shuffled"] - (1 - r["valid_loss_audio"] / r["valid_loss_audio_shuffled"])) < 1e-7   # 9 digits printed
+    assert abs(r["video_gain_dropped"] - (1 - r["valid_loss_audio"] / r["valid_loss_audio_novideo"])) < 1e-7
 assert [r["step"] for r in train] == list(range(20, 121, 20)), [r["step"] for r in train]
 assert [r["step"] for r in valid] == [0, 40, 80, 120], [r["step"] for r in valid]
 for r in train:
