@@ -18,5 +18,11 @@ def banner(torch, lib):
     """One line: CPU model, cores, torch version, the BLAS in use (BENCHMARKING.md)."""
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if "model name" in line),
                platform.processor())
-    return "cpu: %s, %d cores; torch %s; BLAS: %s" % (cpu, os.cpu_count(), torch.__version__,
-                                                     lib.openblas_get_config().decode() if lib else "unknown")
+    blas = "unknown"
+    if lib:
+        lib.openblas_get_corename.restype = lib.openblas_get_config.restype
+        blas = "%s, kernel %s" % (lib.openblas_get_config().decode(), lib.openblas_get_corename().decode())
+    flags = next((line.split(":", 1)[1].split() for line in open("/proc/cpuinfo") if line.startswith("flags")), [])
+    isa = ("AVX-512" if {"avx512f", "avx512bw", "avx512dq", "avx512vl"} <= set(flags) else
+           "AVX2" if {"avx2", "fma"} <= set(flags) else "AVX" if "avx" in flags else "SSE")
+    return "cpu: %s (%s), %d cores; torch %s; BLAS: %s" % (cpu, isa, os.cpu_count(), torch.__version__, blas)
