@@ -174,8 +174,8 @@ int report_scan(rep_scan *s, const char *exp_dir, const char *skip_dir) {
     int have_skip = skip_dir && realpath(skip_dir, skip);
     if (walk(s, exp_dir, "", have_skip ? skip : NULL, 0)) return -1;
     if (!s->nruns && !s->nres) return avm_fail("%s: no metrics.jsonl or eval.json found", exp_dir);
-    qsort(s->runs, s->nruns, sizeof *s->runs, cmp_run);
-    qsort(s->res, s->nres, sizeof *s->res, cmp_res);
+    if (s->nruns) qsort(s->runs, s->nruns, sizeof *s->runs, cmp_run);   /* qsort(NULL, 0) is UB */
+    if (s->nres) qsort(s->res, s->nres, sizeof *s->res, cmp_res);
     for (int i = 0; i < s->nres; i++) {
         rep_result *r = &s->res[i];
         r->run = -1;
