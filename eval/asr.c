@@ -4,6 +4,7 @@
 #include "common/util.h"
 #include "eval/ctc.h"
 #include "eval/export.h"
+#include "models/ops.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,10 +28,13 @@ int asr_load(avm_asr *a, const char *dir) {
         rc = avm_fail("%s: %s", aj, avm_error());
     if (!rc && !(rc = units_read(&a->units, ut))) have_units = 1;
     if (!rc && !(rc = export_load(dir, &a->enc, 1, &a->config))) have_enc = 1;
-    long long vocab = 0, nw = 0;
+    long long vocab = 0, nw = 0, ln = 0;   /* no layer_norm key: written before it existed, 0 */
     if (!rc && (json_int_range(v, "vocab", 0, INT_MAX, JSON_REQUIRED, &vocab) ||
-                json_int_range(v, "layer_weights", 0, INT_MAX, 0, &nw)))
+                json_int_range(v, "layer_weights", 0, INT_MAX, 0, &nw) ||
+                json_int_range(v, "layer_norm", 0, 1, 0, &ln)))
         rc = avm_fail("%s: %s", aj, avm_error());
+    if (!rc && ln && !nw) rc = avm_fail("%s: layer_norm 1 without layer weights", aj);
+    a->layer_norm = (int)ln;
     if (!rc && a->units.n != vocab)
         rc = avm_fail("%s: vocab %lld, but %s has %d units", aj, vocab, ut, a->units.n);
     if (!rc) {
@@ -53,8 +57,8 @@ int asr_save(const avm_asr *a, const char *dir, const char *config_json) {
     if (export_write(dir, &a->enc, config_json)) return -1;
     char *aj = path_join(dir, "asr.json"), *ut = path_join(dir, "units.txt"), *hd = path_join(dir, "ctc_head.h5");
     static const char *kinds[] = {"char", "phone", "word"};
-    char *desc = xasprintf("{\"format\":\"%s\",\"units\":\"%s\",\"vocab\":%d,\"layer_weights\":%d}\n", ASR_FORMAT,
-                           kinds[a->kind], a->units.n, a->head.nw);
+    char *desc = xasprintf("{\"format\":\"%s\",\"units\":\"%s\",\"vocab\":%d,\"layer_weights\":%d,\"layer_norm\":%d}\n",
+                           ASR_FORMAT, kinds[a->kind], a->units.n, a->head.nw, a->head.nw ? a->layer_norm : 0);
     int rc = units_write(&a->units, ut);
     if (!rc) rc = ctc_head_save(&a->head, hd);
     if (!rc) rc = write_file_atomic(aj, desc, strlen(desc));
@@ -69,6 +73,7 @@ void asr_free(avm_asr *a) {
     json_free(a->config);
     free(a->enc_out); free(a->rows); free(a->logits); free(a->off); free(a->rep); free(a->probs);
     free(a->glog); free(a->grows); free(a->drep); free(a->dhid); free(a->hidden); free(a->dhidden);
+    free(a->lnh); free(a->lnstat); free(a->ln_one);
     memset(a, 0, sizeof *a);
 }
 
@@ -80,15 +85,47 @@ int asr_apply_cmvn(const avm_asr *a, avm_loader *L) {
 
 int asr_n_states(const avm_asr *a) { return avmodel_n_hidden(&a->enc) + 1; }
 
-/* rep = sum_k p_k state_k over the hidden states and the final output. */
-static void weighted_states(avm_asr *a, size_t n) {
-    int nh = avmodel_n_hidden(&a->enc);
+/* Encoder state k of the last forward: hidden state k < nh, the final output at nh. */
+static const float *raw_state(const avm_asr *a, int k) {
+    return k < avmodel_n_hidden(&a->enc) ? a->hidden[k] : a->enc_out;
+}
+
+/* State k as the head mixes it: raw, or its LayerNorm (a->lnh) with layer_norm; n = B*T*d. */
+static const float *mix_state(const avm_asr *a, int k, size_t n) {
+    return a->layer_norm ? a->lnh + (size_t)k * n : raw_state(a, k);
+}
+
+/* Mean and rstd of state k's rows (layer_norm). */
+static float *ln_stats(const avm_asr *a, int k, int rows) { return a->lnstat + 2 * (size_t)k * rows; }
+
+/* rep = sum_k p_k S_k over the hidden states and the final output, S_k = state_k or, with
+ * layer_norm, LN(state_k) without affine parameters (models/ops.h layernorm_forward with
+ * gain 1 and bias 0, so forward and backward are the encoder's own; OpenMP over rows).
+ * Padded rows are normed too: they hold finite values and are never read back. */
+static void weighted_states(avm_asr *a, int rows) {
+    int nh = avmodel_n_hidden(&a->enc), dm = a->enc.cfg.d;
+    size_t n = (size_t)rows * dm;
     ctc_head_layer_probs(&a->head, a->probs);
-    for (size_t i = 0; i < n; i++) a->rep[i] = a->probs[nh] * a->enc_out[i];
+    if (a->layer_norm) {
+        a->lnh = grow(a->lnh, &a->cap_lnh, sizeof(float) * n * (nh + 1));
+        a->lnstat = grow(a->lnstat, &a->cap_lnstat, sizeof(float) * 2 * (size_t)rows * (nh + 1));
+        if (!a->ln_one) {   /* gain 1, bias 0, and scratch for the (unused) gain/bias gradients */
+            a->ln_one = xcalloc(4 * (size_t)dm, sizeof(float));
+            for (int j = 0; j < dm; j++) a->ln_one[j] = 1;
+        }
+        for (int k = 0; k <= nh; k++)
+            layernorm_forward(raw_state(a, k), rows, dm, a->ln_one, a->ln_one + dm, a->lnh + (size_t)k * n,
+                              ln_stats(a, k, rows), ln_stats(a, k, rows) + rows);
+    }
+    const float *s = mix_state(a, nh, n);
+    float *rep = a->rep, p = a->probs[nh];
+    #pragma omp parallel for schedule(static) if (n > 65536)
+    for (size_t i = 0; i < n; i++) rep[i] = p * s[i];
     for (int k = 0; k < nh; k++) {
-        const float *h = a->hidden[k];
-        float p = a->probs[k];
-        for (size_t i = 0; i < n; i++) a->rep[i] += p * h[i];
+        const float *h = mix_state(a, k, n);
+        float pk = a->probs[k];
+        #pragma omp parallel for schedule(static) if (n > 65536)
+        for (size_t i = 0; i < n; i++) rep[i] += pk * h[i];
     }
 }
 
@@ -107,7 +144,7 @@ static int forward(avm_asr *a, const avm_batch_data *d, avm_rng *rng) {
     const float *rep = a->enc_out;
     if (a->head.nw) {
         a->rep = grow(a->rep, &a->cap_rep, sizeof(float) * nBT);
-        weighted_states(a, nBT);
+        weighted_states(a, B * T);
         rep = a->rep;
     }
     if (B + 1 > a->cap_b) a->off = xrealloc(a->off, sizeof(int) * (a->cap_b = B + 1));
@@ -125,17 +162,18 @@ static int forward(avm_asr *a, const avm_batch_data *d, avm_rng *rng) {
 int asr_forward(avm_asr *a, const avm_batch_data *d) { return forward(a, d, NULL); }
 
 /* Gradients of the layer weights from d rep (drep, padded rows zero):
- * dL/dp_k = <drep, state_k>, dL/dw_j = p_j (dL/dp_j - sum_k p_k dL/dp_k). */
+ * dL/dp_k = <drep, S_k>, dL/dw_j = p_j (dL/dp_j - sum_k p_k dL/dp_k). */
 static void layer_weight_grad(avm_asr *a, size_t n) {
     int nh = avmodel_n_hidden(&a->enc), nw = nh + 1;
     double *dp = xmalloc(sizeof(double) * nw), mean = 0;
-    for (int k = 0; k < nw; k++) {
-        const float *h = k < nh ? a->hidden[k] : a->enc_out;
+    #pragma omp parallel for schedule(static) if (n > 65536)
+    for (int k = 0; k < nw; k++) {   /* one state per thread: the sums do not depend on the threads */
+        const float *h = mix_state(a, k, n);
         double s = 0;
         for (size_t i = 0; i < n; i++) s += (double)a->drep[i] * h[i];
         dp[k] = s;
-        mean += a->probs[k] * s;
     }
+    for (int k = 0; k < nw; k++) mean += a->probs[k] * dp[k];
     float *g = a->head.p.grad + a->head.lw;
     for (int j = 0; j < nw; j++) g[j] += (float)(a->probs[j] * (dp[j] - mean));
     free(dp);
@@ -166,13 +204,18 @@ double asr_train_loss(avm_asr *a, const avm_batch_data *d, const int *labels, co
         avmodel_audio_backward(&a->enc, a->drep, NULL);
         return loss;
     }
-    /* d state_k = p_k d rep; the final output's share goes in as dout */
+    /* d S_k = p_k d rep, through the LayerNorm to d state_k (in place) with layer_norm;
+     * the final output's share goes in as dout */
     a->dhid = grow(a->dhid, &a->cap_dhid, sizeof(float) * nBT * nh);
-    for (int k = 0; k < nh; k++) {
-        a->dhidden[k] = a->dhid + (size_t)k * nBT;
-        for (size_t i = 0; i < nBT; i++) a->dhidden[k][i] = a->probs[k] * a->drep[i];
+    float *one = a->ln_one, *drep = a->drep;
+    for (int k = 0; k <= nh; k++) {
+        float *g = k < nh ? (a->dhidden[k] = a->dhid + (size_t)k * nBT) : drep, pk = a->probs[k];
+        #pragma omp parallel for schedule(static) if (nBT > 65536)
+        for (size_t i = 0; i < nBT; i++) g[i] = pk * drep[i];
+        if (a->layer_norm)
+            layernorm_backward(raw_state(a, k), B * T, dm, one, ln_stats(a, k, B * T), ln_stats(a, k, B * T) + B * T,
+                               g, g, one + 2 * dm, one + 3 * dm);
     }
-    for (size_t i = 0; i < nBT; i++) a->drep[i] *= a->probs[nh];
-    avmodel_audio_backward(&a->enc, a->drep, (const float *const *)a->dhidden);
+    avmodel_audio_backward(&a->enc, drep, (const float *const *)a->dhidden);
     return loss;
 }

@@ -4,7 +4,11 @@
  *   ctc_head.h5                                         ctc_head.weight [V, d], .bias [V]
  *   units.txt                                           eval/units.h
  *   asr.json                                            {"format","units": char|phone|word,"vocab":V,
- *                                                        "layer_weights": nw (0: the encoder output)}
+ *                                                        "layer_weights": nw (0: the encoder output),
+ *                                                        "layer_norm": 0|1 (absent: 0)}
+ * With layer weights the head reads sum_k p_k S_k over the nw encoder states, p = softmax of
+ * the learned weights, S_k = state k (layer_norm 0) or state k normalised over d per token by
+ * a LayerNorm without affine parameters, eps 1e-5 (layer_norm 1, s3prl's normalize option).
  * The CMVN inside config.json is what the encoder was trained with; it replaces the
  * statistics of whatever feature dir is decoded. */
 #ifndef AVMASK_ASR_H
@@ -22,10 +26,14 @@ typedef struct {
     avm_ctc_head head;
     avm_units units;
     avm_unit_kind kind;
+    int layer_norm;              /* 1: every weighted state is layer-normed (head.nw > 0 only) */
     json_value *config;          /* config.json */
     /* workspace of asr_forward / asr_train_loss */
     float *enc_out, *rows, *logits, *rep, *probs, *glog, *grows, *drep, *dhid;
     size_t cap_out, cap_rows, cap_logits, cap_rep, cap_glog, cap_grows, cap_drep, cap_dhid;
+    float *lnh, *lnstat, *ln_one;   /* layer_norm: normed states [nw][B*T, d], mean and rstd
+                                     * [nw][2][B*T], ones and zeros [2][d] */
+    size_t cap_lnh, cap_lnstat;
     const float **hidden;        /* [n_hidden] encoder states of the last forward */
     float **dhidden;             /* [n_hidden] */
     int *off;                    /* [B + 1] row offsets of the utterances in rows/logits */
@@ -40,7 +48,8 @@ void asr_free(avm_asr *a);
 int  asr_apply_cmvn(const avm_asr *a, avm_loader *L);
 /* Encoder + head on a batch: a->rows [sum len, d] (unpadded encoder outputs, or their
  * learned weighted sum over the embeddings, every layer output and the final output when
- * head.nw > 0), a->logits [sum len, V], a->off. 0 or -1 + avm_fail. */
+ * head.nw > 0, each layer-normed first when layer_norm), a->logits [sum len, V], a->off.
+ * 0 or -1 + avm_fail. */
 int  asr_forward(avm_asr *a, const avm_batch_data *d);
 /* Forward, CTC loss (torch 'mean', zero_infinity) against labels (concatenated, L[b]
  * each), and backward: zeroes and fills head.p.grad and, unless frozen, enc.params.grad.
