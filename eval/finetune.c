@@ -41,6 +41,9 @@ static const char *usage =
     "        all: for the whole run, a frozen probe of the representation)\n"
     "        --layer-weights (SUPERB-style: the head reads a learned softmax-weighted sum of\n"
     "        the embeddings, every encoder layer output and the final output)\n"
+    "        --layer-norm=1 (with --layer-weights: each state is layer-normed over d, without\n"
+    "        affine parameters, before the mix, so its scale does not decide its weight;\n"
+    "        0: the unnormalised mix of models written before this option)\n"
     "regularisation (small labelled sets overfit within a few hundred steps):\n"
     "        --dropout=P --attn-dropout=P (default: the encoder's config, 0.1)\n"
     "        --time-mask-prob=0 --time-mask-len=5 (SpecAugment time masks: each token starts\n"
@@ -53,7 +56,7 @@ typedef struct {
     const char *init, *feats, *data, *out, *vfeats, *vdata, *units_file;
     avm_unit_kind kind;
     long max_steps, log_every, valid_every, freeze_steps, batch_tokens;
-    int layer_weights;
+    int layer_weights, layer_norm;
     double weight_decay, clip;
     long nan_step;          /* test hook: a NaN gradient at this step (0: never) */
     double dropout, attn_dropout;   /* < 0: the encoder's config */
@@ -82,6 +85,8 @@ static void parse(ft_opts *f, avm_opts *o, avm_config *cfg) {
     const char *fz = opt_str(o, "freeze-steps", "0");
     f->freeze_steps = !strcmp(fz, "all") ? LONG_MAX : opt_int_range(o, "freeze-steps", 0, 0, 1000000000);
     f->layer_weights = opt_bool(o, "layer-weights", 0);
+    f->layer_norm = (int)opt_int_range(o, "layer-norm", 1, 0, 1);
+    if (opt_has(o, "layer-norm") && !f->layer_weights) avm_die("finetune: --layer-norm applies only with --layer-weights");
     f->batch_tokens = opt_int_range(o, "batch-tokens", 2000, 1, 1000000000);
     f->weight_decay = opt_num(o, "weight-decay", 0.01);
     f->clip = opt_num(o, "clip", 5);
@@ -295,6 +300,7 @@ int cmd_finetune(int argc, char **argv) {
     if ((f.units_file ? units_read(&a->units, f.units_file) : units_build(&a->units, f.data, f.kind)))
         avm_die("finetune: %s", avm_error());
     ctc_head_init(&a->head, a->enc.cfg.d, a->units.n, f.layer_weights ? asr_n_states(a) : 0, f.seed);
+    a->layer_norm = f.layer_weights && f.layer_norm;
     avm_loader L, VL;
     open_loader(&L, f.feats, a, f.batch_tokens, f.seed, 1);
     ft_labels lb = {0}, vlb = {0};
@@ -312,6 +318,9 @@ int cmd_finetune(int argc, char **argv) {
     avm_info("finetune: %s", sys);
     avm_info("finetune: init %s, %d training utterances, %d %s units, %zu + %zu parameters",
              init, L.feats.n, a->units.n, units_source(f.kind), a->enc.params.total, a->head.p.total);
+    if (f.layer_weights)
+        avm_info("finetune: learned weights over %d encoder states, %s", a->head.nw,
+                 a->layer_norm ? "each layer-normed" : "not normalised");
     avm_info("finetune: dropout %g, attention dropout %g, time masks p=%g L=%d, %d frequency masks <= %d bins",
              a->enc.cfg.dropout, a->enc.cfg.attn_dropout, f.aug.time_p, f.aug.time_len, f.aug.n_freq, f.aug.freq_width);
 
