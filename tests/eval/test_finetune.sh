@@ -54,9 +54,11 @@ grep -q '^<space> 2$' ftc/model/units.txt
 test "$(grep -cvE '^utt[0-9]+( [a-h]+)*$' ftc/dec/hyp)" = 0
 
 # SUPERB-style learned layer weights over the 4 encoder states (embeddings, 1 audio layer,
-# 1 fusion layer, final output) with a frozen encoder: the weights train, decode uses them
+# 1 fusion layer, final output) with a frozen encoder: the weights train, decode uses them;
+# each state is layer-normed by default (tests/eval/test_probe.sh checks the mix itself)
 "$AVMASK" finetune "${common[@]}" --out=ftw --layer-weights --freeze-steps=5 --max-steps=5 --lr=1e-2 > /dev/null
-grep -q '"layer_weights":4' ftw/model/asr.json
+grep -q '"layer_weights":4,"layer_norm":1}' ftw/model/asr.json
+grep -q '"layer_weights":0,"layer_norm":0}' ft/model/asr.json
 "$AVMASK" decode --model=ftw/model --feats=te_f --out=ftw/dec > /dev/null
 test "$(wc -l < ftw/dec/hyp)" = 16
 "$PY" -c "
@@ -95,7 +97,7 @@ grep -q 'weight-decay' err
 fails "$AVMASK" finetune "${common[@]}" --out=x --max-steps=1 --clip=-1
 grep -q 'clip' err
 # integers in asr.json are range-checked before conversion (a cast of 1e300 is undefined)
-for kv in '"vocab":1e300' '"vocab":2.5' '"layer_weights":1e300' '"layer_weights":-4'; do
+for kv in '"vocab":1e300' '"vocab":2.5' '"layer_weights":1e300' '"layer_weights":-4' '"layer_norm":2' '"layer_norm":0.5'; do
     rm -rf badm && cp -r ft/model badm
     key=${kv%%:*}
     sed -i "s/$key:[0-9]*/$kv/" badm/asr.json

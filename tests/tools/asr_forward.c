@@ -1,0 +1,51 @@
+/* Runs a fine-tuned model directory (eval/asr.h, asr_load + asr_forward) on a seeded random
+ * batch of normalised input tokens, for the PyTorch parity test tests/ref/asr_check.py.
+ *   asr_forward --model=DIR --out=DIR [--B=3 --T=20 --seed=1]
+ * writes OUT/x.f32 [B,T,audio_in], OUT/len.i32 [B] (T, T-5, T/2, ...), OUT/logits.f32
+ * [sum len, V] (the utterances' rows one after the other, padding left out) and
+ * OUT/shape.txt "B T audio_in d V nw layer_norm". */
+#include "common/opts.h"
+#include "common/rng.h"
+#include "common/util.h"
+#include "eval/asr.h"
+#include <stdlib.h>
+#include <string.h>
+
+static void put(const char *dir, const char *name, const void *p, size_t n) {
+    char *path = path_join(dir, name);
+    if (write_file_atomic(path, p, n)) avm_die("%s", avm_error());
+    free(path);
+}
+
+int main(int argc, char **argv) {
+    avm_opts o;
+    opts_parse(&o, "asr_forward", "asr_forward --model=DIR --out=DIR [--B --T --seed]\n", argc, argv);
+    const char *md = opt_req(&o, "model"), *out = opt_req(&o, "out");
+    int B = (int)opt_int_range(&o, "B", 3, 1, 64), T = (int)opt_int_range(&o, "T", 20, 6, 4096);
+    uint64_t seed = (uint64_t)opt_int(&o, "seed", 1);
+    opts_threads(&o);
+    opts_finish(&o);
+    avm_asr a;
+    if (asr_load(&a, md)) avm_die("%s", avm_error());
+    int in = a.enc.cfg.audio_in, V = a.head.V;
+    if (T > a.enc.cfg.max_len) avm_die("--T=%d exceeds the model's max_len %d", T, a.enc.cfg.max_len);
+    avm_rng r;
+    rng_seed(&r, seed, 0);
+    float *x = xmalloc(sizeof(float) * B * T * in);
+    for (int i = 0; i < B * T * in; i++) x[i] = (float)rng_normal(&r);
+    int *len = xmalloc(sizeof(int) * B);
+    for (int b = 0; b < B; b++) len[b] = b == 0 ? T : b == 1 ? T - 5 : T / 2;
+    avm_batch_data d = {0};
+    d.B = B; d.T = T; d.len = len; d.audio = x;
+    if (asr_forward(&a, &d)) avm_die("%s", avm_error());
+    if (mkdir_p(out)) avm_die("%s", avm_error());
+    put(out, "x.f32", x, sizeof(float) * B * T * in);
+    put(out, "len.i32", len, sizeof(int) * B);
+    put(out, "logits.f32", a.logits, sizeof(float) * (size_t)a.off[B] * V);
+    char *shape = xasprintf("%d %d %d %d %d %d %d\n", B, T, in, a.enc.cfg.d, V, a.head.nw, a.layer_norm);
+    put(out, "shape.txt", shape, strlen(shape));
+    free(shape); free(len); free(x);
+    asr_free(&a);
+    opts_free(&o);
+    return 0;
+}
