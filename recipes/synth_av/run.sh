@@ -6,7 +6,8 @@
 #   0 synthesise the corpus             4 export both audio branches
 #   1 extract features                  5 fine-tune CTC (phones): scratch, audio-only, AV;
 #   2 pretrain audio-visual               and a frozen-encoder probe of each (probe_steps)
-#   3 pretrain audio-only (same budget) 6 decode + score every held-out test set
+#   3 pretrain audio-only (same budget)   at each probe_lr, the best on dev is kept
+#                                       6 decode + score every held-out test set
 #                                       7 report (exp/report/report.md, .html)
 # A stage whose output is complete is skipped, so rerunning from --stage=N reuses the rest.
 # Variants for an investigation sit beside the defaults and land in the same report:
@@ -41,7 +42,10 @@ speakers= utts_per_speaker= heldout_speakers= snr= model= pretrain_steps= batch_
 pretrain_lr= pretrain_warmup= finetune_steps= finetune_lr= freeze_steps= labeled_utts= valid_every=
 finetune_valid_every=   # validation (and model-best) interval of fine-tuning; empty: $valid_every
 # SUPERB-style probe: the encoder frozen for the whole run, a linear CTC head over a learned
-# mix of all its layers; it shows whether a representation is phonetic (0 steps: no probe)
+# mix of all its layers, each layer-normed; it shows whether a representation is phonetic
+# (0 steps: no probe). probe_lr may list several learning rates ("2e-3 5e-3"; empty: the
+# fine-tuning lr): each trains <init>/probe/lr<value>/, the one with the lowest dev PER is
+# decoded (its lr in <init>/probe/chosen_lr, the dev PER of each in <init>/probe/dev_per)
 probe_steps=0 probe_lr=
 # noisy input, clean target (AV-HuBERT): with this probability a pretraining sample gets noise
 # of the corpus's noise/ set mixed into its audio features at an SNR in noise_snr (dB)
@@ -126,8 +130,32 @@ if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
     done
 fi
 
-# The fine-tuned models of stage 5, as directories under each experiment.
-models() { echo ctc$ft_tag; [ "$probe_steps" -gt 0 ] && echo probe; return 0; }
+# The fine-tuned models of stage 5 that stage 6 decodes, as directories under experiment $1:
+# the CTC fine-tuning and the probe trained at the learning rate chosen on dev.
+models() {
+    echo ctc$ft_tag
+    [ "$probe_steps" -gt 0 ] || return 0
+    local f=$exp/$1/probe/chosen_lr
+    [ -s "$f" ] || { echo "$0: $f missing: run stage 5 first" >&2; exit 1; }
+    echo "probe/lr$(cat "$f")"
+}
+
+# Picks the probe of experiment $1 with the lowest dev PER (recipes/common/best_valid.sh:
+# the best valid_err of each lr's metrics.jsonl, ties by dev loss, then the order of probe_lr).
+choose_probe_lr() {
+    local p=$exp/$1/probe lr line dir err rest dirs=() table=
+    for lr in ${probe_lr:-$finetune_lr}; do   # "lr dev-PER dev-loss step" per lr, in list order
+        line=$(bash "$root/recipes/common/best_valid.sh" "$p/lr$lr") || exit 1
+        table+="$lr ${line#* }"$'\n'
+        dirs+=("$p/lr$lr")
+    done
+    line=$(bash "$root/recipes/common/best_valid.sh" "${dirs[@]}") || exit 1
+    read -r dir err rest <<<"$line"
+    lr=${dir##*/lr}
+    printf '%s' "$table" >"$p/dev_per"
+    echo "$lr" >"$p/chosen_lr"
+    echo "   $1/probe: lr $lr chosen (dev PER $err %; every lr in $p/dev_per)"
+}
 
 finetune() {  # name out [options]
     local name=$1 out=$2; shift 2
@@ -147,8 +175,11 @@ if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
         finetune $name "$exp/$name/ctc$ft_tag" --max-steps=$finetune_steps --lr=$finetune_lr \
             --freeze-steps=$freeze_steps $finetune_opts
         [ "$probe_steps" -gt 0 ] || continue
-        finetune $name "$exp/$name/probe" --max-steps=$probe_steps --lr=${probe_lr:-$finetune_lr} \
-            --freeze-steps=all --layer-weights
+        for lr in ${probe_lr:-$finetune_lr}; do
+            finetune $name "$exp/$name/probe/lr$lr" --max-steps=$probe_steps --lr=$lr \
+                --freeze-steps=all --layer-weights
+        done
+        choose_probe_lr $name
     done
 fi
 
@@ -157,7 +188,8 @@ if [ $stage -le 6 ] && [ $stop_stage -ge 6 ]; then
     for init_name in $inits; do
         name=$init_name; [ $name != scratch ] && name=$name$tag
         for set in $(test_sets); do
-          for sub in $(models); do
+          subs=$(models $name)   # an assignment: a missing chosen_lr stops the recipe
+          for sub in $subs; do
             dir=$exp/$name/$sub/decode_$set
             [ -f "$dir/eval.json" ] && continue
             mdir=$exp/$name/$sub/model-best   # lowest dev error; the last step without validation
@@ -173,7 +205,23 @@ fi
 
 if [ $stage -le 7 ] && [ $stop_stage -ge 7 ]; then
     step 7 "report"
+    notes=$report_notes
+    if compgen -G "$exp/*/probe/chosen_lr" >/dev/null; then   # the probes' lrs, then any notes
+        notes=$exp/log/report_notes.md
+        { echo "Probe learning rates, chosen on dev (\`<experiment>/probe/dev_per\`: the best dev %PER of the"
+          echo "probe trained at each lr; the lowest, in bold, is the probe decoded on the test sets):"
+          echo; echo "| probe | lr | dev %PER | dev loss | step |"; echo "|---|---|---|---|---|"
+          for p in "$exp"/*/probe; do
+              [ -s "$p/chosen_lr" ] && [ -s "$p/dev_per" ] || continue
+              while read -r lr per loss st; do
+                  b=; [ "$lr" = "$(cat "$p/chosen_lr")" ] && b='**'
+                  echo "| ${p#$exp/} | $b$lr$b | $per | $loss | $st |"
+              done <"$p/dev_per"
+          done
+          [ -z "$report_notes" ] || { echo; cat "$report_notes"; }
+        } >"$notes"
+    fi
     run_logged "$exp/log/report.log" "$avmask" report --exp="$exp" --out="$exp/report" --conditions=snr,noise \
-        --title="avmask synth_av ($profile profile)" ${report_notes:+--notes="$report_notes"}
+        --title="avmask synth_av ($profile profile)" ${notes:+--notes="$notes"}
     echo "report: $PWD/$exp/report/report.md (and report.html)"
 fi

@@ -7,7 +7,8 @@ set -u
 fail() { echo "FAIL: $*"; exit 1; }
 recipe=$AVMASK_ROOT/recipes/synth_av/run.sh
 small=(--profile=quick --workdir="$TEST_TMP/w" --speakers=4 --utts-per-speaker=4 --heldout-speakers=2
-       --snr=clean,5 --pretrain-steps=4 --finetune-steps=4 --probe-steps=3 --valid-every=2 --batch-tokens=600 --nj=2)
+       --snr=clean,5 --pretrain-steps=4 --finetune-steps=4 --probe-steps=3 "--probe-lr=2e-3 5e-3" --valid-every=2
+       --batch-tokens=600 --nj=2)
 export AVMASK
 AVMASK="$AVMASK" bash "$recipe" "${small[@]}" >run1.out 2>&1 || { tail -20 run1.out; fail "recipe failed"; }
 cat run1.out
@@ -22,11 +23,34 @@ for name in scratch audio av; do
 done
 [ "$(grep -c '^| \(scratch\|audio\|av\) | [a-z-]* | [0-9-]* | ctc |.*| test\\_' $exp/report/report.md)" = 6 ] || fail "report table: not 3 initialisations x 2 test sets"
 grep -q '"kind"\|audio-visual' $exp/report/report.md || fail "report does not name the pretraining kinds"
-# the frozen probe of each encoder (the random one for scratch) is decoded and reported
+# a frozen probe of each encoder (the random one for scratch) at each lr of --probe-lr; the
+# one with the lowest dev PER (best valid_err, ties by valid_loss, then list order) is
+# decoded and reported under its lr, the other is not decoded
 for name in scratch audio av; do
-    grep -q -- '--freeze-steps=all --layer-weights' $exp/$name/probe/log/finetune.log || fail "$name/probe not a frozen probe"
-    [ -s $exp/$name/probe/decode_test_clean/eval.json ] || fail "no probe eval for $name"
-    grep -q "^| $name/probe | " $exp/report/report.md || fail "$name/probe missing from the report"
+    p=$exp/$name/probe
+    for lr in 2e-3 5e-3; do
+        grep -q -- "--lr=$lr --freeze-steps=all --layer-weights" $p/lr$lr/log/finetune.log || fail "$p/lr$lr not a frozen probe at lr $lr"
+        grep -q '"layer_norm":1}' $p/lr$lr/model/asr.json || fail "$p/lr$lr: the states are not layer-normed"
+    done
+    want=$("$PY" - $p 2e-3 5e-3 <<'E'
+import json, sys
+best = []
+for lr in sys.argv[2:]:
+    v = [json.loads(l) for l in open(f"{sys.argv[1]}/lr{lr}/metrics.jsonl") if "valid_err" in l]
+    best.append((min((l["valid_err"], l["valid_loss"]) for l in v), lr))
+print(min(best, key=lambda b: b[0])[1])    # min keeps the first of equal keys: list order
+E
+)
+    chosen=$(cat $p/chosen_lr)
+    [ "$chosen" = "$want" ] || fail "$name: chosen lr '$chosen', the lowest dev PER is at $want"
+    [ "$(wc -l < $p/dev_per)" = 2 ] || fail "$p/dev_per: not one line per lr"
+    grep -q "^   $name/probe: lr $chosen chosen (dev PER " run1.out || fail "$name: the chosen lr is not shown"
+    other=2e-3; [ $chosen = 2e-3 ] && other=5e-3
+    [ -s $p/lr$chosen/decode_test_clean/eval.json ] || fail "no probe eval for $name"
+    [ -e $p/lr$other/decode_test_clean ] && fail "$name: the probe not chosen was decoded"
+    grep -q "^| $name/probe/lr$chosen | " $exp/report/report.md || fail "$name/probe/lr$chosen missing from the report"
+    grep -q "^| $name/probe | \*\*$chosen\*\* | [0-9.]* | [0-9.]* | [0-9]* |$" $exp/report/report.md || fail "report: $name's chosen lr not marked"
+    grep -q "^| $name/probe | $other | [0-9.]* | [0-9.]* | [0-9]* |$" $exp/report/report.md || fail "report: $name's other lr not listed"
 done
 # the video-gain diagnostics of the AV pretraining (and the audio-only loss beside them)
 grep -q '^| av | audio-visual | 4 | [0-9.]* | [0-9.]* | [0-9.]* | [-+][0-9.]* % | [-+][0-9.]* % |$' $exp/report/report.md ||

@@ -8,5 +8,6 @@ valid_every=250; finetune_valid_every=500
 finetune_opts="--time-mask-prob=0.05 --time-mask-len=5 --freq-masks=2 --freq-mask-width=20"
 # what the development run of this profile found (docs/results.md), appended to the report
 report_notes=$root/docs/results.md
-# frozen-encoder probes (SUPERB style: linear CTC head over a learned mix of all layers)
-probe_steps=1000; probe_lr=5e-3
+# frozen-encoder probes (SUPERB style: linear CTC head over a learned mix of all layers,
+# each layer-normed); each lr trains one probe, the lowest dev PER is decoded and reported
+probe_steps=1000; probe_lr="2e-3 5e-3 2e-2"

@@ -6,3 +6,4 @@ pretrain_steps=300; batch_tokens=2000; pretrain_lr=1e-3; pretrain_warmup=30
 finetune_steps=500; finetune_lr=2e-3; freeze_steps=0; labeled_utts=0   # 0: all of train
 valid_every=100
 probe_steps=200   # frozen-encoder probes (SUPERB style) of the three encoders
+probe_lr=2e-3     # one value keeps the demo short (full.sh chooses among three on dev)
