@@ -3,7 +3,8 @@
  * head can be optimised (and the encoder frozen) separately. Saved as ctc_head.h5.
  * Optionally (nw > 0) x is a SUPERB-style learned weighted sum of nw encoder states,
  * softmax(ctc_head.layer_weights [nw]) (initialised to 0: a uniform average); the sum
- * itself is computed by asr.c. */
+ * itself, of the states or of their parameter-free LayerNorms (asr.json "layer_norm"),
+ * is computed by asr.c. */
 #ifndef AVMASK_CTC_HEAD_H
 #define AVMASK_CTC_HEAD_H
 #include <stdint.h>
