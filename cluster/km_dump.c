@@ -1,7 +1,9 @@
 /* --dump-feats=FILE (a debugging and test aid, not for large corpora: the file holds every
  * vector): the normalised token vectors `avmask kmeans` clusters, as HDF5 /x float32
- * [tokens, dim] in index order, so a reference (scikit-learn) can cluster the same data. */
+ * [tokens, dim] in index order, so a reference (scikit-learn) can cluster the same data,
+ * and /init [k, dim]: the centres the streamed Lloyd passes start from. */
 #include "cluster/km_stream.h"
+#include "cluster/kmeans.h"
 #include "common/util.h"
 #include "data/h5util.h"
 #include <stdlib.h>
@@ -16,7 +18,8 @@ static int write_rows(hid_t ds, long long at, const float *x, int n, int dim) {
     return rc;
 }
 
-void km_dump_feats(const char *path, const avm_feats *fe, const km_feat *kf, long long N, int batch) {
+void km_dump_feats(const char *path, const avm_feats *fe, const km_feat *kf, long long N, int batch,
+                   const km_centres *init) {
     hid_t f = h5_create(path);
     if (f < 0) avm_die("kmeans: %s", avm_error());
     hsize_t d[2] = {(hsize_t)N, (hsize_t)kf->dim};
@@ -34,5 +37,6 @@ void km_dump_feats(const char *path, const avm_feats *fe, const km_feat *kf, lon
     }
     if (rc < 0) avm_die("kmeans: %s", avm_error());
     km_stream_free(&s);
-    if (H5Dclose(ds) < 0 || h5_close(f, path)) avm_die("kmeans: %s", avm_error());
+    if (H5Dclose(ds) < 0 || h5_write_f32_2d(f, "/init", init->c, init->k, init->dim, path) || h5_close(f, path))
+        avm_die("kmeans: %s", avm_error());
 }

@@ -223,7 +223,8 @@ static char *summary(const fit_opts *f, const avm_feats *fe, long long N, int ns
     return b.s;
 }
 
-void km_dump_feats(const char *path, const avm_feats *fe, const km_feat *kf, long long N, int batch);   /* km_dump.c */
+void km_dump_feats(const char *path, const avm_feats *fe, const km_feat *kf, long long N, int batch,
+                   const km_centres *init);   /* km_dump.c */
 
 int kmeans_fit(avm_opts *o) {
     fit_opts f;
@@ -250,7 +251,7 @@ int kmeans_fit(avm_opts *o) {
     km_centres_init(&cb.C, f.k, dim);
     seed_centres(r.x, r.n, &f, &cb.C);
     free(r.x);
-    if (f.dump) km_dump_feats(f.dump, &fe, &cb.kf, N, f.batch);
+    if (f.dump) km_dump_feats(f.dump, &fe, &cb.kf, N, f.batch, &cb.C);
     km_acc acc;
     km_acc_init(&acc, f.k, dim);
     double prev = INFINITY, inertia = 0;
