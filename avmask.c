@@ -19,6 +19,7 @@ int cmd_synth(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_pretrain(int argc, char **argv);
+int cmd_kmeans(int argc, char **argv);
 
 /* omp: the command runs long OpenMP-parallel loops and BLAS, so it gets the passive wait
  * policy (common/ompenv.h) and the CPU's BLAS kernel (models/blas_kernel.h); the others skip
@@ -27,6 +28,7 @@ static const struct { const char *name; cmd_fn fn; int omp; const char *what; } 
     {"synth", cmd_synth, 0, "generate the synthetic audio-visual corpus (speech, talking face, noise)"},
     {"extract", cmd_extract, 0, "media files of a data dir -> feature shards (HDF5), index.tsv, cmvn.h5"},
     {"info", cmd_info, 0, "summary of a feature dir written by extract"},
+    {"kmeans", cmd_kmeans, 1, "k-means codebook of token features (HuBERT targets); --apply writes label shards"},
     {"pretrain", cmd_pretrain, 1, "masked audio-visual pretraining -> checkpoints, metrics.jsonl"},
     {"export", cmd_export, 0, "audio branch of a checkpoint -> audio_encoder.h5, model.safetensors, config.json"},
     {"finetune", cmd_finetune, 1, "CTC fine-tuning of an exported audio encoder"},

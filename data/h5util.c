@@ -177,3 +177,80 @@ int h5_dims(hid_t loc, const char *name, hsize_t *dims, const char *path) {
     H5Dclose(ds);
     return rank < 0 ? avm_fail("%s: cannot read the shape of %s", path, name) : rank;
 }
+
+int h5_write_i64_attr(hid_t obj, const char *name, int64_t v, const char *path) {
+    hid_t sp = H5Screate(H5S_SCALAR), a = -1;
+    int rc = -1;
+    if (sp >= 0) a = H5Acreate2(obj, name, H5T_STD_I64LE, sp, H5P_DEFAULT, H5P_DEFAULT);
+    if (a >= 0 && H5Awrite(a, H5T_NATIVE_INT64, &v) >= 0) rc = 0;
+    if (a >= 0 && H5Aclose(a) < 0) rc = -1;
+    if (sp >= 0) H5Sclose(sp);
+    return rc ? avm_fail("%s: cannot write attribute %s", path, name) : 0;
+}
+
+int h5_read_i64_attr(hid_t obj, const char *name, int64_t *v, const char *path) {
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+    if (a < 0) return avm_fail("%s: no attribute %s", path, name);
+    hid_t ft = H5Aget_type(a), sp = H5Aget_space(a);
+    int ok = ft >= 0 && sp >= 0 && H5Tget_class(ft) == H5T_INTEGER && H5Sget_simple_extent_npoints(sp) == 1 &&
+             H5Aread(a, H5T_NATIVE_INT64, v) >= 0;
+    if (sp >= 0) H5Sclose(sp);
+    if (ft >= 0) H5Tclose(ft);
+    H5Aclose(a);
+    return ok ? 0 : avm_fail("%s: attribute %s is not one integer", path, name);
+}
+
+int h5_write_i32(hid_t loc, const char *name, const int32_t *v, int64_t n, const char *path) {
+    return write_1d(loc, name, H5T_NATIVE_INT32, v, n, path);
+}
+
+int h5_read_i32_rows(hid_t loc, const char *name, int64_t start, int64_t n, int32_t *v, const char *path) {
+    int64_t len;
+    hid_t ds = open_1d(loc, name, &len, path);
+    if (ds < 0) return -1;
+    int rc = 0;
+    if (start < 0 || n < 0 || start + n > len)
+        rc = avm_fail("%s: dataset %s has %lld values, rows %lld..%lld asked", path, name, (long long)len,
+                      (long long)start, (long long)(start + n));
+    hid_t fs = rc ? -1 : H5Dget_space(ds), ms = -1;
+    if (!rc && n > 0) {
+        hsize_t off = (hsize_t)start, cnt = (hsize_t)n;
+        ms = H5Screate_simple(1, &cnt, NULL);
+        if (fs < 0 || ms < 0 || H5Sselect_hyperslab(fs, H5S_SELECT_SET, &off, NULL, &cnt, NULL) < 0 ||
+            H5Dread(ds, H5T_NATIVE_INT32, ms, fs, H5P_DEFAULT, v) < 0)
+            rc = avm_fail("%s: cannot read dataset %s", path, name);
+    }
+    if (ms >= 0) H5Sclose(ms);
+    if (fs >= 0) H5Sclose(fs);
+    H5Dclose(ds);
+    return rc;
+}
+
+int h5_write_f32_2d(hid_t loc, const char *name, const float *v, int64_t rows, int64_t cols, const char *path) {
+    hsize_t d[2] = {(hsize_t)rows, (hsize_t)cols};
+    hid_t sp = H5Screate_simple(2, d, NULL), ds = -1;
+    int rc = -1;
+    if (sp >= 0) ds = H5Dcreate2(loc, name, H5T_IEEE_F32LE, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (ds >= 0 && (rows * cols == 0 || H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0)) rc = 0;
+    if (ds >= 0 && H5Dclose(ds) < 0) rc = -1;
+    if (sp >= 0) H5Sclose(sp);
+    return rc ? avm_fail("%s: cannot write dataset %s", path, name) : 0;
+}
+
+int h5_read_f32_2d(hid_t loc, const char *name, float **v, int64_t *rows, int64_t *cols, const char *path) {
+    hsize_t d[4];
+    *v = NULL;
+    int rank = h5_dims(loc, name, d, path);
+    if (rank < 0) return -1;
+    if (rank != 2 || d[0] == 0 || d[1] == 0 || d[0] > (1u << 30) / d[1])
+        return avm_fail("%s: %s is not a non-empty 2-d dataset", path, name);
+    hid_t ds = H5Dopen2(loc, name, H5P_DEFAULT);
+    *v = xmalloc(sizeof(float) * d[0] * d[1]);
+    int rc = ds >= 0 && H5Dread(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, *v) >= 0 ? 0
+             : avm_fail("%s: cannot read dataset %s", path, name);
+    if (ds >= 0) H5Dclose(ds);
+    if (rc) { free(*v); *v = NULL; return rc; }
+    *rows = (int64_t)d[0];
+    *cols = (int64_t)d[1];
+    return 0;
+}

@@ -25,6 +25,16 @@ int h5_read_i64_all(hid_t loc, const char *name, int64_t **v, int64_t *n, const 
 int h5_write_strs(hid_t loc, const char *name, char *const *s, int64_t n, const char *path);
 int h5_read_strs(hid_t loc, const char *name, char ***s, int64_t *n, const char *path);
 
+/* Integer attributes (int64) on a file or object. */
+int h5_write_i64_attr(hid_t obj, const char *name, int64_t v, const char *path);
+int h5_read_i64_attr(hid_t obj, const char *name, int64_t *v, const char *path);
+/* 1-d int32 datasets: whole write, and rows [start, start + n) read. */
+int h5_write_i32(hid_t loc, const char *name, const int32_t *v, int64_t n, const char *path);
+int h5_read_i32_rows(hid_t loc, const char *name, int64_t start, int64_t n, int32_t *v, const char *path);
+/* 2-d float32 datasets [rows, cols]; the reader allocates *v and checks the rank. */
+int h5_write_f32_2d(hid_t loc, const char *name, const float *v, int64_t rows, int64_t cols, const char *path);
+int h5_read_f32_2d(hid_t loc, const char *name, float **v, int64_t *rows, int64_t *cols, const char *path);
+
 int h5_exists(hid_t loc, const char *name);   /* 1 if the link exists */
 /* Dimensions of a dataset (rank <= 4); returns rank or -1 + avm_fail. */
 int h5_dims(hid_t loc, const char *name, hsize_t *dims, const char *path);

@@ -4,7 +4,7 @@
 set -e
 PKGS="pkg-config libavformat-dev libavcodec-dev libavutil-dev libswresample-dev libswscale-dev
 ffmpeg libhdf5-dev libopenblas-openmp-dev libopenmpi-dev openmpi-bin libespeak-ng-dev
-espeak-ng-data gnuplot-nox python3-torch python3-torchaudio python3-h5py python3-numpy
+espeak-ng-data gnuplot-nox python3-torch python3-torchaudio python3-h5py python3-numpy python3-sklearn
 pocketsphinx-testdata"
 missing=""
 for p in $PKGS; do

@@ -16,6 +16,11 @@ def openblas():
 
 def banner(torch, lib):
     """One line: CPU model, cores, torch version, the BLAS in use (BENCHMARKING.md)."""
+    return machine(lib).replace("; BLAS:", "; torch %s; BLAS:" % torch.__version__)
+
+
+def machine(lib):
+    """One line: CPU model and ISA, cores, the BLAS in use and its kernel."""
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if "model name" in line),
                platform.processor())
     blas = "unknown"
@@ -25,4 +30,4 @@ def banner(torch, lib):
     flags = next((line.split(":", 1)[1].split() for line in open("/proc/cpuinfo") if line.startswith("flags")), [])
     isa = ("AVX-512" if {"avx512f", "avx512bw", "avx512dq", "avx512vl"} <= set(flags) else
            "AVX2" if {"avx2", "fma"} <= set(flags) else "AVX" if "avx" in flags else "SSE")
-    return "cpu: %s (%s), %d cores; torch %s; BLAS: %s" % (cpu, isa, os.cpu_count(), torch.__version__, blas)
+    return "cpu: %s (%s), %d cores; BLAS: %s" % (cpu, isa, os.cpu_count(), blas)

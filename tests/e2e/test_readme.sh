@@ -8,7 +8,7 @@ set -u
 fail() { echo "FAIL: $*"; exit 1; }
 readme=$AVMASK_ROOT/README.md
 mapfile -t cmds < <(sed -n 's/^| `[a-z]*` | `\(avmask [^`]*\)` |$/\1/p' "$readme")
-[ ${#cmds[@]} = 9 ] || fail "expected 9 commands in the README table, found ${#cmds[@]}"
+[ ${#cmds[@]} = 10 ] || fail "expected 10 commands in the README table, found ${#cmds[@]}"
 ln -s "$AVMASK_ROOT/conf" conf
 small=(--model=tiny --d=32 --ffn=64 --heads=2 --layers-audio=1 --layers-video=1 --layers-fusion=1)
 run() {   # the README command, with extra options appended
@@ -28,12 +28,14 @@ for c in "${cmds[@]}"; do
         run "$c"; grep -q "^utterances: *[0-9]" out.txt || fail "info prints no utterance count" ;;
     "avmask pretrain "*)
         run "$c" "${small[@]}" --max-steps=4 --batch-tokens=800 --valid-every=2 --warmup=1 ;;
+    "avmask kmeans "*)   # the tiny corpus has a few hundred tokens: fewer clusters, all sampled
+        run "$c" --k=8 --sample=1 ;;
     "avmask finetune "*)
         run "$c" --max-steps=4 --valid-every=2 ;;
     *)  run "$c" ;;
     esac
 done
-for f in feats/train/index.tsv feats/dev/cmvn.h5 exp/av/checkpoint-best.h5 exp/av/export/model.safetensors \
+for f in feats/train/index.tsv feats/dev/cmvn.h5 exp/km1/codebook.h5 exp/av/checkpoint-best.h5 exp/av/export/model.safetensors \
          exp/av/ctc/model/units.txt exp/av/ctc/decode_test/hyp exp/av/ctc/decode_test/eval.json \
          exp/report/report.md exp/report/report.html; do
     [ -s "$f" ] || fail "$f missing or empty"

@@ -1,0 +1,31 @@
+/* kmeans_mfcc_dump: cluster/'s per-frame MFCC + deltas (km_mfcc_frames) of a raw float32
+ * fbank file [frames, n_mels], written as raw float32 [frames, 39], for the torchaudio
+ * comparison in tests/cluster/test_kmeans_mfcc.sh.
+ *   kmeans_mfcc_dump --in=FBANK.f32 --n-mels=80 --out=MFCC.f32 */
+#include "cluster/km_feats.h"
+#include "common/opts.h"
+#include "common/util.h"
+#include <stdlib.h>
+#include <string.h>
+
+int main(int argc, char **argv) {
+    avm_opts o;
+    opts_parse(&o, "kmeans_mfcc_dump", "kmeans_mfcc_dump --in=F --n-mels=80 --out=F\n", argc, argv);
+    const char *in = opt_req(&o, "in"), *out = opt_req(&o, "out");
+    int nm = (int)opt_int_range(&o, "n-mels", 80, 3, 4096);
+    opts_finish(&o);
+    size_t len;
+    char *raw = read_file(in, &len);
+    if (!raw) avm_die("%s", avm_error());
+    int frames = (int)(len / (sizeof(float) * nm));
+    km_feat kf;
+    km_feat_init(&kf, KM_SRC_MFCC, nm);
+    float *fb = xmalloc(len + 1), *mf = xmalloc(sizeof(float) * (size_t)(frames + 1) * KM_MFCC_DIM);
+    memcpy(fb, raw, len);
+    km_mfcc_frames(&kf, fb, frames, mf);
+    if (write_file_atomic(out, mf, sizeof(float) * (size_t)frames * KM_MFCC_DIM)) avm_die("%s", avm_error());
+    km_feat_free(&kf);
+    free(raw); free(fb); free(mf);
+    opts_free(&o);
+    return 0;
+}
