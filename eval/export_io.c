@@ -95,6 +95,7 @@ char *export_config_json(const avm_config *cfg, const json_value *features, cons
     jw_init(&w, &b);
     avm_config c = *cfg;
     c.modalities = AVM_MOD_AUDIO;
+    c.target = AVM_TARGET_FEATURES;     /* the exported branch has no pretraining head */
     jw_obj_begin(&w);
     jw_key(&w, "format"); jw_str(&w, EXPORT_FORMAT);
     jw_key(&w, "avmask_version"); jw_str(&w, AVMASK_VERSION);

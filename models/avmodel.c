@@ -82,8 +82,12 @@ int avmodel_init(avm_model *m, const avm_config *cfg, uint64_t seed) {
     }
     m->fnorm_g = reg(ps, "fusion_encoder.norm.weight", 1, cfg->d, 0, 0);
     m->fnorm_b = reg(ps, "fusion_encoder.norm.bias", 1, cfg->d, 0, 0);
-    head_register(&m->audio, ps, "audio", cfg->d);
-    if (av) head_register(&m->video, ps, "video", cfg->d);
+    if (cfg->target == AVM_TARGET_CLUSTERS) {
+        avmodel_clusters_register(m);
+    } else {
+        head_register(&m->audio, ps, "audio", cfg->d);
+        if (av) head_register(&m->video, ps, "video", cfg->d);
+    }
     params_alloc(ps);
     init_values(ps, seed);
     return 0;
@@ -116,6 +120,7 @@ static void ws_free_bufs(avm_model *m) {
 void avmodel_free(avm_model *m) {
     stream_free(&m->audio);
     stream_free(&m->video);
+    avmodel_clusters_free(m);
     for (int l = 0; l < m->cfg.layers_fusion; l++) layer_cache_free(&m->fusion_cache[l]);
     free(m->fusion);
     free(m->fusion_cache);
@@ -217,6 +222,7 @@ static int check_batch(const avm_model *m, const avm_batch *bt) {
     if (bt->T > m->cfg.max_len) return avm_fail("model: %d tokens exceed max_len %d", bt->T, m->cfg.max_len);
     if (!bt->len || !bt->audio) return avm_fail("model: batch without audio or lengths");
     if (m->cfg.modalities == AVM_MOD_AV && !bt->video) return avm_fail("model: modalities=av but the batch has no video");
+    if (m->cfg.target == AVM_TARGET_CLUSTERS && !bt->labels) return avm_fail("model: target=clusters but the batch has no labels");
     for (int b = 0; b < bt->B; b++)
         if (bt->len[b] < 0 || bt->len[b] > bt->T) return avm_fail("model: sample %d has length %d of %d", b, bt->len[b], bt->T);
     return 0;
@@ -277,6 +283,11 @@ int avmodel_forward(avm_model *m, const avm_batch *bt, avm_loss *loss) {
     }
     avmodel_fusion_forward(m, B, Tf, p, ap, bt->rng);
     memset(loss, 0, sizeof *loss);
+    if (m->cfg.target == AVM_TARGET_CLUSTERS) {     /* the audio tokens' cluster ids only */
+        if (avmodel_clusters_forward(m, bt, Tf, loss)) return -1;
+        loss->total = loss->audio;
+        return 0;
+    }
     loss->audio = head_forward(m, &m->audio, bt->audio_target ? bt->audio_target : bt->audio, bt->drop_audio, B, T, Tf, 0);
     loss->n_audio = m->audio.n_pred;
     if (av) {
@@ -315,8 +326,12 @@ void avmodel_backward_weighted(avm_model *m, float w_audio, float w_video) {
     if (!bt->audio || m->branch) avm_die("avmodel_backward: no masked-prediction forward to differentiate");
     float *dZ = m->g1;
     memset(dZ, 0, (size_t)B * Tf * d * sizeof(float));
-    head_backward(m, &m->audio, w_audio, dZ);
-    if (av) head_backward(m, &m->video, w_video, dZ);
+    if (m->cfg.target == AVM_TARGET_CLUSTERS) {
+        avmodel_clusters_backward(m, w_audio, dZ);
+    } else {
+        head_backward(m, &m->audio, w_audio, dZ);
+        if (av) head_backward(m, &m->video, w_video, dZ);
+    }
     avmodel_fusion_backward(m, dZ, B, Tf, m->drop_p, m->attn_p, NULL);
     /* g2 and g3 are free again: each stream's gradient goes through one of them */
     float *dV = m->g3;

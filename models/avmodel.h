@@ -24,6 +24,7 @@
 #include "models/params.h"
 
 #define AVM_INFONCE_TAU 0.1f       /* InfoNCE temperature */
+#define AVM_CLUSTER_TAU 0.1f       /* cluster logits: cosine / 0.1 (HuBERT's logit_temp) */
 
 typedef enum { AVM_MOD_AV = 0, AVM_MOD_AUDIO = 1 } avm_modalities;
 /* concat: per token [audio_t ; video_t] -> Linear(2d -> d) -> fusion layers over T tokens, a
@@ -31,6 +32,12 @@ typedef enum { AVM_MOD_AV = 0, AVM_MOD_AUDIO = 1 } avm_modalities;
  * sequence: fusion layers over the 2T tokens [audio; video] of a sample (the first design;
  *         trained that way the model ignored the video; kept for comparison). */
 typedef enum { AVM_FUSION_CONCAT = 0, AVM_FUSION_SEQUENCE = 1 } avm_fusion;
+/* features: heads reconstruct the masked input features (loss l1 | l2 | infonce).
+ * clusters: HuBERT's masked prediction of the audio tokens' cluster ids: final_proj
+ *         Linear(d -> label_dim) of the fused token, cosine with each of the num_classes
+ *         label_embs / AVM_CLUSTER_TAU, softmax cross-entropy (models/ops.h cluster_ce_*);
+ *         no reconstruction heads, no video loss. */
+typedef enum { AVM_TARGET_FEATURES = 0, AVM_TARGET_CLUSTERS = 1 } avm_target;
 
 typedef struct {
     int d, ffn, heads;
@@ -41,6 +48,9 @@ typedef struct {
     avm_loss_kind loss;         /* l1 | l2 | infonce */
     avm_modalities modalities;  /* av | audio */
     avm_fusion fusion;          /* concat | sequence */
+    avm_target target;          /* features | clusters */
+    int num_classes;            /* clusters: k, the codebook's size */
+    int label_dim;              /* clusters: final_proj's output dim (0: d) */
 } avm_config;
 
 /* Named configs: tiny (d 128, ffn 512, 4 heads, 2/1/1), small (128/512/4, 4/2/2),
@@ -48,13 +58,16 @@ typedef struct {
  * dropout 0.1, attn_dropout 0.1, loss l1, modalities av. -1 + avm_fail if unknown. */
 int avmodel_config_named(avm_config *c, const char *name);
 /* Overrides one key (d, ffn, heads, layers_audio, layers_video, layers_fusion, audio_in,
- * video_in, max_len, dropout, attn_dropout, loss (l1|l2|infonce), modalities) from its text value;
+ * video_in, max_len, dropout, attn_dropout, loss (l1|l2|infonce), modalities, fusion,
+ * target (features|clusters), num_classes, label_dim) from its text value;
  * -1 + avm_fail on an unknown key or a malformed value. */
 int avmodel_config_set(avm_config *c, const char *key, const char *value);
 /* Checks the whole config (d % heads, zero layers, dropout in [0,1), ...); -1 + avm_fail. */
 int avmodel_config_check(const avm_config *c);
-/* The config as one JSON object (every key above), and back (unknown keys are errors; a
- * config without "fusion" was written before the key existed: sequence). */
+/* The config as one JSON object (every key above; target, num_classes and label_dim only
+ * with target=clusters, so that a features config reads as it always did), and back
+ * (unknown keys are errors; a config without "fusion" was written before the key existed:
+ * sequence; one without "target" is target=features). */
 void avmodel_config_json(const avm_config *c, avm_jw *w);
 int  avmodel_config_from_json(avm_config *c, const json_value *obj);
 extern const char *const avmodel_config_keys[];     /* NULL-terminated */
@@ -79,12 +92,32 @@ typedef struct {
      * segment of the same sample) and keep them instead of the mask vector; they are still
      * predicted, against video_target. */
     int video_substituted;
+    /* target=clusters: the cluster id of every audio token [B*T] (padding ignored), and the
+     * weight of the unmasked tokens' cross-entropy (HuBERT's pred_nomask_weight; 0: masked
+     * tokens only). */
+    const int32_t *labels;
+    float unmasked_weight;
 } avm_batch;
 
 typedef struct {
     double total, audio, video;
     int n_audio, n_video;       /* masked tokens that entered each loss */
+    int correct_audio;          /* target=clusters: masked tokens whose argmax is the label */
 } avm_loss;
+
+/* target=clusters: the HuBERT head and its saved state (models/avmodel_clusters.c). Rows
+ * [0, n_masked) are the masked audio tokens, [n_masked, n) the unmasked ones (only with
+ * unmasked_weight > 0), all unpadded, of samples whose audio was not dropped. */
+typedef struct {
+    size_t proj_w, proj_b, emb;          /* final_proj.weight [e, d], .bias [e], label_embs [k, e] */
+    int e, k, cap;                       /* cap: rows the buffers hold */
+    int n, n_masked;
+    float uw;                            /* the unmasked weight of the last forward */
+    int *idx;                            /* fusion rows */
+    int32_t *y;                          /* labels of the rows */
+    float *h, *p, *pn, *pnorm, *probs;   /* [cap, d], [cap, e] x2, [cap], [cap, k] */
+    float *en, *enorm, *de, *dp;         /* [k, e], [k], [k, e], [cap, e] */
+} avm_cluster_head;
 
 /* Forward state for one modality's encoder stack. */
 typedef struct {
@@ -106,6 +139,7 @@ typedef struct {
     avm_config cfg;
     avm_params params;
     avm_stream audio, video;
+    avm_cluster_head ch;                 /* target=clusters only */
     avm_layer *fusion;
     avm_layer_cache *fusion_cache;
     size_t fnorm_g, fnorm_b;
@@ -133,7 +167,10 @@ int  avmodel_init(avm_model *m, const avm_config *cfg, uint64_t seed);
 void avmodel_free(avm_model *m);
 
 /* Masked-prediction forward (with dropout as configured). Fills *loss; -1 + avm_fail on a
- * batch the model cannot take (T > max_len, missing video with modalities=av, ...). */
+ * batch the model cannot take (T > max_len, missing video with modalities=av, missing or
+ * out-of-range labels with target=clusters, ...). With target=clusters, loss->audio is
+ * (sum of the masked tokens' CE + unmasked_weight * sum of the unmasked tokens' CE) / masked
+ * tokens (HuBERT's normalisation), loss->video 0. */
 int avmodel_forward(avm_model *m, const avm_batch *batch, avm_loss *loss);
 /* Gradient of loss->total w.r.t. every parameter, ACCUMULATED into m->params.grad. */
 void avmodel_backward(avm_model *m);

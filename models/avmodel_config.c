@@ -9,7 +9,8 @@
 
 const char *const avmodel_config_keys[] = {
     "d", "ffn", "heads", "layers_audio", "layers_video", "layers_fusion", "audio_in",
-    "video_in", "max_len", "dropout", "attn_dropout", "loss", "modalities", "fusion", NULL};
+    "video_in", "max_len", "dropout", "attn_dropout", "loss", "modalities", "fusion", "target",
+    "num_classes", "label_dim", NULL};
 
 int avmodel_config_named(avm_config *c, const char *name) {
     avm_config base = {.d = 128, .ffn = 512, .heads = 4, .layers_audio = 2, .layers_video = 1,
@@ -50,7 +51,8 @@ int avmodel_config_set(avm_config *c, const char *key, const char *v) {
     struct { const char *k; int *p; } ints[] = {
         {"d", &c->d}, {"ffn", &c->ffn}, {"heads", &c->heads}, {"layers_audio", &c->layers_audio},
         {"layers_video", &c->layers_video}, {"layers_fusion", &c->layers_fusion},
-        {"audio_in", &c->audio_in}, {"video_in", &c->video_in}, {"max_len", &c->max_len}};
+        {"audio_in", &c->audio_in}, {"video_in", &c->video_in}, {"max_len", &c->max_len},
+        {"num_classes", &c->num_classes}, {"label_dim", &c->label_dim}};
     for (size_t i = 0; i < sizeof ints / sizeof *ints; i++)
         if (!strcmp(key, ints[i].k)) return parse_int(key, v, ints[i].p);
     if (!strcmp(key, "dropout")) return parse_prob(key, v, &c->dropout);
@@ -74,6 +76,12 @@ int avmodel_config_set(avm_config *c, const char *key, const char *v) {
         else return avm_fail("model.fusion: '%s' is not one of concat, sequence", v);
         return 0;
     }
+    if (!strcmp(key, "target")) {
+        if (!strcmp(v, "features")) c->target = AVM_TARGET_FEATURES;
+        else if (!strcmp(v, "clusters")) c->target = AVM_TARGET_CLUSTERS;
+        else return avm_fail("model.target: '%s' is not one of features, clusters", v);
+        return 0;
+    }
     return avm_fail("model: unknown key '%s'", key);
 }
 
@@ -87,6 +95,8 @@ int avmodel_config_check(const avm_config *c) {
     if (c->audio_in < 1 || c->max_len < 1) return avm_fail("model: audio_in and max_len must be positive");
     if (!(c->dropout >= 0 && c->dropout < 1) || !(c->attn_dropout >= 0 && c->attn_dropout < 1))
         return avm_fail("model: dropout probabilities must be in [0, 1)");
+    if (c->target == AVM_TARGET_CLUSTERS && c->num_classes < 2)
+        return avm_fail("model: target=clusters needs num_classes >= 2 (got %d)", c->num_classes);
     return 0;
 }
 
@@ -106,12 +116,18 @@ void avmodel_config_json(const avm_config *c, avm_jw *w) {
     jw_key(w, "loss"); jw_str(w, c->loss == AVM_LOSS_L1 ? "l1" : c->loss == AVM_LOSS_L2 ? "l2" : "infonce");
     jw_key(w, "modalities"); jw_str(w, c->modalities == AVM_MOD_AV ? "av" : "audio");
     jw_key(w, "fusion"); jw_str(w, c->fusion == AVM_FUSION_CONCAT ? "concat" : "sequence");
+    if (c->target == AVM_TARGET_CLUSTERS) {     /* absent: features, as before the key existed */
+        jw_key(w, "target"); jw_str(w, "clusters");
+        jw_key(w, "num_classes"); jw_int(w, c->num_classes);
+        jw_key(w, "label_dim"); jw_int(w, c->label_dim);
+    }
     jw_obj_end(w);
 }
 
 int avmodel_config_from_json(avm_config *c, const json_value *obj) {
     if (!obj || obj->type != JSON_OBJ) return avm_fail("model config: not a JSON object");
     if (!json_get(obj, "fusion")) c->fusion = AVM_FUSION_SEQUENCE;   /* written before concat existed */
+    if (!json_get(obj, "target")) c->target = AVM_TARGET_FEATURES;
     for (int i = 0; i < obj->n; i++) {
         const json_value *v = obj->items[i];
         char buf[64];

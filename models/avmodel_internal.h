@@ -15,5 +15,9 @@ void avmodel_fusion_backward(avm_model *m, float *dZ, int B, int Tf, float p, fl
 void avmodel_fuse_tokens(avm_model *m, const uint8_t *drop_a, const uint8_t *drop_v, int video, int B, int T);
 void avmodel_unfuse_tokens(avm_model *m, const float *dZ, const uint8_t *drop_a, const uint8_t *drop_v,
                            int B, int T, float *dcat, float *dA, float *dV);
+void avmodel_clusters_register(avm_model *m);
+void avmodel_clusters_free(avm_model *m);
+int  avmodel_clusters_forward(avm_model *m, const avm_batch *bt, int Tf, avm_loss *loss);
+void avmodel_clusters_backward(avm_model *m, float weight, float *dZ);
 void avmodel_add_rows(float *g, const float *dh, const uint8_t *pad, int n, int d);
 #endif

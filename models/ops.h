@@ -94,6 +94,20 @@ double infonce_forward(const float *pred, const float *target, int n, int f, con
 /* dpred = scale * d(loss)/d(pred) (overwritten). */
 void infonce_backward(const float *pn, const float *tn, const float *pnorm, const float *probs, int n, int f,
                       const int *off, int ngroups, float tau, float scale, float *dpred);
+/* Cluster targets (ops_cluster_ce.c, HuBERT): s_ij = cos(x_i, emb_j) / tau for the n rows of
+ * x [n, e] against the k rows of emb [k, e] (cos with norms clamped at 1e-8, as InfoNCE);
+ * loss = (sum over rows i < nm of -log softmax(s_i.)[y_i] + uw * the same over rows i >= nm)
+ * / nm, 0 if nm == 0 (rows [0, nm) are the masked tokens, the rest unmasked). *correct =
+ * masked rows whose argmax (first maximum) is y_i. Saves xn [n, e], xnorm [n], en [k, e],
+ * enorm [k] and the softmax probs [n, k]. */
+double cluster_ce_forward(const float *x, int n, int nm, float uw, int e, const float *emb, int k, float tau,
+                          const int32_t *y, float *xn, float *xnorm, float *en, float *enorm, float *probs,
+                          int *correct);
+/* dx [n, e] = scale * d loss / d x (overwritten); demb [k, e] += scale * d loss / d emb.
+ * probs is consumed (turned into the logits' gradient); de [k, e] is scratch. */
+void cluster_ce_backward(const float *xn, const float *xnorm, const float *en, const float *enorm, float *probs,
+                         const int32_t *y, int n, int nm, float uw, int e, int k, float tau, float scale, float *dx,
+                         float *demb, float *de);
 /* dst[i] = src[idx[i]] for i < n (rows of d floats). */
 void gather_rows(const float *src, int d, const int *idx, int n, float *dst);
 /* dst[idx[i]] += src[i]; idx must not repeat. */

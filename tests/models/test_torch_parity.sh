@@ -6,7 +6,10 @@
 #  - the whole audio-visual model (dropout 0, same masks and modality-dropout decisions):
 #    losses and every parameter gradient, for av+L1, av+InfoNCE, av with separate (clean)
 #    targets, av with substituted video (masked video rows keep their input), audio-only+L2, and the exported audio branch (output, hidden-state gradients,
-#    every parameter gradient); with per-token fusion (concat) and again with fusion=sequence.
+#    every parameter gradient); with per-token fusion (concat) and again with fusion=sequence;
+#    and target=clusters (HuBERT's cosine cross-entropy on cluster ids, F.cosine_similarity in
+#    the reference): AV with dropped streams, audio-only, AV with unmasked_weight 0.5 (loss,
+#    masked accuracy, every parameter gradient).
 # Tolerance: relative error max|c - ref| / max(max|ref|, 1e-6) per tensor <= 1e-4.
 set -euo pipefail
 tools="$AVMASK_BUILD/tools"
@@ -22,7 +25,7 @@ mkdir layer
 "$PY" "$AVMASK_ROOT/tests/ref/torch_layer.py" layer
 "$tools/parity_layer" check layer
 
-cases="av_l1 av_infonce av_target av_subst audio_l2 branch av_seq audio_seq branch_seq"
+cases="av_l1 av_infonce av_target av_subst audio_l2 branch av_seq audio_seq branch_seq av_clusters audio_clusters av_clusters_u"
 for case in $cases; do
     mkdir "$case"
     "$tools/parity_avmodel" write "$case" "$case"

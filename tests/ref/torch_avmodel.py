@@ -19,12 +19,15 @@ from torch_layer import build_layer, load, save  # noqa: E402
 class Model:
     def __init__(self, T, cfg):
         (self.d, self.heads, self.ffn, self.La, self.Lv, self.Lf, self.ain, self.vin,
-         self.max_len, self.loss_kind, self.audio_only, self.case, self.sequence) = (int(v) for v in cfg)
+         self.max_len, self.loss_kind, self.audio_only, self.case, self.sequence,
+         self.clusters, self.k, self.label_dim) = (int(v) for v in cfg[:16])
+        self.unmasked_weight = float(cfg[16])
         self.params = {}
         self.layers = {}
         for name, a in T.items():
             if "_encoder.layers." not in name and name not in ("config",) and \
-                    any(name.startswith(p) for p in ("audio_", "video_", "mask_emb_", "fusion_")):
+                    any(name.startswith(p) for p in ("audio_", "video_", "mask_emb_", "fusion_", "final_proj.",
+                                                     "label_embs")):
                 self.params[name] = torch.from_numpy(a).requires_grad_(True)
         for mod, n in (("audio", self.La), ("video", 0 if self.audio_only else self.Lv), ("fusion", self.Lf)):
             self.layers[mod] = []
@@ -86,6 +89,25 @@ class Model:
         return total / n
 
 
+    def cluster_loss(self, z, sel_m, sel_u, labels):
+        """HuBERT (fairseq compute_nce with every class a candidate): logits =
+        cosine_similarity(final_proj(x), label_embs) / 0.1, CE summed over the masked tokens
+        + unmasked_weight * the same over the unmasked ones, over the masked count."""
+        n = int(sel_m.sum())
+        if n == 0:
+            return torch.zeros((), dtype=torch.float64), torch.zeros((), dtype=torch.float64)
+
+        def ce(sel):
+            proj = z[sel] @ self.P("final_proj.weight").T + self.P("final_proj.bias")
+            logits = F.cosine_similarity(proj.unsqueeze(1), self.P("label_embs").unsqueeze(0), dim=-1) / 0.1
+            y = labels[sel]
+            return F.cross_entropy(logits, y, reduction="sum"), (logits.argmax(dim=1) == y).sum().double()
+        loss, correct = ce(sel_m)
+        if self.unmasked_weight > 0:
+            loss = loss + self.unmasked_weight * ce(sel_u)[0]
+        return loss / n, correct
+
+
 def run(d):
     torch.manual_seed(0)
     T = load(d)
@@ -112,7 +134,21 @@ def run(d):
         ta = torch.from_numpy(T["audio_target"]) if "audio_target" in T else audio
         tv = torch.from_numpy(T["video_target"]) if "video_target" in T else video
         za = m.stream("audio", audio, ma, pad, [])
-        if m.audio_only:
+        correct = None
+        if m.clusters:
+            labels = torch.from_numpy(T["labels"]).round().long()
+            sel_m, sel_u = ma & ~da.unsqueeze(1), ~ma & ~pad & ~da.unsqueeze(1)
+            if m.audio_only:
+                z = m.fusion(m.fuse(za, None), pad, [])
+            else:
+                mv = (torch.from_numpy(T["mask_video"]) > 0.5) & ~pad
+                dv = torch.from_numpy(T["drop_video"]) > 0.5
+                zv = m.stream("video", video, mv, pad, [])
+                keep_a, keep_v = (~da).double().view(-1, 1, 1), (~dv).double().view(-1, 1, 1)
+                z = m.fusion(m.fuse(za * keep_a, zv * keep_v), pad, [])
+            la, correct = m.cluster_loss(z, sel_m, sel_u, labels)
+            lv = torch.zeros((), dtype=torch.float64)
+        elif m.audio_only:
             z = m.fusion(za if m.sequence else m.fuse(za, None), pad, [])
             la = m.head_loss("audio", z, ma & ~da.unsqueeze(1), ta)
             lv = torch.zeros((), dtype=torch.float64)
@@ -133,7 +169,8 @@ def run(d):
             lv = m.head_loss("video", zv_out, mv & ~dv.unsqueeze(1), tv)
         total = la + lv
         total.backward()
-        save(d, "loss", torch.stack([total, la, lv]).detach())
+        parts = [total, la, lv] + ([correct] if correct is not None else [])
+        save(d, "loss", torch.stack(parts).detach())
     for name, p in m.params.items():
         g = p.grad if p.grad is not None else torch.zeros_like(p)
         save(d, "grad." + name, g)

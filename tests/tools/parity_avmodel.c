@@ -8,6 +8,10 @@
  *       audio_l2 (modalities=audio, L2 loss),
  *       branch (avmodel_audio_forward of the av model; L = sum(out*R) + sum(hidden[1]*R1)
  *               + sum(hidden[last]*R2) over unpadded rows, which exercises dhidden).
+ *       av_clusters (target=clusters: HuBERT's cosine cross-entropy on the masked audio
+ *               tokens' cluster ids, both modalities in, some streams dropped),
+ *       audio_clusters (the same, modalities=audio), av_clusters_u (av_clusters with
+ *               unmasked_weight 0.5: the unmasked tokens' CE enters too).
  * All with fusion=concat (per-token projection); av_seq, audio_seq and branch_seq are av_l1,
  * audio_l2 and branch with fusion=sequence.
  * Compared: the losses (or the branch output) and EVERY parameter gradient, relative error
@@ -18,10 +22,11 @@
 #include "tensor_io.h"
 #include <string.h>
 
-enum { B = 3, T = 6, AIN = 12, VIN = 9, D = 16 };
+enum { B = 3, T = 6, AIN = 12, VIN = 9, D = 16, K = 5, E = 8, NCFG = 17 };
 
 typedef struct {
-    int kind;               /* 0 av_l1, 1 audio_l2, 2 branch, 3 av_infonce, 4 av_target, 5 av_subst */
+    int kind;               /* 0 av_l1, 1 audio_l2, 2 branch, 3 av_infonce, 4 av_target, 5 av_subst,
+                             * 6 av_clusters, 7 audio_clusters, 8 av_clusters_u */
     int sequence;           /* fusion=sequence */
     avm_config cfg;
     avm_model m;
@@ -29,7 +34,11 @@ typedef struct {
     float audio[B * T * AIN], video[B * T * VIN], R[B * T * D], R1[B * T * D], R2[B * T * D];
     float audio_target[B * T * AIN], video_target[B * T * VIN];
     uint8_t mask_a[B * T], mask_v[B * T], drop_a[B], drop_v[B];
+    int32_t labels[B * T];
+    float uw;
 } setup;
+
+static int clusters(const setup *s) { return s->kind >= 6; }
 
 static void make(setup *s, const char *kind) {
     memset(s, 0, sizeof *s);
@@ -48,6 +57,9 @@ static void make(setup *s, const char *kind) {
     else if (!strcmp(base, "av_infonce")) s->kind = 3;
     else if (!strcmp(base, "av_target")) s->kind = 4;
     else if (!strcmp(base, "av_subst")) s->kind = 5;
+    else if (!strcmp(base, "av_clusters")) s->kind = 6;
+    else if (!strcmp(base, "audio_clusters")) s->kind = 7;
+    else if (!strcmp(base, "av_clusters_u")) s->kind = 8;
     else avm_die("parity_avmodel: unknown case %s", kind);
     avm_config *c = &s->cfg;
     if (avmodel_config_named(c, "tiny")) avm_die("%s", avm_error());
@@ -58,6 +70,11 @@ static void make(setup *s, const char *kind) {
         if (avmodel_config_set(c, kv[i][0], kv[i][1])) avm_die("%s", avm_error());
     if (s->kind == 1 && (avmodel_config_set(c, "modalities", "audio") || avmodel_config_set(c, "loss", "l2")))
         avm_die("%s", avm_error());
+    if (clusters(s) && (avmodel_config_set(c, "target", "clusters") || avmodel_config_set(c, "num_classes", "5") ||
+                        avmodel_config_set(c, "label_dim", "8")))
+        avm_die("%s", avm_error());
+    if (s->kind == 7 && avmodel_config_set(c, "modalities", "audio")) avm_die("%s", avm_error());
+    s->uw = s->kind == 8 ? 0.5f : 0.0f;
     if (s->kind == 3 && avmodel_config_set(c, "loss", "infonce")) avm_die("%s", avm_error());
     if (avmodel_config_set(c, "fusion", s->sequence ? "sequence" : "concat")) avm_die("%s", avm_error());
     if (avmodel_init(&s->m, c, 7)) avm_die("%s", avm_error());
@@ -82,7 +99,8 @@ static void make(setup *s, const char *kind) {
     }
     for (int i = 0; i < B * T; i++) { s->mask_a[i] = rng_uniform(&r) < 0.4; s->mask_v[i] = rng_uniform(&r) < 0.4; }
     s->mask_a[0] = s->mask_v[0] = s->mask_v[T] = s->mask_a[2 * T + 1] = 1;   /* never empty */
-    if (s->kind == 0 || s->kind >= 3) { s->drop_v[1] = 1; s->drop_a[2] = 1; }
+    if (s->kind == 0 || (s->kind >= 3 && s->kind != 7)) { s->drop_v[1] = 1; s->drop_a[2] = 1; }
+    for (int i = 0; i < B * T; i++) s->labels[i] = (int32_t)rng_below(&r, K);
     for (int b = 0; b < B; b++)             /* padded rows take no part in the branch loss */
         for (int t = s->len[b]; t < T; t++)
             for (int j = 0; j < D; j++) s->R[(b * T + t) * D + j] = s->R1[(b * T + t) * D + j] = s->R2[(b * T + t) * D + j] = 0;
@@ -101,19 +119,24 @@ static double dot(const float *a, const float *b, size_t n) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 4) avm_die("usage: parity_avmodel write|check DIR av_l1|av_infonce|av_target|audio_l2|branch[_seq]");
+    if (argc != 4) avm_die("usage: parity_avmodel write|check DIR av_l1|av_infonce|av_target|av_subst|audio_l2|branch[_seq]|"
+                            "av_clusters|audio_clusters|av_clusters_u");
     const char *dir = argv[2];
     static setup s;
     make(&s, argv[3]);
     const avm_config *c = &s.cfg;
-    int sa[3] = {B, T, AIN}, sv[3] = {B, T, VIN}, sd[3] = {B, T, D}, sbt[2] = {B, T}, sb[1] = {B}, sc[1] = {13};
+    int sa[3] = {B, T, AIN}, sv[3] = {B, T, VIN}, sd[3] = {B, T, D}, sbt[2] = {B, T}, sb[1] = {B}, sc[1] = {NCFG};
     if (!strcmp(argv[1], "write")) {
-        float cfg[13] = {c->d, c->heads, c->ffn, c->layers_audio, c->layers_video, c->layers_fusion,
-                         c->audio_in, c->video_in, c->max_len, c->loss, c->modalities, s.kind, s.sequence};
+        float cfg[NCFG] = {c->d, c->heads, c->ffn, c->layers_audio, c->layers_video, c->layers_fusion,
+                           c->audio_in, c->video_in, c->max_len, c->loss, c->modalities, s.kind, s.sequence,
+                           c->target, c->num_classes, c->label_dim, s.uw};
+        float labf[B * T];
+        for (int i = 0; i < B * T; i++) labf[i] = (float)s.labels[i];
         float lenf[B];
         for (int b = 0; b < B; b++) lenf[b] = s.len[b];
         tio_write_params(dir, &s.m.params);
-        tio_write(dir, "config", cfg, 13, 1, sc);
+        tio_write(dir, "config", cfg, NCFG, 1, sc);
+        if (clusters(&s)) tio_write(dir, "labels", labf, B * T, 2, sbt);
         if (s.kind >= 4) {
             tio_write(dir, "audio_target", s.audio_target, B * T * AIN, 3, sa);
             tio_write(dir, "video_target", s.video_target, B * T * VIN, 3, sv);
@@ -137,13 +160,15 @@ int main(int argc, char **argv) {
     if (s.kind != 2) {
         avm_batch bt = {.B = B, .T = T, .len = s.len, .audio = s.audio, .video = s.video, .mask_audio = s.mask_a,
                         .mask_video = s.mask_v, .drop_audio = s.drop_a, .drop_video = s.drop_v};
-        if (s.kind >= 4) { bt.audio_target = s.audio_target; bt.video_target = s.video_target; bt.video_substituted = s.kind == 5; }
+        if (clusters(&s)) { bt.labels = s.labels; bt.unmasked_weight = s.uw; }
+        else if (s.kind >= 4) { bt.audio_target = s.audio_target; bt.video_target = s.video_target; bt.video_substituted = s.kind == 5; }
         avm_loss L;
         if (avmodel_forward(&s.m, &bt, &L)) avm_die("%s", avm_error());
         avmodel_backward(&s.m);
-        float lv[3] = {(float)L.total, (float)L.audio, (float)L.video};
-        printf("loss total %.6f audio %.6f (%d tokens) video %.6f (%d tokens)\n", L.total, L.audio, L.n_audio, L.video, L.n_video);
-        ok &= tio_compare(dir, "loss", lv, 3, tol);
+        float lv[4] = {(float)L.total, (float)L.audio, (float)L.video, (float)L.correct_audio};
+        printf("loss total %.6f audio %.6f (%d tokens, %d correct) video %.6f (%d tokens)\n", L.total, L.audio,
+               L.n_audio, L.correct_audio, L.video, L.n_video);
+        ok &= tio_compare(dir, "loss", lv, clusters(&s) ? 4 : 3, tol);
     } else {
         int nh = avmodel_n_hidden(&s.m);
         const float *hidden[16];
