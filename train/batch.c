@@ -83,7 +83,21 @@ void loader_close(avm_loader *L) {
     if (L->feats.dir) feats_close(&L->feats);
     free(L->a_mean); free(L->a_istd); free(L->ntok); free(L->order); free(L->bstart);
     free(L->fb); free(L->px);
+    labels_close(L->labels);
+    free(L->lab);
     memset(L, 0, sizeof *L);
+}
+
+int loader_open_labels(avm_loader *L, const char *dir, const char *expect_hash) {
+    avm_labels *lb = labels_open(dir, &L->feats, expect_hash);
+    if (!lb) return -1;
+    int max_tok = 1;
+    for (int i = 0; i < L->feats.n; i++) if (L->ntok[i] > max_tok) max_tok = L->ntok[i];
+    labels_close(L->labels);
+    free(L->lab);
+    L->labels = lb;
+    L->lab = xmalloc(sizeof(int32_t) * max_tok);
+    return 0;
 }
 
 int loader_len(const avm_loader *L, int utt) {
@@ -139,7 +153,7 @@ void loader_plan(avm_loader *L, long epoch) {
     L->epoch = epoch;
 }
 
-static void ensure(avm_batch_data *d, int B, int T, int adim, int vdim) {
+static void ensure(avm_batch_data *d, int B, int T, int adim, int vdim, int labels) {
     if (B > d->cap_b) {
         d->cap_b = B;
         d->len = xrealloc(d->len, sizeof(int) * B);
@@ -150,10 +164,13 @@ static void ensure(avm_batch_data *d, int B, int T, int adim, int vdim) {
     if (na > d->cap_a) { free(d->audio); d->audio = xmalloc(sizeof(float) * na); d->cap_a = na; }
     if (nv > d->cap_v) { free(d->video); d->video = xmalloc(sizeof(float) * nv); d->cap_v = nv; }
     if (!vdim) { free(d->video); d->video = NULL; d->cap_v = 0; }
+    size_t nl = labels ? (size_t)B * T : 0;
+    if (nl > d->cap_l) { free(d->labels); d->labels = xmalloc(sizeof(int32_t) * nl); d->cap_l = nl; }
+    if (!labels) { free(d->labels); d->labels = NULL; d->cap_l = 0; }
 }
 
 /* Reads one utterance, crops it and writes normalised tokens into the batch row. */
-static int fill_sample(avm_loader *L, int utt, int T, float *arow, float *vrow) {
+static int fill_sample(avm_loader *L, int utt, int T, float *arow, float *vrow, int32_t *lrow) {
     if (shard_reader_get(L->reader, utt, L->fb, L->use_video ? L->px : NULL)) return -1;
     int tok = L->ntok[utt], len = loader_len(L, utt), off = 0;
     if (tok > len && L->shuffle) {
@@ -175,6 +192,10 @@ static int fill_sample(avm_loader *L, int utt, int T, float *arow, float *vrow) 
         for (size_t i = 0; i < (size_t)len * vd; i++) vrow[i] = ((float)src[i] - L->pix_mean) * L->pix_istd;
         memset(vrow + (size_t)len * vd, 0, sizeof(float) * (size_t)(T - len) * vd);
     }
+    if (lrow) {     /* the same crop as the tokens */
+        if (labels_get(L->labels, utt, L->lab)) return -1;
+        for (int t = 0; t < T; t++) lrow[t] = t < len ? L->lab[off + t] : -1;
+    }
     return 0;
 }
 
@@ -187,7 +208,7 @@ int loader_get(avm_loader *L, int b, int rank, int world, avm_batch_data *out) {
         int l = loader_len(L, L->order[g0 + k]);
         if (l > T) T = l;
     }
-    ensure(out, B, T, L->audio_dim, L->video_dim);
+    ensure(out, B, T, L->audio_dim, L->video_dim, L->labels != NULL);
     out->B = B;
     out->T = T;
     out->global_B = gn;
@@ -198,12 +219,13 @@ int loader_get(avm_loader *L, int b, int rank, int world, avm_batch_data *out) {
         out->len[k] = loader_len(L, utt);
         float *arow = out->audio + (size_t)k * T * L->audio_dim;
         float *vrow = out->video ? out->video + (size_t)k * T * L->video_dim : NULL;
-        if (fill_sample(L, utt, T, arow, vrow)) return -1;
+        int32_t *lrow = out->labels ? out->labels + (size_t)k * T : NULL;
+        if (fill_sample(L, utt, T, arow, vrow, lrow)) return -1;
     }
     return 0;
 }
 
 void batch_data_free(avm_batch_data *d) {
-    free(d->len); free(d->utt); free(d->gidx); free(d->audio); free(d->video);
+    free(d->len); free(d->utt); free(d->gidx); free(d->audio); free(d->video); free(d->labels);
     memset(d, 0, sizeof *d);
 }

@@ -13,6 +13,7 @@
 #define AVMASK_BATCH_H
 #include <stddef.h>
 #include <stdint.h>
+#include "data/labels.h"
 #include "data/shard.h"
 
 #define AVM_STACK 4   /* fbank frames per audio token */
@@ -25,7 +26,8 @@ typedef struct {
     int global_B;           /* samples in the whole global batch */
     float *audio;           /* [B, T, audio_dim], padding zero */
     float *video;           /* [B, T, video_dim] or NULL (audio only), padding zero */
-    size_t cap_a, cap_v;
+    int32_t *labels;        /* [B, T] cluster ids (loader with labels) or NULL, padding -1 */
+    size_t cap_a, cap_v, cap_l;
     int cap_b;
 } avm_batch_data;
 
@@ -46,6 +48,9 @@ typedef struct {
     /* scratch for one utterance */
     float *fb;
     uint8_t *px;
+    /* cluster labels (loader_open_labels; NULL: none), cropped like the tokens */
+    avm_labels *labels;
+    int32_t *lab;
 } avm_loader;
 
 /* Opens a feature dir for batching; cmvn_dir holds the cmvn.h5 to apply (the training
@@ -54,6 +59,11 @@ typedef struct {
 int  loader_open(avm_loader *L, const char *dir, const char *cmvn_dir, int use_video, int max_len,
                  long batch_tokens, uint64_t seed, int shuffle, int max_open_shards);
 void loader_close(avm_loader *L);
+/* Adds per-token cluster labels (data/labels.h, a label dir of this loader's feature dir) to
+ * every batch: out->labels holds each sample's labels with the same crop as its tokens.
+ * expect_hash: the codebook the labels must come from (NULL: any). The whole label dir is
+ * checked first (labels_open). -1 + avm_fail naming the label file and utterance. */
+int  loader_open_labels(avm_loader *L, const char *dir, const char *expect_hash);
 /* Plans the batches of an epoch (cheap; call again to change epoch). */
 void loader_plan(avm_loader *L, long epoch);
 /* Reads this rank's slice of global batch b (0 <= b < nbatch) of the planned epoch. */

@@ -46,6 +46,7 @@ void metrics_train(FILE *f, const avm_train_metrics *m) {
     jw_key(&w, "loss"); jw_num(&w, m->loss);
     jw_key(&w, "loss_audio"); jw_num(&w, m->loss_audio);
     jw_key(&w, "loss_video"); jw_num(&w, m->loss_video);
+    if (!isnan(m->acc_audio)) { jw_key(&w, "acc_audio"); jw_num(&w, m->acc_audio); }
     jw_key(&w, "lr"); jw_num(&w, m->lr);
     jw_key(&w, "grad_norm"); jw_num(&w, m->grad_norm);
     jw_key(&w, "tokens_per_s"); jw_num(&w, m->tokens_per_s);
@@ -63,6 +64,7 @@ void metrics_valid(FILE *f, const avm_valid_metrics *m) {
     jw_key(&w, "valid_loss"); jw_num(&w, m->loss);
     jw_key(&w, "valid_loss_audio"); jw_num(&w, m->loss_audio);
     jw_key(&w, "valid_loss_video"); jw_num(&w, m->loss_video);
+    if (!isnan(m->acc_audio)) { jw_key(&w, "valid_acc_audio"); jw_num(&w, m->acc_audio); }
     if (isfinite(m->audio_novideo) && isfinite(m->audio_shuffled)) {
         jw_key(&w, "valid_loss_audio_novideo"); jw_num(&w, m->audio_novideo);
         jw_key(&w, "valid_loss_audio_shuffled"); jw_num(&w, m->audio_shuffled);

@@ -1,9 +1,11 @@
 /* metrics.jsonl: one JSON object per line, read by `avmask report`.
  *   training:   {"step","loss","loss_audio","loss_video","lr","grad_norm","tokens_per_s","seconds"}
+ *               and, with --target=clusters, "acc_audio" (masked tokens whose argmax is the label)
  *   validation: {"step","valid_loss","valid_loss_audio","valid_loss_video"} and, for an AV
  *               model, "valid_loss_audio_novideo", "valid_loss_audio_shuffled" (the masked-audio
  *               loss with the video dropped / paired with another sample's) and the relative
- *               gains of the true video over them, "video_gain_shuffled", "video_gain_dropped" 
+ *               gains of the true video over them, "video_gain_shuffled", "video_gain_dropped";
+ *               with --target=clusters "valid_acc_audio" 
  * step counts updates done; seconds is training wall time, continued across resumes. */
 #ifndef AVMASK_METRICS_H
 #define AVMASK_METRICS_H
@@ -12,6 +14,7 @@
 typedef struct {
     long step;
     double loss, loss_audio, loss_video, lr, grad_norm, tokens_per_s, seconds;
+    double acc_audio;           /* target=clusters: masked accuracy (NaN: not written) */
 } avm_train_metrics;
 
 /* Opens for appending; on resume first drops lines with a step beyond keep_step (they
@@ -22,6 +25,7 @@ typedef struct {
     long step;
     double loss, loss_audio, loss_video;
     double audio_novideo, audio_shuffled;      /* NaN: not measured (audio-only model) */
+    double acc_audio;                          /* target=clusters: masked accuracy (NaN: not written) */
 } avm_valid_metrics;
 void  metrics_valid(FILE *f, const avm_valid_metrics *m);
 /* Relative improvement of the masked-audio loss from the true video over a control

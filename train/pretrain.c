@@ -29,6 +29,7 @@ typedef struct {
 } run;
 
 static int is_root(const run *r) { return r->s.dist.rank == 0; }
+static int clusters(const run *r) { return r->po.model.target == AVM_TARGET_CLUSTERS; }
 
 static long peak_rss_kb(void) {
     struct rusage u;
@@ -104,6 +105,7 @@ static void check_out_dir(run *r, avm_ckpt_meta *meta, int *have) {
     *have = 0;
     if (!file_exists(r->last)) return;
     if (ckpt_read_meta(r->last, meta)) avm_die("pretrain: %s", avm_error());
+    targets_check_resume(&r->po, r->last, meta->config_json);
     char *mine = model_json(&r->po.model), *theirs = stored_model_json(r->last, meta);
     int same = !strcmp(mine, theirs);
     if (!same)
@@ -126,6 +128,7 @@ static void setup(run *r, int argc, char **argv) {
     avm_pretrain_opts *po = &r->po;
     pretrain_parse(po, &r->o, argc, argv);
     open_data(r);
+    targets_open(po, &r->train, r->has_valid ? &r->valid : NULL);
     open_noise(r);
     match_features(r);
     r->last = path_join(po->out, "checkpoint-last.h5");
@@ -196,13 +199,16 @@ static void validate(run *r) {
     if (!isfinite(loss)) stop_bad(r, "the validation loss", loss);
     double lan = stats_audio_novideo(&st), las = stats_audio_shuffled(&st);
     if (is_root(r)) {
-        avm_valid_metrics vm = {r->step, loss, la, lv, lan, las};
+        avm_valid_metrics vm = {r->step, loss, la, lv, lan, las, clusters(r) ? stats_acc(&st) : NAN};
         metrics_valid(r->metrics, &vm);
+        char what[96];
+        if (clusters(r)) snprintf(what, sizeof what, "cross-entropy %.6f, masked accuracy %.4f", la, vm.acc_audio);
+        else snprintf(what, sizeof what, "audio %.6f video %.6f", la, lv);
         if (isnan(lan))
-            avm_logonly("step %ld: valid_loss %.6f (audio %.6f video %.6f)", r->step, loss, la, lv);
+            avm_logonly("step %ld: valid_loss %.6f (%s)", r->step, loss, what);
         else
-            avm_logonly("step %ld: valid_loss %.6f (audio %.6f video %.6f); masked audio with the video "
-                        "shuffled %.6f, dropped %.6f: video gain %+.1f %% / %+.1f %%", r->step, loss, la, lv,
+            avm_logonly("step %ld: valid_loss %.6f (%s); masked audio with the video "
+                        "shuffled %.6f, dropped %.6f: video gain %+.1f %% / %+.1f %%", r->step, loss, what,
                         las, lan, 100 * video_gain(la, las), 100 * video_gain(la, lan));
     }
     if (loss < r->best_valid) {
@@ -240,17 +246,22 @@ static void loop(run *r) {
         if (is_root(r) && (r->step % po->log_every == 0 || r->step == po->max_steps)) {
             double now = now_sec();
             avm_train_metrics m = {r->step, loss, stats_audio(&st), stats_video(&st), lr, norm,
-                                   toks / fmax(now - tlog, 1e-9), now - t0};
+                                   toks / fmax(now - tlog, 1e-9), now - t0, clusters(r) ? stats_acc(&st) : NAN};
             metrics_train(r->metrics, &m);
-            avm_logonly("step %ld: loss %.6f audio %.6f video %.6f lr %.3e grad_norm %.4f tokens/s %.0f "
-                        "peak_rss_kb %ld", r->step, loss, m.loss_audio, m.loss_video, lr, norm, m.tokens_per_s,
-                        peak_rss_kb());
+            char what[64];
+            if (clusters(r)) snprintf(what, sizeof what, "acc %.4f", m.acc_audio);
+            else snprintf(what, sizeof what, "audio %.6f video %.6f", m.loss_audio, m.loss_video);
+            avm_logonly("step %ld: loss %.6f %s lr %.3e grad_norm %.4f tokens/s %.0f "
+                        "peak_rss_kb %ld", r->step, loss, what, lr, norm, m.tokens_per_s, peak_rss_kb());
             rate = m.tokens_per_s;
             tlog = now;
             toks = 0;
         }
         r->seconds = now_sec() - t0;
-        if (is_root(r))
+        if (is_root(r) && clusters(r))
+            progress_update(&prog, (double)(r->step - start), "step %ld loss %.4f acc %.3f lr %.2e %.0f tok/s",
+                            r->step, loss, stats_acc(&st), lr, rate);
+        else if (is_root(r))
             progress_update(&prog, (double)(r->step - start), "step %ld loss %.4f lr %.2e %.0f tok/s", r->step,
                             loss, lr, rate);
         if (r->has_valid && (r->step % po->valid_every == 0 || r->step == po->max_steps)) validate(r);
@@ -276,7 +287,7 @@ int cmd_pretrain(int argc, char **argv) {
     if (r->has_valid) loader_close(&r->valid);
     if (r->s.noise) noise_close(&r->noise);
     batch_data_free(&r->d);
-    free(r->cfg_json); free(r->last); free(r->best);
+    free(r->cfg_json); free(r->last); free(r->best); free(r->po.codebook_hash);
     opts_free(&r->o);
     avm_log_close();
     free(r);

@@ -29,8 +29,14 @@ typedef struct {
     double drop_audio, drop_video;      /* modality dropout probabilities */
     const char *noise_feats;            /* noise feature dir (NULL: no noise mixing) */
     double noise_prob, noise_snr[2];    /* per sample; SNR range in dB */
+    /* model.target=clusters (--target=clusters): label dirs (data/labels.h) of --feats and
+     * --valid, the unmasked tokens' weight, and the codebook the labels come from (set when
+     * the labels are opened; owned) */
+    const char *labels, *valid_labels;
+    double unmasked_weight;
+    char *codebook_hash;
     avm_config model;
-    int model_in_set[2];                /* audio_in / video_in given explicitly */
+    int model_in_set[3];                /* audio_in / video_in / num_classes given explicitly */
     /* hidden test hooks */
     const char *dump_grad;              /* write the averaged gradient of the first step */
     long kill_step;                     /* SIGKILL itself after this step (0: never) */
@@ -51,12 +57,14 @@ typedef struct {
      * and with the video of another sample (same masks), for the video gain */
     double n_audio_novideo, sum_audio_novideo;
     double n_audio_shuffled, sum_audio_shuffled;
+    double n_correct;                   /* target=clusters: masked audio tokens predicted right */
 } avm_step_stats;
 double stats_loss(const avm_step_stats *s);
 double stats_audio(const avm_step_stats *s);
 double stats_video(const avm_step_stats *s);   /* NaN when no video token was masked */
 double stats_audio_novideo(const avm_step_stats *s);   /* NaN without the diagnostics */
 double stats_audio_shuffled(const avm_step_stats *s);
+double stats_acc(const avm_step_stats *s);     /* masked accuracy; NaN without masked audio */
 
 typedef struct {
     avm_model model;
@@ -86,4 +94,16 @@ int step_validate(avm_stepper *s, const avm_pretrain_opts *po, avm_loader *L, av
 void stepper_free(avm_stepper *s);
 
 int cmd_pretrain(int argc, char **argv);
+
+/* target=clusters (train/targets.c). Opens the label dirs on the loaders (valid: same
+ * codebook as the training labels), sets po->model.num_classes and po->codebook_hash; dies
+ * with one line on a refusal. No-op for target=features. */
+void targets_open(avm_pretrain_opts *po, avm_loader *train, avm_loader *valid);
+/* --resume: the checkpoint's stored run configuration (JSON) must have the same target kind
+ * and, for clusters, the same codebook hash and k; dies with one line naming path otherwise. */
+void targets_check_resume(const avm_pretrain_opts *po, const char *path, const char *config_json);
+/* --target, --labels, --valid-labels, --unmasked-weight (pretrain_parse). */
+void targets_parse(avm_pretrain_opts *po, avm_opts *o);
+/* The train-section keys of a run configuration for the target. */
+void targets_config_json(const avm_pretrain_opts *po, avm_jw *w);
 #endif

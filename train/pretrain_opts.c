@@ -34,6 +34,12 @@ static const char *usage =
     "        --max-len-model (positions) --dropout --attn-dropout --loss=l1|l2|infonce\n"
     "        --fusion=concat|sequence (concat: per token [audio_t ; video_t] -> Linear(2d -> d),\n"
     "        a dropped stream as zeros; sequence: fusion layers over [audio; video] along time)\n"
+    "target: --target=features|clusters (features: reconstruct the masked features, --loss;\n"
+    "        clusters: HuBERT's cross-entropy over the codebook on masked audio tokens)\n"
+    "        --labels=DIR (clusters: label dir of --feats by `avmask kmeans --apply`)\n"
+    "        --valid-labels=DIR (clusters with --valid: label dir of --valid, same codebook)\n"
+    "        --unmasked-weight=0 (weight of the unmasked tokens' cross-entropy, HuBERT's alpha)\n"
+    "        --label-dim=D (projection dim of the cluster head; default the model's d)\n"
     "Files given with --config hold the same options, one per line (conf/*.conf).\n";
 
 /* Model keys are accepted with dashes (--layers-audio) or as written (--layers_audio);
@@ -51,6 +57,7 @@ static void model_overrides(avm_pretrain_opts *po, avm_opts *o) {
         if (avmodel_config_set(&po->model, k, v)) avm_die("pretrain: %s", avm_error());
         if (!strcmp(k, "audio_in")) po->model_in_set[0] = 1;
         if (!strcmp(k, "video_in")) po->model_in_set[1] = 1;
+        if (!strcmp(k, "num_classes")) po->model_in_set[2] = 1;
     }
 }
 
@@ -137,10 +144,13 @@ void pretrain_parse(avm_pretrain_opts *po, avm_opts *o, int argc, char **argv) {
     po->drop_video = prob(o, "modality-dropout-video", 0, 0);
     if (po->drop_audio + po->drop_video > 1)
         avm_die("pretrain: --modality-dropout-audio + --modality-dropout-video must not exceed 1");
-    int video_masked = po->model.modalities == AVM_MOD_AV && po->video_mask != VMASK_NONE && po->mask_p_video > 0;
+    int video_masked = po->model.modalities == AVM_MOD_AV && po->video_mask != VMASK_NONE && po->mask_p_video > 0 &&
+                       po->model.target == AVM_TARGET_FEATURES;
     if (po->mask_p_audio == 0 && !video_masked)
-        avm_die("pretrain: every mask probability is 0: nothing to predict");
+        avm_die("pretrain: every mask probability is 0: nothing to predict%s",
+                po->model.target == AVM_TARGET_CLUSTERS ? " (--target=clusters predicts masked audio only)" : "");
     noise_opts(po, o);
+    targets_parse(po, o);
 
     po->dump_grad = opt_str(o, "dump-grad", NULL);
     po->kill_step = opt_int(o, "debug-kill-step", 0);
@@ -188,6 +198,7 @@ char *pretrain_config_json(const avm_pretrain_opts *po, const avm_feats *f) {
     jw_key(&w, "noise_prob"); jw_num(&w, po->noise_prob);
     jw_key(&w, "noise_snr"); jw_arr_begin(&w); jw_num(&w, po->noise_snr[0]); jw_num(&w, po->noise_snr[1]); jw_arr_end(&w);
     jw_key(&w, "threads"); jw_int(&w, po->threads);
+    targets_config_json(po, &w);
     jw_obj_end(&w);
     jw_key(&w, "features"); jw_obj_begin(&w);
     jw_key(&w, "n_mels"); jw_int(&w, f->n_mels);

@@ -21,6 +21,7 @@ double stats_audio_novideo(const avm_step_stats *s) {
 double stats_audio_shuffled(const avm_step_stats *s) {
     return s->n_audio_shuffled > 0 ? s->sum_audio_shuffled / s->n_audio_shuffled : NAN;
 }
+double stats_acc(const avm_step_stats *s) { return s->n_audio > 0 ? s->n_correct / s->n_audio : NAN; }
 
 static void ensure(avm_stepper *s, int B, int T) {
     if ((long)B * T <= s->cap && B <= s->cap) return;
@@ -106,6 +107,7 @@ static void fill_batch(avm_stepper *s, const avm_batch_data *d, avm_batch *b, av
     b->drop_audio = s->drop_a;
     b->drop_video = s->drop_v;
     b->rng = rng;
+    b->labels = d->labels;      /* target=clusters */
 }
 
 static void add_stats(avm_step_stats *st, const avm_loss *l, const avm_batch_data *d, int streams) {
@@ -113,6 +115,7 @@ static void add_stats(avm_step_stats *st, const avm_loss *l, const avm_batch_dat
     st->sum_audio += l->n_audio * l->audio;
     st->n_video += l->n_video;
     st->sum_video += l->n_video * l->video;
+    st->n_correct += l->correct_audio;
     for (int k = 0; k < d->B; k++) st->tokens += (double)d->len[k] * streams;
 }
 
@@ -127,6 +130,7 @@ int step_train(avm_stepper *s, const avm_pretrain_opts *po, const avm_batch_data
         train_rng(&drop, po->seed, SEED_DROPOUT, step, s->dist.rank);
         avm_batch b;
         fill_batch(s, d, &b, &drop);
+        b.unmasked_weight = (float)po->unmasked_weight;   /* validation: masked tokens only */
         video_input(s, po, d, step, d->video, &b);
         if (s->noise) {   /* noisy input, clean target */
             if (!(b.audio = noise_mix(s->noise, d, step))) return -1;
