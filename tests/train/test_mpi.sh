@@ -3,7 +3,10 @@
 # MPI data parallelism: `mpirun -np 2 avmask pretrain` on one global batch gives the same
 # averaged gradient (hidden --dump-grad: the all-reduced gradient of the first step) as
 # one process on the union of both ranks' samples: max|g2 - g1| / max|g1| <= 1e-5.
-# Checked for --modalities=audio, av, and av with --video-mask=substitute: each rank weights each modality's loss by its share
+# Checked for --modalities=audio, av, av with --video-mask=substitute, and --target=clusters
+# (cluster labels by `avmask kmeans`) audio-only and av with --unmasked-weight=0.5 (the
+# unmasked tokens' CE is normalised by the masked count, HuBERT's, so the same weights
+# apply) and the masked accuracy logged: each rank weights each modality's loss by its share
 # of that modality's masked tokens (train/README.md, "Loss averaging over ranks"), so the sum
 # is exact; the logged losses must agree too. Only rank 0 writes.
 set -u
@@ -15,10 +18,18 @@ mpi=(mpirun --allow-run-as-root --oversubscribe -np 2)
 # LeakSanitizer cannot attribute; leaks of our code are checked by the single-process runs.
 [ -n "${ASAN_OPTIONS:-}" ] && mpi=(env ASAN_OPTIONS="$ASAN_OPTIONS:detect_leaks=0" "${mpi[@]}")
 $AVMASK_BUILD/tools/train_mkfeats --out=tr --n=9 --min-tokens=10 --max-tokens=30 || fail mkfeats
+"$AVMASK" kmeans --feats=tr --out=km --k=6 --source=fbank --sample=1 2>/dev/null || fail kmeans
+"$AVMASK" kmeans --apply --codebook=km --feats=tr --out=lab 2>/dev/null || fail "kmeans --apply"
 run=(pretrain --feats=tr --model=tiny --d=32 --ffn=64 --heads=2 --max-steps=1 --batch-tokens=300
      --max-len=30 --dropout=0 --attn-dropout=0 --threads=1 --log-every=1 --mask-prob-audio=0.2)
-for mode in audio av avsub; do
-    case $mode in avsub) mo=(--modalities=av --video-mask=substitute) ;; *) mo=(--modalities=$mode) ;; esac
+cl=(--target=clusters --labels=lab)
+for mode in audio av avsub audiocl avcl; do
+    case $mode in
+        avsub) mo=(--modalities=av --video-mask=substitute) ;;
+        audiocl) mo=(--modalities=audio "${cl[@]}") ;;
+        avcl) mo=(--modalities=av "${cl[@]}" --unmasked-weight=0.5 --modality-dropout-audio=0.3) ;;
+        *) mo=(--modalities=$mode) ;;
+    esac
     "$AVMASK" "${run[@]}" "${mo[@]}" --out=one_$mode --dump-grad=g1_$mode.f32 2>one.err ||
         { cat one.err; fail "single process ($mode)"; }
     "${mpi[@]}" "$AVMASK" "${run[@]}" "${mo[@]}" --out=two_$mode --dump-grad=g2_$mode.f32 >two.out 2>two.err ||
@@ -29,16 +40,18 @@ for mode in audio av avsub; do
 done
 "$PY" - <<'PY' || fail "gradients or losses differ"
 import json, numpy as np
-for mode in ("audio", "av", "avsub"):
+for mode in ("audio", "av", "avsub", "audiocl", "avcl"):
     g1, g2 = np.fromfile("g1_%s.f32" % mode, np.float32), np.fromfile("g2_%s.f32" % mode, np.float32)
     assert g1.size == g2.size and g1.size > 10000 and np.abs(g1).max() > 0
     rel = np.abs(g2 - g1).max() / np.abs(g1).max()
     print("%s: gradient of 2 ranks vs union: max rel %.3g over %d values" % (mode, rel, g1.size))
     assert rel <= 1e-5, rel
-for mode in ("audio", "av", "avsub"):
+for mode in ("audio", "av", "avsub", "audiocl", "avcl"):
     a = json.loads(open("one_%s/metrics.jsonl" % mode).readline())
     b = json.loads(open("two_%s/metrics.jsonl" % mode).readline())
-    for k in ("loss", "loss_audio", "loss_video") if mode != "audio" else ("loss", "loss_audio"):
+    keys = ("loss", "loss_audio") if mode in ("audio", "audiocl", "avcl") else ("loss", "loss_audio", "loss_video")
+    keys += ("acc_audio",) if mode.endswith("cl") else ()
+    for k in keys:
         assert abs(a[k] - b[k]) <= 1e-6 * abs(a[k]), (mode, k, a[k], b[k])
     print(mode, "losses 1 rank vs 2 ranks:", a["loss_audio"], b["loss_audio"], a["loss_video"], b["loss_video"])
 PY

@@ -5,6 +5,8 @@
 # with the same seed and thread count, and ends with bitwise identical parameters and
 # optimizer moments (the comparison is exact: every random decision is keyed by
 # (seed, step, sample), the loader position and AdamW state are in the checkpoint).
+# Also with --target=clusters (cluster labels by `avmask kmeans`, --unmasked-weight, noise
+# mixing): the labels are cropped like the tokens, so the resumed run is bitwise the same.
 # A truncated or corrupted checkpoint is refused by --resume and left as it is.
 set -u
 export OMP_WAIT_POLICY=PASSIVE   # 2 shared cores: spinning OpenMP workers would stall each other
@@ -12,21 +14,30 @@ fail() { echo "FAIL: $*"; exit 1; }
 mk=$AVMASK_BUILD/tools/train_mkfeats
 $mk --out=tr --n=30 --min-tokens=10 --max-tokens=40 || fail mkfeats
 $mk --out=va --n=6 --seed=2 --min-tokens=10 --max-tokens=40 || fail mkfeats
+$mk --out=nz --n=6 --seed=3 --min-tokens=2 --max-tokens=80 --no-video --shard-size=2 || fail mkfeats
+"$AVMASK" kmeans --feats=tr --out=km --k=8 --source=fbank --sample=1 2>/dev/null || fail kmeans
+for s in tr va; do "$AVMASK" kmeans --apply --codebook=km --feats=$s --out=lab_$s 2>/dev/null || fail "kmeans --apply $s"; done
 run=(pretrain --feats=tr --valid=va --model=tiny --d=32 --ffn=64 --heads=2 --max-steps=22
      --batch-tokens=240 --max-len=30 --lr=3e-3 --warmup=4 --log-every=1 --valid-every=5 --save-every=6
      --modality-dropout-audio=0.2 --modality-dropout-video=0.2 --dropout=0.1 --attn-dropout=0.1 --threads=2)
-# the video's mask vector (default) and AV-HuBERT's substitution (its sources are keyed too)
-for vm in embed substitute; do
+# the video's mask vector (default), AV-HuBERT's substitution (its sources are keyed too),
+# and cluster targets with noisy input
+for vm in embed substitute clusters; do
     export vm
     rm -rf a b
-    "$AVMASK" "${run[@]}" --out=a --video-mask=$vm 2>a.err || { cat a.err; fail "uninterrupted run ($vm)"; }
+    case $vm in
+        clusters) extra=(--target=clusters --labels=lab_tr --valid-labels=lab_va --unmasked-weight=0.3
+                         --noise-feats=nz --noise-prob=0.5) ;;
+        *) extra=(--video-mask=$vm) ;;
+    esac
+    "$AVMASK" "${run[@]}" --out=a "${extra[@]}" 2>a.err || { cat a.err; fail "uninterrupted run ($vm)"; }
     # killed after step 15 (last checkpoint: step 12), after an epoch boundary (8 batches/epoch)
-    "$AVMASK" "${run[@]}" --out=b --video-mask=$vm --debug-kill-step=15 2>b.err
+    "$AVMASK" "${run[@]}" --out=b "${extra[@]}" --debug-kill-step=15 2>b.err
     rc=$?
     [ $rc = 137 ] || fail "expected death by SIGKILL (137), got $rc"
     "$PY" -c "import h5py; assert int(h5py.File('b/checkpoint-last.h5','r').attrs['step']) == 12" || fail "checkpoint step"
     [ "$(tail -1 b/metrics.jsonl | cut -c1-10)" = '{"step":15' ] || fail "the killed run logged past step 12"
-    "$AVMASK" "${run[@]}" --out=b --video-mask=$vm --resume 2>b2.err || { cat b2.err; fail "resume"; }
+    "$AVMASK" "${run[@]}" --out=b "${extra[@]}" --resume 2>b2.err || { cat b2.err; fail "resume"; }
     grep -q "resuming at step 12" b2.err || fail "resume message"
     "$PY" - <<'PY' || fail "resumed run differs ($vm)"
 import json, os, h5py, numpy as np
@@ -40,6 +51,8 @@ def rows(p):
 a, b = rows("a/metrics.jsonl"), rows("b/metrics.jsonl")
 assert a == b, [(x, y) for x, y in zip(a, b) if x != y][:3]
 assert len([r for r in a if "loss" in r]) == 22
+if os.environ["vm"] == "clusters":
+    assert all("acc_audio" in r for r in a if "loss" in r) and all("valid_acc_audio" in r for r in a if "valid_loss" in r)
 fa, fb = h5py.File("a/checkpoint-last.h5", "r"), h5py.File("b/checkpoint-last.h5", "r")
 for g in ("params", "optim/m", "optim/v"):
     for k in fa[g]:
