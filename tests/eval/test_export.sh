@@ -2,14 +2,18 @@
 # avmask export: pretrain a tiny model for 2 steps on synthetic features, export its audio
 # branch, then (tests/ref/export_check.py) the h5 and safetensors tensors equal the
 # checkpoint's, config.json carries the CMVN statistics, and eval/pytorch/load_avmask.py
-# reproduces the C forward pass and hidden states within 1e-4 relative.
+# reproduces the C forward pass and hidden states within 1e-4 relative. Also for a model
+# pretrained on cluster targets: its head (final_proj, label_embs) is not exported.
 set -eu
 "$AVMASK_BUILD/tools/train_mkfeats" --out=feats --n=8 --max-tokens=32 --height=8 --width=8
+"$AVMASK" kmeans --feats=feats --out=km --k=4 --source=fbank --sample=1 2>/dev/null
+"$AVMASK" kmeans --apply --codebook=km --feats=feats --out=lab 2>/dev/null
 # per-token fusion (the default: the export keeps the audio half of fusion_proj), the
 # sequence fusion, and an audio-only model
-for kind in concat sequence audio; do
+for kind in concat sequence audio clusters; do
     case $kind in
         audio) opts=(--modalities=audio) ;;
+        clusters) opts=(--target=clusters --labels=lab) ;;
         *) opts=(--fusion=$kind) ;;
     esac
     "$AVMASK" pretrain --feats=feats --out=pt-$kind --model=tiny --d=32 --ffn=64 --heads=2 --max-steps=2 \
@@ -21,6 +25,15 @@ for kind in concat sequence audio; do
     "$PY" "$AVMASK_ROOT/tests/ref/export_check.py" pt-$kind/checkpoint-last.h5 ex-$kind fw-$kind feats/cmvn.h5
 done
 grep -q '"fusion": *"sequence"' ex-sequence/config.json && grep -q '"fusion": *"concat"' ex-concat/config.json
+"$PY" - <<'E'
+import h5py, json
+with h5py.File("pt-clusters/checkpoint-last.h5", "r") as f:
+    assert f["params/label_embs"].shape == (4, 32) and "audio_head.weight" not in f["params"]
+with h5py.File("ex-clusters/audio_encoder.h5", "r") as f:
+    assert not any(k.startswith(("final_proj", "label_embs")) for k in f["params"])
+assert "target" not in json.load(open("ex-clusters/config.json"))["model"]
+print("cluster-trained model: head not exported, config without target")
+E
 mv pt-concat pt; mv ex-concat ex
 
 # fine-tuning from the export: with the encoder frozen (--freeze-steps=all) it stays equal to the
