@@ -10,7 +10,9 @@
  * needs dx, 4 x for the front-ends, which need no input gradient, plus 12 T^2 d per sample
  * and attention layer). --sgemm instead times cblas_sgemm alone on the same shapes.
  * --fusion=concat (default: per-token projection, fusion layers over T tokens) or sequence
- * (fusion layers over the 2T tokens [audio; video]). */
+ * (fusion layers over the 2T tokens [audio; video]). --target=clusters times the HuBERT head
+ * instead of the reconstruction heads (--k classes, --label-dim, random labels; not run by
+ * make bench, which compares against PyTorch's reconstruction model). */
 #include "common/opts.h"
 #include "common/util.h"
 #include "models/avmodel.h"
@@ -26,7 +28,7 @@ void openblas_set_num_threads(int n);
 
 static const char *usage =
     "usage: bench_model [--model=base] [--B=8] [--T=100] [--steps=5] [--threads=N] [--sgemm]\n"
-    "                   [--fusion=concat|sequence]\n";
+    "                   [--fusion=concat|sequence] [--target=features|clusters --k=100 --label-dim=0]\n";
 
 /* Tokens the fusion layers see per sample, and the fusion projection's input width (0: none). */
 static double fusion_T(const avm_config *c, int T) {
@@ -38,8 +40,12 @@ static double proj_in(const avm_config *c) {
 
 static double step_gflop(const avm_config *c, int B, int T, int n_masked_a, int n_masked_v) {
     double d = c->d, f = c->ffn, lay = 4 * d * d + 2 * d * f, n = (double)B * T;
-    int av = c->modalities == AVM_MOD_AV;
-    double fl = 4 * n * c->audio_in * d + 6 * (double)n_masked_a * c->audio_in * d;
+    int av = c->modalities == AVM_MOD_AV, cl = c->target == AVM_TARGET_CLUSTERS;
+    double e = c->label_dim > 0 ? c->label_dim : d;
+    /* heads: reconstruction (audio_in x d per masked token), or the cluster head's projection
+     * (d x e) and cosine logits (e x k: forward, input gradient, embedding gradient) */
+    double fl = 4 * n * c->audio_in * d + 6 * (double)n_masked_a * (cl ? d * e + e * c->num_classes : c->audio_in * d);
+    if (cl) n_masked_v = 0;
     fl += c->layers_audio * (6 * n * lay + 12.0 * B * T * T * d);
     double Tf = fusion_T(c, T);
     fl += c->layers_fusion * (6 * B * Tf * lay + 12.0 * B * Tf * Tf * d);
@@ -100,10 +106,14 @@ int main(int argc, char **argv) {
     int B = (int)opt_int_range(&o, "B", 8, 1, 1024), T = (int)opt_int_range(&o, "T", 100, 1, 512);
     int steps = (int)opt_int_range(&o, "steps", 5, 1, 10000), only_sgemm = opt_bool(&o, "sgemm", 0);
     int threads = opts_threads(&o);
-    const char *fusion = opt_str(&o, "fusion", "concat");
+    const char *fusion = opt_str(&o, "fusion", "concat"), *target = opt_str(&o, "target", "features");
+    const char *k = opt_str(&o, "k", "100"), *label_dim = opt_str(&o, "label-dim", "0");
     opts_finish(&o);
     avm_config c;
-    if (avmodel_config_named(&c, name) || avmodel_config_set(&c, "fusion", fusion)) avm_die("bench_model: %s", avm_error());
+    if (avmodel_config_named(&c, name) || avmodel_config_set(&c, "fusion", fusion) ||
+        avmodel_config_set(&c, "target", target) || avmodel_config_set(&c, "num_classes", k) ||
+        avmodel_config_set(&c, "label_dim", label_dim))
+        avm_die("bench_model: %s", avm_error());
     if (only_sgemm) {
         size_t big = (size_t)2 * B * T * (c.ffn > 3 * c.d ? c.ffn : 3 * c.d);
         float *A = xcalloc(big, 4), *W = xcalloc((size_t)c.ffn * 3 * c.d, 4), *C = xcalloc(big, 4);
@@ -129,11 +139,13 @@ int main(int argc, char **argv) {
     int *len = xmalloc(B * sizeof(int));
     uint8_t *ma = xcalloc(n, 1), *mv = xcalloc(n, 1), *da = xcalloc(B, 1), *dv = xcalloc(B, 1);
     for (int b = 0; b < B; b++) len[b] = T;
+    int32_t *labels = xmalloc(n * sizeof(int32_t));
+    for (size_t i = 0; i < n; i++) labels[i] = (int32_t)rng_below(&r, (uint32_t)(c.num_classes > 0 ? c.num_classes : 1));
     for (size_t i = 0; i < n; i++) { ma[i] = rng_uniform(&r) < 0.49; mv[i] = rng_uniform(&r) < 0.49; }
     avm_rng drop;
     rng_seed(&drop, 6, 0);
     avm_batch bt = {.B = B, .T = T, .len = len, .audio = audio, .video = video, .mask_audio = ma, .mask_video = mv,
-                    .drop_audio = da, .drop_video = dv, .rng = &drop};
+                    .drop_audio = da, .drop_video = dv, .rng = &drop, .labels = labels};
     avm_loss L;
     avm_adamw opt;
     adamw_init(&opt, &m.params, 0.9, 0.98, 1e-6, 0.01);
@@ -155,6 +167,6 @@ int main(int argc, char **argv) {
            min_bytes(&c, B, T, m.params.total) / 1048576.0);
     adamw_free(&opt);
     avmodel_free(&m);
-    free(audio); free(video); free(len); free(ma); free(mv); free(da); free(dv);
+    free(audio); free(video); free(len); free(labels); free(ma); free(mv); free(da); free(dv);
     return 0;
 }
