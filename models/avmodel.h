@@ -7,6 +7,8 @@
  *           dropped streams masked out) -> final LayerNorm
  *   heads:  Linear d -> audio_in / video_in at the masked positions (concat: both heads read
  *           the fused token t), reconstructing the input (or batch.audio/video_target).
+ *           target=clusters instead: HuBERT's head over the fused audio tokens predicting
+ *           their cluster ids (avm_cluster_head, models/avmodel_clusters.c).
  * Loss of a modality over the masked, unpadded tokens of samples whose stream was not dropped
  * (0 when there are none): l1 (default) / l2 = mean of |pred - input| / (pred - input)^2 over
  * those tokens and all feature dims; infonce = mean over those tokens of the InfoNCE loss of

@@ -334,6 +334,47 @@ static void test_infonce(void) {
     free(c.p); free(c.t); free(c.pn); free(c.tn); free(c.nrm); free(c.probs); free(dp);
 }
 
+/* ---- cluster cross-entropy (HuBERT cosine logits) ---- */
+typedef struct { int n, nm, e, k; float uw, tau; const int32_t *y; float *x, *emb, *xn, *xnorm, *en, *enorm, *probs; } cce_ctx;
+static double cce_loss(void *c_) {
+    cce_ctx *c = c_;
+    int correct;
+    return cluster_ce_forward(c->x, c->n, c->nm, c->uw, c->e, c->emb, c->k, c->tau, c->y, c->xn, c->xnorm, c->en,
+                              c->enorm, c->probs, &correct);
+}
+static void test_cluster_ce(void) {
+    static const int32_t y[7] = {0, 3, 2, 2, 1, 3, 0};
+    int n = 7, nm = 4, e = 5, k = 4;
+    cce_ctx c = {n, nm, e, k, 0.3f, 0.5f, y, randv(35, 1), randv(20, 1), zerov(35), zerov(7), zerov(20), zerov(4), zerov(28)};
+    double L = cce_loss(&c);
+    double ref = 0;     /* direct computation in double */
+    int hits = 0;
+    for (int i = 0; i < n; i++) {
+        double s[4], z = 0, best = -1e300;
+        int arg = 0;
+        for (int j = 0; j < k; j++) {
+            double dp = 0, a = 0, b = 0;
+            for (int t = 0; t < e; t++) { dp += c.x[i * e + t] * c.emb[j * e + t]; a += c.x[i * e + t] * c.x[i * e + t]; b += c.emb[j * e + t] * c.emb[j * e + t]; }
+            s[j] = dp / sqrt(a) / sqrt(b) / 0.5;
+            z += exp(s[j]);
+            if (s[j] > best) { best = s[j]; arg = j; }
+        }
+        ref += (i < nm ? 1.0 : 0.3) * (log(z) - s[y[i]]);
+        hits += i < nm && arg == y[i];
+    }
+    int correct;
+    cluster_ce_forward(c.x, n, nm, c.uw, e, c.emb, k, c.tau, y, c.xn, c.xnorm, c.en, c.enorm, c.probs, &correct);
+    CHECK_NEAR(L, ref / nm, 1e-5);
+    CHECK(correct == hits);
+    float *dx = zerov(35), *demb = zerov(20), *de = zerov(20);
+    cluster_ce_backward(c.xn, c.xnorm, c.en, c.enorm, c.probs, y, n, nm, c.uw, e, k, c.tau, 1.0f, dx, demb, de);
+    fd_check("cluster_ce.dx", cce_loss, &c, c.x, dx, 35);
+    fd_check("cluster_ce.demb", cce_loss, &c, c.emb, demb, 20);
+    CHECK(cce_loss(&(cce_ctx){n, 0, e, k, 0.3f, 0.5f, y, c.x, c.emb, c.xn, c.xnorm, c.en, c.enorm, c.probs}) == 0.0);
+    free(c.x); free(c.emb); free(c.xn); free(c.xnorm); free(c.en); free(c.enorm); free(c.probs);
+    free(dx); free(demb); free(de);
+}
+
 int main(void) {
     rng_seed(&g_rng, 12345, 0);
     test_linear();
@@ -345,5 +386,6 @@ int main(void) {
     test_embed();
     test_losses();
     test_infonce();
+    test_cluster_ce();
     return check_done("test_ops");
 }
