@@ -51,22 +51,26 @@ static const char *str_key(const json_value *obj, const char *key) {
 
 void targets_check_resume(const avm_pretrain_opts *po, const char *path, const char *config_json) {
     json_value *v = json_parse(config_json);
-    const json_value *tr = v ? json_get(v, "train") : NULL;
-    const char *theirs = str_key(tr, "target"), *mine = clusters(po) ? "clusters" : "features";
-    if (!theirs) theirs = "features";      /* written before --target existed */
+    const json_value *tr = v ? json_get(v, "train") : NULL, *k = tr ? json_get(tr, "num_classes") : NULL;
+    const char *t = str_key(tr, "target"), *hash = str_key(tr, "codebook_hash"), *dir = str_key(tr, "labels");
+    const char *mine = clusters(po) ? "clusters" : "features";
+    char *theirs = xstrdup(t ? t : "features");      /* no target: written before --target existed */
+    char *msg = NULL;
     if (strcmp(theirs, mine))
-        avm_die("pretrain: %s was trained with --target=%s, this run has --target=%s; use another --out", path,
-                theirs, mine);
-    if (clusters(po)) {
-        const char *hash = str_key(tr, "codebook_hash"), *dir = str_key(tr, "labels");
-        const json_value *k = tr ? json_get(tr, "num_classes") : NULL;
-        if (!hash || strcmp(hash, po->codebook_hash))
-            avm_die("pretrain: %s was trained on labels of codebook %s (k = %g, %s), --labels=%s holds codebook %s "
-                    "(k = %d); resume with the same labels or use another --out", path, hash ? hash : "(none)",
-                    k && k->type == JSON_NUM ? k->num : NAN, dir ? dir : "?", po->labels, po->codebook_hash,
-                    po->model.num_classes);
+        msg = xasprintf("%s was trained with --target=%s, this run has --target=%s; use another --out", path, theirs,
+                        mine);
+    else if (clusters(po) && (!hash || strcmp(hash, po->codebook_hash)))
+        msg = xasprintf("%s was trained on labels of codebook %s (k = %g, %s), --labels=%s holds codebook %s (k = %d); "
+                        "resume with the same labels or use another --out", path, hash ? hash : "(none)",
+                        k && k->type == JSON_NUM ? k->num : NAN, dir ? dir : "?", po->labels, po->codebook_hash,
+                        po->model.num_classes);
+    json_free(v);       /* freed before dying: sanitizer builds check for leaks at exit */
+    free(theirs);
+    if (msg) {
+        avm_fail("%s", msg);
+        free(msg);
+        avm_die("pretrain: %s", avm_error());
     }
-    json_free(v);
 }
 
 /* Absolute, like the cmvn path: the record names the labels from any directory. */
