@@ -8,6 +8,7 @@
 #include "eval/metrics.h"
 #include "eval/trans.h"
 #include "eval/units.h"
+#include "eval/utts.h"
 #include <libgen.h>
 #include <math.h>
 #include <stdlib.h>
@@ -22,7 +23,8 @@ static const char *usage =
     "  --by=FILE    conditions, '<utt-id> key=value ...' (e.g. snr=5 voice=x): the error\n"
     "               rate is also broken down by every value of every key\n"
     "  --out=FILE   JSON result (default: eval.json beside --hyp); the text goes to stdout\n"
-    "               and to the same path with .txt instead of .json\n"
+    "               and to the same path with .txt instead of .json, each utterance's\n"
+    "               S D I N and conditions to .utts.tsv instead of .json\n"
     "  --unit=char  score characters (CER): transcripts are split into UTF-8 characters\n"
     "               with one <space> unit between words (default token: blank-separated)\n"
     "  --list=N     how many utterance ids to name in warnings (default 5)\n"
@@ -134,6 +136,7 @@ typedef struct {
     conds c;
     id_list no_hyp, no_ref, no_cond;
     avm_strbuf *details;     /* per-utterance alignments, or NULL */
+    avm_strbuf utts;         /* per-utterance counts and condition values (eval/utts.h) */
 } eval_result;
 
 /* One utterance's alignment as three aligned lines (C/S/D/I under each column). */
@@ -166,6 +169,9 @@ static void score(const avm_trans *ref, const avm_trans *hyp, const avm_trans *b
                 cond_key_get(&r->c, key);
                 free(key);
             }
+    const char **keys = xmalloc((r->c.nk + 1) * sizeof *keys), **vals = xmalloc((r->c.nk + 1) * sizeof *vals);
+    for (int k = 0; k < r->c.nk; k++) keys[k] = r->c.k[k].key;
+    utts_write_header(&r->utts, keys, r->c.nk);
     for (int i = 0; i < ref->n; i++) {
         const avm_trans_utt *u = &ref->u[i];
         int h = trans_find(hyp, u->id);
@@ -178,14 +184,17 @@ static void score(const avm_trans *ref, const avm_trans *hyp, const avm_trans *b
         if (ops) detail_utt(r->details, u->id, u->tok, ht, ops, &e);
         free(ops);
         errs_add(&r->all, &e);
-        if (!by) continue;
-        int ci = trans_find(by, u->id);
-        if (ci < 0) id_add(&r->no_cond, u->id);
+        int ci = by ? trans_find(by, u->id) : -1;
+        if (by && ci < 0) id_add(&r->no_cond, u->id);
         for (int k = 0; k < r->c.nk; k++) {
             const char *v = ci < 0 ? NULL : cond_value(by, &by->u[ci], r->c.k[k].key);
-            errs_add(bucket_get(&r->c.k[k], v ? v : NONE_VALUE), &e);
+            vals[k] = v ? v : NONE_VALUE;
+            errs_add(bucket_get(&r->c.k[k], vals[k]), &e);
         }
+        utts_write_line(&r->utts, u->id, &e, vals, r->c.nk);
     }
+    free(keys);
+    free(vals);
     for (int i = 0; i < hyp->n; i++)
         if (trans_find(ref, hyp->u[i].id) < 0) id_add(&r->no_ref, hyp->u[i].id);
     for (int k = 0; k < r->c.nk; k++) sort_values(&r->c.k[k]);
@@ -226,7 +235,7 @@ static void write_text(avm_strbuf *t, const eval_result *r, const char *refp, co
 }
 
 static void write_json(avm_strbuf *b, const eval_result *r, const char *refp, const char *hypp,
-                       const char *byp, int list) {
+                       const char *byp, int list, const char *utts_file) {
     avm_jw w;
     jw_init(&w, b);
     jw_obj_begin(&w);
@@ -251,6 +260,7 @@ static void write_json(avm_strbuf *b, const eval_result *r, const char *refp, co
     json_ids(&w, "ref_without_hyp", &r->no_hyp, list);
     json_ids(&w, "hyp_without_ref", &r->no_ref, list);
     json_ids(&w, "ref_without_conditions", &r->no_cond, list);
+    jw_key(&w, "utts_file"); jw_str(&w, utts_file);
     jw_obj_end(&w);
     sb_add(b, "\n");
 }
@@ -330,9 +340,10 @@ int cmd_eval(int argc, char **argv) {
 
     avm_strbuf text = {0}, json = {0};
     write_text(&text, &r, refp, hypp, byp, list);
-    write_json(&json, &r, refp, hypp, byp, list);
+    char *txt = text_path(out), *utts = utts_path(out), *utts_base = xstrdup(utts);
+    write_json(&json, &r, refp, hypp, byp, list, basename(utts_base));
     fputs(text.s, stdout);
-    char *txt = text_path(out);
+    write_out(utts, &r.utts);
     write_out(out, &json);
     write_out(txt, &text);
     if (details) {
@@ -341,7 +352,8 @@ int cmd_eval(int argc, char **argv) {
         sb_free(&det);
     }
 
-    free(txt); free(out);
+    free(txt); free(out); free(utts); free(utts_base);
+    sb_free(&r.utts);
     sb_free(&text); sb_free(&json);
     result_free(&r);
     trans_free(&ref); trans_free(&hyp);

@@ -3,8 +3,8 @@
 # a match beats two substitutions, empty hypothesis, empty reference (insertions only,
 # rate n/a), a reference utterance without hypothesis (all deletions), hypotheses
 # without reference (reported, not scored), conditions sorted numerically, an
-# utterance without conditions; then malformed inputs fail with one clear line; a
-# 10000-token utterance is scored in linear memory (the full cost table took 800 MB).
+# utterance without conditions; the per-utterance file (eval.utts.tsv) adds up to the
+# totals; then malformed inputs fail with one clear line; a 10000-token utterance is scored in linear memory (the full cost table took 800 MB).
 set -eu
 cat > ref <<'E'
 u1 a b c d
@@ -62,6 +62,21 @@ assert voice[2][1:6] == (5, 2, 0, 7, 2)
 assert r["ref_without_hyp"] == {"count": 1, "first": ["u3"]}
 assert r["hyp_without_ref"] == {"count": 2, "first": ["v8", "v9"]}
 assert r["ref_without_conditions"]["count"] == 1
+# the per-utterance file beside it: every scored reference utterance, counts adding up to
+# the totals overall and per condition value
+assert r["utts_file"] == "eval.utts.tsv"
+lines = [l.rstrip("\n").split("\t") for l in open("dec/eval.utts.tsv")]
+assert lines[0] == ["utt", "S", "D", "I", "N", "snr", "voice"], lines[0]
+rows = {l[0]: (list(map(int, l[1:5])), l[5:]) for l in lines[1:]}
+assert sorted(rows) == ["u1", "u2", "u3", "u4", "u5", "u6"], rows.keys()
+assert rows["u2"] == ([0, 1, 1, 2], ["-5", "b"]) and rows["u5"] == ([0, 2, 0, 2], ["<none>", "<none>"])
+assert rows["u6"] == ([5, 0, 0, 5], ["5", "<none>"]), rows["u6"]
+for k, name in enumerate("SDIN"):
+    assert sum(c[k] for c, _ in rows.values()) == o[name], name
+for ki, key in enumerate(["snr", "voice"]):
+    for x in r["conditions"][key]:
+        sel = [c for c, v in rows.values() if v[ki] == x["value"]]
+        assert [sum(c[k] for c in sel) for k in range(4)] == [x["S"], x["D"], x["I"], x["N"]], (key, x)
 E
 grep -q '^  0 *n/a ' out.txt
 
@@ -73,7 +88,8 @@ grep -qx 'REF: x   y   z' det.txt && grep -qx 'HYP: \*\*\* \*\*\* \*\*\*' det.tx
 
 # identical files: 0 errors; --out chooses the JSON path and the .txt beside it
 "$AVMASK" eval --ref=ref --hyp=ref --out=res/x.json | grep -qF '%ERR 0.00 [ 0 / 16, 0 ins, 0 del, 0 sub ] over 6 utterances'
-test -f res/x.json && test -f res/x.txt
+test -f res/x.json && test -f res/x.txt && test -f res/x.utts.tsv
+head -1 res/x.utts.tsv | grep -qx "$(printf 'utt\tS\tD\tI\tN')"   # no --by: no condition columns
 
 # character error rate: UTF-8 characters, one <space> unit between words
 printf 'u1 ab cd\nu2 h\xc3\xa9llo\n' > cref
