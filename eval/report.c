@@ -5,6 +5,7 @@
 #include "common/strbuf.h"
 #include "common/util.h"
 #include "eval/report.h"
+#include "eval/report_doc.h"
 #include "train/metrics.h"
 #include <math.h>
 #include <stdarg.h>
@@ -27,66 +28,11 @@ static const char *usage =
     "  --notes=FILE            Markdown appended as a section \"Notes\" (e.g. what an\n"
     "                          investigation tried and found)\n";
 
-/* One table: the same cells go to Markdown and HTML. */
-typedef struct { avm_strbuf md, html; } doc;
-
-static void html_esc(avm_strbuf *b, const char *s) {
-    for (; *s; s++) {
-        switch (*s) {
-        case '<': sb_add(b, "&lt;"); break;
-        case '>': sb_add(b, "&gt;"); break;
-        case '&': sb_add(b, "&amp;"); break;
-        case '"': sb_add(b, "&quot;"); break;
-        default: sb_addn(b, s, 1);
-        }
-    }
-}
-
-static void md_esc(avm_strbuf *b, const char *s) {
-    for (; *s; s++) {
-        if (*s == '|' || *s == '<' || *s == '>' || *s == '*' || *s == '_') sb_add(b, "\\");
-        sb_addn(b, s, 1);
-    }
-}
-
-static void row_begin(doc *d) { sb_add(&d->md, "|"); sb_add(&d->html, "<tr>"); }
-static void row_end(doc *d) { sb_add(&d->md, "\n"); sb_add(&d->html, "</tr>\n"); }
-
-static void cell(doc *d, int header, const char *s) {
-    sb_add(&d->md, " "); md_esc(&d->md, s); sb_add(&d->md, " |");
-    sb_add(&d->html, header ? "<th>" : "<td>");
-    html_esc(&d->html, s);
-    sb_add(&d->html, header ? "</th>" : "</td>");
-}
-
-static void cellf(doc *d, const char *fmt, ...) AVM_PRINTF(2, 3);
-static void cellf(doc *d, const char *fmt, ...) {
-    char buf[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    cell(d, 0, buf);
-}
-
-static void md_rule(doc *d, int ncol) {
-    sb_add(&d->md, "|");
-    for (int i = 0; i < ncol; i++) sb_add(&d->md, "---|");
-    sb_add(&d->md, "\n");
-}
-
-static void heading(doc *d, const char *text) {
-    sb_printf(&d->md, "\n## %s\n\n", text);
-    sb_add(&d->html, "<h2>");
-    html_esc(&d->html, text);
-    sb_add(&d->html, "</h2>\n");
-}
-
 static void rate_cell(doc *d, const json_value *e) {
     const json_value *v = e ? json_get(e, "err") : NULL;
-    if (!e) cell(d, 0, "-");
-    else if (!v || v->type != JSON_NUM) cell(d, 0, "n/a");
-    else cellf(d, "%.2f", v->num);
+    if (!e) doc_cell(d, 0, "-");
+    else if (!v || v->type != JSON_NUM) doc_cell(d, 0, "n/a");
+    else doc_cellf(d, "%.2f", v->num);
 }
 
 /* Distinct experiment names over runs and results, sorted. */
@@ -110,79 +56,54 @@ static void experiment_table(doc *d, const rep_scan *s) {
     const char **keys, **names;
     int nk = report_cond_keys(s, &keys), ne = experiments(s, &names), ncol = 11;
     sb_add(&d->html, "<table>\n");
-    row_begin(d);
+    doc_row_begin(d);
     const char *head[] = {"experiment", "pretraining", "pretrain steps", "fine-tuning", "ft steps",
                           "test set", "%ERR", "S", "D", "I", "N"};
-    for (int i = 0; i < 11; i++) cell(d, 1, head[i]);
+    for (int i = 0; i < 11; i++) doc_cell(d, 1, head[i]);
     for (int k = 0; k < nk; k++) {
         const char **vals;
         int nv = report_cond_values(s, keys[k], &vals);
         for (int v = 0; v < nv; v++) {
             char *h = xasprintf("%s=%s", keys[k], vals[v]);
-            cell(d, 1, h);
+            doc_cell(d, 1, h);
             free(h);
         }
         ncol += nv;
         free(vals);
     }
-    row_end(d);
-    md_rule(d, ncol);
+    doc_row_end(d);
+    doc_md_rule(d, ncol);
     for (int e = 0; e < ne; e++) {
         int pre = report_find_run(s, names[e], ""), any = 0;
         for (int i = 0; i <= s->nres; i++) {
             const rep_result *r = i < s->nres ? &s->res[i] : NULL;
             if (r ? strcmp(r->exp, names[e]) : any) continue;   /* r == NULL: row without results */
             any = 1;
-            row_begin(d);
-            cell(d, 0, names[e]);
-            cell(d, 0, report_kind(s, names[e]));
-            if (pre >= 0) cellf(d, "%ld", s->runs[pre].steps); else cell(d, 0, "-");
+            doc_row_begin(d);
+            doc_cell(d, 0, names[e]);
+            doc_cell(d, 0, report_kind(s, names[e]));
+            if (pre >= 0) doc_cellf(d, "%ld", s->runs[pre].steps); else doc_cell(d, 0, "-");
             const rep_run *ft = r && r->run >= 0 && *s->runs[r->run].sub ? &s->runs[r->run] : NULL;
-            cell(d, 0, ft ? ft->sub : "-");
-            if (ft) cellf(d, "%ld", ft->steps); else cell(d, 0, "-");
-            cell(d, 0, r ? r->set : "-");
+            doc_cell(d, 0, ft ? ft->sub : "-");
+            if (ft) doc_cellf(d, "%ld", ft->steps); else doc_cell(d, 0, "-");
+            doc_cell(d, 0, r ? r->set : "-");
             const json_value *o = r ? json_get(r->j, "overall") : NULL;
             rate_cell(d, o);
             const char *cnt[] = {"S", "D", "I", "N"};
             for (int c = 0; c < 4; c++)
-                if (o) cellf(d, "%.0f", json_num_or(o, cnt[c], 0)); else cell(d, 0, "-");
+                if (o) doc_cellf(d, "%.0f", json_num_or(o, cnt[c], 0)); else doc_cell(d, 0, "-");
             for (int k = 0; k < nk; k++) {
                 const char **vals;
                 int nv = report_cond_values(s, keys[k], &vals);
                 for (int v = 0; v < nv; v++) rate_cell(d, r ? report_cond(r, keys[k], vals[v]) : NULL);
                 free(vals);
             }
-            row_end(d);
+            doc_row_end(d);
         }
     }
     sb_add(&d->html, "</table>\n");
     free(keys);
     free(names);
-}
-
-/* Distinct test sets, easiest first (lowest mean %ERR over the models that decoded it). */
-static int test_sets(const rep_scan *s, const char ***sets) {
-    int n = 0;
-    double *mean = xcalloc(s->nres + 1, sizeof *mean);
-    *sets = xmalloc((s->nres + 1) * sizeof **sets);
-    for (int i = 0; i < s->nres; i++) {
-        int k = 0, cnt = 0;
-        while (k < n && strcmp((*sets)[k], s->res[i].set)) k++;
-        if (k < n) continue;
-        (*sets)[n] = s->res[i].set;
-        for (int j = i; j < s->nres; j++) {
-            const json_value *o = json_get(s->res[j].j, "overall");
-            if (!strcmp(s->res[j].set, s->res[i].set) && o) { mean[n] += json_num_or(o, "err", 0); cnt++; }
-        }
-        mean[n++] /= cnt ? cnt : 1;
-    }
-    for (int i = 1; i < n; i++)   /* few sets: insertion sort */
-        for (int k = i; k > 0 && mean[k - 1] > mean[k]; k--) {
-            double t = mean[k]; mean[k] = mean[k - 1]; mean[k - 1] = t;
-            const char *u = (*sets)[k]; (*sets)[k] = (*sets)[k - 1]; (*sets)[k - 1] = u;
-        }
-    free(mean);
-    return n;
 }
 
 static double result_err(const rep_result *r) {
@@ -194,7 +115,7 @@ static double result_err(const rep_result *r) {
  * column in bold. */
 static void summary_table(doc *d, const rep_scan *s) {
     const char **sets;
-    int ns = test_sets(s, &sets);
+    int ns = report_test_sets(s, &sets);
     double *best = xmalloc(ns * sizeof *best);
     char **model = xmalloc(s->nres * sizeof *model);
     for (int i = 0; i < s->nres; i++) model[i] = report_model_name(s, &s->res[i]);
@@ -204,28 +125,28 @@ static void summary_table(doc *d, const rep_scan *s) {
             if (!strcmp(s->res[i].set, sets[k]) && result_err(&s->res[i]) < best[k]) best[k] = result_err(&s->res[i]);
     }
     sb_add(&d->html, "<table>\n");
-    row_begin(d);
-    cell(d, 1, "model");
-    cell(d, 1, "pretraining");
-    for (int k = 0; k < ns; k++) cell(d, 1, sets[k]);
-    row_end(d);
-    md_rule(d, ns + 2);
+    doc_row_begin(d);
+    doc_cell(d, 1, "model");
+    doc_cell(d, 1, "pretraining");
+    for (int k = 0; k < ns; k++) doc_cell(d, 1, sets[k]);
+    doc_row_end(d);
+    doc_md_rule(d, ns + 2);
     for (int i = 0; i < s->nres; i++) {
         int first = 1;
         for (int j = 0; j < i; j++) first &= strcmp(model[j], model[i]) != 0;
         if (!first) continue;
-        row_begin(d);
-        cell(d, 0, model[i]);
-        cell(d, 0, report_kind(s, s->res[i].exp));
+        doc_row_begin(d);
+        doc_cell(d, 0, model[i]);
+        doc_cell(d, 0, report_kind(s, s->res[i].exp));
         for (int k = 0; k < ns; k++) {
             double e = NAN;
             for (int j = i; j < s->nres; j++)
                 if (!strcmp(model[j], model[i]) && !strcmp(s->res[j].set, sets[k])) e = result_err(&s->res[j]);
-            if (isnan(e)) cell(d, 0, "-");
+            if (isnan(e)) doc_cell(d, 0, "-");
             else if (e == best[k]) { sb_printf(&d->md, " **%.2f** |", e); sb_printf(&d->html, "<td><b>%.2f</b></td>", e); }
-            else cellf(d, "%.2f", e);
+            else doc_cellf(d, "%.2f", e);
         }
-        row_end(d);
+        doc_row_end(d);
     }
     sb_add(&d->html, "</table>\n");
     for (int i = 0; i < s->nres; i++) free(model[i]);
@@ -236,29 +157,25 @@ static void summary_table(doc *d, const rep_scan *s) {
 
 static void runs_table(doc *d, const rep_scan *s) {
     sb_add(&d->html, "<table>\n");
-    row_begin(d);
+    doc_row_begin(d);
     const char *head[] = {"run", "steps", "last train loss", "best valid loss"};
-    for (int i = 0; i < 4; i++) cell(d, 1, head[i]);
-    row_end(d);
-    md_rule(d, 4);
+    for (int i = 0; i < 4; i++) doc_cell(d, 1, head[i]);
+    doc_row_end(d);
+    doc_md_rule(d, 4);
     for (int i = 0; i < s->nruns; i++) {
         const rep_run *r = &s->runs[i];
         char *name = *r->sub ? xasprintf("%s/%s", r->exp, r->sub) : xstrdup(r->exp);
-        row_begin(d);
-        cell(d, 0, name);
-        cellf(d, "%ld", r->steps);
-        if (r->train.n) cellf(d, "%.4f", r->train.y[r->train.n - 1]); else cell(d, 0, "-");
+        doc_row_begin(d);
+        doc_cell(d, 0, name);
+        doc_cellf(d, "%ld", r->steps);
+        if (r->train.n) doc_cellf(d, "%.4f", r->train.y[r->train.n - 1]); else doc_cell(d, 0, "-");
         double best = INFINITY;
         for (int k = 0; k < r->valid.n; k++) if (r->valid.y[k] < best) best = r->valid.y[k];
-        if (r->valid.n) cellf(d, "%.4f", best); else cell(d, 0, "-");
-        row_end(d);
+        if (r->valid.n) doc_cellf(d, "%.4f", best); else doc_cell(d, 0, "-");
+        doc_row_end(d);
         free(name);
     }
     sb_add(&d->html, "</table>\n");
-}
-
-static void num_cell(doc *d, const char *fmt, double v) {
-    if (isfinite(v)) cellf(d, fmt, v); else cell(d, 0, "-");
 }
 
 /* Pretraining runs at their last validation: masked-audio loss with the video, with it
@@ -267,23 +184,23 @@ static void video_table(doc *d, const rep_scan *s) {
     const char *head[] = {"pretraining run", "kind", "step", "masked-audio loss: video", "video dropped",
                           "video shuffled", "video gain vs shuffled", "vs dropped"};
     sb_add(&d->html, "<table>\n");
-    row_begin(d);
-    for (int i = 0; i < 8; i++) cell(d, 1, head[i]);
-    row_end(d);
-    md_rule(d, 8);
+    doc_row_begin(d);
+    for (int i = 0; i < 8; i++) doc_cell(d, 1, head[i]);
+    doc_row_end(d);
+    doc_md_rule(d, 8);
     for (int i = 0; i < s->nruns; i++) {
         const rep_run *r = &s->runs[i];
         if (*r->sub || r->vstep < 0) continue;
-        row_begin(d);
-        cell(d, 0, r->exp);
-        cell(d, 0, r->kind ? r->kind : "-");
-        cellf(d, "%ld", r->vstep);
-        num_cell(d, "%.4f", r->va);
-        num_cell(d, "%.4f", r->va_novideo);
-        num_cell(d, "%.4f", r->va_shuffled);
-        num_cell(d, "%+.1f %%", 100 * video_gain(r->va, r->va_shuffled));
-        num_cell(d, "%+.1f %%", 100 * video_gain(r->va, r->va_novideo));
-        row_end(d);
+        doc_row_begin(d);
+        doc_cell(d, 0, r->exp);
+        doc_cell(d, 0, r->kind ? r->kind : "-");
+        doc_cellf(d, "%ld", r->vstep);
+        doc_num_cell(d, "%.4f", r->va);
+        doc_num_cell(d, "%.4f", r->va_novideo);
+        doc_num_cell(d, "%.4f", r->va_shuffled);
+        doc_num_cell(d, "%+.1f %%", 100 * video_gain(r->va, r->va_shuffled));
+        doc_num_cell(d, "%+.1f %%", 100 * video_gain(r->va, r->va_novideo));
+        doc_row_end(d);
     }
     sb_add(&d->html, "</table>\n");
 }
@@ -297,11 +214,11 @@ static void figures(doc *d, const rep_plot *p, int n) {
     for (int i = 0; i < n; i++) {
         sb_printf(&d->md, "![%s](%s)\n\n", p[i].caption, p[i].file);
         sb_add(&d->html, "<figure><img src=\"");
-        html_esc(&d->html, p[i].file);
+        doc_html_esc(&d->html, p[i].file);
         sb_add(&d->html, "\" alt=\"");
-        html_esc(&d->html, p[i].caption);
+        doc_html_esc(&d->html, p[i].caption);
         sb_add(&d->html, "\"><figcaption>");
-        html_esc(&d->html, p[i].caption);
+        doc_html_esc(&d->html, p[i].caption);
         sb_add(&d->html, "</figcaption></figure>\n");
     }
 }
@@ -314,26 +231,26 @@ static void write_doc(doc *d, const rep_scan *s, const char *title, const rep_pl
     sb_printf(&d->md, "# %s\n\nExperiments under `%s`, %s: %d runs, %d results.\n", title, s->root, when,
               s->nruns, s->nres);
     sb_add(&d->html, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>");
-    html_esc(&d->html, title);
+    doc_html_esc(&d->html, title);
     sb_add(&d->html, "</title>\n<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
                      "td,th{border:1px solid #999;padding:3px 8px;text-align:right}"
                      "img{max-width:100%}figure{margin:1em 0}</style></head><body>\n<h1>");
-    html_esc(&d->html, title);
+    doc_html_esc(&d->html, title);
     sb_add(&d->html, "</h1>\n<p>Experiments under <code>");
-    html_esc(&d->html, s->root);
+    doc_html_esc(&d->html, s->root);
     sb_printf(&d->html, "</code>, %s: %d runs, %d results.</p>\n", when, s->nruns, s->nres);
     if (s->nres) {
-        heading(d, "Error rate (%) by test set");
+        doc_heading(d, "Error rate (%) by test set");
         summary_table(d, s);
     }
-    heading(d, "Experiments");
+    doc_heading(d, "Experiments");
     experiment_table(d, s);
     if (s->nruns) {
-        heading(d, "Runs");
+        doc_heading(d, "Runs");
         runs_table(d, s);
     }
     if (has_pretraining(s)) {
-        heading(d, "Pretraining: does the video help predict the masked audio?");
+        doc_heading(d, "Pretraining: does the video help predict the masked audio?");
         const char *what = "Validation loss on masked audio tokens (same masks) with the true video, with the "
                            "video dropped, and with another sample's video; a gain near 0 means the model does "
                            "not use the video.";
@@ -347,13 +264,13 @@ static void write_doc(doc *d, const rep_scan *s, const char *title, const rep_pl
         if (strstr(plots[i].file, "_loss.") || strstr(plots[i].file, "_valid_err.")) { if (!nl++) loss = &plots[i]; }
         else if (!ne++) err = &plots[i];
     }
-    if (nl) { heading(d, "Loss curves"); figures(d, loss, nl); }
-    if (ne) { heading(d, "Error rates"); figures(d, err, ne); }
+    if (nl) { doc_heading(d, "Loss curves"); figures(d, loss, nl); }
+    if (ne) { doc_heading(d, "Error rates"); figures(d, err, ne); }
     if (notes) {   /* Markdown as it is; the HTML shows it as preformatted text */
-        heading(d, "Notes");
+        doc_heading(d, "Notes");
         sb_printf(&d->md, "%s\n", notes);
         sb_add(&d->html, "<pre style=\"white-space:pre-wrap\">");
-        html_esc(&d->html, notes);
+        doc_html_esc(&d->html, notes);
         sb_add(&d->html, "</pre>\n");
     }
     sb_add(&d->html, "</body></html>\n");

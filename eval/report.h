@@ -70,6 +70,9 @@ int report_cond_values(const rep_scan *s, const char *key, const char ***values)
 /* The model a result was decoded with: its owning run ("experiment/sub"), else the
  * directory above the decode dir. Caller frees. */
 char *report_model_name(const rep_scan *s, const rep_result *r);
+/* Distinct test sets, easiest first (lowest mean %ERR over the models that decoded
+ * it). Caller frees the array, not the strings. */
+int report_test_sets(const rep_scan *s, const char ***sets);
 /* The condition entry {value, err, S, ...} of result r, or NULL. */
 const json_value *report_cond(const rep_result *r, const char *key, const char *value);
 #endif

@@ -313,3 +313,28 @@ const json_value *report_cond(const rep_result *r, const char *key, const char *
     }
     return NULL;
 }
+
+/* Distinct test sets, easiest first (lowest mean %ERR over the models that decoded it). */
+int report_test_sets(const rep_scan *s, const char ***sets) {
+    int n = 0;
+    double *mean = xcalloc(s->nres + 1, sizeof *mean);
+    *sets = xmalloc((s->nres + 1) * sizeof **sets);
+    for (int i = 0; i < s->nres; i++) {
+        int k = 0, cnt = 0;
+        while (k < n && strcmp((*sets)[k], s->res[i].set)) k++;
+        if (k < n) continue;
+        (*sets)[n] = s->res[i].set;
+        for (int j = i; j < s->nres; j++) {
+            const json_value *o = json_get(s->res[j].j, "overall");
+            if (!strcmp(s->res[j].set, s->res[i].set) && o) { mean[n] += json_num_or(o, "err", 0); cnt++; }
+        }
+        mean[n++] /= cnt ? cnt : 1;
+    }
+    for (int i = 1; i < n; i++)   /* few sets: insertion sort */
+        for (int k = i; k > 0 && mean[k - 1] > mean[k]; k--) {
+            double t = mean[k]; mean[k] = mean[k - 1]; mean[k - 1] = t;
+            const char *u = (*sets)[k]; (*sets)[k] = (*sets)[k - 1]; (*sets)[k - 1] = u;
+        }
+    free(mean);
+    return n;
+}

@@ -4,7 +4,8 @@
 # rate n/a), a reference utterance without hypothesis (all deletions), hypotheses
 # without reference (reported, not scored), conditions sorted numerically, an
 # utterance without conditions; the per-utterance file (eval.utts.tsv) adds up to the
-# totals; then malformed inputs fail with one clear line; a 10000-token utterance is scored in linear memory (the full cost table took 800 MB).
+# totals; then malformed inputs fail with one clear line; a 10000-token utterance is
+# scored in linear memory (the full cost table took 800 MB).
 set -eu
 cat > ref <<'E'
 u1 a b c d

@@ -1,0 +1,19 @@
+/* `avmask report`: the same tables and text written to Markdown and HTML at once. */
+#ifndef AVMASK_REPORT_DOC_H
+#define AVMASK_REPORT_DOC_H
+#include "common/log.h"
+#include "common/strbuf.h"
+
+typedef struct { avm_strbuf md, html; } doc;
+
+void doc_html_esc(avm_strbuf *b, const char *s);
+void doc_md_esc(avm_strbuf *b, const char *s);
+void doc_row_begin(doc *d);
+void doc_row_end(doc *d);
+void doc_cell(doc *d, int header, const char *s);       /* escaped for both */
+void doc_cellf(doc *d, const char *fmt, ...) AVM_PRINTF(2, 3);
+void doc_num_cell(doc *d, const char *fmt, double v);   /* "-" when v is not finite */
+void doc_md_rule(doc *d, int ncol);                     /* the Markdown header rule */
+void doc_heading(doc *d, const char *text);             /* a level-2 heading */
+void doc_para(doc *d, const char *text);                /* a paragraph of plain text */
+#endif
