@@ -7,11 +7,14 @@
 #include "eval/report.h"
 #include "eval/report_doc.h"
 #include "train/metrics.h"
+#include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static const char *usage =
     "usage: avmask report --exp=EXP [--out=EXP/report] [--title=TEXT] [--conditions=KEYS]\n"
@@ -26,7 +29,25 @@ static const char *usage =
     "  --conditions=snr,noise  condition keys to break down (default: every key with at\n"
     "                          most --max-values=12 distinct values)\n"
     "  --notes=FILE            Markdown appended as a section \"Notes\" (e.g. what an\n"
-    "                          investigation tried and found)\n";
+    "                          investigation tried and found)\n"
+    "Training seeds: experiments <name> (seed 1) and <name>-s<N> (seed N) are one arm; a\n"
+    "model dir with >= 2 seeds gets %ERR mean +- sd over the seeds (table, error-bar plot).\n"
+    "  --compare=\"A,B C,D\"    paired comparisons A - B of groups <name>/<model dir>, e.g.\n"
+    "                          av/ctc,audio/ctc: per test set and condition, a bootstrap\n"
+    "                          95% interval over utterances (and seeds when >= 3); default:\n"
+    "                          every two groups with >= 2 seeds and the same model dir\n"
+    "                          (\"none\": no comparison); rows also in OUT/compare.tsv\n"
+    "  --bootstrap=2000        bootstrap replicates\n"
+    "  --bootstrap-seed=1      seed of the bootstrap's generator (output is deterministic)\n";
+
+/* The training-seed sections: groups, the --compare spec, the bootstrap's settings. */
+typedef struct {
+    const rep_seeds *z;
+    const char *compare;
+    int reps;
+    uint64_t seed;
+    avm_strbuf tsv;
+} seed_args;
 
 static void rate_cell(doc *d, const json_value *e) {
     const json_value *v = e ? json_get(e, "err") : NULL;
@@ -223,8 +244,13 @@ static void figures(doc *d, const rep_plot *p, int n) {
     }
 }
 
-static void write_doc(doc *d, const rep_scan *s, const char *title, const rep_plot *plots, int np,
-                      const char *notes) {
+static int seeded(const rep_seeds *z) {
+    for (int g = 0; g < z->ng; g++) if (z->g[g].nseeds > 1) return 1;
+    return 0;
+}
+
+static int write_doc(doc *d, const rep_scan *s, const char *title, const rep_plot *plots, int np,
+                     const char *notes, seed_args *a) {
     char when[64];
     time_t now = time(NULL);
     strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", gmtime(&now));
@@ -243,6 +269,22 @@ static void write_doc(doc *d, const rep_scan *s, const char *title, const rep_pl
         doc_heading(d, "Error rate (%) by test set");
         summary_table(d, s);
     }
+    const rep_plot *loss = NULL, *err = NULL, *seeds = NULL;
+    int nl = 0, ne = 0, nz = 0;
+    for (int i = 0; i < np; i++) {
+        if (strstr(plots[i].file, "_loss.") || strstr(plots[i].file, "_valid_err.")) { if (!nl++) loss = &plots[i]; }
+        else if (!strncmp(plots[i].file, "plots/seeds_", 12)) { if (!nz++) seeds = &plots[i]; }
+        else if (!ne++) err = &plots[i];
+    }
+    if (seeded(a->z)) {
+        doc_heading(d, "Training seeds: error rate (%), mean ± standard deviation");
+        doc_para(d, "Experiments <name> (seed 1) and <name>-s<N> (seed N) are one arm trained with different "
+                    "seeds; each cell is the mean and sample standard deviation over the seeds of the model's "
+                    "%ERR (a condition value pooled over each seed's test sets).");
+        report_seeds_table(d, s, a->z);
+        figures(d, seeds, nz);
+    }
+    if (report_compare(d, s, a->z, a->compare, a->reps, a->seed, &a->tsv)) return -1;
     doc_heading(d, "Experiments");
     experiment_table(d, s);
     if (s->nruns) {
@@ -258,12 +300,6 @@ static void write_doc(doc *d, const rep_scan *s, const char *title, const rep_pl
         sb_printf(&d->html, "<p>%s</p>\n", what);
         video_table(d, s);
     }
-    const rep_plot *loss = NULL, *err = NULL;
-    int nl = 0, ne = 0;
-    for (int i = 0; i < np; i++) {
-        if (strstr(plots[i].file, "_loss.") || strstr(plots[i].file, "_valid_err.")) { if (!nl++) loss = &plots[i]; }
-        else if (!ne++) err = &plots[i];
-    }
     if (nl) { doc_heading(d, "Loss curves"); figures(d, loss, nl); }
     if (ne) { doc_heading(d, "Error rates"); figures(d, err, ne); }
     if (notes) {   /* Markdown as it is; the HTML shows it as preformatted text */
@@ -274,6 +310,7 @@ static void write_doc(doc *d, const rep_scan *s, const char *title, const rep_pl
         sb_add(&d->html, "</pre>\n");
     }
     sb_add(&d->html, "</body></html>\n");
+    return 0;
 }
 
 int cmd_report(int argc, char **argv) {
@@ -283,6 +320,8 @@ int cmd_report(int argc, char **argv) {
     const char *keys = opt_str(&o, "conditions", NULL);
     int max_values = (int)opt_int_range(&o, "max-values", 12, 1, 1000000);
     const char *notes_file = opt_str(&o, "notes", NULL);
+    seed_args a = {NULL, opt_str(&o, "compare", NULL), (int)opt_int_range(&o, "bootstrap", 2000, 1, 1000000),
+                   (uint64_t)opt_int_range(&o, "bootstrap-seed", 1, 0, LONG_MAX), {0}};
     char *out = opt_has(&o, "out") ? xstrdup(opt_str(&o, "out", NULL)) : path_join(exp, "report");
     opts_threads(&o);
     opts_finish(&o);
@@ -295,20 +334,26 @@ int cmd_report(int argc, char **argv) {
     if (report_scan(&s, exp, out)) avm_die("report: %s", avm_error());
     s.keys = keys;
     s.max_values = max_values;
+    rep_seeds z;
+    report_seeds(&z, &s);
+    a.z = &z;
     rep_plot *plots;
     int np;
-    if (report_plots(&s, out, &plots, &np)) avm_die("report: %s", avm_error());
+    if (report_plots(&s, &z, out, &plots, &np)) avm_die("report: %s", avm_error());
     doc d = {{0}, {0}};
-    write_doc(&d, &s, title, plots, np, notes);
-    char *md = path_join(out, "report.md"), *html = path_join(out, "report.html");
-    if (write_file_atomic(md, d.md.s, d.md.len) || write_file_atomic(html, d.html.s, d.html.len))
+    if (write_doc(&d, &s, title, plots, np, notes, &a)) avm_die("report: %s", avm_error());
+    char *md = path_join(out, "report.md"), *html = path_join(out, "report.html"), *tsv = path_join(out, "compare.tsv");
+    if (write_file_atomic(md, d.md.s, d.md.len) || write_file_atomic(html, d.html.s, d.html.len) ||
+        (a.tsv.len && write_file_atomic(tsv, a.tsv.s, a.tsv.len)))
         avm_die("report: %s", avm_error());
+    if (!a.tsv.len && unlink(tsv) && errno != ENOENT) avm_die("report: %s: %s", tsv, strerror(errno));
     printf("report: %s and %s (%d runs, %d results, %d plots, gnuplot terminal %s)\n", md, html,
            s.nruns, s.nres, np, report_terminal());
 
     for (int i = 0; i < np; i++) { free(plots[i].file); free(plots[i].caption); }
-    free(plots); free(md); free(html); free(out); free(notes);
-    sb_free(&d.md); sb_free(&d.html);
+    free(plots); free(md); free(html); free(tsv); free(out); free(notes);
+    sb_free(&d.md); sb_free(&d.html); sb_free(&a.tsv);
+    report_seeds_free(&z);
     report_scan_free(&s);
     opts_free(&o);
     return 0;

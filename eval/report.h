@@ -53,6 +53,38 @@ int  report_find_run(const rep_scan *s, const char *exp, const char *sub);   /* 
  * the losses, else "none" (no pretraining run). */
 const char *report_kind(const rep_scan *s, const char *exp);
 
+/* ---- training seeds (report_seeds.c, eval/README.md "Training seeds") ----
+ * Seeds of one arm are sibling experiments: <name> is seed 1, <name>-s<N> seed N >= 2.
+ * A group is (<name>, model dir), the model dir being the result's directory above
+ * decode_<set> inside the experiment (e.g. "ctc", "probe/lr2e-3"). */
+typedef struct { double mean, sd; int n; } rep_stat;   /* sd: sample (n - 1); NAN if n < 2 */
+typedef struct {
+    char *base, *model, *name;  /* name: "<base>/<model>" (or <base> when model is "") */
+    int nseeds, *seed;          /* seed numbers, ascending */
+    int *res;                   /* [nseeds * nsets]: index into rep_scan.res, or -1 */
+    rep_stat *stat;             /* [ncols]: over the seeds' %ERR in each column */
+} rep_group;
+typedef struct {
+    const char **sets;          /* test sets, easiest first */
+    int nsets, ncols;           /* columns: the test sets, then every key=value */
+    const char **ckey, **cval;  /* [ncols]: ckey NULL for a test set (cval its name) */
+    rep_group *g;               /* every group, by name */
+    int ng;
+    char **warn;                /* a seed without a result another seed has, one line each */
+    int nwarn;
+} rep_seeds;
+
+/* Groups the results of s (s->keys / s->max_values choose the condition columns) and
+ * warns (avm_warn) about every missing result of a group with >= 2 seeds. */
+void   report_seeds(rep_seeds *z, const rep_scan *s);
+void   report_seeds_free(rep_seeds *z);
+int    report_group_find(const rep_seeds *z, const char *name);   /* index or -1 */
+/* %ERR of seed index i of group g in column c: the result's overall %ERR for a test set,
+ * the condition value's errors pooled over the seed's results (100 (S+D+I) / N) for a
+ * key=value column; NAN when missing or undefined, and for a key=value column also when
+ * the seed lacks a test set where another seed of the group has that value. */
+double report_seed_err(const rep_scan *s, const rep_seeds *z, const rep_group *g, int i, int c);
+
 /* A plot written by report_plots: file name relative to the report dir and a caption. */
 typedef struct { char *file, *caption; } rep_plot;
 
@@ -60,7 +92,7 @@ typedef struct { char *file, *caption; } rep_plot;
 const char *report_terminal(void);
 /* Writes plots/ under out_dir (data, script, images) and runs gnuplot.
  * 0 or -1 + avm_fail (gnuplot missing or failing: its log is named). */
-int report_plots(const rep_scan *s, const char *out_dir, rep_plot **plots, int *nplots);
+int report_plots(const rep_scan *s, const rep_seeds *z, const char *out_dir, rep_plot **plots, int *nplots);
 
 /* Condition keys shown (s->keys, or every key with at most s->max_values values) and
  * the values of one key over all results, in display order (numbers in numeric order,

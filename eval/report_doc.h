@@ -3,6 +3,8 @@
 #define AVMASK_REPORT_DOC_H
 #include "common/log.h"
 #include "common/strbuf.h"
+#include "eval/report.h"
+#include <stdint.h>
 
 typedef struct { avm_strbuf md, html; } doc;
 
@@ -16,4 +18,11 @@ void doc_num_cell(doc *d, const char *fmt, double v);   /* "-" when v is not fin
 void doc_md_rule(doc *d, int ncol);                     /* the Markdown header rule */
 void doc_heading(doc *d, const char *text);             /* a level-2 heading */
 void doc_para(doc *d, const char *text);                /* a paragraph of plain text */
+
+/* Sections written by the seed code: the table of groups with >= 2 seeds (report_seeds.c)
+ * and the paired comparisons (report_compare.c; spec as --compare, NULL: the default
+ * pairs, "none": no comparison; their rows also to tsv). -1 + avm_fail on a bad spec. */
+void report_seeds_table(doc *d, const rep_scan *s, const rep_seeds *z);
+int  report_compare(doc *d, const rep_scan *s, const rep_seeds *z, const char *spec, int reps, uint64_t seed,
+                    avm_strbuf *tsv);
 #endif

@@ -229,7 +229,54 @@ static int cond_plot(plotter *p, const rep_scan *s, const char *key, int ki) {
     return rc;
 }
 
-int report_plots(const rep_scan *s, const char *out_dir, rep_plot **plots, int *nplots) {
+/* Training seeds: %ERR mean ± sd (error bars) of every group with >= 2 seeds against the
+ * columns of one condition key (key NULL: the test sets), the groups shifted apart a little
+ * so that their bars do not hide each other. */
+static int seeds_plot(plotter *p, const rep_seeds *z, const char *key, int ki) {
+    int ng = 0, rc = 0, nx = 0;
+    for (int g = 0; g < z->ng; g++) ng += z->g[g].nseeds > 1;
+    avm_strbuf tics = {0}, cmd = {0};
+    for (int c = 0; c < z->ncols; c++) {
+        if (key ? !z->ckey[c] || strcmp(z->ckey[c], key) : z->ckey[c] != NULL) continue;
+        char *l = gp_str(z->cval[c]);
+        sb_printf(&tics, "%s\"%s\" %d", nx ? ", " : "", l, nx);
+        nx++;
+        free(l);
+    }
+    for (int g = 0, gi = 0; g < z->ng && !rc; g++) {
+        const rep_group *G = &z->g[g];
+        if (G->nseeds < 2) continue;
+        double off = (gi++ - (ng - 1) / 2.0) * 0.06;
+        avm_strbuf d = {0};
+        sb_add(&d, "# x mean sd n\n");
+        for (int c = 0, x = 0; c < z->ncols; c++) {
+            if (key ? !z->ckey[c] || strcmp(z->ckey[c], key) : z->ckey[c] != NULL) continue;
+            const rep_stat *t = &G->stat[c];
+            if (t->n) sb_printf(&d, "%.4f %.10g %.10g %d\n", x + off, t->mean, t->n > 1 ? t->sd : 0.0, t->n);
+            x++;
+        }
+        char *dat = xasprintf("%s/seeds%d_group%d.dat", p->dir, ki, g), *l = gp_str(G->name);
+        rc = write_file_atomic(dat, d.s, d.len);
+        sb_printf(&cmd, "%s\"%s\" using 1:2:3 with yerrorlines lw 2 pt 7 title \"%s\"", cmd.len ? ", " : "plot ", dat, l);
+        free(dat); free(l);
+        sb_free(&d);
+    }
+    if (!rc && cmd.len && nx) {
+        char *fk = file_part(key ? key : "sets"), *name = xasprintf("seeds_%d_%s", ki, fk);
+        char *cap = key ? xasprintf("Error rate by %s: mean and standard deviation over training seeds "
+                                    "(each model pooled over its test sets)", key)
+                        : xstrdup("Error rate by test set: mean and standard deviation over training seeds");
+        char *xl = gp_str(key ? key : "test set");
+        begin_plot(p, name, cap, cap, xl, "%ERR");
+        sb_printf(&p->gp, "set key outside right top\nset xtics (%s)\nset xrange [-0.4:%d.4]\nset yrange [0:*]\n%s\n"
+                  "set xrange [*:*]\nset xtics auto\nset key top right\n", tics.s, nx - 1, cmd.s);
+        free(fk); free(name); free(cap); free(xl);
+    }
+    sb_free(&tics); sb_free(&cmd);
+    return rc;
+}
+
+int report_plots(const rep_scan *s, const rep_seeds *z, const char *out_dir, rep_plot **plots, int *nplots) {
     char *dir = path_join(out_dir, "plots");
     if (mkdir_p(dir)) { free(dir); return -1; }
     const char *term = report_terminal();
@@ -242,6 +289,10 @@ int report_plots(const rep_scan *s, const char *out_dir, rep_plot **plots, int *
     const char **keys;
     int nk = report_cond_keys(s, &keys);
     for (int k = 0; k < nk && !rc; k++) rc = cond_plot(&p, s, keys[k], k);
+    int seeded = 0;
+    for (int g = 0; z && g < z->ng; g++) seeded |= z->g[g].nseeds > 1;
+    for (int k = 0; seeded && k < nk && !rc; k++) rc = seeds_plot(&p, z, keys[k], k);
+    if (seeded && !nk && !rc) rc = seeds_plot(&p, z, NULL, 0);
     free(keys);
     char *gp = path_join(dir, "plots.gp"), *log = path_join(dir, "gnuplot.log");
     if (!rc && p.n) {

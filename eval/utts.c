@@ -24,17 +24,17 @@ void utts_write_line(avm_strbuf *b, const char *id, const avm_errs *e, const cha
     sb_add(b, "\n");
 }
 
-/* Splits s in place on tabs into at most max fields; the number of fields. */
-static int split_tabs(char *s, char **f, int max) {
-    int n = 0;
-    for (;;) {
-        if (n < max) f[n] = s;
-        n++;
+/* Splits s in place on tabs into f (grown to fit); the number of fields. */
+static int split_tabs(char *s, char ***f, int *cap) {
+    int n = 1;
+    for (const char *p = s; (p = strchr(p, '\t')); p++) n++;
+    if (n > *cap) *f = xrealloc(*f, (*cap = n) * sizeof **f);
+    for (int i = 0; i < n; i++) {
+        (*f)[i] = s;
         char *t = strchr(s, '\t');
-        if (!t) return n;
-        *t = 0;
-        s = t + 1;
+        if (t) { *t = 0; s = t + 1; }
     }
+    return n;
 }
 
 static int count(const char *s, long *out) {
@@ -78,8 +78,7 @@ int utts_read(avm_utts *u, const char *path) {
     char *line, **f = NULL;
     int cap = 0, rc = 0;
     while (!rc && (line = lines_next(&l))) {
-        int nf = split_tabs(line, f, cap);
-        if (nf > cap) { f = xrealloc(f, (cap = nf) * sizeof *f); split_tabs(line, f, cap); }
+        int nf = split_tabs(line, &f, &cap);
         if (l.lineno == 1) {
             if (nf < 5 || strcmp(f[0], "utt") || strcmp(f[1], "S") || strcmp(f[2], "D") || strcmp(f[3], "I") ||
                 strcmp(f[4], "N")) {
@@ -112,7 +111,7 @@ int utts_read(avm_utts *u, const char *path) {
     }
     free(f);
     if (lines_close(&l) && !rc) rc = -1;
-    if (!rc && l.lineno == 0) rc = avm_fail("%s: empty (no header line)", path);
+    if (!rc && !u->keys) rc = avm_fail("%s: empty (no header line)", path);
     if (!rc) rc = sort_utts(u);
     return rc;
 }
