@@ -266,8 +266,9 @@ static int seeds_plot(plotter *p, const rep_seeds *z, const char *key, int ki) {
         char *cap = key ? xasprintf("Error rate by %s: mean and standard deviation over training seeds "
                                     "(each model pooled over its test sets)", key)
                         : xstrdup("Error rate by test set: mean and standard deviation over training seeds");
-        char *xl = gp_str(key ? key : "test set");
-        begin_plot(p, name, cap, cap, xl, "%ERR");
+        char *xl = gp_str(key ? key : "test set"), *title = xasprintf("%%ERR by %s, mean +- sd over training seeds", xl);
+        begin_plot(p, name, cap, title, xl, "%ERR");
+        free(title);
         sb_printf(&p->gp, "set key outside right top\nset xtics (%s)\nset xrange [-0.4:%d.4]\nset yrange [0:*]\n%s\n"
                   "set xrange [*:*]\nset xtics auto\nset key top right\n", tics.s, nx - 1, cmd.s);
         free(fk); free(name); free(cap); free(xl);
