@@ -337,6 +337,7 @@ int cmd_report(int argc, char **argv) {
     rep_seeds z;
     report_seeds(&z, &s);
     a.z = &z;
+    if (report_compare_check(&s, &z, a.compare)) avm_die("report: %s", avm_error());
     rep_plot *plots;
     int np;
     if (report_plots(&s, &z, out, &plots, &np)) avm_die("report: %s", avm_error());

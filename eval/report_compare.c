@@ -201,11 +201,19 @@ static int parse_pairs(const rep_scan *s, const rep_seeds *z, const char *spec, 
     return 0;
 }
 
+int report_compare_check(const rep_scan *s, const rep_seeds *z, const char *spec) {
+    int *p, np;
+    if (spec && !strcmp(spec, "none")) return 0;
+    int rc = parse_pairs(s, z, spec, &p, &np);
+    free(p);
+    return rc;
+}
+
 int report_compare(doc *d, const rep_scan *s, const rep_seeds *z, const char *spec, int reps, uint64_t seed,
                    avm_strbuf *tsv) {
     int *p, np;
     if (spec && !strcmp(spec, "none")) return 0;
-    if (parse_pairs(s, z, spec, &p, &np)) return -1;
+    if (parse_pairs(s, z, spec, &p, &np)) { free(p); return -1; }
     if (!np) return 0;
     utt_cache cache = {xcalloc(s->nres + 1, sizeof *cache.u), xcalloc(s->nres + 1, 1)};
     doc_heading(d, "Paired comparisons: A - B, 95 % bootstrap interval");

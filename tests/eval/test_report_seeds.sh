@@ -8,7 +8,8 @@
 # B = 2000) within 4 Monte Carlo standard deviations of the numpy interval ends; a clear
 # difference (interval excludes 0, snr 0) and none (includes 0, snr 10); the error-bar
 # plot is a PNG/SVG with data; deterministic output; a seed missing a test set gives one
-# warning line and n=2 cells, not a crash; bad --compare is one line.
+# warning line and n=2 cells, not a crash; missing, malformed or stale per-utterance files
+# are named and left out; bad --compare is one line.
 set -eu
 "$PY" - <<'E'
 import json, os, random
@@ -114,9 +115,10 @@ def boot(pred, B, rng):
     n = np.array([N_[f"av|1|{u}"] for u in keys], float)
     est = 100 * d.mean(0).sum() / n.sum()
     k, nu = d.shape
-    c = np.zeros((B, k)); w = np.zeros((B, nu)); rows = np.arange(B)[:, None]
-    np.add.at(c, (rows, rng.integers(0, k, (B, k))), 1)       # seeds drawn with replacement
-    np.add.at(w, (rows, rng.integers(0, nu, (B, nu))), 1)     # utterances drawn with replacement
+    rows = np.arange(B)[:, None]
+    counts = lambda m: np.bincount((rows * m + rng.integers(0, m, (B, m))).ravel(), minlength=B * m).reshape(B, m)
+    c = counts(k)     # seeds drawn with replacement, then
+    w = counts(nu)    # utterances drawn with replacement
     reps = 100 * np.einsum("bs,su,bu->b", c, d, w) / (k * (w @ n))
     return est, np.percentile(reps, [2.5, 97.5]), len(keys)
 for c, pred in cols.items():
@@ -188,6 +190,17 @@ rm exp2/av-s2/ctc/decode_test_snr0/eval.utts.tsv
 "$AVMASK" report --exp=exp2 --out=rep5 --compare="av/ctc,audio/ctc" > /dev/null 2> err.txt
 grep -q 'exp2/av-s2/ctc/decode_test_snr0/eval.utts.tsv' err.txt
 grep -qP '^av/ctc\taudio/ctc\ttest_snr0\t2\t60\tutterances\t' rep5/compare.tsv
+
+# a malformed per-utterance file (line named) and one whose sums differ from its eval.json
+f=exp2/av-s3/ctc/decode_test_snr0/eval.utts.tsv
+awk -F'\t' -v OFS='\t' 'NR == 3 { $2 = "x" } { print }' $f > t && mv t $f
+g=exp2/av/ctc/decode_test_snr10/eval.utts.tsv
+awk -F'\t' -v OFS='\t' 'NR == 2 { $2 = $2 + 1; $5 = $5 + 1 } { print }' $g > t && mv t $g
+"$AVMASK" report --exp=exp2 --out=rep5 --compare="av/ctc,audio/ctc" > /dev/null 2> err.txt
+cat err.txt
+grep -q "$f:3: 'x' is not a count (left out of paired comparisons)" err.txt
+grep -q "$g: .* but exp2/av/ctc/decode_test_snr10/eval.json has .* (a stale file?)" err.txt
+grep -qP '^av/ctc\taudio/ctc\ttest_snr0\t1\t60\tutterances\t' rep5/compare.tsv   # seeds 2 and 3 left out
 
 # --compare=none: no comparison (and no stale compare.tsv); bad pairs: one line each
 "$AVMASK" report --exp=exp --out=rep --compare=none > /dev/null 2>&1
