@@ -32,7 +32,7 @@ static const char *usage =
     "                          investigation tried and found)\n"
     "Training seeds: experiments <name> (seed 1) and <name>-s<N> (seed N) are one arm; a\n"
     "model dir with >= 2 seeds gets %ERR mean +- sd over the seeds (table, error-bar plot).\n"
-    "  --compare=\"A,B C,D\"    paired comparisons A - B of groups <name>/<model dir>, e.g.\n"
+    "  --compare=\"A,B C,D\"     paired comparisons A - B of groups <name>/<model dir>, e.g.\n"
     "                          av/ctc,audio/ctc: per test set and condition, a bootstrap\n"
     "                          95% interval over utterances (and seeds when >= 3); default:\n"
     "                          every two groups with >= 2 seeds and the same model dir\n"
