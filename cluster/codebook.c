@@ -23,6 +23,13 @@ char *codebook_feature_config(const km_feat *kf, const char *feats_config) {
         jw_key(&w, "deltas"); jw_str(&w, "delta + delta-delta, window 5, edges replicated");
         jw_key(&w, "token"); jw_str(&w, "mean of the 4 frames' 39-d vectors");
         jw_key(&w, "norm"); jw_str(&w, "per-dimension mean/std of the fitting corpus");
+    } else if (kf->src == KM_SRC_LAYER) {
+        jw_key(&w, "checkpoint"); jw_str(&w, kf->ckpt);
+        jw_key(&w, "checkpoint_crc32"); jw_str(&w, kf->crc);
+        jw_key(&w, "layer"); jw_int(&w, kf->layer);
+        jw_key(&w, "token"); jw_str(&w, "hidden state of the layer (0 embeddings, 1..La audio encoder, La+1.. fusion), "
+                                        "no masking, no dropout, video present for an AV model");
+        jw_key(&w, "norm"); jw_str(&w, "per-dimension mean/std of the fitting corpus");
     } else {
         jw_key(&w, "token"); jw_str(&w, "4 stacked log-mel frames");
         jw_key(&w, "norm"); jw_str(&w, "cmvn.h5 of the fitting corpus");
@@ -49,6 +56,10 @@ static int write_body(hid_t f, const char *path, const km_codebook *cb, const ch
         h5_write_str_attr(f, "fit", fit ? fit : "{}", path) ||
         h5_write_str_attr(f, "avmask_version", AVMASK_VERSION, path))
         return -1;
+    if (cb->kf.src == KM_SRC_LAYER &&
+        (h5_write_str_attr(f, "checkpoint", cb->kf.ckpt, path) || h5_write_str_attr(f, "checkpoint_crc32", cb->kf.crc, path) ||
+         h5_write_i64_attr(f, "layer", cb->kf.layer, path)))
+        return -1;
     return 0;
 }
 
@@ -69,6 +80,24 @@ static int check_finite(const float *v, size_t n) {
     return 0;
 }
 
+/* source=layer: which checkpoint and layer; dim is the model's (1..65536). */
+static int read_layer(hid_t f, const char *path, km_feat *kf, int64_t dim) {
+    int64_t layer = -1;
+    char *crc = NULL;
+    if (dim < 1 || dim > 65536) return avm_fail("%s: bad dim %lld", path, (long long)dim);
+    kf->dim = (int)dim;
+    if (!(kf->ckpt = h5_read_str_attr(f, "checkpoint", path)) || !(crc = h5_read_str_attr(f, "checkpoint_crc32", path)) ||
+        h5_read_i64_attr(f, "layer", &layer, path)) {
+        free(crc);
+        return -1;
+    }
+    int rc = strlen(crc) == 8 && layer >= 0 && layer < 4096 ? 0 : avm_fail("%s: bad checkpoint_crc32 or layer", path);
+    snprintf(kf->crc, sizeof kf->crc, "%s", crc);
+    kf->layer = (int)layer;
+    free(crc);
+    return rc;
+}
+
 static int read_body(hid_t f, const char *path, km_codebook *cb) {
     char *src = h5_read_str_attr(f, "source", path), *hash = NULL;
     int64_t k = 0, dim = 0, nm = 0, rows, cols;
@@ -80,6 +109,7 @@ static int read_body(hid_t f, const char *path, km_codebook *cb) {
                   h5_read_i64_attr(f, "n_mels", &nm, path) ? -1 : 0;
     if (!rc && (nm < 1 || nm > 4096)) rc = avm_fail("%s: bad n_mels %lld", path, (long long)nm);
     if (!rc) km_feat_init(&cb->kf, s, (int)nm);
+    if (!rc && s == KM_SRC_LAYER) rc = read_layer(f, path, &cb->kf, dim);
     if (!rc && dim != cb->kf.dim) rc = avm_fail("%s: dim %lld does not fit source %s with %lld mels", path, (long long)dim, src, (long long)nm);
     if (!rc) rc = h5_read_f32_2d(f, "/centres", &c, &rows, &cols, path);
     if (!rc && (rows != k || cols != dim)) rc = avm_fail("%s: /centres is [%lld, %lld], attributes say [%lld, %lld]", path, (long long)rows, (long long)cols, (long long)k, (long long)dim);
@@ -91,7 +121,9 @@ static int read_body(hid_t f, const char *path, km_codebook *cb) {
         km_centres_init(&cb->C, (int)k, (int)dim);
         memcpy(cb->C.c, c, sizeof(float) * k * dim);
         km_centres_update_norms(&cb->C);
-        km_hash(src, &cb->C, cb->kf.mean, cb->kf.std, cb->hash);
+        char name[64];
+        km_feat_hash_name(&cb->kf, name, sizeof name);
+        km_hash(name, &cb->C, cb->kf.mean, cb->kf.std, cb->hash);
     }
     if (!rc && !(hash = h5_read_str_attr(f, "hash", path))) rc = -1;
     if (!rc && strcmp(hash, cb->hash)) rc = avm_fail("%s: stored hash %s, contents hash to %s (corrupt or edited)", path, hash, cb->hash);

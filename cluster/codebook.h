@@ -1,7 +1,8 @@
 /* codebook.h5: what `avmask kmeans` fits and `--apply` uses.
  *   /centres    float32 [k, dim]
  *   /norm/mean, /norm/std  float64 [dim]: (raw token vector - mean) / std is what was clustered
- *   attributes on "/": source ("mfcc"|"fbank"), k, dim, n_mels (int64), hash (km_hash),
+ *   attributes on "/": source ("mfcc"|"fbank"|"layer"), k, dim, n_mels (int64), hash (km_hash),
+ *   for layer also checkpoint (absolute path), checkpoint_crc32 (8 hex digits), layer (int64),
  *   feature_config (JSON: how token vectors are made, with the feature dir's extraction
  *   config), fit (JSON: options and final inertia), avmask_version. */
 #ifndef AVMASK_CODEBOOK_H

@@ -5,23 +5,32 @@
 #include "common/util.h"
 #include <cblas.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 int km_source_parse(const char *s, km_source *src) {
     if (!strcmp(s, "mfcc")) *src = KM_SRC_MFCC;
     else if (!strcmp(s, "fbank")) *src = KM_SRC_FBANK;
-    else return avm_fail("--source=%s: expected mfcc or fbank", s);
+    else if (!strcmp(s, "layer")) *src = KM_SRC_LAYER;
+    else return avm_fail("--source=%s: expected mfcc, fbank or layer", s);
     return 0;
 }
 
-const char *km_source_name(km_source src) { return src == KM_SRC_MFCC ? "mfcc" : "fbank"; }
+const char *km_source_name(km_source src) {
+    return src == KM_SRC_MFCC ? "mfcc" : src == KM_SRC_LAYER ? "layer" : "fbank";
+}
+
+void km_feat_hash_name(const km_feat *f, char *out, size_t cap) {
+    if (f->src == KM_SRC_LAYER) snprintf(out, cap, "layer:%s:%d", f->crc, f->layer);
+    else snprintf(out, cap, "%s", km_source_name(f->src));
+}
 
 void km_feat_init(km_feat *f, km_source src, int n_mels) {
     memset(f, 0, sizeof *f);
     f->src = src;
     f->n_mels = n_mels;
-    f->dim = src == KM_SRC_MFCC ? KM_MFCC_DIM : 4 * n_mels;
+    f->dim = src == KM_SRC_MFCC ? KM_MFCC_DIM : src == KM_SRC_LAYER ? 0 : 4 * n_mels;
     if (src != KM_SRC_MFCC) return;
     /* Orthonormal DCT-II (torchaudio create_dct(norm="ortho"), Kaldi's ComputeDctMatrix)
      * with Kaldi's cepstral lifter 1 + Q/2 sin(pi i / Q) folded into each column. */
@@ -48,6 +57,7 @@ void km_feat_free(km_feat *f) {
     free(f->dct);
     free(f->mean);
     free(f->std);
+    free(f->ckpt);
     memset(f, 0, sizeof *f);
 }
 

@@ -1,5 +1,6 @@
 /* Block streaming of token vectors (km_stream.h). */
 #include "cluster/km_stream.h"
+#include "cluster/km_layer.h"
 #include "common/util.h"
 #include <stdlib.h>
 #include <string.h>
@@ -52,7 +53,8 @@ static int fill(km_stream *s) {
             s->utt = xrealloc(s->utt, sizeof(int) * s->utt_cap);
             s->off = xrealloc(s->off, sizeof(int) * s->utt_cap);
         }
-        if (shard_reader_get(s->rd, s->next, s->raw + (size_t)4 * s->n * s->fe->n_mels, NULL)) return -1;
+        /* layer vectors: the model's loader reads the utterance itself */
+        if (!s->kf->lay && shard_reader_get(s->rd, s->next, s->raw + (size_t)4 * s->n * s->fe->n_mels, NULL)) return -1;
         s->utt[s->nutt] = s->next++;
         s->off[s->nutt++] = s->n;
         s->n += T;
@@ -66,6 +68,11 @@ int km_stream_next(km_stream *s) {
     if (!s->nutt) return 0;
     const km_feat *kf = s->kf;
     int nm = s->fe->n_mels;
+    if (kf->lay) {      /* the model batches the block itself (and is OpenMP-parallel inside) */
+        if (km_layer_vectors(kf->lay, s->utt, s->off, s->nutt, s->x)) return -1;
+        if (s->norm) km_feat_norm(kf, s->x, s->n);
+        return 1;
+    }
 #pragma omp parallel for schedule(dynamic)
     for (int j = 0; j < s->nutt; j++) {
         int t0 = s->off[j], T = s->off[j + 1] - t0;

@@ -1,7 +1,7 @@
 /* Streams token vectors of a feature dir in blocks of about `cap` tokens, utterance by
  * utterance in index order, so memory depends on the block size and never on the corpus.
  * HDF5 reads are serial (serial HDF5); the vectors of a block's utterances are computed in
- * parallel (OpenMP). */
+ * parallel (OpenMP); layer vectors (kf->lay) by the model, batched within the block. */
 #ifndef AVMASK_KM_STREAM_H
 #define AVMASK_KM_STREAM_H
 #include "cluster/km_feats.h"

@@ -5,6 +5,7 @@
  * codebook is kept (a rerun finishes only what is missing). */
 #include "cluster/codebook.h"
 #include "cluster/kmeans_cmd.h"
+#include "cluster/km_layer.h"
 #include "cluster/km_stream.h"
 #include "common/json.h"
 #include "common/progress.h"
@@ -14,8 +15,9 @@
 #include <string.h>
 
 typedef struct {
-    const char *codebook, *feats, *out, *ali;
+    const char *codebook, *feats, *out, *ali, *ckpt;
     int job, nj, merge, batch;
+    long batch_tokens;
 } apply_opts;
 
 typedef struct { int shard, i0, i1; } shard_run;   /* index rows [i0, i1) of one shard */
@@ -27,6 +29,8 @@ static void read_opts(avm_opts *o, apply_opts *a) {
     a->ali = opt_str(o, "ali", NULL);
     a->merge = opt_bool(o, "merge", 0);
     a->batch = (int)opt_int_range(o, "batch", 8192, 1, 1 << 24);
+    a->ckpt = opt_str(o, "checkpoint", NULL);   /* source=layer: the codebook's checkpoint moved */
+    a->batch_tokens = opt_int_range(o, "batch-tokens", 4000, 1, 1L << 30);
     const char *job = opt_str(o, "job", NULL);
     a->job = a->nj = 1;
     if (job) {
@@ -118,6 +122,10 @@ static void write_summary(const apply_opts *a, const avm_feats *fe, const km_cod
     jw_key(&w, "codebook_hash"); jw_str(&w, cb->hash);
     jw_key(&w, "k"); jw_int(&w, cb->C.k);
     jw_key(&w, "source"); jw_str(&w, km_source_name(cb->kf.src));
+    if (cb->kf.src == KM_SRC_LAYER) {
+        jw_key(&w, "checkpoint"); jw_str(&w, cb->kf.ckpt);
+        jw_key(&w, "layer"); jw_int(&w, cb->kf.layer);
+    }
     jw_key(&w, "feats"); jw_str(&w, fabs ? fabs : a->feats);
     jw_key(&w, "feats_index_hash"); jw_str(&w, ixh);
     jw_key(&w, "shards"); jw_int(&w, m);
@@ -149,6 +157,11 @@ int kmeans_apply(avm_opts *o) {
     if (codebook_read(a.codebook, &cb)) avm_die("kmeans: %s", avm_error());
     if (feats_open(&fe, a.feats)) avm_die("kmeans: %s", avm_error());
     check_feats(&cb, &fe);
+    km_layer kl = {0};
+    const char *ckpt = a.ckpt ? a.ckpt : cb.kf.ckpt;
+    if (cb.kf.src == KM_SRC_LAYER && !a.merge &&
+        (km_layer_open(&kl, ckpt, cb.kf.layer, a.feats, a.batch_tokens) || km_layer_feat(&kl, &cb.kf, ckpt)))
+        avm_die("kmeans: %s", avm_error());
     if (mkdir_p(a.out)) avm_die("kmeans: %s", avm_error());
     int m;
     shard_run *runs = shard_runs(&fe, &m);
@@ -176,5 +189,6 @@ int kmeans_apply(avm_opts *o) {
     free(runs);
     feats_close(&fe);
     codebook_free(&cb);
+    km_layer_close(&kl);
     return 0;
 }

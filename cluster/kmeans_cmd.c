@@ -12,7 +12,10 @@ static const char *usage =
     "fit:\n"
     "  --k=100            clusters\n"
     "  --source=mfcc      mfcc (13 cepstra + deltas + delta-deltas, mean over the token's 4\n"
-    "                     frames, standardised: 39 dims) or fbank (4 stacked CMVN frames)\n"
+    "                     frames, standardised: 39 dims), fbank (4 stacked CMVN frames) or layer\n"
+    "  --checkpoint=FILE  layer: a pretraining checkpoint (AV: the video enters, features are audio-visual)\n"
+    "  --layer=N          layer: 0 embeddings, 1..La audio encoder, La+1..La+Lf fusion (standardised)\n"
+    "  --batch-tokens=4000  layer: padded tokens per forward batch\n"
     "  --sample=0.1       fraction of tokens drawn for the k-means++ seeding ...\n"
     "  --max-sample=100000  ... at most this many (reservoir)\n"
     "  --n-init=5         k-means++ seedings (each refined by Lloyd on the sample); the best is kept\n"
@@ -26,6 +29,7 @@ static const char *usage =
     "  --job=K/N          only job K of N (contiguous shards); then --merge writes the index\n"
     "  --ali=CTM          also phone purity, cluster purity, PNMI -> OUT/metrics.json\n"
     "  --batch=8192\n"
+    "  --checkpoint=FILE  layer: the codebook's checkpoint if it moved (its checksum must match)\n"
     "every mode: --threads=N (OpenMP and OpenBLAS)\n";
 
 int cmd_kmeans(int argc, char **argv) {

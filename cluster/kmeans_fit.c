@@ -7,6 +7,7 @@
  * Memory: one block of tokens, the sample and k x dim sums per thread, whatever the corpus. */
 #include "cluster/codebook.h"
 #include "cluster/kmeans_cmd.h"
+#include "cluster/km_layer.h"
 #include "cluster/km_stream.h"
 #include "common/json.h"
 #include "common/progress.h"
@@ -19,8 +20,9 @@
 #include <sys/resource.h>
 
 typedef struct {
-    const char *feats, *out, *dump;
-    int k, iters, batch, max_sample, threads, n_init;
+    const char *feats, *out, *dump, *ckpt;
+    int k, iters, batch, max_sample, threads, n_init, layer;
+    long batch_tokens;
     double sample, tol;
     long seed;
     km_source src;
@@ -47,6 +49,11 @@ static void read_opts(avm_opts *o, fit_opts *f) {
     f->batch = (int)opt_int_range(o, "batch", 8192, 1, 1 << 24);
     f->seed = opt_int_range(o, "seed", 1, 0, 1L << 62);
     f->dump = opt_str(o, "dump-feats", NULL);
+    f->ckpt = opt_str(o, "checkpoint", NULL);
+    f->layer = opt_has(o, "layer") ? (int)opt_int_range(o, "layer", 0, 0, 4095) : -1;
+    f->batch_tokens = opt_int_range(o, "batch-tokens", 4000, 1, 1L << 30);
+    if ((f->src == KM_SRC_LAYER) != (f->ckpt != NULL) || (f->src == KM_SRC_LAYER) != (f->layer >= 0))
+        avm_die("kmeans: --source=layer goes with --checkpoint=FILE and --layer=N (and they only with it)");
     f->threads = opts_threads(o);
     opts_finish(o);
 }
@@ -82,7 +89,7 @@ static long long pass0(const avm_feats *fe, km_feat *kf, const fit_opts *f, rese
         N += s.n;
     }
     if (rc < 0) avm_die("kmeans: %s", avm_error());
-    if (kf->src == KM_SRC_MFCC) {
+    if (kf->src != KM_SRC_FBANK) {     /* mfcc, layer: standardised with these statistics */
         for (int d = 0; d < kf->dim; d++) {
             sum[d] /= (double)N;
             double var = sq[d] / (double)N - sum[d] * sum[d];
@@ -199,6 +206,11 @@ static char *summary(const fit_opts *f, const avm_feats *fe, long long N, int ns
     jw_obj_begin(&w);
     jw_key(&w, "feats"); jw_str(&w, f->feats);
     jw_key(&w, "source"); jw_str(&w, km_source_name(f->src));
+    if (f->ckpt) {
+        jw_key(&w, "checkpoint"); jw_str(&w, f->ckpt);
+        jw_key(&w, "layer"); jw_int(&w, f->layer);
+        jw_key(&w, "batch_tokens"); jw_int(&w, f->batch_tokens);
+    }
     jw_key(&w, "k"); jw_int(&w, f->k);
     jw_key(&w, "algorithm"); jw_str(&w, "best of n_init k-means++ + Lloyd on a sample, then streamed Lloyd passes");
     jw_key(&w, "n_init"); jw_int(&w, f->n_init);
@@ -240,6 +252,9 @@ int kmeans_fit(avm_opts *o) {
     km_codebook cb = {0};
     km_feat_init(&cb.kf, f.src, fe.n_mels);
     if (f.src == KM_SRC_FBANK) fbank_norm(&cb.kf, f.feats);
+    km_layer kl = {0};
+    if (f.ckpt && (km_layer_open(&kl, f.ckpt, f.layer, f.feats, f.batch_tokens) || km_layer_feat(&kl, &cb.kf, f.ckpt)))
+        avm_die("kmeans: %s", avm_error());
     int dim = cb.kf.dim;
     reservoir r = {xmalloc(sizeof(float) * (size_t)f.max_sample * dim), 0, f.max_sample, 0};
     long long N = pass0(&fe, &cb.kf, &f, &r);
@@ -269,7 +284,9 @@ int kmeans_fit(avm_opts *o) {
     inertia = pass(&fe, &cb.kf, &cb.C, NULL, f.batch, N, "kmeans final");
     jsonl(jf, "final", 0, inertia, N, -1, now_sec() - t0);
     fclose(jf);
-    km_hash(km_source_name(f.src), &cb.C, cb.kf.mean, cb.kf.std, cb.hash);
+    char hname[64];
+    km_feat_hash_name(&cb.kf, hname, sizeof hname);
+    km_hash(hname, &cb.C, cb.kf.mean, cb.kf.std, cb.hash);
     cb.feature_config = codebook_feature_config(&cb.kf, fe.config_json);
     char *sum = summary(&f, &fe, N, r.n, p - 1, inertia, empty, cb.hash, now_sec() - t0);
     char *cbp = path_join(f.out, "codebook.h5"), *sp = path_join(f.out, "kmeans.json");
@@ -280,6 +297,7 @@ int kmeans_fit(avm_opts *o) {
     free(sum); free(cbp); free(sp); free(logp); free(jp);
     km_acc_free(&acc);
     codebook_free(&cb);
+    km_layer_close(&kl);
     feats_close(&fe);
     avm_log_close();
     return 0;

@@ -294,3 +294,34 @@ void jw_value(avm_jw *w, const json_value *v) {
         break;
     }
 }
+
+/* Naming the first difference of two settings (json.h). */
+char *json_text(const json_value *v) {
+    if (!v) return xstrdup("absent");
+    avm_strbuf b = {0};
+    avm_jw w;
+    jw_init(&w, &b);
+    jw_value(&w, v);
+    return b.s;
+}
+
+int json_first_diff(const json_value *a, const json_value *b, const char *name, char *key, size_t cap) {
+    char *ta = json_text(a), *tb = json_text(b);
+    int differ = strcmp(ta, tb) != 0;
+    free(ta); free(tb);
+    if (!differ) return 0;
+    if (a && b && a->type == JSON_OBJ && b->type == JSON_OBJ) {   /* name the inner key */
+        for (int pass = 0; pass < 2; pass++) {
+            const json_value *x = pass ? b : a, *y = pass ? a : b;
+            for (int i = 0; i < x->n; i++) {
+                char sub[128];
+                snprintf(sub, sizeof sub, "%s.%s", name, x->keys[i]);
+                if (json_first_diff(pass ? json_get(y, x->keys[i]) : x->items[i],
+                                    pass ? x->items[i] : json_get(y, x->keys[i]), sub, key, cap))
+                    return 1;
+            }
+        }
+    }
+    snprintf(key, cap, "%s", name);
+    return 1;
+}

@@ -52,4 +52,9 @@ double      json_num_or(const json_value *obj, const char *path, double def);
 int         json_int_range(const json_value *obj, const char *path, long long lo, long long hi,
                            long long def, long long *out);
 const char *json_str_or(const json_value *obj, const char *path, const char *def);
+/* The compact JSON text of v ("absent" for NULL); caller frees. */
+char       *json_text(const json_value *v);
+/* Do a and b (either may be NULL) differ? If so, 1 with the dotted key of the first
+ * difference under name (e.g. "fbank.frame_shift_ms") in key; else 0. */
+int         json_first_diff(const json_value *a, const json_value *b, const char *name, char *key, size_t cap);
 #endif

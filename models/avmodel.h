@@ -194,6 +194,14 @@ int avmodel_audio_forward(avm_model *m, const float *audio, const int *len, int 
 int avmodel_audio_forward_rng(avm_model *m, const float *audio, const int *len, int B, int T,
                               avm_rng *rng, float *out, const float **hidden);
 int avmodel_n_hidden(const avm_model *m);
+/* Hidden state `layer` (numbered as avmodel_audio_forward's hidden: 0 the audio embeddings,
+ * 1..La the audio encoder layers, La+1..La+Lf the fusion layers, each before any final norm)
+ * of the audio tokens -> out [B*T, d], no masking, no dropout (models/avmodel_hidden.c).
+ * modalities=av with video [B, T, video_in]: both streams enter, so the fusion layers are
+ * audio-visual; video NULL or modalities=audio: the audio branch. Rows t >= len[b] are
+ * padding. Nothing to differentiate afterwards. -1 + avm_fail on a bad layer or shape. */
+int avmodel_layer_forward(avm_model *m, const float *audio, const float *video, const int *len, int B, int T,
+                          int layer, float *out);
 /* Backward of the last avmodel_audio_forward: dout [B*T, d] (gradient w.r.t. out) and
  * optional dhidden (NULL, or avmodel_n_hidden() pointers, each NULL or [B*T, d]) added to
  * the matching hidden state. Padded rows of dout/dhidden are ignored. Accumulates into

@@ -199,13 +199,11 @@ static int fill_sample(avm_loader *L, int utt, int T, float *arow, float *vrow, 
     return 0;
 }
 
-int loader_get(avm_loader *L, int b, int rank, int world, avm_batch_data *out) {
-    if (b < 0 || b >= L->nbatch) return avm_fail("%s: batch %d outside the epoch's %d", L->feats.dir, b, L->nbatch);
-    int g0 = L->bstart[b], gn = L->bstart[b + 1] - g0;
-    int lo = (int)((long)gn * rank / world), hi = (int)((long)gn * (rank + 1) / world);
-    int B = hi - lo, T = 0;
-    for (int k = lo; k < hi; k++) {
-        int l = loader_len(L, L->order[g0 + k]);
+/* Samples utts[0..B) as one batch; gidx from g0, global_B gn. */
+static int get_utts(avm_loader *L, const int *utts, int B, int g0, int gn, avm_batch_data *out) {
+    int T = 0;
+    for (int k = 0; k < B; k++) {
+        int l = loader_len(L, utts[k]);
         if (l > T) T = l;
     }
     ensure(out, B, T, L->audio_dim, L->video_dim, L->labels != NULL);
@@ -213,9 +211,9 @@ int loader_get(avm_loader *L, int b, int rank, int world, avm_batch_data *out) {
     out->T = T;
     out->global_B = gn;
     for (int k = 0; k < B; k++) {
-        int utt = L->order[g0 + lo + k];
+        int utt = utts[k];
         out->utt[k] = utt;
-        out->gidx[k] = lo + k;
+        out->gidx[k] = g0 + k;
         out->len[k] = loader_len(L, utt);
         float *arow = out->audio + (size_t)k * T * L->audio_dim;
         float *vrow = out->video ? out->video + (size_t)k * T * L->video_dim : NULL;
@@ -223,6 +221,20 @@ int loader_get(avm_loader *L, int b, int rank, int world, avm_batch_data *out) {
         if (fill_sample(L, utt, T, arow, vrow, lrow)) return -1;
     }
     return 0;
+}
+
+int loader_get(avm_loader *L, int b, int rank, int world, avm_batch_data *out) {
+    if (b < 0 || b >= L->nbatch) return avm_fail("%s: batch %d outside the epoch's %d", L->feats.dir, b, L->nbatch);
+    int g0 = L->bstart[b], gn = L->bstart[b + 1] - g0;
+    int lo = (int)((long)gn * rank / world), hi = (int)((long)gn * (rank + 1) / world);
+    return get_utts(L, L->order + g0 + lo, hi - lo, lo, gn, out);
+}
+
+int loader_get_utts(avm_loader *L, const int *utts, int B, avm_batch_data *out) {
+    if (B < 1) return avm_fail("%s: empty batch", L->feats.dir);
+    for (int k = 0; k < B; k++)
+        if (utts[k] < 0 || utts[k] >= L->feats.n) return avm_fail("%s: utterance %d outside the index", L->feats.dir, utts[k]);
+    return get_utts(L, utts, B, 0, B, out);
 }
 
 void batch_data_free(avm_batch_data *d) {

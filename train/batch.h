@@ -68,6 +68,10 @@ int  loader_open_labels(avm_loader *L, const char *dir, const char *expect_hash)
 void loader_plan(avm_loader *L, long epoch);
 /* Reads this rank's slice of global batch b (0 <= b < nbatch) of the planned epoch. */
 int  loader_get(avm_loader *L, int b, int rank, int world, avm_batch_data *out);
+/* The given utterances (index rows, in this order) as one batch, cropped as without
+ * shuffling (the first max_len tokens): for forward passes over chosen utterances
+ * (`avmask kmeans --source=layer`). -1 + avm_fail. */
+int  loader_get_utts(avm_loader *L, const int *utts, int B, avm_batch_data *out);
 /* Tokens of one sample after cropping, for sizing. */
 int  loader_len(const avm_loader *L, int utt);
 void batch_data_free(avm_batch_data *d);

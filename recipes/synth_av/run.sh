@@ -1,15 +1,26 @@
 #!/usr/bin/env bash
 # avmask recipe on the embedded synthetic audio-visual corpus (no download needed).
-#   ./run.sh [--profile=quick|full] [--stage=N] [--stop-stage=N] [--nj=N] [--threads=N]
+#   ./run.sh [--profile=quick|full|clusters] [--stage=N] [--stop-stage=N] [--nj=N] [--threads=N]
 # The corpus is small enough for one machine: --nj runs extraction jobs locally.
 # Stages:
 #   0 synthesise the corpus             4 export both audio branches
 #   1 extract features                  5 fine-tune CTC (phones): scratch, audio-only, AV;
 #   2 pretrain audio-visual               and a frozen-encoder probe of each (probe_steps)
 #   3 pretrain audio-only (same budget)   at each probe_lr, the best on dev is kept
-#                                       6 decode + score every held-out test set
-#                                       7 report (exp/report/report.md, .html)
+#     (target=clusters: each of 2 and 3   6 decode + score every held-out test set
+#     runs its arm's HuBERT iterations)   7 report (exp/report/report.md, .html)
 # A stage whose output is complete is skipped, so rerunning from --stage=N reuses the rest.
+# Targets: target=features (default) reconstructs the masked features (L1). target=clusters
+# is HuBERT / AV-HuBERT: iteration 1 clusters MFCC tokens of train (exp/<profile>/km1, one
+# codebook for both arms and every seed, km_k's first size), labels train and dev, and
+# pretrains each arm on them; iteration 2 (iterations=2) clusters each arm's OWN iteration-1
+# model's layer km_layer (empty: the first fusion layer; for the AV arm run with the video,
+# so its labels are audio-visual) into <iteration-1 dir>/km and pretrains again from scratch.
+# The last iteration's model is exp/<profile>/<arm> (earlier ones <arm>-it<i>), which stages
+# 4-7 export, fine-tune, decode and report.
+# Training seeds: train_seeds="1 2 3" repeats pretraining, fine-tuning and probes of every
+# arm per seed on the same corpus (--seed stays the corpus's): seed N trains with
+# --seed=<seed + N - 1> into <name>-s<N> (seed 1: <name>, as without seeds).
 # Variants for an investigation sit beside the defaults and land in the same report:
 #   --tag=-mask15 --pretrain-opts="--mask-prob-audio=0.15"    -> exp/<profile>/{av,audio}-mask15
 #   --ft-tag=-frozen --finetune-opts="--freeze-steps=1000 --layer-weights" -> .../ctc-frozen
@@ -33,10 +44,17 @@ pretrain_opts=     # extra options for both pretrainings (avmask pretrain --help
 ft_tag=            # suffix of the fine-tuning dirs (<experiment>/ctc$ft_tag)
 finetune_opts=     # extra options for every fine-tuning (avmask finetune --help)
 inits="scratch audio av"   # which initialisations stages 2-6 train, fine-tune and decode
+target=features    # pretraining target: features (L1 reconstruction) | clusters (HuBERT iterations)
+iterations=1       # target=clusters: 1 (k-means on MFCC) or 2 (then each arm's own layer features)
+km_k="100 100"     # target=clusters: clusters per iteration (the last size repeats)
+km_layer=          # iteration 2: the layer clustered (0 embeddings, 1..La audio, La+1.. fusion); empty: La+1
+km_opts=           # extra options of every k-means fit (avmask kmeans --help)
+train_seeds=1      # training seeds: "1 2 3" trains, fine-tunes and probes every arm 3 times
 report_notes=      # Markdown appended to the report (conf/full.sh: docs/results.md, what was found)
-help_message="usage: $0 [--profile=quick|full] [--stage=N] [--stop-stage=N] [--nj=N] [--threads=N] [--seed=N] [--workdir=DIR]
+help_message="usage: $0 [--profile=quick|full|clusters] [--stage=N] [--stop-stage=N] [--nj=N] [--threads=N] [--seed=N] [--workdir=DIR]
   [--modality-dropout-video=P] [--tag=S --pretrain-opts=\"...\"] [--ft-tag=S --finetune-opts=\"...\"]
-  [--inits=\"scratch audio av\"] [any variable of conf/<profile>.sh, e.g. --pretrain-steps=N]"
+  [--inits=\"scratch audio av\"] [--target=features|clusters --iterations=1|2 --km-k=\"K1 K2\" --km-layer=N]
+  [--train-seeds=\"1 2 3\"] [any variable of conf/<profile>.sh, e.g. --pretrain-steps=N]"
 # what a profile (conf/<profile>.sh) sets; options on the command line override it
 speakers= utts_per_speaker= heldout_speakers= snr= model= pretrain_steps= batch_tokens=
 pretrain_lr= pretrain_warmup= finetune_steps= finetune_lr= freeze_steps= labeled_utts= valid_every=
@@ -96,37 +114,97 @@ if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
     done
 fi
 
-pretrain() {  # name modalities [options]
-    local out=$exp/$1$tag mod=$2 noise=(); shift 2
+# The experiment dir of an arm (scratch audio av) for training seed $2, iteration $3 if not
+# the last: <arm>[$tag][-it<i>][-s<N>]; seed 1 keeps the plain name. tseed: its --seed.
+ename() {
+    local n=$1
+    [ $1 != scratch ] && n=$n$tag
+    [ -n "${3:-}" ] && n=$n-it$3
+    [ "$2" -gt 1 ] && n=$n-s$2
+    echo $n
+}
+tseed() { echo $((seed + $1 - 1)); }
+km_size() { local a=($km_k); local i=$(($1 - 1)); [ $i -lt ${#a[@]} ] || i=$((${#a[@]} - 1)); echo ${a[$i]}; }
+for v in $iterations; do [[ $v =~ ^[12]$ ]] || { echo "$0: --iterations=$v: expected 1 or 2" >&2; exit 1; }; done
+[[ $target =~ ^(features|clusters)$ ]] || { echo "$0: --target=$target: expected features or clusters" >&2; exit 1; }
+for v in $train_seeds; do [[ $v =~ ^[1-9][0-9]*$ ]] || { echo "$0: --train-seeds: '$v' is not a seed >= 1" >&2; exit 1; }; done
+
+pretrain() {  # name modalities seed [options]
+    local out=$exp/$1 mod=$2 s=$3 noise=(); shift 3
     [ -f "$out/checkpoint-best.h5" ] && [ -f "$out/.done" ] && return 0
     [ "$noise_prob" != 0 ] && noise=(--noise-feats="$feats/noise" --noise-prob=$noise_prob --noise-snr=$noise_snr)
     run_logged "$out/log/pretrain.log" "$avmask" pretrain --feats="$feats/train" --valid="$feats/dev" \
         --out="$out" --model=$model --modalities=$mod --max-steps=$pretrain_steps "$@" \
         --batch-tokens=$batch_tokens --lr=$pretrain_lr --warmup=$pretrain_warmup \
-        --valid-every=$valid_every --save-every=$valid_every --seed=$seed --threads=$threads --resume \
+        --valid-every=$valid_every --save-every=$valid_every --seed=$s --threads=$threads --resume \
         "${noise[@]}" $pretrain_opts
     touch "$out/.done"
 }
 
 wanted() { [[ " $inits " == *" $1 "* ]]; }   # is initialisation $1 in $inits?
 
+# Labels of train and dev with the codebook in $1 (phone purity / PNMI in lab_*/metrics.json).
+km_apply() {
+    local set ali
+    for set in train dev; do
+        ali=; [ -f "$corpus/$set/phones.ctm" ] && ali=--ali="$corpus/$set/phones.ctm"
+        run_logged "$1/log/apply_$set.log" "$avmask" kmeans --apply --codebook="$1" --feats="$feats/$set" \
+            --out="$1/lab_$set" $ali --threads=$threads
+    done
+    touch "$1/.done"
+}
+# Iteration 1: MFCC tokens of train, one codebook for both arms and every training seed.
+km_mfcc() {
+    [ -f "$exp/km1/.done" ] && return 0
+    run_logged "$exp/km1/log/kmeans.log" "$avmask" kmeans --feats="$feats/train" --out="$exp/km1" --source=mfcc \
+        --k=$(km_size 1) --seed=$seed --threads=$threads $km_opts
+    km_apply "$exp/km1"
+}
+# Iteration $3: the layer features of experiment $1's own model -> $exp/$1/km (seed $2).
+km_model() {
+    local dir=$exp/$1 layer=$km_layer
+    [ -f "$dir/km/.done" ] && return 0
+    [ -n "$layer" ] || layer=$(( $(sed -n 's/.*"layers_audio":\([0-9]*\).*/\1/p' "$dir/config.json") + 1 ))
+    run_logged "$dir/km/log/kmeans.log" "$avmask" kmeans --feats="$feats/train" --out="$dir/km" --source=layer \
+        --checkpoint="$dir/checkpoint-best.h5" --layer=$layer --k=$(km_size $3) --seed=$2 --threads=$threads $km_opts
+    km_apply "$dir/km"
+}
+# Every training seed of one arm: the features run, or the cluster iterations.
+pretrain_arm() {  # arm modalities [options]
+    local arm=$1 mod=$2 ts it name prev labels; shift 2
+    for ts in $train_seeds; do
+        if [ $target = features ]; then pretrain $(ename $arm $ts) $mod $(tseed $ts) "$@"; continue; fi
+        km_mfcc
+        labels=$exp/km1
+        for it in $(seq 1 $iterations); do
+            name=$(ename $arm $ts $([ $it -lt $iterations ] && echo $it || true))
+            if [ $it -gt 1 ]; then km_model $prev $(tseed $ts) $it; labels=$exp/$prev/km; fi
+            pretrain $name $mod $(tseed $ts) --target=clusters --labels="$labels/lab_train" \
+                --valid-labels="$labels/lab_dev" "$@"
+            prev=$name
+        done
+    done
+}
+
 if [ $stage -le 2 ] && [ $stop_stage -ge 2 ] && wanted av; then
-    step 2 "pretrain audio-visual ($model, $pretrain_steps steps)"
-    pretrain av av --modality-dropout-video=$modality_dropout_video
+    step 2 "pretrain audio-visual ($model, $pretrain_steps steps, target $target)"
+    pretrain_arm av av --modality-dropout-video=$modality_dropout_video
 fi
 if [ $stage -le 3 ] && [ $stop_stage -ge 3 ] && wanted audio; then
     step 3 "pretrain audio-only (same budget)"
-    pretrain audio audio
+    pretrain_arm audio audio
 fi
 
 if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
     step 4 "export the audio branches"
     for init_name in av audio; do
-        name=$init_name$tag
         wanted $init_name || continue
-        [ -f "$exp/$name/export/config.json" ] && continue
-        run_logged "$exp/log/export_$name.log" "$avmask" export \
-            --checkpoint="$exp/$name/checkpoint-best.h5" --out="$exp/$name/export"
+        for ts in $train_seeds; do
+            name=$(ename $init_name $ts)
+            [ -f "$exp/$name/export/config.json" ] && continue
+            run_logged "$exp/log/export_$name.log" "$avmask" export \
+                --checkpoint="$exp/$name/checkpoint-best.h5" --out="$exp/$name/export"
+        done
     done
 fi
 
@@ -157,36 +235,37 @@ choose_probe_lr() {
     echo "   $1/probe: lr $lr chosen (dev PER $err %; every lr in $p/dev_per)"
 }
 
-finetune() {  # name out [options]
-    local name=$1 out=$2; shift 2
+finetune() {  # arm name out seed [options]
+    local arm=$1 name=$2 out=$3 s=$4; shift 4
     [ -f "$out/.done" ] && return 0
     local init=(--init=none --model=$model)   # scratch: a random encoder (for the probe too)
-    [ $name != scratch ] && init=(--init="$exp/$name/export")
+    [ $arm != scratch ] && init=(--init="$exp/$name/export")
     run_logged "$out/log/finetune.log" "$avmask" finetune "${init[@]}" --feats="$feats/$labeled" \
         --data="$corpus/$labeled" --valid="$feats/dev" --valid-data="$corpus/dev" --unit=phone \
-        --out="$out" --valid-every=${finetune_valid_every:-$valid_every} --seed=$seed --threads=$threads "$@"
+        --out="$out" --valid-every=${finetune_valid_every:-$valid_every} --seed=$s --threads=$threads "$@"
     touch "$out/.done"
 }
 
 if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
     step 5 "fine-tune CTC on phones: scratch, audio-only, audio-visual"
     for init_name in $inits; do
-        name=$init_name; [ $name != scratch ] && name=$name$tag
-        finetune $name "$exp/$name/ctc$ft_tag" --max-steps=$finetune_steps --lr=$finetune_lr \
-            --freeze-steps=$freeze_steps $finetune_opts
+      for ts in $train_seeds; do    # the scratch arm's seed varies too
+        name=$(ename $init_name $ts)
+        finetune $init_name $name "$exp/$name/ctc$ft_tag" $(tseed $ts) --max-steps=$finetune_steps \
+            --lr=$finetune_lr --freeze-steps=$freeze_steps $finetune_opts
         [ "$probe_steps" -gt 0 ] || continue
         for lr in ${probe_lr:-$finetune_lr}; do
-            finetune $name "$exp/$name/probe/lr$lr" --max-steps=$probe_steps --lr=$lr \
+            finetune $init_name $name "$exp/$name/probe/lr$lr" $(tseed $ts) --max-steps=$probe_steps --lr=$lr \
                 --freeze-steps=all --layer-weights
         done
         choose_probe_lr $name
+      done
     done
 fi
 
 if [ $stage -le 6 ] && [ $stop_stage -ge 6 ]; then
     step 6 "decode and score the held-out test sets"
-    for init_name in $inits; do
-        name=$init_name; [ $name != scratch ] && name=$name$tag
+    for name in $(for i in $inits; do for ts in $train_seeds; do ename $i $ts; done; done); do
         for set in $(test_sets); do
           subs=$(models $name)   # an assignment: a missing chosen_lr stops the recipe
           for sub in $subs; do

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# timeout: 240
+# recipes/synth_av/run.sh with target=clusters, 2 iterations and 2 training seeds, every size
+# shrunk (4 speakers, tiny models, a few steps): the codebooks exist with the right source
+# (km1: mfcc of train, shared; <arm>-it1[-s2]/km: layer 3 = the first fusion layer of that
+# arm's and seed's own iteration-1 checkpoint), labels of train and dev next to each, each
+# pretraining config says target=clusters with the codebook hash of the labels it should
+# have used, the -s2 experiments exist (pretraining, fine-tuning, probe, decode, report) and
+# differ from seed 1 (--seed 2, other parameters), and a rerun skips every stage.
+set -u
+fail() { echo "FAIL: $*"; exit 1; }
+recipe=$AVMASK_ROOT/recipes/synth_av/run.sh
+small=(--profile=quick --workdir="$TEST_TMP/w" --speakers=4 --utts-per-speaker=4 --heldout-speakers=2 --snr=clean
+       --pretrain-steps=4 --finetune-steps=3 --probe-steps=2 --probe-lr=2e-3 --valid-every=2 --batch-tokens=600 --nj=2
+       --target=clusters --iterations=2 "--km-k=8 12" "--train-seeds=1 2" "--km-opts=--n-init=2 --iters=5")
+export AVMASK
+t0=$(date +%s)
+bash "$recipe" "${small[@]}" >run1.out 2>&1 || { tail -20 run1.out; fail "recipe failed"; }
+echo "first run: $(( $(date +%s) - t0 )) s"
+exp=w/exp/quick
+"$PY" - "$exp" <<'E'
+import h5py, json, os, sys
+exp = sys.argv[1]
+def cb(d):
+    with h5py.File(os.path.join(exp, d, "codebook.h5")) as f:
+        return {k: (v.decode() if isinstance(v, bytes) else v) for k, v in f.attrs.items()}
+def labels(d):
+    for s in ("train", "dev"):
+        j = json.load(open(os.path.join(exp, d, "lab_" + s, "labels.json")))
+        assert j["feats"].endswith("feats/quick/" + s), j["feats"]
+        assert os.path.exists(os.path.join(exp, d, "lab_%s/labels-00000.h5" % s))
+    return j["codebook_hash"]
+def train(d):
+    return json.load(open(os.path.join(exp, d, "config.json")))["train"]
+km1 = cb("km1")
+assert km1["source"] == "mfcc" and km1["k"] == 8, km1
+h1 = labels("km1")
+assert h1 == km1["hash"]
+ck = {}
+for arm in ("av", "audio"):
+    for sfx, seed in (("", 1), ("-s2", 2)):
+        it1, last = arm + "-it1" + sfx, arm + sfx
+        t1, t2 = train(it1), train(last)
+        assert t1["target"] == "clusters" and t1["codebook_hash"] == h1 and t1["seed"] == seed, (it1, t1)
+        assert t1["labels"].endswith("exp/quick/km1/lab_train"), t1["labels"]
+        c = cb(it1 + "/km")
+        want = os.path.realpath(os.path.join(exp, it1, "checkpoint-best.h5"))
+        assert c["source"] == "layer" and c["layer"] == 3 and c["k"] == 12 and c["checkpoint"] == want, (it1, c)
+        with h5py.File(want) as f:
+            assert c["checkpoint_crc32"] == "%08x" % f.attrs["checksum_params"]
+        h2 = labels(it1 + "/km")
+        assert h2 == c["hash"] != h1
+        assert t2["target"] == "clusters" and t2["codebook_hash"] == h2 and t2["seed"] == seed, (last, t2)
+        assert t2["labels"].endswith("exp/quick/%s/km/lab_train" % it1), t2["labels"]
+        with h5py.File(os.path.join(exp, last, "checkpoint-best.h5")) as f:
+            ck[last] = f.attrs["checksum_params"]
+        print("%s: iteration 1 on km1 (%s), iteration 2 on %s/km (%s, layer 3 of its own checkpoint)" % (last, h1, it1, h2))
+    assert ck[arm] != ck[arm + "-s2"], "seed 2 trained the same model as seed 1"
+    assert cb(arm + "-it1/km")["hash"] != cb(arm + "-it1-s2/km")["hash"]
+assert cb("av-it1/km")["checkpoint"] != cb("audio-it1/km")["checkpoint"]
+print("codebooks, labels and pretraining configs: ok")
+E
+[ $? = 0 ] || fail "codebooks / labels / configs"
+for name in scratch audio av scratch-s2 audio-s2 av-s2; do
+    [ -s $exp/$name/ctc/decode_test_clean/eval.json ] || fail "$name/ctc not decoded"
+    [ -s $exp/$name/probe/lr2e-3/decode_test_clean/eval.json ] || fail "$name probe not decoded"
+    grep -q "^| $name/ctc | " $exp/report/report.md || fail "$name/ctc missing from the report"
+done
+for name in scratch audio av; do
+    grep -q -- "--seed=1 " $exp/$name/ctc/log/finetune.log || fail "$name/ctc: not fine-tuned with --seed=1"
+    grep -q -- "--seed=2 " $exp/$name-s2/ctc/log/finetune.log || fail "$name-s2/ctc: not fine-tuned with --seed=2"
+done
+[ -e $exp/av-it1/export ] && fail "an intermediate iteration was exported"
+# a rerun finds every stage complete: no output is written again
+files="$exp/km1/codebook.h5 $exp/av-it1/km/codebook.h5 $exp/audio-it1-s2/km/lab_dev/labels.json $exp/av-s2/checkpoint-best.h5
+       $exp/av-it1/checkpoint-best.h5 $exp/scratch-s2/ctc/model/units.txt $exp/audio-s2/ctc/decode_test_clean/eval.json"
+mt=$(stat -c %Y $files | tr '\n' ' ')
+sleep 1
+bash "$recipe" "${small[@]}" --stop-stage=6 >run2.out 2>&1 || { tail -20 run2.out; fail "rerun failed"; }
+[ "$(stat -c %Y $files | tr '\n' ' ')" = "$mt" ] || fail "the rerun redid finished stages"
+# bad values are one clear line
+bash "$recipe" "${small[@]}" --iterations=3 >bad.out 2>&1 && fail "--iterations=3 accepted"
+grep -q "iterations=3: expected 1 or 2" bad.out || fail "message: $(cat bad.out)"
+echo "test_synth_av_clusters: ok"
