@@ -270,10 +270,12 @@ if [ $stage -le 6 ] && [ $stop_stage -ge 6 ]; then
           subs=$(models $name)   # an assignment: a missing chosen_lr stops the recipe
           for sub in $subs; do
             dir=$exp/$name/$sub/decode_$set
-            [ -f "$dir/eval.json" ] && continue
+            # results of an older avmask lack eval.utts.tsv (per-utterance errors, for the
+            # report's paired comparisons): their hypotheses are scored again
+            [ -f "$dir/eval.json" ] && [ -f "$dir/eval.utts.tsv" ] && continue
             mdir=$exp/$name/$sub/model-best   # lowest dev error; the last step without validation
             [ -d "$mdir" ] || mdir=$exp/$name/$sub/model
-            run_logged "$dir/log/decode.log" "$avmask" decode --model="$mdir" \
+            [ -f "$dir/eval.json" ] || run_logged "$dir/log/decode.log" "$avmask" decode --model="$mdir" \
                 --feats="$feats/$set" --out="$dir" --threads=$threads
             run_logged "$dir/log/eval.log" "$avmask" eval --ref="$corpus/$set/phones" \
                 --hyp="$dir/hyp" --by="$corpus/$set/conditions" --out="$dir/eval.json"
