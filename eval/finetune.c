@@ -45,7 +45,8 @@ static const char *usage =
     "        affine parameters, before the mix, so its scale does not decide its weight;\n"
     "        0: the unnormalised mix of models written before this option)\n"
     "regularisation (small labelled sets overfit within a few hundred steps):\n"
-    "        --dropout=P --attn-dropout=P (default: the encoder's config, 0.1)\n"
+    "        --dropout=P --attn-dropout=P (default: the encoder's config, 0.1; 0 with\n"
+    "        --freeze-steps=all)\n"
     "        --time-mask-prob=0 --time-mask-len=5 (SpecAugment time masks: each token starts\n"
     "        a span of LEN tokens with probability PROB, spans zeroed; e.g. 0.05 and 5)\n"
     "        --freq-masks=0 --freq-mask-width=20 (N bands of up to WIDTH mel bins zeroed)\n"
@@ -93,8 +94,11 @@ static void parse(ft_opts *f, avm_opts *o, avm_config *cfg) {
     if (!(f->weight_decay >= 0) || !(f->clip >= 0))   /* as pretrain: NaN fails too */
         avm_die("finetune: --weight-decay and --clip must be >= 0");
     f->nan_step = opt_int(o, "debug-nan-step", 0);
-    f->dropout = opt_num(o, "dropout", -1);
-    f->attn_dropout = opt_num(o, "attn-dropout", -1);
+    /* a probe reads the frozen encoder as a fixed feature extractor (SUPERB runs the
+     * upstream in eval mode): no dropout unless asked for */
+    double no_drop = f->freeze_steps == LONG_MAX ? 0 : -1;
+    f->dropout = opt_num(o, "dropout", no_drop);
+    f->attn_dropout = opt_num(o, "attn-dropout", no_drop);
     if ((opt_has(o, "dropout") && (f->dropout < 0 || f->dropout >= 1)) ||
         (opt_has(o, "attn-dropout") && (f->attn_dropout < 0 || f->attn_dropout >= 1)))
         avm_die("finetune: --dropout and --attn-dropout must lie in [0, 1)");

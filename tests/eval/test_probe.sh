@@ -23,6 +23,15 @@ grep -q '"layer_weights":0,"layer_norm":0}' plain/model/asr.json
 grep -q 'learned weights over 5 encoder states, each layer-normed' ln1/train.log
 grep -q 'learned weights over 5 encoder states, not normalised' ln0/train.log
 
+# a probe runs the frozen encoder without dropout (SUPERB's eval mode) unless asked for
+grep -q 'finetune: dropout 0, attention dropout 0,' ln1/train.log
+grep -q 'finetune: dropout 0.1, attention dropout 0.1,' plain/train.log
+"$AVMASK" finetune "${common[@]}" "${probe[@]}" --dropout=0 --attn-dropout=0 --out=d0 > /dev/null
+"$AVMASK" finetune "${common[@]}" "${probe[@]}" --dropout=0.1 --attn-dropout=0.1 --out=d1 > /dev/null
+losses() { sed 's/,"seconds":[0-9.]*//' "$1/metrics.jsonl"; }
+test "$(losses ln1)" = "$(losses d0)"
+test "$(losses ln1)" != "$(losses d1)"
+
 # non-uniform layer weights (a few frozen steps leave them near 0), so the mix matters
 for m in ln1 ln0; do
     cp -r $m/model $m-w
