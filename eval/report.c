@@ -299,6 +299,7 @@ static int write_doc(doc *d, const rep_scan *s, const char *title, const rep_plo
         sb_printf(&d->md, "%s\n\n", what);
         sb_printf(&d->html, "<p>%s</p>\n", what);
         video_table(d, s);
+        report_gain_seeds(d, s);
     }
     if (nl) { doc_heading(d, "Loss curves"); figures(d, loss, nl); }
     if (ne) { doc_heading(d, "Error rates"); figures(d, err, ne); }

@@ -77,6 +77,9 @@ typedef struct {
 /* Groups the results of s (s->keys / s->max_values choose the condition columns) and
  * warns (avm_warn) about every missing result of a group with >= 2 seeds. */
 void   report_seeds(rep_seeds *z, const rep_scan *s);
+/* "<base>-s<N>" with N >= 2 written without a leading zero: *base (allocated) and N; else
+ * a copy of the name and 1. */
+int    report_seed_of(const char *exp, char **base);
 void   report_seeds_free(rep_seeds *z);
 int    report_group_find(const rep_seeds *z, const char *name);   /* index or -1 */
 /* %ERR of seed index i of group g in column c: the result's overall %ERR for a test set,

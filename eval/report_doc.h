@@ -23,6 +23,9 @@ void doc_para(doc *d, const char *text);                /* a paragraph of plain 
  * and the paired comparisons (report_compare.c; spec as --compare, NULL: the default
  * pairs, "none": no comparison; their rows also to tsv). -1 + avm_fail on a bad spec. */
 void report_seeds_table(doc *d, const rep_scan *s, const rep_seeds *z);
+/* The video-gain figures of pretraining runs with >= 2 training seeds (report_gain.c),
+ * mean ± sd per group; returns the number of groups shown. */
+int  report_gain_seeds(doc *d, const rep_scan *s);
 int  report_compare_check(const rep_scan *s, const rep_seeds *z, const char *spec);   /* before any work */
 int  report_compare(doc *d, const rep_scan *s, const rep_seeds *z, const char *spec, int reps, uint64_t seed,
                     avm_strbuf *tsv);

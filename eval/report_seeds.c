@@ -9,8 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* "<base>-s<N>" with N >= 2 written without a leading zero: *base and N; else the name, 1. */
-static int seed_of(const char *exp, char **base) {
+int report_seed_of(const char *exp, char **base) {
     const char *p = strrchr(exp, '-');
     if (p && p > exp && p[1] == 's' && p[2] >= '1' && p[2] <= '9' && strspn(p + 2, "0123456789") == strlen(p + 2) &&
         strlen(p + 2) < 9 && atoi(p + 2) >= 2) {
@@ -112,7 +111,7 @@ void report_seeds(rep_seeds *z, const rep_scan *s) {
     char **rname = xmalloc((s->nres + 1) * sizeof *rname);
     for (int r = 0; r < s->nres; r++) {   /* the groups and their seeds */
         char *base, *model = model_of(&s->res[r]);
-        sd[r] = seed_of(s->res[r].exp, &base);
+        sd[r] = report_seed_of(s->res[r].exp, &base);
         char *name = *model ? xasprintf("%s/%s", base, model) : xstrdup(base);
         int g = report_group_find(z, name);
         rname[r] = name;
