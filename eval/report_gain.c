@@ -71,6 +71,7 @@ int report_gain_seeds(doc *d, const rep_scan *s) {
     int ng = collect(s, g, 256), shown = 0;
     for (int k = 0; k < ng; k++) shown += g[k].n >= 2;
     if (shown) {
+        sb_add(&d->md, "\n");   /* a paragraph, not a row of the table above */
         doc_para(d, "Over training seeds (mean ± sample standard deviation; a gain is computed per seed, "
                     "then averaged; a group whose seeds stopped at different steps shows no figures):");
         const char *head[] = {"pretraining", "kind", "seeds", "step", "masked-audio loss: video", "video dropped",

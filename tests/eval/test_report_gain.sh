@@ -35,6 +35,6 @@ E
 "$AVMASK" report --exp=exp --out=rep > /dev/null
 sed -n '/^Over training seeds/,/^$/d; /^| pretraining | kind | seeds/,/^$/p' rep/report.md | grep -E '^\| (av|audio|late|solo) ' > got.txt
 diff want.txt got.txt
-grep -q 'Over training seeds' rep/report.md
+grep -B1 '^Over training seeds' rep/report.md | head -1 | grep -qx ''   # not glued to the table above
 grep -q '<td>av</td><td>audio-visual</td><td>3</td>' rep/report.html
 echo ok
