@@ -144,8 +144,8 @@ int main(int argc, char **argv) {
         params_zero_grad(&m.params);
         if (avmodel_forward(&m, &bt, &L)) avm_die("bench_model: %s", avm_error());
         avmodel_backward(&m);
-        clip_grad_norm(m.params.grad, m.params.total, 10.0);
-        adamw_step(&opt, &m.params, 1e-4);
+        double norm = grad_norm(m.params.grad, m.params.total);     /* as avmask pretrain */
+        adamw_step_scaled(&opt, &m.params, 1e-4, clip_coef(norm, 10.0));
         if (s) printf(" %.6f", now_sec() - t0);        /* step 0 is the warm-up */
         gf = step_gflop(&c, B, T, L.n_audio, L.n_video);
     }
