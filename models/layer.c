@@ -90,11 +90,6 @@ void layer_ws_free(avm_layer_ws *w) {
     memset(w, 0, sizeof *w);
 }
 
-static void add_into(float *y, const float *a, const float *b, size_t n) {
-    #pragma omp parallel for schedule(static) if (n > 65536)
-    for (size_t i = 0; i < n; i++) y[i] = a[i] + b[i];
-}
-
 void layer_forward(const avm_layer *L, const avm_params *ps, avm_layer_cache *c, const float *x,
                    const uint8_t *pad, int B, int T, float p, float attn_p, avm_rng *rng, avm_layer_ws *w) {
     const float *P = ps->data;
@@ -109,8 +104,7 @@ void layer_forward(const avm_layer *L, const avm_params *ps, avm_layer_cache *c,
     dropout_add_forward(c->h, x, nd, p, rng, c->m1, c->h);
     layernorm_forward(c->h, n, d, P + L->ln2_g, P + L->ln2_b, c->ln2, c->mean2, c->rstd2);
     linear_forward(c->ln2, n, d, P + L->fc1_w, P + L->fc1_b, f, c->f);
-    gelu_forward(c->f, nf, c->g);
-    dropout_forward(c->g, nf, p, rng, c->m2, c->g);
+    gelu_dropout_forward(c->f, nf, p, rng, c->m2, c->g);
     linear_forward(c->g, n, f, P + L->fc2_w, P + L->fc2_b, d, c->y);
     dropout_add_forward(c->y, c->h, nd, p, rng, c->m3, c->y);
 }
@@ -125,16 +119,15 @@ void layer_backward(const avm_layer *L, avm_params *ps, const avm_layer_cache *c
     /* FFN branch: dh = dy + LN2'(fc1'(GELU'(drop'(fc2'(drop'(dy)))))) */
     dropout_backward(dy, nd, p, c->m3, w->a);
     linear_backward(c->g, n, f, P + L->fc2_w, d, w->a, w->f, G + L->fc2_w, G + L->fc2_b);
-    dropout_backward(w->f, nf, p, c->m2, w->f);
-    gelu_backward(c->f, w->f, nf, w->f);
+    gelu_dropout_backward(c->f, w->f, nf, p, c->m2, w->f);
     linear_backward(c->ln2, n, d, P + L->fc1_w, f, w->f, w->a, G + L->fc1_w, G + L->fc1_b);
-    layernorm_backward(c->h, n, d, P + L->ln2_g, c->mean2, c->rstd2, w->a, w->b, G + L->ln2_g, G + L->ln2_b);
-    add_into(w->b, w->b, dy, nd);                       /* w->b = dh */
+    layernorm_backward_add(c->h, n, d, P + L->ln2_g, c->mean2, c->rstd2, w->a, dy, w->b, G + L->ln2_g,
+                           G + L->ln2_b);                   /* w->b = dh */
     /* attention branch: dx = dh + LN1'(in'(attn'(out'(drop'(dh))))) */
     dropout_backward(w->b, nd, p, c->m1, w->a);
     linear_backward(c->ctx, n, d, P + L->out_w, d, w->a, w->c, G + L->out_w, G + L->out_b);
     attn_backward(&a, c->qkv, pad, c->probs, c->m_attn, w->c, w->qkv, w->attn);
     linear_backward(c->ln1, n, d, P + L->in_w, 3 * d, w->qkv, w->a, G + L->in_w, G + L->in_b);
-    layernorm_backward(c->x, n, d, P + L->ln1_g, c->mean1, c->rstd1, w->a, dx, G + L->ln1_g, G + L->ln1_b);
-    add_into(dx, dx, w->b, nd);
+    layernorm_backward_add(c->x, n, d, P + L->ln1_g, c->mean1, c->rstd1, w->a, w->b, dx, G + L->ln1_g,
+                           G + L->ln1_b);
 }
