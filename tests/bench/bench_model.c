@@ -221,6 +221,7 @@ int main(int argc, char **argv) {
     opts_finish(&o);
     avm_config c;
     if (avmodel_config_named(&c, name) || avmodel_config_set(&c, "fusion", fusion)) avm_die("bench_model: %s", avm_error());
+    opts_free(&o);      /* name and fusion are not used past here */
     if (only_products) {
         run_products(&c, B, T, steps, threads);
         return 0;
