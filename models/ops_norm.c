@@ -1,6 +1,7 @@
 /* Layer norm over the last dimension (biased variance, eps 1e-5, like torch.nn.LayerNorm). */
 #include "models/ops.h"
 #include <math.h>
+#include <omp.h>
 
 /* y = (x - m) * r * g + b for one row: the forward's output, and its recomputation in the
  * backward (the same code, so the same floats). */
@@ -35,12 +36,14 @@ void layernorm_apply(const float *x, int n, int d, const float *g, const float *
 }
 
 /* dg += sum_i dy * xhat, db += sum_i dy: column blocks per thread, rows streamed in order
- * (the sums do not depend on the thread count) */
+ * (the sums do not depend on the thread count, nor on the block width: 16-column blocks
+ * when 64-column ones would leave threads idle) */
 static void norm_param_grads(const float *x, int n, int d, const float *mean, const float *rstd,
                              const float *dy, float *dg, float *db) {
+    int bw = d / 64 >= omp_get_max_threads() ? 64 : 16;
     #pragma omp parallel for schedule(static) if ((size_t)n * d > 32768)
-    for (int j0 = 0; j0 < d; j0 += 64) {
-        int w = d - j0 < 64 ? d - j0 : 64;
+    for (int j0 = 0; j0 < d; j0 += bw) {
+        int w = d - j0 < bw ? d - j0 : bw;
         float ag[64] = {0}, ab[64] = {0};
         for (int i = 0; i < n; i++) {
             const float *xr = x + (size_t)i * d + j0, *dyr = dy + (size_t)i * d + j0;
