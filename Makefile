@@ -55,6 +55,11 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
+# AdamW: sqrtf vectorises only without errno (nothing reads errno there); no FMA
+# contraction, so that every product and sum is rounded on its own as in torch's separate
+# tensor ops, and the vector loop and its scalar remainder round alike
+$(BUILD)/train/optim.o: CFLAGS += -fno-math-errno -ffp-contract=off
+
 $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)

@@ -232,14 +232,11 @@ static double train_step(ft_state *s, const ft_opts *f, const ft_labels *lb, avm
     *gnorm = sqrt(ge * ge + gh * gh);
     if (!bad && !isfinite(*gnorm)) bad = avm_fail("step %ld: gradient norm is %g", step + 1, *gnorm);
     if (bad) { free(Lb); free(lab); free(nll); return NAN; }
-    if (f->clip > 0 && *gnorm > f->clip) {   /* one norm over encoder and head, as torch */
-        float scale = (float)(f->clip / (*gnorm + 1e-6));
-        for (size_t i = 0; i < a->enc.params.total; i++) a->enc.params.grad[i] *= scale;
-        for (size_t i = 0; i < a->head.p.total; i++) a->head.p.grad[i] *= scale;
-    }
+    /* one norm over encoder and head, as torch; the clipping is applied inside AdamW's pass */
+    float scale = f->clip > 0 && *gnorm > f->clip ? (float)(f->clip / (*gnorm + 1e-6)) : 1.0f;
     double lr = sched_lr(&f->sched, step);
-    adamw_step(&s->oh, &a->head.p, lr);
-    if (!frozen) adamw_step(&s->oe, &a->enc.params, lr);
+    adamw_step_scaled(&s->oh, &a->head.p, lr, scale);
+    if (!frozen) adamw_step_scaled(&s->oe, &a->enc.params, lr, scale);
     free(Lb); free(lab); free(nll);
     return loss;
 }

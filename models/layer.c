@@ -51,9 +51,9 @@ void layer_cache_reserve(avm_layer_cache *c, const avm_layer *L, int B, int T, i
     layer_cache_free(c);
     c->cap_rows = (int)n;
     c->cap_BT2 = (int)bt2;
-    c->ln1 = xmalloc(n * d * 4); c->mean1 = xmalloc(n * 4); c->rstd1 = xmalloc(n * 4);
+    c->mean1 = xmalloc(n * 4); c->rstd1 = xmalloc(n * 4);
     c->qkv = xmalloc(n * 3 * d * 4); c->probs = xmalloc(bt2 * H * 4); c->ctx = xmalloc(n * d * 4);
-    c->h = xmalloc(n * d * 4); c->ln2 = xmalloc(n * d * 4); c->mean2 = xmalloc(n * 4);
+    c->h = xmalloc(n * d * 4); c->mean2 = xmalloc(n * 4);
     c->rstd2 = xmalloc(n * 4); c->f = xmalloc(n * f * 4); c->g = xmalloc(n * f * 4);
     c->y = xmalloc(n * d * 4);
     if (with_dropout) {
@@ -62,8 +62,7 @@ void layer_cache_reserve(avm_layer_cache *c, const avm_layer *L, int B, int T, i
 }
 
 void layer_cache_free(avm_layer_cache *c) {
-    float *fs[] = {c->ln1, c->mean1, c->rstd1, c->qkv, c->probs, c->ctx, c->h, c->ln2, c->mean2,
-                   c->rstd2, c->f, c->g, c->y};
+    float *fs[] = {c->mean1, c->rstd1, c->qkv, c->probs, c->ctx, c->h, c->mean2, c->rstd2, c->f, c->g, c->y};
     for (size_t i = 0; i < sizeof fs / sizeof *fs; i++) free(fs[i]);
     free(c->m_attn); free(c->m1); free(c->m2); free(c->m3);
     memset(c, 0, sizeof *c);
@@ -90,11 +89,8 @@ void layer_ws_free(avm_layer_ws *w) {
     memset(w, 0, sizeof *w);
 }
 
-static void add_into(float *y, const float *a, const float *b, size_t n) {
-    #pragma omp parallel for schedule(static) if (n > 65536)
-    for (size_t i = 0; i < n; i++) y[i] = a[i] + b[i];
-}
-
+/* The layer norms' outputs are not kept: the forward writes them to w->c, the backward
+ * recomputes them there (layernorm_apply, the same floats) when the products need them. */
 void layer_forward(const avm_layer *L, const avm_params *ps, avm_layer_cache *c, const float *x,
                    const uint8_t *pad, int B, int T, float p, float attn_p, avm_rng *rng, avm_layer_ws *w) {
     const float *P = ps->data;
@@ -102,15 +98,14 @@ void layer_forward(const avm_layer *L, const avm_params *ps, avm_layer_cache *c,
     size_t nd = (size_t)n * d, nf = (size_t)n * f;
     avm_attn_dims a = {B, T, d, L->heads, attn_p, w->slots};
     c->x = x;
-    layernorm_forward(x, n, d, P + L->ln1_g, P + L->ln1_b, c->ln1, c->mean1, c->rstd1);
-    linear_forward(c->ln1, n, d, P + L->in_w, P + L->in_b, 3 * d, c->qkv);
+    layernorm_forward(x, n, d, P + L->ln1_g, P + L->ln1_b, w->c, c->mean1, c->rstd1);
+    linear_forward(w->c, n, d, P + L->in_w, P + L->in_b, 3 * d, c->qkv);
     attn_forward(&a, c->qkv, pad, rng, c->probs, c->m_attn, c->ctx, w->attn);
     linear_forward(c->ctx, n, d, P + L->out_w, P + L->out_b, d, c->h);
     dropout_add_forward(c->h, x, nd, p, rng, c->m1, c->h);
-    layernorm_forward(c->h, n, d, P + L->ln2_g, P + L->ln2_b, c->ln2, c->mean2, c->rstd2);
-    linear_forward(c->ln2, n, d, P + L->fc1_w, P + L->fc1_b, f, c->f);
-    gelu_forward(c->f, nf, c->g);
-    dropout_forward(c->g, nf, p, rng, c->m2, c->g);
+    layernorm_forward(c->h, n, d, P + L->ln2_g, P + L->ln2_b, w->c, c->mean2, c->rstd2);
+    linear_forward(w->c, n, d, P + L->fc1_w, P + L->fc1_b, f, c->f);
+    gelu_dropout_forward(c->f, nf, p, rng, c->m2, c->g);
     linear_forward(c->g, n, f, P + L->fc2_w, P + L->fc2_b, d, c->y);
     dropout_add_forward(c->y, c->h, nd, p, rng, c->m3, c->y);
 }
@@ -125,16 +120,17 @@ void layer_backward(const avm_layer *L, avm_params *ps, const avm_layer_cache *c
     /* FFN branch: dh = dy + LN2'(fc1'(GELU'(drop'(fc2'(drop'(dy)))))) */
     dropout_backward(dy, nd, p, c->m3, w->a);
     linear_backward(c->g, n, f, P + L->fc2_w, d, w->a, w->f, G + L->fc2_w, G + L->fc2_b);
-    dropout_backward(w->f, nf, p, c->m2, w->f);
-    gelu_backward(c->f, w->f, nf, w->f);
-    linear_backward(c->ln2, n, d, P + L->fc1_w, f, w->f, w->a, G + L->fc1_w, G + L->fc1_b);
-    layernorm_backward(c->h, n, d, P + L->ln2_g, c->mean2, c->rstd2, w->a, w->b, G + L->ln2_g, G + L->ln2_b);
-    add_into(w->b, w->b, dy, nd);                       /* w->b = dh */
+    gelu_dropout_backward(c->f, w->f, nf, p, c->m2, w->f);
+    layernorm_apply(c->h, n, d, P + L->ln2_g, P + L->ln2_b, c->mean2, c->rstd2, w->c);
+    linear_backward(w->c, n, d, P + L->fc1_w, f, w->f, w->a, G + L->fc1_w, G + L->fc1_b);
+    layernorm_backward_add(c->h, n, d, P + L->ln2_g, c->mean2, c->rstd2, w->a, dy, w->b, G + L->ln2_g,
+                           G + L->ln2_b);                   /* w->b = dh */
     /* attention branch: dx = dh + LN1'(in'(attn'(out'(drop'(dh))))) */
     dropout_backward(w->b, nd, p, c->m1, w->a);
     linear_backward(c->ctx, n, d, P + L->out_w, d, w->a, w->c, G + L->out_w, G + L->out_b);
     attn_backward(&a, c->qkv, pad, c->probs, c->m_attn, w->c, w->qkv, w->attn);
-    linear_backward(c->ln1, n, d, P + L->in_w, 3 * d, w->qkv, w->a, G + L->in_w, G + L->in_b);
-    layernorm_backward(c->x, n, d, P + L->ln1_g, c->mean1, c->rstd1, w->a, dx, G + L->ln1_g, G + L->ln1_b);
-    add_into(dx, dx, w->b, nd);
+    layernorm_apply(c->x, n, d, P + L->ln1_g, P + L->ln1_b, c->mean1, c->rstd1, w->c);
+    linear_backward(w->c, n, d, P + L->in_w, 3 * d, w->qkv, w->a, G + L->in_w, G + L->in_b);
+    layernorm_backward_add(c->x, n, d, P + L->ln1_g, c->mean1, c->rstd1, w->a, w->b, dx, G + L->ln1_g,
+                           G + L->ln1_b);
 }

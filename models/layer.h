@@ -20,11 +20,11 @@ typedef struct {
 typedef struct {
     int cap_rows, cap_BT2;      /* capacity: rows, and B*T*T for the attention */
     const float *x;             /* the input (caller keeps it alive until the backward) */
-    float *ln1, *mean1, *rstd1, *qkv, *probs, *ctx, *h, *ln2, *mean2, *rstd2, *f, *g, *y;
+    float *mean1, *rstd1, *qkv, *probs, *ctx, *h, *mean2, *rstd2, *f, *g, *y;   /* LN outputs: recomputed */
     uint8_t *m_attn, *m1, *m2, *m3;   /* dropout keep masks (attention, attn out, ffn, ffn out) */
 } avm_layer_cache;
 
-/* Backward temporaries shared by every layer of a model. */
+/* Temporaries shared by every layer of a model (c also holds the forward's LN outputs). */
 typedef struct {
     int cap_rows, cap_T, d_cap, ffn_cap, slots;   /* slots: threads the attention scratch serves */
     float *a, *b, *c, *qkv, *f, *attn;

@@ -26,6 +26,15 @@ void layernorm_forward(const float *x, int n, int d, const float *g, const float
 /* dx may alias dy. */
 void layernorm_backward(const float *x, int n, int d, const float *g, const float *mean,
                         const float *rstd, const float *dy, float *dx, float *dg, float *db);
+/* The same plus a residual gradient in the same pass: dx = LN'(dy) + res (res may be
+ * NULL; dx may alias dy, not res). */
+void layernorm_backward_add(const float *x, int n, int d, const float *g, const float *mean,
+                            const float *rstd, const float *dy, const float *res, float *dx, float *dg,
+                            float *db);
+/* y = the forward's output again, from x and its saved mean and rstd (bit for bit): the
+ * backward recomputes it instead of keeping it. */
+void layernorm_apply(const float *x, int n, int d, const float *g, const float *b, const float *mean,
+                     const float *rstd, float *y);
 
 /* ---- activations and dropout (ops_act.c) ---- */
 /* Exact GELU: 0.5 x (1 + erf(x / sqrt 2)), as torch's default. x and y may alias. */
@@ -43,6 +52,12 @@ void dropout_backward(const float *dy, size_t n, float p, const uint8_t *mask, f
  * alias x or res. */
 void dropout_add_forward(const float *x, const float *res, size_t n, float p, avm_rng *rng,
                          uint8_t *mask, float *y);
+
+/* y = dropout(GELU(x)) and its backward (dx = GELU'(x) * dropout'(dy)) in one pass each;
+ * the same values, mask and rng draws as gelu_forward + dropout_forward (and
+ * dropout_backward + gelu_backward). y may alias x; dx may alias dy. */
+void gelu_dropout_forward(const float *x, size_t n, float p, avm_rng *rng, uint8_t *mask, float *y);
+void gelu_dropout_backward(const float *x, const float *dy, size_t n, float p, const uint8_t *mask, float *dx);
 
 /* ---- multi-head scaled dot-product self-attention core (ops_attn.c) ----
  * qkv [B*T, 3d] holds q | k | v packed as torch.nn.MultiheadAttention's in_proj makes them;

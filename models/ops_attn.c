@@ -15,27 +15,44 @@ size_t attn_scratch_floats(int T, int slots) {
     return (size_t)(slots > 0 ? slots : omp_get_max_threads()) * 2 * (size_t)T * T;
 }
 
-/* Stable softmax of row s (length T) over unpadded keys, in place; all-padded -> zeros. */
-static void softmax_row(float *s, const uint8_t *kpad, int T) {
+/* Stable softmax of row s (length T) over unpadded keys, in place; all-padded -> zeros.
+ * With dm (attention dropout), also writes the weights applied to V, a[j] = s[j] * keep / (1 - p),
+ * in the same pass. The max is exact in any order. */
+static void softmax_row(float *s, const uint8_t *kpad, int T, const uint8_t *dm, float sc, float *a) {
     float mx = -INFINITY;
-    for (int j = 0; j < T; j++) {
-        if (kpad[j]) s[j] = -INFINITY;
-        else if (s[j] > mx) mx = s[j];
+    #pragma omp simd
+    for (int j = 0; j < T; j++) s[j] = kpad[j] ? -INFINITY : s[j];
+    #pragma omp simd reduction(max:mx)      /* two loops: GCC vectorises each, not both in one */
+    for (int j = 0; j < T; j++) mx = s[j] > mx ? s[j] : mx;
+    if (mx == -INFINITY) {
+        memset(s, 0, (size_t)T * sizeof(float));
+        if (dm) memset(a, 0, (size_t)T * sizeof(float));
+        return;
     }
-    if (mx == -INFINITY) { memset(s, 0, (size_t)T * sizeof(float)); return; }
     float sum = 0;
     #pragma omp simd reduction(+:sum)
     for (int j = 0; j < T; j++) { float e = expf(s[j] - mx); s[j] = e; sum += e; }   /* exp(-inf) = 0 */
     float inv = 1.0f / sum;
+    if (!dm) {
+        #pragma omp simd
+        for (int j = 0; j < T; j++) s[j] *= inv;
+        return;
+    }
     #pragma omp simd
-    for (int j = 0; j < T; j++) s[j] *= inv;
+    for (int j = 0; j < T; j++) {
+        float v = s[j] * inv;
+        s[j] = v;
+        a[j] = dm[j] ? v * sc : 0.0f;
+    }
 }
 
-/* The attention weights actually applied to V: probs, or probs after dropout (into buf). */
+/* The attention weights applied to V in the backward: probs, or probs after dropout
+ * (recomputed into buf, as the forward made them). */
 static const float *applied_probs(const avm_attn_dims *a, const float *P, const uint8_t *dm, float *buf) {
     size_t TT = (size_t)a->T * a->T;
     if (a->p_drop <= 0.0f) return P;
     float s = 1.0f / (1.0f - a->p_drop);
+    #pragma omp simd
     for (size_t i = 0; i < TT; i++) buf[i] = dm[i] ? P[i] * s : 0.0f;
     return buf;
 }
@@ -51,7 +68,9 @@ void attn_forward(const avm_attn_dims *a, const float *qkv, const uint8_t *pad, 
     int B = a->B, T = a->T, d = a->d, H = a->heads, dh = d / H, ld = 3 * d;
     size_t TT = (size_t)T * T;
     float scale = 1.0f / sqrtf((float)dh);
-    if (a->p_drop > 0.0f) dropout_mask(dmask, (size_t)B * H * TT, a->p_drop, rng);
+    int drop = a->p_drop > 0.0f;
+    float sc = drop ? 1.0f / (1.0f - a->p_drop) : 1.0f;
+    if (drop) dropout_mask(dmask, (size_t)B * H * TT, a->p_drop, rng);
     int slots = attn_threads(a);
     #pragma omp parallel for schedule(dynamic, 1) num_threads(slots)
     for (int bh = 0; bh < B * H; bh++) {
@@ -60,12 +79,15 @@ void attn_forward(const avm_attn_dims *a, const float *qkv, const uint8_t *pad, 
         const uint8_t *kp = pad + (size_t)b * T;
         float *P = probs + (size_t)bh * TT, *buf = scratch + (size_t)omp_get_thread_num() * 2 * TT;
         float *C = ctx + (size_t)b * T * d + h * dh;
+        const uint8_t *dm = drop ? dmask + (size_t)bh * TT : NULL;
+        const float *A = drop ? buf : P;
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, dh, scale, Q, ld, K, ld, 0.0f, P, T);
         for (int i = 0; i < T; i++) {
-            if (kp[i]) memset(P + (size_t)i * T, 0, (size_t)T * sizeof(float));   /* padded query */
-            else softmax_row(P + (size_t)i * T, kp, T);
+            size_t r = (size_t)i * T;
+            if (!kp[i]) { softmax_row(P + r, kp, T, dm ? dm + r : NULL, sc, buf + r); continue; }
+            memset(P + r, 0, (size_t)T * sizeof(float));   /* padded query */
+            if (drop) memset(buf + r, 0, (size_t)T * sizeof(float));
         }
-        const float *A = applied_probs(a, P, dmask + (size_t)bh * TT, buf);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, dh, T, 1.0f, A, T, V, ld, 0.0f, C, d);
     }
 }
@@ -94,10 +116,14 @@ void attn_backward(const avm_attn_dims *a, const float *qkv, const uint8_t *pad,
             float *r = dP + (size_t)i * T;
             const float *p = P + (size_t)i * T;
             const uint8_t *m = dm + (size_t)i * T;
-            if (a->p_drop > 0.0f) for (int j = 0; j < T; j++) r[j] = m[j] ? r[j] * s : 0.0f;
             float dot = 0;
-            #pragma omp simd reduction(+:dot)
-            for (int j = 0; j < T; j++) dot += r[j] * p[j];
+            if (a->p_drop > 0.0f) {
+                #pragma omp simd reduction(+:dot)
+                for (int j = 0; j < T; j++) { float v = m[j] ? r[j] * s : 0.0f; r[j] = v; dot += v * p[j]; }
+            } else {
+                #pragma omp simd reduction(+:dot)
+                for (int j = 0; j < T; j++) dot += r[j] * p[j];
+            }
             #pragma omp simd
             for (int j = 0; j < T; j++) r[j] = p[j] * (r[j] - dot) * scale;
         }

@@ -20,11 +20,16 @@ void recon_loss_backward(avm_loss_kind k, const float *pred, const float *target
     if (n <= 0) return;
     size_t m = (size_t)n * f;
     float c = (float)(scale / (double)m);
-    #pragma omp parallel for schedule(static) if (m > 65536)
-    for (size_t i = 0; i < m; i++) {
-        float e = pred[i] - target[i];
-        dpred[i] = k == AVM_LOSS_L1 ? (e > 0 ? c : e < 0 ? -c : 0.0f) : 2.0f * c * e;
+    if (k == AVM_LOSS_L1) {     /* one loop per kind: each vectorises */
+        #pragma omp parallel for simd schedule(static) if (m > 65536)
+        for (size_t i = 0; i < m; i++) {
+            float e = pred[i] - target[i];
+            dpred[i] = e > 0 ? c : e < 0 ? -c : 0.0f;
+        }
+        return;
     }
+    #pragma omp parallel for simd schedule(static) if (m > 65536)
+    for (size_t i = 0; i < m; i++) dpred[i] = 2.0f * c * (pred[i] - target[i]);
 }
 
 void gather_rows(const float *src, int d, const int *idx, int n, float *dst) {

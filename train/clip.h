@@ -10,4 +10,8 @@ double grad_norm(const float *g, size_t n);
 /* Clips in place when max_norm > 0; returns the norm before clipping. The caller checks
  * isfinite() on the result: a NaN/Inf gradient is left untouched. */
 double clip_grad_norm(float *g, size_t n, double max_norm);
+/* The factor clip_grad_norm scales by for this norm: (float)(max_norm / (norm + 1e-6))
+ * when that is below 1, else 1 (also for a NaN/Inf norm or max_norm <= 0). Pass it to
+ * adamw_step_scaled to clip and update in one pass. */
+float clip_coef(double norm, double max_norm);
 #endif

@@ -1,6 +1,7 @@
 #include "train/optim.h"
 #include "common/util.h"
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,37 +14,50 @@ void adamw_init(avm_adamw *o, const avm_params *ps, double beta1, double beta2, 
     o->v = xcalloc(o->n ? o->n : 1, sizeof *o->v);
 }
 
-/* Scalars are cast to float before use, as torch does for a float32 tensor op
+/* The step's scalars, cast to float before use as torch does for a float32 tensor op
  * with a Python scalar, so that results agree to rounding. */
-static void update_view(avm_adamw *o, float *p, const float *g, float *m, float *v, size_t n,
-                        int decay, double lr, double bc1, double bc2_sqrt) {
-    const float shrink = (float)(1.0 - lr * o->weight_decay);
-    const float b1 = (float)o->beta1, a1 = (float)(1.0 - o->beta1);
-    const float b2 = (float)o->beta2, a2 = (float)(1.0 - o->beta2);
-    const float bc2s = (float)bc2_sqrt, eps = (float)o->eps, step = (float)(lr / bc1);
-    const int wd = decay && o->weight_decay != 0;
-#pragma omp parallel for schedule(static) if (n > 32768)
-    for (size_t i = 0; i < n; i++) {
-        float pi = wd ? p[i] * shrink : p[i];
-        float mi = m[i] * b1 + a1 * g[i];
-        float vi = v[i] * b2 + a2 * (g[i] * g[i]);
-        float denom = sqrtf(vi) / bc2s + eps;
+typedef struct { float shrink, b1, a1, b2, a2, bc2s, eps, step, gscale; int wd; } adamw_consts;
+
+/* Elements [a, b) of one view. Built with -fno-math-errno (Makefile) so that sqrtf
+ * vectorises; vsqrtps/vdivps round exactly as their scalar forms. */
+static void update_range(const adamw_consts *c, float *restrict p, const float *restrict g,
+                         float *restrict m, float *restrict v, size_t a, size_t b, int decay) {
+    const float shrink = decay && c->wd ? c->shrink : 1.0f;   /* x * 1.0f is exact */
+    #pragma omp simd
+    for (size_t i = a; i < b; i++) {
+        float gi = g[i] * c->gscale;
+        float pi = p[i] * shrink;
+        float mi = m[i] * c->b1 + c->a1 * gi;
+        float vi = v[i] * c->b2 + c->a2 * (gi * gi);
+        float denom = sqrtf(vi) / c->bc2s + c->eps;
         m[i] = mi; v[i] = vi;
-        p[i] = pi + (-step) * (mi / denom);
+        p[i] = pi + (-c->step) * (mi / denom);
     }
 }
 
-void adamw_step(avm_adamw *o, avm_params *ps, double lr) {
+void adamw_step_scaled(avm_adamw *o, avm_params *ps, double lr, float gscale) {
     o->step++;
     double bc1 = 1.0 - pow(o->beta1, (double)o->step);
-    double bc2_sqrt = sqrt(1.0 - pow(o->beta2, (double)o->step));
-    for (int k = 0; k < ps->n; k++) {
-        const avm_param *q = &ps->p[k];
-        size_t off = q->offset;
-        update_view(o, ps->data + off, ps->grad + off, o->m + off, o->v + off, q->numel,
-                    q->decay, lr, bc1, bc2_sqrt);
+    adamw_consts c = {(float)(1.0 - lr * o->weight_decay), (float)o->beta1, (float)(1.0 - o->beta1),
+                      (float)o->beta2, (float)(1.0 - o->beta2),
+                      (float)sqrt(1.0 - pow(o->beta2, (double)o->step)), (float)o->eps, (float)(lr / bc1),
+                      gscale, o->weight_decay != 0};
+    size_t total = ps->total;
+    /* one pass over the flat buffer: each thread takes a contiguous, 16-float aligned slice
+     * and updates the parts of the views that fall in it */
+    #pragma omp parallel if (total > 32768)
+    {
+        size_t nt = (size_t)omp_get_num_threads(), t = (size_t)omp_get_thread_num();
+        size_t lo = (total * t / nt) & ~(size_t)15, hi = t + 1 == nt ? total : (total * (t + 1) / nt) & ~(size_t)15;
+        for (int k = 0; k < ps->n; k++) {
+            const avm_param *q = &ps->p[k];
+            size_t a = q->offset > lo ? q->offset : lo, e = q->offset + q->numel < hi ? q->offset + q->numel : hi;
+            if (a < e) update_range(&c, ps->data, ps->grad, o->m, o->v, a, e, q->decay);
+        }
     }
 }
+
+void adamw_step(avm_adamw *o, avm_params *ps, double lr) { adamw_step_scaled(o, ps, lr, 1.0f); }
 
 void adamw_free(avm_adamw *o) {
     free(o->m);

@@ -19,5 +19,10 @@ void adamw_init(avm_adamw *o, const avm_params *ps, double beta1, double beta2, 
                 double weight_decay);
 /* One update with learning rate lr from ps->grad; increments o->step. */
 void adamw_step(avm_adamw *o, avm_params *ps, double lr);
+/* The same from gscale * ps->grad (the product rounded to float, as clip_grad_norm scales in
+ * place), in one pass over the flat buffer: clip_coef() + this = clip_grad_norm() +
+ * adamw_step(), bit for bit, without the pass that rescales the gradients. ps->grad is
+ * left as it is. */
+void adamw_step_scaled(avm_adamw *o, avm_params *ps, double lr, float gscale);
 void adamw_free(avm_adamw *o);
 #endif

@@ -235,10 +235,11 @@ static void loop(run *r) {
         if (isnan(loss) && st.n_audio + st.n_video == 0) loss = 0;   /* nothing masked: no update */
         if (!isfinite(loss)) stop_bad(r, "the loss", loss);
         if (po->dump_grad && r->step == start) dump_grad(r);
-        double norm = clip_grad_norm(r->s.model.params.grad, r->s.model.params.total, po->clip);
+        double norm = grad_norm(r->s.model.params.grad, r->s.model.params.total);
         if (!isfinite(norm)) stop_bad(r, "the gradient norm", norm);
         double lr = sched_lr(&po->sched, r->step);
-        if (st.n_audio + st.n_video > 0) adamw_step(&r->opt, &r->s.model.params, lr);
+        /* clipping and AdamW in one pass over the buffers */
+        if (st.n_audio + st.n_video > 0) adamw_step_scaled(&r->opt, &r->s.model.params, lr, clip_coef(norm, po->clip));
         else if (is_root(r)) avm_warn("step %ld: no masked token in the batch; update skipped", r->step + 1);
         r->step++;
         r->epoch_pos++;

@@ -8,7 +8,8 @@
  * (peak RSS, and the floor: parameters, gradients, AdamW moments and the saved activations)
  * where G is the model FLOPs of one step (6 x weight params x tokens for every Linear that
  * needs dx, 4 x for the front-ends, which need no input gradient, plus 12 T^2 d per sample
- * and attention layer). --sgemm instead times cblas_sgemm alone on the same shapes.
+ * and attention layer). --sgemm instead times cblas_sgemm alone on the Linear layers' shapes
+ * (as before), --products every matrix product of the step (see run_products).
  * --fusion=concat (default: per-token projection, fusion layers over T tokens) or sequence
  * (fusion layers over the 2T tokens [audio; video]). --target=clusters times the HuBERT head
  * instead of the reconstruction heads (--k classes, --label-dim, random labels; not run by
@@ -19,7 +20,7 @@
 #include "train/clip.h"
 #include "train/optim.h"
 #include <cblas.h>
-#include <sys/resource.h>
+#include <stdio.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +28,7 @@
 void openblas_set_num_threads(int n);
 
 static const char *usage =
-    "usage: bench_model [--model=base] [--B=8] [--T=100] [--steps=5] [--threads=N] [--sgemm]\n"
+    "usage: bench_model [--model=base] [--B=8] [--T=100] [--steps=5] [--threads=N] [--sgemm | --products]\n"
     "                   [--fusion=concat|sequence] [--target=features|clusters --k=100 --label-dim=0]\n";
 
 /* Tokens the fusion layers see per sample, and the fusion projection's input width (0: none). */
@@ -99,12 +100,128 @@ static double min_bytes(const avm_config *c, int B, int T, size_t params) {
     return 4.0 * (4.0 * (double)params + acts + batch);
 }
 
+/* This process's peak RSS (VmHWM). Not getrusage's ru_maxrss: Linux carries that over
+ * fork + exec, so a benchmark started from a 600 MB Python reported the Python's peak. */
+static double peak_rss_mb(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kb = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmHWM:", 6)) kb = atol(line + 6);
+    if (f) fclose(f);
+    return kb / 1024.0;
+}
+
+/* --products: every matrix product of a step and nothing else: the Linear layers as in
+ * --sgemm, plus the front-ends, the heads (over the masked rows) and the attention's
+ * per-(sample, head) products, run like ops_attn.c runs them. Each layer has its own
+ * weights and activations, as in the model, so the operands come from memory as they do
+ * in a step (--sgemm reuses one small set of buffers that stays in cache). */
+typedef struct { float *w, *dw, *act; } prod_layer;
+
+/* forward y = x W^T, dx = dy W (dy: y's buffer), dW += dy^T x */
+static void lin3(int r, int in, int out, const float *x, const float *W, float *dW, float *y, float *dx) {
+    if (r <= 0) return;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, r, out, in, 1, x, in, W, in, 0, y, out);
+    if (dx) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r, in, out, 1, y, out, W, in, 0, dx, in);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, r, 1, y, out, x, in, 1, dW, in);
+}
+
+/* the six T x T x dh products of every (sample, head), forward and backward */
+static void attn_products(int B, int T, int d, int H, float *qkv, float *ctx, float *dqkv, float *scratch) {
+    int dh = d / H, ld = 3 * d;
+    size_t TT = (size_t)T * T;
+    #pragma omp parallel for schedule(dynamic, 1)
+    for (int bh = 0; bh < B * H; bh++) {
+        int b = bh / H, h = bh % H;
+        float *Q = qkv + (size_t)b * T * ld + h * dh, *K = Q + d, *V = Q + 2 * d, *C = ctx + (size_t)b * T * d + h * dh;
+        float *dQ = dqkv + (size_t)b * T * ld + h * dh, *S = scratch + (size_t)omp_get_thread_num() * 2 * TT, *dS = S + TT;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, dh, 1, Q, ld, K, ld, 0, S, T);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, dh, T, 1, S, T, V, ld, 0, C, d);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, dh, T, 1, S, T, C, d, 0, dQ + 2 * d, ld);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, dh, 1, C, d, V, ld, 0, dS, T);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, dh, T, 1, dS, T, K, ld, 0, dQ, ld);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, dh, T, 1, dS, T, Q, ld, 0, dQ + d, ld);
+    }
+}
+
+/* one encoder layer's products over B samples of T tokens; act holds qkv [3d], ctx [d],
+ * x [d], h [d], f [ffn], g [ffn] per row; ws two [rows, max(3d, ffn)] gradient buffers */
+static void layer_products(const avm_config *c, prod_layer *L, int B, int T, float *ws, float *scratch) {
+    int r = B * T, d = c->d, f = c->ffn, wide = f > 3 * d ? f : 3 * d;
+    float *qkv = L->act, *ctx = qkv + (size_t)r * 3 * d, *x = ctx + (size_t)r * d, *h = x + (size_t)r * d;
+    float *fh = h + (size_t)r * d, *g = fh + (size_t)r * f, *w = L->w, *dw = L->dw, *g2 = ws + (size_t)r * wide;
+    lin3(r, d, 3 * d, x, w, dw, qkv, ws);
+    attn_products(B, T, d, c->heads, qkv, ctx, g2, scratch);
+    w += 3 * d * d; dw += 3 * d * d;
+    lin3(r, d, d, ctx, w, dw, h, ws);
+    w += d * d; dw += d * d;
+    lin3(r, d, f, h, w, dw, fh, ws);
+    w += f * d; dw += f * d;
+    lin3(r, f, d, g, w, dw, x, ws);
+}
+
+typedef struct { int nl, B, T; prod_layer *l; float *ws, *scratch, *fw, *fdw, *io; } products;
+
+static void products_alloc(products *p, const avm_config *c, int B, int T) {
+    int d = c->d, f = c->ffn, Tf = (int)fusion_T(c, T), wide = f > 3 * d ? f : 3 * d;
+    size_t rows = (size_t)B * Tf, lw = 4 * (size_t)d * d + 2 * (size_t)d * f;
+    size_t in = (size_t)c->audio_in + c->video_in;
+    p->nl = c->layers_audio + c->layers_video + c->layers_fusion;
+    p->B = B; p->T = T;
+    p->l = xcalloc((size_t)p->nl, sizeof *p->l);
+    for (int i = 0; i < p->nl; i++) {
+        p->l[i].w = xcalloc(lw, 4); p->l[i].dw = xcalloc(lw, 4);
+        p->l[i].act = xcalloc(rows * (6 * (size_t)d + 2 * f), 4);
+    }
+    p->ws = xcalloc(2 * rows * wide, 4);
+    p->scratch = xcalloc((size_t)omp_get_max_threads() * 2 * Tf * Tf, 4);
+    p->fw = xcalloc(in * d + 2 * (size_t)d * d, 4); p->fdw = xcalloc(in * d + 2 * (size_t)d * d, 4);
+    p->io = xcalloc((size_t)B * T * (in + 2 * d), 4);
+}
+
+static void products_free(products *p) {
+    for (int i = 0; i < p->nl; i++) { free(p->l[i].w); free(p->l[i].dw); free(p->l[i].act); }
+    free(p->l); free(p->ws); free(p->scratch); free(p->fw); free(p->fdw); free(p->io);
+}
+
+/* k_a, k_v: masked rows the heads see */
+static void products_step(products *p, const avm_config *c, int k_a, int k_v) {
+    int B = p->B, T = p->T, n = B * T, d = c->d, ai = c->audio_in, vi = c->video_in, pin = (int)proj_in(c);
+    float *a = p->io, *v = a + (size_t)n * ai, *y = v + (size_t)n * vi, *w = p->fw, *dw = p->fdw;
+    lin3(n, ai, d, a, w, dw, y, NULL);                              /* front-ends: no input gradient */
+    lin3(n, vi, d, v, w + (size_t)ai * d, dw + (size_t)ai * d, y, NULL);
+    int nl[3] = {c->layers_audio, c->layers_video, c->layers_fusion}, Ts[3] = {T, T, (int)fusion_T(c, T)};
+    for (int s = 0, i = 0; s < 3; s++)
+        for (int l = 0; l < nl[s]; l++, i++) layer_products(c, &p->l[i], B, Ts[s], p->ws, p->scratch);
+    if (pin) lin3(n, pin, d, p->ws, p->fw, p->fdw, y, p->ws + (size_t)n * pin);
+    lin3(k_a, d, ai, y, w, dw, a, p->ws);                           /* heads */
+    lin3(k_v, d, vi, y, w + (size_t)ai * d, dw + (size_t)ai * d, v, p->ws);
+}
+
+/* the time of every product of the step, alone (prints like the step) */
+static void run_products(const avm_config *c, int B, int T, int steps, int threads) {
+    products p;
+    products_alloc(&p, c, B, T);
+    int k = (int)(0.49 * B * T);     /* ~ the masked tokens of the step below */
+    products_step(&p, c, k, k);
+    printf("step_seconds");
+    for (int s = 0; s < steps; s++) {
+        double t0 = now_sec();
+        products_step(&p, c, k, k);
+        printf(" %.6f", now_sec() - t0);
+    }
+    printf(" gflop %.4f threads %d\n", step_gflop(c, B, T, k, k), threads);
+    products_free(&p);
+}
+
 int main(int argc, char **argv) {
     avm_opts o;
     opts_parse(&o, "bench_model", usage, argc, argv);
     const char *name = opt_str(&o, "model", "base");
     int B = (int)opt_int_range(&o, "B", 8, 1, 1024), T = (int)opt_int_range(&o, "T", 100, 1, 512);
     int steps = (int)opt_int_range(&o, "steps", 5, 1, 10000), only_sgemm = opt_bool(&o, "sgemm", 0);
+    int only_products = opt_bool(&o, "products", 0);
     int threads = opts_threads(&o);
     const char *fusion = opt_str(&o, "fusion", "concat"), *target = opt_str(&o, "target", "features");
     const char *k = opt_str(&o, "k", "100"), *label_dim = opt_str(&o, "label-dim", "0");
@@ -114,6 +231,11 @@ int main(int argc, char **argv) {
         avmodel_config_set(&c, "target", target) || avmodel_config_set(&c, "num_classes", k) ||
         avmodel_config_set(&c, "label_dim", label_dim))
         avm_die("bench_model: %s", avm_error());
+    opts_free(&o);      /* the option strings are not used past here */
+    if (only_products) {
+        run_products(&c, B, T, steps, threads);
+        return 0;
+    }
     if (only_sgemm) {
         size_t big = (size_t)2 * B * T * (c.ffn > 3 * c.d ? c.ffn : 3 * c.d);
         float *A = xcalloc(big, 4), *W = xcalloc((size_t)c.ffn * 3 * c.d, 4), *C = xcalloc(big, 4);
@@ -156,14 +278,12 @@ int main(int argc, char **argv) {
         params_zero_grad(&m.params);
         if (avmodel_forward(&m, &bt, &L)) avm_die("bench_model: %s", avm_error());
         avmodel_backward(&m);
-        clip_grad_norm(m.params.grad, m.params.total, 10.0);
-        adamw_step(&opt, &m.params, 1e-4);
+        double norm = grad_norm(m.params.grad, m.params.total);     /* as avmask pretrain */
+        adamw_step_scaled(&opt, &m.params, 1e-4, clip_coef(norm, 10.0));
         if (s) printf(" %.6f", now_sec() - t0);        /* step 0 is the warm-up */
         gf = step_gflop(&c, B, T, L.n_audio, L.n_video);
     }
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    printf(" gflop %.4f threads %d rss_mb %.1f min_mb %.1f\n", gf, threads, ru.ru_maxrss / 1024.0,
+    printf(" gflop %.4f threads %d rss_mb %.1f min_mb %.1f\n", gf, threads, peak_rss_mb(),
            min_bytes(&c, B, T, m.params.total) / 1048576.0);
     adamw_free(&opt);
     avmodel_free(&m);

@@ -1,6 +1,15 @@
 #!/usr/bin/python3
 """Model step speed: avmask (tests/bench/bench_model.c) vs the same model in PyTorch 1.13,
-same run, interleaved A, B, A, B. One step = zero the gradients, forward (masked
+same run, interleaved A, B, A, B. Two PyTorch references:
+- the model below (nn.TransformerEncoderLayer, per-token fusion, avmask's default), run here;
+- the anchor, a plain-matmul attention formulation of the time-concatenated (fusion=sequence)
+  model: torch_mfm_step.py --one, from --anchor, else $AVMASK_ANCHOR, else
+  $AVMASK_ROOT/../shared/anchors/torch_mfm_step.py. It is not part of the repository; when it
+  is absent the benchmark says so and runs without it. Its step has 30 % span masks and
+  heads over all tokens (ours: ~49 % masked, heads on masked tokens only: ~2 % fewer FLOPs),
+  clip 1.0; each call is one fresh process timing 30 steps after 5 of warm-up (its median).
+Each reference is compared with our run of the same fusion; the headline ratio is against
+the reference that fares best (the smaller ratio). One step = zero the gradients, forward (masked
 prediction, L1, dropout 0.1 / attention dropout 0.1 as the config says), backward,
 gradient-norm clipping, AdamW (what a pretraining step does besides loading the batch).
 Done for 1 thread and for 2 threads. Batch: B samples x T tokens per modality,
@@ -8,13 +17,17 @@ Done for 1 thread and for 2 threads. Batch: B samples x T tokens per modality,
 and min-max of the repeats after warm-up. Each side gets its best 2-core configuration:
 ours with OMP_WAIT_POLICY active (default) and passive; torch with torch 2 / BLAS 2 and
 torch 1 / BLAS 2, OMP_WAIT_POLICY=PASSIVE (BENCHMARKING.md). GFLOP/s counts FLOPs the same
-way for both (see bench_model.c) and is shown beside sgemm alone on the same shapes (the
-better of both wait policies). On a loaded machine the active wait policy collapses (threads
+way for both (see bench_model.c) and is shown beside sgemm alone on the Linear layers'
+shapes (bench_model --sgemm) and beside every product of the step alone (--products), each
+the better of both wait policies; step time / products time is what the rest costs. Every
+GFLOP/s figure (torch's too) divides our FLOP count of that fusion's step by the time. On a loaded machine the active wait policy collapses (threads
 spin against other processes): read the passive rows there."""
 import argparse
+import json
 import os
 import statistics
 import subprocess
+import sys
 import time
 
 os.environ["OMP_WAIT_POLICY"] = "PASSIVE"   # for torch; our runs set their own
@@ -101,6 +114,32 @@ def theirs(model, opt, batch, torch_threads, blas_threads, lib, steps):
     return statistics.median(times)
 
 
+def anchor_path(a):
+    """The anchor script, or None with a message saying where it was looked for."""
+    root = os.environ.get("AVMASK_ROOT", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+    p = a.anchor or os.environ.get("AVMASK_ANCHOR") or os.path.join(root, "..", "shared", "anchors", "torch_mfm_step.py")
+    if a.model not in ("base", "small") or (a.B, a.T) != (8, 100):
+        print("anchor: skipped (it runs only base/small at B=8, T=100)")
+        return None
+    if not os.path.isfile(p):
+        print("anchor: %s not found; give --anchor=PATH or AVMASK_ANCHOR=PATH to compare against the "
+              "plain-matmul PyTorch formulation (running without it)" % os.path.normpath(p))
+        return None
+    return p
+
+
+def anchor(path, model, threads, policy):
+    """Steps/s of one anchor process (its median step); threads "1", "2" or "1t" (torch 1, BLAS 2)."""
+    env = dict(os.environ)
+    for k in ("OMP_WAIT_POLICY", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        env.pop(k, None)
+    if policy:
+        env["OMP_WAIT_POLICY"] = policy
+    r = subprocess.run([sys.executable, path, "--one", "--config", model, "--threads", threads, "--attn", "own"],
+                       capture_output=True, text=True, env=env, check=True)
+    return 1000.0 / json.loads(r.stdout.strip().splitlines()[-1])["step_ms_median"]
+
+
 def summary(xs):
     return "%.2f (%.2f-%.2f)" % (statistics.median(xs), min(xs), max(xs))
 
@@ -113,6 +152,8 @@ def main():
     ap.add_argument("--T", type=int, default=100)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--steps", type=int, default=3)
+    ap.add_argument("--anchor", default=None, help="torch_mfm_step.py (default: $AVMASK_ANCHOR, ../shared/anchors)")
+    ap.add_argument("--threads", default="1,2")
     a = ap.parse_args()
     lib = openblas()
     print(banner(torch, lib))
@@ -122,55 +163,101 @@ def main():
     model.train()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4, betas=(0.9, 0.98), eps=1e-6, weight_decay=0.01)
     batch = (torch.randn(a.B, a.T, 320), torch.randn(a.B, a.T, 1024), torch.zeros(a.B, a.T, dtype=torch.bool), a.B, a.T)
-    for threads in (1, 2):
-        compare(a, lib, model, opt, batch, threads)
+    anc = anchor_path(a)
+    best = {}
+    for threads in (int(t) for t in a.threads.split(",")):
+        best[threads] = compare(a, lib, model, opt, batch, threads, anc)
+    if 1 in best and 2 in best:
+        s = best[2] / best[1]
+        print("RESULT model %s concat train step, speed-up 1 -> 2 threads (serial fraction by Amdahl: %.2f) | %.2fx | 2.00x ideal | %.0f%%" % (
+            a.model, max(0.0, 2.0 / s - 1.0), s, 50.0 * s))
 
 
-def compare(a, lib, model, opt, batch, threads):
+def contenders(a, lib, model, opt, batch, threads, anc, gflop, mem):
+    """(name, fusion or None, steps/s function) of every contender at this thread count."""
     args = ["--model=" + a.model, "--B=%d" % a.B, "--T=%d" % a.T, "--threads=%d" % threads]
-    gflop, mem = [0.0], {}
 
-    def run_ours(policy):
-        t, gflop[0] = ours(a.bench, args, policy, a.steps, mem)
-        return 1.0 / t
-    if threads == 1:
-        configs = [("ours 1 thread", lambda: run_ours("PASSIVE")),
-                   ("torch 1 / BLAS 1", lambda: 1.0 / theirs(model, opt, batch, 1, 1, lib, a.steps))]
-    else:
-        configs = [("ours 2 threads, OMP active", lambda: run_ours(None)),
-                   ("torch 2 / BLAS 2", lambda: 1.0 / theirs(model, opt, batch, 2, 2, lib, a.steps)),
-                   ("ours 2 threads, OMP passive", lambda: run_ours("PASSIVE")),
-                   ("torch 1 / BLAS 2", lambda: 1.0 / theirs(model, opt, batch, 1, 2, lib, a.steps))]
-    # the time-concatenated fusion (the previous default) of the same model, for the step-time ratio
-    configs.append(("fusion=sequence, same threads", lambda: 1.0 / ours(a.bench, args + ["--fusion=sequence"], "PASSIVE",
-                                                                       a.steps)[0]))
-    configs.append(("sgemm alone, same shapes", lambda: max(1.0 / ours(a.bench, args + ["--sgemm"], pol, a.steps)[0]
-                                                            for pol in (None, "PASSIVE"))))
-    for _, f in configs:   # warm-up
+    def us(fusion, policy):
+        def run():
+            t, gflop[fusion] = ours(a.bench, args + ["--fusion=" + fusion], policy, a.steps, mem.setdefault(fusion, {}))
+            return 1.0 / t
+        return run
+
+    def tel(tt, bt):
+        return lambda: 1.0 / theirs(model, opt, batch, tt, bt, lib, a.steps)
+
+    def anchor_run(t, policy):
+        return lambda: anchor(anc, a.model, t, policy)
+
+    def alone(mode, fusion):
+        return lambda: max(1.0 / ours(a.bench, args + [mode, "--fusion=" + fusion], pol, a.steps)[0]
+                           for pol in (None, "PASSIVE"))
+    c = []
+    for fusion in ("concat", "sequence"):
+        if threads == 1:
+            c.append(("ours %s 1 thread" % fusion, fusion, us(fusion, "PASSIVE")))
+        else:
+            c.append(("ours %s %d threads, OMP active" % (fusion, threads), fusion, us(fusion, None)))
+            c.append(("ours %s %d threads, OMP passive" % (fusion, threads), fusion, us(fusion, "PASSIVE")))
+    c.append(("torch concat TransformerEncoderLayer %d/%d" % (threads, threads), "concat", tel(threads, threads)))
+    if threads > 1:
+        c.append(("torch concat TransformerEncoderLayer 1/%d" % threads, "concat", tel(1, threads)))
+    if anc:
+        c.append(("torch sequence anchor %d/%d" % (threads, threads), "sequence", anchor_run(str(threads), "PASSIVE")))
+        if threads > 1:
+            c.append(("torch sequence anchor 1/%d" % threads, "sequence", anchor_run("1t", "PASSIVE")))
+    for fusion in ("concat", "sequence"):
+        c.append(("sgemm alone, %s Linear shapes" % fusion, fusion, alone("--sgemm", fusion)))
+        c.append(("products alone, %s step" % fusion, fusion, alone("--products", fusion)))
+    return c
+
+
+def compare(a, lib, model, opt, batch, threads, anc):
+    """Runs every contender interleaved; prints the table and the RESULT lines; returns our
+    best steps/s (concat)."""
+    gflop, mem = {}, {}
+    configs = contenders(a, lib, model, opt, batch, threads, anc, gflop, mem)
+    for _, _, f in configs:   # warm-up
         f()
-    res = {name: [] for name, _ in configs}
+    res = {name: [] for name, _, _ in configs}
     for _ in range(a.repeats):
-        for name, f in configs:
+        for name, _, f in configs:
             res[name].append(f())
-    sg_gflop = ours(a.bench, args + ["--sgemm"], None, 1)[1]
-    print("-- %d thread(s)" % threads)
-    for name, _ in configs:
-        g = sg_gflop if name.startswith("sgemm") else gflop[0] if not name.startswith("fusion") else float("nan")
-        print("%-30s steps/s: median %s   GFLOP/s %.1f" % (name, summary(res[name]), g * statistics.median(res[name])))
-    best = lambda keys: max(keys, key=lambda k: statistics.median(res[k]))  # noqa: E731
-    mine, ref = best([k for k in res if k.startswith("ours")]), best([k for k in res if k.startswith("torch")])
-    m, r = statistics.median(res[mine]), statistics.median(res[ref])
-    ours_gf, sg_gf = gflop[0] * m, sg_gflop * statistics.median(res["sgemm alone, same shapes"])
-    print("peak RSS %.0f MB (floor: parameters, gradients, AdamW moments, activations, batch: %.0f MB)" % (
-        mem.get("rss_mb", 0), mem.get("min_mb", 0)))
-    print("RESULT model %s B=%d T=%d train step, %d thread(s), steps/s | %s (%s) | %s (%s) | %.2fx" % (
-        a.model, a.B, a.T, threads, summary(res[mine]), mine.replace("ours ", ""), summary(res[ref]), ref, m / r))
-    seq = statistics.median(res["fusion=sequence, same threads"])
-    mp = statistics.median(res["ours 1 thread" if threads == 1 else "ours 2 threads, OMP passive"])
+    med = {k: statistics.median(v) for k, v in res.items()}
+    args = ["--model=" + a.model, "--B=%d" % a.B, "--T=%d" % a.T, "--threads=%d" % threads]
+    sg_gflop = {fu: ours(a.bench, args + ["--sgemm", "--fusion=" + fu], None, 1)[1] for fu in ("concat", "sequence")}
+    pr_gflop = gflop
+    print("-- %d thread(s); torch a/b = torch threads / BLAS threads, all torch runs OMP passive" % threads)
+    for name, fusion, _ in configs:
+        g = (sg_gflop[fusion] if name.startswith("sgemm") else pr_gflop[fusion] if name.startswith(("ours", "products", "torch"))
+             else float("nan"))
+        print("%-45s steps/s: median %s   GFLOP/s %.1f" % (name, summary(res[name]), g * med[name]))
+    pick = lambda pre: max((k for k in res if k.startswith(pre)), key=med.get)  # noqa: E731
+    for fusion, m in sorted(mem.items()):
+        print("peak RSS, %s: %.0f MB (floor: parameters, gradients, AdamW moments, activations, batch: %.0f MB), %.2fx" % (
+            fusion, m.get("rss_mb", 0), m.get("min_mb", 0), m.get("rss_mb", 0) / max(m.get("min_mb", 1), 1)))
+    ratios = []
+    for fusion, ref in (("concat", "torch concat"), ("sequence", "torch sequence anchor")):
+        if not any(k.startswith(ref) for k in res):
+            continue
+        mine, theirs_ = pick("ours " + fusion), pick(ref)
+        ratios.append((med[mine] / med[theirs_], mine, theirs_))
+        print("   %s: %.2fx (%s vs %s)" % (fusion, ratios[-1][0], mine, theirs_))
+    r, mine, ref = min(ratios)
+    print("RESULT model %s B=%d T=%d train step, %d thread(s), steps/s vs the fastest PyTorch | %s (%s) | %s (%s) | %.2fx" % (
+        a.model, a.B, a.T, threads, summary(res[mine]), mine.replace("ours ", ""), summary(res[ref]),
+        ref.replace("torch ", ""), r))
+    for fusion in ("concat", "sequence"):
+        m, sg, pr = med[pick("ours " + fusion)], med["sgemm alone, %s Linear shapes" % fusion], med["products alone, %s step" % fusion]
+        print("RESULT model %s %s train step time / all its matrix products alone, %d thread(s) | %.3f s | %.3f s | %.2fx" % (
+            a.model, fusion, threads, 1 / m, 1 / pr, pr / m))
+        print("RESULT model %s %s train step time / its Linear layers' sgemm alone, %d thread(s) | %.3f s | %.3f s | %.2fx" % (
+            a.model, fusion, threads, 1 / m, 1 / sg, sg / m))
+        print("RESULT model %s %s train step GFLOP/s vs sgemm on its shapes, %d thread(s) | %.1f | %.1f | %.0f%%" % (
+            a.model, fusion, threads, gflop[fusion] * m, sg_gflop[fusion] * sg, 100 * gflop[fusion] * m / (sg_gflop[fusion] * sg)))
     print("RESULT model %s train step, per-token vs time-concatenated fusion, %d thread(s), steps/s | %.2f | %.2f | %.2fx" % (
-        a.model, threads, mp, seq, mp / seq))
-    print("RESULT model %s train step GFLOP/s vs sgemm on its shapes, %d thread(s) | %.1f | %.1f | %.0f%%" % (
-        a.model, threads, ours_gf, sg_gf, 100 * ours_gf / sg_gf))
+        a.model, threads, med[pick("ours concat")], med[pick("ours sequence")], med[pick("ours concat")] / med[pick("ours sequence")]))
+    return med[pick("ours concat")]
 
 
 if __name__ == "__main__":

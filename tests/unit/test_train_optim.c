@@ -133,9 +133,44 @@ static void test_vs_torch(void) {
     params_free(&ps);
 }
 
+/* clip_coef + adamw_step_scaled (one pass) = clip_grad_norm + adamw_step, bit for bit,
+ * on a buffer large enough for the parallel path, clipped and unclipped steps alike. */
+static void test_fused_clip(void) {
+    avm_params a = {0}, b = {0};
+    int s1[2] = {300, 257}, s2[1] = {33}, s3[2] = {129, 300};
+    avm_params *both[2] = {&a, &b};
+    for (int k = 0; k < 2; k++) {
+        params_add(both[k], "w1", 2, s1, 1); params_add(both[k], "b1", 1, s2, 0); params_add(both[k], "w2", 2, s3, 1);
+        params_alloc(both[k]);
+    }
+    avm_rng r;
+    rng_seed(&r, 11, 0);
+    for (size_t i = 0; i < a.total; i++) a.data[i] = b.data[i] = (float)rng_normal(&r);
+    avm_adamw oa, ob;
+    adamw_init(&oa, &a, 0.9, 0.98, 1e-6, 0.01);
+    adamw_init(&ob, &b, 0.9, 0.98, 1e-6, 0.01);
+    int same = 1;
+    for (int s = 0; s < 4; s++) {
+        for (int k = 0; k < a.n; k++)
+            for (size_t i = 0; i < a.p[k].numel; i++)
+                a.grad[a.p[k].offset + i] = b.grad[a.p[k].offset + i] = (float)(rng_normal(&r) * (s % 2 ? 1e-3 : 1.0));
+        double na = clip_grad_norm(a.grad, a.total, 1.0);
+        adamw_step(&oa, &a, 1e-3);
+        double nb = grad_norm(b.grad, b.total);
+        adamw_step_scaled(&ob, &b, 1e-3, clip_coef(nb, 1.0));
+        same &= na == nb && !memcmp(a.data, b.data, a.total * sizeof(float)) &&
+                !memcmp(oa.m, ob.m, a.total * sizeof(float)) && !memcmp(oa.v, ob.v, a.total * sizeof(float));
+    }
+    CHECK_MSG(same, "fused clip + AdamW differs from clip_grad_norm + adamw_step");
+    CHECK(clip_coef(NAN, 1.0) == 1.0f && clip_coef(0.5, 1.0) == 1.0f && clip_coef(3.0, 0) == 1.0f);
+    adamw_free(&oa); adamw_free(&ob);
+    params_free(&a); params_free(&b);
+}
+
 int main(void) {
     test_sched_basics();
     test_clip_nan();
+    test_fused_clip();
     test_vs_torch();
     return check_done("test_train_optim");
 }
