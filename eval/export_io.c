@@ -137,7 +137,10 @@ int export_cmvn(const json_value *config, float *mean, float *istd, int n_mels) 
     if (!m || !v || m->type != JSON_ARR || v->type != JSON_ARR || m->n != n_mels || v->n != n_mels)
         return avm_fail("config.json: cmvn.mean/var must hold %d values", n_mels);
     for (int i = 0; i < n_mels; i++) {
-        mean[i] = (float)m->items[i]->num;
+        const json_value *a = m->items[i], *b = v->items[i];
+        if (a->type != JSON_NUM || b->type != JSON_NUM || !(fabs(a->num) < 1e30) || !(b->num >= 0 && b->num < 1e30))
+            return avm_fail("config.json: cmvn.mean/var [%d] is not a number (mean) or >= 0 (var) below 1e30", i);
+        mean[i] = (float)a->num;
         istd[i] = (float)(1.0 / sqrt(fmax(v->items[i]->num, 1e-10)));
     }
     return 0;
