@@ -17,7 +17,7 @@ int export_is_branch(const char *name) { return avmodel_is_branch_param(name); }
 int params_h5_write(const char *path, const avm_params *ps, int (*keep)(const char *),
                     const char *format, const char *config_json) {
     char *tmp = xasprintf("%s.tmp", path);
-    hid_t f = h5_create(tmp);
+    hid_t f = h5_create_sealed(tmp);
     if (f < 0) { free(tmp); return -1; }
     int rc = 0;
     hid_t g = H5Gcreate2(f, "params", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
@@ -42,6 +42,7 @@ int params_h5_write(const char *path, const avm_params *ps, int (*keep)(const ch
     snprintf(crc, sizeof crc, "%08x", params_crc32(ps, ps->data, keep));
     if (!rc) rc = h5_write_str_attr(f, PARAMS_CRC_KEY, crc, path);
     if (h5_close(f, path)) rc = -1;
+    if (!rc) rc = h5_seal(tmp);
     if (!rc) rc = atomic_rename(tmp, path);
     if (rc) remove(tmp);
     free(tmp);

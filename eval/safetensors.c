@@ -3,7 +3,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/util.h"
-#include "train/crc32.h"
+#include "common/crc32.h"
 #include <stdlib.h>
 #include <string.h>
 

@@ -3,7 +3,7 @@
  *   file: u64 little-endian header size n, n bytes of JSON header, the tensor data.
  *   header: {"__metadata__": {string: string, ...}, name: {"dtype": "F32", "shape": [..],
  *   "data_offsets": [begin, end]}, ...}; offsets are relative to the data.
- * The checksum: CRC-32 (zlib's, train/crc32.h) of each tensor's float32 little-endian
+ * The checksum: CRC-32 (zlib's, common/crc32.h) of each tensor's float32 little-endian
  * bytes, one tensor after another in name order (strcmp, byte order), as 8 lowercase hex
  * digits: __metadata__.avmask_crc32 in model.safetensors, the string attribute
  * avmask_crc32 on "/" of audio_encoder.h5 (and ctc_head.h5). */

@@ -174,8 +174,33 @@ def read_safetensors(path):
     return out
 
 
+SEAL_MAGIC, SEAL_BLOCK = b"avmask-sealed-1 ", 512
+
+
+def check_seal(path):
+    """avmask's HDF5 files carry a seal (data/h5util.h): a 512-byte user block with the CRC-32
+    and size of the rest of the file. Refuse a file whose seal does not match before HDF5
+    parses it; a file that starts with the HDF5 signature has no seal (older files)."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    if raw[:8] == b"\x89HDF\r\n\x1a\n":
+        return
+    line = raw[:SEAL_BLOCK].split(b"\n", 1)[0]
+    parts = line[len(SEAL_MAGIC):].split(b" ")
+    if (len(raw) < SEAL_BLOCK or not line.startswith(SEAL_MAGIC) or len(parts) != 2
+            or not parts[0].startswith(b"crc32=") or not parts[1].startswith(b"bytes=")):
+        raise ValueError(f"{path}: neither an HDF5 signature nor an avmask seal at its start: corrupted or not HDF5")
+    rest = raw[SEAL_BLOCK:]
+    if int(parts[1][6:]) != len(rest):
+        raise ValueError(f"{path}: {len(rest)} bytes after the seal, sealed with {int(parts[1][6:])}: truncated or extended")
+    if f"{zlib.crc32(rest):08x}" != parts[0][6:].decode("ascii", "replace"):
+        raise ValueError(f"{path}: file checksum mismatch (sealed {parts[0][6:].decode('ascii', 'replace')}, "
+                         f"file {zlib.crc32(rest):08x}): corrupted export refused")
+
+
 def read_h5(path):
     import h5py
+    check_seal(path)
     with h5py.File(path, "r") as f:
         out = {k: f["params"][k][()] for k in f["params"]}
         stored = f.attrs.get(CRC_KEY)

@@ -48,14 +48,17 @@ for d, src, f in [("flip_st", "safetensors", "model.safetensors"), ("flip_h5", "
     try:
         load_avmask.load(d, source=src)
     except ValueError as e:
-        assert f"{d}/{f}" in str(e) and "checksum mismatch" in str(e), e
+        assert f"{d}/{f}" in str(e) and "checksum mismatch" in str(e), e   # h5: the file's seal
         print("load_avmask refused", d, ":", e)
     else:
         raise SystemExit(f"load_avmask loaded {d}")
 # an export from before checksums: no avmask_crc32 in either file
 shutil.copytree("ex", "old")
-with h5py.File("old/audio_encoder.h5", "a") as f:
-    del f.attrs["avmask_crc32"]
+with h5py.File("ex/audio_encoder.h5", "r") as src, h5py.File("old/audio_encoder.h5", "w") as f:
+    src.copy("params", f)                           # unsealed, as h5py writes it
+    for k, v in src.attrs.items():
+        if k != "avmask_crc32":
+            f.attrs[k] = v
 h2 = dict(h); h2["__metadata__"] = {k: v for k, v in h["__metadata__"].items() if k != "avmask_crc32"}
 text = json.dumps(h2).encode(); text += b" " * (-len(text) % 8)
 open("old/model.safetensors", "wb").write(struct.pack("<Q", len(text)) + text + raw[8 + n:])
