@@ -128,7 +128,8 @@ const char *fuzz_export_with(const char *name, const char *file, const unsigned 
         for (int i = 0; i < 3; i++) copy(base, dir, files[i]);
     }
     char *p = path_join(dir, file);
-    if (write_file_atomic(p, data, size)) die();
+    FILE *f = fopen(p, "wb");   /* no fsync: thousands of inputs a second */
+    if (!f || (size && fwrite(data, 1, size, f) != size) || fclose(f)) die();
     free(p);
     return dir;
 }
