@@ -1,13 +1,16 @@
 """Mutation harness for `avmask extract` over real media (tests/fuzz/README.md).
 
 usage: media_mutate.py AVMASK WORKDIR [--mutations N] [--seed S] [--nj N] [--seconds 0.6]
+                       [--segments] [--crops]
 Makes a few short clean clips with the ffmpeg CLI (mp4/h264+aac, mkv, webm/vp8+vorbis,
 avi/mpeg4+mp3, wav), extracts them alone (the reference), then writes N mutated copies
 (bit flips, truncation, zeroed and duplicated blocks, damaged first bytes) and extracts
-clean and mutated files together from one data dir. Checks that the run succeeds (failures
-allowed up to N), prints no sanitizer report, reports each mutated file that fails with
+clean and mutated files together from one data dir. Checks that the run succeeds (--max-fail=100%),
+prints no sanitizer report, reports each mutated file that fails with
 exactly one warning line and one extract.err line, extracts every clean clip with features
 bit-identical to the reference run, and lists every utterance in index.tsv or extract.err.
+--segments cuts each recording into two utterances (0-0.3 s and 0.3 s-end) through a
+segments file; --crops gives every utterance a crop box.
 Prints a summary line; exits 1 with one line per problem."""
 import argparse
 import os
@@ -23,6 +26,7 @@ p = argparse.ArgumentParser()
 p.add_argument("avmask"); p.add_argument("work")
 p.add_argument("--mutations", type=int, default=20); p.add_argument("--seed", type=int, default=1)
 p.add_argument("--nj", type=int, default=2); p.add_argument("--seconds", type=float, default=0.6)
+p.add_argument("--segments", action="store_true"); p.add_argument("--crops", action="store_true")
 a = p.parse_args()
 rng = random.Random(a.seed)
 problems = []
@@ -68,7 +72,7 @@ def mutate(b):
 
 def extract(data, out):
     r = subprocess.run([a.avmask, "extract", f"--data={data}", f"--out={out}", f"--nj={a.nj}", "--shard-size=3",
-                        "--width=16", "--height=16", f"--max-fail={a.mutations + 1}"], capture_output=True, text=True)
+                        "--width=16", "--height=16", "--max-fail=100%"], capture_output=True, text=True)
     for line in r.stderr.splitlines():
         if "runtime error" in line or "Sanitizer" in line or "==ERROR" in line:
             problems.append(f"{out}: sanitizer report: {line}")
@@ -94,17 +98,32 @@ def feats(d):
     return out
 
 
+def utts(name):
+    """The utterance ids of a clip (its recording id, or its two segments)."""
+    rec = name.split(".")[0]
+    return [rec + "-a", rec + "-b"] if a.segments else [rec]
+
+
 def scp(d, names):
     os.makedirs(d, exist_ok=True)
     with open(f"{d}/media.scp", "w") as f:
         for n in sorted(names):
             f.write(f"{n.split('.')[0]} ../clips/{n}\n")
+    ids = sorted(u for n in names for u in utts(n))
+    if a.segments:
+        with open(f"{d}/segments", "w") as f:
+            for u in ids:
+                f.write(f"{u} {u[:-2]} {'0 0.3' if u.endswith('-a') else '0.3 -1'}\n")
+    if a.crops:
+        with open(f"{d}/crops", "w") as f:
+            for u in ids:
+                f.write(f"{u} 4 4 32 32\n")
 
 
 scp("clean", clean)
 extract("clean", "F_clean")
 ref = feats("F_clean")
-if sorted(ref) != sorted(n.split(".")[0] for n in clean):
+if sorted(ref) != sorted(u for n in clean for u in utts(n)):
     problems.append(f"clean run: extracted {sorted(ref)}")
 kinds, bad = {}, []
 for i in range(a.mutations):
@@ -112,7 +131,8 @@ for i in range(a.mutations):
     kind, b = mutate(open(f"clips/{base}", "rb").read())
     name = f"m{i:04d}_{kind}_{base.split('.')[0][2:]}.{base.split('.')[1]}"
     open(f"clips/{name}", "wb").write(b)
-    kinds[name.split(".")[0]] = kind
+    for u in utts(name):
+        kinds[u] = kind
     bad.append(name)
 scp("mixed", clean + bad)
 err = extract("mixed", "F_mixed")
@@ -123,8 +143,7 @@ if os.path.exists("F_mixed/extract.err"):
         u = line.split(" ", 1)[0]
         failed[u] = failed.get(u, 0) + 1
 warn = [l for l in err.splitlines() if l.startswith("avmask: warning: ")]
-for n in clean:
-    u = n.split(".")[0]
+for u in (u for n in clean for u in utts(n)):
     if got.get(u) != ref.get(u):
         problems.append(f"{u}: clean clip's features differ from the clean run (or missing)")
     if u in failed:
@@ -143,7 +162,8 @@ for l in other:
 for p_ in problems:
     print("FAIL:", p_)
 n_bad = sum(u in failed for u in kinds)
-print(f"media_mutate: {a.mutations} mutated files ({', '.join(f'{k} {list(kinds.values()).count(k)}' for k in sorted(set(kinds.values())))}): "
-      f"{a.mutations - n_bad} extracted, {n_bad} reported in one line; {len(clean)} clean clips bit-identical: "
+print(f"media_mutate: {a.mutations} mutated files ({', '.join(f'{k} {list(kinds.values()).count(k)}' for k in sorted(set(kinds.values())))} "
+      f"utterances), {len(kinds)} utterances: {len(kinds) - n_bad} extracted, {n_bad} reported in one line; "
+      f"{len(clean)} clean clips bit-identical: "
       f"{'no' if problems else 'yes'}")
 sys.exit(1 if problems else 0)
