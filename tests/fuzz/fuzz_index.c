@@ -1,8 +1,9 @@
 /* Fuzz target: a feature dir's index.tsv (data/shard_read.c index_read). Invariants: every
- * entry has a non-empty id and non-negative numbers, and formatting the entries back
+ * entry has a non-empty UTF-8 id and non-negative numbers, and formatting the entries back
  * (index_format) reads back equal. */
 #include "fuzz.h"
 #include "common/strbuf.h"
+#include "common/util.h"
 #include "data/shard.h"
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     int n, n2;
     if (index_read(fuzz_file("index.tsv", data, size), &e, &n)) return 0;
     for (int i = 0; i < n; i++)
-        if (!*e[i].utt_id || e[i].shard < 0 || e[i].row < 0 || e[i].a_frames < 0 || e[i].v_frames < 0)
+        if (!*e[i].utt_id || !utf8_valid(e[i].utt_id) || e[i].shard < 0 || e[i].row < 0 || e[i].a_frames < 0 || e[i].v_frames < 0)
             fuzz_bug("index entry out of range");
     avm_strbuf b = {0};
     index_format(&b, e, n);
