@@ -3,6 +3,9 @@
 #   make test       install missing packages, build, run every test
 #   make demo       install missing packages, build, run the default recipe
 #   make bench      run every benchmark in tests/bench/
+#   make fuzz       build the fuzz targets with clang's libFuzzer and run each for
+#                   FUZZ_SECONDS (default 60) on its corpus (tests/fuzz/README.md);
+#                   FUZZ_TARGETS="json datadir" picks targets
 # Options: SAN=1 (ASan+UBSan), BUILD=dir (object dir, default build or build-san),
 #          ARCH=-march=native (set ARCH= for portable binaries), NODEPS=1 (skip apt check)
 
@@ -12,6 +15,13 @@ ifeq ($(SAN),1)
 BUILD ?= build-san
 SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 OPT   = -O1 -g
+else ifeq ($(SAN),fuzz)
+# make fuzz: clang, libFuzzer's coverage, ASan + UBSan (float-cast-overflow too), no recovery
+BUILD ?= build-fuzz
+CC = clang
+SANFLAGS = -fsanitize=fuzzer-no-link,address,undefined,float-cast-overflow -fno-sanitize-recover=all -fno-omit-frame-pointer
+OPT   = -O1 -g
+OMPFLAG = -fopenmp=libgomp
 else
 BUILD ?= build
 SANFLAGS =
@@ -25,8 +35,9 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 CC      ?= gcc
-CFLAGS  += -std=gnu11 -Wall -Wextra -fopenmp $(OPT) $(SANFLAGS) -I. -I$(BLASINC) $(PKG_CFLAGS) -MMD -MP
-LDFLAGS += -fopenmp $(SANFLAGS) -L$(BLASDIR) -Wl,-rpath,$(BLASDIR)
+OMPFLAG ?= -fopenmp
+CFLAGS  += -std=gnu11 -Wall -Wextra $(OMPFLAG) $(OPT) $(SANFLAGS) -I. -I$(BLASINC) $(PKG_CFLAGS) -MMD -MP
+LDFLAGS += $(OMPFLAG) $(SANFLAGS) -L$(BLASDIR) -Wl,-rpath,$(BLASDIR)
 LDLIBS  += $(PKG_LIBS) -lopenblas -lm
 
 LIBSRC  = $(wildcard common/*.c data/*.c models/*.c cluster/*.c train/*.c eval/*.c)
@@ -35,10 +46,13 @@ TESTSRC = $(wildcard tests/unit/test_*.c)
 TESTBIN = $(TESTSRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOLSRC = $(wildcard tests/tools/*.c tests/bench/*.c)
 TOOLBIN = $(TOOLSRC:tests/%.c=$(BUILD)/%)
+FUZZSRC = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZBIN = $(FUZZSRC:tests/%.c=$(BUILD)/%)
+FUZZLIB = tests/fuzz/fuzzlib.c tests/fuzz/fuzzmodel.c
 LIB     = $(BUILD)/libavmask.a
 BIN     = $(BUILD)/avmask
 
-.PHONY: all deps test demo bench clean
+.PHONY: all deps test demo bench fuzz clean
 all: bin/avmask
 
 # copy + rename: a recipe still running the old binary keeps it ("Text file busy" otherwise)
@@ -72,13 +86,24 @@ $(BUILD)/bench/%: tests/bench/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
+# a fuzz target linked with the replay driver (gcc, make test) or libFuzzer (make fuzz)
+ifeq ($(SAN),fuzz)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZLIB) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -Itests/fuzz $(LDFLAGS) -o $@ $< $(FUZZLIB) $(LIB) $(LDLIBS)
+else
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c $(FUZZLIB) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/fuzz $(LDFLAGS) -o $@ $< tests/fuzz/replay.c $(FUZZLIB) $(LIB) $(LDLIBS)
+endif
+
 deps:
 ifneq ($(NODEPS),1)
 	@sh scripts/install_deps.sh
 endif
 
 test: deps
-	@$(MAKE) --no-print-directory $(BIN) $(TESTBIN) $(TOOLBIN)
+	@$(MAKE) --no-print-directory $(BIN) $(TESTBIN) $(TOOLBIN) $(FUZZBIN)
 	@BUILD=$(BUILD) SAN=$(SAN) bash tests/run.sh
 
 demo: deps
@@ -89,7 +114,16 @@ bench: deps
 	@$(MAKE) --no-print-directory $(BIN) $(TOOLBIN)
 	@BUILD=$(BUILD) bash tests/bench/run.sh
 
-clean:
-	rm -rf build build-san bin
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= $(FUZZSRC:tests/fuzz/fuzz_%.c=%)
+fuzz:
+ifneq ($(NODEPS),1)
+	@sh scripts/install_deps.sh fuzz
+endif
+	@$(MAKE) --no-print-directory SAN=fuzz $(FUZZ_TARGETS:%=build-fuzz/fuzz/fuzz_%)
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run_fuzz.sh $(FUZZ_TARGETS)
 
--include $(LIBOBJ:.o=.d) $(BUILD)/avmask.d
+clean:
+	rm -rf build build-san build-fuzz bin
+
+-include $(LIBOBJ:.o=.d) $(BUILD)/avmask.d $(FUZZBIN:=.d)

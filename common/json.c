@@ -80,6 +80,46 @@ static json_value *fail(parser *ps, const char *what) {
 
 static json_value *value(parser *ps, int depth);
 
+/* Four hex digits after "\u"; -1 if they are not. */
+static int hex4(parser *ps, unsigned *cp) {
+    *cp = 0;
+    for (int i = 0; i < 4; i++) {
+        char h = *ps->p;
+        if (!isxdigit((unsigned char)h)) return -1;
+        ps->p++;
+        *cp = *cp * 16 + (unsigned)(isdigit((unsigned char)h) ? h - '0' : (tolower(h) - 'a' + 10));
+    }
+    return 0;
+}
+
+/* A \u escape (after the 'u') as UTF-8 into b: a surrogate pair becomes one 4-byte
+ * character; a lone surrogate (not a character) and \u0000 (a NUL would cut the C
+ * string) are refused. */
+static int unicode_escape(parser *ps, avm_strbuf *b) {
+    unsigned cp, lo;
+    if (hex4(ps, &cp)) return fail(ps, "bad \\u escape"), -1;
+    if (cp == 0) return fail(ps, "\\u0000 in a string (NUL bytes are not supported)"), -1;
+    if (cp >= 0xDC00 && cp <= 0xDFFF) return fail(ps, "unpaired surrogate in a \\u escape"), -1;
+    if (cp >= 0xD800 && cp <= 0xDBFF) {
+        if (ps->p[0] != '\\' || ps->p[1] != 'u') return fail(ps, "unpaired surrogate in a \\u escape"), -1;
+        ps->p += 2;
+        if (hex4(ps, &lo) || lo < 0xDC00 || lo > 0xDFFF) return fail(ps, "unpaired surrogate in a \\u escape"), -1;
+        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+    }
+    char u[4];
+    int n = 0;
+    if (cp < 0x80) u[n++] = (char)cp;
+    else if (cp < 0x800) { u[n++] = (char)(0xC0 | cp >> 6); u[n++] = (char)(0x80 | (cp & 63)); }
+    else if (cp < 0x10000) {
+        u[n++] = (char)(0xE0 | cp >> 12); u[n++] = (char)(0x80 | (cp >> 6 & 63)); u[n++] = (char)(0x80 | (cp & 63));
+    } else {
+        u[n++] = (char)(0xF0 | cp >> 18); u[n++] = (char)(0x80 | (cp >> 12 & 63));
+        u[n++] = (char)(0x80 | (cp >> 6 & 63)); u[n++] = (char)(0x80 | (cp & 63));
+    }
+    sb_addn(b, u, (size_t)n);
+    return 0;
+}
+
 static char *string(parser *ps) {
     if (*ps->p != '"') { fail(ps, "expected a string"); return NULL; }
     ps->p++;
@@ -87,6 +127,7 @@ static char *string(parser *ps) {
     sb_add(&b, "");
     while (*ps->p && *ps->p != '"') {
         char c = *ps->p++;
+        if ((unsigned char)c < 0x20) { sb_free(&b); fail(ps, "control character in a string (JSON needs \\u escapes)"); return NULL; }
         if (c != '\\') { sb_addn(&b, &c, 1); continue; }
         c = *ps->p++;
         switch (c) {
@@ -95,21 +136,9 @@ static char *string(parser *ps) {
         case 'r': sb_add(&b, "\r"); break;
         case 'b': sb_add(&b, "\b"); break;
         case 'f': sb_add(&b, "\f"); break;
-        case 'u': {
-            unsigned cp = 0;
-            for (int i = 0; i < 4; i++) {
-                char h = *ps->p++;
-                if (!isxdigit((unsigned char)h)) { sb_free(&b); fail(ps, "bad \\u escape"); return NULL; }
-                cp = cp * 16 + (unsigned)(isdigit((unsigned char)h) ? h - '0' : (tolower(h) - 'a' + 10));
-            }
-            /* UTF-8 encode (BMP only; surrogate pairs are kept as two code points) */
-            char u[4]; int n = 0;
-            if (cp < 0x80) u[n++] = (char)cp;
-            else if (cp < 0x800) { u[n++] = (char)(0xC0 | cp >> 6); u[n++] = (char)(0x80 | (cp & 63)); }
-            else { u[n++] = (char)(0xE0 | cp >> 12); u[n++] = (char)(0x80 | (cp >> 6 & 63)); u[n++] = (char)(0x80 | (cp & 63)); }
-            sb_addn(&b, u, (size_t)n);
+        case 'u':
+            if (unicode_escape(ps, &b)) { sb_free(&b); return NULL; }
             break;
-        }
         case '"': case '\\': case '/': sb_addn(&b, &c, 1); break;
         default: sb_free(&b); fail(ps, "bad escape"); return NULL;
         }

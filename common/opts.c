@@ -34,11 +34,12 @@ static int set_arg(avm_opts *o, const char *s) {
     return 0;
 }
 
-static void read_config(avm_opts *o, const char *path) {
+int opts_read_config(avm_opts *o, const char *path) {
     avm_lines r;
-    if (lines_open(&r, path)) avm_die("%s: %s", o->cmd, avm_error());
+    if (lines_open(&r, path)) return -1;
     char *line;
-    while ((line = lines_next(&r))) {
+    int rc = 0;
+    while (!rc && (line = lines_next(&r))) {
         char *h = strchr(line, '#');
         if (h) *h = 0;
         char *s = line, *e = line + strlen(line);
@@ -46,10 +47,15 @@ static void read_config(avm_opts *o, const char *path) {
         while (e > s && (e[-1] == ' ' || e[-1] == '\t')) *--e = 0;
         if (!*s) continue;
         if (s[0] == '-' && s[1] == '-') s += 2;
-        if (!strncmp(s, "config=", 7)) avm_die("%s:%d: nested --config is not supported", path, r.lineno);
-        if (set_arg(o, s)) avm_die("%s:%d: malformed option '%s'", path, r.lineno, line);
+        if (!strncmp(s, "config=", 7)) rc = avm_fail("%s:%d: nested --config is not supported", path, r.lineno);
+        else if (set_arg(o, s)) rc = avm_fail("%s:%d: malformed option '%s'", path, r.lineno, line);
     }
-    if (lines_close(&r)) avm_die("%s: %s", o->cmd, avm_error());
+    if (lines_close(&r) && !rc) rc = -1;
+    return rc;
+}
+
+static void read_config(avm_opts *o, const char *path) {
+    if (opts_read_config(o, path)) avm_die("%s: %s", o->cmd, avm_error());
 }
 
 void opts_parse(avm_opts *o, const char *cmd, const char *usage, int argc, char **argv) {

@@ -25,6 +25,9 @@ typedef struct {
  * --help; dies with a one-line reason on a malformed option or unreadable config. */
 void opts_parse(avm_opts *o, const char *cmd, const char *usage, int argc, char **argv);
 void opts_free(avm_opts *o);
+/* Adds the options of a --config file to o (what opts_parse does for --config=path).
+ * 0, or -1 + avm_fail("<file>:<line>: <reason>"). */
+int  opts_read_config(avm_opts *o, const char *path);
 
 int         opt_has(avm_opts *o, const char *key);
 const char *opt_str(avm_opts *o, const char *key, const char *def);  /* def may be NULL */

@@ -30,9 +30,10 @@ static int write_body(hid_t f, const char *tmp, const avm_cmvn_acc *a) {
 
 int cmvn_write(const char *path, const avm_cmvn_acc *acc) {
     char *tmp = xasprintf("%s.tmp", path);
-    hid_t f = h5_create(tmp);
+    hid_t f = h5_create_sealed(tmp);
     int rc = f < 0 ? -1 : write_body(f, tmp, acc);
     if (f >= 0 && h5_close(f, tmp)) rc = -1;
+    if (!rc) rc = h5_seal(tmp);
     if (!rc) rc = atomic_rename(tmp, path);
     if (rc) unlink(tmp);
     free(tmp);

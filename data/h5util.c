@@ -21,6 +21,7 @@ hid_t h5_create(const char *path) {
 hid_t h5_open_ro(const char *path) {
     h5_quiet();
     if (!file_exists(path)) { avm_fail("%s: no such file", path); return -1; }
+    if (h5_check_seal(path)) return -1;
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0) avm_fail("%s: not a readable HDF5 file", path);
     return f;

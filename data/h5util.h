@@ -10,6 +10,19 @@ hid_t h5_create(const char *path);              /* truncating; <0 + avm_fail */
 hid_t h5_open_ro(const char *path);             /* <0 + avm_fail */
 int   h5_close(hid_t f, const char *path);      /* 0 or -1 + avm_fail */
 
+/* Sealed files (h5seal.c; checkpoints, exports, CTC heads, codebooks, cmvn.h5): a 512-byte
+ * HDF5 user block in front of the HDF5 data holds one line
+ *   "avmask-sealed-1 crc32=XXXXXXXX bytes=N\n" (NUL-padded)
+ * with the CRC-32 (common/crc32.h) and size of the N bytes after the block. h5py and every
+ * HDF5 reader skip the block. h5_open_ro (and checkpoint loading) verify the seal before
+ * libhdf5 parses the file; a file starting with the HDF5 signature (no seal: written before
+ * seals, or a feature or label shard) opens as before. */
+#define H5_SEAL_BLOCK 512
+#define H5_SEAL_MAGIC "avmask-sealed-1 "
+hid_t h5_create_sealed(const char *path);       /* h5_create with the user block */
+int   h5_seal(const char *path);                /* after closing: writes the seal; 0 or -1 */
+int   h5_check_seal(const char *path);          /* 0: intact or unsealed; -1 + avm_fail */
+
 int h5_write_str_attr(hid_t obj, const char *name, const char *val, const char *path);
 char *h5_read_str_attr(hid_t obj, const char *name, const char *path);   /* NULL + avm_fail */
 

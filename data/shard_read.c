@@ -129,6 +129,7 @@ int index_read(const char *path, avm_index_entry **out, int *nout) {
     avm_index_entry *e = NULL;
     char *line, *f[6];
     while ((line = lines_next(&r))) {
+        if (!utf8_valid(line)) { rc = avm_fail("%s:%d: not valid UTF-8 (utterance ids are)", path, r.lineno); break; }
         if (split_ws(line, f, 6) != 5) { rc = avm_fail("%s:%d: expected 5 columns", path, r.lineno); break; }
         avm_index_entry x;
         if (parse_nonneg(f[1], &x.shard) || parse_nonneg(f[2], &x.row) || parse_nonneg(f[3], &x.a_frames) ||

@@ -1,7 +1,9 @@
 /* The exported audio branch (DESIGN.md "Checkpoints and export"): a directory with
  *   audio_encoder.h5    /params/<name> float32 in the parameter's shape; attributes
  *                       format "avmask-audio-encoder-1", avmask_version, config (config.json)
- *   model.safetensors   the same tensors (safetensors format, F32, little-endian)
+ *                       and avmask_crc32, the checksum of the tensors (eval/safetensors.h)
+ *   model.safetensors   the same tensors (safetensors format, F32, little-endian), the same
+ *                       checksum in __metadata__.avmask_crc32
  *   config.json         {"format", "model": the architecture (avmodel config, modalities
  *                       "audio"), "features": extraction config, "cmvn": {"mean","var"}
  *                       per mel bin (apply (x - mean) / sqrt(max(var, 1e-10)) before
@@ -21,7 +23,10 @@ int export_is_branch(const char *name);   /* 1 if the parameter belongs to the b
 int export_write(const char *dir, const avm_model *m, const char *config_json);
 
 /* Builds a model (modalities audio) from dir/config.json and loads the branch from
- * dir/audio_encoder.h5; the other parameters keep their initialisation from seed.
+ * dir/audio_encoder.h5; the other parameters keep their initialisation from seed. Refuses a
+ * file whose data fail its checksum and a model.safetensors that is malformed or holds
+ * other values than audio_encoder.h5; a file without checksum (an export written before
+ * checksums) loads with a warning.
  * *config (optional) receives the parsed config.json (caller json_free). */
 int export_load(const char *dir, avm_model *m, uint64_t seed, json_value **config);
 
@@ -38,7 +43,9 @@ int export_cmvn(const json_value *config, float *mean, float *istd, int n_mels);
  * datasets, with string attributes format, avmask_version and config; atomic. */
 int params_h5_write(const char *path, const avm_params *ps, int (*keep)(const char *),
                     const char *format, const char *config_json);
-/* Reads them back into a buffer of the same layout: every kept name must be present with
- * its shape and the format attribute must match. 0 or -1 + avm_fail. */
+/* Writes also avmask_crc32 (params_crc32 of the kept parameters, eval/safetensors.h).
+ * Reads them back into a buffer of the same layout: every kept name must be present with
+ * its shape, the format attribute must match and the data their checksum (absent: a
+ * warning). 0 or -1 + avm_fail. */
 int params_h5_read(const char *path, avm_params *ps, int (*keep)(const char *), const char *format);
 #endif

@@ -5,8 +5,10 @@
 #include "common/util.h"
 #include "common/version.h"
 #include "data/h5util.h"
+#include "eval/safetensors.h"
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,7 +17,7 @@ int export_is_branch(const char *name) { return avmodel_is_branch_param(name); }
 int params_h5_write(const char *path, const avm_params *ps, int (*keep)(const char *),
                     const char *format, const char *config_json) {
     char *tmp = xasprintf("%s.tmp", path);
-    hid_t f = h5_create(tmp);
+    hid_t f = h5_create_sealed(tmp);
     if (f < 0) { free(tmp); return -1; }
     int rc = 0;
     hid_t g = H5Gcreate2(f, "params", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
@@ -36,7 +38,11 @@ int params_h5_write(const char *path, const avm_params *ps, int (*keep)(const ch
     if (!rc) rc = h5_write_str_attr(f, "format", format, path);
     if (!rc) rc = h5_write_str_attr(f, "avmask_version", AVMASK_VERSION, path);
     if (!rc) rc = h5_write_str_attr(f, "config", config_json, path);
+    char crc[9];
+    snprintf(crc, sizeof crc, "%08x", params_crc32(ps, ps->data, keep));
+    if (!rc) rc = h5_write_str_attr(f, PARAMS_CRC_KEY, crc, path);
     if (h5_close(f, path)) rc = -1;
+    if (!rc) rc = h5_seal(tmp);
     if (!rc) rc = atomic_rename(tmp, path);
     if (rc) remove(tmp);
     free(tmp);
@@ -52,6 +58,9 @@ static int write_safetensors(const char *path, const avm_params *ps) {
     jw_key(&w, "__metadata__"); jw_obj_begin(&w);
     jw_key(&w, "format"); jw_str(&w, "pt");
     jw_key(&w, "avmask_format"); jw_str(&w, EXPORT_FORMAT);
+    char crc[9];
+    snprintf(crc, sizeof crc, "%08x", params_crc32(ps, ps->data, export_is_branch));
+    jw_key(&w, PARAMS_CRC_KEY); jw_str(&w, crc);
     jw_obj_end(&w);
     size_t off = 0;
     for (int i = 0; i < ps->n; i++) {
@@ -129,7 +138,10 @@ int export_cmvn(const json_value *config, float *mean, float *istd, int n_mels) 
     if (!m || !v || m->type != JSON_ARR || v->type != JSON_ARR || m->n != n_mels || v->n != n_mels)
         return avm_fail("config.json: cmvn.mean/var must hold %d values", n_mels);
     for (int i = 0; i < n_mels; i++) {
-        mean[i] = (float)m->items[i]->num;
+        const json_value *a = m->items[i], *b = v->items[i];
+        if (a->type != JSON_NUM || b->type != JSON_NUM || !(fabs(a->num) < 1e30) || !(b->num >= 0 && b->num < 1e30))
+            return avm_fail("config.json: cmvn.mean/var [%d] is not a number (mean) or >= 0 (var) below 1e30", i);
+        mean[i] = (float)a->num;
         istd[i] = (float)(1.0 / sqrt(fmax(v->items[i]->num, 1e-10)));
     }
     return 0;
@@ -143,6 +155,23 @@ int export_write(const char *dir, const avm_model *m, const char *config_json) {
     if (!rc) rc = write_safetensors(st, &m->params);
     if (!rc) rc = write_file_atomic(cj, config_json, strlen(config_json));
     free(h5); free(st); free(cj);
+    return rc;
+}
+
+/* The parameters just read against the file's avmask_crc32 (absent: written before the
+ * checksum existed; loaded with a warning). */
+static int check_crc(hid_t f, const char *path, const avm_params *ps, int (*keep)(const char *)) {
+    if (H5Aexists(f, PARAMS_CRC_KEY) <= 0) {
+        avm_warn("%s: written before exports carried a checksum (%s): loaded unchecked", path, PARAMS_CRC_KEY);
+        return 0;
+    }
+    char *s = h5_read_str_attr(f, PARAMS_CRC_KEY, path);
+    uint32_t want, got = params_crc32(ps, ps->data, keep);
+    int rc = 0;
+    if (!s || crc_hex_parse(s, &want)) rc = avm_fail("%s: attribute %s is not 8 hex digits", path, PARAMS_CRC_KEY);
+    else if (want != got)
+        rc = avm_fail("%s: checksum mismatch (stored %s, data %08x): corrupted file refused", path, s, got);
+    free(s);
     return rc;
 }
 
@@ -172,13 +201,25 @@ int params_h5_read(const char *path, avm_params *ps, int (*keep)(const char *), 
         }
         free(name);
     }
+    if (!rc) rc = check_crc(f, path, ps, keep);
     if (h5_close(f, path)) rc = -1;
     if (!rc && !found) rc = avm_fail("%s: no parameters", path);
     return rc;
 }
 
+/* model.safetensors must be intact (its own checksum) and hold what audio_encoder.h5 holds:
+ * a PyTorch user loads that file, and must get the weights avmask uses. */
+static int check_safetensors(const char *path, const avm_model *m) {
+    st_file f;
+    if (st_read(path, &f)) return -1;
+    int rc = st_check_params(path, &f, &m->params, m->params.data, export_is_branch);
+    st_free(&f);
+    return rc;
+}
+
 int export_load(const char *dir, avm_model *m, uint64_t seed, json_value **config) {
     char *cj = path_join(dir, "config.json"), *h5 = path_join(dir, "audio_encoder.h5");
+    char *st = path_join(dir, "model.safetensors");
     char *text = read_file(cj, NULL);
     json_value *v = text ? json_parse(text) : NULL;
     int rc = 0;
@@ -194,7 +235,8 @@ int export_load(const char *dir, avm_model *m, uint64_t seed, json_value **confi
     memset(m, 0, sizeof *m);
     if (!rc && avmodel_init(m, &c, seed)) rc = -1;
     else if (!rc && params_h5_read(h5, &m->params, export_is_branch, EXPORT_FORMAT)) { avmodel_free(m); rc = -1; }
-    free(text); free(cj); free(h5);
+    else if (!rc && check_safetensors(st, m)) { avmodel_free(m); rc = -1; }
+    free(text); free(cj); free(h5); free(st);
     if (!rc && config) *config = v;
     else json_free(v);
     return rc;

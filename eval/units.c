@@ -111,6 +111,10 @@ int units_read(avm_units *u, const char *path) {
     char *line, *f[3];
     int cap = 0, rc = 0;
     while (!rc && (line = lines_next(&r))) {
+        if (!utf8_valid(line)) {   /* symbols go into hypotheses and JSON reports, both UTF-8 */
+            rc = avm_fail("%s:%d: not valid UTF-8", path, r.lineno);
+            break;
+        }
         int nf = split_ws(line, f, 3);
         if (nf == 0) continue;
         char *end;

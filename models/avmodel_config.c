@@ -97,6 +97,16 @@ int avmodel_config_check(const avm_config *c) {
         return avm_fail("model: dropout probabilities must be in [0, 1)");
     if (c->target == AVM_TARGET_CLUSTERS && c->num_classes < 2)
         return avm_fail("model: target=clusters needs num_classes >= 2 (got %d)", c->num_classes);
+    /* A configuration read from a file (config.json, a checkpoint) must not make avmodel_init
+     * allocate terabytes or overflow a tensor's int shape: an upper bound of the parameter
+     * count (in double, so that nothing overflows) must stay under 2^30 (4 GiB of float32;
+     * "base" has about 10 million). */
+    double d = c->d, f = c->ffn, layers = (double)c->layers_audio + c->layers_fusion + c->layers_video;
+    double n = layers * (4 * d * d + 2 * d * f + f + 9 * d) + 2 * d * (c->audio_in + c->video_in + 2.0 * c->max_len + 8) +
+               2 * d * d + (double)c->num_classes * c->label_dim + (double)c->label_dim * d;
+    if (n > (double)(1 << 30))
+        return avm_fail("model: about %.3g parameters (d %d, ffn %d, %.0f layers): more than 2^30, not a configuration avmask builds",
+                        n, c->d, c->ffn, layers);
     return 0;
 }
 

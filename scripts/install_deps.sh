@@ -1,11 +1,14 @@
 #!/bin/sh
 # Installs the Debian packages avmask needs, only those missing. Runs as root
 # (or tells the user the one apt-get line to run). Nothing else is downloaded.
+# "install_deps.sh fuzz" (make fuzz): also clang and its libFuzzer/sanitizer runtimes, which
+# nothing else needs (make test replays the fuzz corpus with gcc).
 set -e
 PKGS="pkg-config libavformat-dev libavcodec-dev libavutil-dev libswresample-dev libswscale-dev
 ffmpeg libhdf5-dev libopenblas-openmp-dev libopenmpi-dev openmpi-bin libespeak-ng-dev
 espeak-ng-data gnuplot-nox python3-torch python3-torchaudio python3-h5py python3-numpy python3-sklearn
 pocketsphinx-testdata"
+[ "${1:-}" = fuzz ] && PKGS="$PKGS clang libclang-rt-14-dev"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -1,7 +1,8 @@
 #include "train/checkpoint.h"
 #include "common/util.h"
 #include "common/version.h"
-#include "train/crc32.h"
+#include "common/crc32.h"
+#include "data/h5util.h"
 #include <hdf5.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -141,13 +142,14 @@ static int write_meta(hid_t f, const avm_params *ps, const avm_adamw *opt, const
 int ckpt_save(const char *path, const avm_params *ps, const avm_adamw *opt, const avm_ckpt_meta *meta) {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     char *tmp = xasprintf("%s.tmp", path);
-    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t f = h5_create_sealed(tmp);
     int rc = f < 0 ? -1 : 0;
     if (!rc) rc = write_views(f, "/params", ps, ps->data);
     if (!rc && opt) rc = write_views(f, "/optim/m", ps, opt->m);
     if (!rc && opt) rc = write_views(f, "/optim/v", ps, opt->v);
     if (!rc) rc = write_meta(f, ps, opt, meta);
     if (f >= 0 && H5Fclose(f) < 0) rc = -1;
+    if (!rc) rc = h5_seal(tmp);
     if (rc) {
         unlink(tmp);
         free(tmp);
@@ -162,6 +164,7 @@ int ckpt_save(const char *path, const avm_params *ps, const avm_adamw *opt, cons
 static hid_t open_checked(const char *path) {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     if (!file_exists(path)) { avm_fail("%s: no such checkpoint", path); return -1; }
+    if (h5_check_seal(path)) return -1;
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0) { avm_fail("%s: not a readable HDF5 checkpoint (truncated or corrupted)", path); return -1; }
     char *fmt = attr_read_str(f, "format");

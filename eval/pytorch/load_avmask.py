@@ -18,12 +18,15 @@ attn.out_proj to self_attn.out_proj, ffn.fc1/fc2 to linear1/linear2.
 import json
 import os
 import struct
+import warnings
+import zlib
 
 import numpy as np
 import torch
 from torch import nn
 
 FORMAT = "avmask-audio-encoder-1"
+CRC_KEY = "avmask_crc32"
 
 
 class Encoder(nn.Module):
@@ -139,6 +142,22 @@ def _safetensors_header(path, raw):
     return header, 8 + n
 
 
+def _check_crc(path, tensors, stored):
+    """The export checksum (eval/safetensors.h): CRC-32 of each tensor's float32
+    little-endian bytes, one after another in name order, as 8 lowercase hex digits.
+    stored None: an export written before checksums, loaded with a warning."""
+    if stored is None:
+        warnings.warn(f"{path}: written before exports carried a checksum ({CRC_KEY}): loaded unchecked")
+        return
+    if not (isinstance(stored, str) and len(stored) == 8 and all(c in "0123456789abcdef" for c in stored)):
+        raise ValueError(f"{path}: {CRC_KEY} {stored!r} is not 8 hex digits")
+    crc = 0
+    for name in sorted(tensors, key=lambda k: k.encode()):
+        crc = zlib.crc32(np.ascontiguousarray(tensors[name], dtype="<f4").tobytes(), crc)
+    if f"{crc:08x}" != stored:
+        raise ValueError(f"{path}: checksum mismatch (stored {stored}, data {crc:08x}): corrupted export refused")
+
+
 def read_safetensors(path):
     """{name: float32 ndarray} from a safetensors file (no extra package needed)."""
     with open(path, "rb") as f:
@@ -150,13 +169,45 @@ def read_safetensors(path):
             continue
         a, b = t["data_offsets"]
         out[name] = np.frombuffer(raw[start + a:start + b], dtype="<f4").reshape(t["shape"])
+    meta = header.get("__metadata__", {})
+    _check_crc(path, out, meta.get(CRC_KEY) if isinstance(meta, dict) else None)
     return out
+
+
+SEAL_MAGIC, SEAL_BLOCK = b"avmask-sealed-1 ", 512
+
+
+def check_seal(path):
+    """avmask's HDF5 files carry a seal (data/h5util.h): a 512-byte user block with the CRC-32
+    and size of the rest of the file. Refuse a file whose seal does not match before HDF5
+    parses it; a file that starts with the HDF5 signature has no seal (older files)."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    if raw[:8] == b"\x89HDF\r\n\x1a\n":
+        return
+    line = raw[:SEAL_BLOCK].split(b"\n", 1)[0]
+    parts = line[len(SEAL_MAGIC):].split(b" ")
+    if (len(raw) < SEAL_BLOCK or not line.startswith(SEAL_MAGIC) or len(parts) != 2
+            or not parts[0].startswith(b"crc32=") or not parts[1].startswith(b"bytes=")):
+        raise ValueError(f"{path}: neither an HDF5 signature nor an avmask seal at its start: corrupted or not HDF5")
+    rest = raw[SEAL_BLOCK:]
+    if int(parts[1][6:]) != len(rest):
+        raise ValueError(f"{path}: {len(rest)} bytes after the seal, sealed with {int(parts[1][6:])}: truncated or extended")
+    if f"{zlib.crc32(rest):08x}" != parts[0][6:].decode("ascii", "replace"):
+        raise ValueError(f"{path}: file checksum mismatch (sealed {parts[0][6:].decode('ascii', 'replace')}, "
+                         f"file {zlib.crc32(rest):08x}): corrupted export refused")
 
 
 def read_h5(path):
     import h5py
+    check_seal(path)
     with h5py.File(path, "r") as f:
-        return {k: f["params"][k][()] for k in f["params"]}
+        out = {k: f["params"][k][()] for k in f["params"]}
+        stored = f.attrs.get(CRC_KEY)
+    if isinstance(stored, bytes):
+        stored = stored.decode("utf-8", "replace")
+    _check_crc(path, out, stored)
+    return out
 
 
 def load(export_dir, source="safetensors"):

@@ -91,6 +91,8 @@ refuses "unknown option --kk" "$AVMASK" kmeans --feats=f --out=x --kk=3
 refuses "exclude each other" "$AVMASK" kmeans --apply --metrics --feats=f --out=x
 cp km/codebook.h5 bad.h5
 "$PY" -c "import h5py; f = h5py.File('bad.h5', 'r+'); f['centres'][0, 0] += 1"
+refuses "bad.h5: file checksum mismatch" "$AVMASK" kmeans --apply --codebook=bad.h5 --feats=f --out=x
+"$PY" "$AVMASK_ROOT/tests/ref/h5_reseal.py" bad.h5   # behind the seal, the codebook's own hash
 refuses "bad.h5: stored hash" "$AVMASK" kmeans --apply --codebook=bad.h5 --feats=f --out=x
 "$AVMASK_BUILD/tools/train_mkfeats" --out=f40 --n=4 --no-video --n-mels=40
 refuses "f40: 40 mel bins, the codebook was fitted on 80" "$AVMASK" kmeans --apply --codebook=km --feats=f40 --out=x

@@ -85,5 +85,5 @@ with open("c/checkpoint-last.h5", "r+b") as g:
     g.seek(off + n // 2); b = g.read(1); g.seek(off + n // 2); g.write(bytes([b[0] ^ 0x40]))
 PY
 "$AVMASK" "${run[@]}" --out=c --resume 2>c.err && fail "resumed from a corrupted checkpoint"
-grep -q 'checksum_params mismatch' c.err || { cat c.err; fail "corruption not named"; }
+grep -q 'c/checkpoint-last.h5: file checksum mismatch' c.err || { cat c.err; fail "corruption not named"; }
 echo "test_resume: ok"

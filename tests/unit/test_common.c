@@ -66,6 +66,23 @@ static void test_json(void) {
     }
 }
 
+/* Strings: \u escapes of characters outside the BMP come as surrogate pairs and become
+ * one UTF-8 character; a lone surrogate, \u0000 (a NUL would cut the string) and a raw
+ * control character are refused (tests/fuzz/regressions/json/). */
+static void test_json_strings(void) {
+    json_value *v = json_parse("[\"\\ud83d\\ude00\", \"\\u00e9\\u20ac\"]");
+    CHECK(v && v->n == 2 && !strcmp(v->items[0]->str, "\xf0\x9f\x98\x80") && !strcmp(v->items[1]->str, "\xc3\xa9\xe2\x82\xac"));
+    json_free(v);
+    const char *bad[] = {"\"\\ud800\"", "\"\\udc00\"", "\"\\ud800\\u0041\"", "\"a\\u0000b\"", "\"a\tb\"", "\"a\nb\"",
+                         "{\"k\\u0000\":1}"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        json_value *x = json_parse(bad[i]);
+        CHECK_MSG(x == NULL, "parsed bad string %s", bad[i]);
+        json_free(x);
+    }
+    CHECK(!json_parse("\"\\u0000\"") && strstr(avm_error(), "NUL"));
+}
+
 /* Only JSON's number grammar: strtod's hex, nan, inf and leading '+' or '.' are refused,
  * and so is a number that overflows to infinity. */
 static void test_json_numbers(void) {
@@ -247,6 +264,7 @@ int main(void) {
     test_committer();
     test_json();
     test_json_numbers();
+    test_json_strings();
     test_json_int();
     test_escape();
     test_rng();

@@ -4,7 +4,8 @@
 #include "common/rng.h"
 #include "common/util.h"
 #include "train/checkpoint.h"
-#include "train/crc32.h"
+#include "common/crc32.h"
+#include "data/h5util.h"
 #include <hdf5.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,8 +47,10 @@ static void copy_file(const char *src, const char *dst, size_t keep) {
     free(s);
 }
 
-/* Flips one byte in the middle of a dataset's stored data (contiguous layout). */
-static void corrupt_dataset(const char *path, const char *dset) {
+/* Flips one byte in the middle of a dataset's stored data (contiguous layout). reseal: write
+ * the file's seal again, as if the byte had been wrong before it was sealed (so that the
+ * checksums inside the file are what refuses it). */
+static void corrupt_dataset(const char *path, const char *dset, int reseal) {
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     hid_t d = H5Dopen2(f, dset, H5P_DEFAULT);
     haddr_t off = H5Dget_offset(d);
@@ -61,6 +64,7 @@ static void corrupt_dataset(const char *path, const char *dset) {
     fseek(fp, (long)(off + size / 2), SEEK_SET);
     fputc(c ^ 0x10, fp);
     fclose(fp);
+    if (reseal) CHECK(h5_seal(path) == 0);
 }
 
 /* Rewrites (or with v NULL deletes) an attribute on "/" of a copy of ck.h5, as a flipped
@@ -68,11 +72,12 @@ static void corrupt_dataset(const char *path, const char *dset) {
 static void patch_attr(const char *path, size_t len, const char *name, hid_t type, const void *v) {
     copy_file("ck.h5", path, len);
     hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
-    if (!v) { CHECK(H5Adelete(f, name) >= 0); H5Fclose(f); return; }
+    if (!v) { CHECK(H5Adelete(f, name) >= 0); H5Fclose(f); CHECK(h5_seal(path) == 0); return; }
     hid_t a = H5Aopen(f, name, H5P_DEFAULT);
     CHECK(a >= 0 && H5Awrite(a, type, v) >= 0);
     H5Aclose(a);
     H5Fclose(f);
+    CHECK(h5_seal(path) == 0);   /* the attribute checksums, not the seal, must refuse it */
 }
 
 /* Attributes are inside a checksum; impossible values are refused even then. */
@@ -111,6 +116,7 @@ static void test_attrs(avm_params *ps, avm_adamw *o, size_t len) {
     CHECK(H5Awrite(a, H5T_NATIVE_INT64, &neg) >= 0);
     H5Aclose(a);
     H5Fclose(f);
+    CHECK(h5_seal("old-neg.h5") == 0);
     CHECK(ckpt_load("old-neg.h5", ps, &ob, NULL) == -1 && strstr(avm_error(), "step = -9223372036854775804 is out of range"));
     printf("negative step: %s\n", avm_error());
 
@@ -162,13 +168,30 @@ int main(void) {
     }
     CHECK(back.data[0] == keep0);
 
+    /* the seal: a flipped byte anywhere, or an edit by another program, is refused before
+     * libhdf5 reads the file (files without seal: test_export_crc) */
+    char head[32] = {0};
+    FILE *hf = fopen("ck.h5", "rb");
+    CHECK(hf && fread(head, 1, 31, hf) == 31);
+    if (hf) fclose(hf);
+    CHECK(!strncmp(head, H5_SEAL_MAGIC "crc32=", strlen(H5_SEAL_MAGIC) + 6));
+    copy_file("ck.h5", "flip.h5", len);
+    corrupt_dataset("flip.h5", "/params/pos", 0);
+    CHECK(ckpt_load("flip.h5", &back, NULL, NULL) == -1 && strstr(avm_error(), "flip.h5: file checksum mismatch"));
+    printf("sealed, flipped: %s\n", avm_error());
+    copy_file("ck.h5", "sealbad.h5", len);
+    hf = fopen("sealbad.h5", "r+b");
+    fputc('A', hf);
+    fclose(hf);
+    CHECK(ckpt_load("sealbad.h5", &back, NULL, NULL) == -1 && strstr(avm_error(), "neither an HDF5 signature nor"));
+
     /* a flipped byte inside parameter data, and inside a moment */
     copy_file("ck.h5", "bad.h5", len);
-    corrupt_dataset("bad.h5", "/params/enc.layers.0.attn.in_proj.weight");
+    corrupt_dataset("bad.h5", "/params/enc.layers.0.attn.in_proj.weight", 1);
     CHECK(ckpt_load("bad.h5", &back, NULL, NULL) == -1 && strstr(avm_error(), "checksum_params mismatch"));
     printf("corrupted: %s\n", avm_error());
     copy_file("ck.h5", "bad2.h5", len);
-    corrupt_dataset("bad2.h5", "/optim/v/pos");
+    corrupt_dataset("bad2.h5", "/optim/v/pos", 1);
     CHECK(ckpt_load("bad2.h5", &back, NULL, NULL) == 0);                 /* params alone are intact */
     CHECK(ckpt_load("bad2.h5", &back, &ob, NULL) == -1 && strstr(avm_error(), "checksum_optim"));
 

@@ -54,6 +54,8 @@ static void test_build(void) {
     CHECK(units_read(&v, "ud/bad2") == -1 && strstr(avm_error(), "<blank> 0"));
     put("ud/bad3", "<blank> 0\n<unk> 1\na 2\na 3\n");
     CHECK(units_read(&v, "ud/bad3") == -1 && strstr(avm_error(), "'a' listed twice"));
+    put("ud/bad4", "<blank> 0\n<unk> 1\na\xff 2\n");
+    CHECK(units_read(&v, "ud/bad4") == -1 && strstr(avm_error(), "ud/bad4:3: not valid UTF-8"));
     CHECK(units_build(&u, "nodir", UNITS_PHONE) == -1 && strstr(avm_error(), "nodir/phones"));
 
     avm_unit_kind k;

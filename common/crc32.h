@@ -1,4 +1,4 @@
-/* CRC-32 (IEEE 802.3, zlib's crc32) for checkpoint checksums, without linking zlib. */
+/* CRC-32 (IEEE 802.3, zlib's crc32) for checkpoint, export and sealed-file checksums, without linking zlib. */
 #ifndef AVMASK_CRC32_H
 #define AVMASK_CRC32_H
 #include <stddef.h>

@@ -1,4 +1,4 @@
-#include "train/crc32.h"
+#include "common/crc32.h"
 
 static uint32_t table[8][256];
 static int ready;
