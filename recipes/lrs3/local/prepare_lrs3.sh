@@ -16,13 +16,8 @@ common=$(cd "$(dirname "$0")/../../common" && pwd)
 mouth_box=56,104,112,112   # in a 224x224 face track; see recipes/README.md
 sets="pretrain trainval test"
 help_message="usage: prepare_lrs3.sh [--sets \"pretrain trainval test\"] [--mouth-box=x,y,w,h|none] LRS3_ROOT DATA"
-. "$common/parse_options.sh"   # --sets, --mouth-box (=value or as the next argument)
-[ $# = 2 ] || { echo "$help_message" >&2; exit 2; }
-die() { echo "prepare_lrs3.sh: $*" >&2; exit 1; }
-[ "$mouth_box" = none ] || bash "$common/mouth_crops.sh" --check "$mouth_box" || exit 1
-[ -d "$1" ] || die "$1: no such directory (the LRS3 root, holding pretrain/ trainval/ test/)"
-root=$(cd "$1" && pwd); data=${2%/}
-case $root in *[[:space:]]*) die "$root: the path has blanks, which scp files cannot hold (use a symlink)" ;; esac
+root_holds="the LRS3 root, holding pretrain/ trainval/ test/"
+. "$common/prepare_args.sh"   # options, die, root and data
 
 for set in $sets; do
     src=$root/$set

@@ -14,13 +14,8 @@ common=$(cd "$(dirname "$0")/../../common" && pwd)
 mouth_box=56,104,112,112   # in a 224x224 face track; see recipes/README.md
 sets="dev test"
 help_message="usage: prepare_voxceleb2.sh [--sets \"dev test\"] [--mouth-box=x,y,w,h|none] VOX_ROOT DATA"
-. "$common/parse_options.sh"   # --sets, --mouth-box (=value or as the next argument)
-[ $# = 2 ] || { echo "$help_message" >&2; exit 2; }
-die() { echo "prepare_voxceleb2.sh: $*" >&2; exit 1; }
-[ "$mouth_box" = none ] || bash "$common/mouth_crops.sh" --check "$mouth_box" || exit 1
-[ -d "$1" ] || die "$1: no such directory (the VoxCeleb2 root, holding dev/mp4/ and test/mp4/)"
-root=$(cd "$1" && pwd); data=${2%/}
-case $root in *[[:space:]]*) die "$root: the path has blanks, which scp files cannot hold (use a symlink)" ;; esac
+root_holds="the VoxCeleb2 root, holding dev/mp4/ and test/mp4/"
+. "$common/prepare_args.sh"   # options, die, root and data
 
 for set in $sets; do
     src=$root/$set/mp4
