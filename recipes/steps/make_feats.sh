@@ -13,14 +13,14 @@ help_message="usage: $0 [--cmd CMD] [--nj N] [--config FILE] DATA FEATS LOGDIR"
 . "$(dirname "$0")/../common/parse_options.sh"
 . "$(dirname "$0")/../common/path.sh"
 [ $# = 3 ] || { echo "$help_message" >&2; exit 2; }
-data=$1 feats=$2 logdir=$3 set=$(basename "$1")
+data=$1 feats=$2 logdir=$3 name=$(basename "$1")   # the set's name, in the log names
 [ -f "$feats/index.tsv" ] && [ -f "$feats/cmvn.h5" ] && exit 0
 opts=(--data="$data" --out="$feats"); [ -z "$config" ] || opts=(--config="$config" "${opts[@]}")
 if [ -n "$cmd" ]; then
-    $cmd JOB=1:$nj "$logdir/extract_$set.JOB.log" "$avmask" extract "${opts[@]}" --job=JOB/$nj
-    run_logged "$logdir/merge_$set.log" "$avmask" extract --merge --out="$feats" --nj=$nj
+    $cmd JOB=1:$nj "$logdir/extract_$name.JOB.log" "$avmask" extract "${opts[@]}" --job=JOB/$nj
+    run_logged "$logdir/merge_$name.log" "$avmask" extract --merge --out="$feats" --nj=$nj
 else
-    run_logged "$logdir/extract_$set.log" "$avmask" extract "${opts[@]}" --nj=$nj
+    run_logged "$logdir/extract_$name.log" "$avmask" extract "${opts[@]}" --nj=$nj
 fi
 echo "   $feats: $(grep -c . "$feats/index.tsv") utterances" \
     "($( [ -s "$feats/extract.err" ] && grep -c . "$feats/extract.err" || echo 0) failed, see $feats/extract.err)"
