@@ -99,8 +99,11 @@ endif
 
 deps:
 ifneq ($(NODEPS),1)
-	@sh scripts/install_deps.sh
+	@sh scripts/install_deps.sh $(DEPS_FLAGS)
 endif
+
+# the test suite also needs a one-node Slurm (scripts/install_deps.sh --test)
+test: DEPS_FLAGS = --test
 
 test: deps
 	@$(MAKE) --no-print-directory $(BIN) $(TESTBIN) $(TOOLBIN) $(FUZZBIN)

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Installs the Debian packages avmask needs, only those missing. Runs as root
+# Installs the Debian packages avmask needs, only those missing ("--test": also those only
+# the test suite needs; "fuzz": those only make fuzz needs). Runs as root
 # (or tells the user the one apt-get line to run). Nothing else is downloaded.
 # "install_deps.sh fuzz" (make fuzz): also clang and its libFuzzer/sanitizer runtimes, which
 # nothing else needs (make test replays the fuzz corpus with gcc).
@@ -9,6 +10,9 @@ ffmpeg libhdf5-dev libopenblas-openmp-dev libopenmpi-dev openmpi-bin libespeak-n
 espeak-ng-data gnuplot-nox python3-torch python3-torchaudio python3-h5py python3-numpy python3-sklearn
 pocketsphinx-testdata"
 [ "${1:-}" = fuzz ] && PKGS="$PKGS clang libclang-rt-14-dev"
+# make test (--test) also starts a one-node Slurm: tests/recipes/test_slurm_real.sh runs the
+# recipes' Slurm launcher against real daemons (started and stopped by the test)
+[ "${1:-}" = --test ] && PKGS="$PKGS slurm-wlm munge"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -8,7 +8,8 @@
 #   2 pretrain audio-visual on feats/pretrain (valid: feats/valid) -> exp/<name>/
 #   3 export the audio branch -> exp/<name>/export/
 #   4 fine-tune CTC over --units (char or word) on data/train -> exp/<name>/ctc_<units>/
-#   5 decode feats/test, WER (eval.json) and, for chars, CER (cer.json) -> .../decode_test/
+#   5 decode feats/test with model-best/ (lowest validation error), WER (eval.json) and, for
+#     chars, CER (cer.json) -> .../decode_test/
 #   6 report -> exp/report/report.md and report.html
 # data/, feats/ and exp/ are created in the current directory (run from this recipe dir,
 # Kaldi style, or from a work dir). A stage whose output is complete is skipped, so a rerun
@@ -17,42 +18,27 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
-stage=0
-stop_stage=100
 lrs3_root=""
 nj=4
-cmd=local.sh                # launcher (recipes/common, on PATH via path.sh): local.sh or "slurm.sh --partition=cpu"
-train_cmd=""                # launcher for pretrain/finetune (default: $cmd), e.g. "slurm.sh --partition=cpu --ntasks=8"
-mpi_np=1                    # >1: pretrain with mpirun -np N (data parallel)
-threads=2
+. "$here/../common/recipe_opts.sh"   # stage, cmd, mpi_np, seed, mouth_box, ...
 name=av_base                # experiment name: exp/<name>/
 init=""                     # an existing export dir to fine-tune from instead of stages 2-3
 units=char                  # char or word
 valid_speakers=20
-seed=1
-mouth_box=56,104,112,112     # fixed lip crop in a 224x224 face track (x,y,w,h), or none: full frames
-extract_conf=$here/conf/extract.conf
-pretrain_conf=$here/conf/pretrain.conf
 finetune_conf=$here/conf/finetune.conf
 help_message="usage: $0 --lrs3-root=DIR [--stage=N] [--stop-stage=N] [--nj=N] [--cmd=LAUNCHER]
-  [--train-cmd=LAUNCHER] [--mpi-np=N] [--threads=N] [--name=NAME] [--init=EXPORT_DIR]
+  [--train-cmd=LAUNCHER] [--mpi-np=N] [--mpi-launcher=mpirun|srun] [--threads=N] [--name=NAME] [--init=EXPORT_DIR]
   [--units=char|word] [--valid-speakers=N] [--seed=N]
   [--mouth-box=x,y,w,h|none] [--extract-conf=F] [--pretrain-conf=F]
   [--finetune-conf=F]   (stages: see the top of $0)"
 . "$here/../common/parse_options.sh"
-. "$here/path.sh"
+. "$here/../common/path.sh"   # $avmask, $utils, $steps, step and run_logged
 [ $# = 0 ] || { echo "$0: unexpected argument '$1' (see --help)" >&2; exit 1; }
 case $units in char|word) ;; *) echo "$0: --units must be char or word, not '$units'" >&2; exit 1 ;; esac
 train_cmd=${train_cmd:-$cmd}
 exp=exp/$name
 enc=${init:-$exp/export}
 ft=$exp/ctc_$units
-step() { echo "== stage $1: $2 ($(date +%H:%M:%S))"; }
-# run_logged LOG command...: one command, output in LOG, the log's tail on failure.
-run_logged() {
-    local log=$1; shift; mkdir -p "$(dirname "$log")"
-    { echo "# $*"; "$@"; } >"$log" 2>&1 || { echo "$0: failed; see $log" >&2; tail -5 "$log" >&2; exit 1; }
-}
 # With --init the pretrain set is neither prepared nor extracted.
 corpus_sets="trainval test"; sets="train valid test"
 [ -n "$init" ] || { corpus_sets="pretrain $corpus_sets"; sets="pretrain $sets"; }
@@ -86,12 +72,7 @@ fi
 if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
     step 1 "extract features ($nj jobs per set)"
     for s in $sets; do
-        [ -f feats/$s/index.tsv ] && [ -f feats/$s/cmvn.h5 ] && continue
-        $cmd JOB=1:$nj exp/extract/log/extract_$s.JOB.log \
-            "$avmask" extract --config="$extract_conf" --data=data/$s --out=feats/$s --job=JOB/$nj
-        run_logged exp/extract/log/merge_$s.log "$avmask" extract --merge --out=feats/$s --nj=$nj
-        echo "   feats/$s: $(grep -c . feats/$s/index.tsv) utterances" \
-            "($( [ -s feats/$s/extract.err ] && grep -c . feats/$s/extract.err || echo 0) failed, see feats/$s/extract.err)"
+        "$steps/make_feats.sh" --cmd "$cmd" --nj $nj --config "$extract_conf" data/$s feats/$s exp/extract/log
     done
 fi
 
@@ -102,42 +83,26 @@ fi
 
 if [ -z "$init" ] && [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
     step 2 "pretrain audio-visual -> $exp (mpi ranks: $mpi_np)"
-    if [ ! -f $exp/.done ]; then
-        mpi=(); [ "$mpi_np" -gt 1 ] && mpi=(mpirun -np "$mpi_np")
-        $train_cmd JOB=1:1 $exp/log/pretrain.log "${mpi[@]}" "$avmask" pretrain --config="$pretrain_conf" \
-            --feats=feats/pretrain --valid=feats/valid --out=$exp --threads=$threads --seed=$seed --resume
-        touch $exp/.done
-    fi
+    "$steps/pretrain.sh" --cmd "$train_cmd" --mpi-np $mpi_np --mpi-launcher $mpi_launcher \
+        feats/pretrain feats/valid $exp --config="$pretrain_conf" --threads=$threads --seed=$seed
 fi
 
 if [ -z "$init" ] && [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
     step 3 "export the audio branch -> $exp/export"
-    [ -f $exp/export/config.json ] ||
-        run_logged $exp/log/export.log "$avmask" export --checkpoint=$exp/checkpoint-best.h5 --out=$exp/export
+    "$steps/export.sh" $exp/checkpoint-best.h5 $exp/export
 fi
 
 if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
     step 4 "fine-tune CTC over ${units}s on data/train -> $ft"
-    if [ ! -f $ft/.done ]; then
-        $train_cmd JOB=1:1 $ft/log/finetune.log "$avmask" finetune --config="$finetune_conf" --init="$enc" \
-            --feats=feats/train --data=data/train --valid=feats/valid --valid-data=data/valid \
-            --unit=$units --out=$ft --threads=$threads --seed=$seed
-        touch $ft/.done
-    fi
+    "$steps/finetune.sh" --cmd "$train_cmd" "$enc" feats/train data/train feats/valid data/valid $ft \
+        --config="$finetune_conf" --unit=$units --threads=$threads --seed=$seed
 fi
 
 if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
-    step 5 "decode and score data/test"
+    step 5 "decode and score data/test (model-best: the lowest validation error)"
     dir=$ft/decode_test
-    if [ ! -f $dir/eval.json ]; then
-        run_logged $dir/log/decode.log "$avmask" decode --model=$ft/model --feats=feats/test --out=$dir \
-            --threads=$threads
-        run_logged $dir/log/eval.log "$avmask" eval --ref=data/test/text --hyp=$dir/hyp --out=$dir/eval.json
-        if [ $units = char ]; then
-            run_logged $dir/log/eval_cer.log "$avmask" eval --unit=char --ref=data/test/text \
-                --hyp=$dir/hyp --out=$dir/cer.json
-        fi
-    fi
+    cer=false; [ $units = word ] || cer=true   # with char units, the CER beside the WER
+    "$steps/decode_score.sh" --threads $threads --cer $cer $ft feats/test data/test/text $dir
     echo "   WER: $(grep -h '%ERR' $dir/eval.txt)"
     [ ! -f $dir/cer.txt ] || echo "   CER: $(grep -h '%ERR' $dir/cer.txt)"
 fi

@@ -75,13 +75,10 @@ args=("$@")
 set -- "${args[@]}"
 . "$root/recipes/common/parse_options.sh"
 
-avmask=${AVMASK:-$root/bin/avmask}
-[ -x "$avmask" ] || { echo "$0: $avmask not built; run 'make' in $root" >&2; exit 1; }
+. "$root/recipes/common/path.sh"   # $avmask, $steps, step and run_logged
 cd "$here" && mkdir -p "$workdir" && cd "$workdir"
 corpus=corpus/$profile; feats=feats/$profile; exp=exp/$profile
 mkdir -p "$exp/log"
-step() { echo "== stage $1: $2 ($(date +%H:%M:%S))"; }
-run_logged() { local log=$1; shift; mkdir -p "$(dirname "$log")"; echo "   $*" >"$log"; "$@" >>"$log" 2>&1 || { echo "$0: failed; see $log" >&2; tail -5 "$log" >&2; exit 1; }; }
 
 # The held-out test sets the corpus has (test_clean, test_snr10, ...).
 # The labelled subset for fine-tuning: the first $labeled_utts utterances of train (0: all).
@@ -103,14 +100,12 @@ if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
     step 1 "extract features"
     if [ $labeled != train ] && [ ! -f "$corpus/$labeled/phones" ]; then
         # the labelled subset for fine-tuning: the first utterances of train (sorted ids)
-        bash "$root/recipes/common/subset_data_dir.sh" --first "$labeled_utts" "$corpus/train" \
-            "$corpus/$labeled" >"$exp/log/subset.log" 2>&1 || { cat "$exp/log/subset.log" >&2; exit 1; }
+        run_logged "$exp/log/subset.log" bash "$utils/subset_data_dir.sh" --first "$labeled_utts" \
+            "$corpus/train" "$corpus/$labeled"
     fi
     for set in train dev $(test_sets) $([ $labeled != train ] && echo $labeled) $([ -d "$corpus/noise" ] && echo noise); do
-        [ -f "$feats/$set/index.tsv" ] && continue
-        # one machine: extract runs its own jobs (see recipes/lrs3 for array jobs via $cmd)
-        run_logged "$exp/log/extract_$set.log" "$avmask" extract --data="$corpus/$set" \
-            --out="$feats/$set" --nj=$nj
+        # one machine: avmask extract runs its own --nj jobs (no launcher; lrs3 uses array jobs)
+        "$steps/make_feats.sh" --cmd "" --nj $nj "$corpus/$set" "$feats/$set" "$exp/log"
     done
 fi
 
@@ -131,14 +126,11 @@ for v in $train_seeds; do [[ $v =~ ^[1-9][0-9]*$ ]] || { echo "$0: --train-seeds
 
 pretrain() {  # name modalities seed [options]
     local out=$exp/$1 mod=$2 s=$3 noise=(); shift 3
-    [ -f "$out/checkpoint-best.h5" ] && [ -f "$out/.done" ] && return 0
     [ "$noise_prob" != 0 ] && noise=(--noise-feats="$feats/noise" --noise-prob=$noise_prob --noise-snr=$noise_snr)
-    run_logged "$out/log/pretrain.log" "$avmask" pretrain --feats="$feats/train" --valid="$feats/dev" \
-        --out="$out" --model=$model --modalities=$mod --max-steps=$pretrain_steps "$@" \
-        --batch-tokens=$batch_tokens --lr=$pretrain_lr --warmup=$pretrain_warmup \
-        --valid-every=$valid_every --save-every=$valid_every --seed=$s --threads=$threads --resume \
-        "${noise[@]}" $pretrain_opts
-    touch "$out/.done"
+    "$steps/pretrain.sh" "$feats/train" "$feats/dev" "$out" --model=$model --modalities=$mod \
+        --max-steps=$pretrain_steps "$@" --batch-tokens=$batch_tokens --lr=$pretrain_lr \
+        --warmup=$pretrain_warmup --valid-every=$valid_every --save-every=$valid_every --seed=$s \
+        --threads=$threads "${noise[@]}" $pretrain_opts
 }
 
 wanted() { [[ " $inits " == *" $1 "* ]]; }   # is initialisation $1 in $inits?
@@ -201,9 +193,7 @@ if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
         wanted $init_name || continue
         for ts in $train_seeds; do
             name=$(ename $init_name $ts)
-            [ -f "$exp/$name/export/config.json" ] && continue
-            run_logged "$exp/log/export_$name.log" "$avmask" export \
-                --checkpoint="$exp/$name/checkpoint-best.h5" --out="$exp/$name/export"
+            "$steps/export.sh" "$exp/$name/checkpoint-best.h5" "$exp/$name/export"
         done
     done
 fi
@@ -223,11 +213,11 @@ models() {
 choose_probe_lr() {
     local p=$exp/$1/probe lr line dir err rest dirs=() table=
     for lr in ${probe_lr:-$finetune_lr}; do   # "lr dev-PER dev-loss step" per lr, in list order
-        line=$(bash "$root/recipes/common/best_valid.sh" "$p/lr$lr") || exit 1
+        line=$(bash "$utils/best_valid.sh" "$p/lr$lr") || exit 1
         table+="$lr ${line#* }"$'\n'
         dirs+=("$p/lr$lr")
     done
-    line=$(bash "$root/recipes/common/best_valid.sh" "${dirs[@]}") || exit 1
+    line=$(bash "$utils/best_valid.sh" "${dirs[@]}") || exit 1
     read -r dir err rest <<<"$line"
     lr=${dir##*/lr}
     printf '%s' "$table" >"$p/dev_per"
@@ -237,13 +227,11 @@ choose_probe_lr() {
 
 finetune() {  # arm name out seed [options]
     local arm=$1 name=$2 out=$3 s=$4; shift 4
-    [ -f "$out/.done" ] && return 0
-    local init=(--init=none --model=$model)   # scratch: a random encoder (for the probe too)
-    [ $arm != scratch ] && init=(--init="$exp/$name/export")
-    run_logged "$out/log/finetune.log" "$avmask" finetune "${init[@]}" --feats="$feats/$labeled" \
-        --data="$corpus/$labeled" --valid="$feats/dev" --valid-data="$corpus/dev" --unit=phone \
-        --out="$out" --valid-every=${finetune_valid_every:-$valid_every} --seed=$s --threads=$threads "$@"
-    touch "$out/.done"
+    local init=(none --model=$model)   # scratch: a random encoder (for the probe too)
+    [ $arm != scratch ] && init=("$exp/$name/export")
+    "$steps/finetune.sh" "${init[0]}" "$feats/$labeled" "$corpus/$labeled" "$feats/dev" "$corpus/dev" "$out" \
+        "${init[@]:1}" --unit=phone --valid-every=${finetune_valid_every:-$valid_every} --seed=$s \
+        --threads=$threads "$@"
 }
 
 if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
@@ -269,16 +257,9 @@ if [ $stage -le 6 ] && [ $stop_stage -ge 6 ]; then
         for set in $(test_sets); do
           subs=$(models $name)   # an assignment: a missing chosen_lr stops the recipe
           for sub in $subs; do
-            dir=$exp/$name/$sub/decode_$set
-            # results of an older avmask lack eval.utts.tsv (per-utterance errors, for the
-            # report's paired comparisons): their hypotheses are scored again
-            [ -f "$dir/eval.json" ] && [ -f "$dir/eval.utts.tsv" ] && continue
-            mdir=$exp/$name/$sub/model-best   # lowest dev error; the last step without validation
-            [ -d "$mdir" ] || mdir=$exp/$name/$sub/model
-            [ -f "$dir/eval.json" ] || run_logged "$dir/log/decode.log" "$avmask" decode --model="$mdir" \
-                --feats="$feats/$set" --out="$dir" --threads=$threads
-            run_logged "$dir/log/eval.log" "$avmask" eval --ref="$corpus/$set/phones" \
-                --hyp="$dir/hyp" --by="$corpus/$set/conditions" --out="$dir/eval.json"
+            # model-best/ (lowest dev PER), results of an older avmask scored again
+            "$steps/decode_score.sh" --threads $threads --by "$corpus/$set/conditions" "$exp/$name/$sub" \
+                "$feats/$set" "$corpus/$set/phones" "$exp/$name/$sub/decode_$set"
           done
         done
     done

@@ -13,35 +13,20 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
-stage=0
-stop_stage=100
 vox_root=""
 nj=8
-cmd=local.sh                # launcher (recipes/common, on PATH via path.sh): local.sh or "slurm.sh --partition=cpu"
-train_cmd=""                # launcher for pretrain (default: $cmd), e.g. "slurm.sh --partition=cpu --ntasks=16"
-mpi_np=1                    # >1: pretrain with mpirun -np N (data parallel)
-threads=2
+. "$here/../common/recipe_opts.sh"   # stage, cmd, mpi_np, seed, mouth_box, ...
 name=vox2_av_base           # experiment name: exp/<name>/
 valid_utts=1000
-seed=1
-mouth_box=56,104,112,112     # fixed lip crop in a 224x224 face track (x,y,w,h), or none: full frames
-extract_conf=$here/conf/extract.conf
-pretrain_conf=$here/conf/pretrain.conf
 help_message="usage: $0 --vox-root=DIR [--stage=N] [--stop-stage=N] [--nj=N] [--cmd=LAUNCHER]
-  [--train-cmd=LAUNCHER] [--mpi-np=N] [--threads=N] [--name=NAME] [--valid-utts=N] [--seed=N]
+  [--train-cmd=LAUNCHER] [--mpi-np=N] [--mpi-launcher=mpirun|srun] [--threads=N] [--name=NAME] [--valid-utts=N] [--seed=N]
   [--mouth-box=x,y,w,h|none]
   [--extract-conf=F] [--pretrain-conf=F]   (stages: see the top of $0)"
 . "$here/../common/parse_options.sh"
-. "$here/path.sh"
+. "$here/../common/path.sh"   # $avmask, $utils, $steps, step and run_logged
 [ $# = 0 ] || { echo "$0: unexpected argument '$1' (see --help)" >&2; exit 1; }
 train_cmd=${train_cmd:-$cmd}
 exp=exp/$name
-step() { echo "== stage $1: $2 ($(date +%H:%M:%S))"; }
-# run_logged LOG command...: one command, output in LOG, the log's tail on failure.
-run_logged() {
-    local log=$1; shift; mkdir -p "$(dirname "$log")"
-    { echo "# $*"; "$@"; } >"$log" 2>&1 || { echo "$0: failed; see $log" >&2; tail -5 "$log" >&2; exit 1; }
-}
 
 if [ $stage -le 0 ] && [ $stop_stage -ge 0 ]; then
     step 0 "prepare data dirs from ${vox_root:-(no --vox-root)}"
@@ -64,29 +49,19 @@ fi
 if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
     step 1 "extract features ($nj jobs per set)"
     for s in dev valid; do
-        [ -f feats/$s/index.tsv ] && [ -f feats/$s/cmvn.h5 ] && continue
-        $cmd JOB=1:$nj exp/extract/log/extract_$s.JOB.log \
-            "$avmask" extract --config="$extract_conf" --data=data/$s --out=feats/$s --job=JOB/$nj
-        run_logged exp/extract/log/merge_$s.log "$avmask" extract --merge --out=feats/$s --nj=$nj
-        echo "   feats/$s: $(grep -c . feats/$s/index.tsv) utterances" \
-            "($( [ -s feats/$s/extract.err ] && grep -c . feats/$s/extract.err || echo 0) failed, see feats/$s/extract.err)"
+        "$steps/make_feats.sh" --cmd "$cmd" --nj $nj --config "$extract_conf" data/$s feats/$s exp/extract/log
     done
 fi
 
 if [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
     step 2 "pretrain audio-visual -> $exp (mpi ranks: $mpi_np)"
-    if [ ! -f $exp/.done ]; then
-        mpi=(); [ "$mpi_np" -gt 1 ] && mpi=(mpirun -np "$mpi_np")
-        $train_cmd JOB=1:1 $exp/log/pretrain.log "${mpi[@]}" "$avmask" pretrain --config="$pretrain_conf" \
-            --feats=feats/dev --valid=feats/valid --out=$exp --threads=$threads --seed=$seed --resume
-        touch $exp/.done
-    fi
+    "$steps/pretrain.sh" --cmd "$train_cmd" --mpi-np $mpi_np --mpi-launcher $mpi_launcher \
+        feats/dev feats/valid $exp --config="$pretrain_conf" --threads=$threads --seed=$seed
 fi
 
 if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
     step 3 "export the audio branch -> $exp/export"
-    [ -f $exp/export/config.json ] ||
-        run_logged $exp/log/export.log "$avmask" export --checkpoint=$exp/checkpoint-best.h5 --out=$exp/export
+    "$steps/export.sh" $exp/checkpoint-best.h5 $exp/export
     cat <<EOS
 VoxCeleb2 has no transcripts, so this recipe ends here. To fine-tune this encoder with CTC
 on LRS3 trainval and score LRS3 test (its stages 2-3 are skipped with --init):

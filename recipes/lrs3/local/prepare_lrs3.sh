@@ -15,22 +15,9 @@ export LC_ALL=C
 common=$(cd "$(dirname "$0")/../../common" && pwd)
 mouth_box=56,104,112,112   # in a 224x224 face track; see recipes/README.md
 sets="pretrain trainval test"
-while [ $# -gt 0 ]; do
-    case "$1" in
-    --sets=*) sets=${1#*=}; shift ;;
-    --sets) [ $# -ge 2 ] || { echo "prepare_lrs3.sh: --sets needs a value" >&2; exit 2; }; sets=$2; shift 2 ;;
-    --mouth-box=*) mouth_box=${1#*=}; shift ;;
-    --mouth-box) [ $# -ge 2 ] || { echo "prepare_lrs3.sh: --mouth-box needs a value" >&2; exit 2; }; mouth_box=$2; shift 2 ;;
-    --*) echo "prepare_lrs3.sh: unknown option $1" >&2; exit 2 ;;
-    *) break ;;
-    esac
-done
-[ $# = 2 ] || { echo "usage: prepare_lrs3.sh [--sets \"pretrain trainval test\"] [--mouth-box=x,y,w,h|none] LRS3_ROOT DATA" >&2; exit 2; }
-die() { echo "prepare_lrs3.sh: $*" >&2; exit 1; }
-[ "$mouth_box" = none ] || bash "$common/mouth_crops.sh" --check "$mouth_box" || exit 1
-[ -d "$1" ] || die "$1: no such directory (the LRS3 root, holding pretrain/ trainval/ test/)"
-root=$(cd "$1" && pwd); data=${2%/}
-case $root in *[[:space:]]*) die "$root: the path has blanks, which scp files cannot hold (use a symlink)" ;; esac
+help_message="usage: prepare_lrs3.sh [--sets \"pretrain trainval test\"] [--mouth-box=x,y,w,h|none] LRS3_ROOT DATA"
+root_holds="the LRS3 root, holding pretrain/ trainval/ test/"
+. "$common/prepare_args.sh"   # options, die, root and data
 
 for set in $sets; do
     src=$root/$set

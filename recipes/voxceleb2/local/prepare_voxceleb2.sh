@@ -13,22 +13,9 @@ export LC_ALL=C
 common=$(cd "$(dirname "$0")/../../common" && pwd)
 mouth_box=56,104,112,112   # in a 224x224 face track; see recipes/README.md
 sets="dev test"
-while [ $# -gt 0 ]; do
-    case "$1" in
-    --sets=*) sets=${1#*=}; shift ;;
-    --sets) [ $# -ge 2 ] || { echo "prepare_voxceleb2.sh: --sets needs a value" >&2; exit 2; }; sets=$2; shift 2 ;;
-    --mouth-box=*) mouth_box=${1#*=}; shift ;;
-    --mouth-box) [ $# -ge 2 ] || { echo "prepare_voxceleb2.sh: --mouth-box needs a value" >&2; exit 2; }; mouth_box=$2; shift 2 ;;
-    --*) echo "prepare_voxceleb2.sh: unknown option $1" >&2; exit 2 ;;
-    *) break ;;
-    esac
-done
-[ $# = 2 ] || { echo "usage: prepare_voxceleb2.sh [--sets \"dev test\"] [--mouth-box=x,y,w,h|none] VOX_ROOT DATA" >&2; exit 2; }
-die() { echo "prepare_voxceleb2.sh: $*" >&2; exit 1; }
-[ "$mouth_box" = none ] || bash "$common/mouth_crops.sh" --check "$mouth_box" || exit 1
-[ -d "$1" ] || die "$1: no such directory (the VoxCeleb2 root, holding dev/mp4/ and test/mp4/)"
-root=$(cd "$1" && pwd); data=${2%/}
-case $root in *[[:space:]]*) die "$root: the path has blanks, which scp files cannot hold (use a symlink)" ;; esac
+help_message="usage: prepare_voxceleb2.sh [--sets \"dev test\"] [--mouth-box=x,y,w,h|none] VOX_ROOT DATA"
+root_holds="the VoxCeleb2 root, holding dev/mp4/ and test/mp4/"
+. "$common/prepare_args.sh"   # options, die, root and data
 
 for set in $sets; do
     src=$root/$set/mp4
