@@ -8,14 +8,9 @@
 #include "common/rng.h"
 #include "common/util.h"
 #include "eval/asr.h"
+#include "tensor_io.h"
 #include <stdlib.h>
 #include <string.h>
-
-static void put(const char *dir, const char *name, const void *p, size_t n) {
-    char *path = path_join(dir, name);
-    if (write_file_atomic(path, p, n)) avm_die("%s", avm_error());
-    free(path);
-}
 
 int main(int argc, char **argv) {
     avm_opts o;
@@ -39,11 +34,11 @@ int main(int argc, char **argv) {
     d.B = B; d.T = T; d.len = len; d.audio = x;
     if (asr_forward(&a, &d)) avm_die("%s", avm_error());
     if (mkdir_p(out)) avm_die("%s", avm_error());
-    put(out, "x.f32", x, sizeof(float) * B * T * in);
-    put(out, "len.i32", len, sizeof(int) * B);
-    put(out, "logits.f32", a.logits, sizeof(float) * (size_t)a.off[B] * V);
+    tio_put(out, "x.f32", x, sizeof(float) * B * T * in);
+    tio_put(out, "len.i32", len, sizeof(int) * B);
+    tio_put(out, "logits.f32", a.logits, sizeof(float) * (size_t)a.off[B] * V);
     char *shape = xasprintf("%d %d %d %d %d %d %d\n", B, T, in, a.enc.cfg.d, V, a.head.nw, a.layer_norm);
-    put(out, "shape.txt", shape, strlen(shape));
+    tio_put(out, "shape.txt", shape, strlen(shape));
     free(shape); free(len); free(x);
     asr_free(&a);
     opts_free(&o);

@@ -7,14 +7,9 @@
 #include "common/rng.h"
 #include "common/util.h"
 #include "eval/export.h"
+#include "tensor_io.h"
 #include <stdlib.h>
 #include <string.h>
-
-static void put(const char *dir, const char *name, const void *p, size_t n) {
-    char *path = path_join(dir, name);
-    if (write_file_atomic(path, p, n)) avm_die("%s", avm_error());
-    free(path);
-}
 
 int main(int argc, char **argv) {
     avm_opts o;
@@ -38,12 +33,12 @@ int main(int argc, char **argv) {
     if (mkdir_p(out)) avm_die("%s", avm_error());
     float *h = xmalloc(sizeof(float) * (size_t)nh * B * T * d);
     for (int k = 0; k < nh; k++) memcpy(h + (size_t)k * B * T * d, hid[k], sizeof(float) * B * T * d);
-    put(out, "x.f32", x, sizeof(float) * B * T * in);
-    put(out, "len.i32", len, sizeof(int) * B);
-    put(out, "out.f32", y, sizeof(float) * B * T * d);
-    put(out, "hidden.f32", h, sizeof(float) * (size_t)nh * B * T * d);
+    tio_put(out, "x.f32", x, sizeof(float) * B * T * in);
+    tio_put(out, "len.i32", len, sizeof(int) * B);
+    tio_put(out, "out.f32", y, sizeof(float) * B * T * d);
+    tio_put(out, "hidden.f32", h, sizeof(float) * (size_t)nh * B * T * d);
     char *shape = xasprintf("%d %d %d %d %d\n", B, T, in, d, nh);
-    put(out, "shape.txt", shape, strlen(shape));
+    tio_put(out, "shape.txt", shape, strlen(shape));
     free(shape); free(h); free(hid); free(len); free(x); free(y);
     avmodel_free(&m);
     opts_free(&o);

@@ -23,6 +23,13 @@ static inline void tio_write(const char *dir, const char *name, const float *v, 
     free(path);
 }
 
+/* DIR/<name>: n raw bytes, written atomically (the forward tools' outputs). */
+static inline void tio_put(const char *dir, const char *name, const void *p, size_t n) {
+    char *path = path_join(dir, name);
+    if (write_file_atomic(path, p, n)) avm_die("%s", avm_error());
+    free(path);
+}
+
 /* Writes every parameter of ps under its own name. */
 static inline void tio_write_params(const char *dir, const avm_params *ps) {
     for (int i = 0; i < ps->n; i++)

@@ -10,13 +10,7 @@
 
 #define N 37
 
-static void mkfeats(const char *dir, const char *extra) {
-    const char *b = getenv("AVMASK_BUILD") ? getenv("AVMASK_BUILD") : "build";
-    char *cmd = xasprintf("%s/tools/train_mkfeats --out=%s --n=%d --min-tokens=3 --max-tokens=50 "
-                          "--shard-size=8 --ramp %s", b, dir, N, extra);
-    CHECK_MSG(system(cmd) == 0, "%s", cmd);
-    free(cmd);
-}
+#include "mkfeats.h"
 
 /* Checks one sample's tokens: consecutive frame indices from a crop offset. */
 static void check_sample(const avm_loader *L, const avm_batch_data *d, int k, int *crops) {

@@ -14,13 +14,7 @@
 #define N 37
 #define K 64
 
-static void mkfeats(const char *dir, const char *extra) {
-    const char *b = getenv("AVMASK_BUILD") ? getenv("AVMASK_BUILD") : "build";
-    char *cmd = xasprintf("%s/tools/train_mkfeats --out=%s --n=%d --min-tokens=3 --max-tokens=50 "
-                          "--shard-size=8 --ramp %s", b, dir, N, extra);
-    CHECK_MSG(system(cmd) == 0, "%s", cmd);
-    free(cmd);
-}
+#include "mkfeats.h"
 
 static int32_t label_of(int utt, int t) { return (int32_t)((5 * utt + t) % K); }
 
