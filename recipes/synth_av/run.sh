@@ -119,6 +119,19 @@ ename() {
     echo $n
 }
 tseed() { echo $((seed + $1 - 1)); }
+# The earlier iterations' models of the pretrained arms (target=clusters, iterations=2):
+# stages 4-6 export, probe and decode them too (no CTC fine-tuning), so the report can say
+# whether iteration 2 reads more phones than iteration 1.
+early_names() {
+    [ $target = clusters ] || return 0
+    local i ts it
+    for i in $inits; do
+        [ $i = scratch ] && continue
+        for ts in $train_seeds; do
+            for it in $(seq 1 $((iterations - 1))); do ename $i $ts $it; done
+        done
+    done
+}
 km_size() { local a=($km_k); local i=$(($1 - 1)); [ $i -lt ${#a[@]} ] || i=$((${#a[@]} - 1)); echo ${a[$i]}; }
 for v in $iterations; do [[ $v =~ ^[12]$ ]] || { echo "$0: --iterations=$v: expected 1 or 2" >&2; exit 1; }; done
 [[ $target =~ ^(features|clusters)$ ]] || { echo "$0: --target=$target: expected features or clusters" >&2; exit 1; }
@@ -196,12 +209,15 @@ if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
             "$steps/export.sh" "$exp/$name/checkpoint-best.h5" "$exp/$name/export"
         done
     done
+    for name in $(early_names); do
+        "$steps/export.sh" "$exp/$name/checkpoint-best.h5" "$exp/$name/export"
+    done
 fi
 
 # The fine-tuned models of stage 5 that stage 6 decodes, as directories under experiment $1:
-# the CTC fine-tuning and the probe trained at the learning rate chosen on dev.
+# the CTC fine-tuning (not with $2 = probe-only) and the probe trained at the lr chosen on dev.
 models() {
-    echo ctc$ft_tag
+    [ "${2:-}" = probe-only ] || echo ctc$ft_tag
     [ "$probe_steps" -gt 0 ] || return 0
     local f=$exp/$1/probe/chosen_lr
     [ -s "$f" ] || { echo "$0: $f missing: run stage 5 first" >&2; exit 1; }
@@ -234,6 +250,16 @@ finetune() {  # arm name out seed [options]
         --threads=$threads "$@"
 }
 
+probe() {  # arm name seed: one probe per lr, then the lr with the lowest dev PER
+    local lr
+    for lr in ${probe_lr:-$finetune_lr}; do
+        finetune $1 $2 "$exp/$2/probe/lr$lr" $3 --max-steps=$probe_steps --lr=$lr \
+            --freeze-steps=all --layer-weights
+    done
+    choose_probe_lr $2
+}
+seed_of() { [[ $1 =~ -s([0-9]+)$ ]] && echo ${BASH_REMATCH[1]} || echo 1; }   # <name>-s<N> -> N
+
 if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
     step 5 "fine-tune CTC on phones: scratch, audio-only, audio-visual"
     for init_name in $inits; do
@@ -241,14 +267,12 @@ if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
         name=$(ename $init_name $ts)
         finetune $init_name $name "$exp/$name/ctc$ft_tag" $(tseed $ts) --max-steps=$finetune_steps \
             --lr=$finetune_lr --freeze-steps=$freeze_steps $finetune_opts
-        [ "$probe_steps" -gt 0 ] || continue
-        for lr in ${probe_lr:-$finetune_lr}; do
-            finetune $init_name $name "$exp/$name/probe/lr$lr" $(tseed $ts) --max-steps=$probe_steps --lr=$lr \
-                --freeze-steps=all --layer-weights
-        done
-        choose_probe_lr $name
+        [ "$probe_steps" -gt 0 ] && probe $init_name $name $(tseed $ts)
       done
     done
+    if [ "$probe_steps" -gt 0 ]; then
+        for name in $(early_names); do probe ${name%%-*} $name $(tseed $(seed_of $name)); done
+    fi
 fi
 
 if [ $stage -le 6 ] && [ $stop_stage -ge 6 ]; then
@@ -263,6 +287,15 @@ if [ $stage -le 6 ] && [ $stop_stage -ge 6 ]; then
           done
         done
     done
+    if [ "$probe_steps" -gt 0 ]; then
+        for name in $(early_names); do
+            sub=$(models $name probe-only)
+            for set in $(test_sets); do
+                "$steps/decode_score.sh" --threads $threads --by "$corpus/$set/conditions" "$exp/$name/$sub" \
+                    "$feats/$set" "$corpus/$set/phones" "$exp/$name/$sub/decode_$set"
+            done
+        done
+    fi
 fi
 
 if [ $stage -le 7 ] && [ $stop_stage -ge 7 ]; then

@@ -6,7 +6,8 @@
 # arm's and seed's own iteration-1 checkpoint), labels of train and dev next to each, each
 # pretraining config says target=clusters with the codebook hash of the labels it should
 # have used, the -s2 experiments exist (pretraining, fine-tuning, probe, decode, report) and
-# differ from seed 1 (--seed 2, other parameters), and a rerun skips every stage.
+# differ from seed 1 (--seed 2, other parameters), the iteration-1 models are probed (not
+# fine-tuned), and a rerun skips every stage.
 set -u
 fail() { echo "FAIL: $*"; exit 1; }
 recipe=$AVMASK_ROOT/recipes/synth_av/run.sh
@@ -70,7 +71,14 @@ for name in scratch audio av; do
     grep -q -- "--seed=1 " $exp/$name/ctc/log/finetune.log || fail "$name/ctc: not fine-tuned with --seed=1"
     grep -q -- "--seed=2 " $exp/$name-s2/ctc/log/finetune.log || fail "$name-s2/ctc: not fine-tuned with --seed=2"
 done
-[ -e $exp/av-it1/export ] && fail "an intermediate iteration was exported"
+# the iteration-1 models are exported, probed and decoded (issue 12: iteration 2 vs 1), not fine-tuned
+for name in av-it1 audio-it1 av-it1-s2 audio-it1-s2; do
+    [ -s $exp/$name/export/config.json ] || fail "$name not exported"
+    [ -s $exp/$name/probe/lr2e-3/decode_test_clean/eval.json ] || fail "$name probe not decoded"
+    [ -e $exp/$name/ctc ] && fail "$name was fine-tuned (iteration 1 is probed only)"
+    grep -q "^| $name/probe/lr2e-3 | " $exp/report/report.md || fail "$name probe missing from the report"
+done
+grep -q -- "--seed=2 " $exp/av-it1-s2/probe/lr2e-3/log/finetune.log || fail "av-it1-s2 probe: not --seed=2"
 # a rerun finds every stage complete: no output is written again
 files="$exp/km1/codebook.h5 $exp/av-it1/km/codebook.h5 $exp/audio-it1-s2/km/lab_dev/labels.json $exp/av-s2/checkpoint-best.h5
        $exp/av-it1/checkpoint-best.h5 $exp/scratch-s2/ctc/model/units.txt $exp/audio-s2/ctc/decode_test_clean/eval.json"
