@@ -17,7 +17,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 
 typedef struct {
     const char *feats, *out, *dump, *ckpt;
@@ -190,11 +189,6 @@ static void jsonl(FILE *f, const char *pass, int n, double inertia, long long N,
     fprintf(f, "%s\n", b.s);
     fflush(f);
     sb_free(&b);
-}
-
-static long peak_rss_kb(void) {
-    struct rusage ru;
-    return getrusage(RUSAGE_SELF, &ru) ? -1 : ru.ru_maxrss;
 }
 
 /* The fit JSON (codebook attribute) and kmeans.json: options and summary. */

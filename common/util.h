@@ -20,6 +20,10 @@ char *read_file(const char *path, size_t *len);      /* NUL-terminated; NULL + a
 int   atomic_rename(const char *tmp, const char *dst);
 int   write_file_atomic(const char *path, const void *data, size_t len);
 double now_sec(void);                                /* monotonic seconds */
+/* This process's peak resident set in kB (VmHWM), -1 if unknown. Not getrusage's
+ * ru_maxrss: Linux carries that over fork + exec, so a process started from a large parent
+ * (a 600 MB Python test) would report the parent's peak. */
+long  peak_rss_kb(void);
 
 /* Line-by-line reading with line numbers for error messages ("file:line: ..."). */
 typedef struct {

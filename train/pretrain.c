@@ -10,7 +10,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 typedef struct {
@@ -30,12 +29,6 @@ typedef struct {
 
 static int is_root(const run *r) { return r->s.dist.rank == 0; }
 static int clusters(const run *r) { return r->po.model.target == AVM_TARGET_CLUSTERS; }
-
-static long peak_rss_kb(void) {
-    struct rusage u;
-    getrusage(RUSAGE_SELF, &u);
-    return u.ru_maxrss;
-}
 
 /* The model's input sizes come from the features; an explicit conflicting value is an error. */
 static void match_features(run *r) {

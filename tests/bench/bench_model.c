@@ -100,17 +100,7 @@ static double min_bytes(const avm_config *c, int B, int T, size_t params) {
     return 4.0 * (4.0 * (double)params + acts + batch);
 }
 
-/* This process's peak RSS (VmHWM). Not getrusage's ru_maxrss: Linux carries that over
- * fork + exec, so a benchmark started from a 600 MB Python reported the Python's peak. */
-static double peak_rss_mb(void) {
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long kb = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (!strncmp(line, "VmHWM:", 6)) kb = atol(line + 6);
-    if (f) fclose(f);
-    return kb / 1024.0;
-}
+static double peak_rss_mb(void) { return peak_rss_kb() / 1024.0; }   /* VmHWM, common/util.h */
 
 /* --products: every matrix product of a step and nothing else: the Linear layers as in
  * --sgemm, plus the front-ends, the heads (over the masked rows) and the attention's
