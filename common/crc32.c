@@ -27,3 +27,16 @@ uint32_t crc32_update(uint32_t crc, const void *buf, size_t n) {
     while (n--) crc = table[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
     return ~crc;
 }
+
+int crc_hex_parse(const char *s, uint32_t *v) {
+    uint32_t x = 0;
+    for (int i = 0; i < 8; i++) {
+        char c = s[i];
+        if (c >= '0' && c <= '9') x = x * 16 + (uint32_t)(c - '0');
+        else if (c >= 'a' && c <= 'f') x = x * 16 + (uint32_t)(c - 'a' + 10);
+        else return -1;
+    }
+    if (s[8]) return -1;
+    *v = x;
+    return 0;
+}

@@ -179,26 +179,40 @@ int h5_dims(hid_t loc, const char *name, hsize_t *dims, const char *path) {
     return rank < 0 ? avm_fail("%s: cannot read the shape of %s", path, name) : rank;
 }
 
-int h5_write_i64_attr(hid_t obj, const char *name, int64_t v, const char *path) {
+int h5_write_num_attr(hid_t obj, const char *name, hid_t ftype, hid_t mtype, const void *v, const char *path) {
     hid_t sp = H5Screate(H5S_SCALAR), a = -1;
     int rc = -1;
-    if (sp >= 0) a = H5Acreate2(obj, name, H5T_STD_I64LE, sp, H5P_DEFAULT, H5P_DEFAULT);
-    if (a >= 0 && H5Awrite(a, H5T_NATIVE_INT64, &v) >= 0) rc = 0;
+    if (sp >= 0) a = H5Acreate2(obj, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT);
+    if (a >= 0 && H5Awrite(a, mtype, v) >= 0) rc = 0;
     if (a >= 0 && H5Aclose(a) < 0) rc = -1;
-    if (sp >= 0) H5Sclose(sp);
+    if (sp >= 0 && H5Sclose(sp) < 0) rc = -1;
     return rc ? avm_fail("%s: cannot write attribute %s", path, name) : 0;
 }
 
-int h5_read_i64_attr(hid_t obj, const char *name, int64_t *v, const char *path) {
+int h5_read_num_attr(hid_t obj, const char *name, hid_t mtype, void *v, const char *path) {
     hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
     if (a < 0) return avm_fail("%s: no attribute %s", path, name);
     hid_t ft = H5Aget_type(a), sp = H5Aget_space(a);
-    int ok = ft >= 0 && sp >= 0 && H5Tget_class(ft) == H5T_INTEGER && H5Sget_simple_extent_npoints(sp) == 1 &&
-             H5Aread(a, H5T_NATIVE_INT64, v) >= 0;
-    if (sp >= 0) H5Sclose(sp);
-    if (ft >= 0) H5Tclose(ft);
-    H5Aclose(a);
-    return ok ? 0 : avm_fail("%s: attribute %s is not one integer", path, name);
+    H5T_class_t want = H5Tget_class(mtype);
+    int ok = ft >= 0 && sp >= 0 && want != H5T_NO_CLASS && H5Tget_class(ft) == want &&
+             H5Sget_simple_extent_npoints(sp) == 1 && H5Aread(a, mtype, v) >= 0;
+    if (sp >= 0 && H5Sclose(sp) < 0) ok = 0;
+    if (ft >= 0 && H5Tclose(ft) < 0) ok = 0;
+    if (H5Aclose(a) < 0) ok = 0;
+    return ok ? 0 : avm_fail("%s: attribute %s is not one %s", path, name, want == H5T_FLOAT ? "number" : "integer");
+}
+
+int h5_attr_exists(hid_t obj, const char *name, const char *path) {
+    htri_t e = H5Aexists(obj, name);
+    return e < 0 ? avm_fail("%s: cannot look up attribute %s", path, name) : e > 0;
+}
+
+int h5_write_i64_attr(hid_t obj, const char *name, int64_t v, const char *path) {
+    return h5_write_num_attr(obj, name, H5T_STD_I64LE, H5T_NATIVE_INT64, &v, path);
+}
+
+int h5_read_i64_attr(hid_t obj, const char *name, int64_t *v, const char *path) {
+    return h5_read_num_attr(obj, name, H5T_NATIVE_INT64, v, path);
 }
 
 int h5_write_i32(hid_t loc, const char *name, const int32_t *v, int64_t n, const char *path) {

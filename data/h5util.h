@@ -1,5 +1,6 @@
-/* Small HDF5 helpers shared by the shard and cmvn code. Every function checks every
- * HDF5 return code and reports one line through avm_fail("<file>: <what>"). */
+/* Small HDF5 helpers shared by shards, cmvn.h5, label shards, codebooks and parameter files
+ * (params_h5.h). Every function checks every HDF5 return code and reports one line through
+ * avm_fail("<file>: <what>"). */
 #ifndef AVMASK_H5UTIL_H
 #define AVMASK_H5UTIL_H
 #include <hdf5.h>
@@ -38,7 +39,13 @@ int h5_read_i64_all(hid_t loc, const char *name, int64_t **v, int64_t *n, const 
 int h5_write_strs(hid_t loc, const char *name, char *const *s, int64_t n, const char *path);
 int h5_read_strs(hid_t loc, const char *name, char ***s, int64_t *n, const char *path);
 
-/* Integer attributes (int64) on a file or object. */
+/* Scalar number attributes on a file or object: written as file type ftype (H5T_STD_I64LE,
+ * H5T_STD_U32LE, H5T_IEEE_F64LE, ...) from memory type mtype; read into mtype, refused
+ * unless the stored type is of mtype's class (integer or float) and holds one value. */
+int h5_write_num_attr(hid_t obj, const char *name, hid_t ftype, hid_t mtype, const void *v, const char *path);
+int h5_read_num_attr(hid_t obj, const char *name, hid_t mtype, void *v, const char *path);
+int h5_attr_exists(hid_t obj, const char *name, const char *path);   /* 1, 0, or -1 + avm_fail */
+/* int64 attributes (H5T_STD_I64LE). */
 int h5_write_i64_attr(hid_t obj, const char *name, int64_t v, const char *path);
 int h5_read_i64_attr(hid_t obj, const char *name, int64_t *v, const char *path);
 /* 1-d int32 datasets: whole write, and rows [start, start + n) read. */

@@ -1,9 +1,10 @@
 /* CTC output layer (see ctc_head.h). */
 #include "eval/ctc_head.h"
 #include "common/rng.h"
-#include "eval/export.h"
+#include "data/params_h5.h"
 #include <cblas.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 void ctc_head_init(avm_ctc_head *h, int d, int V, int nw, uint64_t seed) {
@@ -52,10 +53,19 @@ void ctc_head_backward(avm_ctc_head *h, const float *x, const float *glogits, in
                         w, h->d, 0.f, gx, h->d);
 }
 
+/* A parameter file (data/params_h5.h) of every view. */
 int ctc_head_save(const avm_ctc_head *h, const char *path) {
-    return params_h5_write(path, &h->p, NULL, CTC_HEAD_FORMAT, "{}");
+    avm_tensor *t;
+    int n = params_tensors(&h->p, h->p.data, NULL, &t);
+    int rc = params_h5_write(path, t, n, CTC_HEAD_FORMAT, "{}");
+    free(t);
+    return rc;
 }
 
 int ctc_head_load(avm_ctc_head *h, const char *path) {
-    return params_h5_read(path, &h->p, NULL, CTC_HEAD_FORMAT);
+    avm_tensor *t;
+    int n = params_tensors(&h->p, h->p.data, NULL, &t);
+    int rc = params_h5_read(path, t, n, CTC_HEAD_FORMAT);
+    free(t);
+    return rc;
 }

@@ -1,7 +1,8 @@
 /* The exported audio branch (DESIGN.md "Checkpoints and export"): a directory with
  *   audio_encoder.h5    /params/<name> float32 in the parameter's shape; attributes
  *                       format "avmask-audio-encoder-1", avmask_version, config (config.json)
- *                       and avmask_crc32, the checksum of the tensors (eval/safetensors.h)
+ *                       and avmask_crc32, the checksum of the tensors: a parameter file
+ *                       (data/params_h5.h)
  *   model.safetensors   the same tensors (safetensors format, F32, little-endian), the same
  *                       checksum in __metadata__.avmask_crc32
  *   config.json         {"format", "model": the architecture (avmodel config, modalities
@@ -38,14 +39,4 @@ char *export_config_json(const avm_config *c, const json_value *features, const 
                          long step);
 /* CMVN of a parsed config.json as mean and 1/sqrt(max(var, 1e-10)) [n_mels]. */
 int export_cmvn(const json_value *config, float *mean, float *istd, int n_mels);
-
-/* Named parameters (those keep() accepts; keep NULL: all) as /params/<name> float32
- * datasets, with string attributes format, avmask_version and config; atomic. */
-int params_h5_write(const char *path, const avm_params *ps, int (*keep)(const char *),
-                    const char *format, const char *config_json);
-/* Writes also avmask_crc32 (params_crc32 of the kept parameters, eval/safetensors.h).
- * Reads them back into a buffer of the same layout: every kept name must be present with
- * its shape, the format attribute must match and the data their checksum (absent: a
- * warning). 0 or -1 + avm_fail. */
-int params_h5_read(const char *path, avm_params *ps, int (*keep)(const char *), const char *format);
 #endif

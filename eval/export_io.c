@@ -4,7 +4,7 @@
 #include "common/strbuf.h"
 #include "common/util.h"
 #include "common/version.h"
-#include "data/h5util.h"
+#include "data/params_h5.h"
 #include "eval/safetensors.h"
 #include <math.h>
 #include <stdint.h>
@@ -14,43 +14,8 @@
 
 int export_is_branch(const char *name) { return avmodel_is_branch_param(name); }
 
-int params_h5_write(const char *path, const avm_params *ps, int (*keep)(const char *),
-                    const char *format, const char *config_json) {
-    char *tmp = xasprintf("%s.tmp", path);
-    hid_t f = h5_create_sealed(tmp);
-    if (f < 0) { free(tmp); return -1; }
-    int rc = 0;
-    hid_t g = H5Gcreate2(f, "params", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    if (g < 0) rc = avm_fail("%s: cannot create /params", path);
-    for (int i = 0; !rc && i < ps->n; i++) {
-        const avm_param *p = &ps->p[i];
-        if (keep && !keep(p->name)) continue;
-        hsize_t dims[AVM_MAX_DIMS];
-        for (int k = 0; k < p->ndim; k++) dims[k] = p->shape[k];
-        hid_t sp = H5Screate_simple(p->ndim, dims, NULL);
-        hid_t d = sp < 0 ? -1 : H5Dcreate2(g, p->name, H5T_IEEE_F32LE, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-        if (d < 0 || H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, ps->data + p->offset) < 0)
-            rc = avm_fail("%s: cannot write /params/%s", path, p->name);
-        if (d >= 0) H5Dclose(d);
-        if (sp >= 0) H5Sclose(sp);
-    }
-    if (g >= 0) H5Gclose(g);
-    if (!rc) rc = h5_write_str_attr(f, "format", format, path);
-    if (!rc) rc = h5_write_str_attr(f, "avmask_version", AVMASK_VERSION, path);
-    if (!rc) rc = h5_write_str_attr(f, "config", config_json, path);
-    char crc[9];
-    snprintf(crc, sizeof crc, "%08x", params_crc32(ps, ps->data, keep));
-    if (!rc) rc = h5_write_str_attr(f, PARAMS_CRC_KEY, crc, path);
-    if (h5_close(f, path)) rc = -1;
-    if (!rc) rc = h5_seal(tmp);
-    if (!rc) rc = atomic_rename(tmp, path);
-    if (rc) remove(tmp);
-    free(tmp);
-    return rc;
-}
-
 /* safetensors: u64 LE header length, JSON header (padded with spaces to 8 bytes), data. */
-static int write_safetensors(const char *path, const avm_params *ps) {
+static int write_safetensors(const char *path, const avm_tensor *t, int n) {
     avm_strbuf h = {0};
     avm_jw w;
     jw_init(&w, &h);
@@ -59,22 +24,20 @@ static int write_safetensors(const char *path, const avm_params *ps) {
     jw_key(&w, "format"); jw_str(&w, "pt");
     jw_key(&w, "avmask_format"); jw_str(&w, EXPORT_FORMAT);
     char crc[9];
-    snprintf(crc, sizeof crc, "%08x", params_crc32(ps, ps->data, export_is_branch));
+    snprintf(crc, sizeof crc, "%08x", params_h5_crc_by_name(t, n));
     jw_key(&w, PARAMS_CRC_KEY); jw_str(&w, crc);
     jw_obj_end(&w);
     size_t off = 0;
-    for (int i = 0; i < ps->n; i++) {
-        const avm_param *p = &ps->p[i];
-        if (!export_is_branch(p->name)) continue;
-        jw_key(&w, p->name); jw_obj_begin(&w);
+    for (int i = 0; i < n; i++) {
+        jw_key(&w, t[i].name); jw_obj_begin(&w);
         jw_key(&w, "dtype"); jw_str(&w, "F32");
         jw_key(&w, "shape"); jw_arr_begin(&w);
-        for (int k = 0; k < p->ndim; k++) jw_int(&w, p->shape[k]);
+        for (int k = 0; k < t[i].ndim; k++) jw_int(&w, t[i].shape[k]);
         jw_arr_end(&w);
         jw_key(&w, "data_offsets"); jw_arr_begin(&w);
-        jw_int(&w, (long long)off); jw_int(&w, (long long)(off + p->numel * 4)); jw_arr_end(&w);
+        jw_int(&w, (long long)off); jw_int(&w, (long long)(off + t[i].numel * 4)); jw_arr_end(&w);
         jw_obj_end(&w);
-        off += p->numel * 4;
+        off += t[i].numel * 4;
     }
     jw_obj_end(&w);
     while (h.len % 8) sb_add(&h, " ");
@@ -84,11 +47,9 @@ static int write_safetensors(const char *path, const avm_params *ps) {
     for (int k = 0; k < 8; k++) buf[k] = (unsigned char)(hl >> (8 * k));
     memcpy(buf + 8, h.s, h.len);
     unsigned char *d = buf + 8 + h.len;
-    for (int i = 0; i < ps->n; i++) {
-        const avm_param *p = &ps->p[i];
-        if (!export_is_branch(p->name)) continue;
-        memcpy(d, ps->data + p->offset, p->numel * 4);   /* x86-64: already little-endian */
-        d += p->numel * 4;
+    for (int i = 0; i < n; i++) {
+        memcpy(d, t[i].data, t[i].numel * 4);   /* x86-64: already little-endian */
+        d += t[i].numel * 4;
     }
     int rc = write_file_atomic(path, buf, total);
     free(buf);
@@ -151,69 +112,29 @@ int export_write(const char *dir, const avm_model *m, const char *config_json) {
     if (mkdir_p(dir)) return -1;
     char *h5 = path_join(dir, "audio_encoder.h5"), *st = path_join(dir, "model.safetensors");
     char *cj = path_join(dir, "config.json");
-    int rc = params_h5_write(h5, &m->params, export_is_branch, EXPORT_FORMAT, config_json);
-    if (!rc) rc = write_safetensors(st, &m->params);
+    avm_tensor *t;
+    int n = params_tensors(&m->params, m->params.data, export_is_branch, &t);
+    int rc = params_h5_write(h5, t, n, EXPORT_FORMAT, config_json);
+    if (!rc) rc = write_safetensors(st, t, n);
     if (!rc) rc = write_file_atomic(cj, config_json, strlen(config_json));
-    free(h5); free(st); free(cj);
+    free(t); free(h5); free(st); free(cj);
     return rc;
 }
 
-/* The parameters just read against the file's avmask_crc32 (absent: written before the
- * checksum existed; loaded with a warning). */
-static int check_crc(hid_t f, const char *path, const avm_params *ps, int (*keep)(const char *)) {
-    if (H5Aexists(f, PARAMS_CRC_KEY) <= 0) {
-        avm_warn("%s: written before exports carried a checksum (%s): loaded unchecked", path, PARAMS_CRC_KEY);
-        return 0;
-    }
-    char *s = h5_read_str_attr(f, PARAMS_CRC_KEY, path);
-    uint32_t want, got = params_crc32(ps, ps->data, keep);
-    int rc = 0;
-    if (!s || crc_hex_parse(s, &want)) rc = avm_fail("%s: attribute %s is not 8 hex digits", path, PARAMS_CRC_KEY);
-    else if (want != got)
-        rc = avm_fail("%s: checksum mismatch (stored %s, data %08x): corrupted file refused", path, s, got);
-    free(s);
-    return rc;
-}
-
-int params_h5_read(const char *path, avm_params *ps, int (*keep)(const char *), const char *format) {
-    hid_t f = h5_open_ro(path);
-    if (f < 0) return -1;
-    int rc = 0, found = 0;
-    char *fmt = h5_read_str_attr(f, "format", path);
-    if (!fmt || strcmp(fmt, format)) rc = avm_fail("%s: format is not %s", path, format);
-    free(fmt);
-    for (int i = 0; !rc && i < ps->n; i++) {
-        const avm_param *p = &ps->p[i];
-        if (keep && !keep(p->name)) continue;
-        char *name = xasprintf("params/%s", p->name);
-        hsize_t dims[4];
-        int nd = h5_exists(f, "params") && h5_exists(f, name) ? h5_dims(f, name, dims, path) : -2;
-        int same = nd == p->ndim;
-        for (int k = 0; same && k < nd; k++) same = dims[k] == (hsize_t)p->shape[k];
-        if (nd == -2) rc = avm_fail("%s: /%s missing", path, name);
-        else if (!same) rc = avm_fail("%s: /%s has another shape than the configuration says", path, name);
-        else {
-            hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
-            if (d < 0 || H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, ps->data + p->offset) < 0)
-                rc = avm_fail("%s: cannot read /%s", path, name);
-            if (d >= 0) H5Dclose(d);
-            found++;
-        }
-        free(name);
-    }
-    if (!rc) rc = check_crc(f, path, ps, keep);
-    if (h5_close(f, path)) rc = -1;
-    if (!rc && !found) rc = avm_fail("%s: no parameters", path);
-    return rc;
-}
-
-/* model.safetensors must be intact (its own checksum) and hold what audio_encoder.h5 holds:
- * a PyTorch user loads that file, and must get the weights avmask uses. */
-static int check_safetensors(const char *path, const avm_model *m) {
+/* The branch from audio_encoder.h5, then model.safetensors: intact (its own checksum) and
+ * holding what audio_encoder.h5 holds (a PyTorch user loads that file, and must get the
+ * weights avmask uses). */
+static int load_branch(const char *h5, const char *st, avm_model *m) {
+    avm_tensor *t;
+    int n = params_tensors(&m->params, m->params.data, export_is_branch, &t);
+    int rc = params_h5_read(h5, t, n, EXPORT_FORMAT);
     st_file f;
-    if (st_read(path, &f)) return -1;
-    int rc = st_check_params(path, &f, &m->params, m->params.data, export_is_branch);
-    st_free(&f);
+    if (!rc) rc = st_read(st, &f);
+    if (!rc) {
+        rc = st_check_params(st, &f, t, n);
+        st_free(&f);
+    }
+    free(t);
     return rc;
 }
 
@@ -234,8 +155,7 @@ int export_load(const char *dir, avm_model *m, uint64_t seed, json_value **confi
     c.modalities = AVM_MOD_AUDIO;
     memset(m, 0, sizeof *m);
     if (!rc && avmodel_init(m, &c, seed)) rc = -1;
-    else if (!rc && params_h5_read(h5, &m->params, export_is_branch, EXPORT_FORMAT)) { avmodel_free(m); rc = -1; }
-    else if (!rc && check_safetensors(st, m)) { avmodel_free(m); rc = -1; }
+    else if (!rc && load_branch(h5, st, m)) { avmodel_free(m); rc = -1; }
     free(text); free(cj); free(h5); free(st);
     if (!rc && config) *config = v;
     else json_free(v);

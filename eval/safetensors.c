@@ -1,4 +1,4 @@
-/* Strict safetensors reading and the parameter checksum (safetensors.h). */
+/* Strict safetensors reading and the check against audio_encoder.h5 (safetensors.h). */
 #include "eval/safetensors.h"
 #include "common/json.h"
 #include "common/log.h"
@@ -17,19 +17,6 @@ static int by_offset(const void *a, const void *b) {
     return x->bytes < y->bytes ? -1 : x->bytes > y->bytes;   /* empty tensors first */
 }
 
-int crc_hex_parse(const char *s, uint32_t *v) {
-    uint32_t x = 0;
-    for (int i = 0; i < 8; i++) {
-        char c = s[i];
-        if (c >= '0' && c <= '9') x = x * 16 + (uint32_t)(c - '0');
-        else if (c >= 'a' && c <= 'f') x = x * 16 + (uint32_t)(c - 'a' + 10);
-        else return -1;
-    }
-    if (s[8]) return -1;
-    *v = x;
-    return 0;
-}
-
 /* One tensor entry of the header. */
 static int tensor_entry(const char *path, const char *name, const json_value *e, size_t size,
                         const unsigned char *data, st_tensor *t) {
@@ -38,8 +25,8 @@ static int tensor_entry(const char *path, const char *name, const json_value *e,
         return avm_fail("%s: %s: not a tensor entry (dtype, shape, data_offsets)", path, name);
     if (strcmp(json_str_or(e, "dtype", ""), "F32")) return avm_fail("%s: %s: dtype is not F32", path, name);
     const json_value *sh = json_get(e, "shape"), *of = json_get(e, "data_offsets");
-    if (sh->type != JSON_ARR || sh->n > AVM_MAX_DIMS)
-        return avm_fail("%s: %s: shape is not a list of at most %d sizes", path, name, AVM_MAX_DIMS);
+    if (sh->type != JSON_ARR || sh->n > AVM_TENSOR_MAX_DIMS)
+        return avm_fail("%s: %s: shape is not a list of at most %d sizes", path, name, AVM_TENSOR_MAX_DIMS);
     double numel = 1;
     for (int k = 0; k < sh->n; k++) {
         const json_value *d = sh->items[k];
@@ -149,44 +136,20 @@ void st_free(st_file *f) {
     memset(f, 0, sizeof *f);
 }
 
-static const avm_params *sort_ps;
-static int param_by_name(const void *a, const void *b) {
-    return strcmp(sort_ps->p[*(const int *)a].name, sort_ps->p[*(const int *)b].name);
-}
-
-/* Indices of the kept parameters in name order; returns the count (caller frees *idx). */
-static int kept_sorted(const avm_params *ps, int (*keep)(const char *), int **idx) {
-    int n = 0;
-    *idx = xmalloc((ps->n + 1) * sizeof **idx);
-    for (int i = 0; i < ps->n; i++)
-        if (!keep || keep(ps->p[i].name)) (*idx)[n++] = i;
-    sort_ps = ps;
-    qsort(*idx, n, sizeof **idx, param_by_name);
-    return n;
-}
-
-uint32_t params_crc32(const avm_params *ps, const float *buf, int (*keep)(const char *)) {
-    int *idx, n = kept_sorted(ps, keep, &idx);
-    uint32_t c = 0;
-    for (int i = 0; i < n; i++)   /* x86-64: float32 in memory is already little-endian */
-        c = crc32_update(c, buf + ps->p[idx[i]].offset, ps->p[idx[i]].numel * sizeof(float));
-    free(idx);
-    return c;
-}
-
-int st_check_params(const char *path, const st_file *f, const avm_params *ps, const float *buf,
-                    int (*keep)(const char *)) {
-    int *idx, n = kept_sorted(ps, keep, &idx), rc = 0;
-    if (n != f->n) rc = avm_fail("%s: %d tensors, the configuration has %d", path, f->n, n);
+int st_check_params(const char *path, const st_file *f, const avm_tensor *want, int n) {
+    avm_tensor *t = xmalloc((size_t)(n + 1) * sizeof *t);
+    memcpy(t, want, (size_t)n * sizeof *t);
+    params_h5_sort(t, n);   /* the order of f->t */
+    int rc = n != f->n ? avm_fail("%s: %d tensors, the configuration has %d", path, f->n, n) : 0;
     for (int i = 0; !rc && i < n; i++) {
-        const avm_param *p = &ps->p[idx[i]];
-        const st_tensor *t = &f->t[i];
-        int same = !strcmp(p->name, t->name) && t->ndim == p->ndim;
-        for (int k = 0; same && k < p->ndim; k++) same = t->shape[k] == p->shape[k];
-        if (!same) rc = avm_fail("%s: %s: not the tensor or shape the configuration has (%s)", path, t->name, p->name);
-        else if (memcmp(t->data, buf + p->offset, t->bytes))
-            rc = avm_fail("%s: %s differs from audio_encoder.h5: corrupted export refused", path, t->name);
+        const avm_tensor *p = &t[i];
+        const st_tensor *s = &f->t[i];
+        int same = !strcmp(p->name, s->name) && s->ndim == p->ndim;
+        for (int k = 0; same && k < p->ndim; k++) same = s->shape[k] == p->shape[k];
+        if (!same) rc = avm_fail("%s: %s: not the tensor or shape the configuration has (%s)", path, s->name, p->name);
+        else if (memcmp(s->data, p->data, s->bytes))
+            rc = avm_fail("%s: %s differs from audio_encoder.h5: corrupted export refused", path, s->name);
     }
-    free(idx);
+    free(t);
     return rc;
 }

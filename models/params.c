@@ -59,3 +59,19 @@ void params_free(avm_params *ps) {
     free(ps->grad);
     memset(ps, 0, sizeof *ps);
 }
+
+int params_tensors(const avm_params *ps, float *buf, int (*keep)(const char *), avm_tensor **out) {
+    int n = 0;
+    *out = xmalloc((size_t)(ps->n + 1) * sizeof **out);
+    for (int i = 0; i < ps->n; i++) {
+        const avm_param *p = &ps->p[i];
+        if (keep && !keep(p->name)) continue;
+        avm_tensor *t = &(*out)[n++];
+        t->name = p->name;
+        t->ndim = p->ndim;
+        memcpy(t->shape, p->shape, sizeof t->shape);
+        t->numel = p->numel;
+        t->data = buf + p->offset;
+    }
+    return n;
+}

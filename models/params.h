@@ -7,8 +7,9 @@
 #ifndef AVMASK_PARAMS_H
 #define AVMASK_PARAMS_H
 #include <stddef.h>
+#include "common/tensor.h"
 
-#define AVM_MAX_DIMS 4
+#define AVM_MAX_DIMS AVM_TENSOR_MAX_DIMS
 
 typedef struct {
     char *name;
@@ -32,4 +33,8 @@ const avm_param *params_find(const avm_params *ps, const char *name);   /* NULL 
 float *params_data(const avm_params *ps, const char *name);             /* dies if absent */
 void   params_zero_grad(avm_params *ps);
 void   params_free(avm_params *ps);
+/* The views of buf (this layout: data, grad or an optimizer moment) that keep accepts (keep
+ * NULL: all), in view order, as named tensors for parameter files; returns their count and
+ * an array in *out (names borrowed from ps; caller frees the array). */
+int    params_tensors(const avm_params *ps, float *buf, int (*keep)(const char *), avm_tensor **out);
 #endif

@@ -9,8 +9,9 @@
  * Loading also refuses impossible attribute values (negative or huge step, optim_step, epoch,
  * epoch_pos; NaN best_valid). A file without checksum_meta (written before it existed) is
  * loaded with a warning, its attributes range-checked only.
- * The file is sealed (data/h5util.h: a CRC-32 of the whole file in a 512-byte user block),
- * checked before libhdf5 parses it; an unsealed file (written before seals) is parsed as before.
+ * A parameter file (data/params_h5.h: groups of tensors, the seal, the atomic write): the
+ * file is sealed (a CRC-32 of the whole file in a 512-byte user block), checked before
+ * libhdf5 parses it; an unsealed file (written before seals) is parsed as before.
  * Written to <path>.tmp, fsynced and renamed, so a crash leaves the previous file.
  * Loading refuses a truncated or corrupted file (HDF5 error or checksum mismatch) and a
  * file whose parameter names or shapes differ from the model, each with one line. */

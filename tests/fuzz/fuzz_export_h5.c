@@ -1,5 +1,5 @@
-/* Fuzz target: audio_encoder.h5 of an export (eval/export_io.c params_h5_read via
- * export_load). The input is an edit list over the base export's sealed file (fuzz_edit:
+/* Fuzz target: audio_encoder.h5 of an export (data/params_h5.c params_h5_read via
+ * eval/export_io.c export_load). The input is an edit list over the base export's sealed file (fuzz_edit:
  * bit flips, truncation). Invariant: the export is refused, or loads exactly the base
  * parameters (never a corrupted model). */
 #include "fuzz.h"
