@@ -64,15 +64,8 @@ static int write_body(hid_t f, const char *path, const km_codebook *cb, const ch
 }
 
 int codebook_write(const char *path, const km_codebook *cb, const char *fit_json) {
-    char *tmp = xasprintf("%s.tmp", path);
-    hid_t f = h5_create_sealed(tmp);
-    int rc = f < 0 ? -1 : write_body(f, tmp, cb, fit_json);
-    if (f >= 0 && h5_close(f, tmp)) rc = -1;
-    if (!rc) rc = h5_seal(tmp);
-    if (!rc) rc = atomic_rename(tmp, path);
-    if (rc) remove(tmp);
-    free(tmp);
-    return rc;
+    hid_t f = h5_begin_sealed(path);
+    return h5_commit_sealed(f, path, f < 0 ? -1 : write_body(f, path, cb, fit_json));
 }
 
 static int check_finite(const float *v, size_t n) {

@@ -6,38 +6,30 @@
 #include "data/h5util.h"
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-static int write_body(hid_t f, const char *tmp, const avm_cmvn_acc *a) {
+static int write_body(hid_t f, const char *path, const avm_cmvn_acc *a) {
     double *mean = xcalloc(a->dim + 1, sizeof *mean), *var = xcalloc(a->dim + 1, sizeof *var);
     double pm, ps;
     cmvn_acc_stats(a, mean, var, &pm, &ps);
     hid_t ga = H5Gcreate2(f, "/audio", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     hid_t gv = ga < 0 ? -1 : H5Gcreate2(f, "/video", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    int rc = ga < 0 || gv < 0 ? avm_fail("%s: cannot create groups", tmp) : 0;
+    int rc = ga < 0 || gv < 0 ? avm_fail("%s: cannot create groups", path) : 0;
     if (!rc)
-        rc = h5_write_f64(f, "/audio/mean", mean, a->dim, tmp) || h5_write_f64(f, "/audio/var", var, a->dim, tmp) ||
-             h5_write_f64(f, "/audio/count", &a->count, -1, tmp) || h5_write_f64(f, "/audio/sum", a->sum, a->dim, tmp) ||
-             h5_write_f64(f, "/audio/sumsq", a->sumsq, a->dim, tmp) || h5_write_f64(f, "/video/mean", &pm, -1, tmp) ||
-             h5_write_f64(f, "/video/std", &ps, -1, tmp) || h5_write_f64(f, "/video/count", &a->pix_count, -1, tmp) ||
-             h5_write_str_attr(f, "avmask_version", AVMASK_VERSION, tmp) ? -1 : 0;
-    if (gv >= 0) H5Gclose(gv);
-    if (ga >= 0) H5Gclose(ga);
+        rc = h5_write_f64(f, "/audio/mean", mean, a->dim, path) || h5_write_f64(f, "/audio/var", var, a->dim, path) ||
+             h5_write_f64(f, "/audio/count", &a->count, -1, path) || h5_write_f64(f, "/audio/sum", a->sum, a->dim, path) ||
+             h5_write_f64(f, "/audio/sumsq", a->sumsq, a->dim, path) || h5_write_f64(f, "/video/mean", &pm, -1, path) ||
+             h5_write_f64(f, "/video/std", &ps, -1, path) || h5_write_f64(f, "/video/count", &a->pix_count, -1, path) ||
+             h5_write_str_attr(f, "avmask_version", AVMASK_VERSION, path) ? -1 : 0;
+    if (gv >= 0 && H5Gclose(gv) < 0 && !rc) rc = avm_fail("%s: cannot close /video", path);
+    if (ga >= 0 && H5Gclose(ga) < 0 && !rc) rc = avm_fail("%s: cannot close /audio", path);
     free(mean);
     free(var);
     return rc;
 }
 
 int cmvn_write(const char *path, const avm_cmvn_acc *acc) {
-    char *tmp = xasprintf("%s.tmp", path);
-    hid_t f = h5_create_sealed(tmp);
-    int rc = f < 0 ? -1 : write_body(f, tmp, acc);
-    if (f >= 0 && h5_close(f, tmp)) rc = -1;
-    if (!rc) rc = h5_seal(tmp);
-    if (!rc) rc = atomic_rename(tmp, path);
-    if (rc) unlink(tmp);
-    free(tmp);
-    return rc;
+    hid_t f = h5_begin_sealed(path);
+    return h5_commit_sealed(f, path, f < 0 ? -1 : write_body(f, path, acc));
 }
 
 int cmvn_read(const char *path, avm_cmvn *c) {

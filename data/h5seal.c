@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static const char hdf5_sig[8] = {'\x89', 'H', 'D', 'F', '\r', '\n', '\x1a', '\n'};
 
@@ -80,5 +81,23 @@ int h5_check_seal(const char *path) {
                           want_crc, crc);
     }
     fclose(fp);
+    return rc;
+}
+
+hid_t h5_begin_sealed(const char *path) {
+    char *tmp = xasprintf("%s.tmp", path);
+    hid_t f = h5_create_sealed(tmp);
+    free(tmp);
+    return f;
+}
+
+int h5_commit_sealed(hid_t f, const char *path, int rc) {
+    char *tmp = xasprintf("%s.tmp", path);
+    if (f >= 0 && H5Fclose(f) < 0 && !rc) rc = avm_fail("%s: HDF5 close failed (disk full?)", tmp);
+    if (f < 0) rc = -1;
+    if (!rc) rc = h5_seal(tmp);
+    if (!rc) rc = atomic_rename(tmp, path);
+    if (rc) unlink(tmp);
+    free(tmp);
     return rc;
 }

@@ -23,6 +23,13 @@ int   h5_close(hid_t f, const char *path);      /* 0 or -1 + avm_fail */
 hid_t h5_create_sealed(const char *path);       /* h5_create with the user block */
 int   h5_seal(const char *path);                /* after closing: writes the seal; 0 or -1 */
 int   h5_check_seal(const char *path);          /* 0: intact or unsealed; -1 + avm_fail */
+/* The atomic sealed write of those files: h5_begin_sealed creates <path>.tmp with the user
+ * block; h5_commit_sealed(f, path, rc) closes it and, if rc is 0 and that succeeds, seals it
+ * and renames it to path (fsync, rename, fsync of the directory), else removes it. A crash
+ * leaves the previous file. Both <0 / -1 + avm_fail (a failure reported before, rc != 0,
+ * keeps its message). */
+hid_t h5_begin_sealed(const char *path);
+int   h5_commit_sealed(hid_t f, const char *path, int rc);
 
 int h5_write_str_attr(hid_t obj, const char *name, const char *val, const char *path);
 char *h5_read_str_attr(hid_t obj, const char *name, const char *path);   /* NULL + avm_fail */

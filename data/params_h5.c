@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* ---- checksums ---- */
 
@@ -37,24 +36,6 @@ uint32_t params_h5_crc_by_name(const avm_tensor *t, int n) {
 
 /* ---- writing ---- */
 
-hid_t params_h5_create(const char *path) {
-    char *tmp = xasprintf("%s.tmp", path);
-    hid_t f = h5_create_sealed(tmp);
-    free(tmp);
-    return f;
-}
-
-int params_h5_commit(hid_t f, const char *path, int rc) {
-    char *tmp = xasprintf("%s.tmp", path);
-    if (f >= 0 && H5Fclose(f) < 0 && !rc) rc = avm_fail("%s: HDF5 close failed (disk full?)", path);
-    if (f < 0) rc = -1;
-    if (!rc) rc = h5_seal(tmp);
-    if (!rc) rc = atomic_rename(tmp, path);
-    if (rc) unlink(tmp);
-    free(tmp);
-    return rc;
-}
-
 static int write_one(hid_t g, const char *path, const char *group, const avm_tensor *t) {
     hsize_t dims[AVM_TENSOR_MAX_DIMS];
     for (int i = 0; i < t->ndim; i++) dims[i] = (hsize_t)t->shape[i];
@@ -78,7 +59,7 @@ int params_h5_write_group(hid_t f, const char *path, const char *group, const av
 }
 
 int params_h5_write(const char *path, const avm_tensor *t, int n, const char *format, const char *config_json) {
-    hid_t f = params_h5_create(path);
+    hid_t f = h5_begin_sealed(path);
     if (f < 0) return -1;
     char crc[9];
     snprintf(crc, sizeof crc, "%08x", params_h5_crc_by_name(t, n));
@@ -87,7 +68,7 @@ int params_h5_write(const char *path, const avm_tensor *t, int n, const char *fo
     if (!rc) rc = h5_write_str_attr(f, "avmask_version", AVMASK_VERSION, path);
     if (!rc) rc = h5_write_str_attr(f, "config", config_json, path);
     if (!rc) rc = h5_write_str_attr(f, PARAMS_CRC_KEY, crc, path);
-    return params_h5_commit(f, path, rc);
+    return h5_commit_sealed(f, path, rc);
 }
 
 /* ---- reading ---- */

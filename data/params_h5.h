@@ -26,13 +26,8 @@ uint32_t params_h5_crc(uint32_t crc, const avm_tensor *t, int n);
 uint32_t params_h5_crc_by_name(const avm_tensor *t, int n);
 void     params_h5_sort(avm_tensor *t, int n);    /* by name, the order of the above */
 
-/* Writing: create <path>.tmp (sealable), write groups and attributes, then commit with the
- * result so far: commit closes, seals and renames the file into place when rc is 0 and
- * everything succeeds, and removes the temporary file otherwise. Both return 0 / a file
- * handle, or -1 + avm_fail naming path. */
-hid_t params_h5_create(const char *path);
-int   params_h5_commit(hid_t f, const char *path, int rc);
-/* One group (created with its parents) of datasets <group>/<name>. */
+/* Writing (between h5_begin_sealed and h5_commit_sealed of h5util.h): one group, created
+ * with its parents, of datasets <group>/<name>. */
 int   params_h5_write_group(hid_t f, const char *path, const char *group, const avm_tensor *t, int n);
 
 /* Reading: the seal is checked, then the format attribute must equal format. `what` names

@@ -99,13 +99,13 @@ static int write_meta(hid_t f, const char *path, const avm_params *ps, const avm
 }
 
 int ckpt_save(const char *path, const avm_params *ps, const avm_adamw *opt, const avm_ckpt_meta *meta) {
-    hid_t f = params_h5_create(path);
+    hid_t f = h5_begin_sealed(path);
     if (f < 0) return -1;
     int rc = write_views(f, path, "/params", ps, ps->data);
     if (!rc && opt) rc = write_views(f, path, "/optim/m", ps, opt->m);
     if (!rc && opt) rc = write_views(f, path, "/optim/v", ps, opt->v);
     if (!rc) rc = write_meta(f, path, ps, opt, meta);
-    return params_h5_commit(f, path, rc);
+    return h5_commit_sealed(f, path, rc);
 }
 
 /* Reads every attribute the checksum covers; -1 + avm_fail if one is missing or unreadable. */

@@ -139,13 +139,13 @@ int main(void) {
     avm_tensor o[3];
     tensors(o, m, v, q, 3);
     for (int i = 0; i < 12; i++) m[i] = (float)i;
-    f = params_h5_create("ck.h5");
+    f = h5_begin_sealed("ck.h5");
     int rc = f < 0 ? -1 : params_h5_write_group(f, "ck.h5", "/params", t, n);
     if (!rc) rc = params_h5_write_group(f, "ck.h5", "/optim/m", o, n);
     uint32_t sum = params_h5_crc(0, t, n);
     if (!rc) rc = h5_write_str_attr(f, "format", FMT, "ck.h5");
     if (!rc) rc = h5_write_num_attr(f, "checksum_params", H5T_STD_U32LE, H5T_NATIVE_UINT32, &sum, "ck.h5");
-    CHECK(params_h5_commit(f, "ck.h5", rc) == 0);
+    CHECK(h5_commit_sealed(f, "ck.h5", rc) == 0);
     f = params_h5_open("ck.h5", FMT, "checkpoint");
     uint32_t got = 0;
     double dbl;
@@ -167,8 +167,8 @@ int main(void) {
 
     /* a write that fails leaves neither the file nor its temporary behind */
     CHECK(params_h5_write("nodir/p.h5", t, n, FMT, "{}") == -1 && error_has("nodir/p.h5.tmp", NULL));
-    f = params_h5_create("fail.h5");
-    CHECK(f >= 0 && params_h5_commit(f, "fail.h5", -1) == -1);
+    f = h5_begin_sealed("fail.h5");
+    CHECK(f >= 0 && h5_commit_sealed(f, "fail.h5", -1) == -1);
     CHECK(!file_exists("fail.h5") && !file_exists("fail.h5.tmp"));
     return check_done("test_params_h5");
 }
