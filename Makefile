@@ -40,7 +40,7 @@ CFLAGS  += -std=gnu11 -Wall -Wextra $(OMPFLAG) $(OPT) $(SANFLAGS) -I. -I$(BLASIN
 LDFLAGS += $(OMPFLAG) $(SANFLAGS) -L$(BLASDIR) -Wl,-rpath,$(BLASDIR)
 LDLIBS  += $(PKG_LIBS) -lopenblas -lm
 
-LIBSRC  = $(wildcard common/*.c data/*.c models/*.c cluster/*.c train/*.c eval/*.c)
+LIBSRC  = $(wildcard common/*.c data/*.c data/synth/*.c models/*.c cluster/*.c train/*.c eval/*.c)
 LIBOBJ  = $(LIBSRC:%.c=$(BUILD)/%.o)
 TESTSRC = $(wildcard tests/unit/test_*.c)
 TESTBIN = $(TESTSRC:tests/unit/%.c=$(BUILD)/tests/%)

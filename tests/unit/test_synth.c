@@ -1,14 +1,14 @@
-/* data/synth_*: phone set and espeak-ng mapping over the whole vocabulary in every
+/* data/synth/: phone set and espeak-ng mapping over the whole vocabulary in every
  * default accent, the viseme table's articulatory facts, coarticulation, sentence
  * generator, noise mixing at an exact SNR, and the face renderer (the mouth moves
  * only inside the mouth box, and opening it darkens the box). */
 #include "check.h"
-#include "data/synth_face.h"
-#include "data/synth_noise.h"
-#include "data/synth_phones.h"
-#include "data/synth_speech.h"
-#include "data/synth_text.h"
-#include "data/synth_viseme.h"
+#include "data/synth/synth_face.h"
+#include "data/synth/synth_noise.h"
+#include "data/synth/synth_phones.h"
+#include "data/synth/synth_speech.h"
+#include "data/synth/synth_text.h"
+#include "data/synth/synth_viseme.h"
 #include "common/util.h"
 #include <stdlib.h>
 #include <string.h>
@@ -60,7 +60,7 @@ static void test_vocab_speech(void) {
 
 static synth_mouth vis(const char *ph) { return synth_viseme(synth_phone_id(ph), 0); }
 
-/* The facts lip-readers use (see the table's comment in data/synth_viseme.c). */
+/* The facts lip-readers use (see the table's comment in data/synth/synth_viseme.c). */
 static void test_visemes(void) {
     const char *bilabial[] = {"p", "b", "m"}, *rounded[] = {"uw", "w", "ow"}, *spread[] = {"iy", "ih", "ae"};
     for (int i = 0; i < 3; i++) {

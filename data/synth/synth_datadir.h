@@ -5,7 +5,7 @@
 #define AVMASK_SYNTH_DATADIR_H
 #include <stdio.h>
 #include "common/strbuf.h"
-#include "data/synth_speech.h"
+#include "data/synth/synth_speech.h"
 
 enum { DD_SCP, DD_TEXT, DD_PHONES, DD_UTT2SPK, DD_SPK2UTT, DD_COND, DD_CROPS, DD_CTM, DD_NFILES };
 

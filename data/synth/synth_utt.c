@@ -1,8 +1,8 @@
 /* Speaker profiles and utterance generation: speech (espeak-ng), pause padding,
  * level normalisation, the noise floor, mouth trajectory and rendered frames. */
-#include "data/synth_utt.h"
-#include "data/synth_text.h"
-#include "data/synth_viseme.h"
+#include "data/synth/synth_utt.h"
+#include "data/synth/synth_text.h"
+#include "data/synth/synth_viseme.h"
 #include "common/util.h"
 #include <math.h>
 #include <stdlib.h>

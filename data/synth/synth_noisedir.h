@@ -4,8 +4,8 @@
  * pool of training speakers' speech; stationary noise from synth_noise_make. */
 #ifndef AVMASK_SYNTH_NOISEDIR_H
 #define AVMASK_SYNTH_NOISEDIR_H
-#include "data/synth_noise.h"
-#include "data/synth_utt.h"
+#include "data/synth/synth_noise.h"
+#include "data/synth/synth_utt.h"
 
 typedef struct {
     int clips;                     /* number of clips, spread over the kinds */

@@ -1,15 +1,15 @@
-/* avmask synth: generates the synthetic audio-visual corpus (see data/README.md).
+/* avmask synth: generates the synthetic audio-visual corpus (see data/synth/README.md).
  * Speakers 1..S-H train; of the H held-out speakers the first half make dev/, the
  * rest the test sets. Every test condition gets its own MP4 (same video, its own
- * noisy audio). Output appears all at once (data/synth_output.h). */
-#include "data/synth_datadir.h"
-#include "data/synth_mux.h"
-#include "data/synth_noisedir.h"
-#include "data/synth_options.h"
-#include "data/synth_output.h"
-#include "data/synth_phones.h"
-#include "data/synth_text.h"
-#include "data/synth_utt.h"
+ * noisy audio). Output appears all at once (data/synth/synth_output.h). */
+#include "data/synth/synth_datadir.h"
+#include "data/synth/synth_mux.h"
+#include "data/synth/synth_noisedir.h"
+#include "data/synth/synth_options.h"
+#include "data/synth/synth_output.h"
+#include "data/synth/synth_phones.h"
+#include "data/synth/synth_text.h"
+#include "data/synth/synth_utt.h"
 #include "common/json.h"
 #include "common/progress.h"
 #include "common/util.h"

@@ -1,7 +1,7 @@
 /* Voice-assistant sentences from templates with slots. A template is a string of
  * words where "$slot" is replaced by a random entry of that slot's list (an entry
  * may be several words, or itself contain slots, e.g. times). */
-#include "data/synth_text.h"
+#include "data/synth/synth_text.h"
 #include "common/util.h"
 #include <stdlib.h>
 #include <string.h>

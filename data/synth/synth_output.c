@@ -1,5 +1,5 @@
 #define _XOPEN_SOURCE 700
-#include "data/synth_output.h"
+#include "data/synth/synth_output.h"
 #include "common/util.h"
 #include <errno.h>
 #include <ftw.h>

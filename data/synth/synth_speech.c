@@ -1,7 +1,7 @@
 /* espeak-ng -> PCM + phone segments. espeak-ng reports each phoneme's start time
  * (audio_position, ms) in its events; a phone ends where the next event begins. */
-#include "data/synth_speech.h"
-#include "data/synth_phones.h"
+#include "data/synth/synth_speech.h"
+#include "data/synth/synth_phones.h"
 #include "common/util.h"
 #include <espeak-ng/speak_lib.h>
 #include <libavutil/channel_layout.h>

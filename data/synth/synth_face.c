@@ -1,7 +1,7 @@
 /* A simple 2-D face painted with soft-edged ellipses (so that sub-pixel changes of
  * the mouth change pixel values smoothly) and Lambert shading of the head as an
  * ellipsoid under one directional light. Sizes scale with the frame size. */
-#include "data/synth_face.h"
+#include "data/synth/synth_face.h"
 #include "common/util.h"
 #include <math.h>
 #include <stdlib.h>

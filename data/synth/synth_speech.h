@@ -13,7 +13,7 @@ typedef struct {
 } synth_voice;
 
 typedef struct {
-    int phone;           /* id in data/synth_phones.h */
+    int phone;           /* id in data/synth/synth_phones.h */
     double start, end;   /* seconds from the start of the returned audio */
 } synth_seg;
 

@@ -1,6 +1,6 @@
 /* Options of `avmask synth`: parsing and checks (see the usage text). */
-#include "data/synth_options.h"
-#include "data/synth_speech.h"
+#include "data/synth/synth_options.h"
+#include "data/synth/synth_speech.h"
 #include "common/opts.h"
 #include "common/util.h"
 #include <errno.h>

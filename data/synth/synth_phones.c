@@ -1,7 +1,7 @@
 /* espeak-ng English mnemonics -> ARPAbet-39. Reduced and accent variants fold onto
  * the nearest ARPAbet phone the way TIMIT-39 folds its 61 labels (schwa -> ah,
  * syllabic l -> l, flaps and unreleased stops -> t). */
-#include "data/synth_phones.h"
+#include "data/synth/synth_phones.h"
 #include <string.h>
 
 static const char *const phones[SYNTH_NPHONES] = {

@@ -2,7 +2,7 @@
  * trajectory over an utterance with coarticulation (targets smoothed over time). */
 #ifndef AVMASK_SYNTH_VISEME_H
 #define AVMASK_SYNTH_VISEME_H
-#include "data/synth_speech.h"
+#include "data/synth/synth_speech.h"
 
 typedef struct {
     float open;     /* jaw/lip opening, 0 closed .. 1 widest */

@@ -1,12 +1,12 @@
 /* The rendered talking face of the synthetic corpus: per-speaker face shape, skin
  * tone, position, lighting and hair; per-frame head motion, blinks and the mouth
- * shape (data/synth_viseme.h). Frames are written as YUV 4:2:0 (BT.601, limited
+ * shape (data/synth/synth_viseme.h). Frames are written as YUV 4:2:0 (BT.601, limited
  * range), the layout H.264 encodes. */
 #ifndef AVMASK_SYNTH_FACE_H
 #define AVMASK_SYNTH_FACE_H
 #include <stdint.h>
 #include "common/rng.h"
-#include "data/synth_viseme.h"
+#include "data/synth/synth_viseme.h"
 
 typedef struct {
     int size;                       /* frame width = height, pixels (even) */

@@ -7,8 +7,8 @@
  *  - spread vowels (iy, ih, ey, ae) widen them; open vowels (aa, ae, ah, aw, ay) drop the jaw;
  *  - velars and glottals (k g ng hh) are nearly invisible: the mouth keeps its
  *    neighbours' shape, mid-open (which is also why lip-reading alone is ambiguous). */
-#include "data/synth_viseme.h"
-#include "data/synth_phones.h"
+#include "data/synth/synth_viseme.h"
+#include "data/synth/synth_phones.h"
 #include "common/util.h"
 #include <math.h>
 #include <stdlib.h>

@@ -6,9 +6,9 @@
 #define AVMASK_SYNTH_UTT_H
 #include <stdint.h>
 #include "common/rng.h"
-#include "data/synth_face.h"
-#include "data/synth_noise.h"
-#include "data/synth_speech.h"
+#include "data/synth/synth_face.h"
+#include "data/synth/synth_noise.h"
+#include "data/synth/synth_speech.h"
 
 typedef struct {
     uint64_t seed;
@@ -42,7 +42,7 @@ enum { SYNTH_RNG_TEXT = 1, SYNTH_RNG_PADS, SYNTH_RNG_POSE, SYNTH_RNG_COND, SYNTH
        SYNTH_RNG_NOISE_CLIP /* noise/ clips: speaker 0xFFFFFE, utterance = clip */, SYNTH_RNG_NOISE = 16 };
 
 /* The room-tone + microphone noise floor under every utterance, dB below the
- * active-speech power: drawn uniformly per utterance (data/README.md says why). */
+ * active-speech power: drawn uniformly per utterance (data/synth/README.md says why). */
 #define SYNTH_FLOOR_DB_MIN 45.0
 #define SYNTH_FLOOR_DB_MAX 60.0
 void synth_rng(avm_rng *r, const synth_params *p, uint64_t spk, uint64_t utt, uint64_t purpose);

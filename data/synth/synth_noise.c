@@ -2,7 +2,7 @@
  * which makes it the hardest noise for ASR and the one where lips help most.
  * Stationary noise is Gaussian noise through a one-pole low-pass whose pole sets
  * the colour (white to brown-ish), plus a little white floor. */
-#include "data/synth_noise.h"
+#include "data/synth/synth_noise.h"
 #include "common/util.h"
 #include <math.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* libavformat/libavcodec muxing. Packets of the two streams are written in time
  * order (video by decoding timestamp, audio by its first sample) so the file is
  * interleaved without relying on the muxer's buffering. */
-#include "data/synth_mux.h"
+#include "data/synth/synth_mux.h"
 #include "common/log.h"
 #include "common/util.h"
 #include <libavcodec/avcodec.h>

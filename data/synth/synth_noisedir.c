@@ -1,4 +1,4 @@
-#include "data/synth_noisedir.h"
+#include "data/synth/synth_noisedir.h"
 #include "common/strbuf.h"
 #include "common/util.h"
 #include <errno.h>

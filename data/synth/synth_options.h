@@ -1,8 +1,8 @@
-/* Options of `avmask synth` (data/synth_options.c). */
+/* Options of `avmask synth` (data/synth/synth_options.c). */
 #ifndef AVMASK_SYNTH_OPTIONS_H
 #define AVMASK_SYNTH_OPTIONS_H
-#include "data/synth_noise.h"
-#include "data/synth_utt.h"
+#include "data/synth/synth_noise.h"
+#include "data/synth/synth_utt.h"
 
 #define MAX_TEST 12
 #define MAX_LIST 64

@@ -1,5 +1,5 @@
-#include "data/synth_datadir.h"
-#include "data/synth_phones.h"
+#include "data/synth/synth_datadir.h"
+#include "data/synth/synth_phones.h"
 #include "common/util.h"
 #include <errno.h>
 #include <stdlib.h>
