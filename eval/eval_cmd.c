@@ -5,7 +5,7 @@
 #include "common/opts.h"
 #include "common/strbuf.h"
 #include "common/util.h"
-#include "eval/metrics.h"
+#include "eval/edit_distance.h"
 #include "eval/trans.h"
 #include "eval/units.h"
 #include "eval/utts.h"

@@ -11,7 +11,7 @@
 #include "eval/asr.h"
 #include "eval/ctc.h"
 #include "eval/export.h"
-#include "eval/metrics.h"
+#include "eval/edit_distance.h"
 #include "eval/specaug.h"
 #include "eval/trans.h"
 #include "train/clip.h"

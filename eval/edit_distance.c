@@ -1,4 +1,4 @@
-/* Edit-distance alignment (see metrics.h for the cost and tie-breaking rules).
+/* Edit-distance alignment (see edit_distance.h for the cost and tie-breaking rules).
  *
  * Memory is linear in the input (a 20k-token utterance against its hypothesis used to
  * need 2.5 GB for the full cost table). The alignment is still exactly the one the full
@@ -17,7 +17,7 @@
  * backtrace takes is optimal within its half (the path goes through (mid, a)), and a
  * move preferred to it that were optimal within the half would be optimal in the full
  * table too, so the full backtrace would have taken it. Small rectangles use the table. */
-#include "eval/metrics.h"
+#include "eval/edit_distance.h"
 #include "common/util.h"
 #include <math.h>
 #include <stdint.h>

@@ -1,9 +1,9 @@
-/* eval/metrics and eval/trans: hand-aligned tricky cases (tie-breaking, empty sides),
+/* eval/edit_distance and eval/trans: hand-aligned tricky cases (tie-breaking, empty sides),
  * a property test against a plain Levenshtein distance, and transcript reading. */
 #include "check.h"
 #include "common/rng.h"
 #include "common/util.h"
-#include "eval/metrics.h"
+#include "eval/edit_distance.h"
 #include "eval/trans.h"
 #include <math.h>
 #include <stdint.h>
@@ -176,5 +176,5 @@ int main(void) {
     test_random();
     test_same_as_table();
     test_trans();
-    return check_done("test_metrics");
+    return check_done("test_edit_distance");
 }

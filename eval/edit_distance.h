@@ -10,8 +10,8 @@
  * (sclite minimises 3(D+I) + 4S alone, which in rare cases reports more errors
  * than the Levenshtein distance; we never do.)
  * An empty hypothesis is all deletions, an empty reference all insertions. */
-#ifndef AVMASK_EVAL_METRICS_H
-#define AVMASK_EVAL_METRICS_H
+#ifndef AVMASK_EDIT_DISTANCE_H
+#define AVMASK_EDIT_DISTANCE_H
 
 typedef struct { long c, s, d, i, n, utts; } avm_errs;   /* n = reference tokens = c + s + d */
 
