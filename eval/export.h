@@ -1,4 +1,4 @@
-/* The exported audio branch (DESIGN.md "Checkpoints and export"): a directory with
+/* The exported audio branch (eval/README.md "Export"): a directory with
  *   audio_encoder.h5    /params/<name> float32 in the parameter's shape; attributes
  *                       format "avmask-audio-encoder-1", avmask_version, config (config.json)
  *                       and avmask_crc32, the checksum of the tensors: a parameter file

@@ -1,4 +1,4 @@
-/* The audio-visual masked-prediction model (DESIGN.md "Model"):
+/* The audio-visual masked-prediction model (models/README.md "The model"):
  *   per modality: Linear front-end -> [masked rows := learned mask vector] -> + position + type
  *                 -> pre-LN encoder (audio: layers_audio, video: layers_video) -> final LayerNorm
  *   fusion (concat, default): per token Linear(2d -> d) of [audio_t ; video_t] (a dropped

@@ -10,7 +10,7 @@
 
 static const char *usage =
     "usage: avmask pretrain --feats=DIR --out=DIR [--valid=DIR] [--config=FILE] [options]\n"
-    "Masked audio-visual feature prediction (DESIGN.md \"Model\"). Writes OUT/checkpoint-last.h5,\n"
+    "Masked audio-visual feature prediction (models/README.md). Writes OUT/checkpoint-last.h5,\n"
     "checkpoint-best.h5 (lowest validation loss), config.json, train.log, metrics.jsonl.\n\n"
     "run:    --max-steps=N (required) --seed=1 --threads=N --resume (continue from\n"
     "        OUT/checkpoint-last.h5; starts fresh if there is none)\n"

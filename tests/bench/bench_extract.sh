@@ -1,7 +1,6 @@
-# Extraction throughput against FFmpeg's own decoding (the floor), per
-# /work/shared/BENCHMARKING.md, on a 96x96 25 fps H.264+AAC corpus (120 files of 15 s,
-# 30 min: large enough that the fixed costs of every run, start-up and merge, do not
-# dominate).
+# Extraction throughput against FFmpeg's own decoding (the floor), on a 96x96 25 fps
+# H.264+AAC corpus (120 files of 15 s, 30 min: large enough that the fixed costs of every
+# run, start-up and merge, do not dominate).
 # Per core: `ffmpeg -threads 1 -benchmark -i X -f null -` (its rtime summed over files:
 # decode-only time, no process start-up) against `avmask extract --nj=1` (wall time of the
 # whole command: start-up, decode, fbank, video, HDF5 writes, merge), both pinned to the

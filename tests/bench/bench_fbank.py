@@ -4,7 +4,7 @@ the same speech (pocketsphinx-testdata, 16 kHz), same run, interleaved A, B, A, 
 Figures are x real time (audio seconds per wall second); median and min-max of the
 repeats after warm-up. 1 thread: both serial. 2 threads: ours shares utterances among
 OpenMP threads (as extraction does); torchaudio gets the faster of torch 2 / BLAS 2 and
-torch 1 / BLAS 2 (OMP_WAIT_POLICY=PASSIVE), per BENCHMARKING.md."""
+torch 1 / BLAS 2 (OMP_WAIT_POLICY=PASSIVE)."""
 import argparse
 import glob
 import os

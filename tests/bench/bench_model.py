@@ -16,7 +16,7 @@ Done for 1 thread and for 2 threads. Batch: B samples x T tokens per modality,
 ~49% of tokens masked per modality, nothing padded or dropped. Figures are steps/s; median
 and min-max of the repeats after warm-up. Each side gets its best 2-core configuration:
 ours with OMP_WAIT_POLICY active (default) and passive; torch with torch 2 / BLAS 2 and
-torch 1 / BLAS 2, OMP_WAIT_POLICY=PASSIVE (BENCHMARKING.md). GFLOP/s counts FLOPs the same
+torch 1 / BLAS 2, OMP_WAIT_POLICY=PASSIVE. GFLOP/s counts FLOPs the same
 way for both (see bench_model.c) and is shown beside sgemm alone on the Linear layers'
 shapes (bench_model --sgemm) and beside every product of the step alone (--products), each
 the better of both wait policies; step time / products time is what the rest costs. Every

@@ -15,7 +15,7 @@ def openblas():
 
 
 def banner(torch, lib):
-    """One line: CPU model, cores, torch version, the BLAS in use (BENCHMARKING.md)."""
+    """One line: CPU model, cores, torch version, the BLAS in use."""
     return machine(lib).replace("; BLAS:", "; torch %s; BLAS:" % torch.__version__)
 
 

@@ -1,4 +1,4 @@
-/* Base files of the binary-format fuzz targets (fuzz_model.h). */
+/* Base files of the binary-format fuzz targets (fuzzmodel.h). */
 #include "fuzz.h"
 #include "fuzzmodel.h"
 #include "common/util.h"

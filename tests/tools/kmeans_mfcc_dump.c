@@ -1,6 +1,6 @@
 /* kmeans_mfcc_dump: cluster/'s per-frame MFCC + deltas (km_mfcc_frames) of a raw float32
  * fbank file [frames, n_mels], written as raw float32 [frames, 39], for the torchaudio
- * comparison in tests/cluster/test_kmeans_mfcc.sh.
+ * comparison in tests/cluster/test_kmeans_synth.sh (tests/ref/kmeans_mfcc_ref.py).
  *   kmeans_mfcc_dump --in=FBANK.f32 --n-mels=80 --out=MFCC.f32 */
 #include "cluster/km_feats.h"
 #include "common/opts.h"
