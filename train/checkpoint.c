@@ -34,18 +34,12 @@ static uint32_t optim_checksum(const avm_params *ps, const avm_adamw *opt) {
     return views_crc(views_crc(0, ps, opt->m), ps, opt->v);
 }
 
-static int write_views(hid_t f, const char *path, const char *group, const avm_params *ps, float *buf) {
+/* One group of buf's views, written or read by io (params_h5_write_group / _read_group). */
+typedef int (*group_io)(hid_t f, const char *path, const char *group, const avm_tensor *t, int n);
+static int views_io(group_io io, hid_t f, const char *path, const char *group, const avm_params *ps, float *buf) {
     avm_tensor *t;
     int n = views(ps, buf, &t);
-    int rc = params_h5_write_group(f, path, group, t, n);
-    free(t);
-    return rc;
-}
-
-static int read_views(hid_t f, const char *path, const char *group, const avm_params *ps, float *buf) {
-    avm_tensor *t;
-    int n = views(ps, buf, &t);
-    int rc = params_h5_read_group(f, path, group, t, n);
+    int rc = io(f, path, group, t, n);
     free(t);
     return rc;
 }
@@ -101,9 +95,9 @@ static int write_meta(hid_t f, const char *path, const avm_params *ps, const avm
 int ckpt_save(const char *path, const avm_params *ps, const avm_adamw *opt, const avm_ckpt_meta *meta) {
     hid_t f = h5_begin_sealed(path);
     if (f < 0) return -1;
-    int rc = write_views(f, path, "/params", ps, ps->data);
-    if (!rc && opt) rc = write_views(f, path, "/optim/m", ps, opt->m);
-    if (!rc && opt) rc = write_views(f, path, "/optim/v", ps, opt->v);
+    int rc = views_io(params_h5_write_group, f, path, "/params", ps, ps->data);
+    if (!rc && opt) rc = views_io(params_h5_write_group, f, path, "/optim/m", ps, opt->m);
+    if (!rc && opt) rc = views_io(params_h5_write_group, f, path, "/optim/v", ps, opt->v);
     if (!rc) rc = write_meta(f, path, ps, opt, meta);
     return h5_commit_sealed(f, path, rc);
 }
@@ -202,14 +196,14 @@ int ckpt_load(const char *path, avm_params *ps, avm_adamw *opt, avm_ckpt_meta *m
     int rc = read_meta(f, path, &m, &ostep, 1);
     /* read into scratch buffers so that a refused file leaves the model untouched */
     float *p = xcalloc(ps->total ? ps->total : 1, sizeof(float)), *om = NULL, *ov = NULL;
-    if (!rc) rc = read_views(f, path, "/params", ps, p);
+    if (!rc) rc = views_io(params_h5_read_group, f, path, "/params", ps, p);
     if (!rc) rc = check_sum(f, path, "checksum_params", ckpt_checksum(ps, p));
     if (!rc && opt) {
         om = xcalloc(ps->total ? ps->total : 1, sizeof(float));
         ov = xcalloc(ps->total ? ps->total : 1, sizeof(float));
         if (!h5_exists(f, "/optim")) rc = avm_fail("%s: no optimizer state (/optim)", path);
-        if (!rc) rc = read_views(f, path, "/optim/m", ps, om);
-        if (!rc) rc = read_views(f, path, "/optim/v", ps, ov);
+        if (!rc) rc = views_io(params_h5_read_group, f, path, "/optim/m", ps, om);
+        if (!rc) rc = views_io(params_h5_read_group, f, path, "/optim/v", ps, ov);
         if (!rc) {
             avm_adamw tmp = *opt;
             tmp.m = om; tmp.v = ov;
