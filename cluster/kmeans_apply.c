@@ -14,33 +14,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
-    const char *codebook, *feats, *out, *ali, *ckpt;
-    int job, nj, merge, batch;
-    long batch_tokens;
-} apply_opts;
-
 typedef struct { int shard, i0, i1; } shard_run;   /* index rows [i0, i1) of one shard */
 
-static void read_opts(avm_opts *o, apply_opts *a) {
-    a->codebook = opt_req(o, "codebook");
-    a->feats = opt_req(o, "feats");
-    a->out = opt_req(o, "out");
-    a->ali = opt_str(o, "ali", NULL);
-    a->merge = opt_bool(o, "merge", 0);
-    a->batch = (int)opt_int_range(o, "batch", 8192, 1, 1 << 24);
-    a->ckpt = opt_str(o, "checkpoint", NULL);   /* source=layer: the codebook's checkpoint moved */
-    a->batch_tokens = opt_int_range(o, "batch-tokens", 4000, 1, 1L << 30);
-    const char *job = opt_str(o, "job", NULL);
+/* --job=K/N into job, nj (1/1 without). */
+static void check_opts(avm_opts *o, km_opts *a) {
     a->job = a->nj = 1;
-    if (job) {
+    if (a->job_arg) {
         char extra;
-        if (a->merge) avm_die("kmeans: --job and --merge exclude each other");
-        if (sscanf(job, "%d/%d%c", &a->job, &a->nj, &extra) != 2 || a->nj < 1 || a->job < 1 || a->job > a->nj)
-            avm_die("kmeans: --job=%s: expected K/N with 1 <= K <= N", job);
+        if (sscanf(a->job_arg, "%d/%d%c", &a->job, &a->nj, &extra) != 2 || a->nj < 1 || a->job < 1 || a->job > a->nj)
+            avm_die("kmeans: --job=%s: expected K/N with 1 <= K <= N", a->job_arg);
     }
     opts_threads(o);
-    opts_finish(o);
 }
 
 static shard_run *shard_runs(const avm_feats *fe, int *m) {
@@ -107,7 +91,7 @@ static void label_shard(const avm_feats *fe, const km_codebook *cb, const shard_
     free(abs); free(fsp); free(lab); free(ids); free(off); free(path);
 }
 
-static void write_summary(const apply_opts *a, const avm_feats *fe, const km_codebook *cb, int m, const char *ixh) {
+static void write_summary(const km_opts *a, const avm_feats *fe, const km_codebook *cb, int m, const char *ixh) {
     avm_strbuf ix = {0}, js = {0};
     long long tokens = 0;
     for (int i = 0; i < fe->n; i++) {
@@ -149,9 +133,9 @@ static void check_feats(const km_codebook *cb, const avm_feats *fe) {
         avm_die("kmeans: %s: %d mel bins, the codebook was fitted on %d", fe->dir, fe->n_mels, cb->kf.n_mels);
 }
 
-int kmeans_apply(avm_opts *o) {
-    apply_opts a;
-    read_opts(o, &a);
+int kmeans_apply(avm_opts *o, km_opts *k) {
+    check_opts(o, k);
+    const km_opts a = *k;
     km_codebook cb;
     avm_feats fe;
     if (codebook_read(a.codebook, &cb)) avm_die("kmeans: %s", avm_error());

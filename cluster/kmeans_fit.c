@@ -19,42 +19,18 @@
 #include <string.h>
 
 typedef struct {
-    const char *feats, *out, *dump, *ckpt;
-    int k, iters, batch, max_sample, threads, n_init, layer;
-    long batch_tokens;
-    double sample, tol;
-    long seed;
-    km_source src;
-} fit_opts;
-
-typedef struct {
     float *x;              /* raw vectors [cap, dim] */
     int n, cap;
     long long seen;        /* tokens accepted by the Bernoulli draw */
 } reservoir;
 
-static void read_opts(avm_opts *o, fit_opts *f) {
-    f->feats = opt_req(o, "feats");
-    f->out = opt_req(o, "out");
-    f->k = (int)opt_int_range(o, "k", 100, 1, 1 << 16);
-    if (km_source_parse(opt_str(o, "source", "mfcc"), &f->src)) avm_die("kmeans: %s", avm_error());
-    f->sample = opt_num(o, "sample", 0.1);
-    if (!(f->sample > 0 && f->sample <= 1)) avm_die("kmeans: --sample=%g: expected a fraction in (0, 1]", f->sample);
-    f->max_sample = (int)opt_int_range(o, "max-sample", 100000, 1, 1 << 26);
-    f->iters = (int)opt_int_range(o, "iters", 20, 1, 100000);
-    f->n_init = (int)opt_int_range(o, "n-init", 5, 1, 1000);
-    f->tol = opt_num(o, "tol", 1e-4);
-    if (!(f->tol >= 0 && f->tol < 1)) avm_die("kmeans: --tol=%g: expected a number in [0, 1)", f->tol);
-    f->batch = (int)opt_int_range(o, "batch", 8192, 1, 1 << 24);
-    f->seed = opt_int_range(o, "seed", 1, 0, 1L << 62);
-    f->dump = opt_str(o, "dump-feats", NULL);
-    f->ckpt = opt_str(o, "checkpoint", NULL);
-    f->layer = opt_has(o, "layer") ? (int)opt_int_range(o, "layer", 0, 0, 4095) : -1;
-    f->batch_tokens = opt_int_range(o, "batch-tokens", 4000, 1, 1L << 30);
+/* What the fit options mean together (the table checked each). */
+static void check_opts(avm_opts *o, km_opts *f) {
+    if (km_source_parse(f->source, &f->src)) avm_die("kmeans: %s", avm_error());
+    if (!opts_given(o, "layer")) f->layer = -1;
     if ((f->src == KM_SRC_LAYER) != (f->ckpt != NULL) || (f->src == KM_SRC_LAYER) != (f->layer >= 0))
         avm_die("kmeans: --source=layer goes with --checkpoint=FILE and --layer=N (and they only with it)");
     f->threads = opts_threads(o);
-    opts_finish(o);
 }
 
 /* Bernoulli(frac) per token, then reservoir sampling (Vitter's R) of what passed. */
@@ -69,7 +45,7 @@ static void sample_block(reservoir *r, const float *x, int n, int dim, double fr
 }
 
 /* Pass 0: the sample, the token count and (mfcc) the per-dimension mean and std. */
-static long long pass0(const avm_feats *fe, km_feat *kf, const fit_opts *f, reservoir *r) {
+static long long pass0(const avm_feats *fe, km_feat *kf, const km_opts *f, reservoir *r) {
     km_stream s;
     km_stream_init(&s, fe, kf, 0, fe->n, f->batch, 0);
     double *sum = xcalloc(kf->dim, sizeof(double)), *sq = xcalloc(kf->dim, sizeof(double));
@@ -133,7 +109,7 @@ static double sample_lloyd(const float *x, int n, km_centres *C, km_acc *acc, do
 
 /* --n-init seedings (k-means++, then Lloyd on the sample); the lowest sample inertia wins,
  * as scikit-learn's n_init does: one k-means++ draw can land in a poor local optimum. */
-static void seed_centres(const float *x, int n, const fit_opts *f, km_centres *C) {
+static void seed_centres(const float *x, int n, const km_opts *f, km_centres *C) {
     km_centres T;
     km_acc acc;
     km_centres_init(&T, C->k, C->dim);
@@ -192,7 +168,7 @@ static void jsonl(FILE *f, const char *pass, int n, double inertia, long long N,
 }
 
 /* The fit JSON (codebook attribute) and kmeans.json: options and summary. */
-static char *summary(const fit_opts *f, const avm_feats *fe, long long N, int nsample, int passes, double inertia,
+static char *summary(const km_opts *f, const avm_feats *fe, long long N, int nsample, int passes, double inertia,
                      int empty, const char *hash, double sec) {
     avm_strbuf b = {0};
     avm_jw w;
@@ -232,9 +208,9 @@ static char *summary(const fit_opts *f, const avm_feats *fe, long long N, int ns
 void km_dump_feats(const char *path, const avm_feats *fe, const km_feat *kf, long long N, int batch,
                    const km_centres *init);   /* km_dump.c */
 
-int kmeans_fit(avm_opts *o) {
-    fit_opts f;
-    read_opts(o, &f);
+int kmeans_fit(avm_opts *o, km_opts *k) {
+    check_opts(o, k);
+    const km_opts f = *k;
     avm_feats fe;
     if (feats_open(&fe, f.feats)) avm_die("kmeans: %s", avm_error());
     if (mkdir_p(f.out)) avm_die("kmeans: %s", avm_error());

@@ -163,11 +163,10 @@ int km_metrics_run(const avm_feats *fe, avm_labels *L, const char *ali, const ch
     return rc;
 }
 
-int kmeans_metrics(avm_opts *o) {
-    const char *labels = opt_req(o, "labels"), *feats = opt_req(o, "feats"), *ali = opt_req(o, "ali");
-    const char *json = opt_str(o, "json", NULL);
+int kmeans_metrics(avm_opts *o, km_opts *k) {
+    const char *labels = k->labels, *feats = k->feats, *ali = k->ali, *json = k->json;
+    if (!ali || !ali[0]) avm_die("kmeans: --ali is required with --metrics (see --help)");
     opts_threads(o);
-    opts_finish(o);
     avm_feats fe;
     if (feats_open(&fe, feats)) avm_die("kmeans: %s", avm_error());
     avm_labels *L = labels_open(labels, &fe, NULL);

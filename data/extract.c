@@ -22,26 +22,52 @@
 
 #define EXIT_TOO_MANY 3   /* a job finished but with more failures than --max-fail */
 
-static const char *usage =
+/* The options: the extraction configuration and what cmd_extract reads further. */
+typedef struct {
+    extract_cfg c;
+    const char *job, *max_fail;
+    int merge, nj;
+} extract_args;
+
+/* modes: extract (0), --merge (1) */
+#define F(f) OPT_FIELD(extract_args, f)
+static const avm_optdef table[] = {
+    {OPT_STR, "data", F(c.data), .meta = "DIR", .flags = OPT_REQ, .modes = 1,
+     .help = "data dir: media.scp or wav.scp [segments] [crops]"},
+    {OPT_STR, "out", F(c.out), .meta = "FEATS", .flags = OPT_REQ,
+     .help = "feature dir (created; rerunning resumes: finished shards are kept)"},
+    {OPT_INT, "nj", F(nj), .lo = 0, .hi = 1000, .meta = "N",
+     .help = "run N jobs on this machine, then merge (default 1); jobs split by\n"
+             "shards, so with fewer shards than N each job decodes N/jobs at once;\n"
+             "with --merge: the jobs to merge (default: found from the job files)"},
+    {OPT_STR, "job", F(job), .meta = "K/N", .modes = 1,
+     .help = "extract only job K of N (cluster array jobs; overrides --nj); then run --merge"},
+    {OPT_FLAG, "merge", F(merge),
+     .help = "join the jobs' index.K.tsv, extract.K.err into index.tsv, extract.err, cmvn.h5"},
+    {OPT_INT, "shard-size", F(c.shard_size), .def = "2000", .lo = 1, .hi = 10000000,
+     .help = "utterances per shard (shard s = utterances s*size .. (s+1)*size-1)"},
+    {OPT_INT, "width", F(c.width), .def = "32", .lo = 1, .hi = 4096, .help = "video frame width"},
+    {OPT_INT, "height", F(c.height), .def = "32", .lo = 1, .hi = 4096, .help = "video frame height"},
+    {OPT_NUM, "fps", F(c.fps), .def = "25", .help = "video frame rate (100/fps audio frames per frame)"},
+    {OPT_INT, "n-mels", F(c.n_mels), .def = "80", .lo = 1, .hi = 1024, .help = "mel bins"},
+    {OPT_FLAG, "no-video", F(c.no_video), .help = "audio-only shards (also implied by wav.scp)"},
+    {OPT_STR, "max-fail", F(max_fail), .def = "5%",
+     .help = "failures allowed before the command exits non-zero: a count or a percentage"},
+    {OPT_FLAG, "retry-failed", F(c.retry_failed),
+     .help = "on a rerun, extract again the finished shards that hold failed\n"
+             "utterances (after fixing or replacing their files); others are kept"},
+    OPT_THREADS("utterances decoded in parallel inside one job (default 1)"),
+    {OPT_END},
+};
+
+static const avm_optspec extract_optspec = {
+    "extract",
     "usage: avmask extract --data=DIR --out=FEATS [options]\n"
     "       avmask extract --merge --out=FEATS [--nj=N] [--max-fail=N|P%]\n"
     "Extracts log-mel fbank and grayscale video frames of every utterance of a Kaldi-style\n"
-    "data dir into HDF5 shards, index.tsv and cmvn.h5 (layout: docs/formats.md).\n"
-    "  --data=DIR         data dir: media.scp or wav.scp [segments] [crops]\n"
-    "  --out=FEATS        feature dir (created; rerunning resumes: finished shards are kept)\n"
-    "  --nj=N             run N jobs on this machine, then merge (default 1); jobs split by\n"
-    "                     shards, so with fewer shards than N each job decodes N/jobs at once\n"
-    "  --job=K/N          extract only job K of N (cluster array jobs); then run --merge\n"
-    "  --merge            join the jobs' index.K.tsv, extract.K.err into index.tsv, extract.err, cmvn.h5\n"
-    "  --shard-size=2000  utterances per shard (shard s = utterances s*size .. (s+1)*size-1)\n"
-    "  --width=32 --height=32 --fps=25   video frame size and rate (100/fps audio frames per frame)\n"
-    "  --n-mels=80        mel bins\n"
-    "  --no-video         audio-only shards (also implied by wav.scp)\n"
-    "  --max-fail=5%      failures allowed before the command exits non-zero: a count or a percentage\n"
-    "  --retry-failed     on a rerun, extract again the finished shards that hold failed\n"
-    "                     utterances (after fixing or replacing their files); others are kept\n"
-    "  --threads=1        utterances decoded in parallel inside one job\n"
-    "  --config=FILE      options from a file, one per line\n";
+    "data dir into HDF5 shards, index.tsv and cmvn.h5 (layout: docs/formats.md).\n",
+    table, NULL, "extract|merge",
+};
 
 static void parse_max_fail(const char *s, extract_cfg *c) {
     char *end;
@@ -51,16 +77,8 @@ static void parse_max_fail(const char *s, extract_cfg *c) {
         avm_die("extract: --max-fail=%s: expected a count (e.g. 10) or a percentage (e.g. 5%%)", s);
 }
 
-static void read_cfg(avm_opts *o, extract_cfg *c) {
-    c->out = opt_req(o, "out");
-    c->shard_size = (int)opt_int_range(o, "shard-size", 2000, 1, 10000000);
-    c->width = (int)opt_int_range(o, "width", 32, 1, 4096);
-    c->height = (int)opt_int_range(o, "height", 32, 1, 4096);
-    c->n_mels = (int)opt_int_range(o, "n-mels", 80, 1, 1024);
-    c->fps = opt_num(o, "fps", 25);
-    c->no_video = opt_bool(o, "no-video", 0);
-    c->retry_failed = opt_bool(o, "retry-failed", 0);
-    parse_max_fail(opt_str(o, "max-fail", "5%"), c);
+static void check_cfg(extract_cfg *c, const char *max_fail) {
+    parse_max_fail(max_fail, c);
     if (extract_stack(c) < 0) avm_die("extract: --fps=%g: 100/fps must be a whole number of audio frames", c->fps);
     avm_fbank_opts fo;   /* refuse impossible fbank options here, once, not in every job */
     fbank_default_opts(&fo);
@@ -208,18 +226,18 @@ static void keep_freed_memory(void) {
 int cmd_extract(int argc, char **argv) {
     keep_freed_memory();
     avm_opts o;
-    opts_parse(&o, "extract", usage, argc, argv);
-    extract_cfg c = {0};
-    int merge = opt_bool(&o, "merge", 0);
-    int nj = (int)opt_int_range(&o, "nj", merge ? 0 : 1, merge ? 0 : 1, 1000);
-    const char *job = opt_str(&o, "job", NULL);
-    if (!merge) c.data = opt_req(&o, "data");
-    read_cfg(&o, &c);
-    int user_threads = opt_has(&o, "threads");
+    extract_args a;
+    memset(&a, 0, sizeof a);
+    opts_parse(&o, &extract_optspec, &a, argc, argv);
+    extract_cfg c = a.c;
+    int merge = a.merge, nj = a.nj;
+    const char *job = a.job;
+    if (!opts_given(&o, "nj")) nj = merge ? 0 : 1;
+    else if (!merge && nj < 1) avm_die("extract: --nj=%d is out of range [1, 1000]", nj);
+    check_cfg(&c, a.max_fail);
+    int user_threads = opts_given(&o, "threads");
     c.threads = user_threads ? opts_threads(&o) : 1;
     omp_set_num_threads(c.threads);
-    opts_finish(&o);
-    if (job && merge) avm_die("extract: --job cannot be combined with --merge");   /* --job overrides --nj */
     int n_utts = 0;
     avm_datadir d;   /* read once here: a bad data dir gives one error line, and the jobs
                       * (forked, so they share it) do not parse it again for every slice */

@@ -9,11 +9,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *usage =
+typedef struct { int failures; } info_opts;
+
+static const avm_optdef table[] = {
+    {OPT_INT, "failures", OPT_FIELD(info_opts, failures), .def = "5", .lo = 0, .hi = 1000000,
+     .help = "failed utterances to list (0: none)"},
+    OPT_THREADS("accepted by every command; info runs on one core"),
+    {OPT_END},
+};
+
+static const avm_optspec info_optspec = {
+    "info",
     "usage: avmask info FEATS\n"
     "Summarises a feature dir written by 'avmask extract': utterances, hours, frames,\n"
-    "dimensions, feature configuration, failures (extract.err) and shards.\n"
-    "  --failures=5   failed utterances to list (0: none)\n";
+    "dimensions, feature configuration, failures (extract.err) and shards.\n",
+    table, "FEATS", NULL,
+};
 
 static int count_shards(const char *dir) {
     char *pat = path_join(dir, "shard-*.h5");
@@ -44,10 +55,10 @@ static void print_failures(const char *dir, int show) {
 
 int cmd_info(int argc, char **argv) {
     avm_opts o;
-    opts_parse(&o, "info", usage, argc, argv);
-    int show = (int)opt_int_range(&o, "failures", 5, 0, 1000000);
-    opts_threads(&o);   /* accepted by every subcommand; info itself is serial */
-    opts_finish(&o);
+    info_opts io;
+    opts_parse(&o, &info_optspec, &io, argc, argv);
+    int show = io.failures;
+    opts_threads(&o);
     if (o.npos != 1) avm_die("info: expected one feature dir (see --help)");
     const char *dir = o.pos[0];
     avm_feats fe;

@@ -9,21 +9,36 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *usage =
+typedef struct { const char *model, *feats, *out; long tokens; } decode_opts;
+
+#define F(f) OPT_FIELD(decode_opts, f)
+static const avm_optdef table[] = {
+    {OPT_STR, "model", F(model), .meta = "DIR", .flags = OPT_REQ, .help = "model dir written by avmask finetune"},
+    {OPT_STR, "feats", F(feats), .meta = "DIR", .flags = OPT_REQ, .help = "features to decode"},
+    {OPT_STR, "out", F(out), .meta = "DIR", .flags = OPT_REQ, .help = "output dir (OUT/hyp)"},
+    {OPT_INT, "batch-tokens", F(tokens), .def = "4000", .lo = 1, .hi = 1000000000,
+     .help = "samples x padded tokens per batch"},
+    OPT_THREADS("OpenMP and OpenBLAS threads (default: all cores or OMP_NUM_THREADS)"),
+    {OPT_END},
+};
+
+static const avm_optspec decode_optspec = {
+    "decode",
     "usage: avmask decode --model=DIR --feats=DIR --out=DIR [--batch-tokens=4000]\n"
     "Greedy CTC decoding (best path: argmax per token, repeats collapsed, blanks dropped)\n"
     "of every utterance of a feature dir with a model written by avmask finetune\n"
     "(FT/model). Writes OUT/hyp, '<utt-id> units...' sorted by utt-id (chars joined into\n"
-    "words), for avmask eval --hyp=OUT/hyp.\n";
+    "words), for avmask eval --hyp=OUT/hyp.\n",
+    table, NULL, NULL,
+};
 
 int cmd_decode(int argc, char **argv) {
     avm_opts o;
-    opts_parse(&o, "decode", usage, argc, argv);
-    const char *model = opt_req(&o, "model"), *feats = opt_req(&o, "feats"), *out = opt_req(&o, "out");
-    long tokens = opt_int_range(&o, "batch-tokens", 4000, 1, 1000000000);
+    decode_opts d0;
+    opts_parse(&o, &decode_optspec, &d0, argc, argv);
+    const char *model = d0.model, *feats = d0.feats, *out = d0.out;
+    long tokens = d0.tokens;
     int threads = opts_threads(&o);
-    opts_finish(&o);
-    if (o.npos) avm_die("decode: unexpected argument '%s' (see --help)", o.pos[0]);
 
     avm_asr a;
     if (asr_load(&a, model)) avm_die("decode: %s", avm_error());

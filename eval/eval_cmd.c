@@ -14,24 +14,40 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *usage =
+typedef struct { const char *ref, *hyp, *by, *out, *details; int chars, list; } eval_opts;
+
+#define F(f) OPT_FIELD(eval_opts, f)
+static const avm_optdef table[] = {
+    {OPT_STR, "ref", F(ref), .meta = "FILE", .flags = OPT_REQ, .help = "reference transcripts"},
+    {OPT_STR, "hyp", F(hyp), .meta = "FILE", .flags = OPT_REQ, .help = "hypotheses (decode's DIR/hyp)"},
+    {OPT_STR, "by", F(by), .meta = "FILE",
+     .help = "conditions, '<utt-id> key=value ...' (e.g. snr=5 voice=x): the error\n"
+             "rate is also broken down by every value of every key (default: none)"},
+    {OPT_STR, "out", F(out), .meta = "FILE",
+     .help = "JSON result (default: eval.json beside --hyp); the text goes to stdout\n"
+             "and to the same path with .txt instead of .json, each utterance's\n"
+             "S D I N and conditions to .utts.tsv instead of .json"},
+    /* index: chars */
+    {OPT_ENUM, "unit", F(chars), .def = "token", .values = "token|char",
+     .help = "token: blank-separated; char (CER): transcripts are split\n"
+             "into UTF-8 characters with one <space> unit between words"},
+    {OPT_INT, "list", F(list), .def = "5", .lo = 0, .hi = 1000000, .help = "how many utterance ids to name in warnings"},
+    {OPT_STR, "details", F(details), .meta = "FILE",
+     .help = "per-utterance alignments (REF/HYP/OPS lines, *** for a gap; default: none)"},
+    OPT_THREADS("accepted by every command; eval runs on one core"),
+    {OPT_END},
+};
+
+static const avm_optspec eval_optspec = {
+    "eval",
     "usage: avmask eval --ref=FILE --hyp=FILE [--by=FILE] [--out=FILE] [--unit=token|char] [--list=5]\n"
     "Scores '<utt-id> tokens...' hypotheses against references of the same format\n"
     "(e.g. data/test/phones or text) by edit distance: %ERR = 100 (S + D + I) / N.\n"
-    "  --ref=FILE   reference transcripts\n"
-    "  --hyp=FILE   hypotheses (decode's DIR/hyp)\n"
-    "  --by=FILE    conditions, '<utt-id> key=value ...' (e.g. snr=5 voice=x): the error\n"
-    "               rate is also broken down by every value of every key\n"
-    "  --out=FILE   JSON result (default: eval.json beside --hyp); the text goes to stdout\n"
-    "               and to the same path with .txt instead of .json, each utterance's\n"
-    "               S D I N and conditions to .utts.tsv instead of .json\n"
-    "  --unit=char  score characters (CER): transcripts are split into UTF-8 characters\n"
-    "               with one <space> unit between words (default token: blank-separated)\n"
-    "  --list=N     how many utterance ids to name in warnings (default 5)\n"
-    "  --details=FILE  per-utterance alignments (REF/HYP/OPS lines, *** for a gap)\n"
     "Reference utterances without a hypothesis are scored as all deletions; hypotheses\n"
     "without a reference are reported and counted but not scored. With N = 0 and\n"
-    "insertions the rate is undefined (n/a, JSON null).\n";
+    "insertions the rate is undefined (n/a, JSON null).\n",
+    table, NULL, NULL,
+};
 
 #define NONE_VALUE "<none>"
 
@@ -319,20 +335,17 @@ static void result_free(eval_result *r) {
 
 int cmd_eval(int argc, char **argv) {
     avm_opts o;
-    opts_parse(&o, "eval", usage, argc, argv);
-    const char *refp = opt_req(&o, "ref"), *hypp = opt_req(&o, "hyp"), *byp = opt_str(&o, "by", NULL);
-    int list = (int)opt_int_range(&o, "list", 5, 0, 1000000);
-    const char *unit = opt_str(&o, "unit", "token"), *details = opt_str(&o, "details", NULL);
-    if (strcmp(unit, "token") && strcmp(unit, "char")) avm_die("eval: --unit=%s: token or char", unit);
-    char *out = opt_has(&o, "out") ? xstrdup(opt_str(&o, "out", NULL)) : default_out(hypp);
+    eval_opts e;
+    opts_parse(&o, &eval_optspec, &e, argc, argv);
+    const char *refp = e.ref, *hypp = e.hyp, *byp = e.by, *details = e.details;
+    int list = e.list;
+    char *out = opts_given(&o, "out") ? xstrdup(e.out) : default_out(hypp);
     opts_threads(&o);
-    opts_finish(&o);
-    if (o.npos) avm_die("eval: unexpected argument '%s' (see --help)", o.pos[0]);
 
     avm_trans ref, hyp, by;
     if (trans_read(&ref, refp) || trans_read(&hyp, hypp) || (byp && trans_read(&by, byp)))
         avm_die("eval: %s", avm_error());
-    if (!strcmp(unit, "char")) { split_chars(&ref); split_chars(&hyp); }
+    if (e.chars) { split_chars(&ref); split_chars(&hyp); }
     eval_result r = {0};
     avm_strbuf det = {0};
     if (details) r.details = &det;

@@ -10,23 +10,34 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *usage =
+typedef struct { const char *ckpt, *out, *cmvn; } export_opts;
+
+#define F(f) OPT_FIELD(export_opts, f)
+static const avm_optdef table[] = {
+    {OPT_STR, "checkpoint", F(ckpt), .meta = "FILE", .flags = OPT_REQ, .help = "checkpoint written by avmask pretrain"},
+    {OPT_STR, "out", F(out), .meta = "DIR", .flags = OPT_REQ, .help = "export directory"},
+    {OPT_STR, "cmvn", F(cmvn), .meta = "FILE", .help = "cmvn.h5 to embed (default: the one named in the checkpoint's config)"},
+    OPT_THREADS("accepted by every command; export runs on one core"),
+    {OPT_END},
+};
+
+static const avm_optspec export_optspec = {
+    "export",
     "usage: avmask export --checkpoint=FILE --out=DIR [--cmvn=FILE]\n"
     "Writes the audio branch (audio front-end, audio encoder, the audio half of the fusion\n"
     "projection, fusion encoder over audio tokens) of a pretraining checkpoint as\n"
     "DIR/audio_encoder.h5, DIR/model.safetensors and DIR/config.json (architecture, feature\n"
-    "configuration, CMVN statistics).\n"
-    "  --checkpoint=FILE  checkpoint written by avmask pretrain\n"
-    "  --cmvn=FILE  cmvn.h5 to embed (default: the one named in the checkpoint's config)\n"
-    "eval/pytorch/load_avmask.py rebuilds the encoder in PyTorch from DIR.\n";
+    "configuration, CMVN statistics). eval/pytorch/load_avmask.py rebuilds the encoder in\n"
+    "PyTorch from DIR.\n",
+    table, NULL, NULL,
+};
 
 int cmd_export(int argc, char **argv) {
     avm_opts o;
-    opts_parse(&o, "export", usage, argc, argv);
-    const char *ckpt = opt_req(&o, "checkpoint"), *out = opt_req(&o, "out"), *cmvn = opt_str(&o, "cmvn", NULL);
+    export_opts e;
+    opts_parse(&o, &export_optspec, &e, argc, argv);
     opts_threads(&o);
-    opts_finish(&o);
-    if (o.npos) avm_die("export: unexpected argument '%s' (see --help)", o.pos[0]);
+    const char *ckpt = e.ckpt, *out = e.out, *cmvn = e.cmvn;
 
     avm_model m;
     avm_ckpt_meta meta;

@@ -24,37 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *usage =
-    "usage: avmask finetune --init=EXPORT_DIR|none --feats=DIR --data=DIR --out=DIR [options]\n"
-    "CTC fine-tuning of an exported audio encoder (avmask export) with a linear head over\n"
-    "units of the data dir's text or phones. Writes OUT/model/ (the last step, for avmask\n"
-    "decode), OUT/model-best/ (lowest validation error, with --valid),\n"
-    "OUT/metrics.jsonl and OUT/train.log.\n"
-    "data:   --feats=DIR --data=DIR (its text or phones, same utt-ids)  --unit=phone|char|word\n"
-    "        --units-file=FILE (fixed units.txt; default: built from --data)\n"
-    "        --valid=DIR --valid-data=DIR (validation loss and error rate)\n"
-    "        --batch-tokens=2000 (samples x padded tokens per batch)\n"
-    "run:    --max-steps=N (required) --seed=1 --threads=N --log-every=10 --valid-every=100\n"
-    "optim:  --lr=1e-3 --warmup=100 --schedule=cosine|linear|constant --final-lr-ratio=0.05\n"
-    "        --weight-decay=0.01 --clip=5 (0: off)\n"
-    "        --freeze-steps=0 (the encoder stays frozen, only the head trains, for N steps;\n"
-    "        all: for the whole run, a frozen probe of the representation)\n"
-    "        --layer-weights (SUPERB-style: the head reads a learned softmax-weighted sum of\n"
-    "        the embeddings, every encoder layer output and the final output)\n"
-    "        --layer-norm=1 (with --layer-weights: each state is layer-normed over d, without\n"
-    "        affine parameters, before the mix, so its scale does not decide its weight;\n"
-    "        0: the unnormalised mix of models written before this option)\n"
-    "regularisation (small labelled sets overfit within a few hundred steps):\n"
-    "        --dropout=P --attn-dropout=P (default: the encoder's config, 0.1; 0 with\n"
-    "        --freeze-steps=all)\n"
-    "        --time-mask-prob=0 --time-mask-len=5 (SpecAugment time masks: each token starts\n"
-    "        a span of LEN tokens with probability PROB, spans zeroed; e.g. 0.05 and 5)\n"
-    "        --freq-masks=0 --freq-mask-width=20 (N bands of up to WIDTH mel bins zeroed)\n"
-    "model (--init=none only, a randomly initialised encoder): --model=tiny|small|base and\n"
-    "        --d --ffn --heads --layers-audio --layers-fusion --max-len\n";
-
 typedef struct {
     const char *init, *feats, *data, *out, *vfeats, *vdata, *units_file;
+    const char *unit, *schedule, *model_name;   /* as given; parse() reads them */
     avm_unit_kind kind;
     long max_steps, log_every, valid_every, freeze_steps, batch_tokens;
     int layer_weights, layer_norm;
@@ -66,63 +38,106 @@ typedef struct {
     uint64_t seed;
 } ft_opts;
 
+#define F(f) OPT_FIELD(ft_opts, f)
+#define MODEL_INT(NAME, HELP) {OPT_INT, NAME, .lo = 0, .hi = 1 << 24, .meta = "N", .help = HELP}
+static const avm_optdef table[] = {
+    {OPT_TEXT, .help = "data:"},
+    {OPT_STR, "init", F(init), .meta = "DIR|none", .flags = OPT_REQ,
+     .help = "exported encoder (avmask export), or none: a fresh one (model below)"},
+    {OPT_STR, "feats", F(feats), .meta = "DIR", .flags = OPT_REQ, .help = "training features"},
+    {OPT_STR, "data", F(data), .meta = "DIR", .flags = OPT_REQ, .help = "their data dir: text or phones, same utt-ids"},
+    {OPT_STR, "out", F(out), .meta = "DIR", .flags = OPT_REQ, .help = "the run's directory"},
+    {OPT_ENUM, "unit", F(unit), .def = "phone", .values = "phone|char|word", .help = "output units"},
+    {OPT_STR, "units-file", F(units_file), .meta = "FILE", .help = "fixed units.txt (default: built from --data)"},
+    {OPT_STR, "valid", F(vfeats), .meta = "DIR", .help = "validation features (default: none)"},
+    {OPT_STR, "valid-data", F(vdata), .meta = "DIR", .help = "their data dir (with --valid)"},
+    {OPT_INT, "batch-tokens", F(batch_tokens), .def = "2000", .lo = 1, .hi = 1000000000,
+     .help = "samples x padded tokens per batch"},
+    {OPT_TEXT, .help = "run:"},
+    {OPT_INT, "max-steps", F(max_steps), .lo = 1, .hi = 100000000, .flags = OPT_REQ, .help = "optimiser updates"},
+    {OPT_INT, "seed", F(seed), .def = "1", .help = "head initialisation, batches, dropout, SpecAugment"},
+    OPT_THREADS("OpenMP and OpenBLAS threads (default: all cores or OMP_NUM_THREADS)"),
+    {OPT_INT, "log-every", F(log_every), .def = "10", .lo = 1, .hi = 1000000000, .help = "steps between log lines"},
+    {OPT_INT, "valid-every", F(valid_every), .def = "100", .lo = 1, .hi = 1000000000, .help = "steps between validations"},
+    {OPT_TEXT, .help = "optim:"},
+    {OPT_NUM, "lr", F(sched.peak), .def = "1e-3", .min = 0, .max = INFINITY, .flags = OPT_MIN_OPEN,
+     .help = "peak learning rate"},
+    {OPT_INT, "warmup", F(sched.warmup), .def = "100", .lo = 0, .hi = 1000000000,
+     .help = "steps of linear warm-up (at most --max-steps)"},
+    {OPT_ENUM, "schedule", F(schedule), .def = "cosine", .values = "cosine|linear|constant", .help = "decay after warm-up"},
+    {OPT_NUM, "final-lr-ratio", F(sched.final_ratio), .def = "0.05", .min = 0, .max = 1, .help = "last lr / peak lr"},
+    {OPT_NUM, "weight-decay", F(weight_decay), .def = "0.01", .min = 0, .max = INFINITY, .help = "AdamW, decoupled"},
+    {OPT_NUM, "clip", F(clip), .def = "5", .min = 0, .max = INFINITY, .help = "global gradient-norm clip (0: off)"},
+    {OPT_INT, "freeze-steps", F(freeze_steps), .def = "0", .lo = 0, .hi = 1000000000, .values = "all",
+     .help = "the encoder stays frozen, only the head trains, for N\n"
+             "steps; all: for the whole run, a frozen probe of the representation"},
+    {OPT_FLAG, "layer-weights", F(layer_weights),
+     .help = "SUPERB-style: the head reads a learned softmax-weighted sum of\n"
+             "the embeddings, every encoder layer output and the final output"},
+    {OPT_INT, "layer-norm", F(layer_norm), .def = "1", .lo = 0, .hi = 1,
+     .help = "with --layer-weights: each state is layer-normed over d, without\n"
+             "affine parameters, before the mix, so its scale does not decide its weight;\n"
+             "0: the unnormalised mix of models written before this option"},
+    {OPT_TEXT, .help = "regularisation (small labelled sets overfit within a few hundred steps):"},
+    {OPT_NUM, "dropout", F(dropout), .min = 0, .max = 1, .flags = OPT_MAX_OPEN, .meta = "P",
+     .help = "encoder dropout (default: the encoder's config, 0.1; 0 with --freeze-steps=all)"},
+    {OPT_NUM, "attn-dropout", F(attn_dropout), .min = 0, .max = 1, .flags = OPT_MAX_OPEN, .meta = "P",
+     .help = "attention dropout (default: as --dropout)"},
+    {OPT_NUM, "time-mask-prob", F(aug.time_p), .def = "0", .min = 0, .max = 1,
+     .help = "SpecAugment time masks: each token starts a span of\n"
+             "--time-mask-len tokens with this probability, spans zeroed (e.g. 0.05)"},
+    {OPT_INT, "time-mask-len", F(aug.time_len), .def = "5", .lo = 1, .hi = 1000, .help = "tokens per time mask"},
+    {OPT_INT, "freq-masks", F(aug.n_freq), .def = "0", .lo = 0, .hi = 100, .help = "bands of mel bins zeroed"},
+    {OPT_INT, "freq-mask-width", F(aug.freq_width), .def = "20", .lo = 0, .hi = 10000, .help = "at most this many bins each"},
+    {OPT_TEXT, .help = "model (--init=none only, a randomly initialised encoder; each key defaults to the --model\n"
+                       "config):"},
+    {OPT_ENUM, "model", F(model_name), .def = "tiny", .values = "tiny|small|base", .help = "named configuration"},
+    MODEL_INT("d", "width"),
+    MODEL_INT("ffn", "feed-forward width"),
+    MODEL_INT("heads", "attention heads"),
+    MODEL_INT("layers-audio", "audio encoder layers"),
+    MODEL_INT("layers-fusion", "fusion encoder layers"),
+    MODEL_INT("max-len", "positions"),
+    {OPT_TEXT, .help = "test hooks:"},
+    {OPT_INT, "debug-nan-step", F(nan_step), .def = "0", .help = "a NaN gradient at this step (0: never)"},
+    {OPT_END},
+};
+
+const avm_optspec finetune_optspec = {
+    "finetune",
+    "usage: avmask finetune --init=DIR|none --feats=DIR --data=DIR --out=DIR --max-steps=N [options]\n"
+    "CTC fine-tuning of an exported audio encoder (avmask export) with a linear head over\n"
+    "units of the data dir's text or phones. Writes OUT/model/ (the last step, for avmask\n"
+    "decode), OUT/model-best/ (lowest validation error, with --valid),\n"
+    "OUT/metrics.jsonl and OUT/train.log.\n",
+    table, NULL, NULL,
+};
+
 /* Labels of every utterance of a feature dir, by index row (NULL: no transcript). */
 typedef struct { int **ids; int *n; avm_trans ref; } ft_labels;
 
-static void parse(ft_opts *f, avm_opts *o, avm_config *cfg) {
-    f->init = opt_req(o, "init");
-    f->feats = opt_req(o, "feats");
-    f->data = opt_req(o, "data");
-    f->out = opt_req(o, "out");
-    f->vfeats = opt_str(o, "valid", NULL);
-    f->vdata = opt_str(o, "valid-data", NULL);
+static void parse(ft_opts *f, avm_opts *o, avm_config *cfg, int argc, char **argv) {
+    opts_parse(o, &finetune_optspec, f, argc, argv);
     if (!f->vfeats != !f->vdata) avm_die("finetune: --valid and --valid-data go together");
-    f->units_file = opt_str(o, "units-file", NULL);
-    if (units_kind_parse(opt_str(o, "unit", "phone"), &f->kind)) avm_die("finetune: --unit: %s", avm_error());
-    f->max_steps = opt_int_range(o, "max-steps", 0, 1, 100000000);
-    f->log_every = opt_int_range(o, "log-every", 10, 1, 1000000000);
-    f->valid_every = opt_int_range(o, "valid-every", 100, 1, 1000000000);
-    /* all: a frozen-encoder probe (SUPERB), the encoder never trains */
-    const char *fz = opt_str(o, "freeze-steps", "0");
-    f->freeze_steps = !strcmp(fz, "all") ? LONG_MAX : opt_int_range(o, "freeze-steps", 0, 0, 1000000000);
-    f->layer_weights = opt_bool(o, "layer-weights", 0);
-    f->layer_norm = (int)opt_int_range(o, "layer-norm", 1, 0, 1);
-    if (opt_has(o, "layer-norm") && !f->layer_weights) avm_die("finetune: --layer-norm applies only with --layer-weights");
-    f->batch_tokens = opt_int_range(o, "batch-tokens", 2000, 1, 1000000000);
-    f->weight_decay = opt_num(o, "weight-decay", 0.01);
-    f->clip = opt_num(o, "clip", 5);
-    if (!(f->weight_decay >= 0) || !(f->clip >= 0))   /* as pretrain: NaN fails too */
-        avm_die("finetune: --weight-decay and --clip must be >= 0");
-    f->nan_step = opt_int(o, "debug-nan-step", 0);
+    if (units_kind_parse(f->unit, &f->kind)) avm_die("finetune: --unit: %s", avm_error());
+    if (opts_given(o, "layer-norm") && !f->layer_weights) avm_die("finetune: --layer-norm applies only with --layer-weights");
     /* a probe reads the frozen encoder as a fixed feature extractor (SUPERB runs the
      * upstream in eval mode): no dropout unless asked for */
     double no_drop = f->freeze_steps == LONG_MAX ? 0 : -1;
-    f->dropout = opt_num(o, "dropout", no_drop);
-    f->attn_dropout = opt_num(o, "attn-dropout", no_drop);
-    if ((opt_has(o, "dropout") && (f->dropout < 0 || f->dropout >= 1)) ||
-        (opt_has(o, "attn-dropout") && (f->attn_dropout < 0 || f->attn_dropout >= 1)))
-        avm_die("finetune: --dropout and --attn-dropout must lie in [0, 1)");
-    f->aug.time_p = opt_num(o, "time-mask-prob", 0);
-    f->aug.time_len = (int)opt_int_range(o, "time-mask-len", 5, 1, 1000);
-    f->aug.n_freq = (int)opt_int_range(o, "freq-masks", 0, 0, 100);
-    f->aug.freq_width = (int)opt_int_range(o, "freq-mask-width", 20, 0, 10000);
-    if (f->aug.time_p < 0 || f->aug.time_p > 1) avm_die("finetune: --time-mask-prob must lie in [0, 1]");
-    f->seed = (uint64_t)opt_int(o, "seed", 1);
-    f->sched.peak = opt_num(o, "lr", 1e-3);
-    f->sched.warmup = opt_int_range(o, "warmup", 100, 0, 1000000000);
+    if (!opts_given(o, "dropout")) f->dropout = no_drop;
+    if (!opts_given(o, "attn-dropout")) f->attn_dropout = no_drop;
     if (f->sched.warmup > f->max_steps) f->sched.warmup = f->max_steps;
-    f->sched.final_ratio = opt_num(o, "final-lr-ratio", 0.05);
     f->sched.total = f->max_steps;
-    if (sched_parse_kind(opt_str(o, "schedule", "cosine"), &f->sched.kind) || sched_check(&f->sched))
+    if (sched_parse_kind(f->schedule, &f->sched.kind) || sched_check(&f->sched))
         avm_die("finetune: %s", avm_error());
     /* the architecture of a fresh encoder */
-    if (avmodel_config_named(cfg, opt_str(o, "model", "tiny"))) avm_die("finetune: --model: %s", avm_error());
+    if (avmodel_config_named(cfg, f->model_name)) avm_die("finetune: --model: %s", avm_error());
     static const char *keys[][2] = {{"d", "d"}, {"ffn", "ffn"}, {"heads", "heads"},
         {"layers-audio", "layers_audio"}, {"layers-fusion", "layers_fusion"}, {"max-len", "max_len"}};
     for (int i = 0; i < 6; i++)
-        if (opt_has(o, keys[i][0])) {
+        if (opts_given(o, keys[i][0])) {
             if (strcmp(f->init, "none")) avm_die("finetune: --%s applies only with --init=none", keys[i][0]);
-            if (avmodel_config_set(cfg, keys[i][1], opt_str(o, keys[i][0], NULL)))
+            if (avmodel_config_set(cfg, keys[i][1], opts_get(o, keys[i][0])))
                 avm_die("finetune: --%s: %s", keys[i][0], avm_error());
         }
     cfg->modalities = AVM_MOD_AUDIO;
@@ -279,13 +294,10 @@ static void log_train(FILE *m, long step, double loss, double lr, double gn, int
 
 int cmd_finetune(int argc, char **argv) {
     avm_opts o;
-    opts_parse(&o, "finetune", usage, argc, argv);
     ft_opts f;
     avm_config cfg;
-    parse(&f, &o, &cfg);
+    parse(&f, &o, &cfg, argc, argv);
     int threads = opts_threads(&o);
-    opts_finish(&o);
-    if (o.npos) avm_die("finetune: unexpected argument '%s' (see --help)", o.pos[0]);
     if (mkdir_p(f.out)) avm_die("finetune: %s", avm_error());
     char *logp = path_join(f.out, "train.log"), *mp = path_join(f.out, "metrics.jsonl");
     char *modeldir = path_join(f.out, "model"), *bestdir = path_join(f.out, "model-best");

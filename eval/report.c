@@ -16,7 +16,41 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *usage =
+typedef struct {
+    const char *exp, *out, *title, *conditions, *notes, *compare;
+    int max_values, bootstrap;
+    long bootstrap_seed;
+} report_opts;
+
+#define F(f) OPT_FIELD(report_opts, f)
+static const avm_optdef table[] = {
+    {OPT_STR, "exp", F(exp), .meta = "EXP", .flags = OPT_REQ, .help = "experiment dir"},
+    {OPT_STR, "out", F(out), .meta = "DIR", .help = "report dir (default: EXP/report)"},
+    {OPT_STR, "title", F(title), .def = "avmask report", .meta = "TEXT", .help = "title of the report"},
+    {OPT_STR, "conditions", F(conditions), .meta = "KEYS",
+     .help = "condition keys to break down, e.g. snr,noise (default: every key with at\n"
+             "most --max-values distinct values)"},
+    {OPT_INT, "max-values", F(max_values), .def = "12", .lo = 1, .hi = 1000000, .help = "see --conditions"},
+    {OPT_STR, "notes", F(notes), .meta = "FILE",
+     .help = "Markdown appended as a section \"Notes\" (e.g. what an\n"
+             "investigation tried and found; default: none)"},
+    {OPT_TEXT, .help = "Training seeds: experiments <name> (seed 1) and <name>-s<N> (seed N) are one arm; a\n"
+                       "model dir with >= 2 seeds gets %ERR mean +- sd over the seeds (table, error-bar plot)."},
+    {OPT_STR, "compare", F(compare), .meta = "\"A,B C,D\"",
+     .help = "paired comparisons A - B of groups <name>/<model dir>, e.g.\n"
+             "av/ctc,audio/ctc: per test set and condition, a bootstrap\n"
+             "95% interval over utterances (and seeds when >= 3); default:\n"
+             "every two groups with >= 2 seeds and the same model dir\n"
+             "(\"none\": no comparison); rows also in OUT/compare.tsv"},
+    {OPT_INT, "bootstrap", F(bootstrap), .def = "2000", .lo = 1, .hi = 1000000, .help = "bootstrap replicates"},
+    {OPT_INT, "bootstrap-seed", F(bootstrap_seed), .def = "1", .lo = 0, .hi = LONG_MAX,
+     .help = "seed of the bootstrap's generator (output is deterministic)"},
+    OPT_THREADS("accepted by every command; report runs on one core"),
+    {OPT_END},
+};
+
+static const avm_optspec report_optspec = {
+    "report",
     "usage: avmask report --exp=EXP [--out=EXP/report] [--title=TEXT] [--conditions=KEYS]\n"
     "Writes OUT/report.md and OUT/report.html (+ OUT/plots/) summarising every\n"
     "experiment under EXP:\n"
@@ -24,21 +58,10 @@ static const char *usage =
     "  EXP/<name>/<sub>/metrics.jsonl            fine-tuning run (e.g. ctc)\n"
     "  EXP/<name>/<sub>/decode_<set>/eval.json   error rates from avmask eval\n"
     "Tables: %ERR of every model on every test set (best in bold), then each result with\n"
-    "its S/D/I/N and error rate by condition. Plots (gnuplot): pretraining and fine-tuning loss (train and valid), overall\n"
-    "error rate, error rate by each condition key.\n"
-    "  --conditions=snr,noise  condition keys to break down (default: every key with at\n"
-    "                          most --max-values=12 distinct values)\n"
-    "  --notes=FILE            Markdown appended as a section \"Notes\" (e.g. what an\n"
-    "                          investigation tried and found)\n"
-    "Training seeds: experiments <name> (seed 1) and <name>-s<N> (seed N) are one arm; a\n"
-    "model dir with >= 2 seeds gets %ERR mean +- sd over the seeds (table, error-bar plot).\n"
-    "  --compare=\"A,B C,D\"     paired comparisons A - B of groups <name>/<model dir>, e.g.\n"
-    "                          av/ctc,audio/ctc: per test set and condition, a bootstrap\n"
-    "                          95% interval over utterances (and seeds when >= 3); default:\n"
-    "                          every two groups with >= 2 seeds and the same model dir\n"
-    "                          (\"none\": no comparison); rows also in OUT/compare.tsv\n"
-    "  --bootstrap=2000        bootstrap replicates\n"
-    "  --bootstrap-seed=1      seed of the bootstrap's generator (output is deterministic)\n";
+    "its S/D/I/N and error rate by condition. Plots (gnuplot): pretraining and fine-tuning\n"
+    "loss (train and valid), overall error rate, error rate by each condition key.\n",
+    table, NULL, NULL,
+};
 
 /* The training-seed sections: groups, the --compare spec, the bootstrap's settings. */
 typedef struct {
@@ -316,17 +339,13 @@ static int write_doc(doc *d, const rep_scan *s, const char *title, const rep_plo
 
 int cmd_report(int argc, char **argv) {
     avm_opts o;
-    opts_parse(&o, "report", usage, argc, argv);
-    const char *exp = opt_req(&o, "exp"), *title = opt_str(&o, "title", "avmask report");
-    const char *keys = opt_str(&o, "conditions", NULL);
-    int max_values = (int)opt_int_range(&o, "max-values", 12, 1, 1000000);
-    const char *notes_file = opt_str(&o, "notes", NULL);
-    seed_args a = {NULL, opt_str(&o, "compare", NULL), (int)opt_int_range(&o, "bootstrap", 2000, 1, 1000000),
-                   (uint64_t)opt_int_range(&o, "bootstrap-seed", 1, 0, LONG_MAX), {0}};
-    char *out = opt_has(&o, "out") ? xstrdup(opt_str(&o, "out", NULL)) : path_join(exp, "report");
+    report_opts r;
+    opts_parse(&o, &report_optspec, &r, argc, argv);
+    const char *exp = r.exp, *title = r.title, *keys = r.conditions, *notes_file = r.notes;
+    int max_values = r.max_values;
+    seed_args a = {NULL, r.compare, r.bootstrap, (uint64_t)r.bootstrap_seed, {0}};
+    char *out = opts_given(&o, "out") ? xstrdup(r.out) : path_join(exp, "report");
     opts_threads(&o);
-    opts_finish(&o);
-    if (o.npos) avm_die("report: unexpected argument '%s' (see --help)", o.pos[0]);
     char *notes = notes_file ? read_file(notes_file, NULL) : NULL;
     if (notes_file && !notes) avm_die("report: --notes: %s", avm_error());
     if (mkdir_p(out)) avm_die("report: %s", avm_error());

@@ -36,6 +36,7 @@ typedef struct {
     double unmasked_weight;
     char *codebook_hash;
     avm_config model;
+    const char *model_name, *schedule, *noise_snr_arg;   /* as given; pretrain_parse reads them */
     int model_in_set[3];                /* audio_in / video_in / num_classes given explicitly */
     /* hidden test hooks */
     const char *dump_grad;              /* write the averaged gradient of the first step */
@@ -45,6 +46,7 @@ typedef struct {
 
 /* Parses and checks every option (dies with one line on a bad one). */
 void pretrain_parse(avm_pretrain_opts *po, avm_opts *o, int argc, char **argv);
+extern const avm_optspec pretrain_optspec;   /* its option table (pretrain_opts.c) */
 /* The full run configuration as JSON (config.json and the checkpoint attribute). */
 char *pretrain_config_json(const avm_pretrain_opts *po, const avm_feats *f);
 
@@ -102,7 +104,7 @@ void targets_open(avm_pretrain_opts *po, avm_loader *train, avm_loader *valid);
 /* --resume: the checkpoint's stored run configuration (JSON) must have the same target kind
  * and, for clusters, the same codebook hash and k; dies with one line naming path otherwise. */
 void targets_check_resume(const avm_pretrain_opts *po, const char *path, const char *config_json);
-/* --target, --labels, --valid-labels, --unmasked-weight (pretrain_parse). */
+/* --labels, --valid-labels, --unmasked-weight against --target (pretrain_parse). */
 void targets_parse(avm_pretrain_opts *po, avm_opts *o);
 /* The train-section keys of a run configuration for the target. */
 void targets_config_json(const avm_pretrain_opts *po, avm_jw *w);

@@ -1,4 +1,5 @@
-/* Options of `avmask pretrain`, their checks, and the run configuration as JSON. */
+/* Options of `avmask pretrain`: the table, the checks across options, and the run
+ * configuration as JSON. */
 #include "common/json.h"
 #include "common/opts.h"
 #include "common/util.h"
@@ -8,51 +9,123 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *usage =
-    "usage: avmask pretrain --feats=DIR --out=DIR [--valid=DIR] [--config=FILE] [options]\n"
-    "Masked audio-visual feature prediction (models/README.md). Writes OUT/checkpoint-last.h5,\n"
-    "checkpoint-best.h5 (lowest validation loss), config.json, train.log, metrics.jsonl.\n\n"
-    "run:    --max-steps=N (required) --seed=1 --threads=N --resume (continue from\n"
-    "        OUT/checkpoint-last.h5; starts fresh if there is none)\n"
-    "        --log-every=10 --valid-every=500 --save-every=500\n"
-    "data:   --batch-tokens=4000 (samples x padded tokens per global batch)\n"
-    "        --max-len=TOKENS (random crops; default and limit: the model's max_len)\n"
-    "        --max-open-shards=4\n"
-    "optim:  --lr=5e-4 --warmup=1000 --schedule=cosine|linear|constant --final-lr-ratio=0.01\n"
-    "        --beta1=0.9 --beta2=0.98 --eps=1e-6 --weight-decay=0.01 --clip=10 (0: off)\n"
-    "mask:   --mask-prob-audio=0.08 --mask-len-audio=10 --mask-prob-video=0.06 --mask-len-video=5\n"
-    "        --video-mask=embed|substitute|none (a masked video token holds a learned mask vector,\n"
-    "        the frames of another span of the same sample as in AV-HuBERT, or the video is never\n"
-    "        masked and only the audio is predicted)\n"
-    "        --modality-dropout-audio=0 --modality-dropout-video=0 (per sample: drop the video\n"
-    "        with the second probability, else the audio with the first)\n"
-    "noise:  --noise-feats=DIR (features by `avmask extract` of noise recordings, mixed into the\n"
-    "        training audio in the mel power domain; the target stays clean; validation is clean)\n"
-    "        --noise-prob=0.5 (per sample; 0: off) --noise-snr=-5,20 (dB range, uniform)\n"
-    "model:  --model=tiny|small|base (named config, default small), --modalities=av|audio,\n"
-    "        overrides --d --ffn --heads --layers-audio --layers-video --layers-fusion\n"
-    "        --max-len-model (positions) --dropout --attn-dropout --loss=l1|l2|infonce\n"
-    "        --fusion=concat|sequence (concat: per token [audio_t ; video_t] -> Linear(2d -> d),\n"
-    "        a dropped stream as zeros; sequence: fusion layers over [audio; video] along time)\n"
-    "target: --target=features|clusters (features: reconstruct the masked features, --loss;\n"
-    "        clusters: HuBERT's cross-entropy over the codebook on masked audio tokens)\n"
-    "        --labels=DIR (clusters: label dir of --feats by `avmask kmeans --apply`)\n"
-    "        --valid-labels=DIR (clusters with --valid: label dir of --valid, same codebook)\n"
-    "        --unmasked-weight=0 (weight of the unmasked tokens' cross-entropy, HuBERT's alpha)\n"
-    "        --label-dim=D (projection dim of the cluster head; default the model's d)\n"
-    "Files given with --config hold the same options, one per line (conf/*.conf).\n";
+#define F(f) OPT_FIELD(avm_pretrain_opts, f)
+#define MODEL_INT(NAME, ALIAS, HELP) {OPT_INT, NAME, ALIAS, .lo = 0, .hi = 1 << 24, .meta = "N", .help = HELP}
+#define MODEL_ENUM(NAME, VALUES, HELP) {OPT_ENUM, NAME, .values = VALUES, .help = HELP}
 
-/* Model keys are accepted with dashes (--layers-audio) or as written (--layers_audio);
- * --max_len/--max-len-model set the model's positions since --max-len is the crop. */
-static void model_overrides(avm_pretrain_opts *po, avm_opts *o) {
+static const avm_optdef table[] = {
+    {OPT_TEXT, .help = "run:"},
+    {OPT_INT, "max-steps", F(max_steps), .lo = 1, .hi = 1L << 40, .flags = OPT_REQ, .help = "optimiser updates"},
+    {OPT_INT, "seed", F(seed), .def = "1", .lo = 0, .hi = 1L << 62,
+     .help = "initialisation, batches, crops, masks, dropout"},
+    OPT_THREADS("OpenMP and OpenBLAS threads per rank (default: all cores or OMP_NUM_THREADS)"),
+    {OPT_FLAG, "resume", F(resume), .help = "continue from OUT/checkpoint-last.h5 (starts fresh if there is none)"},
+    {OPT_INT, "log-every", F(log_every), .def = "10", .lo = 1, .hi = 1L << 40, .help = "steps between log lines"},
+    {OPT_INT, "valid-every", F(valid_every), .def = "500", .lo = 1, .hi = 1L << 40, .help = "steps between validations"},
+    {OPT_INT, "save-every", F(save_every), .def = "500", .lo = 1, .hi = 1L << 40,
+     .help = "steps between writes of checkpoint-last.h5"},
+    {OPT_TEXT, .help = "data:"},
+    {OPT_STR, "feats", F(feats), .meta = "DIR", .flags = OPT_REQ, .help = "training features (avmask extract)"},
+    {OPT_STR, "valid", F(valid), .meta = "DIR",
+     .help = "validation features (default none: no validation, no checkpoint-best.h5)"},
+    {OPT_STR, "out", F(out), .meta = "DIR", .flags = OPT_REQ, .help = "the run's directory"},
+    {OPT_INT, "batch-tokens", F(batch_tokens), .def = "4000", .lo = 1, .hi = 1L << 30,
+     .help = "samples x padded tokens per global batch"},
+    {OPT_INT, "max-len", F(max_len), .lo = 1, .hi = 1 << 20, .meta = "TOKENS",
+     .help = "random crops (default and limit: the model's max_len)"},
+    {OPT_INT, "max-open-shards", F(max_open_shards), .def = "4", .lo = 1, .hi = 1024, .help = "shard files open at once"},
+    {OPT_TEXT, .help = "optim:"},
+    {OPT_NUM, "lr", F(sched.peak), .def = "5e-4", .min = 0, .max = INFINITY, .flags = OPT_MIN_OPEN,
+     .help = "peak learning rate"},
+    {OPT_INT, "warmup", F(sched.warmup), .def = "1000", .lo = 0, .hi = 1L << 40,
+     .help = "steps of linear warm-up (at most --max-steps)"},
+    {OPT_ENUM, "schedule", F(schedule), .def = "cosine", .values = "cosine|linear|constant", .help = "decay after warm-up"},
+    {OPT_NUM, "final-lr-ratio", F(sched.final_ratio), .def = "0.01", .min = 0, .max = 1, .help = "last lr / peak lr"},
+    {OPT_NUM, "beta1", F(beta1), .def = "0.9", .min = 0, .max = 1, .flags = OPT_MAX_OPEN, .help = "AdamW"},
+    {OPT_NUM, "beta2", F(beta2), .def = "0.98", .min = 0, .max = 1, .flags = OPT_MAX_OPEN, .help = "AdamW"},
+    {OPT_NUM, "eps", F(eps), .def = "1e-6", .min = 0, .max = INFINITY, .flags = OPT_MIN_OPEN, .help = "AdamW"},
+    {OPT_NUM, "weight-decay", F(weight_decay), .def = "0.01", .min = 0, .max = INFINITY, .help = "AdamW, decoupled"},
+    {OPT_NUM, "clip", F(clip), .def = "10", .min = 0, .max = INFINITY, .help = "global gradient-norm clip (0: off)"},
+    {OPT_TEXT, .help = "mask:"},
+    {OPT_NUM, "mask-prob-audio", F(mask_p_audio), .def = OPT_TEXTOF(MASK_DEFAULT_P_AUDIO), .min = 0, .max = 1,
+     .help = "per token: probability of starting a masked span"},
+    {OPT_INT, "mask-len-audio", F(mask_l_audio), .def = OPT_TEXTOF(MASK_DEFAULT_L_AUDIO), .lo = 1, .hi = 1 << 20,
+     .help = "tokens per span"},
+    {OPT_NUM, "mask-prob-video", F(mask_p_video), .def = OPT_TEXTOF(MASK_DEFAULT_P_VIDEO), .min = 0, .max = 1,
+     .help = "the same for the video"},
+    {OPT_INT, "mask-len-video", F(mask_l_video), .def = OPT_TEXTOF(MASK_DEFAULT_L_VIDEO), .lo = 1, .hi = 1 << 20,
+     .help = "tokens per span"},
+    /* values in avm_video_mask order */
+    {OPT_ENUM, "video-mask", F(video_mask), .def = "embed", .values = "embed|substitute|none",
+     .help = "a masked video token holds a learned mask vector,\n"
+             "the frames of another span of the same sample (AV-HuBERT), or the video\n"
+             "is never masked and only the audio is predicted"},
+    {OPT_NUM, "modality-dropout-audio", F(drop_audio), .def = "0", .min = 0, .max = 1,
+     .help = "per sample: drop the video with the probability of\n"
+             "--modality-dropout-video, else the audio with this one"},
+    {OPT_NUM, "modality-dropout-video", F(drop_video), .def = "0", .min = 0, .max = 1, .help = "see above"},
+    {OPT_TEXT, .help = "noise (noisy input, clean target; validation stays clean):"},
+    {OPT_STR, "noise-feats", F(noise_feats), .meta = "DIR",
+     .help = "features (avmask extract) of noise recordings, mixed into the\n"
+             "training audio in the mel power domain (default none: no noise)"},
+    {OPT_NUM, "noise-prob", F(noise_prob), .def = "0.5", .min = 0, .max = 1,
+     .help = "per sample, with --noise-feats (0: off)"},
+    {OPT_STR, "noise-snr", F(noise_snr_arg), .def = "-5,20", .help = "LO,HI: SNR range in dB (uniform), with --noise-feats"},
+    {OPT_TEXT, .help = "model (each key defaults to the --model config; also as written in config.json):"},
+    {OPT_ENUM, "model", F(model_name), .def = "small", .values = "tiny|small|base", .help = "named configuration"},
+    MODEL_ENUM("modalities", "av|audio", "audio-visual or audio-only"),
+    MODEL_INT("d", NULL, "width"),
+    MODEL_INT("ffn", NULL, "feed-forward width"),
+    MODEL_INT("heads", NULL, "attention heads"),
+    MODEL_INT("layers-audio", "layers_audio", "audio encoder layers"),
+    MODEL_INT("layers-video", "layers_video", "video encoder layers"),
+    MODEL_INT("layers-fusion", "layers_fusion", "fusion encoder layers"),
+    MODEL_INT("audio-in", "audio_in", "audio input dim (must match the features)"),
+    MODEL_INT("video-in", "video_in", "video input dim (must match the features)"),
+    MODEL_INT("max-len-model", NULL, "positions (max_len in config.json)"),
+    {OPT_NUM, "dropout", .min = 0, .max = 1, .flags = OPT_MAX_OPEN, .meta = "P", .help = "dropout"},
+    {OPT_NUM, "attn-dropout", "attn_dropout", .min = 0, .max = 1, .flags = OPT_MAX_OPEN, .meta = "P",
+     .help = "attention dropout"},
+    MODEL_ENUM("loss", "l1|l2|infonce", "--target=features: reconstruction loss, or InfoNCE\n"
+                                        "against the other masked positions"),
+    MODEL_ENUM("fusion", "concat|sequence", "concat: per token [audio_t ; video_t] -> Linear(2d -> d),\n"
+                                            "a dropped stream as zeros; sequence: fusion layers over\n"
+                                            "[audio; video] along time"),
+    {OPT_TEXT, .help = "target:"},
+    MODEL_ENUM("target", "features|clusters", "features: reconstruct the masked features (--loss);\n"
+                                              "clusters: HuBERT's cross-entropy over the codebook on\n"
+                                              "masked audio tokens (default: features)"),
+    {OPT_STR, "labels", F(labels), .meta = "DIR", .help = "clusters: label dir of --feats (avmask kmeans --apply)"},
+    {OPT_STR, "valid-labels", F(valid_labels), .meta = "DIR", .help = "clusters with --valid: label dir of --valid"},
+    {OPT_NUM, "unmasked-weight", F(unmasked_weight), .def = "0", .min = 0, .max = 1000,
+     .help = "clusters: weight of the unmasked tokens' cross-entropy (HuBERT's alpha)"},
+    MODEL_INT("num-classes", "num_classes", "clusters: codebook size (default: read from --labels)"),
+    MODEL_INT("label-dim", "label_dim", "clusters: projection dim of the head (default: d)"),
+    {OPT_TEXT, .help = "test hooks:"},
+    {OPT_STR, "dump-grad", F(dump_grad), .meta = "FILE", .help = "write the averaged gradient of the first step"},
+    {OPT_INT, "debug-kill-step", F(kill_step), .def = "0", .help = "SIGKILL itself after this step (0: never)"},
+    {OPT_INT, "debug-nan-step", F(nan_step), .def = "0", .help = "poison the gradient at this step (0: never)"},
+    {OPT_END},
+};
+
+const avm_optspec pretrain_optspec = {
+    "pretrain",
+    "usage: avmask pretrain --feats=DIR --out=DIR --max-steps=N [--valid=DIR] [--config=FILE] [options]\n"
+    "Masked audio-visual feature prediction (models/README.md). Writes OUT/checkpoint-last.h5,\n"
+    "checkpoint-best.h5 (lowest validation loss), config.json, train.log, metrics.jsonl.\n"
+    "Files given with --config hold the same options, one per line (conf/*.conf).\n",
+    table, NULL, NULL,
+};
+
+/* The model keys given as options (the key with dashes, or as written in config.json;
+ * max_len is --max-len-model since --max-len is the crop) override the named config. */
+static void model_overrides(avm_pretrain_opts *po, const avm_opts *o) {
     for (int i = 0; avmodel_config_keys[i]; i++) {
         const char *k = avmodel_config_keys[i];
         char dash[64];
-        snprintf(dash, sizeof dash, "%s", k);
+        snprintf(dash, sizeof dash, "%s", strcmp(k, "max_len") ? k : "max-len-model");
         for (char *c = dash; *c; c++) if (*c == '_') *c = '-';
-        if (!strcmp(k, "max_len")) snprintf(dash, sizeof dash, "max-len-model");
-        const char *v = opt_str(o, dash, NULL);
-        if (strcmp(k, "max_len")) { const char *u = opt_str(o, k, NULL); if (u) v = u; }
+        const char *v = opts_get(o, dash);
         if (!v) continue;
         if (avmodel_config_set(&po->model, k, v)) avm_die("pretrain: %s", avm_error());
         if (!strcmp(k, "audio_in")) po->model_in_set[0] = 1;
@@ -61,22 +134,16 @@ static void model_overrides(avm_pretrain_opts *po, avm_opts *o) {
     }
 }
 
-static double prob(avm_opts *o, const char *key, double def, int below_one) {
-    double p = opt_num(o, key, def);
-    if (p < 0 || p > 1 || (below_one && p >= 1))
-        avm_die("pretrain: --%s=%g must be a probability in [0, %s", key, p, below_one ? "1)" : "1]");
-    return p;
-}
-
 /* Noise mixing (train/noise.h); --noise-prob and --noise-snr only mean something with a noise set. */
-static void noise_opts(avm_pretrain_opts *po, avm_opts *o) {
-    po->noise_feats = opt_str(o, "noise-feats", NULL);
+static void noise_opts(avm_pretrain_opts *po, const avm_opts *o) {
     if (po->noise_feats && !po->noise_feats[0]) po->noise_feats = NULL;   /* --noise-feats= : none */
-    if (!po->noise_feats && (opt_has(o, "noise-prob") || opt_has(o, "noise-snr")))
+    if (!po->noise_feats && (opts_given(o, "noise-prob") || opts_given(o, "noise-snr")))
         avm_die("pretrain: --noise-prob and --noise-snr need --noise-feats=DIR");
-    if (!po->noise_feats) return;
-    po->noise_prob = prob(o, "noise-prob", 0.5, 0);
-    const char *s = opt_str(o, "noise-snr", "-5,20");
+    if (!po->noise_feats) {
+        po->noise_prob = 0;
+        return;
+    }
+    const char *s = po->noise_snr_arg;
     char *end;
     double lo = strtod(s, &end), hi = NAN;
     if (*end == ',') hi = strtod(end + 1, &end);
@@ -88,27 +155,13 @@ static void noise_opts(avm_pretrain_opts *po, avm_opts *o) {
 
 void pretrain_parse(avm_pretrain_opts *po, avm_opts *o, int argc, char **argv) {
     memset(po, 0, sizeof *po);
-    opts_parse(o, "pretrain", usage, argc, argv);
-    if (o->npos) avm_die("pretrain: unexpected argument '%s' (options are --key=value)", o->pos[0]);
-    po->feats = opt_req(o, "feats");
-    po->out = opt_req(o, "out");
-    po->valid = opt_str(o, "valid", NULL);
+    opts_parse(o, &pretrain_optspec, po, argc, argv);
     if (po->valid && !po->valid[0]) po->valid = NULL;   /* --valid= : none */
-    po->max_steps = opt_int_range(o, "max-steps", 0, 1, 1L << 40);
-    if (!opt_has(o, "max-steps")) avm_die("pretrain: --max-steps is required (see --help)");
-    po->seed = (uint64_t)opt_int_range(o, "seed", 1, 0, 1L << 62);
-    po->resume = opt_bool(o, "resume", 0);
     po->threads = opts_threads(o);
-    po->log_every = opt_int_range(o, "log-every", 10, 1, 1L << 40);
-    po->valid_every = opt_int_range(o, "valid-every", 500, 1, 1L << 40);
-    po->save_every = opt_int_range(o, "save-every", 500, 1, 1L << 40);
-    po->batch_tokens = opt_int_range(o, "batch-tokens", 4000, 1, 1L << 30);
-    po->max_open_shards = (int)opt_int_range(o, "max-open-shards", 4, 1, 1024);
 
-    const char *name = opt_str(o, "model", "small");
-    if (avmodel_config_named(&po->model, name)) avm_die("pretrain: --model: %s", avm_error());
+    if (avmodel_config_named(&po->model, po->model_name)) avm_die("pretrain: --model: %s", avm_error());
     model_overrides(po, o);
-    po->max_len = (int)opt_int_range(o, "max-len", po->model.max_len, 1, 1 << 20);
+    if (!opts_given(o, "max-len")) po->max_len = po->model.max_len;
     if (po->max_len > po->model.max_len)
         avm_die("pretrain: --max-len=%d exceeds the model's %d positions (--max-len-model)", po->max_len,
                 po->model.max_len);
@@ -116,32 +169,11 @@ void pretrain_parse(avm_pretrain_opts *po, avm_opts *o, int argc, char **argv) {
         avm_die("pretrain: --batch-tokens=%ld is smaller than --max-len=%d: a long sample would not fit",
                 po->batch_tokens, po->max_len);
 
-    po->sched.peak = opt_num(o, "lr", 5e-4);
-    po->sched.warmup = opt_int_range(o, "warmup", 1000, 0, 1L << 40);
     po->sched.total = po->max_steps;
-    po->sched.final_ratio = opt_num(o, "final-lr-ratio", 0.01);
-    if (sched_parse_kind(opt_str(o, "schedule", "cosine"), &po->sched.kind)) avm_die("pretrain: --schedule: %s", avm_error());
+    if (sched_parse_kind(po->schedule, &po->sched.kind)) avm_die("pretrain: --schedule: %s", avm_error());
     if (po->sched.warmup > po->max_steps) po->sched.warmup = po->max_steps;   /* short runs: warm up throughout */
     if (sched_check(&po->sched)) avm_die("pretrain: %s", avm_error());
-    po->beta1 = prob(o, "beta1", 0.9, 1);
-    po->beta2 = prob(o, "beta2", 0.98, 1);
-    po->eps = opt_num(o, "eps", 1e-6);
-    po->weight_decay = opt_num(o, "weight-decay", 0.01);
-    po->clip = opt_num(o, "clip", 10.0);
-    if (!(po->eps > 0) || po->weight_decay < 0 || po->clip < 0)
-        avm_die("pretrain: --eps must be > 0, --weight-decay and --clip >= 0");
 
-    po->mask_p_audio = prob(o, "mask-prob-audio", MASK_DEFAULT_P_AUDIO, 0);
-    po->mask_p_video = prob(o, "mask-prob-video", MASK_DEFAULT_P_VIDEO, 0);
-    po->mask_l_audio = (int)opt_int_range(o, "mask-len-audio", MASK_DEFAULT_L_AUDIO, 1, 1 << 20);
-    po->mask_l_video = (int)opt_int_range(o, "mask-len-video", MASK_DEFAULT_L_VIDEO, 1, 1 << 20);
-    const char *vm = opt_str(o, "video-mask", "embed");
-    if (!strcmp(vm, "embed")) po->video_mask = VMASK_EMBED;
-    else if (!strcmp(vm, "substitute")) po->video_mask = VMASK_SUBSTITUTE;
-    else if (!strcmp(vm, "none")) po->video_mask = VMASK_NONE;
-    else avm_die("pretrain: --video-mask=%s: not one of embed, substitute, none", vm);
-    po->drop_audio = prob(o, "modality-dropout-audio", 0, 0);
-    po->drop_video = prob(o, "modality-dropout-video", 0, 0);
     if (po->drop_audio + po->drop_video > 1)
         avm_die("pretrain: --modality-dropout-audio + --modality-dropout-video must not exceed 1");
     int video_masked = po->model.modalities == AVM_MOD_AV && po->video_mask != VMASK_NONE && po->mask_p_video > 0 &&
@@ -151,11 +183,6 @@ void pretrain_parse(avm_pretrain_opts *po, avm_opts *o, int argc, char **argv) {
                 po->model.target == AVM_TARGET_CLUSTERS ? " (--target=clusters predicts masked audio only)" : "");
     noise_opts(po, o);
     targets_parse(po, o);
-
-    po->dump_grad = opt_str(o, "dump-grad", NULL);
-    po->kill_step = opt_int(o, "debug-kill-step", 0);
-    po->nan_step = opt_int(o, "debug-nan-step", 0);
-    opts_finish(o);
 }
 
 /* Absolute, so that export and fine-tuning find it from any directory. */

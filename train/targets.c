@@ -9,16 +9,13 @@
 
 static int clusters(const avm_pretrain_opts *po) { return po->model.target == AVM_TARGET_CLUSTERS; }
 
-static const char *dir_opt(avm_opts *o, const char *key) {
-    const char *v = opt_str(o, key, NULL);
-    return v && v[0] ? v : NULL;
-}
+static const char *dir_opt(const char *v) { return v && v[0] ? v : NULL; }   /* --labels= : none */
 
 void targets_parse(avm_pretrain_opts *po, avm_opts *o) {
-    po->labels = dir_opt(o, "labels");
-    po->valid_labels = dir_opt(o, "valid-labels");
+    po->labels = dir_opt(po->labels);
+    po->valid_labels = dir_opt(po->valid_labels);
     if (!clusters(po)) {
-        if (po->labels || po->valid_labels || opt_has(o, "unmasked-weight"))
+        if (po->labels || po->valid_labels || opts_given(o, "unmasked-weight"))
             avm_die("pretrain: --labels, --valid-labels and --unmasked-weight need --target=clusters");
         return;
     }
@@ -26,9 +23,6 @@ void targets_parse(avm_pretrain_opts *po, avm_opts *o) {
     if (po->valid && !po->valid_labels)
         avm_die("pretrain: --target=clusters with --valid needs --valid-labels=DIR (the labels of %s)", po->valid);
     if (!po->valid && po->valid_labels) avm_die("pretrain: --valid-labels without --valid");
-    po->unmasked_weight = opt_num(o, "unmasked-weight", 0);
-    if (!(po->unmasked_weight >= 0 && po->unmasked_weight <= 1000))
-        avm_die("pretrain: --unmasked-weight=%g must be in [0, 1000]", po->unmasked_weight);
 }
 
 void targets_open(avm_pretrain_opts *po, avm_loader *train, avm_loader *valid) {

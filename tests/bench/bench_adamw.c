@@ -11,14 +11,24 @@
 #include "train/optim.h"
 #include <stdio.h>
 
+typedef struct { const char *model; int reps, shapes; } bench_opts;
+
+static const avm_optdef table[] = {
+    {OPT_ENUM, "model", OPT_FIELD(bench_opts, model), .def = "base", .values = "tiny|small|base", .help = "named config"},
+    {OPT_INT, "reps", OPT_FIELD(bench_opts, reps), .def = "7", .lo = 1, .hi = 1000, .help = "timed repetitions"},
+    {OPT_FLAG, "shapes", OPT_FIELD(bench_opts, shapes), .help = "print the parameter shapes and exit"},
+    OPT_THREADS("OpenMP and OpenBLAS threads"),
+    {OPT_END},
+};
+static const avm_optspec spec = {"bench_adamw", "usage: bench_adamw [options]\n", table, NULL, NULL};
+
 int main(int argc, char **argv) {
     avm_opts o;
-    opts_parse(&o, "bench_adamw", "usage: bench_adamw [--model=base] [--reps=7] [--threads=N] [--shapes]\n",
-               argc, argv);
-    const char *name = opt_str(&o, "model", "base");
-    int reps = (int)opt_int_range(&o, "reps", 7, 1, 1000), shapes = opt_bool(&o, "shapes", 0);
+    bench_opts a;
+    opts_parse(&o, &spec, &a, argc, argv);
+    const char *name = a.model;
+    int reps = a.reps, shapes = a.shapes;
     int threads = opts_threads(&o);
-    opts_finish(&o);
     avm_config c;
     avm_model m;
     if (avmodel_config_named(&c, name) || avmodel_init(&m, &c, 1)) avm_die("bench_adamw: %s", avm_error());

@@ -10,7 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *usage = "usage: bench_fbank [--threads=1] [--passes=10] utt1.raw [utt2.raw ...]\n";
+typedef struct { int threads, passes; } bench_opts;
+
+static const avm_optdef table[] = {
+    {OPT_INT, "threads", OPT_FIELD(bench_opts, threads), .def = "1", .lo = 1, .hi = 256, .help = "utterances at once"},
+    {OPT_INT, "passes", OPT_FIELD(bench_opts, passes), .def = "10", .lo = 1, .hi = 100000, .help = "timed passes"},
+    {OPT_END},
+};
+static const avm_optspec spec = {"bench_fbank", "usage: bench_fbank [options] utt1.raw [utt2.raw ...]\n", table,
+                                 "utt1.raw ...", NULL};
 
 typedef struct {
     float *x;
@@ -40,10 +48,9 @@ static void pass(const avm_fbank *fb, utt *u, int n) {
 
 int main(int argc, char **argv) {
     avm_opts o;
-    opts_parse(&o, "bench_fbank", usage, argc, argv);
-    int threads = (int)opt_int_range(&o, "threads", 1, 1, 256);
-    int passes = (int)opt_int_range(&o, "passes", 10, 1, 100000);
-    opts_finish(&o);
+    bench_opts a;
+    opts_parse(&o, &spec, &a, argc, argv);
+    int threads = a.threads, passes = a.passes;
     if (o.npos < 1) avm_die("bench_fbank: no input files (see --help)");
     omp_set_num_threads(threads);
     avm_fbank_opts fo;

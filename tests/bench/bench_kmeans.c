@@ -11,15 +11,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+typedef struct { const char *data; int dim, k, batch, reps; } bench_opts;
+
+#define F(f) OPT_FIELD(bench_opts, f)
+static const avm_optdef table[] = {
+    {OPT_STR, "data", F(data), .meta = "X.f32", .flags = OPT_REQ, .help = "raw float32 vectors [n, dim]"},
+    {OPT_INT, "dim", F(dim), .def = "39", .lo = 1, .hi = 100000, .help = "vector size"},
+    {OPT_INT, "k", F(k), .def = "100", .lo = 1, .hi = 100000, .help = "clusters"},
+    {OPT_INT, "batch", F(batch), .def = "8192", .lo = 1, .hi = 1 << 24, .help = "vectors per block"},
+    {OPT_INT, "reps", F(reps), .def = "5", .lo = 1, .hi = 1000, .help = "timed repetitions"},
+    OPT_THREADS("OpenMP and OpenBLAS threads"),
+    {OPT_END},
+};
+static const avm_optspec spec = {"bench_kmeans", "usage: bench_kmeans --data=X.f32 [options]\n", table, NULL, NULL};
+
 int main(int argc, char **argv) {
     avm_opts o;
-    opts_parse(&o, "bench_kmeans", "usage: bench_kmeans --data=X.f32 --dim=39 --k=100 [--batch --reps --threads]\n",
-               argc, argv);
-    const char *data = opt_req(&o, "data");
-    int dim = (int)opt_int_range(&o, "dim", 39, 1, 100000), k = (int)opt_int_range(&o, "k", 100, 1, 100000);
-    int batch = (int)opt_int_range(&o, "batch", 8192, 1, 1 << 24), reps = (int)opt_int_range(&o, "reps", 5, 1, 1000);
+    bench_opts a;
+    opts_parse(&o, &spec, &a, argc, argv);
+    const char *data = a.data;
+    int dim = a.dim, k = a.k, batch = a.batch, reps = a.reps;
     int threads = opts_threads(&o);
-    opts_finish(&o);
     size_t len;
     char *raw = read_file(data, &len);
     if (!raw) avm_die("%s", avm_error());

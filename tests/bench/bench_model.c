@@ -27,9 +27,24 @@
 
 void openblas_set_num_threads(int n);
 
-static const char *usage =
-    "usage: bench_model [--model=base] [--B=8] [--T=100] [--steps=5] [--threads=N] [--sgemm | --products]\n"
-    "                   [--fusion=concat|sequence] [--target=features|clusters --k=100 --label-dim=0]\n";
+typedef struct { const char *model, *fusion, *target; int B, T, steps, sgemm, products, k, label_dim; } bench_opts;
+
+#define F(f) OPT_FIELD(bench_opts, f)
+static const avm_optdef table[] = {
+    {OPT_ENUM, "model", F(model), .def = "base", .values = "tiny|small|base", .help = "named config"},
+    {OPT_INT, "B", F(B), .def = "8", .lo = 1, .hi = 1024, .help = "batch size"},
+    {OPT_INT, "T", F(T), .def = "100", .lo = 1, .hi = 512, .help = "tokens per sample"},
+    {OPT_INT, "steps", F(steps), .def = "5", .lo = 1, .hi = 10000, .help = "timed steps"},
+    {OPT_FLAG, "sgemm", F(sgemm), .help = "only the sgemm throughput"},
+    {OPT_FLAG, "products", F(products), .help = "only the model's matrix products"},
+    {OPT_ENUM, "fusion", F(fusion), .def = "concat", .values = "concat|sequence", .help = "model fusion"},
+    {OPT_ENUM, "target", F(target), .def = "features", .values = "features|clusters", .help = "model target"},
+    {OPT_INT, "k", F(k), .def = "100", .lo = 0, .hi = 1 << 24, .help = "clusters: codebook size"},
+    {OPT_INT, "label-dim", F(label_dim), .def = "0", .lo = 0, .hi = 1 << 24, .help = "clusters: head dim (0: d)"},
+    OPT_THREADS("OpenMP and OpenBLAS threads"),
+    {OPT_END},
+};
+static const avm_optspec spec = {"bench_model", "usage: bench_model [options]\n", table, NULL, NULL};
 
 /* Tokens the fusion layers see per sample, and the fusion projection's input width (0: none). */
 static double fusion_T(const avm_config *c, int T) {
@@ -207,20 +222,16 @@ static void run_products(const avm_config *c, int B, int T, int steps, int threa
 
 int main(int argc, char **argv) {
     avm_opts o;
-    opts_parse(&o, "bench_model", usage, argc, argv);
-    const char *name = opt_str(&o, "model", "base");
-    int B = (int)opt_int_range(&o, "B", 8, 1, 1024), T = (int)opt_int_range(&o, "T", 100, 1, 512);
-    int steps = (int)opt_int_range(&o, "steps", 5, 1, 10000), only_sgemm = opt_bool(&o, "sgemm", 0);
-    int only_products = opt_bool(&o, "products", 0);
+    bench_opts a;
+    opts_parse(&o, &spec, &a, argc, argv);
+    int B = a.B, T = a.T, steps = a.steps, only_sgemm = a.sgemm, only_products = a.products;
     int threads = opts_threads(&o);
-    const char *fusion = opt_str(&o, "fusion", "concat"), *target = opt_str(&o, "target", "features");
-    const char *k = opt_str(&o, "k", "100"), *label_dim = opt_str(&o, "label-dim", "0");
-    opts_finish(&o);
     avm_config c;
-    if (avmodel_config_named(&c, name) || avmodel_config_set(&c, "fusion", fusion) ||
-        avmodel_config_set(&c, "target", target) || avmodel_config_set(&c, "num_classes", k) ||
-        avmodel_config_set(&c, "label_dim", label_dim))
+    if (avmodel_config_named(&c, a.model) || avmodel_config_set(&c, "fusion", a.fusion) ||
+        avmodel_config_set(&c, "target", a.target))
         avm_die("bench_model: %s", avm_error());
+    c.num_classes = a.k;
+    c.label_dim = a.label_dim;
     opts_free(&o);      /* the option strings are not used past here */
     if (only_products) {
         run_products(&c, B, T, steps, threads);

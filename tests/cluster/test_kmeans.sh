@@ -82,7 +82,7 @@ refuses "exists with codebook" "$AVMASK" kmeans --apply --codebook=kf --feats=f 
 echo "== bad options and inputs"
 refuses "--k=0" "$AVMASK" kmeans --feats=f --out=x --k=0
 refuses "--source=cepstra: expected mfcc, fbank or layer" "$AVMASK" kmeans --feats=f --out=x --source=cepstra
-refuses "--sample=0: expected a fraction" "$AVMASK" kmeans --feats=f --out=x --sample=0
+refuses "--sample=0 is out of range (0, 1]" "$AVMASK" kmeans --feats=f --out=x --sample=0
 refuses "fewer than --k=5000" "$AVMASK" kmeans --feats=f --out=x --k=5000 --sample=1
 refuses "missing/: no such feature directory" "$AVMASK" kmeans --feats=missing/ --out=x
 refuses "--job=3/2: expected K/N" "$AVMASK" kmeans --apply --codebook=km --feats=f --out=x --job=3/2

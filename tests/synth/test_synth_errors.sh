@@ -28,7 +28,7 @@ expect_error "'abc' is not a number" --out=o $small --snr=clean,abc
 expect_error "'5' is listed twice" --out=o $small --snr=5,5
 expect_error "--out is required" $small
 expect_error "unknown option --speekers" --out=o --speekers=3
-expect_error "--noise-clip-seconds=0 is outside [1, 600]" --out=o $small --noise-clip-seconds=0
+expect_error "--noise-clip-seconds=0 is out of range [1, 600]" --out=o $small --noise-clip-seconds=0
 expect_error "--noise-clips=-1 is out of range" --out=o $small --noise-clips=-1
 touch afile
 expect_error "cannot create" --out=afile/corpus $small

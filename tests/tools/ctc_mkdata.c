@@ -23,16 +23,33 @@ static void put(const char *dir, const char *name, const avm_strbuf *b) {
     free(p);
 }
 
+typedef struct { const char *feats, *data; int n, n_mels, umin, umax, smin, smax; double noise; long seed; } mk_opts;
+
+#define F(f) OPT_FIELD(mk_opts, f)
+static const avm_optdef table[] = {
+    {OPT_STR, "feats", F(feats), .meta = "DIR", .flags = OPT_REQ, .help = "feature dir to write"},
+    {OPT_STR, "data", F(data), .meta = "DIR", .flags = OPT_REQ, .help = "data dir to write"},
+    {OPT_INT, "n", F(n), .def = "40", .lo = 1, .hi = 100000, .help = "utterances"},
+    {OPT_INT, "n-mels", F(n_mels), .def = "80", .lo = 1, .hi = 512, .help = "mel bins"},
+    {OPT_INT, "min-units", F(umin), .def = "2", .lo = 1, .hi = 1000, .help = "units per utterance, at least"},
+    {OPT_INT, "max-units", F(umax), .def = "6", .lo = 1, .hi = 1000, .help = "... at most (>= --min-units)"},
+    {OPT_INT, "seg-min", F(smin), .def = "2", .lo = 1, .hi = 1000, .help = "tokens per unit, at least"},
+    {OPT_INT, "seg-max", F(smax), .def = "4", .lo = 1, .hi = 1000, .help = "... at most (>= --seg-min)"},
+    {OPT_NUM, "noise", F(noise), .def = "0.3", .help = "noise added to the templates"},
+    {OPT_INT, "seed", F(seed), .def = "1", .help = "of the utterances (not of the templates)"},
+    {OPT_END},
+};
+static const avm_optspec spec = {"ctc_mkdata", "usage: ctc_mkdata --feats=DIR --data=DIR [options]\n", table, NULL, NULL};
+
 int main(int argc, char **argv) {
     avm_opts o;
-    opts_parse(&o, "ctc_mkdata", "ctc_mkdata --feats=DIR --data=DIR [options]\n", argc, argv);
-    const char *fdir = opt_req(&o, "feats"), *ddir = opt_req(&o, "data");
-    int n = (int)opt_int_range(&o, "n", 40, 1, 100000), nm = (int)opt_int_range(&o, "n-mels", 80, 1, 512);
-    int umin = (int)opt_int_range(&o, "min-units", 2, 1, 1000), umax = (int)opt_int_range(&o, "max-units", 6, umin, 1000);
-    int smin = (int)opt_int_range(&o, "seg-min", 2, 1, 1000), smax = (int)opt_int_range(&o, "seg-max", 4, smin, 1000);
-    double noise = opt_num(&o, "noise", 0.3);
-    uint64_t seed = (uint64_t)opt_int(&o, "seed", 1);
-    opts_finish(&o);
+    mk_opts a;
+    opts_parse(&o, &spec, &a, argc, argv);
+    const char *fdir = a.feats, *ddir = a.data;
+    int n = a.n, nm = a.n_mels, umin = a.umin, umax = a.umax, smin = a.smin, smax = a.smax;
+    if (umax < umin || smax < smin) avm_die("ctc_mkdata: --max-units < --min-units or --seg-max < --seg-min");
+    double noise = a.noise;
+    uint64_t seed = (uint64_t)a.seed;
     if (mkdir_p(fdir) || mkdir_p(ddir)) avm_die("%s", avm_error());
     avm_rng r;
     rng_seed(&r, 4242, 0);

@@ -8,12 +8,28 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *usage =
-    "usage: fbank_dump [options] in.wav out.f32\n"
-    "  --sample-rate=N     override the WAV header's rate (default: the header's)\n"
-    "  --n-mels=80 --low-freq=20 --high-freq=0 --frame-length=25 --frame-shift=10\n"
-    "  --preemph=0.97 --remove-dc=1 --snip-edges=1 --use-log=1 --use-power=1 --energy-floor=0\n"
-    "  --pcm               pass samples / 32768 to fbank_compute_pcm instead\n";
+typedef struct { avm_fbank_opts fo; int pcm; } dump_opts;
+
+/* defaults: fbank_default_opts's (Kaldi's) */
+#define F(f) OPT_FIELD(dump_opts, f)
+static const avm_optdef table[] = {
+    {OPT_INT, "sample-rate", F(fo.sample_rate), .lo = 1, .hi = 1000000, .meta = "N",
+     .help = "override the WAV header's rate (default: the header's)"},
+    {OPT_INT, "n-mels", F(fo.n_mels), .def = "80", .help = "mel bins"},
+    {OPT_NUM, "low-freq", F(fo.low_freq), .def = "20", .help = "Hz"},
+    {OPT_NUM, "high-freq", F(fo.high_freq), .def = "0", .help = "Hz (0: Nyquist; negative: Nyquist + this)"},
+    {OPT_NUM, "frame-length", F(fo.frame_length_ms), .def = "25", .help = "ms"},
+    {OPT_NUM, "frame-shift", F(fo.frame_shift_ms), .def = "10", .help = "ms"},
+    {OPT_NUM, "preemph", F(fo.preemph), .def = "0.97", .help = "pre-emphasis coefficient"},
+    {OPT_FLAG, "remove-dc", F(fo.remove_dc), .def = "1", .help = "subtract each frame's mean"},
+    {OPT_FLAG, "snip-edges", F(fo.snip_edges), .def = "1", .help = "only frames that fit in the signal"},
+    {OPT_FLAG, "use-log", F(fo.use_log), .def = "1", .help = "log mel energies"},
+    {OPT_FLAG, "use-power", F(fo.use_power), .def = "1", .help = "power, not magnitude"},
+    {OPT_NUM, "energy-floor", F(fo.energy_floor), .def = "0", .help = "floor of the mel energies"},
+    {OPT_FLAG, "pcm", F(pcm), .help = "pass samples / 32768 to fbank_compute_pcm instead"},
+    {OPT_END},
+};
+static const avm_optspec spec = {"fbank_dump", "usage: fbank_dump [options] in.wav out.f32\n", table, "in.wav out.f32", NULL};
 
 static uint32_t le32(const unsigned char *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
 static uint16_t le16(const unsigned char *p) { return (uint16_t)(p[0] | p[1] << 8); }
@@ -51,27 +67,15 @@ static int16_t *read_wav(const char *path, int64_t *n, int *rate) {
 
 int main(int argc, char **argv) {
     avm_opts o;
-    opts_parse(&o, "fbank_dump", usage, argc, argv);
+    dump_opts a;
+    opts_parse(&o, &spec, &a, argc, argv);
     if (o.npos != 2) avm_die("fbank_dump: need in.wav and out.f32 (see --help)");
     int64_t n;
     int rate = 0;
     int16_t *pcm = read_wav(o.pos[0], &n, &rate);
-    avm_fbank_opts fo;
-    fbank_default_opts(&fo);
-    fo.sample_rate = (int)opt_int(&o, "sample-rate", rate);
-    fo.n_mels = (int)opt_int(&o, "n-mels", fo.n_mels);
-    fo.low_freq = opt_num(&o, "low-freq", fo.low_freq);
-    fo.high_freq = opt_num(&o, "high-freq", fo.high_freq);
-    fo.frame_length_ms = opt_num(&o, "frame-length", fo.frame_length_ms);
-    fo.frame_shift_ms = opt_num(&o, "frame-shift", fo.frame_shift_ms);
-    fo.preemph = opt_num(&o, "preemph", fo.preemph);
-    fo.remove_dc = opt_bool(&o, "remove-dc", fo.remove_dc);
-    fo.snip_edges = opt_bool(&o, "snip-edges", fo.snip_edges);
-    fo.use_log = opt_bool(&o, "use-log", fo.use_log);
-    fo.use_power = opt_bool(&o, "use-power", fo.use_power);
-    fo.energy_floor = opt_num(&o, "energy-floor", fo.energy_floor);
-    int use_pcm = opt_bool(&o, "pcm", 0);
-    opts_finish(&o);
+    avm_fbank_opts fo = a.fo;
+    if (!opts_given(&o, "sample-rate")) fo.sample_rate = rate;
+    int use_pcm = a.pcm;
 
     avm_fbank *fb = fbank_new(&fo);
     if (!fb) {   /* free first so that the sanitizer build sees no leak on this path */

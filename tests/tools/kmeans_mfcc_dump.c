@@ -8,12 +8,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+typedef struct { const char *in, *out; int n_mels; } dump_opts;
+
+static const avm_optdef table[] = {
+    {OPT_STR, "in", OPT_FIELD(dump_opts, in), .meta = "FILE", .flags = OPT_REQ, .help = "raw float32 fbank [frames, n_mels]"},
+    {OPT_STR, "out", OPT_FIELD(dump_opts, out), .meta = "FILE", .flags = OPT_REQ, .help = "raw float32 [frames, 39]"},
+    {OPT_INT, "n-mels", OPT_FIELD(dump_opts, n_mels), .def = "80", .lo = 3, .hi = 4096, .help = "mel bins"},
+    {OPT_END},
+};
+static const avm_optspec spec = {"kmeans_mfcc_dump", "usage: kmeans_mfcc_dump --in=F --n-mels=80 --out=F\n", table, NULL, NULL};
+
 int main(int argc, char **argv) {
     avm_opts o;
-    opts_parse(&o, "kmeans_mfcc_dump", "kmeans_mfcc_dump --in=F --n-mels=80 --out=F\n", argc, argv);
-    const char *in = opt_req(&o, "in"), *out = opt_req(&o, "out");
-    int nm = (int)opt_int_range(&o, "n-mels", 80, 3, 4096);
-    opts_finish(&o);
+    dump_opts a;
+    opts_parse(&o, &spec, &a, argc, argv);
+    const char *in = a.in, *out = a.out;
+    int nm = a.n_mels;
     size_t len;
     char *raw = read_file(in, &len);
     if (!raw) avm_die("%s", avm_error());

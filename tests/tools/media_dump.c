@@ -10,8 +10,18 @@
 #include "common/util.h"
 #include "data/media.h"
 
-static const char *usage =
-    "usage: media_dump FILE PREFIX [--start=S] [--end=E] [--crop=x,y,w,h] [--size=W] [--video=0]\n";
+typedef struct { double start, end; int video, size; const char *crop; } dump_opts;
+
+#define F(f) OPT_FIELD(dump_opts, f)
+static const avm_optdef table[] = {
+    {OPT_NUM, "start", F(start), .def = "0", .help = "seconds"},
+    {OPT_NUM, "end", F(end), .def = "0", .help = "seconds (0: the end)"},
+    {OPT_INT, "size", F(size), .def = "32", .lo = 1, .hi = 4096, .help = "frame width and height"},
+    {OPT_STR, "crop", F(crop), .meta = "x,y,w,h", .help = "crop box before scaling (default: none)"},
+    {OPT_FLAG, "video", F(video), .def = "1", .help = "decode the video too"},
+    {OPT_END},
+};
+static const avm_optspec spec = {"media_dump", "usage: media_dump FILE PREFIX [options]\n", table, "FILE PREFIX", NULL};
 
 static void write_raw(const char *path, const void *p, size_t n) {
     FILE *f = fopen(path, "wb");
@@ -20,18 +30,18 @@ static void write_raw(const char *path, const void *p, size_t n) {
 
 int main(int argc, char **argv) {
     avm_opts op;
-    opts_parse(&op, "media_dump", usage, argc, argv);
+    dump_opts a;
+    opts_parse(&op, &spec, &a, argc, argv);
     if (op.npos != 2) avm_die("media_dump: need FILE and PREFIX (see --help)");
     avm_media_opts o;
     media_default_opts(&o);
-    o.start = opt_num(&op, "start", 0);
-    o.end = opt_num(&op, "end", 0);
-    o.want_video = opt_bool(&op, "video", 1);
-    o.width = o.height = (int)opt_int_range(&op, "size", 32, 1, 4096);
-    const char *crop = opt_str(&op, "crop", NULL);
+    o.start = a.start;
+    o.end = a.end;
+    o.want_video = a.video;
+    o.width = o.height = a.size;
+    const char *crop = a.crop;
     if (crop && sscanf(crop, "%d,%d,%d,%d", &o.crop[0], &o.crop[1], &o.crop[2], &o.crop[3]) != 4)
         avm_die("media_dump: --crop wants x,y,w,h");
-    opts_finish(&op);
     avm_media m;
     if (media_decode(op.pos[0], &o, &m) < 0) {
         fprintf(stderr, "%s\n", avm_error());

@@ -19,19 +19,42 @@
 
 #define NCLASS 8
 
+typedef struct {
+    const char *out, *config;
+    int n, tmin, tmax, nm, H, W, no_video, per, ramp, unrelated, smin, smax;
+    long seed;
+} mk_opts;
+
+#define F(f) OPT_FIELD(mk_opts, f)
+static const avm_optdef table[] = {
+    {OPT_STR, "out", F(out), .meta = "DIR", .flags = OPT_REQ, .help = "feature dir to write"},
+    {OPT_INT, "n", F(n), .def = "40", .help = "utterances"},
+    {OPT_INT, "min-tokens", F(tmin), .def = "8", .help = "tokens per utterance, at least"},
+    {OPT_INT, "max-tokens", F(tmax), .def = "60", .help = "... at most"},
+    {OPT_INT, "n-mels", F(nm), .def = "80", .help = "mel bins"},
+    {OPT_INT, "height", F(H), .def = "8", .help = "video frame height"},
+    {OPT_INT, "width", F(W), .def = "8", .help = "video frame width"},
+    {OPT_FLAG, "no-video", F(no_video), .help = "audio only"},
+    {OPT_INT, "shard-size", F(per), .def = "16", .help = "utterances per shard"},
+    {OPT_FLAG, "ramp", F(ramp), .help = "fbank[f][0] = f, pixel[t][0] = t % 256"},
+    {OPT_FLAG, "unrelated-video", F(unrelated), .help = "video segments drawn apart from the audio's"},
+    {OPT_INT, "seg-min", F(smin), .def = "6", .lo = 1, .hi = 1000, .help = "tokens per unit, at least"},
+    {OPT_INT, "seg-max", F(smax), .def = "16", .lo = 1, .hi = 1000, .help = "... at most (>= --seg-min)"},
+    {OPT_INT, "seed", F(seed), .def = "1", .help = "of the utterances (not of the templates)"},
+    {OPT_STR, "extract-json", F(config), .def = "{\"synthetic\":true}", .help = "the shards' feature configuration"},
+    {OPT_END},
+};
+static const avm_optspec spec = {"train_mkfeats", "usage: train_mkfeats --out=DIR [options]\n", table, NULL, NULL};
+
 int main(int argc, char **argv) {
     avm_opts o;
-    opts_parse(&o, "train_mkfeats", "train_mkfeats --out=DIR [options]\n", argc, argv);
-    const char *out = opt_req(&o, "out");
-    int n = (int)opt_int(&o, "n", 40), tmin = (int)opt_int(&o, "min-tokens", 8);
-    int tmax = (int)opt_int(&o, "max-tokens", 60), nm = (int)opt_int(&o, "n-mels", 80);
-    int H = (int)opt_int(&o, "height", 8), W = (int)opt_int(&o, "width", 8);
-    int video = !opt_bool(&o, "no-video", 0), per = (int)opt_int(&o, "shard-size", 16);
-    int ramp = opt_bool(&o, "ramp", 0), unrelated = opt_bool(&o, "unrelated-video", 0);
-    int smin = (int)opt_int_range(&o, "seg-min", 6, 1, 1000), smax = (int)opt_int_range(&o, "seg-max", 16, smin, 1000);
-    uint64_t seed = (uint64_t)opt_int(&o, "seed", 1);
-    const char *config = opt_str(&o, "extract-json", "{\"synthetic\":true}");
-    opts_finish(&o);
+    mk_opts a;
+    opts_parse(&o, &spec, &a, argc, argv);
+    const char *out = a.out, *config = a.config;
+    int n = a.n, tmin = a.tmin, tmax = a.tmax, nm = a.nm, H = a.H, W = a.W, video = !a.no_video, per = a.per;
+    int ramp = a.ramp, unrelated = a.unrelated, smin = a.smin, smax = a.smax;
+    if (smax < smin) avm_die("train_mkfeats: --seg-max=%d is below --seg-min=%d", smax, smin);
+    uint64_t seed = (uint64_t)a.seed;
     if (mkdir_p(out)) avm_die("%s", avm_error());
 
     avm_rng r;

@@ -58,7 +58,7 @@ bad() {  # expected-stderr-regex, then the arguments
 }
 bad 'noise features nz40 and training features tr differ: n_mels is 40 vs 80' "${run[@]}" --out=x --noise-feats=nz40
 bad 'nothere: no such feature directory' "${run[@]}" --out=x --noise-feats=nothere
-bad 'noise-prob=1.5 must be a probability' "${run[@]}" --out=x --noise-feats=nz --noise-prob=1.5
+bad 'noise-prob=1.5 is out of range \[0, 1\]' "${run[@]}" --out=x --noise-feats=nz --noise-prob=1.5
 bad 'noise-snr=20,5 must be LO,HI' "${run[@]}" --out=x --noise-feats=nz --noise-snr=20,5
 bad 'noise-snr=5 must be LO,HI' "${run[@]}" --out=x --noise-feats=nz --noise-snr=5
 bad 'need --noise-feats' "${run[@]}" --out=x --noise-prob=0.5

@@ -1,35 +1,14 @@
-/* common/: options and config files, JSON writer and reader, RNG, string buffer, the
+/* common/: JSON writer and reader, RNG, string buffer, the
  * background committer, whole warning lines from processes writing at once. */
 #include "check.h"
 #include "common/commit.h"
 #include "common/json.h"
-#include "common/opts.h"
 #include "common/rng.h"
 #include "common/util.h"
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-static void test_opts(void) {
-    const char *cfg = "avmask-test-opts.conf";
-    FILE *f = fopen(cfg, "w");
-    fprintf(f, "# a comment\n--lr=0.001   # trailing comment\nsteps=10\n\nflag\n");
-    fclose(f);
-    char *argv[] = {"x", "pos1", "--config=avmask-test-opts.conf", "--steps=20", "pos2", "--out=a=b", NULL};
-    avm_opts o;
-    opts_parse(&o, "x", "usage\n", 6, argv);
-    CHECK(o.npos == 2 && !strcmp(o.pos[0], "pos1") && !strcmp(o.pos[1], "pos2"));
-    CHECK_NEAR(opt_num(&o, "lr", 0), 0.001, 1e-12);
-    CHECK(opt_int(&o, "steps", 0) == 20);          /* command line after --config wins */
-    CHECK(opt_bool(&o, "flag", 0) == 1);
-    CHECK(!strcmp(opt_str(&o, "out", ""), "a=b"));
-    CHECK(opt_int(&o, "absent", 7) == 7);
-    CHECK(!opt_has(&o, "nothere"));
-    opts_finish(&o);                                /* all were read: must not die */
-    opts_free(&o);
-    unlink(cfg);
-}
 
 static void test_json(void) {
     avm_strbuf b = {0};
@@ -259,7 +238,6 @@ static void test_warn_lines_whole(void) {
 }
 
 int main(void) {
-    test_opts();
     test_warn_lines_whole();
     test_committer();
     test_json();
