@@ -4,36 +4,21 @@
  * writes OUT/x.f32 [B,T,audio_in], OUT/len.i32 [B] (T, T-5, T/2, ...), OUT/logits.f32
  * [sum len, V] (the utterances' rows one after the other, padding left out) and
  * OUT/shape.txt "B T audio_in d V nw layer_norm". */
-#include "common/opts.h"
 #include "common/rng.h"
 #include "common/util.h"
 #include "eval/asr.h"
+#include "forward_opts.h"
 #include "tensor_io.h"
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct { const char *model, *out; int B, T; long seed; } fwd_opts;
-
-#define F(f) OPT_FIELD(fwd_opts, f)
-static const avm_optdef table[] = {
-    {OPT_STR, "model", F(model), .meta = "DIR", .flags = OPT_REQ, .help = "model dir (avmask finetune)"},
-    {OPT_STR, "out", F(out), .meta = "DIR", .flags = OPT_REQ, .help = "output dir"},
-    {OPT_INT, "B", F(B), .def = "3", .lo = 1, .hi = 64, .help = "batch size"},
-    {OPT_INT, "T", F(T), .def = "20", .lo = 6, .hi = 4096, .help = "tokens of the longest utterance"},
-    {OPT_INT, "seed", F(seed), .def = "1", .help = "of the random input"},
-    OPT_THREADS("OpenMP and OpenBLAS threads"),
-    {OPT_END},
-};
-static const avm_optspec spec = {"asr_forward", "usage: asr_forward --model=DIR --out=DIR [--B=3 --T=20 --seed=1]\n", table, NULL, NULL};
-
 int main(int argc, char **argv) {
     avm_opts o;
     fwd_opts args;
-    opts_parse(&o, &spec, &args, argc, argv);
-    const char *md = args.model, *out = args.out;
+    fwd_opts_parse(&o, &args, "asr_forward", "model", argc, argv);
+    const char *md = args.in, *out = args.out;
     int B = args.B, T = args.T;
     uint64_t seed = (uint64_t)args.seed;
-    opts_threads(&o);
     avm_asr a;
     if (asr_load(&a, md)) avm_die("%s", avm_error());
     int in = a.enc.cfg.audio_in, V = a.head.V;

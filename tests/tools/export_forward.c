@@ -3,36 +3,21 @@
  *   export_forward --export=DIR --out=DIR [--B=3 --T=20 --seed=1]
  * writes OUT/x.f32 [B,T,audio_in], OUT/len.i32 [B] (T, T-5, T/2, ...), OUT/out.f32 [B,T,d],
  * OUT/hidden.f32 [n_hidden,B,T,d], OUT/shape.txt "B T audio_in d n_hidden". */
-#include "common/opts.h"
 #include "common/rng.h"
 #include "common/util.h"
 #include "eval/export.h"
+#include "forward_opts.h"
 #include "tensor_io.h"
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct { const char *export, *out; int B, T; long seed; } fwd_opts;
-
-#define F(f) OPT_FIELD(fwd_opts, f)
-static const avm_optdef table[] = {
-    {OPT_STR, "export", F(export), .meta = "DIR", .flags = OPT_REQ, .help = "export dir (avmask export)"},
-    {OPT_STR, "out", F(out), .meta = "DIR", .flags = OPT_REQ, .help = "output dir"},
-    {OPT_INT, "B", F(B), .def = "3", .lo = 1, .hi = 64, .help = "batch size"},
-    {OPT_INT, "T", F(T), .def = "20", .lo = 6, .hi = 4096, .help = "tokens of the longest utterance"},
-    {OPT_INT, "seed", F(seed), .def = "1", .help = "of the random input"},
-    OPT_THREADS("OpenMP and OpenBLAS threads"),
-    {OPT_END},
-};
-static const avm_optspec spec = {"export_forward", "usage: export_forward --export=DIR --out=DIR [--B=3 --T=20 --seed=1]\n", table, NULL, NULL};
-
 int main(int argc, char **argv) {
     avm_opts o;
     fwd_opts args;
-    opts_parse(&o, &spec, &args, argc, argv);
-    const char *ex = args.export, *out = args.out;
+    fwd_opts_parse(&o, &args, "export_forward", "export", argc, argv);
+    const char *ex = args.in, *out = args.out;
     int B = args.B, T = args.T;
     uint64_t seed = (uint64_t)args.seed;
-    opts_threads(&o);
     avm_model m;
     if (export_load(ex, &m, 7, NULL)) avm_die("%s", avm_error());
     int in = m.cfg.audio_in, d = m.cfg.d, nh = avmodel_n_hidden(&m);
