@@ -180,6 +180,7 @@ static void parse_value(const avm_opts *o, const avm_optdef *r, void *dst, const
     case OPT_INT: parse_int(o, r, dst, key, val); break;
     case OPT_NUM: parse_num(o, r, dst, key, val); break;
     case OPT_ENUM: {
+        if (!r->values) avm_die("%s: option table: --%s lists no values", o->cmd, r->name);
         int i = value_index(r->values, val, strlen(val));
         if (i < 0) avm_die("%s: --%s=%s: expected %s", o->cmd, key, val, values_text(r->values, buf, sizeof buf));
         if (r->size == sizeof(int)) put(o, r, dst, &i, sizeof i);
