@@ -62,7 +62,7 @@ for c in $cmds; do
 done
 
 # nothing but common/opts.c reads argv or option values (avmask.c only picks the command)
-src=$(cd "$AVMASK_ROOT" && ls common/*.c data/*.c models/*.c cluster/*.c train/*.c eval/*.c avmask.c |
+src=$(cd "$AVMASK_ROOT" && { find common data models cluster train eval -name '*.c'; echo avmask.c; } |
       grep -v -e '^common/opts\.c$' -e '^common/opts_help\.c$')
 hits=$(cd "$AVMASK_ROOT" && grep -nE 'getopt|str(n?cmp|chr|tol|tod)\(argv|argv\[[^]]*\] *\[|\bavm_opt\b|(\.|->)v\[[^]]*\]\.(key|val)|opts_read_config|\bopt_(str|req|int|num|bool|has|int_range)\(' $src |
        grep -v -e '^avmask\.c:.*argv\[1\]')
