@@ -214,14 +214,15 @@ if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
     done
 fi
 
-# The fine-tuned models of stage 5 that stage 6 decodes, as directories under experiment $1:
-# the CTC fine-tuning (not with $2 = probe-only) and the probe trained at the lr chosen on dev.
+# What stage 6 decodes for experiment $1, "<trained dir> <output dir>" under it: the CTC
+# fine-tuning (not with $2 = probe-only) into ctc/, and the probe trained at the lr chosen on
+# dev into probe/ (so the report groups the seeds' probes whatever lr each chose).
 models() {
-    [ "${2:-}" = probe-only ] || echo ctc$ft_tag
+    [ "${2:-}" = probe-only ] || echo "ctc$ft_tag ctc$ft_tag"
     [ "$probe_steps" -gt 0 ] || return 0
     local f=$exp/$1/probe/chosen_lr
     [ -s "$f" ] || { echo "$0: $f missing: run stage 5 first" >&2; exit 1; }
-    echo "probe/lr$(cat "$f")"
+    echo "probe/lr$(cat "$f") probe"
 }
 
 # Picks the probe of experiment $1 with the lowest dev PER (recipes/common/best_valid.sh:
@@ -237,6 +238,8 @@ choose_probe_lr() {
     read -r dir err rest <<<"$line"
     lr=${dir##*/lr}
     printf '%s' "$table" >"$p/dev_per"
+    # another lr than before (a new grid): the decodes of the old one are stale
+    [ "$(cat "$p/chosen_lr" 2>/dev/null)" = "$lr" ] || rm -rf "$p"/decode_*
     echo "$lr" >"$p/chosen_lr"
     echo "   $1/probe: lr $lr chosen (dev PER $err %; every lr in $p/dev_per)"
 }
@@ -277,24 +280,22 @@ fi
 
 if [ $stage -le 6 ] && [ $stop_stage -ge 6 ]; then
     step 6 "decode and score the held-out test sets"
-    for name in $(for i in $inits; do for ts in $train_seeds; do ename $i $ts; done; done); do
-        for set in $(test_sets); do
-          subs=$(models $name)   # an assignment: a missing chosen_lr stops the recipe
-          for sub in $subs; do
+    decode_all() {  # name [probe-only]
+        local subs model out set
+        subs=$(models "$@")   # an assignment: a missing chosen_lr stops the recipe
+        while read -r model out; do
+          for set in $(test_sets); do
             # model-best/ (lowest dev PER), results of an older avmask scored again
-            "$steps/decode_score.sh" --threads $threads --by "$corpus/$set/conditions" "$exp/$name/$sub" \
-                "$feats/$set" "$corpus/$set/phones" "$exp/$name/$sub/decode_$set"
+            "$steps/decode_score.sh" --threads $threads --by "$corpus/$set/conditions" "$exp/$1/$model" \
+                "$feats/$set" "$corpus/$set/phones" "$exp/$1/$out/decode_$set" </dev/null
           done
-        done
+        done <<<"$subs"
+    }
+    for name in $(for i in $inits; do for ts in $train_seeds; do ename $i $ts; done; done); do
+        decode_all $name
     done
     if [ "$probe_steps" -gt 0 ]; then
-        for name in $(early_names); do
-            sub=$(models $name probe-only)
-            for set in $(test_sets); do
-                "$steps/decode_score.sh" --threads $threads --by "$corpus/$set/conditions" "$exp/$name/$sub" \
-                    "$feats/$set" "$corpus/$set/phones" "$exp/$name/$sub/decode_$set"
-            done
-        done
+        for name in $(early_names); do decode_all $name probe-only; done
     fi
 fi
 

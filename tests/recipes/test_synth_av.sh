@@ -46,9 +46,11 @@ E
     [ "$(wc -l < $p/dev_per)" = 2 ] || fail "$p/dev_per: not one line per lr"
     grep -q "^   $name/probe: lr $chosen chosen (dev PER " run1.out || fail "$name: the chosen lr is not shown"
     other=2e-3; [ $chosen = 2e-3 ] && other=5e-3
-    [ -s $p/lr$chosen/decode_test_clean/eval.json ] || fail "no probe eval for $name"
-    [ -e $p/lr$other/decode_test_clean ] && fail "$name: the probe not chosen was decoded"
-    grep -q "^| $name/probe/lr$chosen | " $exp/report/report.md || fail "$name/probe/lr$chosen missing from the report"
+    [ -s $p/decode_test_clean/eval.json ] || fail "no probe eval for $name (probe/decode_test_clean)"
+    grep -q -- "--model=[^ ]*/$name/probe/lr$chosen/model" $p/decode_test_clean/log/decode.log ||
+        fail "$name: the decoded probe is not lr$chosen's"
+    [ -e $p/lr$chosen/decode_test_clean ] || [ -e $p/lr$other/decode_test_clean ] && fail "$name: a probe decoded inside its lr dir"
+    grep -q "^| $name/probe | " $exp/report/report.md || fail "$name/probe missing from the report"
     grep -q "^| $name/probe | \*\*$chosen\*\* | [0-9.]* | [0-9.]* | [0-9]* |$" $exp/report/report.md || fail "report: $name's chosen lr not marked"
     grep -q "^| $name/probe | $other | [0-9.]* | [0-9.]* | [0-9]* |$" $exp/report/report.md || fail "report: $name's other lr not listed"
 done

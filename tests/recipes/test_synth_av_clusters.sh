@@ -64,7 +64,7 @@ E
 [ $? = 0 ] || fail "codebooks / labels / configs"
 for name in scratch audio av scratch-s2 audio-s2 av-s2; do
     [ -s $exp/$name/ctc/decode_test_clean/eval.json ] || fail "$name/ctc not decoded"
-    [ -s $exp/$name/probe/lr2e-3/decode_test_clean/eval.json ] || fail "$name probe not decoded"
+    [ -s $exp/$name/probe/decode_test_clean/eval.json ] || fail "$name probe not decoded"
     grep -q "^| $name/ctc | " $exp/report/report.md || fail "$name/ctc missing from the report"
 done
 for name in scratch audio av; do
@@ -74,9 +74,9 @@ done
 # the iteration-1 models are exported, probed and decoded (issue 12: iteration 2 vs 1), not fine-tuned
 for name in av-it1 audio-it1 av-it1-s2 audio-it1-s2; do
     [ -s $exp/$name/export/config.json ] || fail "$name not exported"
-    [ -s $exp/$name/probe/lr2e-3/decode_test_clean/eval.json ] || fail "$name probe not decoded"
+    [ -s $exp/$name/probe/decode_test_clean/eval.json ] || fail "$name probe not decoded"
     [ -e $exp/$name/ctc ] && fail "$name was fine-tuned (iteration 1 is probed only)"
-    grep -q "^| $name/probe/lr2e-3 | " $exp/report/report.md || fail "$name probe missing from the report"
+    grep -q "^| $name/probe | " $exp/report/report.md || fail "$name probe missing from the report"
 done
 grep -q -- "--seed=2 " $exp/av-it1-s2/probe/lr2e-3/log/finetune.log || fail "av-it1-s2 probe: not --seed=2"
 # a rerun finds every stage complete: no output is written again
