@@ -52,14 +52,24 @@ int cmd_decode(int argc, char **argv) {
     char **hyp = xcalloc(n, sizeof *hyp);
     int *ids = xmalloc(sizeof(int) * (a.enc.cfg.max_len + 1));
     avm_batch_data d = {0};
+    double t_read = 0, t_run = 0, audio_s = 0;
     loader_plan(&L, 0);
     for (int b = 0; b < L.nbatch; b++) {
-        if (loader_get(&L, b, 0, 1, &d) || asr_forward(&a, &d)) avm_die("decode: %s", avm_error());
+        double t0 = now_sec();
+        if (loader_get(&L, b, 0, 1, &d)) avm_die("decode: %s", avm_error());
+        double t1 = now_sec();
+        if (asr_forward(&a, &d)) avm_die("decode: %s", avm_error());
         for (int i = 0; i < d.B; i++) {
             int k = ctc_greedy(a.logits + (size_t)a.off[i] * a.head.V, d.len[i], a.head.V, ids);
             hyp[d.utt[i]] = units_decode(&a.units, a.kind, ids, k);
         }
+        t_read += t1 - t0;
+        t_run += now_sec() - t1;
     }
+    /* the real-time factor of the model alone (tests/bench/bench_finetune reads it) */
+    for (int i = 0; i < n; i++) audio_s += L.feats.e[i].a_frames / 100.0;
+    avm_info("decode: %.1f s of audio: forward + search %.3f s (real-time factor %.5f), reading features %.3f s",
+             audio_s, t_run, audio_s > 0 ? t_run / audio_s : 0, t_read);
     /* index rows are sorted by utt-id; utterances too short for one token get an empty line */
     avm_strbuf text = {0};
     for (int i = 0; i < n; i++) {
