@@ -28,7 +28,8 @@ static const avm_optspec decode_optspec = {
     "Greedy CTC decoding (best path: argmax per token, repeats collapsed, blanks dropped)\n"
     "of every utterance of a feature dir with a model written by avmask finetune\n"
     "(FT/model). Writes OUT/hyp, '<utt-id> units...' sorted by utt-id (chars joined into\n"
-    "words), for avmask eval --hyp=OUT/hyp.\n",
+    "words), for avmask eval --hyp=OUT/hyp. Logs the real-time factor of the forward pass\n"
+    "and search (compute seconds per second of audio).\n",
     table, NULL, NULL,
 };
 
