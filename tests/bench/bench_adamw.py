@@ -12,12 +12,13 @@ import time
 
 os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
 import torch  # noqa: E402
+from benchlib import repeats  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--bench", required=True)
 ap.add_argument("--model", default="base")
 ap.add_argument("--threads", type=int, default=2)
-ap.add_argument("--rounds", type=int, default=3)
+ap.add_argument("--rounds", type=int, default=repeats(3))
 ap.add_argument("--reps", type=int, default=7)
 a = ap.parse_args()
 torch.set_num_threads(a.threads)

@@ -16,7 +16,7 @@ import wave
 os.environ["OMP_WAIT_POLICY"] = "PASSIVE"   # for torch only; removed for our runs below
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from benchlib import banner, openblas  # noqa: E402
+from benchlib import banner, openblas, repeats  # noqa: E402
 import torchaudio.compliance.kaldi as kaldi  # noqa: E402
 
 
@@ -60,7 +60,7 @@ def summary(xs):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bench", required=True)
-    ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--repeats", type=int, default=repeats(7))
     a = ap.parse_args()
     lib = openblas()
     print(banner(torch, lib))

@@ -8,7 +8,6 @@ assignment, i.e. about two passes. Data: 200k vectors of 39 dims (HuBERT's MFCC 
 100 Gaussian blobs, k=100. Figures: vectors/s per core (median, min-max of the repeats after
 warm-up) at 1 and 2 threads (scikit-learn limited with threadpoolctl: its OpenMP and BLAS)."""
 import argparse
-import os
 import statistics
 import subprocess
 import time
@@ -18,7 +17,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits, threadpool_info
 from sklearn import __version__ as skv
 from sklearn.cluster import KMeans, MiniBatchKMeans
-from benchlib import machine, openblas
+from benchlib import machine, openblas, repeats
 
 warnings.simplefilter("ignore")   # KMeans warns when a centre of the first k rows ends up empty
 ap = argparse.ArgumentParser()
@@ -26,7 +25,7 @@ ap.add_argument("--bench", required=True)
 ap.add_argument("--n", type=int, default=200000)
 ap.add_argument("--dim", type=int, default=39)
 ap.add_argument("--k", type=int, default=100)
-ap.add_argument("--reps", type=int, default=5)
+ap.add_argument("--reps", type=int, default=repeats())
 a = ap.parse_args()
 
 rng = np.random.default_rng(0)

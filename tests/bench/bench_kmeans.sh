@@ -2,13 +2,8 @@
 # MiniBatchKMeans (and KMeans' Lloyd iteration) on the same data, same run
 # (tests/bench/bench_kmeans.py drives both; prints RESULT lines for tests/bench/run.sh).
 # Both sides run the BLAS kernel avmask selects for this CPU (numpy/scikit-learn use the
-# system BLAS too), as in bench_model.sh.
+# system BLAS too): tests/bench/run.sh sets OPENBLAS_CORETYPE for every benchmark.
 set -eu
 bench="$AVMASK_BUILD/bench/bench_kmeans"
 [ -x "$bench" ] || { echo "missing $bench (make bench builds it)"; exit 1; }
-system=$("$AVMASK" --system)
-echo "$system"
-if [ -z "${OPENBLAS_CORETYPE:-}" ]; then
-    export OPENBLAS_CORETYPE=$(sed 's/.* kernel \([A-Za-z0-9]*\).*/\1/' <<<"$system")
-fi
 "$PY" "$AVMASK_ROOT/tests/bench/bench_kmeans.py" --bench "$bench"

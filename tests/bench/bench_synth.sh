@@ -28,7 +28,7 @@ run_ffmpeg() {  # re-encodes every MP4 of c/ in one ffmpeg process; prints wall 
 }
 run_synth >/dev/null   # warm-up
 s=() c=() f=()
-for r in ${REPEATS:-1 2 3 4 5}; do
+for r in $(seq 1 "${REPEATS:-5}"); do
     read -r wall cpu media < <(run_synth)
     s+=("$(echo "$media / $wall" | bc -l)")
     c+=("$(echo "$media / $cpu" | bc -l)")
