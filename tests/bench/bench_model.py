@@ -20,8 +20,12 @@ torch 1 / BLAS 2, OMP_WAIT_POLICY=PASSIVE. GFLOP/s counts FLOPs the same
 way for both (see bench_model.c) and is shown beside sgemm alone on the Linear layers'
 shapes (bench_model --sgemm) and beside every product of the step alone (--products), each
 the better of both wait policies; step time / products time is what the rest costs. Every
-GFLOP/s figure (torch's too) divides our FLOP count of that fusion's step by the time. On a loaded machine the active wait policy collapses (threads
-spin against other processes): read the passive rows there."""
+GFLOP/s figure (torch's too) divides our FLOP count of that fusion's step by the time. On a
+loaded machine the active wait policy collapses (threads spin against other processes): read
+the passive rows there.
+Scaling (--scaling, default 1, 2, 4, ..., the cores): our per-token step alone at every
+thread count, interleaved, each at its better wait policy; RESULT lines give the speed-up
+over 1 thread and the serial fraction it implies by Amdahl's law. REPEATS sets --repeats."""
 import argparse
 import json
 import os
@@ -32,7 +36,7 @@ import time
 
 os.environ["OMP_WAIT_POLICY"] = "PASSIVE"   # for torch; our runs set their own
 import torch  # noqa: E402
-from benchlib import banner, openblas  # noqa: E402
+from benchlib import banner, openblas, repeats, summary, thread_counts  # noqa: E402
 import torch.nn as nn  # noqa: E402
 
 CONFIGS = {"tiny": (128, 512, 4, 2, 1, 1), "small": (128, 512, 4, 4, 2, 2), "base": (256, 1024, 4, 4, 2, 2)}
@@ -140,20 +144,17 @@ def anchor(path, model, threads, policy):
     return 1000.0 / json.loads(r.stdout.strip().splitlines()[-1])["step_ms_median"]
 
 
-def summary(xs):
-    return "%.2f (%.2f-%.2f)" % (statistics.median(xs), min(xs), max(xs))
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bench", required=True)
     ap.add_argument("--model", default="base")
     ap.add_argument("--B", type=int, default=8)
     ap.add_argument("--T", type=int, default=100)
-    ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--steps", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=repeats())
+    ap.add_argument("--steps", type=int, default=int(os.environ.get("STEPS", 3)))
     ap.add_argument("--anchor", default=None, help="torch_mfm_step.py (default: $AVMASK_ANCHOR, ../shared/anchors)")
-    ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--threads", default="1,2", help="thread counts of the comparison with PyTorch")
+    ap.add_argument("--scaling", default="auto", help="thread counts of the scaling runs (auto: 1, 2, 4, ..., the cores)")
     a = ap.parse_args()
     lib = openblas()
     print(banner(torch, lib))
@@ -164,13 +165,41 @@ def main():
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4, betas=(0.9, 0.98), eps=1e-6, weight_decay=0.01)
     batch = (torch.randn(a.B, a.T, 320), torch.randn(a.B, a.T, 1024), torch.zeros(a.B, a.T, dtype=torch.bool), a.B, a.T)
     anc = anchor_path(a)
-    best = {}
-    for threads in (int(t) for t in a.threads.split(",")):
-        best[threads] = compare(a, lib, model, opt, batch, threads, anc)
-    if 1 in best and 2 in best:
-        s = best[2] / best[1]
-        print("RESULT model %s concat train step, speed-up 1 -> 2 threads (serial fraction by Amdahl: %.2f) | %.2fx | 2.00x ideal | %.0f%%" % (
-            a.model, max(0.0, 2.0 / s - 1.0), s, 50.0 * s))
+    for threads in thread_counts(a.threads):
+        compare(a, lib, model, opt, batch, threads, anc)
+    counts = sorted(set([1] + thread_counts(a.scaling)))
+    if len(counts) > 1:
+        scaling(a, counts)
+
+
+def scaling(a, counts):
+    """Our step (per-token fusion) at every thread count, interleaved, each at its better wait
+    policy: the speed-up over 1 thread and the serial fraction it implies (Amdahl: speed-up
+    S on N threads gives s = (N / S - 1) / (N - 1))."""
+    args = ["--model=" + a.model, "--B=%d" % a.B, "--T=%d" % a.T, "--fusion=concat"]
+    runs = [(n, pol) for n in counts for pol in (["PASSIVE"] if n == 1 else [None, "PASSIVE"])]
+
+    def once(n, pol):
+        return 1.0 / ours(a.bench, args + ["--threads=%d" % n], pol, a.steps)[0]
+    for n, pol in runs:      # warm-up
+        once(n, pol)
+    res = {r: [] for r in runs}
+    for _ in range(a.repeats):
+        for r in runs:
+            res[r].append(once(*r))
+    best = {n: max((r for r in runs if r[0] == n), key=lambda r: statistics.median(res[r])) for n in counts}
+    base = statistics.median(res[best[1]])
+    print("-- scaling, model %s per-token fusion, steps/s (the better wait policy at each count)" % a.model)
+    for n in counts:
+        v = res[best[n]]
+        sp = statistics.median(v) / base
+        print("%2d thread(s), OMP %-7s steps/s %s   speed-up %.2fx" % (n, (best[n][1] or "active").lower(), summary(v), sp))
+        if n > 1:
+            serial = (n / sp - 1) / (n - 1)
+            print("RESULT model %s concat train step, speed-up 1 -> %d threads | %.2fx | %d.00x ideal | %.0f%%" % (
+                a.model, n, sp, n, 100.0 * sp / n))
+            print("RESULT model %s concat train step, serial fraction by Amdahl from 1 -> %d threads | %.3f | 0 ideal | -" % (
+                a.model, n, serial))
 
 
 def contenders(a, lib, model, opt, batch, threads, anc, gflop, mem):
@@ -213,8 +242,7 @@ def contenders(a, lib, model, opt, batch, threads, anc, gflop, mem):
 
 
 def compare(a, lib, model, opt, batch, threads, anc):
-    """Runs every contender interleaved; prints the table and the RESULT lines; returns our
-    best steps/s (concat)."""
+    """Runs every contender interleaved; prints the table and the RESULT lines."""
     gflop, mem = {}, {}
     configs = contenders(a, lib, model, opt, batch, threads, anc, gflop, mem)
     for _, _, f in configs:   # warm-up
@@ -257,7 +285,6 @@ def compare(a, lib, model, opt, batch, threads, anc):
             a.model, fusion, threads, gflop[fusion] * m, sg_gflop[fusion] * sg, 100 * gflop[fusion] * m / (sg_gflop[fusion] * sg)))
     print("RESULT model %s train step, per-token vs time-concatenated fusion, %d thread(s), steps/s | %.2f | %.2f | %.2fx" % (
         a.model, threads, med[pick("ours concat")], med[pick("ours sequence")], med[pick("ours concat")] / med[pick("ours sequence")]))
-    return med[pick("ours concat")]
 
 
 if __name__ == "__main__":
