@@ -38,7 +38,7 @@ os.environ["OMP_WAIT_POLICY"] = "PASSIVE"   # for torch; our runs set their own
 import h5py  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
-from benchlib import banner, openblas, repeats, step_seconds, summary, thread_counts  # noqa: E402
+from benchlib import banner, openblas, policy_env, repeats, step_seconds, summary, thread_counts  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.environ.get("AVMASK_ROOT", "."), "eval", "pytorch"))
 import load_avmask  # noqa: E402
@@ -130,10 +130,7 @@ class Torch:
 
 
 def ours_finetune(a, args, policy, out):
-    env = dict(os.environ)
-    env.pop("OMP_WAIT_POLICY", None)
-    if policy:
-        env["OMP_WAIT_POLICY"] = policy
+    env = policy_env(policy)
     subprocess.run([a.avmask, "finetune", "--init=" + a.export, "--feats=" + a.feats, "--data=" + a.data,
                     "--out=" + out, "--max-steps=%d" % (a.warmup + a.steps), "--log-every=1", "--warmup=1",
                     "--batch-tokens=%d" % a.batch_tokens] + args, check=True, capture_output=True, env=env)
@@ -141,10 +138,7 @@ def ours_finetune(a, args, policy, out):
 
 
 def ours_decode(a, args, policy, model):
-    env = dict(os.environ)
-    env.pop("OMP_WAIT_POLICY", None)
-    if policy:
-        env["OMP_WAIT_POLICY"] = policy
+    env = policy_env(policy)
     r = subprocess.run([a.avmask, "decode", "--model=" + model, "--feats=" + a.feats, "--out=dec",
                         "--batch-tokens=%d" % a.decode_tokens] + args, check=True, capture_output=True, text=True,
                        env=env)

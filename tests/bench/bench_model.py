@@ -36,7 +36,7 @@ import time
 
 os.environ["OMP_WAIT_POLICY"] = "PASSIVE"   # for torch; our runs set their own
 import torch  # noqa: E402
-from benchlib import banner, openblas, repeats, summary, thread_counts  # noqa: E402
+from benchlib import banner, openblas, policy_env, repeats, summary, thread_counts  # noqa: E402
 import torch.nn as nn  # noqa: E402
 
 CONFIGS = {"tiny": (128, 512, 4, 2, 1, 1), "small": (128, 512, 4, 4, 2, 2), "base": (256, 1024, 4, 4, 2, 2)}
@@ -88,10 +88,7 @@ class AVModel(nn.Module):
 
 
 def ours(bench, args, policy, steps, extra=None):
-    env = dict(os.environ)
-    env.pop("OMP_WAIT_POLICY", None)
-    if policy:
-        env["OMP_WAIT_POLICY"] = policy
+    env = policy_env(policy)
     r = subprocess.run([bench] + args + ["--steps=%d" % steps], capture_output=True, text=True, env=env, check=True)
     f = r.stdout.split()
     times = [float(v) for v in f[1:f.index("gflop")]]
@@ -134,11 +131,7 @@ def anchor_path(a):
 
 def anchor(path, model, threads, policy):
     """Steps/s of one anchor process (its median step); threads "1", "2" or "1t" (torch 1, BLAS 2)."""
-    env = dict(os.environ)
-    for k in ("OMP_WAIT_POLICY", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        env.pop(k, None)
-    if policy:
-        env["OMP_WAIT_POLICY"] = policy
+    env = policy_env(policy, ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"))
     r = subprocess.run([sys.executable, path, "--one", "--config", model, "--threads", threads, "--attn", "own"],
                        capture_output=True, text=True, env=env, check=True)
     return 1000.0 / json.loads(r.stdout.strip().splitlines()[-1])["step_ms_median"]
@@ -196,6 +189,8 @@ def scaling(a, counts):
         print("%2d thread(s), OMP %-7s steps/s %s   speed-up %.2fx" % (n, (best[n][1] or "active").lower(), summary(v), sp))
         if n > 1:
             serial = (n / sp - 1) / (n - 1)
+            if not 0 <= serial <= 1:
+                print("   serial fraction %.2f lies outside [0, 1]: the machine's noise (load, a slower core), not the code" % serial)
             print("RESULT model %s concat train step, speed-up 1 -> %d threads | %.2fx | %d.00x ideal | %.0f%%" % (
                 a.model, n, sp, n, 100.0 * sp / n))
             print("RESULT model %s concat train step, serial fraction by Amdahl from 1 -> %d threads | %.3f | 0 ideal | -" % (

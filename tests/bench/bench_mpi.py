@@ -14,16 +14,13 @@ import shutil
 import statistics
 import subprocess
 
-from benchlib import repeats, step_seconds, summary
+from benchlib import policy_env, repeats, step_seconds, summary
 
 
 def run(a, name, threads, ranks, policy):
     out = "run-" + name.replace(" ", "_")
     shutil.rmtree(out, ignore_errors=True)
-    env = dict(os.environ)
-    env.pop("OMP_WAIT_POLICY", None)
-    if policy:
-        env["OMP_WAIT_POLICY"] = policy
+    env = policy_env(policy)
     cmd = [a.avmask, "pretrain", "--feats=" + a.feats, "--out=" + out, "--model=" + a.model,
            "--batch-tokens=%d" % (a.B * a.T), "--max-len=%d" % a.T, "--max-steps=%d" % (a.warmup + a.steps),
            "--log-every=1", "--save-every=1000000", "--threads=%d" % threads]

@@ -64,3 +64,12 @@ def thread_counts(spec):
     while out[-1] * 2 < n:
         out.append(out[-1] * 2)
     return out + [n] if n > 1 else out
+
+
+def policy_env(policy, drop=()):
+    """The environment for a contender's process: OMP_WAIT_POLICY=policy (None: unset, so the
+    program's own default; avmask's is passive), the variables in drop removed."""
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY" and k not in drop}
+    if policy:
+        env["OMP_WAIT_POLICY"] = policy
+    return env
