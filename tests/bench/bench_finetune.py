@@ -19,9 +19,10 @@ PyTorch under torch.inference_mode; its greedy hypotheses are checked against ou
 
 PyTorch runs two formulations of the same encoder, each with its own copy of the weights:
 eval/pytorch/load_avmask.py's (nn.TransformerEncoderLayer; in inference its fused fast path)
-and a plain-matmul one (explicit q k^T, softmax, dropout, @ v: the formulation of the
-anchor torch_mfm_step.py), checked equal to it first; each at 1 thread and, for N > 1 threads,
-torch N / BLAS N and torch 1 / BLAS N, OMP_WAIT_POLICY=PASSIVE (BENCHMARKING.md). Ours at
+and a plain-matmul one (explicit q k^T, softmax, dropout, @ v: the formulation of
+bench_model's anchor), checked equal to it first; each at 1 thread and, for N > 1 threads,
+torch N / BLAS N and torch 1 / BLAS N, OMP_WAIT_POLICY=PASSIVE (torch's OpenMP workers spin
+against OpenBLAS's threads otherwise; torch.set_num_threads does not reach OpenBLAS). Ours at
 N > 1 with the passive (avmask's default) and the active wait policy. The headline ratios
 are against the fastest PyTorch contender and use our fastest."""
 import argparse
