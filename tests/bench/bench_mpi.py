@@ -25,7 +25,7 @@ def run(a, name, threads, ranks, policy):
            "--batch-tokens=%d" % (a.B * a.T), "--max-len=%d" % a.T, "--max-steps=%d" % (a.warmup + a.steps),
            "--log-every=1", "--save-every=1000000", "--threads=%d" % threads]
     if ranks > 1:
-        cmd = ["mpirun", "--allow-run-as-root", "--oversubscribe", "-np", str(ranks), "-x", "OMP_WAIT_POLICY"] + cmd
+        cmd = ["mpirun", "--allow-run-as-root", "--oversubscribe", "-np", str(ranks)] + cmd
     r = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if r.returncode:
         raise SystemExit("%s failed:\n%s" % (" ".join(cmd), r.stderr[-2000:]))
@@ -49,8 +49,8 @@ def main():
          ("1 process x %d threads, OMP passive" % n, n, 1, None),
          ("1 process x %d threads, OMP active" % n, n, 1, "ACTIVE"),
          ("1 process x 1 thread", 1, 1, None)]
-    print("pretrain %s, global batch B=%d x T=%d per modality, %d timed steps per run after %d" % (
-        a.model, a.B, a.T, a.steps, a.warmup))
+    print("pretrain %s, global batch B=%d x T=%d per modality, %d timed steps per run after %d; ranks started by "
+          "mpirun --oversubscribe -np %d (Open MPI's default binding)" % (a.model, a.B, a.T, a.steps, a.warmup, n))
     if a.B % n:
         print("note: B=%d does not split evenly over %d ranks" % (a.B, n))
     for name, t, r, p in c:      # warm-up
