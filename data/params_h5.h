@@ -1,6 +1,6 @@
 /* Parameter files: named float32 tensors (common/tensor.h) in a sealed HDF5 file, the one
  * reader and writer behind checkpoints (train/checkpoint.c), exported encoders and CTC heads
- * (eval/export_io.c, eval/ctc_head.c). Readable by h5py; layout:
+ * (train/export_io.c, train/ctc_head.c). Readable by h5py; layout:
  *   <group>/<name>   float32 little-endian dataset of the tensor's shape, one per tensor
  *                    (group "/params" for the model; checkpoints add "/optim/m", "/optim/v")
  *   attributes on "/": format (vlen UTF-8 string naming the kind of file), and whatever the

@@ -3,8 +3,8 @@
 #include "common/opts.h"
 #include "common/strbuf.h"
 #include "common/util.h"
-#include "eval/asr.h"
-#include "eval/ctc.h"
+#include "train/asr.h"
+#include "train/ctc.h"
 #include "models/blas_kernel.h"
 #include <stdlib.h>
 #include <string.h>

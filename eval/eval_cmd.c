@@ -5,9 +5,9 @@
 #include "common/opts.h"
 #include "common/strbuf.h"
 #include "common/util.h"
-#include "eval/edit_distance.h"
-#include "eval/trans.h"
-#include "eval/units.h"
+#include "train/edit_distance.h"
+#include "train/trans.h"
+#include "train/units.h"
 #include "eval/utts.h"
 #include <libgen.h>
 #include <math.h>
@@ -281,7 +281,7 @@ static void write_json(avm_strbuf *b, const eval_result *r, const char *refp, co
     sb_add(b, "\n");
 }
 
-/* Re-tokenises every transcript into characters (eval/units.h char units), keeping the
+/* Re-tokenises every transcript into characters (train/units.h char units), keeping the
  * layout of avm_trans: tok[0] owns one buffer holding all the tokens. */
 static void split_chars(avm_trans *t) {
     for (int i = 0; i < t->n; i++) {

@@ -5,7 +5,7 @@
 #include "common/opts.h"
 #include "common/util.h"
 #include "data/shard.h"
-#include "eval/export.h"
+#include "train/export.h"
 #include "train/checkpoint.h"
 #include <stdlib.h>
 #include <string.h>

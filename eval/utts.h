@@ -8,7 +8,7 @@
 #ifndef AVMASK_EVAL_UTTS_H
 #define AVMASK_EVAL_UTTS_H
 #include "common/strbuf.h"
-#include "eval/edit_distance.h"
+#include "train/edit_distance.h"
 
 typedef struct {
     char *path;

@@ -143,7 +143,7 @@ def _safetensors_header(path, raw):
 
 
 def _check_crc(path, tensors, stored):
-    """The export checksum (eval/safetensors.h): CRC-32 of each tensor's float32
+    """The export checksum (train/safetensors.h): CRC-32 of each tensor's float32
     little-endian bytes, one after another in name order, as 8 lowercase hex digits.
     stored None: an export written before checksums, loaded with a warning."""
     if stored is None:

@@ -1,5 +1,5 @@
 # timeout: 90
-# Export checksums (eval/safetensors.h): audio_encoder.h5 and model.safetensors carry the same
+# Export checksums (train/safetensors.h): audio_encoder.h5 and model.safetensors carry the same
 # avmask_crc32 (CRC-32 of the tensors in name order, recomputed here with zlib); a bit flipped
 # inside a tensor's data in either file is refused by the C loader and by load_avmask.py with
 # one line naming the file; an export written before checksums (no key) still loads, with a

@@ -1,5 +1,5 @@
 # timeout: 120
-# The SUPERB-style probe's layer-weighted mix (eval/asr.h): finetune --layer-weights writes
+# The SUPERB-style probe's layer-weighted mix (train/asr.h): finetune --layer-weights writes
 # "layer_norm":1 by default and 0 with --layer-norm=0; the C logits of a fine-tuned model
 # dir (tests/tools/asr_forward) match the PyTorch rebuild (tests/ref/asr_check.py: the
 # encoder of eval/pytorch/load_avmask.py, F.layer_norm per state, the softmax mix, the head

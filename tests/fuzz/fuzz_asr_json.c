@@ -1,11 +1,11 @@
-/* Fuzz target: asr.json of a fine-tuned model (eval/asr.c asr_load; the rest of the model
+/* Fuzz target: asr.json of a fine-tuned model (train/asr.c asr_load; the rest of the model
  * dir is the base's: units.txt with 4 units, the micro export, ctc_head.h5 without layer
  * weights). Invariant: a description that loads has vocab = the units' count, no layer
  * weights, and layer_norm 0. */
 #include "fuzz.h"
 #include "fuzzmodel.h"
 #include "common/util.h"
-#include "eval/asr.h"
+#include "train/asr.h"
 #include <stdlib.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

@@ -1,11 +1,11 @@
-/* Fuzz target: config.json of an export (eval/export_io.c export_load: JSON, the model
+/* Fuzz target: config.json of an export (train/export_io.c export_load: JSON, the model
  * configuration, then audio_encoder.h5 and model.safetensors against it). Invariant: a
  * config that loads gives the base export's parameters, and its CMVN reads without error
  * or with one. */
 #include "fuzz.h"
 #include "fuzzmodel.h"
 #include "common/json.h"
-#include "eval/export.h"
+#include "train/export.h"
 #include <stdlib.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

@@ -1,11 +1,11 @@
 /* Fuzz target: audio_encoder.h5 of an export (data/params_h5.c params_h5_read via
- * eval/export_io.c export_load). The input is an edit list over the base export's sealed file (fuzz_edit:
+ * train/export_io.c export_load). The input is an edit list over the base export's sealed file (fuzz_edit:
  * bit flips, truncation). Invariant: the export is refused, or loads exactly the base
  * parameters (never a corrupted model). */
 #include "fuzz.h"
 #include "fuzzmodel.h"
 #include "common/util.h"
-#include "eval/export.h"
+#include "train/export.h"
 #include <stdlib.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

@@ -1,12 +1,12 @@
-/* Fuzz target: model.safetensors of an export (eval/safetensors.c st_read via
+/* Fuzz target: model.safetensors of an export (train/safetensors.c st_read via
  * export_load). The input is a whole safetensors file (after a prefix "RAW:") or an
  * edit list over the base export's file (fuzz_edit: bit flips, truncation). Invariant: the
  * export is refused, or loads exactly the base parameters (never a corrupted model). */
 #include "fuzz.h"
 #include "fuzzmodel.h"
 #include "common/util.h"
-#include "eval/export.h"
-#include "eval/safetensors.h"
+#include "train/export.h"
+#include "train/safetensors.h"
 #include <stdlib.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

@@ -1,9 +1,9 @@
-/* Fuzz target: units.txt of a fine-tuned model (eval/units.c units_read). Invariants: ids
+/* Fuzz target: units.txt of a fine-tuned model (train/units.c units_read). Invariants: ids
  * 0 and 1 are <blank> and <unk>, every symbol is UTF-8 and found by units_id at its id,
  * and a transcript made of the symbols encodes and decodes without error. */
 #include "fuzz.h"
 #include "common/util.h"
-#include "eval/units.h"
+#include "train/units.h"
 #include <stdlib.h>
 #include <string.h>
 

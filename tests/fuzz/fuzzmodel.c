@@ -2,8 +2,8 @@
 #include "fuzz.h"
 #include "fuzzmodel.h"
 #include "common/util.h"
-#include "eval/asr.h"
-#include "eval/export.h"
+#include "train/asr.h"
+#include "train/export.h"
 #include "train/checkpoint.h"
 #include <stdio.h>
 #include <stdlib.h>

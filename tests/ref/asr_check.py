@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Rebuilds a fine-tuned avmask model (eval/asr.h) in PyTorch and checks the C logits.
+"""Rebuilds a fine-tuned avmask model (train/asr.h) in PyTorch and checks the C logits.
 
 usage: asr_check.py MODEL_DIR FORWARD_DIR
 FORWARD_DIR is what tests/tools/asr_forward wrote for MODEL_DIR (x.f32, len.i32, logits.f32,

@@ -1,5 +1,5 @@
 """Re-seals avmask HDF5 files a test edited with h5py (data/h5util.h): recomputes the
-avmask_crc32 attribute over /params (if the file has one; eval/safetensors.h) and the seal in
+avmask_crc32 attribute over /params (if the file has one; train/safetensors.h) and the seal in
 the 512-byte user block, as if the edit had been written by avmask. Used where a test edits
 weights on purpose (test_probe) or checks what is refused behind the seal (test_kmeans).
 

@@ -1,4 +1,4 @@
-/* Runs a fine-tuned model directory (eval/asr.h, asr_load + asr_forward) on a seeded random
+/* Runs a fine-tuned model directory (train/asr.h, asr_load + asr_forward) on a seeded random
  * batch of normalised input tokens, for the PyTorch parity test tests/ref/asr_check.py.
  *   asr_forward --model=DIR --out=DIR [--B=3 --T=20 --seed=1]
  * writes OUT/x.f32 [B,T,audio_in], OUT/len.i32 [B] (T, T-5, T/2, ...), OUT/logits.f32
@@ -6,7 +6,7 @@
  * OUT/shape.txt "B T audio_in d V nw layer_norm". */
 #include "common/rng.h"
 #include "common/util.h"
-#include "eval/asr.h"
+#include "train/asr.h"
 #include "forward_opts.h"
 #include "tensor_io.h"
 #include <stdlib.h>

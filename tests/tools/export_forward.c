@@ -1,11 +1,11 @@
-/* Runs the audio branch of an export (eval/export.h) on a seeded random batch, for the
+/* Runs the audio branch of an export (train/export.h) on a seeded random batch, for the
  * PyTorch parity test of eval/pytorch/load_avmask.py.
  *   export_forward --export=DIR --out=DIR [--B=3 --T=20 --seed=1]
  * writes OUT/x.f32 [B,T,audio_in], OUT/len.i32 [B] (T, T-5, T/2, ...), OUT/out.f32 [B,T,d],
  * OUT/hidden.f32 [n_hidden,B,T,d], OUT/shape.txt "B T audio_in d n_hidden". */
 #include "common/rng.h"
 #include "common/util.h"
-#include "eval/export.h"
+#include "train/export.h"
 #include "forward_opts.h"
 #include "tensor_io.h"
 #include <stdlib.h>

@@ -8,7 +8,7 @@
 #include "check.h"
 #include "common/rng.h"
 #include "common/util.h"
-#include "eval/asr.h"
+#include "train/asr.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

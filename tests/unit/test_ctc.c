@@ -5,7 +5,7 @@
 #include "check.h"
 #include "common/rng.h"
 #include "common/util.h"
-#include "eval/ctc.h"
+#include "train/ctc.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

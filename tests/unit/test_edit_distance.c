@@ -3,8 +3,8 @@
 #include "check.h"
 #include "common/rng.h"
 #include "common/util.h"
-#include "eval/edit_distance.h"
-#include "eval/trans.h"
+#include "train/edit_distance.h"
+#include "train/trans.h"
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>

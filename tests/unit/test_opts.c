@@ -6,7 +6,7 @@
 #include "cluster/kmeans_cmd.h"
 #include "common/opts.h"
 #include "common/util.h"
-#include "eval/units.h"
+#include "train/units.h"
 #include "models/avmodel.h"
 #include "train/pretrain.h"
 #include "train/sched.h"

@@ -5,7 +5,7 @@
  * differ for another step. */
 #include "check.h"
 #include "common/util.h"
-#include "eval/specaug.h"
+#include "train/specaug.h"
 #include "train/mask.h"
 #include <math.h>
 #include <stdlib.h>

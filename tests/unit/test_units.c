@@ -2,7 +2,7 @@
  * round trip and validation, encoding with and without a fixed vocabulary, decoding. */
 #include "check.h"
 #include "common/util.h"
-#include "eval/units.h"
+#include "train/units.h"
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>

@@ -1,9 +1,9 @@
 /* Fine-tuned CTC model: loading, saving, forward (see asr.h). */
-#include "eval/asr.h"
+#include "train/asr.h"
 #include "common/log.h"
 #include "common/util.h"
-#include "eval/ctc.h"
-#include "eval/export.h"
+#include "train/ctc.h"
+#include "train/export.h"
 #include "models/ops.h"
 #include <math.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* CTC output layer (see ctc_head.h). */
-#include "eval/ctc_head.h"
+#include "train/ctc_head.h"
 #include "common/rng.h"
 #include "data/params_h5.h"
 #include <cblas.h>

@@ -1,8 +1,8 @@
 /* A fine-tuned CTC model: the audio encoder (export format) + a CTC head + units.
  * Its directory (written by finetune, read by decode):
- *   config.json, audio_encoder.h5, model.safetensors   the encoder (eval/export.h)
+ *   config.json, audio_encoder.h5, model.safetensors   the encoder (train/export.h)
  *   ctc_head.h5                                         ctc_head.weight [V, d], .bias [V]
- *   units.txt                                           eval/units.h
+ *   units.txt                                           train/units.h
  *   asr.json                                            {"format","units": char|phone|word,"vocab":V,
  *                                                        "layer_weights": nw (0: the encoder output),
  *                                                        "layer_norm": 0|1 (absent: 0)}
@@ -14,8 +14,8 @@
 #ifndef AVMASK_ASR_H
 #define AVMASK_ASR_H
 #include "common/json.h"
-#include "eval/ctc_head.h"
-#include "eval/units.h"
+#include "train/ctc_head.h"
+#include "train/units.h"
 #include "models/avmodel.h"
 #include "train/batch.h"
 

@@ -1,5 +1,5 @@
 /* Transcript tables (see trans.h). */
-#include "eval/trans.h"
+#include "train/trans.h"
 #include "common/log.h"
 #include "common/util.h"
 #include <stdlib.h>

@@ -17,7 +17,7 @@
  * backtrace takes is optimal within its half (the path goes through (mid, a)), and a
  * move preferred to it that were optimal within the half would be optimal in the full
  * table too, so the full backtrace would have taken it. Small rectangles use the table. */
-#include "eval/edit_distance.h"
+#include "train/edit_distance.h"
 #include "common/util.h"
 #include <math.h>
 #include <stdint.h>

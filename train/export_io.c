@@ -1,11 +1,11 @@
 /* Writing and reading the exported audio branch (see export.h). */
-#include "eval/export.h"
+#include "train/export.h"
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "common/util.h"
 #include "common/version.h"
 #include "data/params_h5.h"
-#include "eval/safetensors.h"
+#include "train/safetensors.h"
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -1,9 +1,9 @@
 /* units.txt vocabularies (see units.h). */
-#include "eval/units.h"
+#include "train/units.h"
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "common/util.h"
-#include "eval/trans.h"
+#include "train/trans.h"
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,4 +1,4 @@
-#include "eval/specaug.h"
+#include "train/specaug.h"
 #include "common/util.h"
 #include "train/mask.h"
 #include "train/seeding.h"

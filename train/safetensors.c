@@ -1,5 +1,5 @@
 /* Strict safetensors reading and the check against audio_encoder.h5 (safetensors.h). */
-#include "eval/safetensors.h"
+#include "train/safetensors.h"
 #include "common/json.h"
 #include "common/log.h"
 #include "common/util.h"

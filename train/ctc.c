@@ -1,6 +1,6 @@
 /* CTC forward-backward in log space (double precision inside), batched over
  * utterances with OpenMP. See ctc.h for the conventions. */
-#include "eval/ctc.h"
+#include "train/ctc.h"
 #include "common/log.h"
 #include "common/util.h"
 #include <math.h>
