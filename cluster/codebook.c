@@ -15,13 +15,16 @@ char *codebook_feature_config(const km_feat *kf, const char *feats_config) {
     jw_obj_begin(&w);
     jw_key(&w, "source"); jw_str(&w, km_source_name(kf->src));
     jw_key(&w, "n_mels"); jw_int(&w, kf->n_mels);
+    jw_key(&w, "stack"); jw_int(&w, kf->stack);
     jw_key(&w, "dim"); jw_int(&w, kf->dim);
     if (kf->src == KM_SRC_MFCC) {
         jw_key(&w, "n_ceps"); jw_int(&w, KM_NCEPS);
         jw_key(&w, "dct"); jw_str(&w, "orthonormal DCT-II of log-mel");
         jw_key(&w, "cepstral_lifter"); jw_num(&w, KM_LIFTER);
         jw_key(&w, "deltas"); jw_str(&w, "delta + delta-delta, window 5, edges replicated");
-        jw_key(&w, "token"); jw_str(&w, "mean of the 4 frames' 39-d vectors");
+        char *t = xasprintf("mean of the %d frames' 39-d vectors", kf->stack);
+        jw_key(&w, "token"); jw_str(&w, t);
+        free(t);
         jw_key(&w, "norm"); jw_str(&w, "per-dimension mean/std of the fitting corpus");
     } else if (kf->src == KM_SRC_LAYER) {
         jw_key(&w, "checkpoint"); jw_str(&w, kf->ckpt);
@@ -31,7 +34,9 @@ char *codebook_feature_config(const km_feat *kf, const char *feats_config) {
                                         "no masking, no dropout, video present for an AV model");
         jw_key(&w, "norm"); jw_str(&w, "per-dimension mean/std of the fitting corpus");
     } else {
-        jw_key(&w, "token"); jw_str(&w, "4 stacked log-mel frames");
+        char *t = xasprintf("%d stacked log-mel frames", kf->stack);
+        jw_key(&w, "token"); jw_str(&w, t);
+        free(t);
         jw_key(&w, "norm"); jw_str(&w, "cmvn.h5 of the fitting corpus");
     }
     json_value *fc = feats_config ? json_parse(feats_config) : NULL;
@@ -92,17 +97,30 @@ static int read_layer(hid_t f, const char *path, km_feat *kf, int64_t dim) {
     return rc;
 }
 
+/* Fbank frames per token of the codebook's vectors: "stack" of feature_config (absent:
+ * written before the key existed, when every token was 4 frames). */
+static int read_stack(const char *path, const char *feature_config, int *stack) {
+    json_value *v = json_parse(feature_config);
+    long long s = 4;
+    int rc = v ? json_int_range(v, "stack", 1, 1000, 4, &s) : avm_fail("feature_config is not JSON");
+    json_free(v);
+    *stack = (int)s;
+    return rc ? avm_fail("%s: %s", path, avm_error()) : 0;
+}
+
 static int read_body(hid_t f, const char *path, km_codebook *cb) {
     char *src = h5_read_str_attr(f, "source", path), *hash = NULL;
     int64_t k = 0, dim = 0, nm = 0, rows, cols;
     float *c = NULL;
     km_source s = KM_SRC_MFCC;
-    int rc = src ? 0 : -1;
+    int rc = src ? 0 : -1, stack = 0;
     if (!rc && km_source_parse(src, &s)) rc = avm_fail("%s: unknown source '%s'", path, src);
+    if (!rc && !(cb->feature_config = h5_read_str_attr(f, "feature_config", path))) rc = -1;
+    if (!rc) rc = read_stack(path, cb->feature_config, &stack);
     if (!rc) rc = h5_read_i64_attr(f, "k", &k, path) || h5_read_i64_attr(f, "dim", &dim, path) ||
                   h5_read_i64_attr(f, "n_mels", &nm, path) ? -1 : 0;
     if (!rc && (nm < 1 || nm > 4096)) rc = avm_fail("%s: bad n_mels %lld", path, (long long)nm);
-    if (!rc) km_feat_init(&cb->kf, s, (int)nm);
+    if (!rc) km_feat_init(&cb->kf, s, (int)nm, stack);
     if (!rc && s == KM_SRC_LAYER) rc = read_layer(f, path, &cb->kf, dim);
     if (!rc && dim != cb->kf.dim) rc = avm_fail("%s: dim %lld does not fit source %s with %lld mels", path, (long long)dim, src, (long long)nm);
     if (!rc) rc = h5_read_f32_2d(f, "/centres", &c, &rows, &cols, path);
@@ -121,7 +139,6 @@ static int read_body(hid_t f, const char *path, km_codebook *cb) {
     }
     if (!rc && !(hash = h5_read_str_attr(f, "hash", path))) rc = -1;
     if (!rc && strcmp(hash, cb->hash)) rc = avm_fail("%s: stored hash %s, contents hash to %s (corrupt or edited)", path, hash, cb->hash);
-    if (!rc && !(cb->feature_config = h5_read_str_attr(f, "feature_config", path))) rc = -1;
     free(src); free(hash); free(c); free(mean); free(std);
     return rc;
 }

@@ -26,11 +26,12 @@ void km_feat_hash_name(const km_feat *f, char *out, size_t cap) {
     else snprintf(out, cap, "%s", km_source_name(f->src));
 }
 
-void km_feat_init(km_feat *f, km_source src, int n_mels) {
+void km_feat_init(km_feat *f, km_source src, int n_mels, int stack) {
     memset(f, 0, sizeof *f);
     f->src = src;
     f->n_mels = n_mels;
-    f->dim = src == KM_SRC_MFCC ? KM_MFCC_DIM : src == KM_SRC_LAYER ? 0 : 4 * n_mels;
+    f->stack = stack;
+    f->dim = src == KM_SRC_MFCC ? KM_MFCC_DIM : src == KM_SRC_LAYER ? 0 : stack * n_mels;
     if (src != KM_SRC_MFCC) return;
     /* Orthonormal DCT-II (torchaudio create_dct(norm="ortho"), Kaldi's ComputeDctMatrix)
      * with Kaldi's cepstral lifter 1 + Q/2 sin(pi i / Q) folded into each column. */
@@ -86,18 +87,22 @@ void km_mfcc_frames(const km_feat *f, const float *fbank, int frames, float *out
 }
 
 void km_feat_raw(const km_feat *f, const float *fbank, int frames, float *out) {
-    int T = frames / 4;
-    if (f->src == KM_SRC_FBANK) {   /* stacking is a reshape: 4 rows of n_mels = one token */
+    int S = f->stack, T = frames / S;
+    if (f->src == KM_SRC_FBANK) {   /* stacking is a reshape: S rows of n_mels = one token */
         memcpy(out, fbank, sizeof(float) * (size_t)T * f->dim);
         return;
     }
     float *fr = xmalloc(sizeof(float) * (size_t)(frames > 0 ? frames : 1) * KM_MFCC_DIM);
     km_mfcc_frames(f, fbank, frames, fr);
-    /* The mean of the token's 4 frames keeps HuBERT's 39-d space (docs: cluster/README.md). */
+    /* The mean of the token's frames keeps HuBERT's 39-d space (docs: cluster/README.md);
+     * summed in frame order in float, then scaled (for 4 frames: by 0.25f exactly). */
+    float inv = 1.0f / (float)S;
     for (int t = 0; t < T; t++)
         for (int d = 0; d < KM_MFCC_DIM; d++) {
-            const float *p = fr + (size_t)4 * t * KM_MFCC_DIM + d;
-            out[(size_t)t * KM_MFCC_DIM + d] = 0.25f * (p[0] + p[KM_MFCC_DIM] + p[2 * KM_MFCC_DIM] + p[3 * KM_MFCC_DIM]);
+            const float *p = fr + (size_t)S * t * KM_MFCC_DIM + d;
+            float sum = p[0];
+            for (int s = 1; s < S; s++) sum += p[(size_t)s * KM_MFCC_DIM];
+            out[(size_t)t * KM_MFCC_DIM + d] = inv * sum;
         }
     free(fr);
 }

@@ -1,11 +1,11 @@
-/* The vectors k-means clusters: one per 25 Hz token, computed from an utterance's fbank
- * frames (4 per token). Sources:
- *   fbank: the 4 stacked log-mel frames (4 * n_mels), normalised by the codebook's
+/* The vectors k-means clusters: one per token, computed from an utterance's fbank frames
+ * (`stack` per token: the feature dir's, 4 at 25 Hz). Sources:
+ *   fbank: the stacked log-mel frames (stack * n_mels), normalised by the codebook's
  *          statistics (the training feature dir's cmvn.h5, as pretraining normalises).
  *   mfcc:  HuBERT's iteration-1 features on our frames: 13 cepstra (orthonormal DCT-II of
  *          the log-mel frame, Kaldi's lifter 22, as torchaudio.compliance.kaldi.mfcc with
  *          use_energy=False) + deltas + delta-deltas (torchaudio compute_deltas, window 5,
- *          edges replicated) per 10 ms frame over the utterance, the mean of a token's 4
+ *          edges replicated) per 10 ms frame over the utterance, the mean of a token's
  *          frames (39 dims), then standardised per dimension with training statistics.
  *   layer: the hidden state of one layer of a pretraining checkpoint's model at the token
  *          (d dims; HuBERT's iteration >= 2), computed by km_layer.h with the video present
@@ -25,7 +25,7 @@ struct km_layer;
 
 typedef struct {
     km_source src;
-    int n_mels, dim;
+    int n_mels, stack, dim;   /* stack: fbank frames per token */
     float *dct;            /* [n_mels, KM_NCEPS]: DCT-II columns times the lifter */
     double *mean, *std;    /* [dim]; NULL until known (km_feat_set_norm) */
     /* layer: which checkpoint (absolute path, CRC-32 of its parameters) and layer; dim is
@@ -38,7 +38,7 @@ typedef struct {
 
 int  km_source_parse(const char *s, km_source *src);   /* 0, or -1 + avm_fail */
 const char *km_source_name(km_source src);
-void km_feat_init(km_feat *f, km_source src, int n_mels);
+void km_feat_init(km_feat *f, km_source src, int n_mels, int stack);
 /* Copies the per-dimension mean and std (a std below 1e-6 counts as 1e-6). */
 void km_feat_set_norm(km_feat *f, const double *mean, const double *std);
 void km_feat_free(km_feat *f);
@@ -48,7 +48,7 @@ void km_feat_hash_name(const km_feat *f, char *out, size_t cap);
 
 /* Per-frame cepstra with deltas: fbank [frames, n_mels] -> out [frames, 39]. */
 void km_mfcc_frames(const km_feat *f, const float *fbank, int frames, float *out);
-/* Raw token vectors [frames / 4, dim] of one utterance (frames a multiple of 4). */
+/* Raw token vectors [frames / stack, dim] of one utterance (frames a multiple of stack). */
 void km_feat_raw(const km_feat *f, const float *fbank, int frames, float *out);
 /* (x - mean) / std on n rows, in place. */
 void km_feat_norm(const km_feat *f, float *x, int n);

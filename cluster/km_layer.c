@@ -69,8 +69,9 @@ int km_layer_open(km_layer *k, const char *ckpt, int layer, const char *feats, l
     if (!rc) rc = ckpt_features(k, ckpt, &cmvn_dir);
     avm_feats fe;
     if (!rc && !(rc = feats_open(&fe, feats))) {
-        if (fe.n_mels * 4 != k->m.cfg.audio_in)
-            rc = avm_fail("%s: %d mel bins, the model of %s takes %d", feats, fe.n_mels, ckpt, k->m.cfg.audio_in / 4);
+        if (fe.n_mels * fe.stack != k->m.cfg.audio_in)
+            rc = avm_fail("%s: %d mel bins x %d frames per token, the model of %s takes %d inputs", feats, fe.n_mels,
+                          fe.stack, ckpt, k->m.cfg.audio_in);
         if (!rc) rc = check_config(feats, fe.config_json, ckpt, k->extract, k->av);
         feats_close(&fe);
     }

@@ -7,17 +7,17 @@
 
 int km_utt_tokens(const avm_feats *fe, int i) {
     const avm_index_entry *e = &fe->e[i];
-    if (e->a_frames % 4 || e->a_frames == 0)
-        return avm_fail("%s: shard %d: utterance %s has %d audio frames, not whole tokens of 4", fe->dir, e->shard,
-                        e->utt_id, e->a_frames);
-    return e->a_frames / 4;
+    if (e->a_frames % fe->stack || e->a_frames == 0)
+        return avm_fail("%s: shard %d: utterance %s has %d audio frames, not whole tokens of %d", fe->dir, e->shard,
+                        e->utt_id, e->a_frames, fe->stack);
+    return e->a_frames / fe->stack;
 }
 
 static void grow(km_stream *s, int cap) {
     s->cap = cap;
     free(s->raw);
     free(s->x);
-    s->raw = xmalloc(sizeof(float) * 4 * (size_t)cap * s->fe->n_mels);
+    s->raw = xmalloc(sizeof(float) * s->fe->stack * (size_t)cap * s->fe->n_mels);
     s->x = xmalloc(sizeof(float) * (size_t)cap * s->kf->dim);
 }
 
@@ -54,7 +54,7 @@ static int fill(km_stream *s) {
             s->off = xrealloc(s->off, sizeof(int) * s->utt_cap);
         }
         /* layer vectors: the model's loader reads the utterance itself */
-        if (!s->kf->lay && shard_reader_get(s->rd, s->next, s->raw + (size_t)4 * s->n * s->fe->n_mels, NULL)) return -1;
+        if (!s->kf->lay && shard_reader_get(s->rd, s->next, s->raw + (size_t)s->fe->stack * s->n * s->fe->n_mels, NULL)) return -1;
         s->utt[s->nutt] = s->next++;
         s->off[s->nutt++] = s->n;
         s->n += T;
@@ -67,7 +67,7 @@ int km_stream_next(km_stream *s) {
     if (fill(s)) return -1;
     if (!s->nutt) return 0;
     const km_feat *kf = s->kf;
-    int nm = s->fe->n_mels;
+    int nm = s->fe->n_mels, S = s->fe->stack;
     if (kf->lay) {      /* the model batches the block itself (and is OpenMP-parallel inside) */
         if (km_layer_vectors(kf->lay, s->utt, s->off, s->nutt, s->x)) return -1;
         if (s->norm) km_feat_norm(kf, s->x, s->n);
@@ -77,7 +77,7 @@ int km_stream_next(km_stream *s) {
     for (int j = 0; j < s->nutt; j++) {
         int t0 = s->off[j], T = s->off[j + 1] - t0;
         float *x = s->x + (size_t)t0 * kf->dim;
-        km_feat_raw(kf, s->raw + (size_t)4 * t0 * nm, 4 * T, x);
+        km_feat_raw(kf, s->raw + (size_t)S * t0 * nm, S * T, x);
         if (s->norm) km_feat_norm(kf, x, T);
     }
     return 1;

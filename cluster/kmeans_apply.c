@@ -95,8 +95,8 @@ static void write_summary(const km_opts *a, const avm_feats *fe, const km_codebo
     avm_strbuf ix = {0}, js = {0};
     long long tokens = 0;
     for (int i = 0; i < fe->n; i++) {
-        sb_printf(&ix, "%s\t%d\t%d\t%d\n", fe->e[i].utt_id, fe->e[i].shard, fe->e[i].row, fe->e[i].a_frames / 4);
-        tokens += fe->e[i].a_frames / 4;
+        sb_printf(&ix, "%s\t%d\t%d\t%d\n", fe->e[i].utt_id, fe->e[i].shard, fe->e[i].row, fe->e[i].a_frames / fe->stack);
+        tokens += fe->e[i].a_frames / fe->stack;
     }
     char *fabs = realpath(a->feats, NULL), *cabs = realpath(a->codebook, NULL);
     avm_jw w;
@@ -131,6 +131,8 @@ static void write_summary(const km_opts *a, const avm_feats *fe, const km_codebo
 static void check_feats(const km_codebook *cb, const avm_feats *fe) {
     if (fe->n_mels != cb->kf.n_mels)
         avm_die("kmeans: %s: %d mel bins, the codebook was fitted on %d", fe->dir, fe->n_mels, cb->kf.n_mels);
+    if (fe->stack != cb->kf.stack)
+        avm_die("kmeans: %s: %d audio frames per token, the codebook was fitted on %d", fe->dir, fe->stack, cb->kf.stack);
 }
 
 int kmeans_apply(avm_opts *o, km_opts *k) {

@@ -220,7 +220,7 @@ int kmeans_fit(avm_opts *o, km_opts *k) {
     if (!jf) avm_die("kmeans: %s: cannot write: %s", jp, strerror(errno));
     double t0 = now_sec();
     km_codebook cb = {0};
-    km_feat_init(&cb.kf, f.src, fe.n_mels);
+    km_feat_init(&cb.kf, f.src, fe.n_mels, fe.stack);
     if (f.src == KM_SRC_FBANK) fbank_norm(&cb.kf, f.feats);
     km_layer kl = {0};
     if (f.ckpt && (km_layer_open(&kl, f.ckpt, f.layer, f.feats, f.batch_tokens) || km_layer_feat(&kl, &cb.kf, f.ckpt)))

@@ -77,7 +77,7 @@ double km_token_seconds(const avm_feats *fe) {
     json_value *v = fe->config_json ? json_parse(fe->config_json) : NULL;
     double fps = json_num_or(v, "audio_frames_per_second", 100);
     json_free(v);
-    return fps > 0 ? 4.0 / fps : 0.04;
+    return fps > 0 ? fe->stack / fps : 0.04;
 }
 
 typedef struct { double phone_purity, cluster_purity, pnmi, hy; } km_scores;
@@ -133,11 +133,11 @@ int km_metrics_run(const avm_feats *fe, avm_labels *L, const char *ali, const ch
     ctm c;
     if (ctm_read(&c, ali)) { ctm_free(&c); return -1; }
     int K = labels_k(L), P = c.nph, used = 0, skipped = 0, rc = 0, maxT = 1;
-    for (int i = 0; i < fe->n; i++) if (fe->e[i].a_frames / 4 > maxT) maxT = fe->e[i].a_frames / 4;
+    for (int i = 0; i < fe->n; i++) if (fe->e[i].a_frames / fe->stack > maxT) maxT = fe->e[i].a_frames / fe->stack;
     double *n = xcalloc((size_t)P * K, sizeof(double)), ts = km_token_seconds(fe), N = 0;
     int32_t *lab = xmalloc(sizeof(int32_t) * maxT);
     for (int i = 0; !rc && i < fe->n; i++) {
-        int s0 = ctm_find(&c, fe->e[i].utt_id), T = fe->e[i].a_frames / 4;
+        int s0 = ctm_find(&c, fe->e[i].utt_id), T = fe->e[i].a_frames / fe->stack;
         if (s0 < 0) { skipped++; continue; }
         if ((rc = labels_get(L, i, lab))) break;
         used++;

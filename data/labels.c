@@ -73,9 +73,9 @@ static int check_utts(const avm_feats *fe, int i0, int i1, char **ids, const int
             return avm_fail("%s: utterance %s: not at row %d (the label file belongs to other features)", path,
                             e->utt_id, e->row);
         int64_t got = off[e->row + 1] - off[e->row];
-        if (got != e->a_frames / 4)
+        if (got != e->a_frames / fe->stack)
             return avm_fail("%s: utterance %s: %lld labels for %d tokens", path, e->utt_id, (long long)got,
-                            e->a_frames / 4);
+                            e->a_frames / fe->stack);
     }
     return 0;
 }
@@ -149,7 +149,7 @@ int labels_get(avm_labels *L, int i, int32_t *out) {
         L->open_s = ls->shard;
         if ((L->open_f = h5_open_ro(path)) < 0) rc = -1;
     }
-    int64_t n = e->a_frames / 4;
+    int64_t n = e->a_frames / L->fe->stack;
     if (!rc) rc = h5_read_i32_rows(L->open_f, "/labels", ls->off[e->row], n, out, path);
     for (int64_t t = 0; !rc && t < n; t++)
         if (out[t] < 0 || out[t] >= L->k)

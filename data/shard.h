@@ -69,10 +69,13 @@ typedef struct {
     int n;
     int n_mels, height, width, has_video;   /* from the first shard's datasets */
     char *config_json;                      /* feature configuration attribute */
+    int stack;                              /* audio frames per token: the configuration's
+                                             * audio_frames_per_video_frame (extract: 100 / fps) */
 } avm_feats;
 
-/* Opens a feature dir: reads index.tsv, checks that every shard it names exists and
- * that dims agree. -1 + avm_fail("<file>: <reason>") otherwise. */
+/* Opens a feature dir: reads index.tsv, checks that every shard it names exists, that
+ * dims agree and that the configuration records the stacking (every reader of tokens
+ * takes it from here). -1 + avm_fail("<file>: <reason>") otherwise. */
 int  feats_open(avm_feats *f, const char *dir);
 void feats_close(avm_feats *f);
 

@@ -1,6 +1,7 @@
 /* Reading shards: a finished shard's summary (resume, merge), feature dirs
  * (index.tsv + shards) and random access through a bounded cache of open files. */
 #include "data/shard.h"
+#include "common/json.h"
 #include "common/strbuf.h"
 #include "common/util.h"
 #include "data/h5util.h"
@@ -155,6 +156,18 @@ void index_free(avm_index_entry *e, int n) {
 
 /* ---- feature dirs ---- */
 
+/* Audio frames per token, as extract recorded it: the one source of the stacking. */
+static int read_stack(avm_feats *fe, const char *path) {
+    json_value *v = json_parse(fe->config_json);
+    long long k = 0;
+    int rc = !v ? avm_fail("%s: the feature configuration is not JSON", path)
+             : json_int_range(v, "audio_frames_per_video_frame", 1, 1000, JSON_REQUIRED, &k)
+                 ? avm_fail("%s: feature configuration: %s (audio frames per token)", path, avm_error()) : 0;
+    json_free(v);
+    fe->stack = (int)k;
+    return rc;
+}
+
 /* One shard's dims must equal the first's; its row count must cover the index. */
 static int check_shard(avm_feats *fe, int shard, int max_row, int first) {
     char *path = shard_path(fe->dir, shard);
@@ -167,7 +180,7 @@ static int check_shard(avm_feats *fe, int shard, int max_row, int first) {
     if (!rc && first) {
         fe->n_mels = nm; fe->has_video = hv; fe->height = h; fe->width = w;
         fe->config_json = h5_read_str_attr(f, "config", path);
-        if (!fe->config_json) rc = -1;
+        rc = fe->config_json ? read_stack(fe, path) : -1;
     } else if (!rc && (nm != fe->n_mels || hv != fe->has_video || h != fe->height || w != fe->width)) {
         rc = avm_fail("%s: dimensions differ from the first shard's", path);
     }

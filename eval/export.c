@@ -48,9 +48,11 @@ int cmd_export(int argc, char **argv) {
     if (!cmvn) avm_die("export: %s names no cmvn.h5; give --cmvn=FILE", ckpt);
     avm_cmvn cm;
     if (cmvn_read(cmvn, &cm)) avm_die("export: %s (give --cmvn=FILE)", avm_error());
-    if (cm.dim * 4 != m.cfg.audio_in)
-        avm_die("export: %s: %d mel bins, but the model takes %d = 4 x %d inputs", cmvn, cm.dim,
-                m.cfg.audio_in, m.cfg.audio_in / 4);
+    long long stack;   /* frames per token of the training features */
+    if (json_int_range(cfg, "features.stack", 1, 1000, JSON_REQUIRED, &stack)) avm_die("export: %s: %s", ckpt, avm_error());
+    if (cm.dim * stack != m.cfg.audio_in)
+        avm_die("export: %s: %d mel bins, but the model takes %d = %lld x %lld inputs", cmvn, cm.dim,
+                m.cfg.audio_in, stack, m.cfg.audio_in / stack);
     char *text = export_config_json(&m.cfg, json_path(cfg, "features"), cm.mean, cm.var, cm.dim,
                                     "checkpoint", ckpt, meta.step);
     avm_model br;

@@ -77,7 +77,22 @@ void asr_free(avm_asr *a) {
     memset(a, 0, sizeof *a);
 }
 
+/* Frames per token the encoder was trained on: features.stack of config.json (absent in
+ * models written before fine-tuning recorded it: the features' own, the input size then
+ * decides). */
+static int model_stack(const avm_asr *a, const avm_loader *L) {
+    long long s = L->feats.stack;
+    if (json_int_range(a->config, "features.stack", 1, 1000, s, &s)) return avm_fail("config.json: %s", avm_error());
+    if (s == L->feats.stack) return 0;
+    char *p = shard_path(L->feats.dir, L->feats.e[0].shard);
+    avm_fail("%s: %d audio frames per token (audio_frames_per_video_frame), the encoder was trained on %lld",
+             p, L->feats.stack, s);
+    free(p);
+    return -1;
+}
+
 int asr_apply_cmvn(const avm_asr *a, avm_loader *L) {
+    if (model_stack(a, L)) return -1;
     if (L->audio_dim != a->enc.cfg.audio_in)
         return avm_fail("%s: %d inputs per token, the model takes %d", L->feats.dir, L->audio_dim, a->enc.cfg.audio_in);
     return export_cmvn(a->config, L->a_mean, L->a_istd, L->feats.n_mels);

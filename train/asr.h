@@ -44,7 +44,8 @@ int  asr_load(avm_asr *a, const char *dir);
 /* Writes dir (created) from the parts; config_json is config.json's text. */
 int  asr_save(const avm_asr *a, const char *dir, const char *config_json);
 void asr_free(avm_asr *a);
-/* Replaces the loader's CMVN with the model's (config.json). */
+/* Replaces the loader's CMVN with the model's (config.json); refuses features of another
+ * stacking (config.json features.stack) or input size, naming the shard. */
 int  asr_apply_cmvn(const avm_asr *a, avm_loader *L);
 /* Encoder + head on a batch: a->rows [sum len, d] (unpadded encoder outputs, or their
  * learned weighted sum over the embeddings, every layer output and the final output when

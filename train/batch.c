@@ -7,10 +7,10 @@
 #include <string.h>
 
 static int utt_tokens(const avm_feats *f, const avm_index_entry *e, int use_video, int *tok) {
-    if (use_video && e->a_frames != AVM_STACK * e->v_frames)
-        return avm_fail("%s/index.tsv: %s has %d audio frames and %d video frames (expected 4 per video frame)",
-                        f->dir, e->utt_id, e->a_frames, e->v_frames);
-    *tok = e->a_frames / AVM_STACK;
+    if (use_video && e->a_frames != f->stack * e->v_frames)
+        return avm_fail("%s/index.tsv: %s has %d audio frames and %d video frames (expected %d per video frame)",
+                        f->dir, e->utt_id, e->a_frames, e->v_frames, f->stack);
+    *tok = e->a_frames / f->stack;
     return 0;
 }
 
@@ -55,7 +55,7 @@ int loader_open(avm_loader *L, const char *dir, const char *cmvn_dir, int use_vi
     L->batch_tokens = batch_tokens;
     L->seed = seed;
     L->shuffle = shuffle;
-    L->audio_dim = AVM_STACK * L->feats.n_mels;
+    L->audio_dim = L->feats.stack * L->feats.n_mels;
     L->video_dim = use_video ? L->feats.height * L->feats.width : 0;
     L->ntok = xmalloc(sizeof(int) * L->feats.n);
     int max_a = 0, max_v = 0, usable = 0;
@@ -178,10 +178,10 @@ static int fill_sample(avm_loader *L, int utt, int T, float *arow, float *vrow, 
         train_rng(&r, L->seed, SEED_CROP, L->epoch, utt);
         off = (int)rng_below(&r, (uint32_t)(tok - len + 1));
     }
-    int nm = L->feats.n_mels;
+    int nm = L->feats.n_mels, stack = L->feats.stack;
     for (int t = 0; t < len; t++)
-        for (int s = 0; s < AVM_STACK; s++) {
-            const float *src = L->fb + ((size_t)(off + t) * AVM_STACK + s) * nm;
+        for (int s = 0; s < stack; s++) {
+            const float *src = L->fb + ((size_t)(off + t) * stack + s) * nm;
             float *dst = arow + (size_t)t * L->audio_dim + s * nm;
             for (int i = 0; i < nm; i++) dst[i] = (src[i] - L->a_mean[i]) * L->a_istd[i];
         }

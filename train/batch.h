@@ -1,7 +1,7 @@
 /* Batches for pretraining: length-bucketed by a token budget, random crops to max_len
  * tokens, shuffled by seed, deterministic given (seed, epoch).
- * Tokens run at 25/s: one video frame, or 4 stacked fbank frames (4*n_mels values), per
- * token. Audio is normalised with the CMVN of the training features ((x - mean)/std per
+ * A token is one video frame, or feats.stack stacked fbank frames (stack * n_mels values:
+ * 4 at 25 tokens/s, as extract's default --fps=25 records it in the shards). Audio is normalised with the CMVN of the training features ((x - mean)/std per
  * mel bin), pixels with the pooled pixel mean/std.
  * An epoch plan: utterances (cropped length l = min(tokens, max_len)) are shuffled, sorted
  * by l (ties keep the shuffled order), cut greedily into batches with
@@ -15,8 +15,6 @@
 #include <stdint.h>
 #include "data/labels.h"
 #include "data/shard.h"
-
-#define AVM_STACK 4   /* fbank frames per audio token */
 
 typedef struct {
     int B, T;               /* samples on this rank, padded tokens */
@@ -55,7 +53,7 @@ typedef struct {
 
 /* Opens a feature dir for batching; cmvn_dir holds the cmvn.h5 to apply (the training
  * features', also for validation). use_video 0 ignores video. -1 + avm_fail on a missing
- * or inconsistent dir (index rows with audio != 4 * video frames, no video when asked). */
+ * or inconsistent dir (index rows with audio != stack * video frames, no video when asked). */
 int  loader_open(avm_loader *L, const char *dir, const char *cmvn_dir, int use_video, int max_len,
                  long batch_tokens, uint64_t seed, int shuffle, int max_open_shards);
 void loader_close(avm_loader *L);

@@ -223,6 +223,7 @@ static void validate(avm_asr *a, avm_loader *L, const ft_labels *lb, double *los
 typedef struct {
     avm_asr a;
     avm_adamw oe, oh;
+    int stack;              /* fbank frames per token */
 } ft_state;
 
 /* One update on batch d; returns the loss, *gnorm the gradient norm before clipping, or
@@ -234,7 +235,7 @@ static double train_step(ft_state *s, const ft_opts *f, const ft_labels *lb, avm
     int *Lb = xmalloc(sizeof(int) * d->B), *lab = batch_labels(lb, d, Lb);
     double *nll = xmalloc(sizeof(double) * d->B);
     int frozen = step < f->freeze_steps;
-    if (specaug_active(&f->aug)) specaug_apply(&f->aug, d, a->enc.cfg.audio_in / AVM_STACK, AVM_STACK, f->seed, step);
+    if (specaug_active(&f->aug)) specaug_apply(&f->aug, d, a->enc.cfg.audio_in / s->stack, s->stack, f->seed, step);
     avm_rng r;
     train_rng(&r, f->seed, SEED_DROPOUT, step, 0);
     int drop = a->enc.cfg.dropout > 0 || a->enc.cfg.attn_dropout > 0;
@@ -256,6 +257,28 @@ static double train_step(ft_state *s, const ft_opts *f, const ft_labels *lb, avm
     return loss;
 }
 
+/* The "features" section of a fresh encoder's config.json (as pretraining records it):
+ * mel bins, frames per token, the CMVN file and the extraction configuration. */
+static json_value *features_json(const avm_feats *fe, const char *cmvn) {
+    avm_strbuf b = {0};
+    avm_jw w;
+    jw_init(&w, &b);
+    jw_obj_begin(&w);
+    jw_key(&w, "n_mels"); jw_int(&w, fe->n_mels);
+    jw_key(&w, "stack"); jw_int(&w, fe->stack);
+    char *real = realpath(cmvn, NULL);
+    jw_key(&w, "cmvn"); jw_str(&w, real ? real : cmvn);
+    free(real);
+    json_value *x = json_parse(fe->config_json);
+    jw_key(&w, "extract");
+    if (x) jw_value(&w, x); else jw_null(&w);
+    json_free(x);
+    jw_obj_end(&w);
+    json_value *v = json_parse(b.s);
+    sb_free(&b);
+    return v;
+}
+
 /* The encoder: from an export, or fresh with the CMVN of the training features. */
 static char *build_model(avm_asr *a, const ft_opts *f, const avm_config *cfg) {
     if (strcmp(f->init, "none")) {
@@ -264,13 +287,17 @@ static char *build_model(avm_asr *a, const ft_opts *f, const avm_config *cfg) {
     }
     char *cp = path_join(f->feats, "cmvn.h5");
     avm_cmvn cm;
-    if (cmvn_read(cp, &cm)) avm_die("finetune: %s", avm_error());
+    avm_feats fe;
+    if (cmvn_read(cp, &cm) || feats_open(&fe, f->feats)) avm_die("finetune: %s", avm_error());
     avm_config c = *cfg;
-    c.audio_in = 4 * cm.dim;   /* 4 stacked fbank frames per token */
+    c.audio_in = fe.stack * cm.dim;   /* stacked fbank frames per token */
     if (avmodel_init(&a->enc, &c, f->seed)) avm_die("finetune: %s", avm_error());
-    char *text = export_config_json(&c, NULL, cm.mean, cm.var, cm.dim, "init", "none", 0);
+    json_value *feat = features_json(&fe, cp);
+    char *text = export_config_json(&c, feat, cm.mean, cm.var, cm.dim, "init", "none", 0);
     a->config = json_parse(text);
     free(text); free(cp);
+    json_free(feat);
+    feats_close(&fe);
     cmvn_free(&cm);
     return xstrdup("none");
 }
@@ -316,6 +343,7 @@ int cmd_finetune(int argc, char **argv) {
     a->layer_norm = f.layer_weights && f.layer_norm;
     avm_loader L, VL;
     open_loader(&L, f.feats, a, f.batch_tokens, f.seed, 1);
+    s.stack = L.feats.stack;
     ft_labels lb = {0}, vlb = {0};
     labels_read(&lb, &L.feats, f.data, &a->units, f.kind, 1);
     if (f.vfeats) {

@@ -16,6 +16,7 @@ int noise_open(avm_noise *N, const char *dir, const avm_loader *train, double pr
     if (!N->n_usable) { noise_close(N); return avm_fail("%s: every noise utterance is empty", dir); }
     N->reader = shard_reader_new(&N->feats, max_open_shards);
     N->n_mels = train->feats.n_mels;
+    N->stack = train->feats.stack;
     N->mean = xmalloc(sizeof(float) * N->n_mels);
     N->istd = xmalloc(sizeof(float) * N->n_mels);
     memcpy(N->mean, train->a_mean, sizeof(float) * N->n_mels);
@@ -66,7 +67,7 @@ static void mix_row(const avm_noise *N, const avm_noise_pick *p, float *row, con
 }
 
 const float *noise_mix(avm_noise *N, const avm_batch_data *d, long step) {
-    size_t row = (size_t)d->T * AVM_STACK * N->n_mels, total = (size_t)d->B * row;
+    size_t row = (size_t)d->T * N->stack * N->n_mels, total = (size_t)d->B * row;
     if (total > N->cap) {
         free(N->out); free(N->seg);
         N->out = xmalloc(sizeof(float) * total);
@@ -78,14 +79,14 @@ const float *noise_mix(avm_noise *N, const avm_batch_data *d, long step) {
     int rc = 0;
     for (int k = 0; k < d->B && !rc; k++) {   /* draws and reads in order: HDF5 is serial */
         noise_pick(N, step, d->gidx[k], &pk[k]);
-        if (pk[k].mixed) rc = read_segment(N, &pk[k], d->len[k] * AVM_STACK, N->seg + k * row);
+        if (pk[k].mixed) rc = read_segment(N, &pk[k], d->len[k] * N->stack, N->seg + k * row);
     }
     if (!rc) {
         /* samples are independent: the result does not depend on the thread count */
 #pragma omp parallel for schedule(dynamic)
         for (int k = 0; k < d->B; k++)
             if (pk[k].mixed)
-                mix_row(N, &pk[k], N->out + k * row, N->seg + k * row, (size_t)d->len[k] * AVM_STACK * N->n_mels);
+                mix_row(N, &pk[k], N->out + k * row, N->seg + k * row, (size_t)d->len[k] * N->stack * N->n_mels);
     }
     free(pk);
     return rc ? NULL : N->out;

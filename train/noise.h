@@ -40,7 +40,7 @@ typedef struct {
     avm_feats feats;
     avm_shard_reader *reader;
     int *usable, n_usable;      /* noise utterances with at least one frame */
-    int n_mels;
+    int n_mels, stack;          /* of the training features (frames per token) */
     float *mean, *istd;         /* the training CMVN, [n_mels] */
     double prob, snr_lo, snr_hi;
     uint64_t seed;

@@ -34,7 +34,7 @@ static int clusters(const run *r) { return r->po.model.target == AVM_TARGET_CLUS
 static void match_features(run *r) {
     avm_pretrain_opts *po = &r->po;
     const avm_feats *f = &r->train.feats;
-    int a = AVM_STACK * f->n_mels, v = f->has_video ? f->height * f->width : po->model.video_in;
+    int a = f->stack * f->n_mels, v = f->has_video ? f->height * f->width : po->model.video_in;
     if (po->model_in_set[0] && po->model.audio_in != a)
         avm_die("pretrain: --audio-in=%d but %s has %d mel bins (%d per token)", po->model.audio_in, po->feats, f->n_mels, a);
     if (po->model_in_set[1] && po->model.modalities == AVM_MOD_AV && po->model.video_in != v)
@@ -55,9 +55,9 @@ static void open_data(run *r) {
                     po->max_open_shards))
         avm_die("pretrain: --valid: %s", avm_error());
     const avm_feats *a = &r->train.feats, *b = &r->valid.feats;
-    if (a->n_mels != b->n_mels || (av && (a->height != b->height || a->width != b->width)))
-        avm_die("pretrain: %s (%d mels, %dx%d video) and %s (%d mels, %dx%d video) do not match", po->feats,
-                a->n_mels, a->height, a->width, po->valid, b->n_mels, b->height, b->width);
+    if (a->n_mels != b->n_mels || a->stack != b->stack || (av && (a->height != b->height || a->width != b->width)))
+        avm_die("pretrain: %s (%d mels x %d frames per token, %dx%d video) and %s (%d mels x %d, %dx%d video) do not match",
+                po->feats, a->n_mels, a->stack, a->height, a->width, po->valid, b->n_mels, b->stack, b->height, b->width);
     r->has_valid = 1;
 }
 

@@ -229,7 +229,7 @@ char *pretrain_config_json(const avm_pretrain_opts *po, const avm_feats *f) {
     jw_obj_end(&w);
     jw_key(&w, "features"); jw_obj_begin(&w);
     jw_key(&w, "n_mels"); jw_int(&w, f->n_mels);
-    jw_key(&w, "stack"); jw_int(&w, AVM_STACK);
+    jw_key(&w, "stack"); jw_int(&w, f->stack);
     jw_key(&w, "height"); jw_int(&w, f->height);
     jw_key(&w, "width"); jw_int(&w, f->width);
     jw_key(&w, "has_video"); jw_bool(&w, f->has_video);

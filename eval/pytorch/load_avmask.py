@@ -227,11 +227,11 @@ def load(export_dir, source="safetensors"):
 
 def features(fbank, config):
     """[frames, n_mels] log-mel fbank (avmask extract's) -> [frames // 4, 4 * n_mels]
-    tokens: CMVN with the pretraining statistics, then 4 frames stacked per token."""
+    tokens: CMVN with the pretraining statistics, then features.stack frames (4: 25 tokens/s) stacked per token."""
     c = config["cmvn"]
     mean = np.asarray(c["mean"], dtype=np.float32)
     istd = 1.0 / np.sqrt(np.maximum(np.asarray(c["var"], dtype=np.float64), c.get("var_floor", 1e-10)))
     x = (np.asarray(fbank, dtype=np.float32) - mean) * istd.astype(np.float32)
-    stack = config.get("features", {}).get("stack", 4) or 4
+    stack = (config.get("features") or {}).get("stack", 4) or 4
     T = x.shape[0] // stack
     return torch.from_numpy(x[:T * stack].reshape(T, stack * x.shape[1]).astype(np.float32))

@@ -21,7 +21,7 @@ with h5py.File("km/codebook.h5", "r") as f:
     assert f["centres"].shape == (16, 39) and a["k"] == 16 and a["dim"] == 39 and a["source"] == "mfcc"
     assert a["n_mels"] == 80 and len(a["hash"]) == 16 and f["norm/mean"].shape == (39,)
     fc = json.loads(a["feature_config"])
-    assert fc["token"].startswith("mean of the 4 frames") and fc["extract"] == {"synthetic": True}
+    assert fc["token"].startswith("mean of the 4 frames") and fc["extract"] == {"synthetic": True, "audio_frames_per_video_frame": 4}
     assert json.loads(a["fit"])["hash"] == a["hash"]
 print("codebook attributes OK")
 PY

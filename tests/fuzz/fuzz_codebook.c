@@ -13,7 +13,7 @@ static void make_base(void) {
     km_centres_init(&want.C, 3, 4);
     for (int i = 0; i < 12; i++) want.C.c[i] = (float)(i * 0.25 - 1);
     km_centres_update_norms(&want.C);
-    km_feat_init(&want.kf, KM_SRC_FBANK, 1);
+    km_feat_init(&want.kf, KM_SRC_FBANK, 1, 4);
     double mean[4] = {0, 1, 2, 3}, std[4] = {1, 2, 0.5, 4};
     km_feat_set_norm(&want.kf, mean, std);
     km_hash(km_source_name(want.kf.src), &want.C, want.kf.mean, want.kf.std, want.hash);

@@ -1,9 +1,10 @@
 /* A small labelled corpus for the CTC fine-tuning tests: an audio-only feature dir and a
  * data dir whose phones are the classes the features were drawn from.
  *   ctc_mkdata --feats=DIR --data=DIR [--n=40 --min-units=2 --max-units=6 --seg-min=2
- *              --seg-max=4 --n-mels=80 --noise=0.3 --seed=1]
+ *              --seg-max=4 --n-mels=80 --noise=0.3 --seed=1 --stack=4]
  * An utterance is a sequence of units p0..p7 (neighbours differ), each seg-min..seg-max
- * tokens of 4 fbank frames = the class template + noise. data/phones holds the units,
+ * tokens of `stack` fbank frames (recorded in the shard's configuration) = the class
+ * template + noise. data/phones holds the units,
  * data/text the letters a..h with a space after every third, data/conditions
  * "snr=0|10 voice=f|m" (noise is doubled when snr=0). Templates depend on nothing but
  * n-mels, so dirs made with different seeds share them. */
@@ -23,7 +24,7 @@ static void put(const char *dir, const char *name, const avm_strbuf *b) {
     free(p);
 }
 
-typedef struct { const char *feats, *data; int n, n_mels, umin, umax, smin, smax; double noise; long seed; } mk_opts;
+typedef struct { const char *feats, *data; int n, n_mels, umin, umax, smin, smax, stack; double noise; long seed; } mk_opts;
 
 #define F(f) OPT_FIELD(mk_opts, f)
 static const avm_optdef table[] = {
@@ -37,6 +38,7 @@ static const avm_optdef table[] = {
     {OPT_INT, "seg-max", F(smax), .def = "4", .lo = 1, .hi = 1000, .help = "... at most (>= --seg-min)"},
     {OPT_NUM, "noise", F(noise), .def = "0.3", .help = "noise added to the templates"},
     {OPT_INT, "seed", F(seed), .def = "1", .help = "of the utterances (not of the templates)"},
+    {OPT_INT, "stack", F(stack), .def = "4", .lo = 1, .hi = 64, .help = "fbank frames per token (recorded in the shard's configuration)"},
     {OPT_END},
 };
 static const avm_optspec spec = {"ctc_mkdata", "usage: ctc_mkdata --feats=DIR --data=DIR [options]\n", table, NULL, NULL};
@@ -50,6 +52,7 @@ int main(int argc, char **argv) {
     if (umax < umin || smax < smin) avm_die("ctc_mkdata: --max-units < --min-units or --seg-max < --seg-min");
     double noise = a.noise;
     uint64_t seed = (uint64_t)a.seed;
+    int S = a.stack;
     if (mkdir_p(fdir) || mkdir_p(ddir)) avm_die("%s", avm_error());
     avm_rng r;
     rng_seed(&r, 4242, 0);
@@ -58,12 +61,13 @@ int main(int argc, char **argv) {
     rng_seed(&r, seed, 2);
 
     char *sp = path_join(fdir, "shard-00000.h5");
-    avm_shard_writer *w = shard_writer_open(sp, "{\"synthetic\":\"ctc_mkdata\"}", nm, 0, 0, 0);
+    char *cfg = xasprintf("{\"synthetic\":\"ctc_mkdata\",\"audio_frames_per_video_frame\":%d}", S);
+    avm_shard_writer *w = shard_writer_open(sp, cfg, nm, 0, 0, 0);
     if (!w) avm_die("%s", avm_error());
     avm_index_entry *ix = xcalloc(n, sizeof *ix);
     avm_cmvn_acc acc;
     cmvn_acc_init(&acc, nm);
-    float *fb = xmalloc(sizeof(float) * 4 * umax * smax * nm);
+    float *fb = xmalloc(sizeof(float) * S * umax * smax * nm);
     avm_strbuf phones = {0}, text = {0}, cond = {0};
     for (int i = 0; i < n; i++) {
         char id[32];
@@ -80,7 +84,7 @@ int main(int argc, char **argv) {
             sb_printf(&phones, " p%d", c);
             sb_printf(&text, "%s%c", u && u % 3 == 0 ? " " : "", 'a' + c);
             int len = smin + (int)rng_below(&r, smax - smin + 1);
-            for (int f = 0; f < 4 * len; f++, T++)
+            for (int f = 0; f < S * len; f++, T++)
                 for (int m = 0; m < nm; m++) fb[(size_t)T * nm + m] = ta[c * nm + m] + (float)(sd * rng_normal(&r));
         }
         sb_add(&phones, "\n");
@@ -99,7 +103,7 @@ int main(int argc, char **argv) {
     index_free(ix, n);
     cmvn_acc_free(&acc);
     sb_free(&phones); sb_free(&text); sb_free(&cond);
-    free(ta); free(fb);
+    free(ta); free(fb); free(cfg);
     opts_free(&o);
     return 0;
 }

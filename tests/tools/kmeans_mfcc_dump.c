@@ -29,7 +29,7 @@ int main(int argc, char **argv) {
     if (!raw) avm_die("%s", avm_error());
     int frames = (int)(len / (sizeof(float) * nm));
     km_feat kf;
-    km_feat_init(&kf, KM_SRC_MFCC, nm);
+    km_feat_init(&kf, KM_SRC_MFCC, nm, 1);   /* per frame: no tokens */
     float *fb = xmalloc(len + 1), *mf = xmalloc(sizeof(float) * (size_t)(frames + 1) * KM_MFCC_DIM);
     memcpy(fb, raw, len);
     km_mfcc_frames(&kf, fb, frames, mf);

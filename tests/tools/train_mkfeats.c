@@ -4,11 +4,13 @@
  * so masked spans are predictable from context and from the other modality.
  *   train_mkfeats --out=DIR [--n=40 --min-tokens=8 --max-tokens=60 --seed=1 --n-mels=80
  *                 --height=8 --width=8 --no-video --shard-size=16 --ramp --seg-min=6 --seg-max=16
- *                 --unrelated-video --extract-json=TEXT]
+ *                 --unrelated-video --stack=4 --extract-json=TEXT]
  * --ramp: fbank[f][0] = f and pixel[t][0] = t % 256 (frame indices, to check crops).
  * --unrelated-video: the video follows classes and segments of its own, drawn independently
  *   of the audio's (the control corpus of the video-gain test).
- * --extract-json: the shards' feature configuration attribute (default {"synthetic":true}). */
+ * --stack: fbank frames per token (per video frame), recorded in the configuration.
+ * --extract-json: the shards' feature configuration attribute (default
+ *   {"synthetic":true,"audio_frames_per_video_frame":STACK}). */
 #include "common/opts.h"
 #include "common/rng.h"
 #include "common/util.h"
@@ -21,7 +23,7 @@
 
 typedef struct {
     const char *out, *config;
-    int n, tmin, tmax, nm, H, W, no_video, per, ramp, unrelated, smin, smax;
+    int n, tmin, tmax, nm, H, W, no_video, per, ramp, unrelated, smin, smax, stack;
     long seed;
 } mk_opts;
 
@@ -41,7 +43,9 @@ static const avm_optdef table[] = {
     {OPT_INT, "seg-min", F(smin), .def = "6", .lo = 1, .hi = 1000, .help = "tokens per unit, at least"},
     {OPT_INT, "seg-max", F(smax), .def = "16", .lo = 1, .hi = 1000, .help = "... at most (>= --seg-min)"},
     {OPT_INT, "seed", F(seed), .def = "1", .help = "of the utterances (not of the templates)"},
-    {OPT_STR, "extract-json", F(config), .def = "{\"synthetic\":true}", .help = "the shards' feature configuration"},
+    {OPT_INT, "stack", F(stack), .def = "4", .lo = 1, .hi = 64, .help = "fbank frames per token (per video frame)"},
+    {OPT_STR, "extract-json", F(config), .meta = "JSON",
+     .help = "the shards' feature configuration (default {\"synthetic\":true,\"audio_frames_per_video_frame\":STACK})"},
     {OPT_END},
 };
 static const avm_optspec spec = {"train_mkfeats", "usage: train_mkfeats --out=DIR [options]\n", table, NULL, NULL};
@@ -50,11 +54,14 @@ int main(int argc, char **argv) {
     avm_opts o;
     mk_opts a;
     opts_parse(&o, &spec, &a, argc, argv);
-    const char *out = a.out, *config = a.config;
+    const char *out = a.out;
     int n = a.n, tmin = a.tmin, tmax = a.tmax, nm = a.nm, H = a.H, W = a.W, video = !a.no_video, per = a.per;
     int ramp = a.ramp, unrelated = a.unrelated, smin = a.smin, smax = a.smax;
     if (smax < smin) avm_die("train_mkfeats: --seg-max=%d is below --seg-min=%d", smax, smin);
     uint64_t seed = (uint64_t)a.seed;
+    int S = a.stack;
+    char *dflt = xasprintf("{\"synthetic\":true,\"audio_frames_per_video_frame\":%d}", S);
+    const char *config = a.config ? a.config : dflt;
     if (mkdir_p(out)) avm_die("%s", avm_error());
 
     avm_rng r;
@@ -67,7 +74,7 @@ int main(int argc, char **argv) {
     avm_index_entry *ix = xcalloc(n, sizeof *ix);
     avm_cmvn_acc acc;
     cmvn_acc_init(&acc, nm);
-    float *fb = xmalloc(sizeof(float) * 4 * tmax * nm);
+    float *fb = xmalloc(sizeof(float) * S * tmax * nm);
     uint8_t *px = xmalloc((size_t)tmax * H * W);
     avm_shard_writer *w = NULL;
     for (int i = 0; i < n; i++) {
@@ -84,25 +91,25 @@ int main(int argc, char **argv) {
             left--;
             if (!unrelated) cv = c;
             else if (!vleft--) { cv = (int)rng_below(&r, NCLASS); vleft = smin + (int)rng_below(&r, (uint32_t)(smax - smin + 1)) - 1; }
-            for (int s = 0; s < 4; s++)
+            for (int s = 0; s < S; s++)
                 for (int m = 0; m < nm; m++)
-                    fb[(size_t)(4 * t + s) * nm + m] = ta[c * nm + m] + (float)(0.3 * sin(0.7 * m + 1.6 * s)) +
+                    fb[(size_t)(S * t + s) * nm + m] = ta[c * nm + m] + (float)(0.3 * sin(0.7 * m + 1.6 * s)) +
                                                        (float)(0.2 * rng_normal(&r));
             for (int p = 0; p < H * W; p++) {
                 double v = tv[cv * H * W + p] + 8 * rng_normal(&r);
                 px[(size_t)t * H * W + p] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
             }
             if (ramp) {
-                for (int s = 0; s < 4; s++) fb[(size_t)(4 * t + s) * nm] = (float)(4 * t + s);
+                for (int s = 0; s < S; s++) fb[(size_t)(S * t + s) * nm] = (float)(S * t + s);
                 px[(size_t)t * H * W] = (uint8_t)(t % 256);
             }
         }
         char id[32];
         snprintf(id, sizeof id, "utt%05d", i);
-        if (shard_writer_add(w, id, fb, 4 * T, video ? px : NULL, video ? T : 0)) avm_die("%s", avm_error());
-        cmvn_acc_add(&acc, fb, 4 * T);
+        if (shard_writer_add(w, id, fb, (int64_t)S * T, video ? px : NULL, video ? T : 0)) avm_die("%s", avm_error());
+        cmvn_acc_add(&acc, fb, (int64_t)S * T);
         if (video) cmvn_acc_add_pixels(&acc, px, (int64_t)T * H * W);
-        ix[i] = (avm_index_entry){xstrdup(id), shard, i % per, 4 * T, video ? T : 0};
+        ix[i] = (avm_index_entry){xstrdup(id), shard, i % per, S * T, video ? T : 0};
         if (i % per == per - 1 || i == n - 1) {
             if (shard_writer_close(w)) avm_die("%s", avm_error());
             w = NULL;
@@ -113,7 +120,7 @@ int main(int argc, char **argv) {
     free(ip); free(cp);
     index_free(ix, n);
     cmvn_acc_free(&acc);
-    free(ta); free(tv); free(fb); free(px);
+    free(ta); free(tv); free(fb); free(px); free(dflt);
     opts_free(&o);
     return 0;
 }

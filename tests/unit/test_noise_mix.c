@@ -174,7 +174,7 @@ static void mkfeats(const char *dir, const char *extra) {
 /* The row a drawn sample should get: clean raw log-mel mixed with the looped segment. */
 static void expected_row(const avm_noise *N, const avm_loader *L, const avm_noise_pick *p, const float *clean,
                          int len, float *want) {
-    int nm = L->feats.n_mels, nf = N->feats.e[p->utt].a_frames, frames = len * AVM_STACK;
+    int nm = L->feats.n_mels, nf = N->feats.e[p->utt].a_frames, frames = len * L->feats.stack;
     float *utt = xmalloc(sizeof(float) * nf * nm), *seg = xmalloc(sizeof(float) * frames * nm);
     avm_shard_reader *rd = shard_reader_new(&N->feats, 1);
     CHECK(shard_reader_get(rd, p->utt, utt, NULL) == 0);
@@ -209,7 +209,7 @@ static void check_batch(avm_noise *N, const avm_loader *L, const avm_batch_data 
             continue;
         }
         ++*drawn;
-        *looped += N->feats.e[p.utt].a_frames - p.offset < d->len[k] * AVM_STACK;
+        *looped += N->feats.e[p.utt].a_frames - p.offset < d->len[k] * L->feats.stack;
         CHECK(p.snr_db >= N->snr_lo && p.snr_db <= N->snr_hi);
         expected_row(N, L, &p, c, d->len[k], want);
         double maxd = 0;
@@ -288,7 +288,7 @@ static void refused(const char *train, const char *noise, const char *want) {
 static void mismatches(void) {
     mkfeats("nz40", "--n=3 --n-mels=40 --no-video");
     refused("tr", "nz40", "n_mels is 40 vs 80");
-    const char *cfg = "'--extract-json={\"sample_rate\":16000,\"fbank\":{\"n_mels\":80,\"frame_shift_ms\":%d}}'";
+    const char *cfg = "'--extract-json={\"sample_rate\":16000,\"fbank\":{\"n_mels\":80,\"frame_shift_ms\":%d},\"audio_frames_per_video_frame\":4}'";
     char *a = xasprintf(cfg, 10), *b = xasprintf(cfg, 20), *ta = xasprintf("--n=4 --no-video %s", a),
          *tb = xasprintf("--n=4 --no-video %s", b);
     mkfeats("tr10", ta);

@@ -21,10 +21,14 @@ static void fill(int s, int u, int na, int nv, float *fb, uint8_t *vid) {
         for (int p = 0; p < H * W; p++) vid[t * H * W + p] = pval(s, u, t, p);
 }
 
+/* The shards' feature configuration: extract records the stacking, feats_open reads it. */
+#define CFG "{\"test\":1,\"audio_frames_per_video_frame\":4}"
+static const char *shard_cfg = CFG;
+
 /* Shard s holds 3 utterances "s<s>u<u>" with 8+4u audio and 2+u video frames. */
 static int write_shard(const char *dir, int s, int video, avm_index_entry *idx, int *n) {
     char *p = shard_path(dir, s);
-    avm_shard_writer *w = shard_writer_open(p, "{\"test\":1}", NM, video, H, W);
+    avm_shard_writer *w = shard_writer_open(p, shard_cfg, NM, video, H, W);
     CHECK_MSG(w != NULL, "%s", avm_error());
     if (!w) { free(p); return -1; }
     float fb[100 * NM];
@@ -57,7 +61,7 @@ static void test_meta(const char *dir) {
     if (m.n == 3) {
         CHECK(!strcmp(m.utt_ids[2], "s1u2") && m.a_frames[2] == 16 && m.v_frames[2] == 4);
         CHECK(!strcmp(m.failed[0], "s_bad /x/bad.mp4 no audio stream"));
-        CHECK(!strcmp(m.config_json, "{\"test\":1}"));
+        CHECK(!strcmp(m.config_json, CFG));
         /* stats: sums over every row written */
         double sum0 = 0, cnt = 0, psum = 0, pcnt = 0;
         for (int u = 0; u < 3; u++) {
@@ -117,8 +121,8 @@ static void test_feats(void) {
     index_free(back, nb);
     avm_feats fe;
     CHECK_MSG(feats_open(&fe, "f1") == 0, "%s", avm_error());
-    CHECK(fe.n == 15 && fe.n_mels == NM && fe.has_video && fe.height == H && fe.width == W);
-    CHECK(fe.config_json && !strcmp(fe.config_json, "{\"test\":1}"));
+    CHECK(fe.n == 15 && fe.n_mels == NM && fe.has_video && fe.height == H && fe.width == W && fe.stack == 4);
+    CHECK(fe.config_json && !strcmp(fe.config_json, CFG));
     check_all(&fe, 2, 1);
     check_all(&fe, 1, 0);   /* video skipped */
     feats_close(&fe);
@@ -131,6 +135,27 @@ static void test_feats(void) {
     CHECK(feats_open(&fe, "f1") == -1 && strstr(avm_error(), "f1/index.tsv:16:"));
     CHECK(feats_open(&fe, "nowhere") == -1 && strstr(avm_error(), "nowhere"));
     for (int i = 0; i < n; i++) free(idx[i].utt_id);
+}
+
+/* A configuration without the stacking, or an impossible one, is refused naming the shard. */
+static void test_stack_refused(void) {
+    const char *bad[] = {"{\"test\":1}", "{\"audio_frames_per_video_frame\":0}", "{\"audio_frames_per_video_frame\":2.5}"};
+    for (int k = 0; k < 3; k++) {
+        char dir[16];
+        snprintf(dir, sizeof dir, "fs%d", k);
+        mkdir(dir, 0777);
+        avm_index_entry idx[4];
+        int n = 0;
+        shard_cfg = bad[k];
+        write_shard(dir, 0, 1, idx, &n);
+        char *ix = path_join(dir, "index.tsv");
+        CHECK(index_write(ix, idx, n) == 0);
+        avm_feats fe;
+        CHECK(feats_open(&fe, dir) == -1 && strstr(avm_error(), "shard-00000.h5: feature configuration: 'audio_frames_per_video_frame'"));
+        for (int i = 0; i < n; i++) free(idx[i].utt_id);
+        free(ix);
+    }
+    shard_cfg = CFG;
 }
 
 static void test_audio_only(void) {
@@ -190,6 +215,7 @@ static void test_cmvn(void) {
 int main(void) {
     test_feats();
     test_audio_only();
+    test_stack_refused();
     test_cmvn();
     return check_done("test_shard");
 }

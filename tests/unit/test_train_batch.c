@@ -14,14 +14,14 @@
 
 /* Checks one sample's tokens: consecutive frame indices from a crop offset. */
 static void check_sample(const avm_loader *L, const avm_batch_data *d, int k, int *crops) {
-    int T = d->T, len = d->len[k], nm = L->feats.n_mels, utt = d->utt[k];
+    int T = d->T, len = d->len[k], nm = L->feats.n_mels, utt = d->utt[k], S = L->feats.stack;
     const float *a = d->audio + (size_t)k * T * L->audio_dim;
     int off = -1, ok = 1;
     for (int t = 0; t < len; t++)
-        for (int s = 0; s < AVM_STACK; s++) {
+        for (int s = 0; s < S; s++) {
             double f = a[(size_t)t * L->audio_dim + s * nm] / L->a_istd[0] + L->a_mean[0];
-            if (t == 0 && s == 0) off = (int)lround(f) / AVM_STACK;
-            ok &= fabs(f - (AVM_STACK * (off + t) + s)) < 1e-2 * (1 + f);
+            if (t == 0 && s == 0) off = (int)lround(f) / S;
+            ok &= fabs(f - (S * (off + t) + s)) < 1e-2 * (1 + f);
         }
     CHECK_MSG(ok, "audio tokens of %s not consecutive frames", L->feats.e[utt].utt_id);
     CHECK(off >= 0 && off + len <= L->ntok[utt]);
@@ -106,6 +106,19 @@ int main(void) {
     mkfeats("novideo", "--no-video");
     CHECK(loader_open(&L, "novideo", "novideo", 1, 20, 120, 5, 1, 2) == -1 && strstr(avm_error(), "no video"));
     CHECK(loader_open(&L, "absent", "absent", 1, 20, 120, 5, 1, 2) == -1 && strstr(avm_error(), "absent"));
+
+    /* another stacking (2 frames per token, --fps=50): tokens, token width and the frames of
+     * each token come from the shards' configuration */
+    mkfeats("stack2", "--stack=2");
+    CHECK(loader_open(&L, "stack2", "stack2", 1, 20, 120, 5, 1, 2) == 0);
+    CHECK(L.feats.stack == 2 && L.audio_dim == 2 * L.feats.n_mels && L.ntok[0] * 2 == L.feats.e[0].a_frames);
+    loader_plan(&L, 0);
+    int c3 = 0;
+    for (int b = 0; b < L.nbatch; b++) {
+        CHECK(loader_get(&L, b, 0, 1, &d) == 0);
+        for (int k = 0; k < d.B; k++) check_sample(&L, &d, k, &c3);
+    }
+    loader_close(&L);
     batch_data_free(&d);
     return check_done("test_train_batch");
 }

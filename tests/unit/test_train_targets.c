@@ -32,11 +32,11 @@ static void mklabels(const char *feats, const char *dir, const char *hash) {
         for (int j = i0; j < i; j++) {      /* rows of a shard follow the index order */
             CHECK(f.e[j].row == j - i0);
             ids[j - i0] = f.e[j].utt_id;
-            off[j - i0 + 1] = off[j - i0] + f.e[j].a_frames / AVM_STACK;
+            off[j - i0 + 1] = off[j - i0] + f.e[j].a_frames / f.stack;
         }
         int32_t *lab = xmalloc(sizeof(int32_t) * (off[n] + 1));
         for (int j = i0; j < i; j++)
-            for (int t = 0; t < f.e[j].a_frames / AVM_STACK; t++) lab[off[j - i0] + t] = label_of(j, t);
+            for (int t = 0; t < f.e[j].a_frames / f.stack; t++) lab[off[j - i0] + t] = label_of(j, t);
         char *p = labels_path(dir, s);
         CHECK(labels_write_shard(p, hash, K, "test", "x", "y", ids, n, off, lab) == 0);
         free(p); free(ids); free(off); free(lab);
@@ -48,7 +48,7 @@ static void mklabels(const char *feats, const char *dir, const char *hash) {
 static int check_sample(const avm_loader *L, const avm_batch_data *d, int k, int *cropped) {
     int T = d->T, len = d->len[k], utt = d->utt[k];
     const float *a = d->audio + (size_t)k * T * L->audio_dim;
-    int off = (int)lround(a[0] / L->a_istd[0] + L->a_mean[0]) / AVM_STACK, ok = off >= 0;
+    int off = (int)lround(a[0] / L->a_istd[0] + L->a_mean[0]) / L->feats.stack, ok = off >= 0;
     for (int t = 0; t < T; t++) ok &= d->labels[(size_t)k * T + t] == (t < len ? label_of(utt, off + t) : -1);
     *cropped += off > 0;
     return ok;
