@@ -55,8 +55,10 @@ void params_zero_grad(avm_params *ps) {
 void params_free(avm_params *ps) {
     for (int i = 0; i < ps->n; i++) free(ps->p[i].name);
     free(ps->p);
-    free(ps->data);
-    free(ps->grad);
+    if (!ps->borrowed) {
+        free(ps->data);
+        free(ps->grad);
+    }
     memset(ps, 0, sizeof *ps);
 }
 
@@ -74,4 +76,30 @@ int params_tensors(const avm_params *ps, float *buf, int (*keep)(const char *), 
         t->data = buf + p->offset;
     }
     return n;
+}
+
+void params_join(avm_params *dst, avm_params *const *parts, int n) {
+    memset(dst, 0, sizeof *dst);
+    size_t *base = xmalloc(sizeof(size_t) * (n ? n : 1));
+    for (int j = 0; j < n; j++) {
+        const avm_params *q = parts[j];
+        base[j] = (dst->total + 15) & ~(size_t)15;
+        for (int k = 0; k < q->n; k++) {
+            const avm_param *v = &q->p[k];
+            size_t off = params_add(dst, v->name, v->ndim, v->shape, v->decay);
+            if (off != base[j] + v->offset) avm_die("params_join(%s): misplaced view", v->name);
+            dst->p[dst->n - 1].frozen = v->frozen;
+        }
+    }
+    params_alloc(dst);
+    for (int j = 0; j < n; j++) {
+        avm_params *q = parts[j];
+        memcpy(dst->data + base[j], q->data, sizeof(float) * q->total);
+        memcpy(dst->grad + base[j], q->grad, sizeof(float) * q->total);
+        if (!q->borrowed) { free(q->data); free(q->grad); }
+        q->data = dst->data + base[j];
+        q->grad = dst->grad + base[j];
+        q->borrowed = 1;
+    }
+    free(base);
 }

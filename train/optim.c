@@ -2,6 +2,7 @@
 #include "common/util.h"
 #include <math.h>
 #include <omp.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,13 +36,27 @@ static void update_range(const adamw_consts *c, float *restrict p, const float *
     }
 }
 
-void adamw_step_scaled(avm_adamw *o, avm_params *ps, double lr, float gscale) {
-    o->step++;
-    double bc1 = 1.0 - pow(o->beta1, (double)o->step);
+/* The scalars of update t (t: the view's own count). */
+static adamw_consts consts(const avm_adamw *o, double lr, float gscale, long t) {
+    double bc1 = 1.0 - pow(o->beta1, (double)t);
     adamw_consts c = {(float)(1.0 - lr * o->weight_decay), (float)o->beta1, (float)(1.0 - o->beta1),
                       (float)o->beta2, (float)(1.0 - o->beta2),
-                      (float)sqrt(1.0 - pow(o->beta2, (double)o->step)), (float)o->eps, (float)(lr / bc1),
+                      (float)sqrt(1.0 - pow(o->beta2, (double)t)), (float)o->eps, (float)(lr / bc1),
                       gscale, o->weight_decay != 0};
+    return c;
+}
+
+void adamw_step_scaled(avm_adamw *o, avm_params *ps, double lr, float gscale) {
+    o->step++;
+    /* one set of scalars per view (a view frozen until some update counts its own steps);
+     * live[k] = 0 for a view still frozen */
+    adamw_consts *c = xmalloc(sizeof *c * (ps->n ? ps->n : 1)), all = consts(o, lr, gscale, o->step);
+    uint8_t *live = xmalloc(ps->n ? ps->n : 1);
+    for (int k = 0; k < ps->n; k++) {
+        long f = ps->p[k].frozen;
+        live[k] = f < o->step;
+        c[k] = f > 0 && live[k] ? consts(o, lr, gscale, o->step - f) : all;
+    }
     size_t total = ps->total;
     /* one pass over the flat buffer: each thread takes a contiguous, 16-float aligned slice
      * and updates the parts of the views that fall in it */
@@ -52,9 +67,11 @@ void adamw_step_scaled(avm_adamw *o, avm_params *ps, double lr, float gscale) {
         for (int k = 0; k < ps->n; k++) {
             const avm_param *q = &ps->p[k];
             size_t a = q->offset > lo ? q->offset : lo, e = q->offset + q->numel < hi ? q->offset + q->numel : hi;
-            if (a < e) update_range(&c, ps->data, ps->grad, o->m, o->v, a, e, q->decay);
+            if (a < e && live[k]) update_range(&c[k], ps->data, ps->grad, o->m, o->v, a, e, q->decay);
         }
     }
+    free(c);
+    free(live);
 }
 
 void adamw_step(avm_adamw *o, avm_params *ps, double lr) { adamw_step_scaled(o, ps, lr, 1.0f); }

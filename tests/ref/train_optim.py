@@ -42,9 +42,10 @@ def schedule(optimizer, kind):
 sched = schedule(opt, "cosine")
 out, lrs, norms = [], [], []
 for s in range(steps):
-    for t, p in params:
-        t.grad = torch.tensor(grads[s, p["offset"]:p["offset"] + p["numel"]].reshape(p["shape"]))
-    norms.append(float(torch.nn.utils.clip_grad_norm_([t for t, _ in params], spec["max_norm"])))
+    for t, p in params:   # a view frozen for the first F updates has no gradient: not stepped, not counted
+        frozen = s < p.get("frozen", 0)
+        t.grad = None if frozen else torch.tensor(grads[s, p["offset"]:p["offset"] + p["numel"]].reshape(p["shape"]))
+    norms.append(float(torch.nn.utils.clip_grad_norm_([t for t, _ in params if t.grad is not None], spec["max_norm"])))
     lrs.append(opt.param_groups[0]["lr"])
     opt.step()
     sched.step()

@@ -4,6 +4,7 @@
  * and gradients for 12 steps. Tolerances: parameters max|c-t| / max|t| <= 1e-6 per
  * tensor and step; learning rates and norms relative 1e-6 (1e-9 for lr). */
 #include "check.h"
+#include <limits.h>
 #include "common/rng.h"
 #include "common/util.h"
 #include "models/params.h"
@@ -63,16 +64,24 @@ static void test_vs_torch(void) {
     params_add(&ps, "norm.weight", 1, s3, 0);
     params_add(&ps, "head.weight", 2, s4, 1);
     params_alloc(&ps);
+    /* frozen views: norm.weight never trains, head.weight joins at the 5th update (torch:
+     * no gradient before, so it is neither updated nor counted, its own step starts at 1) */
+    ps.p[2].frozen = LONG_MAX;
+    ps.p[3].frozen = 4;
     avm_rng r;
     rng_seed(&r, 7, 0);
     for (size_t i = 0; i < ps.total; i++) ps.data[i] = (float)(0.5 * rng_normal(&r));
+    float *init = xmalloc(sizeof(float) * ps.total);
+    memcpy(init, ps.data, sizeof(float) * ps.total);
     /* gradients only inside the views: the alignment gaps of the flat buffer stay 0, as
-     * after params_zero_grad; alternate small and large ones so clipping acts sometimes */
+     * after params_zero_grad; alternate small and large ones so clipping acts sometimes;
+     * a frozen view's gradient is 0 (a task skips its backward) */
     float *grads = xcalloc(ps.total * STEPS, sizeof(float));
     for (int s = 0; s < STEPS; s++)
         for (int k = 0; k < ps.n; k++)
             for (size_t i = 0; i < ps.p[k].numel; i++)
-                grads[s * ps.total + ps.p[k].offset + i] = (float)(rng_normal(&r) * (s % 3 == 0 ? 1.0 : 0.05));
+                grads[s * ps.total + ps.p[k].offset + i] =
+                    s < ps.p[k].frozen ? 0.0f : (float)(rng_normal(&r) * (s % 3 == 0 ? 1.0 : 0.05));
 
     const double lr = 3e-3, b1 = 0.9, b2 = 0.98, eps = 1e-6, wd = 0.1, max_norm = 1.0, fr = 0.1;
     const long warm = 3;
@@ -84,8 +93,8 @@ static void test_vs_torch(void) {
                "\"final_ratio\":%.17g,\"params\":[", ps.total, STEPS, lr, b1, b2, eps, wd,
             max_norm, warm, fr);
     for (int k = 0; k < ps.n; k++)
-        fprintf(f, "%s{\"offset\":%zu,\"numel\":%zu,\"decay\":%d,\"shape\":[%d%s%.0d]}", k ? "," : "",
-                ps.p[k].offset, ps.p[k].numel, ps.p[k].decay, ps.p[k].shape[0],
+        fprintf(f, "%s{\"offset\":%zu,\"numel\":%zu,\"decay\":%d,\"frozen\":%ld,\"shape\":[%d%s%.0d]}", k ? "," : "",
+                ps.p[k].offset, ps.p[k].numel, ps.p[k].decay, ps.p[k].frozen, ps.p[k].shape[0],
                 ps.p[k].ndim > 1 ? "," : "", ps.p[k].ndim > 1 ? ps.p[k].shape[1] : 0);
     fprintf(f, "]}\n");
     fclose(f);
@@ -127,9 +136,13 @@ static void test_vs_torch(void) {
     }
     CHECK(o.step == STEPS);
     CHECK(clipped > 0 && clipped < STEPS);          /* both branches of clipping exercised */
+    const avm_param *nv = &ps.p[2];
+    int kept = !memcmp(ps.data + nv->offset, init + nv->offset, sizeof(float) * nv->numel);
+    for (size_t i = 0; i < nv->numel; i++) kept &= o.m[nv->offset + i] == 0 && o.v[nv->offset + i] == 0;
+    CHECK_MSG(kept, "a view frozen for good moved or has moments");
     printf("AdamW vs torch: worst relative parameter error %.3g over %d steps\n", worst, STEPS);
     adamw_free(&o);
-    free(tp); free(tlr); free(tlin); free(tnorm); free(grads);
+    free(tp); free(tlr); free(tlin); free(tnorm); free(grads); free(init);
     params_free(&ps);
 }
 
@@ -167,7 +180,35 @@ static void test_fused_clip(void) {
     params_free(&a); params_free(&b);
 }
 
+/* params_join: an encoder and a head as one buffer; each part keeps working on its slice. */
+static void test_join(void) {
+    avm_params enc = {0}, head = {0}, all;
+    int s1[2] = {3, 5}, s2[1] = {7}, s3[2] = {2, 3};
+    params_add(&enc, "enc.w", 2, s1, 1);
+    params_add(&enc, "enc.b", 1, s2, 0);
+    params_add(&head, "head.w", 2, s3, 1);
+    params_alloc(&enc);
+    params_alloc(&head);
+    enc.p[0].frozen = 9;
+    for (size_t i = 0; i < enc.total; i++) enc.data[i] = (float)i;
+    for (size_t i = 0; i < head.total; i++) head.data[i] = (float)(100 + i);
+    size_t hw = head.p[0].offset;
+    avm_params *parts[2] = {&enc, &head};
+    params_join(&all, parts, 2);
+    CHECK(all.n == 3 && !strcmp(all.p[2].name, "head.w") && all.p[0].frozen == 9 && all.p[2].decay == 1);
+    CHECK(all.p[2].offset % 16 == 0 && all.p[2].offset >= enc.total && all.total == all.p[2].offset + 6);
+    CHECK(enc.data == all.data && head.data == all.data + all.p[2].offset && head.grad == all.grad + all.p[2].offset);
+    CHECK(all.data[all.p[1].offset + 2] == (float)(enc.p[1].offset + 2) && all.data[all.p[2].offset + 5] == (float)(100 + hw + 5));
+    head.grad[head.p[0].offset + 1] = 3;                 /* a part writes into the one buffer */
+    CHECK(all.grad[all.p[2].offset + 1] == 3);
+    params_free(&enc);                                   /* names only: the memory is the join's */
+    params_free(&head);
+    CHECK(all.data[all.p[2].offset] == 100);
+    params_free(&all);
+}
+
 int main(void) {
+    test_join();
     test_sched_basics();
     test_clip_nan();
     test_fused_clip();
