@@ -51,17 +51,19 @@ typedef struct {
     const char *version, *config;
     int64_t step, epoch, pos, ostep;
     uint64_t seed;
-    double best_valid, seconds;
+    double best_valid, seconds, tie;
     uint32_t cp, co;
-    int has_co;
+    int has_co, has_tie;
 } ckpt_attrs;
 
 static uint32_t attrs_checksum(const ckpt_attrs *a) {
+    char tie[64] = "";   /* only when written, so files without it keep their checksums */
+    if (a->has_tie) snprintf(tie, sizeof tie, "\nbest_valid_tie=%a", a->tie);
     char *t = xasprintf("format=%s\nversion=%s\nstep=%" PRId64 "\nepoch=%" PRId64 "\nepoch_pos=%" PRId64
                         "\noptim_step=%" PRId64 "\nseed=%" PRIu64 "\nbest_valid=%a\ntrain_seconds=%a"
-                        "\nchecksum_params=%08x\nchecksum_optim=%s%08x\nconfig=",
+                        "\nchecksum_params=%08x\nchecksum_optim=%s%08x%s\nconfig=",
                         CKPT_FORMAT, a->version, a->step, a->epoch, a->pos, a->ostep, a->seed,
-                        a->best_valid, a->seconds, a->cp, a->has_co ? "" : "none ", a->co);
+                        a->best_valid, a->seconds, a->cp, a->has_co ? "" : "none ", a->co, tie);
     uint32_t c = crc32_update(crc32_update(0, t, strlen(t)), a->config, strlen(a->config));
     free(t);
     return c;
@@ -72,7 +74,8 @@ static int write_meta(hid_t f, const char *path, const avm_params *ps, const avm
     uint64_t seed = m->seed;
     uint32_t cp = ckpt_checksum(ps, ps->data), co = opt ? optim_checksum(ps, opt) : 0;
     const char *config = m->config_json ? m->config_json : "{}";
-    ckpt_attrs a = {AVMASK_VERSION, config, step, epoch, pos, ostep, seed, m->best_valid, m->seconds, cp, co, opt != NULL};
+    ckpt_attrs a = {AVMASK_VERSION, config, step, epoch, pos, ostep, seed, m->best_valid, m->seconds, m->best_tie,
+                    cp, co, opt != NULL, m->best_tie != 0};
     uint32_t cm = attrs_checksum(&a);
     const hid_t I64 = H5T_STD_I64LE, NI64 = H5T_NATIVE_INT64, F64 = H5T_IEEE_F64LE, NF64 = H5T_NATIVE_DOUBLE;
     const hid_t U32 = H5T_STD_U32LE, NU32 = H5T_NATIVE_UINT32;
@@ -87,6 +90,7 @@ static int write_meta(hid_t f, const char *path, const avm_params *ps, const avm
         h5_write_num_attr(f, "train_seconds", F64, NF64, &m->seconds, path) ||
         h5_write_num_attr(f, "checksum_params", U32, NU32, &cp, path) ||
         (opt && h5_write_num_attr(f, "checksum_optim", U32, NU32, &co, path)) ||
+        (a.has_tie && h5_write_num_attr(f, "best_valid_tie", F64, NF64, &a.tie, path)) ||
         h5_write_num_attr(f, "checksum_meta", U32, NU32, &cm, path))
         return -1;
     return 0;
@@ -116,7 +120,9 @@ static int read_attrs(hid_t f, const char *path, ckpt_attrs *a, char **version, 
         h5_read_num_attr(f, "train_seconds", H5T_NATIVE_DOUBLE, &a->seconds, path) ||
         h5_read_num_attr(f, "checksum_params", NU32, &a->cp, path) ||
         (a->has_co = h5_attr_exists(f, "checksum_optim", path)) < 0 ||
-        (a->has_co && h5_read_num_attr(f, "checksum_optim", NU32, &a->co, path)))
+        (a->has_co && h5_read_num_attr(f, "checksum_optim", NU32, &a->co, path)) ||
+        (a->has_tie = h5_attr_exists(f, "best_valid_tie", path)) < 0 ||
+        (a->has_tie && h5_read_num_attr(f, "best_valid_tie", H5T_NATIVE_DOUBLE, &a->tie, path)))
         return -1;
     a->version = *version;
     a->config = *config;
@@ -132,9 +138,10 @@ static int check_ranges(const char *path, const ckpt_attrs *a) {
         if (r[i].v < 0 || r[i].v > r[i].max)
             return avm_fail("%s: attribute %s = %" PRId64 " is out of range [0, %" PRId64 "]: corrupted checkpoint refused",
                             path, r[i].name, r[i].v, r[i].max);
-    if (isnan(a->best_valid) || a->best_valid == -INFINITY || !isfinite(a->seconds) || a->seconds < 0)
-        return avm_fail("%s: attribute best_valid %g or train_seconds %g is not a possible value: corrupted checkpoint refused",
-                        path, a->best_valid, a->seconds);
+    if (isnan(a->best_valid) || a->best_valid == -INFINITY || !isfinite(a->seconds) || a->seconds < 0 ||
+        isnan(a->tie) || a->tie == -INFINITY)
+        return avm_fail("%s: attribute best_valid %g, best_valid_tie %g or train_seconds %g is not a possible value: "
+                        "corrupted checkpoint refused", path, a->best_valid, a->tie, a->seconds);
     return 0;
 }
 
@@ -167,7 +174,7 @@ static int read_meta(hid_t f, const char *path, avm_ckpt_meta *m, int64_t *ostep
     free(version);
     if (rc) { free(config); return -1; }
     m->step = a.step; m->epoch = a.epoch; m->epoch_pos = a.pos; m->seed = a.seed;
-    m->best_valid = a.best_valid; m->seconds = a.seconds; m->config_json = config;
+    m->best_valid = a.best_valid; m->seconds = a.seconds; m->best_tie = a.tie; m->config_json = config;
     if (ostep) *ostep = a.ostep;
     return 0;
 }

@@ -3,7 +3,8 @@
  *   /optim/m/<name>, /optim/v/<name>                    AdamW moments (absent: params only)
  *   attributes on "/": format "avmask-checkpoint-1", avmask_version, step, epoch,
  *     epoch_pos (loader position: next batch of that epoch), seed, optim_step,
- *     best_valid, train_seconds, config (the full run configuration as JSON), checksum_params and
+ *     best_valid, train_seconds, config (the full run configuration as JSON), best_valid_tie (only
+ *     when not 0: the second key of a two-part validation score), checksum_params and
  *     checksum_optim (CRC-32 of the views in file order, as uint32), checksum_meta (CRC-32 of
  *     every other attribute in a canonical text, see attrs_checksum in checkpoint.c).
  * Loading also refuses impossible attribute values (negative or huge step, optim_step, epoch,
@@ -29,6 +30,9 @@ typedef struct {
     double best_valid;      /* best validation loss so far (INFINITY: none) */
     char *config_json;      /* owned; the full run configuration */
     double seconds;         /* training wall time so far (metrics "seconds" continue from it) */
+    double best_tie;        /* the best score's second key, which breaks ties of best_valid
+                             * (fine-tuning: best_valid is the error rate, this the loss);
+                             * 0: none (not written; a file without it reads 0) */
 } avm_ckpt_meta;
 
 /* opt may be NULL (params only). 0 or -1 + avm_fail. */

@@ -113,7 +113,7 @@ static void check_out_dir(run *r, avm_ckpt_meta *meta, int *have) {
 
 static void save(run *r, const char *path) {
     if (!is_root(r)) return;
-    avm_ckpt_meta m = {r->step, r->epoch, r->epoch_pos, r->po.seed, r->best_valid, r->cfg_json, r->seconds};
+    avm_ckpt_meta m = {r->step, r->epoch, r->epoch_pos, r->po.seed, r->best_valid, r->cfg_json, r->seconds, 0};
     if (ckpt_save(path, &r->s.model.params, &r->opt, &m)) avm_die("pretrain: %s", avm_error());
 }
 

@@ -120,11 +120,28 @@ static void test_attrs(avm_params *ps, avm_adamw *o, size_t len) {
     CHECK(ckpt_load("old-neg.h5", ps, &ob, NULL) == -1 && strstr(avm_error(), "step = -9223372036854775804 is out of range"));
     printf("negative step: %s\n", avm_error());
 
+    /* best_valid_tie: written only when set, covered by checksum_meta, read back exactly;
+     * a file without it (every pretraining checkpoint) reads 0 */
+    CHECK(got.best_tie == 0);
+    avm_ckpt_meta mt = {7, 0, 3, 99, 12.5, NULL, 1, 0.4375};
+    CHECK(ckpt_save("tie.h5", ps, o, &mt) == 0);
+    CHECK(ckpt_read_meta("tie.h5", &got) == 0 && got.best_valid == 12.5 && got.best_tie == 0.4375);
+    ckpt_meta_free(&got);
+    copy_file("tie.h5", "tie2.h5", (size_t)-1);
+    hid_t ft = H5Fopen("tie2.h5", H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t at = H5Aopen(ft, "best_valid_tie", H5P_DEFAULT);
+    double tie2 = 0.4376;
+    CHECK(at >= 0 && H5Awrite(at, H5T_NATIVE_DOUBLE, &tie2) >= 0);
+    H5Aclose(at);
+    H5Fclose(ft);
+    CHECK(h5_seal("tie2.h5") == 0);
+    CHECK(ckpt_read_meta("tie2.h5", &got) == -1 && strstr(avm_error(), "checksum_meta"));
+
     /* impossible values written with a valid checksum are refused too */
     const struct { long step, epoch, pos; double best; } bad[] = {
         {-5, 0, 0, 1}, {0, -1, 0, 1}, {0, 0, -2, 1}, {0, 0, 0, NAN}};
     for (int k = 0; k < 4; k++) {
-        avm_ckpt_meta m = {bad[k].step, bad[k].epoch, bad[k].pos, 1, bad[k].best, NULL, 0};
+        avm_ckpt_meta m = {bad[k].step, bad[k].epoch, bad[k].pos, 1, bad[k].best, NULL, 0, 0};
         CHECK(ckpt_save("range.h5", ps, o, &m) == 0);
         CHECK_MSG(ckpt_load("range.h5", ps, &ob, NULL) == -1 && strstr(avm_error(), "corrupted checkpoint refused"),
                   "case %d: %s", k, avm_error());
@@ -142,7 +159,7 @@ int main(void) {
     adamw_init(&o, &ps, 0.9, 0.98, 1e-8, 0.01);
     adamw_init(&ob, &back, 0.9, 0.98, 1e-8, 0.01);
     fill(&ps, &o, 1);
-    avm_ckpt_meta meta = {1234, 3, 17, 99, 0.625, xstrdup("{\"model\":{\"d\":6}}"), 12.5}, got;
+    avm_ckpt_meta meta = {1234, 3, 17, 99, 0.625, xstrdup("{\"model\":{\"d\":6}}"), 12.5, 0}, got;
     CHECK(ckpt_save("ck.h5", &ps, &o, &meta) == 0);
     CHECK(!file_exists("ck.h5.tmp"));
     CHECK(ckpt_read_meta("ck.h5", &got) == 0);
