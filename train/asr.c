@@ -200,7 +200,7 @@ double asr_train_loss(avm_asr *a, const avm_batch_data *d, const int *labels, co
     int B = d->B, T = d->T, dm = a->enc.cfg.d, V = a->head.V, n = a->off[B], nh = avmodel_n_hidden(&a->enc);
     size_t nBT = (size_t)B * T * dm;
     a->glog = grow(a->glog, &a->cap_glog, sizeof(float) * ((size_t)n * V + 1));
-    avm_ctc_opts co = {CTC_MEAN, 1};
+    avm_ctc_opts co = {CTC_MEAN, 1, d->global_B};   /* the mean over the whole global batch */
     double loss = ctc_loss(a->logits, d->len, B, V, labels, L, &co, nll, a->glog);
     if (isnan(loss)) { avm_fail("the CTC loss is NaN (training diverged: lower --lr?)"); return NAN; }
     params_zero_grad(&a->head.p);

@@ -119,6 +119,7 @@ double ctc_loss(const float *logits, const int *T, int B, int V, const int *labe
     toff[0] = loff[0] = 0;
     for (int b = 0; b < B; b++) { toff[b + 1] = toff[b] + T[b]; loff[b + 1] = loff[b] + L[b]; }
     double *loss = xmalloc((B ? B : 1) * sizeof *loss);
+    int nb = o->batch > 0 ? o->batch : B;   /* the mean's denominator */
 
     #pragma omp parallel for schedule(dynamic)
     for (int b = 0; b < B; b++) {
@@ -128,7 +129,7 @@ double ctc_loss(const float *logits, const int *T, int B, int V, const int *labe
         float *g = grad ? grad + toff[b] * V : NULL;
         loss[b] = ctc_nll(lp, T[b], V, labels + loff[b], L[b], g);
         if (g) {
-            double scale = o->reduction == CTC_MEAN ? 1.0 / ((L[b] > 1 ? L[b] : 1) * (double)B) : 1.0;
+            double scale = o->reduction == CTC_MEAN ? 1.0 / ((L[b] > 1 ? L[b] : 1) * (double)nb) : 1.0;
             size_t n = (size_t)T[b] * V;
             if (isinf(loss[b])) memset(g, 0, n * sizeof *g);
             else for (size_t i = 0; i < n; i++) g[i] = (float)(scale * (exp(lp[i]) - g[i]));
@@ -142,7 +143,7 @@ double ctc_loss(const float *logits, const int *T, int B, int V, const int *labe
         double l = (o->zero_infinity && isinf(loss[b])) ? 0.0 : loss[b];
         total += o->reduction == CTC_MEAN ? l / (L[b] > 1 ? L[b] : 1) : l;
     }
-    if (o->reduction == CTC_MEAN && B > 0) total /= B;
+    if (o->reduction == CTC_MEAN && B > 0) total /= nb;
     free(loss); free(toff); free(loff);
     return total;
 }

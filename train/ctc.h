@@ -16,6 +16,9 @@ typedef struct {
     int reduction;      /* CTC_SUM: sum of per-utterance losses; CTC_MEAN: as torch's
                            'mean': mean over the batch of loss_b / max(L_b, 1) */
     int zero_infinity;  /* impossible utterances (loss inf) count 0 instead of inf */
+    int batch;          /* CTC_MEAN divides by this many utterances (0: B): data-parallel ranks
+                           pass the global batch, so that their losses and gradients sum to
+                           those of the union batch */
 } avm_ctc_opts;
 
 /* Row-wise log-softmax of x [T, V] into out (may alias x). */

@@ -75,4 +75,18 @@ void metrics_valid(FILE *f, const avm_valid_metrics *m) {
     emit(f, &b);
 }
 
+void metrics_line(FILE *f, const avm_metric *m, int n) {
+    avm_strbuf b = {0};
+    avm_jw w;
+    jw_init(&w, &b);
+    jw_obj_begin(&w);
+    for (int i = 0; i < n; i++) {
+        jw_key(&w, m[i].key);
+        if (m[i].is_int) jw_int(&w, (long long)m[i].v);
+        else jw_num(&w, m[i].v);
+    }
+    jw_obj_end(&w);
+    emit(f, &b);
+}
+
 double video_gain(double with_video, double control) { return (control - with_video) / control; }

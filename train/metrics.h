@@ -1,4 +1,4 @@
-/* metrics.jsonl: one JSON object per line, read by `avmask report`.
+/* metrics.jsonl: one JSON object per line, read by `avmask report`. Pretraining's:
  *   training:   {"step","loss","loss_audio","loss_video","lr","grad_norm","tokens_per_s","seconds"}
  *               and, with --target=clusters, "acc_audio" (masked tokens whose argmax is the label)
  *   validation: {"step","valid_loss","valid_loss_audio","valid_loss_video"} and, for an AV
@@ -6,6 +6,8 @@
  *               loss with the video dropped / paired with another sample's) and the relative
  *               gains of the true video over them, "video_gain_shuffled", "video_gain_dropped";
  *               with --target=clusters "valid_acc_audio" 
+ * Fine-tuning's (metrics_line): {"step","loss","lr","grad_norm","impossible","seconds"} and
+ * {"step","valid_loss","valid_err"}.
  * step counts updates done; seconds is training wall time, continued across resumes. */
 #ifndef AVMASK_METRICS_H
 #define AVMASK_METRICS_H
@@ -28,6 +30,13 @@ typedef struct {
     double acc_audio;                          /* target=clusters: masked accuracy (NaN: not written) */
 } avm_valid_metrics;
 void  metrics_valid(FILE *f, const avm_valid_metrics *m);
+/* A line of other keys, in order: numbers (NaN and infinities written null) or integers. */
+typedef struct {
+    const char *key;
+    double v;
+    int is_int;
+} avm_metric;
+void  metrics_line(FILE *f, const avm_metric *m, int n);
 /* Relative improvement of the masked-audio loss from the true video over a control
  * (video dropped or shuffled): (control - true) / control; NaN if either is NaN. */
 double video_gain(double with_video, double control);

@@ -1,33 +1,28 @@
-/* avmask pretrain: the training loop (see train/README.md). */
-#include "common/progress.h"
+/* avmask pretrain: the data, the model and the masked-prediction task on the shared
+ * training loop (train/trainer.h; see train/README.md). */
 #include "common/util.h"
-#include "train/checkpoint.h"
-#include "train/clip.h"
 #include "train/metrics.h"
 #include "train/pretrain.h"
+#include "train/trainer.h"
 #include "models/blas_kernel.h"
 #include <math.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 typedef struct {
+    avm_trainer t;          /* the shared loop: optimiser, checkpoints, metrics, MPI */
     avm_opts o;             /* owns the option strings po points to */
     avm_pretrain_opts po;
     avm_stepper s;
-    avm_adamw opt;
     avm_loader train, valid;
     avm_noise noise;
     int has_valid;
-    avm_batch_data d;
-    char *cfg_json, *last, *best;
-    long step, epoch, epoch_pos;
-    double best_valid, seconds;     /* seconds: training wall time over all runs */
-    FILE *metrics;
+    char *cfg_json, *best;
+    avm_step_stats st;      /* the last training step's */
+    double toks, rate;      /* input tokens since the last log line; tokens/s at that line */
 } run;
 
-static int is_root(const run *r) { return r->s.dist.rank == 0; }
+static int is_root(const run *r) { return trainer_is_root(&r->t); }
 static int clusters(const run *r) { return r->po.model.target == AVM_TARGET_CLUSTERS; }
 
 /* The model's input sizes come from the features; an explicit conflicting value is an error. */
@@ -93,195 +88,150 @@ static char *model_json(const avm_config *c) {
     return b.s;
 }
 
-/* An existing checkpoint: refused without --resume; with it, the architecture must match. */
-static void check_out_dir(run *r, avm_ckpt_meta *meta, int *have) {
-    *have = 0;
-    if (!file_exists(r->last)) return;
-    if (ckpt_read_meta(r->last, meta)) avm_die("pretrain: %s", avm_error());
-    targets_check_resume(&r->po, r->last, meta->config_json);
-    char *mine = model_json(&r->po.model), *theirs = stored_model_json(r->last, meta);
-    int same = !strcmp(mine, theirs);
-    if (!same)
+/* An existing checkpoint: the target kind and the architecture must be this run's. */
+static void check_resume(avm_trainer *t, const char *path, const avm_ckpt_meta *meta) {
+    run *r = t->task;
+    targets_check_resume(&r->po, path, meta->config_json);
+    char *mine = model_json(&r->po.model), *theirs = stored_model_json(path, meta);
+    if (strcmp(mine, theirs))
         avm_die("pretrain: %s holds a checkpoint of a different architecture (%s; this run: %s); "
-                "use another --out", r->last, theirs, mine);
+                "use another --out", path, theirs, mine);
     free(mine); free(theirs);
-    if (!r->po.resume)
-        avm_die("pretrain: %s exists (step %ld); pass --resume to continue it or use another --out",
-                r->last, meta->step);
-    *have = 1;
 }
 
-static void save(run *r, const char *path) {
-    if (!is_root(r)) return;
-    avm_ckpt_meta m = {r->step, r->epoch, r->epoch_pos, r->po.seed, r->best_valid, r->cfg_json, r->seconds, 0};
-    if (ckpt_save(path, &r->s.model.params, &r->opt, &m)) avm_die("pretrain: %s", avm_error());
+/* What the shared loop needs of the options. */
+static void train_opts(avm_train_opts *o, const avm_pretrain_opts *po) {
+    avm_train_opts x = {"pretrain", po->out, po->max_steps, po->log_every, po->valid_every, po->save_every,
+                        po->sched, po->beta1, po->beta2, po->eps, po->weight_decay, po->clip, po->seed,
+                        po->resume, po->threads, 1, po->dump_grad, po->kill_step, po->nan_step};
+    *o = x;
 }
 
-static void setup(run *r, int argc, char **argv) {
-    avm_pretrain_opts *po = &r->po;
-    pretrain_parse(po, &r->o, argc, argv);
-    open_data(r);
-    targets_open(po, &r->train, r->has_valid ? &r->valid : NULL);
-    open_noise(r);
-    match_features(r);
-    r->last = path_join(po->out, "checkpoint-last.h5");
-    r->best = path_join(po->out, "checkpoint-best.h5");
-    avm_ckpt_meta meta = {0};
-    int have;
-    check_out_dir(r, &meta, &have);
-    if (avmodel_init(&r->s.model, &po->model, po->seed)) avm_die("pretrain: %s", avm_error());
-    adamw_init(&r->opt, &r->s.model.params, po->beta1, po->beta2, po->eps, po->weight_decay);
-    r->cfg_json = pretrain_config_json(po, &r->train.feats);
-    r->best_valid = INFINITY;
-    if (have) {
-        ckpt_meta_free(&meta);
-        if (ckpt_load(r->last, &r->s.model.params, &r->opt, &meta)) avm_die("pretrain: %s", avm_error());
-        r->step = meta.step;
-        r->epoch = meta.epoch;
-        r->epoch_pos = meta.epoch_pos;
-        r->best_valid = meta.best_valid;
-        r->seconds = meta.seconds;
-        if (meta.seed != po->seed)
-            avm_die("pretrain: %s was trained with --seed=%llu, not %llu", r->last,
-                    (unsigned long long)meta.seed, (unsigned long long)po->seed);
-        ckpt_meta_free(&meta);
-    }
-    if (is_root(r)) {
-        if (mkdir_p(po->out)) avm_die("pretrain: %s", avm_error());
-        char *lp = path_join(po->out, "train.log"), *cp = path_join(po->out, "config.json"),
-             *mp = path_join(po->out, "metrics.jsonl");
-        if (avm_log_open(lp)) avm_die("pretrain: %s", avm_error());
-        if (write_file_atomic(cp, r->cfg_json, strlen(r->cfg_json))) avm_die("pretrain: %s", avm_error());
-        r->metrics = metrics_open(mp, have ? r->step : -1);
-        if (!r->metrics) avm_die("pretrain: %s", avm_error());
-        free(lp); free(cp); free(mp);
-    }
-    loader_plan(&r->train, r->epoch);
-    if (is_root(r) && r->s.noise)
-        avm_info("pretrain: noise %s: %d utterances, mixed into %g of the training samples at %g..%g dB SNR",
-                 po->noise_feats, r->noise.feats.n, po->noise_prob, po->noise_snr[0], po->noise_snr[1]);
-    if (is_root(r)) {
-        char sys[1024];
-        blas_kernel_describe(sys, sizeof sys, po->threads);
-        avm_info("pretrain: %s", sys);
-    }
-    if (is_root(r))
-        avm_info("pretrain: %s %d utterances, %d batches per epoch, %zu parameters, %d rank(s) x %d thread(s), %s at step %ld",
-                 po->feats, r->train.feats.n, r->train.nbatch, r->s.model.params.total, r->s.dist.world,
-                 po->threads, have ? "resuming" : "starting", r->step);
+/* Forward + backward of this rank's slice; nothing masked in the whole batch: no update. */
+static int task_step(avm_trainer *t, avm_batch_data *d, long step, double *loss) {
+    run *r = t->task;
+    if (step_train(&r->s, &r->po, d, step, &r->st)) return -1;
+    r->toks += r->st.tokens;
+    *loss = stats_loss(&r->st);
+    if (r->st.n_audio + r->st.n_video > 0) return 1;
+    *loss = 0;
+    if (is_root(r)) avm_warn("step %ld: no masked token in the batch; update skipped", step + 1);
+    return 0;
 }
 
-static void dump_grad(const run *r) {
-    if (!is_root(r)) return;
-    const avm_params *ps = &r->s.model.params;
-    FILE *f = fopen(r->po.dump_grad, "wb");
-    if (!f) avm_die("pretrain: %s: cannot write", r->po.dump_grad);
-    for (int k = 0; k < ps->n; k++) fwrite(ps->grad + ps->p[k].offset, sizeof(float), ps->p[k].numel, f);
-    if (fclose(f)) avm_die("pretrain: %s: write failed", r->po.dump_grad);
+static void task_log(avm_trainer *t, const avm_step_log *l) {
+    run *r = t->task;
+    const avm_step_stats *st = &r->st;
+    avm_train_metrics m = {l->step, l->loss, stats_audio(st), stats_video(st), l->lr, l->grad_norm,
+                           r->toks / fmax(l->interval, 1e-9), l->seconds, clusters(r) ? stats_acc(st) : NAN};
+    metrics_train(t->metrics, &m);
+    char what[64];
+    if (clusters(r)) snprintf(what, sizeof what, "acc %.4f", m.acc_audio);
+    else snprintf(what, sizeof what, "audio %.6f video %.6f", m.loss_audio, m.loss_video);
+    avm_logonly("step %ld: loss %.6f %s lr %.3e grad_norm %.4f tokens/s %.0f "
+                "peak_rss_kb %ld", l->step, l->loss, what, l->lr, l->grad_norm, m.tokens_per_s, peak_rss_kb());
+    r->rate = m.tokens_per_s;
+    r->toks = 0;
 }
 
-static void stop_bad(run *r, const char *what, double v) {
-    avm_die("pretrain: step %ld: %s is %g; stopped (last good checkpoint %s%s)", r->step + 1, what, v,
-            r->last, file_exists(r->last) ? "" : ": none written yet");
+static void task_progress(avm_trainer *t, char *buf, size_t n, double loss, double lr) {
+    run *r = t->task;
+    if (clusters(r))
+        snprintf(buf, n, "step %ld loss %.4f acc %.3f lr %.2e %.0f tok/s", t->step, loss, stats_acc(&r->st), lr, r->rate);
+    else
+        snprintf(buf, n, "step %ld loss %.4f lr %.2e %.0f tok/s", t->step, loss, lr, r->rate);
 }
 
-static void validate(run *r) {
+static int task_validate(avm_trainer *t, double score[2]) {
+    run *r = t->task;
     avm_step_stats st;
-    if (step_validate(&r->s, &r->po, &r->valid, &r->d, &st)) avm_die("pretrain: validation: %s", avm_error());
+    if (step_validate(&r->s, &r->po, &r->valid, &t->d, &st)) return -1;
     double la = stats_audio(&st), lv = stats_video(&st), loss = la + (isnan(lv) ? 0 : lv);
-    if (!isfinite(loss)) stop_bad(r, "the validation loss", loss);
+    if (!isfinite(loss)) trainer_stop(t, "the validation loss", loss);
     double lan = stats_audio_novideo(&st), las = stats_audio_shuffled(&st);
     if (is_root(r)) {
-        avm_valid_metrics vm = {r->step, loss, la, lv, lan, las, clusters(r) ? stats_acc(&st) : NAN};
-        metrics_valid(r->metrics, &vm);
+        avm_valid_metrics vm = {t->step, loss, la, lv, lan, las, clusters(r) ? stats_acc(&st) : NAN};
+        metrics_valid(t->metrics, &vm);
         char what[96];
         if (clusters(r)) snprintf(what, sizeof what, "cross-entropy %.6f, masked accuracy %.4f", la, vm.acc_audio);
         else snprintf(what, sizeof what, "audio %.6f video %.6f", la, lv);
         if (isnan(lan))
-            avm_logonly("step %ld: valid_loss %.6f (%s)", r->step, loss, what);
+            avm_logonly("step %ld: valid_loss %.6f (%s)", t->step, loss, what);
         else
             avm_logonly("step %ld: valid_loss %.6f (%s); masked audio with the video "
-                        "shuffled %.6f, dropped %.6f: video gain %+.1f %% / %+.1f %%", r->step, loss, what,
+                        "shuffled %.6f, dropped %.6f: video gain %+.1f %% / %+.1f %%", t->step, loss, what,
                         las, lan, 100 * video_gain(la, las), 100 * video_gain(la, lan));
     }
-    if (loss < r->best_valid) {
-        r->best_valid = loss;
-        save(r, r->best);
-    }
+    score[0] = loss;
+    score[1] = 0;
+    return 0;
 }
 
-static void loop(run *r) {
+static int task_save_best(avm_trainer *t) {
+    run *r = t->task;
+    trainer_save(t, r->best);
+    return 0;
+}
+
+static void task_end(avm_trainer *t, avm_progress *p, double last_loss) {
+    (void)last_loss;
+    progress_end(p, "pretrain: %ld steps, checkpoint %s, peak RSS %ld MB", t->step, t->last, peak_rss_kb() / 1024);
+}
+
+static const avm_task_ops pretrain_ops = {task_step, task_log, task_progress, task_validate, task_save_best,
+                                          check_resume, task_end};
+
+static void info_lines(run *r) {
     avm_pretrain_opts *po = &r->po;
-    avm_progress prog;
-    long start = r->step;
-    double t0 = now_sec() - r->seconds, tlog = now_sec(), toks = 0, rate = 0;
-    if (is_root(r)) progress_start(&prog, "pretrain", (double)(po->max_steps - start));
-    if (r->has_valid && r->step == 0) validate(r);   /* the untrained baseline of the curve */
-    while (r->step < po->max_steps) {
-        if (r->epoch_pos >= r->train.nbatch) { r->epoch++; r->epoch_pos = 0; loader_plan(&r->train, r->epoch); }
-        if (loader_get(&r->train, (int)r->epoch_pos, r->s.dist.rank, r->s.dist.world, &r->d))
-            avm_die("pretrain: %s", avm_error());
-        avm_step_stats st;
-        if (step_train(&r->s, po, &r->d, r->step, &st)) avm_die("pretrain: step %ld: %s", r->step + 1, avm_error());
-        if (po->nan_step == r->step + 1) r->s.model.params.grad[r->s.model.params.p[0].offset] = NAN;
-        double loss = stats_loss(&st);
-        if (isnan(loss) && st.n_audio + st.n_video == 0) loss = 0;   /* nothing masked: no update */
-        if (!isfinite(loss)) stop_bad(r, "the loss", loss);
-        if (po->dump_grad && r->step == start) dump_grad(r);
-        double norm = grad_norm(r->s.model.params.grad, r->s.model.params.total);
-        if (!isfinite(norm)) stop_bad(r, "the gradient norm", norm);
-        double lr = sched_lr(&po->sched, r->step);
-        /* clipping and AdamW in one pass over the buffers */
-        if (st.n_audio + st.n_video > 0) adamw_step_scaled(&r->opt, &r->s.model.params, lr, clip_coef(norm, po->clip));
-        else if (is_root(r)) avm_warn("step %ld: no masked token in the batch; update skipped", r->step + 1);
-        r->step++;
-        r->epoch_pos++;
-        toks += st.tokens;
-        if (is_root(r) && (r->step % po->log_every == 0 || r->step == po->max_steps)) {
-            double now = now_sec();
-            avm_train_metrics m = {r->step, loss, stats_audio(&st), stats_video(&st), lr, norm,
-                                   toks / fmax(now - tlog, 1e-9), now - t0, clusters(r) ? stats_acc(&st) : NAN};
-            metrics_train(r->metrics, &m);
-            char what[64];
-            if (clusters(r)) snprintf(what, sizeof what, "acc %.4f", m.acc_audio);
-            else snprintf(what, sizeof what, "audio %.6f video %.6f", m.loss_audio, m.loss_video);
-            avm_logonly("step %ld: loss %.6f %s lr %.3e grad_norm %.4f tokens/s %.0f "
-                        "peak_rss_kb %ld", r->step, loss, what, lr, norm, m.tokens_per_s, peak_rss_kb());
-            rate = m.tokens_per_s;
-            tlog = now;
-            toks = 0;
-        }
-        r->seconds = now_sec() - t0;
-        if (is_root(r) && clusters(r))
-            progress_update(&prog, (double)(r->step - start), "step %ld loss %.4f acc %.3f lr %.2e %.0f tok/s",
-                            r->step, loss, stats_acc(&st), lr, rate);
-        else if (is_root(r))
-            progress_update(&prog, (double)(r->step - start), "step %ld loss %.4f lr %.2e %.0f tok/s", r->step,
-                            loss, lr, rate);
-        if (r->has_valid && (r->step % po->valid_every == 0 || r->step == po->max_steps)) validate(r);
-        if (r->step % po->save_every == 0 || r->step == po->max_steps) save(r, r->last);
-        if (po->kill_step == r->step) raise(SIGKILL);
+    if (r->s.noise)
+        avm_info("pretrain: noise %s: %d utterances, mixed into %g of the training samples at %g..%g dB SNR",
+                 po->noise_feats, r->noise.feats.n, po->noise_prob, po->noise_snr[0], po->noise_snr[1]);
+    char sys[1024];
+    blas_kernel_describe(sys, sizeof sys, po->threads);
+    avm_info("pretrain: %s", sys);
+    avm_info("pretrain: %s %d utterances, %d batches per epoch, %zu parameters, %d rank(s) x %d thread(s), %s at step %ld",
+             po->feats, r->train.feats.n, r->train.nbatch, r->s.model.params.total, r->t.dist.world,
+             po->threads, r->t.resumed ? "resuming" : "starting", r->t.step);
+}
+
+static void setup(run *r) {
+    avm_pretrain_opts *po = &r->po;
+    open_data(r);
+    targets_open(po, &r->train, r->has_valid ? &r->valid : NULL);
+    open_noise(r);
+    match_features(r);
+    train_opts(&r->t.o, po);
+    r->best = path_join(po->out, "checkpoint-best.h5");
+    int have = trainer_check_out(&r->t);
+    if (avmodel_init(&r->s.model, &po->model, po->seed)) avm_die("pretrain: %s", avm_error());
+    r->cfg_json = pretrain_config_json(po, &r->train.feats);
+    r->t.params = &r->s.model.params;
+    r->t.train = &r->train;
+    r->t.has_valid = r->has_valid;
+    r->t.config_json = r->cfg_json;
+    trainer_start(&r->t, have);
+    if (is_root(r)) {
+        char *cp = path_join(po->out, "config.json");
+        if (write_file_atomic(cp, r->cfg_json, strlen(r->cfg_json))) avm_die("pretrain: %s", avm_error());
+        free(cp);
+        info_lines(r);
     }
-    if (is_root(r))
-        progress_end(&prog, "pretrain: %ld steps, checkpoint %s, peak RSS %ld MB", r->step, r->last,
-                     peak_rss_kb() / 1024);
 }
 
 int cmd_pretrain(int argc, char **argv) {
     run *r = xcalloc(1, sizeof *r);
-    dist_init(&r->s.dist, &argc, &argv);
-    setup(r, argc, argv);
-    loop(r);
-    if (r->metrics) fclose(r->metrics);
-    dist_barrier(&r->s.dist);
-    dist_finalize(&r->s.dist);
+    trainer_init(&r->t, &pretrain_ops, r, &argc, &argv);
+    pretrain_parse(&r->po, &r->o, argc, argv);
+    r->s.dist = r->t.dist;
+    setup(r);
+    trainer_run(&r->t);
+    trainer_finish(&r->t);
     stepper_free(&r->s);
-    adamw_free(&r->opt);
+    trainer_free(&r->t);
     loader_close(&r->train);
     if (r->has_valid) loader_close(&r->valid);
     if (r->s.noise) noise_close(&r->noise);
-    batch_data_free(&r->d);
-    free(r->cfg_json); free(r->last); free(r->best); free(r->po.codebook_hash);
+    free(r->cfg_json); free(r->best); free(r->po.codebook_hash);
     opts_free(&r->o);
     avm_log_close();
     free(r);

@@ -1,4 +1,5 @@
-/* `avmask pretrain`: options, the state of a run, one step and validation. */
+/* `avmask pretrain`: options, one step and validation of the masked-prediction task (the
+ * loop around them: train/trainer.h). */
 #ifndef AVMASK_PRETRAIN_H
 #define AVMASK_PRETRAIN_H
 #include <stdint.h>
@@ -81,8 +82,10 @@ typedef struct {
 
 /* Forward + backward of this rank's slice of a global batch at update `step`: masks,
  * modality dropout and noise keyed by (seed, step, position in the global batch), dropout
- * by (seed, step, rank). With s->noise, the input audio is noisy, the target the clean. Leaves the gradient, averaged over ranks with weights
- * (masked tokens of the rank) / (masked tokens of the global batch), in params.grad.
+ * by (seed, step, rank). With s->noise, the input audio is noisy, the target the clean.
+ * Leaves in params.grad this rank's gradient weighted by (masked tokens of the rank) /
+ * (masked tokens of the global batch) per modality, so that the sum over ranks (the
+ * trainer's all-reduce) is the gradient of the union batch; st is summed over ranks.
  * -1 + avm_fail if the model refuses the batch. */
 int step_train(avm_stepper *s, const avm_pretrain_opts *po, const avm_batch_data *d, long step,
                avm_step_stats *st);

@@ -148,8 +148,7 @@ int step_train(avm_stepper *s, const avm_pretrain_opts *po, const avm_batch_data
         float wv = st->n_video > 0 ? (float)(l.n_video / st->n_video) : 0.0f;
         avmodel_backward_weighted(&s->model, wa, wv);
     }
-    if (s->dist.world > 1) dist_sum_f32(&s->dist, s->model.params.grad, s->model.params.total);
-    return 0;
+    return 0;   /* the trainer sums the ranks' gradients */
 }
 
 int step_validate(avm_stepper *s, const avm_pretrain_opts *po, avm_loader *L, avm_batch_data *d,

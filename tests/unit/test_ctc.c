@@ -38,7 +38,7 @@ static void test_hand(void) {
     CHECK_NEAR(g[0] + g[3] + g[4], 0, 1e-6);
     /* bad labels are an error, not a crash */
     int bad[1] = {2}, T1 = 1, L1 = 1;
-    avm_ctc_opts o = {CTC_SUM, 0};
+    avm_ctc_opts o = {CTC_SUM, 0, 0};
     CHECK(isnan(ctc_loss(x, &T1, 1, 2, bad, &L1, &o, NULL, NULL)));
 }
 
@@ -61,7 +61,7 @@ static void test_fd(void) {
     float x[T * V], g[T * V];
     for (int i = 0; i < T * V; i++) x[i] = (float)rng_normal(&r);
     int lab[3] = {1, 3, 3}, Tn = T, L = 3;
-    avm_ctc_opts o = {CTC_SUM, 0};
+    avm_ctc_opts o = {CTC_SUM, 0, 0};
     ctc_loss(x, &Tn, 1, V, lab, &L, &o, NULL, g);
     double worst = 0;
     for (int i = 0; i < T * V; i++) {
@@ -73,6 +73,26 @@ static void test_fd(void) {
         if (d > worst) worst = d;
     }
     CHECK_MSG(worst < 2e-3, "finite differences differ by %g", worst);
+}
+
+/* The mean over a global batch split between two ranks (opts.batch = the global count): the
+ * halves' losses add up to the whole batch's, their gradient rows are the whole's, bit for
+ * bit; an impossible utterance counts 0 in either. */
+static void test_split(void) {
+    enum { B = 4, V = 5, TM = 6 };
+    int T[B] = {6, 4, 5, 2}, L[B] = {2, 1, 3, 2}, lab[8] = {1, 2, 4, 3, 1, 4, 2, 2};
+    avm_rng r;
+    rng_seed(&r, 11, 0);
+    float x[B * TM * V], g[B * TM * V], gh[B * TM * V];
+    for (int i = 0; i < B * TM * V; i++) x[i] = (float)rng_normal(&r);
+    avm_ctc_opts whole = {CTC_MEAN, 1, 0}, part = {CTC_MEAN, 1, B};
+    double all = ctc_loss(x, T, B, V, lab, L, &whole, NULL, g);
+    int rows0 = T[0] + T[1], labs0 = L[0] + L[1];
+    double a = ctc_loss(x, T, 2, V, lab, L, &part, NULL, gh);
+    double b = ctc_loss(x + rows0 * V, T + 2, 2, V, lab + labs0, L + 2, &part, NULL, gh + rows0 * V);
+    int rows = rows0 + T[2] + T[3];
+    CHECK_MSG(fabs(a + b - all) <= 1e-12 * fabs(all), "halves %.17g + %.17g, whole %.17g", a, b, all);
+    CHECK(!memcmp(g, gh, sizeof(float) * rows * V));
 }
 
 static int write_raw(const char *path, const void *p, size_t n) { return write_file_atomic(path, p, n); }
@@ -124,7 +144,7 @@ static void test_torch(void) {
 
     for (int red = 0; red < 2; red++)
         for (int zi = 0; zi < 2; zi++) {
-            avm_ctc_opts o = {red ? CTC_MEAN : CTC_SUM, zi};
+            avm_ctc_opts o = {red ? CTC_MEAN : CTC_SUM, zi, 0};
             double nll[B];
             double loss = ctc_loss(x, T, B, V, lab, L, &o, nll, g);
             char *lp = xasprintf("%s/loss_%s%d.f32", dir, red ? "mean" : "sum", zi);
@@ -159,6 +179,7 @@ int main(void) {
     test_hand();
     test_greedy();
     test_fd();
+    test_split();
     test_torch();
     return check_done("test_ctc");
 }
