@@ -226,8 +226,9 @@ def load(export_dir, source="safetensors"):
 
 
 def features(fbank, config):
-    """[frames, n_mels] log-mel fbank (avmask extract's) -> [frames // 4, 4 * n_mels]
-    tokens: CMVN with the pretraining statistics, then features.stack frames (4: 25 tokens/s) stacked per token."""
+    """[frames, n_mels] log-mel fbank (avmask extract's) -> [frames // S, S * n_mels] tokens:
+    CMVN with the pretraining statistics, then S = features.stack frames stacked per token
+    (4 at 25 tokens/s)."""
     c = config["cmvn"]
     mean = np.asarray(c["mean"], dtype=np.float32)
     istd = 1.0 / np.sqrt(np.maximum(np.asarray(c["var"], dtype=np.float64), c.get("var_floor", 1e-10)))
