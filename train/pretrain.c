@@ -101,9 +101,12 @@ static void check_resume(avm_trainer *t, const char *path, const avm_ckpt_meta *
 
 /* What the shared loop needs of the options. */
 static void train_opts(avm_train_opts *o, const avm_pretrain_opts *po) {
-    avm_train_opts x = {"pretrain", po->out, po->max_steps, po->log_every, po->valid_every, po->save_every,
-                        po->sched, po->beta1, po->beta2, po->eps, po->weight_decay, po->clip, po->seed,
-                        po->resume, po->threads, 1, po->dump_grad, po->kill_step, po->nan_step};
+    avm_train_opts x = {.name = "pretrain", .out = po->out, .max_steps = po->max_steps, .log_every = po->log_every,
+                        .valid_every = po->valid_every, .save_every = po->save_every, .sched = po->sched,
+                        .beta1 = po->beta1, .beta2 = po->beta2, .eps = po->eps, .weight_decay = po->weight_decay,
+                        .clip = po->clip, .seed = po->seed, .resume = po->resume, .threads = po->threads,
+                        .valid_at_start = 1, .dump_grad = po->dump_grad, .kill_step = po->kill_step,
+                        .nan_step = po->nan_step};
     *o = x;
 }
 
