@@ -30,6 +30,7 @@ import copy
 import math
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -132,6 +133,7 @@ class Torch:
 
 def ours_finetune(a, args, policy, out):
     env = policy_env(policy)
+    shutil.rmtree(out, ignore_errors=True)   # a fresh run each repeat (its checkpoint would be refused)
     subprocess.run([a.avmask, "finetune", "--init=" + a.export, "--feats=" + a.feats, "--data=" + a.data,
                     "--out=" + out, "--max-steps=%d" % (a.warmup + a.steps), "--log-every=1", "--warmup=1",
                     "--batch-tokens=%d" % a.batch_tokens] + args, check=True, capture_output=True, env=env)
