@@ -10,13 +10,8 @@
 # and with global batches of one utterance (the second rank then has no sample). Dropout
 # must be 0 (its masks are keyed by rank). Only rank 0 writes.
 set -u
-export OMP_WAIT_POLICY=PASSIVE OMPI_MCA_rmaps_base_oversubscribe=1
 fail() { echo "FAIL: $*"; exit 1; }
-command -v mpirun >/dev/null || fail "mpirun not installed (openmpi-bin)"
-mpi=(mpirun --allow-run-as-root --oversubscribe -np 2)
-# Sanitizer build: Open MPI's components (dlopened, unloaded at exit) leave allocations
-# LeakSanitizer cannot attribute; leaks of our code are checked by the single-process runs.
-[ -n "${ASAN_OPTIONS:-}" ] && mpi=(env ASAN_OPTIONS="$ASAN_OPTIONS:detect_leaks=0" "${mpi[@]}")
+. "$AVMASK_ROOT/tests/train/mpi_launch.sh"   # mpi=(mpirun ... -np 2)
 mk=$AVMASK_BUILD/tools/ctc_mkdata
 $mk --feats=tr_f --data=tr_d --n=24 --n-mels=20 --seed=1 || fail ctc_mkdata
 $mk --feats=va_f --data=va_d --n=9 --n-mels=20 --seed=2 || fail ctc_mkdata

@@ -10,13 +10,8 @@
 # of that modality's masked tokens (train/README.md, "Loss averaging over ranks"), so the sum
 # is exact; the logged losses must agree too. Only rank 0 writes.
 set -u
-export OMP_WAIT_POLICY=PASSIVE OMPI_MCA_rmaps_base_oversubscribe=1
 fail() { echo "FAIL: $*"; exit 1; }
-command -v mpirun >/dev/null || fail "mpirun not installed (openmpi-bin)"
-mpi=(mpirun --allow-run-as-root --oversubscribe -np 2)
-# Sanitizer build: Open MPI's components (dlopened, unloaded at exit) leave allocations
-# LeakSanitizer cannot attribute; leaks of our code are checked by the single-process runs.
-[ -n "${ASAN_OPTIONS:-}" ] && mpi=(env ASAN_OPTIONS="$ASAN_OPTIONS:detect_leaks=0" "${mpi[@]}")
+. "$AVMASK_ROOT/tests/train/mpi_launch.sh"   # mpi=(mpirun ... -np 2)
 $AVMASK_BUILD/tools/train_mkfeats --out=tr --n=9 --min-tokens=10 --max-tokens=30 || fail mkfeats
 "$AVMASK" kmeans --feats=tr --out=km --k=6 --source=fbank --sample=1 2>/dev/null || fail kmeans
 "$AVMASK" kmeans --apply --codebook=km --feats=tr --out=lab 2>/dev/null || fail "kmeans --apply"
