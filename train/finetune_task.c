@@ -164,13 +164,21 @@ static void check_resume(avm_trainer *t, const char *path, const avm_ckpt_meta *
     json_value *v = json_parse(m->config_json), *mine = json_parse(r->run_json);
     char key[160];
     if (!v) avm_die("finetune: %s: stored configuration is not JSON", path);
+    char *msg = NULL;   /* built first, so nothing is left allocated when the run dies */
     if (json_first_diff(json_get(v, "model"), json_get(mine, "model"), "model", key, sizeof key)) {
         char *a = json_text(json_path(v, key)), *b = json_text(json_path(mine, key));
-        avm_die("finetune: %s holds a checkpoint of another encoder (%s is %s; this run: %s); use another --out",
-                path, key, a, b);
+        msg = xasprintf("%s holds a checkpoint of another encoder (%s is %s; this run: %s); use another --out",
+                        path, key, a, b);
+        free(a);
+        free(b);
     }
     json_free(v);
     json_free(mine);
+    if (msg) {
+        avm_fail("%s", msg);   /* the thread's error buffer outlives msg */
+        free(msg);
+        avm_die("finetune: %s", avm_error());
+    }
 }
 
 static void task_end(avm_trainer *t, avm_progress *p, double last_loss) {
