@@ -102,8 +102,8 @@ int report_plots(const rep_scan *s, const rep_seeds *z, const char *out_dir, rep
  * then words alphabetically). Caller frees the array, not the strings (owned by the JSON). */
 int report_cond_keys(const rep_scan *s, const char ***keys);
 int report_cond_values(const rep_scan *s, const char *key, const char ***values);
-/* The model a result was decoded with: its owning run ("experiment/sub"), else the
- * directory above the decode dir. Caller frees. */
+/* The model a result was decoded with: the directory above its decode dir
+ * ("experiment/sub", e.g. av/ctc, av/probe). Caller frees. */
 char *report_model_name(const rep_scan *s, const rep_result *r);
 /* Distinct test sets, easiest first (lowest mean %ERR over the models that decoded
  * it). Caller frees the array, not the strings. */

@@ -295,10 +295,10 @@ int report_cond_values(const rep_scan *s, const char *key, const char ***values)
 }
 
 char *report_model_name(const rep_scan *s, const rep_result *r) {
-    if (r->run >= 0) {
-        const rep_run *u = &s->runs[r->run];
-        return *u->sub ? xasprintf("%s/%s", u->exp, u->sub) : xstrdup(u->exp);
-    }
+    (void)s;
+    /* The directory that holds the decode dir, not the run it belongs to: a probe decoded
+     * into <exp>/probe/decode_<set> (its runs are <exp>/probe/lr<v>) is "<exp>/probe", not
+     * the pretraining run <exp>. */
     const char *slash = strrchr(r->sub, '/');
     return slash ? xasprintf("%s/%.*s", r->exp, (int)(slash - r->sub), r->sub) : xstrdup(r->exp);
 }

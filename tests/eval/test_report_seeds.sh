@@ -96,7 +96,8 @@ cols = {"test_snr0": lambda k, v: "|test_snr0|" in k, "test_snr10": lambda k, v:
 head = [c.strip().replace("\\_", "_") for c in re.search(r"^\| model \| pretraining \| seeds \|.*$", md, re.M).group(0).split("|")[1:-1]]
 print(head)
 for arm, name, kind in (("av", "av/ctc", "audio-visual"), ("audio", "audio/ctc", "audio-only")):
-    row = [c.strip() for c in re.search(r"^\| " + re.escape(name) + r" \|.*$", md, re.M).group(0).split("|")[1:-1]]
+    seeds_md = md[md.index("## Training seeds"):]   # the main table names the same models
+    row = [c.strip() for c in re.search(r"^\| " + re.escape(name) + r" \|.*$", seeds_md, re.M).group(0).split("|")[1:-1]]
     assert row[1] == kind and row[2] == "1,2,3", row
     for c, pred in cols.items():
         x = np.array([per(arm, s, pred) for s in (1, 2, 3)])

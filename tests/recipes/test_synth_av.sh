@@ -50,7 +50,7 @@ E
     grep -q -- "--model=[^ ]*/$name/probe/lr$chosen/model" $p/decode_test_clean/log/decode.log ||
         fail "$name: the decoded probe is not lr$chosen's"
     [ -e $p/lr$chosen/decode_test_clean ] || [ -e $p/lr$other/decode_test_clean ] && fail "$name: a probe decoded inside its lr dir"
-    grep -q "^| $name/probe | " $exp/report/report.md || fail "$name/probe missing from the report"
+    grep -q "^| $name/probe | \(none\|audio-only\|audio-visual\) | [0-9.*]* |" $exp/report/report.md || fail "$name/probe missing from the report"
     grep -q "^| $name/probe | \*\*$chosen\*\* | [0-9.]* | [0-9.]* | [0-9]* |$" $exp/report/report.md || fail "report: $name's chosen lr not marked"
     grep -q "^| $name/probe | $other | [0-9.]* | [0-9.]* | [0-9]* |$" $exp/report/report.md || fail "report: $name's other lr not listed"
 done

@@ -76,7 +76,7 @@ for name in av-it1 audio-it1 av-it1-s2 audio-it1-s2; do
     [ -s $exp/$name/export/config.json ] || fail "$name not exported"
     [ -s $exp/$name/probe/decode_test_clean/eval.json ] || fail "$name probe not decoded"
     [ -e $exp/$name/ctc ] && fail "$name was fine-tuned (iteration 1 is probed only)"
-    grep -q "^| $name/probe | " $exp/report/report.md || fail "$name probe missing from the report"
+    grep -q "^| $name/probe | \(none\|audio-only\|audio-visual\) | [0-9.*]* |" $exp/report/report.md || fail "$name probe missing from the report"
 done
 grep -q -- "--seed=2 " $exp/av-it1-s2/probe/lr2e-3/log/finetune.log || fail "av-it1-s2 probe: not --seed=2"
 # a rerun finds every stage complete: no output is written again
