@@ -4,7 +4,6 @@
 #include "common/strbuf.h"
 #include "common/util.h"
 #include "train/asr.h"
-#include "train/ctc.h"
 #include "models/blas_kernel.h"
 #include <stdlib.h>
 #include <string.h>

@@ -2,7 +2,6 @@
 #include "train/asr.h"
 #include "common/log.h"
 #include "common/util.h"
-#include "train/ctc.h"
 #include "train/export.h"
 #include "models/ops.h"
 #include <math.h>

@@ -1,4 +1,4 @@
-/* CTC output layer (see ctc_head.h). */
+/* CTC output layer and greedy decoding of its logits (see ctc_head.h). */
 #include "train/ctc_head.h"
 #include "common/rng.h"
 #include "data/params_h5.h"
@@ -68,4 +68,16 @@ int ctc_head_load(avm_ctc_head *h, const char *path) {
     int rc = params_h5_read(path, t, n, CTC_HEAD_FORMAT);
     free(t);
     return rc;
+}
+
+int ctc_greedy(const float *scores, int T, int V, int *out) {
+    int n = 0, prev = -1;
+    for (int t = 0; t < T; t++) {
+        const float *r = scores + (size_t)t * V;
+        int best = 0;
+        for (int k = 1; k < V; k++) if (r[k] > r[best]) best = k;
+        if (best != 0 && best != prev) out[n++] = best;
+        prev = best;
+    }
+    return n;
 }

@@ -4,7 +4,8 @@
  * Optionally (nw > 0) x is a SUPERB-style learned weighted sum of nw encoder states,
  * softmax(ctc_head.layer_weights [nw]) (initialised to 0: a uniform average); the sum
  * itself, of the states or of their parameter-free LayerNorms (asr.json "layer_norm"),
- * is computed by asr.c. */
+ * is computed by asr.c. Greedy decoding of the logits is here too: it is no op (nothing
+ * differentiates it) and both validation (train/) and decode (eval/) use it. */
 #ifndef AVMASK_CTC_HEAD_H
 #define AVMASK_CTC_HEAD_H
 #include <stdint.h>
@@ -30,4 +31,7 @@ void ctc_head_backward(avm_ctc_head *h, const float *x, const float *glogits, in
 int  ctc_head_save(const avm_ctc_head *h, const char *path);
 /* Loads into a head initialised with the right d and V. 0 or -1 + avm_fail. */
 int  ctc_head_load(avm_ctc_head *h, const char *path);
+/* Greedy (best path) decoding of scores [T, V] (logits or log-probs): argmax per
+ * frame, collapse repeats, drop blanks. Writes at most T ids to out; returns count. */
+int  ctc_greedy(const float *scores, int T, int V, int *out);
 #endif

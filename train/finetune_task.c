@@ -2,7 +2,7 @@
  * model directories (see finetune.h). */
 #include "train/finetune.h"
 #include "common/util.h"
-#include "train/ctc.h"
+#include "models/ops.h"
 #include "train/edit_distance.h"
 #include "train/metrics.h"
 #include "train/seeding.h"

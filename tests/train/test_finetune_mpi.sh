@@ -4,7 +4,7 @@
 # gives the same summed gradient (hidden --dump-grad: the gradient of the first step, every
 # view of the encoder and the head) as one process on the union of both ranks' samples,
 # max|g2 - g1| / max|g1| <= 1e-5, and the same logged loss and validation loss and error
-# rate: each rank's CTC mean is divided by the global batch size (train/ctc.h), so the
+# rate: each rank's CTC mean is divided by the global batch size (models/ops.h, CTC loss), so the
 # ranks' losses and gradients add up to the union's. Checked with SpecAugment (keyed by
 # the sample's place in the global batch), with learned layer weights and a frozen encoder,
 # and with global batches of one utterance (the second rank then has no sample). Dropout

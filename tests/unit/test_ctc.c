@@ -1,11 +1,12 @@
-/* eval/ctc: hand-computed cases, greedy decoding, and parity with PyTorch's
- * ctc_loss (tests/ref/ctc_ref.py, float64) on a random batch that includes empty
+/* The CTC loss op (models/ops_ctc.c): hand-computed cases, greedy decoding
+ * (train/ctc_head.c), and parity with PyTorch's ctc_loss (tests/ref/ctc_ref.py, float64) on a random batch that includes empty
  * targets, repeated labels, T == minimal length, and impossible utterances.
  * Tolerance: 1e-4 relative (plus 1e-6 absolute for gradients near zero). */
 #include "check.h"
 #include "common/rng.h"
 #include "common/util.h"
-#include "train/ctc.h"
+#include "models/ops.h"
+#include "train/ctc_head.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* CTC forward-backward in log space (double precision inside), batched over
- * utterances with OpenMP. See ctc.h for the conventions. */
-#include "train/ctc.h"
+ * utterances with OpenMP. See ops.h (CTC loss) for the conventions. */
+#include "models/ops.h"
 #include "common/log.h"
 #include "common/util.h"
 #include <math.h>
@@ -146,16 +146,4 @@ double ctc_loss(const float *logits, const int *T, int B, int V, const int *labe
     if (o->reduction == CTC_MEAN && B > 0) total /= nb;
     free(loss); free(toff); free(loff);
     return total;
-}
-
-int ctc_greedy(const float *scores, int T, int V, int *out) {
-    int n = 0, prev = -1;
-    for (int t = 0; t < T; t++) {
-        const float *r = scores + (size_t)t * V;
-        int best = 0;
-        for (int k = 1; k < V; k++) if (r[k] > r[best]) best = k;
-        if (best != 0 && best != prev) out[n++] = best;
-        prev = best;
-    }
-    return n;
 }
