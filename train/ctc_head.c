@@ -2,7 +2,7 @@
 #include "train/ctc_head.h"
 #include "common/rng.h"
 #include "data/params_h5.h"
-#include <cblas.h>
+#include "models/ops.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,23 +34,13 @@ void ctc_head_free(avm_ctc_head *h) {
     memset(h, 0, sizeof *h);
 }
 
+/* The linear op of models/: the same sgemm calls and in-order bias sums as before. */
 void ctc_head_forward(const avm_ctc_head *h, const float *x, int n, float *logits) {
-    const float *w = h->p.data + h->w, *b = h->p.data + h->b;
-    for (int i = 0; i < n; i++) memcpy(logits + (size_t)i * h->V, b, sizeof(float) * h->V);
-    if (n) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, h->V, h->d, 1.f, x, h->d, w, h->d,
-                       1.f, logits, h->V);
+    linear_forward(x, n, h->d, h->p.data + h->w, h->p.data + h->b, h->V, logits);
 }
 
 void ctc_head_backward(avm_ctc_head *h, const float *x, const float *glogits, int n, float *gx) {
-    if (!n) return;
-    float *gw = h->p.grad + h->w, *gb = h->p.grad + h->b;
-    const float *w = h->p.data + h->w;
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, h->V, h->d, n, 1.f, glogits, h->V, x, h->d,
-                1.f, gw, h->d);
-    for (int i = 0; i < n; i++)
-        for (int k = 0; k < h->V; k++) gb[k] += glogits[(size_t)i * h->V + k];
-    if (gx) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, h->d, h->V, 1.f, glogits, h->V,
-                        w, h->d, 0.f, gx, h->d);
+    linear_backward(x, n, h->d, h->p.data + h->w, h->V, glogits, gx, h->p.grad + h->w, h->p.grad + h->b);
 }
 
 /* A parameter file (data/params_h5.h) of every view. */
