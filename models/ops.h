@@ -127,6 +127,24 @@ void cluster_ce_backward(const float *xn, const float *xnorm, const float *en, c
 void gather_rows(const float *src, int d, const int *idx, int n, float *dst);
 /* dst[idx[i]] += src[i]; idx must not repeat. */
 void scatter_add_rows(const float *src, int d, const int *idx, int n, float *dst);
+/* ---- learned layer mix (ops_mix.c) ----
+ * SUPERB's featurizer: y [n, d] = sum_k p_k S_k over K states x[k] [n, d], p = softmax(w)
+ * of K learned weights, S_k = x[k] or (norm) its LayerNorm over d without affine parameters
+ * (eps 1e-5, s3prl's `normalize`: the encoder's layernorm_forward/_backward with gain 1 and
+ * bias 0). The caller owns the buffers. */
+typedef struct {
+    int K, n, d, norm;
+    float *p;       /* [K] softmax(w), written by the forward */
+    float *xn;      /* norm: [K][n*d] the normed states, saved for the backward */
+    float *stats;   /* norm: [K][2][n] their means and 1/std */
+    float *ln;      /* norm: [4d] scratch (gain 1, bias 0, their unused gradients) */
+} avm_layer_mix;
+void layer_mix_forward(const avm_layer_mix *m, const float *const *x, const float *w, float *y);
+/* dw [K] += d loss / d w from dy [n, d]; unless dx is NULL, dx[k] [n, d] = d loss / d x[k]
+ * (overwritten; dx[K-1] may alias dy, the others may not). */
+void layer_mix_backward(const avm_layer_mix *m, const float *const *x, const float *dy, float *dw,
+                        float *const *dx);
+
 /* ---- CTC loss (ops_ctc.c) ----
  * CTC (Graves et al., 2006): loss and gradient in log space, blank = 0. Matches
  * torch.nn.functional.ctc_loss applied to log_softmax(logits): the gradient is taken with

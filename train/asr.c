@@ -99,48 +99,18 @@ int asr_apply_cmvn(const avm_asr *a, avm_loader *L) {
 
 int asr_n_states(const avm_asr *a) { return avmodel_n_hidden(&a->enc) + 1; }
 
-/* Encoder state k of the last forward: hidden state k < nh, the final output at nh. */
-static const float *raw_state(const avm_asr *a, int k) {
-    return k < avmodel_n_hidden(&a->enc) ? a->hidden[k] : a->enc_out;
-}
-
-/* State k as the head mixes it: raw, or its LayerNorm (a->lnh) with layer_norm; n = B*T*d. */
-static const float *mix_state(const avm_asr *a, int k, size_t n) {
-    return a->layer_norm ? a->lnh + (size_t)k * n : raw_state(a, k);
-}
-
-/* Mean and rstd of state k's rows (layer_norm). */
-static float *ln_stats(const avm_asr *a, int k, int rows) { return a->lnstat + 2 * (size_t)k * rows; }
-
-/* rep = sum_k p_k S_k over the hidden states and the final output, S_k = state_k or, with
- * layer_norm, LN(state_k) without affine parameters (models/ops.h layernorm_forward with
- * gain 1 and bias 0, so forward and backward are the encoder's own; OpenMP over rows).
- * Padded rows are normed too: they hold finite values and are never read back. */
-static void weighted_states(avm_asr *a, int rows) {
-    int nh = avmodel_n_hidden(&a->enc), dm = a->enc.cfg.d;
-    size_t n = (size_t)rows * dm;
-    ctc_head_layer_probs(&a->head, a->probs);
+/* The layer mix (models/ops.h) over the hidden states and the final output of the last
+ * forward, rows = B*T. Padded rows are mixed (and normed) too: they hold finite values and
+ * are never read back. */
+static avm_layer_mix mix_of(avm_asr *a, int rows) {
+    int K = avmodel_n_hidden(&a->enc) + 1, dm = a->enc.cfg.d;
     if (a->layer_norm) {
-        a->lnh = grow(a->lnh, &a->cap_lnh, sizeof(float) * n * (nh + 1));
-        a->lnstat = grow(a->lnstat, &a->cap_lnstat, sizeof(float) * 2 * (size_t)rows * (nh + 1));
-        if (!a->ln_one) {   /* gain 1, bias 0, and scratch for the (unused) gain/bias gradients */
-            a->ln_one = xcalloc(4 * (size_t)dm, sizeof(float));
-            for (int j = 0; j < dm; j++) a->ln_one[j] = 1;
-        }
-        for (int k = 0; k <= nh; k++)
-            layernorm_forward(raw_state(a, k), rows, dm, a->ln_one, a->ln_one + dm, a->lnh + (size_t)k * n,
-                              ln_stats(a, k, rows), ln_stats(a, k, rows) + rows);
+        a->lnh = grow(a->lnh, &a->cap_lnh, sizeof(float) * (size_t)rows * dm * K);
+        a->lnstat = grow(a->lnstat, &a->cap_lnstat, sizeof(float) * 2 * (size_t)rows * K);
+        if (!a->ln_one) a->ln_one = xmalloc(sizeof(float) * 4 * (size_t)dm);
     }
-    const float *s = mix_state(a, nh, n);
-    float *rep = a->rep, p = a->probs[nh];
-    #pragma omp parallel for schedule(static) if (n > 65536)
-    for (size_t i = 0; i < n; i++) rep[i] = p * s[i];
-    for (int k = 0; k < nh; k++) {
-        const float *h = mix_state(a, k, n);
-        float pk = a->probs[k];
-        #pragma omp parallel for schedule(static) if (n > 65536)
-        for (size_t i = 0; i < n; i++) rep[i] += pk * h[i];
-    }
+    avm_layer_mix m = {K, rows, dm, a->layer_norm, a->probs, a->lnh, a->lnstat, a->ln_one};
+    return m;
 }
 
 static int forward(avm_asr *a, const avm_batch_data *d, avm_rng *rng) {
@@ -149,16 +119,18 @@ static int forward(avm_asr *a, const avm_batch_data *d, avm_rng *rng) {
     if (a->head.nw && a->head.nw != nh + 1)
         return avm_fail("model: %d layer weights for %d encoder states", a->head.nw, nh + 1);
     a->enc_out = grow(a->enc_out, &a->cap_out, sizeof(float) * nBT);
-    if (!a->hidden) {
-        a->hidden = xcalloc(nh, sizeof *a->hidden);
-        a->dhidden = xcalloc(nh, sizeof *a->dhidden);
+    if (!a->hidden) {   /* the states the head may mix: the hidden states, then the output */
+        a->hidden = xcalloc(nh + 1, sizeof *a->hidden);
+        a->dhidden = xcalloc(nh + 1, sizeof *a->dhidden);
         a->probs = xmalloc(sizeof(float) * (nh + 1));
     }
     if (avmodel_audio_forward_rng(&a->enc, d->audio, d->len, B, T, rng, a->enc_out, a->hidden)) return -1;
+    a->hidden[nh] = a->enc_out;
     const float *rep = a->enc_out;
     if (a->head.nw) {
         a->rep = grow(a->rep, &a->cap_rep, sizeof(float) * nBT);
-        weighted_states(a, B * T);
+        avm_layer_mix m = mix_of(a, B * T);
+        layer_mix_forward(&m, a->hidden, a->head.p.data + a->head.lw, a->rep);
         rep = a->rep;
     }
     if (B + 1 > a->cap_b) a->off = xrealloc(a->off, sizeof(int) * (a->cap_b = B + 1));
@@ -174,24 +146,6 @@ static int forward(avm_asr *a, const avm_batch_data *d, avm_rng *rng) {
 }
 
 int asr_forward(avm_asr *a, const avm_batch_data *d) { return forward(a, d, NULL); }
-
-/* Gradients of the layer weights from d rep (drep, padded rows zero):
- * dL/dp_k = <drep, S_k>, dL/dw_j = p_j (dL/dp_j - sum_k p_k dL/dp_k). */
-static void layer_weight_grad(avm_asr *a, size_t n) {
-    int nh = avmodel_n_hidden(&a->enc), nw = nh + 1;
-    double *dp = xmalloc(sizeof(double) * nw), mean = 0;
-    #pragma omp parallel for schedule(static) if (n > 65536)
-    for (int k = 0; k < nw; k++) {   /* one state per thread: the sums do not depend on the threads */
-        const float *h = mix_state(a, k, n);
-        double s = 0;
-        for (size_t i = 0; i < n; i++) s += (double)a->drep[i] * h[i];
-        dp[k] = s;
-    }
-    for (int k = 0; k < nw; k++) mean += a->probs[k] * dp[k];
-    float *g = a->head.p.grad + a->head.lw;
-    for (int j = 0; j < nw; j++) g[j] += (float)(a->probs[j] * (dp[j] - mean));
-    free(dp);
-}
 
 double asr_train_loss(avm_asr *a, const avm_batch_data *d, const int *labels, const int *L,
                       int frozen, avm_rng *rng, double *nll) {
@@ -212,24 +166,21 @@ double asr_train_loss(avm_asr *a, const avm_batch_data *d, const int *labels, co
     memset(a->drep, 0, sizeof(float) * nBT);
     for (int b = 0; b < B; b++)
         memcpy(a->drep + (size_t)b * T * dm, a->grows + (size_t)a->off[b] * dm, sizeof(float) * d->len[b] * dm);
-    if (a->head.nw) layer_weight_grad(a, nBT);
-    if (frozen) return loss;
     if (!a->head.nw) {
-        avmodel_audio_backward(&a->enc, a->drep, NULL);
+        if (!frozen) avmodel_audio_backward(&a->enc, a->drep, NULL);
         return loss;
     }
-    /* d S_k = p_k d rep, through the LayerNorm to d state_k (in place) with layer_norm;
-     * the final output's share goes in as dout */
-    a->dhid = grow(a->dhid, &a->cap_dhid, sizeof(float) * nBT * nh);
-    float *one = a->ln_one, *drep = a->drep;
-    for (int k = 0; k <= nh; k++) {
-        float *g = k < nh ? (a->dhidden[k] = a->dhid + (size_t)k * nBT) : drep, pk = a->probs[k];
-        #pragma omp parallel for schedule(static) if (nBT > 65536)
-        for (size_t i = 0; i < nBT; i++) g[i] = pk * drep[i];
-        if (a->layer_norm)
-            layernorm_backward(raw_state(a, k), B * T, dm, one, ln_stats(a, k, B * T), ln_stats(a, k, B * T) + B * T,
-                               g, g, one + 2 * dm, one + 3 * dm);
+    /* the final output's share of the gradient goes in as dout (in place in drep) */
+    avm_layer_mix m = mix_of(a, B * T);
+    float *glw = a->head.p.grad + a->head.lw;
+    if (frozen) {
+        layer_mix_backward(&m, a->hidden, a->drep, glw, NULL);
+        return loss;
     }
-    avmodel_audio_backward(&a->enc, drep, (const float *const *)a->dhidden);
+    a->dhid = grow(a->dhid, &a->cap_dhid, sizeof(float) * nBT * nh);
+    for (int k = 0; k < nh; k++) a->dhidden[k] = a->dhid + (size_t)k * nBT;
+    a->dhidden[nh] = a->drep;
+    layer_mix_backward(&m, a->hidden, a->drep, glw, a->dhidden);
+    avmodel_audio_backward(&a->enc, a->drep, (const float *const *)a->dhidden);
     return loss;
 }

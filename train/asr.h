@@ -31,11 +31,11 @@ typedef struct {
     /* workspace of asr_forward / asr_train_loss */
     float *enc_out, *rows, *logits, *rep, *probs, *glog, *grows, *drep, *dhid;
     size_t cap_out, cap_rows, cap_logits, cap_rep, cap_glog, cap_grows, cap_drep, cap_dhid;
-    float *lnh, *lnstat, *ln_one;   /* layer_norm: normed states [nw][B*T, d], mean and rstd
-                                     * [nw][2][B*T], ones and zeros [2][d] */
+    float *lnh, *lnstat, *ln_one;   /* the layer mix's buffers (models/ops.h avm_layer_mix):
+                                     * layer_norm: normed states, their means and rstd, [4][d] */
     size_t cap_lnh, cap_lnstat;
-    const float **hidden;        /* [n_hidden] encoder states of the last forward */
-    float **dhidden;             /* [n_hidden] */
+    const float **hidden;        /* [n_hidden + 1] encoder states of the last forward, then its output */
+    float **dhidden;             /* [n_hidden + 1] their gradients (the last one is drep) */
     int *off;                    /* [B + 1] row offsets of the utterances in rows/logits */
     int cap_b;
 } avm_asr;

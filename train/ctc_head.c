@@ -3,7 +3,6 @@
 #include "common/rng.h"
 #include "data/params_h5.h"
 #include "models/ops.h"
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,14 +18,6 @@ void ctc_head_init(avm_ctc_head *h, int d, int V, int nw, uint64_t seed) {
     rng_seed(&r, seed, 0x4354);
     float *w = h->p.data + h->w;
     for (int i = 0; i < V * d; i++) w[i] = (float)(0.02 * rng_normal(&r));
-}
-
-void ctc_head_layer_probs(const avm_ctc_head *h, float *p) {
-    const float *w = h->p.data + h->lw;
-    double m = w[0], s = 0;
-    for (int k = 1; k < h->nw; k++) if (w[k] > m) m = w[k];
-    for (int k = 0; k < h->nw; k++) s += exp(w[k] - m);
-    for (int k = 0; k < h->nw; k++) p[k] = (float)(exp(w[k] - m) / s);
 }
 
 void ctc_head_free(avm_ctc_head *h) {

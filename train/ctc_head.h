@@ -4,7 +4,7 @@
  * Optionally (nw > 0) x is a SUPERB-style learned weighted sum of nw encoder states,
  * softmax(ctc_head.layer_weights [nw]) (initialised to 0: a uniform average); the sum
  * itself, of the states or of their parameter-free LayerNorms (asr.json "layer_norm"),
- * is computed by asr.c. Greedy decoding of the logits is here too: it is no op (nothing
+ * is the layer-mix op of models/ops.h, which asr.c runs. Greedy decoding of the logits is here too: it is no op (nothing
  * differentiates it) and both validation (train/) and decode (eval/) use it. */
 #ifndef AVMASK_CTC_HEAD_H
 #define AVMASK_CTC_HEAD_H
@@ -21,8 +21,6 @@ typedef struct {
 
 /* Weight normal(0, 0.02) from seed, bias 0, layer weights 0 (nw = 0: none). */
 void ctc_head_init(avm_ctc_head *h, int d, int V, int nw, uint64_t seed);
-/* softmax of the layer weights into p [nw]. */
-void ctc_head_layer_probs(const avm_ctc_head *h, float *p);
 void ctc_head_free(avm_ctc_head *h);
 /* x [n, d] -> logits [n, V]. */
 void ctc_head_forward(const avm_ctc_head *h, const float *x, int n, float *logits);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # timeout: 120
 # PyTorch parity (torch 1.13, float64 reference) of models/:
-#  - single ops: linear, layer norm, GELU, attention core with padding, L1/L2 losses;
+#  - single ops: linear, layer norm, GELU, attention core with padding, L1/L2 losses, the
+#    layer mix of fine-tuning (softmax-weighted states, with and without their LayerNorm);
 #  - one pre-LN encoder layer with padding: output, input gradient, every parameter gradient;
 #  - the whole audio-visual model (dropout 0, same masks and modality-dropout decisions):
 #    losses and every parameter gradient, for av+L1, av+InfoNCE, av with separate (clean)

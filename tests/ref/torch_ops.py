@@ -1,6 +1,8 @@
 """PyTorch reference for single ops (tests/tools/parity_ops.c), float64: F.linear, F.layer_norm,
 F.gelu (exact), the attention core of F.multi_head_attention_forward (scaled dot product
-with a key padding mask, q|k|v packed as in_proj outputs), F.l1_loss and F.mse_loss."""
+with a key padding mask, q|k|v packed as in_proj outputs), F.l1_loss and F.mse_loss, and the
+layer mix (s3prl's Featurizer: softmax-weighted sum of states, each F.layer_norm'd without
+affine parameters or not)."""
 import os
 import sys
 
@@ -57,6 +59,15 @@ def main():
         loss.backward()
         save(d, name + ".loss", loss.detach().reshape(1))
         save(d, name + ".dpred", p.grad)
+
+    for name, norm in (("mix", False), ("mixln", True)):
+        x, w = leaf(T["mx"]), leaf(T["mw"])
+        s = F.layer_norm(x, (x.shape[-1],), eps=1e-5) if norm else x
+        y = (w.softmax(0)[:, None, None] * s).sum(0)
+        (y * torch.from_numpy(T["mdy"])).sum().backward()
+        save(d, name + ".y", y)
+        save(d, name + ".dw", w.grad)
+        save(d, name + ".dx", x.grad)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 /* PyTorch parity for single ops (tests/ref/torch_ops.py): linear, layer norm, GELU, the
- * attention core with a key padding mask, the reconstruction losses.
+ * attention core with a key padding mask, the reconstruction losses, the layer mix (with
+ * and without its LayerNorm).
  *   parity_ops write DIR   inputs and upstream gradients
  *   parity_ops check DIR   outputs and input/parameter gradients against DIR/ref
  * Relative error max|c - ref| / max(max|ref|, 1e-6) per tensor must be <= 1e-4. */
@@ -9,7 +10,7 @@
 #include "tensor_io.h"
 #include <string.h>
 
-enum { N = 10, IN = 12, OUT = 7, B = 2, T = 5, D = 8, H = 2, F = 6 };
+enum { N = 10, IN = 12, OUT = 7, B = 2, T = 5, D = 8, H = 2, F = 6, K = 3 };
 
 typedef struct {
     float x[N * IN], W[OUT * IN], b[OUT], dy[N * OUT];          /* linear */
@@ -17,6 +18,7 @@ typedef struct {
     float gx[N * IN], gdy[N * IN];                               /* gelu */
     float qkv[B * T * 3 * D], cdy[B * T * D];                    /* attention */
     float pred[N * F], target[N * F];                            /* losses */
+    float mx[K * N * IN], mw[K], mdy[N * IN];                    /* layer mix */
     uint8_t pad[B * T];
 } data;
 
@@ -31,10 +33,29 @@ static void make(data *s) {
     fill(s->gx, N * IN, &r, 2); fill(s->gdy, N * IN, &r, 1);
     fill(s->qkv, B * T * 3 * D, &r, 1); fill(s->cdy, B * T * D, &r, 1);
     fill(s->pred, N * F, &r, 1); fill(s->target, N * F, &r, 1);
+    fill(s->mx, K * N * IN, &r, 3); fill(s->mw, K, &r, 1); fill(s->mdy, N * IN, &r, 1);
     const uint8_t pad[B * T] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1};
     memcpy(s->pad, pad, sizeof pad);
     for (int t = 0; t < T; t++)         /* padded query rows have no defined output */
         if (s->pad[T + t]) for (int j = 0; j < D; j++) s->cdy[(T + t) * D + j] = 0;
+}
+
+/* The layer mix of the K states mx (norm: each layer-normed): y, dw, every dx. */
+static int check_mix(const char *dir, const data *s, int norm, double tol) {
+    static float p[K], xn[K * N * IN], stats[K * 2 * N], ln[4 * IN], y[N * IN], dw[K], dx[K][N * IN];
+    avm_layer_mix m = {K, N, IN, norm, p, xn, stats, ln};
+    const float *x[K] = {s->mx, s->mx + N * IN, s->mx + 2 * N * IN};
+    float *dxp[K] = {dx[0], dx[1], dx[2]};
+    memset(dw, 0, sizeof dw);
+    layer_mix_forward(&m, x, s->mw, y);
+    layer_mix_backward(&m, x, s->mdy, dw, dxp);
+    const char *pre = norm ? "mixln" : "mix";
+    char nm[32];
+    int ok = 1;
+    snprintf(nm, sizeof nm, "%s.y", pre);  ok &= tio_compare(dir, nm, y, N * IN, tol);
+    snprintf(nm, sizeof nm, "%s.dw", pre); ok &= tio_compare(dir, nm, dw, K, tol);
+    snprintf(nm, sizeof nm, "%s.dx", pre); ok &= tio_compare(dir, nm, dx[0], K * N * IN, tol);
+    return ok;
 }
 
 int main(int argc, char **argv) {
@@ -55,6 +76,9 @@ int main(int argc, char **argv) {
         tio_write(dir, "qkv", s.qkv, B * T * 3 * D, 3, s_qkv); tio_write(dir, "cdy", s.cdy, B * T * D, 3, s_c);
         tio_write(dir, "pad", padf, B * T, 2, s_p); tio_write(dir, "heads", &heads, 1, 1, s_h);
         tio_write(dir, "pred", s.pred, N * F, 2, s_f); tio_write(dir, "target", s.target, N * F, 2, s_f);
+        int s_mx[3] = {K, N, IN}, s_mw[1] = {K};
+        tio_write(dir, "mx", s.mx, K * N * IN, 3, s_mx); tio_write(dir, "mw", s.mw, K, 1, s_mw);
+        tio_write(dir, "mdy", s.mdy, N * IN, 2, s_x);
         return 0;
     }
     if (strcmp(argv[1], "check")) avm_die("parity_ops: unknown mode %s", argv[1]);
@@ -94,6 +118,7 @@ int main(int argc, char **argv) {
         ok &= tio_compare(dir, k ? "l2.loss" : "l1.loss", &l, 1, tol);
         ok &= tio_compare(dir, k ? "l2.dpred" : "l1.dpred", dp, N * F, tol);
     }
+    ok &= check_mix(dir, &s, 0, tol) & check_mix(dir, &s, 1, tol);
     printf("%s\n", ok ? "ops parity: all within 1e-4" : "ops parity: FAILED");
     return ok ? 0 : 1;
 }
