@@ -165,18 +165,37 @@ typedef struct {
                            those of the union batch */
 } avm_ctc_opts;
 
+/* Scratch of ctc_loss, kept by the caller across steps so that a step allocates nothing:
+ * the batch's offsets and losses, and one slot per OpenMP thread (log-probs [T, V], alpha
+ * [T, 2L+1], beta [2 (2L+1)], sums [V]) sized for the longest utterance so far (T frames, L
+ * labels) and grown when a longer one comes. Zero-initialise; ctc_ws_free releases it. */
+typedef struct { float *lp; double *alpha, *beta, *acc; } avm_ctc_slot;
+typedef struct {
+    size_t *toff, *loff;        /* [cap_b] utterance offsets into logits and labels */
+    double *loss;               /* [cap_b] */
+    int cap_b, nslot;
+    avm_ctc_slot *slot;         /* [nslot], nslot >= omp_get_max_threads() when last fitted */
+    size_t cap_tv, cap_ts, cap_s, cap_v;   /* each slot's T*V, T*S, S and V */
+} avm_ctc_ws;
+/* Makes room for an utterance of T frames with L labels over V units in every thread's slot
+ * (a caller that knows its longest utterance reserves once; ctc_loss grows it as needed). */
+void ctc_ws_reserve(avm_ctc_ws *ws, int T, int L, int V);
+void ctc_ws_free(avm_ctc_ws *ws);
+
 /* Row-wise log-softmax of x [T, V] into out (may alias x). */
 void ctc_log_softmax(const float *x, int T, int V, float *out);
 /* One utterance from log-probs lp [T, V]: returns the negative log-likelihood
  * (INFINITY when no alignment exists, e.g. T < L + number of repeated neighbours).
  * If gamma != NULL it receives [T, V] posteriors of each label at each frame
- * (rows sum to 1; all zero when the loss is infinite). */
+ * (rows sum to 1; all zero when the loss is infinite). Allocates its own scratch (a helper
+ * for one utterance; ctc_loss works in a workspace). */
 double ctc_nll(const float *lp, int T, int V, const int *labels, int L, float *gamma);
-/* Batched loss over logits (see layout above), OpenMP-parallel over utterances.
+/* Batched loss over logits (see layout above), OpenMP-parallel over utterances, its scratch
+ * in ws (NULL: scratch allocated and freed by this call).
  * nll (optional, [B]) receives per-utterance losses (INFINITY when impossible, also
  * with zero_infinity). grad (optional, same shape as logits) receives d loss / d logits.
  * Impossible utterances get a zero gradient (torch gives NaN without zero_infinity).
  * Returns the reduced loss, or NAN + avm_fail on invalid labels or lengths. */
 double ctc_loss(const float *logits, const int *T, int B, int V, const int *labels,
-                const int *L, const avm_ctc_opts *o, double *nll, float *grad);
+                const int *L, const avm_ctc_opts *o, double *nll, float *grad, avm_ctc_ws *ws);
 #endif

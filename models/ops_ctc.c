@@ -1,9 +1,11 @@
 /* CTC forward-backward in log space (double precision inside), batched over
- * utterances with OpenMP. See ops.h (CTC loss) for the conventions. */
+ * utterances with OpenMP, in a workspace the caller keeps across steps (one scratch slot per
+ * thread, grown to the longest utterance). See ops.h (CTC loss) for the conventions. */
 #include "models/ops.h"
 #include "common/log.h"
 #include "common/util.h"
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,10 +56,10 @@ static double ctc_alpha(const float *lp, int T, int V, const int *labels, int S,
     return S > 1 ? lse2(last[S - 1], last[S - 2]) : last[0];
 }
 
-/* Backward pass, one row at a time, accumulating posteriors into gamma [T, V]. */
+/* Backward pass, one row at a time, accumulating posteriors into gamma [T, V]; beta [2S]
+ * and acc [V] are scratch. */
 static void ctc_beta_gamma(const float *lp, int T, int V, const int *labels, int S,
-                           const double *alpha, double logp, float *gamma) {
-    double *beta = xmalloc(2 * (size_t)S * sizeof *beta), *acc = xmalloc((size_t)V * sizeof *acc);
+                           const double *alpha, double logp, float *gamma, double *beta, double *acc) {
     double *cur = beta, *next = beta + S;
     for (int t = T - 1; t >= 0; t--) {
         const float *row = lp + (size_t)t * V;
@@ -84,19 +86,64 @@ static void ctc_beta_gamma(const float *lp, int T, int V, const int *labels, int
             g[k] = acc[k] == -INFINITY ? 0.f : (float)exp(acc[k] - row[k] - logp);
         double *tmp = cur; cur = next; next = tmp;
     }
-    free(beta);
-    free(acc);
 }
 
-double ctc_nll(const float *lp, int T, int V, const int *labels, int L, float *gamma) {
+/* Grows (never shrinks) one thread's scratch to an utterance of T frames, S = 2L+1 states,
+ * V units; the capacities are the workspace's, the same for every slot. */
+static void slot_grow(avm_ctc_slot *sl, const avm_ctc_ws *ws) {
+    sl->lp = xrealloc(sl->lp, (ws->cap_tv + 1) * sizeof *sl->lp);
+    sl->alpha = xrealloc(sl->alpha, (ws->cap_ts + 1) * sizeof *sl->alpha);
+    sl->beta = xrealloc(sl->beta, (2 * ws->cap_s + 1) * sizeof *sl->beta);
+    sl->acc = xrealloc(sl->acc, (ws->cap_v + 1) * sizeof *sl->acc);
+}
+
+static int grow_cap(size_t *cap, size_t need) {
+    if (need <= *cap) return 0;
+    *cap = need;
+    return 1;
+}
+
+void ctc_ws_reserve(avm_ctc_ws *ws, int T, int L, int V) {
+    size_t S = 2 * (size_t)L + 1;
+    int grew = grow_cap(&ws->cap_tv, (size_t)T * V);
+    grew |= grow_cap(&ws->cap_ts, (size_t)T * S);
+    grew |= grow_cap(&ws->cap_s, S);
+    grew |= grow_cap(&ws->cap_v, (size_t)V);
+    int threads = omp_get_max_threads(), n0 = ws->nslot;
+    if (threads > ws->nslot) {
+        ws->slot = xrealloc(ws->slot, (size_t)threads * sizeof *ws->slot);
+        memset(ws->slot + n0, 0, (size_t)(threads - n0) * sizeof *ws->slot);
+        ws->nslot = threads;
+    }
+    for (int i = 0; i < ws->nslot; i++)
+        if (grew || i >= n0) slot_grow(&ws->slot[i], ws);
+}
+
+void ctc_ws_free(avm_ctc_ws *ws) {
+    for (int i = 0; i < ws->nslot; i++) {
+        avm_ctc_slot *sl = &ws->slot[i];
+        free(sl->lp); free(sl->alpha); free(sl->beta); free(sl->acc);
+    }
+    free(ws->slot); free(ws->toff); free(ws->loff); free(ws->loss);
+    memset(ws, 0, sizeof *ws);
+}
+
+/* ctc_nll in a slot large enough for the utterance. */
+static double slot_nll(avm_ctc_slot *sl, const float *lp, int T, int V, const int *labels, int L, float *gamma) {
     int S = 2 * L + 1;
     if (gamma) memset(gamma, 0, (size_t)T * V * sizeof *gamma);
     if (T == 0) return L == 0 ? 0.0 : INFINITY;
-    double *alpha = xmalloc((size_t)T * S * sizeof *alpha);
-    double logp = ctc_alpha(lp, T, V, labels, S, alpha);
-    if (gamma && logp != -INFINITY) ctc_beta_gamma(lp, T, V, labels, S, alpha, logp, gamma);
-    free(alpha);
+    double logp = ctc_alpha(lp, T, V, labels, S, sl->alpha);
+    if (gamma && logp != -INFINITY) ctc_beta_gamma(lp, T, V, labels, S, sl->alpha, logp, gamma, sl->beta, sl->acc);
     return -logp;
+}
+
+double ctc_nll(const float *lp, int T, int V, const int *labels, int L, float *gamma) {
+    avm_ctc_ws ws = {0};
+    ctc_ws_reserve(&ws, T, L, V);
+    double nll = slot_nll(&ws.slot[0], lp, T, V, labels, L, gamma);
+    ctc_ws_free(&ws);
+    return nll;
 }
 
 static int check_inputs(const int *T, int B, int V, const int *labels, const int *L) {
@@ -112,29 +159,47 @@ static int check_inputs(const int *T, int B, int V, const int *labels, const int
     return 0;
 }
 
+/* The batch's offsets and loss arrays, and every thread's slot, large enough for this batch. */
+static void ws_fit(avm_ctc_ws *ws, const int *T, int B, int V, const int *L) {
+    if (B + 1 > ws->cap_b) {
+        ws->cap_b = B + 1;
+        ws->toff = xrealloc(ws->toff, (size_t)ws->cap_b * sizeof *ws->toff);
+        ws->loff = xrealloc(ws->loff, (size_t)ws->cap_b * sizeof *ws->loff);
+        ws->loss = xrealloc(ws->loss, (size_t)ws->cap_b * sizeof *ws->loss);
+    }
+    int tmax = 0, lmax = 0;   /* the batch's longest utterance and label sequence bound its needs */
+    for (int b = 0; b < B; b++) {
+        if (T[b] > tmax) tmax = T[b];
+        if (L[b] > lmax) lmax = L[b];
+    }
+    ctc_ws_reserve(ws, tmax, lmax, V);
+}
+
 double ctc_loss(const float *logits, const int *T, int B, int V, const int *labels,
-                const int *L, const avm_ctc_opts *o, double *nll, float *grad) {
+                const int *L, const avm_ctc_opts *o, double *nll, float *grad, avm_ctc_ws *wsp) {
     if (check_inputs(T, B, V, labels, L)) return NAN;
-    size_t *toff = xmalloc((B + 1) * sizeof *toff), *loff = xmalloc((B + 1) * sizeof *loff);
+    avm_ctc_ws own = {0}, *ws = wsp ? wsp : &own;
+    ws_fit(ws, T, B, V, L);
+    size_t *toff = ws->toff, *loff = ws->loff;
+    double *loss = ws->loss;
     toff[0] = loff[0] = 0;
     for (int b = 0; b < B; b++) { toff[b + 1] = toff[b] + T[b]; loff[b + 1] = loff[b] + L[b]; }
-    double *loss = xmalloc((B ? B : 1) * sizeof *loss);
     int nb = o->batch > 0 ? o->batch : B;   /* the mean's denominator */
 
     #pragma omp parallel for schedule(dynamic)
     for (int b = 0; b < B; b++) {
+        avm_ctc_slot *sl = &ws->slot[omp_get_thread_num()];
         const float *x = logits + toff[b] * V;
-        float *lp = xmalloc(((size_t)T[b] * V + 1) * sizeof *lp);
+        float *lp = sl->lp;
         ctc_log_softmax(x, T[b], V, lp);
         float *g = grad ? grad + toff[b] * V : NULL;
-        loss[b] = ctc_nll(lp, T[b], V, labels + loff[b], L[b], g);
+        loss[b] = slot_nll(sl, lp, T[b], V, labels + loff[b], L[b], g);
         if (g) {
             double scale = o->reduction == CTC_MEAN ? 1.0 / ((L[b] > 1 ? L[b] : 1) * (double)nb) : 1.0;
             size_t n = (size_t)T[b] * V;
             if (isinf(loss[b])) memset(g, 0, n * sizeof *g);
             else for (size_t i = 0; i < n; i++) g[i] = (float)(scale * (exp(lp[i]) - g[i]));
         }
-        free(lp);
     }
 
     double total = 0;   /* summed in order: the same result for any thread count */
@@ -144,6 +209,6 @@ double ctc_loss(const float *logits, const int *T, int B, int V, const int *labe
         total += o->reduction == CTC_MEAN ? l / (L[b] > 1 ? L[b] : 1) : l;
     }
     if (o->reduction == CTC_MEAN && B > 0) total /= nb;
-    free(loss); free(toff); free(loff);
+    if (!wsp) ctc_ws_free(&own);
     return total;
 }

@@ -73,6 +73,7 @@ void asr_free(avm_asr *a) {
     free(a->enc_out); free(a->rows); free(a->logits); free(a->off); free(a->rep); free(a->probs);
     free(a->glog); free(a->grows); free(a->drep); free(a->dhid); free(a->hidden); free(a->dhidden);
     free(a->lnh); free(a->lnstat); free(a->ln_one);
+    ctc_ws_free(&a->ctc);
     memset(a, 0, sizeof *a);
 }
 
@@ -154,7 +155,7 @@ double asr_train_loss(avm_asr *a, const avm_batch_data *d, const int *labels, co
     size_t nBT = (size_t)B * T * dm;
     a->glog = grow(a->glog, &a->cap_glog, sizeof(float) * ((size_t)n * V + 1));
     avm_ctc_opts co = {CTC_MEAN, 1, d->global_B};   /* the mean over the whole global batch */
-    double loss = ctc_loss(a->logits, d->len, B, V, labels, L, &co, nll, a->glog);
+    double loss = ctc_loss(a->logits, d->len, B, V, labels, L, &co, nll, a->glog, &a->ctc);
     if (isnan(loss)) { avm_fail("the CTC loss is NaN (training diverged: lower --lr?)"); return NAN; }
     params_zero_grad(&a->head.p);
     params_zero_grad(&a->enc.params);

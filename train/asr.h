@@ -17,6 +17,7 @@
 #include "train/ctc_head.h"
 #include "train/units.h"
 #include "models/avmodel.h"
+#include "models/ops.h"
 #include "train/batch.h"
 
 #define ASR_FORMAT "avmask-asr-1"
@@ -34,6 +35,7 @@ typedef struct {
     float *lnh, *lnstat, *ln_one;   /* the layer mix's buffers (models/ops.h avm_layer_mix):
                                      * layer_norm: normed states, their means and rstd, [4][d] */
     size_t cap_lnh, cap_lnstat;
+    avm_ctc_ws ctc;              /* the CTC loss's scratch (training and validation) */
     const float **hidden;        /* [n_hidden + 1] encoder states of the last forward, then its output */
     float **dhidden;             /* [n_hidden + 1] their gradients (the last one is drep) */
     int *off;                    /* [B + 1] row offsets of the utterances in rows/logits */

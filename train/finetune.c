@@ -153,14 +153,27 @@ static void build_model(ft_run *r) {
     params_join(&r->all, parts, 2);
 }
 
+/* The CTC loss's workspace, sized once for the longest utterance of a set and the longest
+ * label sequence (no step then allocates it). */
+static void reserve_ctc(avm_asr *a, const avm_loader *L, const ft_labels *lb) {
+    int tmax = 0, lmax = 0;
+    for (int i = 0; i < L->feats.n; i++) {
+        if (L->ntok[i] > tmax) tmax = L->ntok[i];
+        if (lb->n[i] > lmax) lmax = lb->n[i];
+    }
+    ctc_ws_reserve(&a->ctc, tmax, lmax, a->units.n);
+}
+
 static void open_data(ft_run *r) {
     const ft_opts *f = &r->f;
     open_loader(&r->L, f->feats, &r->a, f->batch_tokens, f->seed, 1);
     r->stack = r->L.feats.stack;
     ft_labels_read(&r->lb, &r->L.feats, f->data, &r->a.units, f->kind, 1);
+    reserve_ctc(&r->a, &r->L, &r->lb);
     if (!f->vfeats) return;
     open_loader(&r->VL, f->vfeats, &r->a, f->batch_tokens, f->seed, 0);
     ft_labels_read(&r->vlb, &r->VL.feats, f->vdata, &r->a.units, f->kind, 0);
+    reserve_ctc(&r->a, &r->VL, &r->vlb);
 }
 
 static void info_lines(const ft_run *r) {

@@ -118,7 +118,7 @@ static int valid_sums(ft_run *r, double v[8]) {
         int *Lb = xmalloc(sizeof(int) * d.B), *hyp = xmalloc(sizeof(int) * (d.T + 1));
         double *nll = xmalloc(sizeof(double) * d.B);
         int *lab = batch_labels(&r->vlb, &d, Lb);
-        ctc_loss(a->logits, d.len, d.B, a->head.V, lab, Lb, &co, nll, NULL);
+        ctc_loss(a->logits, d.len, d.B, a->head.V, lab, Lb, &co, nll, NULL, &a->ctc);
         for (int i = 0, k = 0; i < d.B; k += Lb[i], i++) {
             if (isfinite(nll[i])) { sum += nll[i] / (Lb[i] > 1 ? Lb[i] : 1); n++; }
             score_utt(a, i, lab + k, Lb[i], d.len[i], hyp, &e);

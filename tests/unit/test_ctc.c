@@ -1,5 +1,6 @@
 /* The CTC loss op (models/ops_ctc.c): hand-computed cases, greedy decoding
- * (train/ctc_head.c), and parity with PyTorch's ctc_loss (tests/ref/ctc_ref.py, float64) on a random batch that includes empty
+ * (train/ctc_head.c), a workspace reused across calls (bit for bit the results of scratch
+ * allocated per call, no reallocation once reserved), and parity with PyTorch's ctc_loss (tests/ref/ctc_ref.py, float64) on a random batch that includes empty
  * targets, repeated labels, T == minimal length, and impossible utterances.
  * Tolerance: 1e-4 relative (plus 1e-6 absolute for gradients near zero). */
 #include "check.h"
@@ -8,6 +9,7 @@
 #include "models/ops.h"
 #include "train/ctc_head.h"
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,7 +42,7 @@ static void test_hand(void) {
     /* bad labels are an error, not a crash */
     int bad[1] = {2}, T1 = 1, L1 = 1;
     avm_ctc_opts o = {CTC_SUM, 0, 0};
-    CHECK(isnan(ctc_loss(x, &T1, 1, 2, bad, &L1, &o, NULL, NULL)));
+    CHECK(isnan(ctc_loss(x, &T1, 1, 2, bad, &L1, &o, NULL, NULL, NULL)));
 }
 
 static void test_greedy(void) {
@@ -63,12 +65,12 @@ static void test_fd(void) {
     for (int i = 0; i < T * V; i++) x[i] = (float)rng_normal(&r);
     int lab[3] = {1, 3, 3}, Tn = T, L = 3;
     avm_ctc_opts o = {CTC_SUM, 0, 0};
-    ctc_loss(x, &Tn, 1, V, lab, &L, &o, NULL, g);
+    ctc_loss(x, &Tn, 1, V, lab, &L, &o, NULL, g, NULL);
     double worst = 0;
     for (int i = 0; i < T * V; i++) {
         float s = x[i];
-        x[i] = s + 1e-2f; double up = ctc_loss(x, &Tn, 1, V, lab, &L, &o, NULL, NULL);
-        x[i] = s - 1e-2f; double dn = ctc_loss(x, &Tn, 1, V, lab, &L, &o, NULL, NULL);
+        x[i] = s + 1e-2f; double up = ctc_loss(x, &Tn, 1, V, lab, &L, &o, NULL, NULL, NULL);
+        x[i] = s - 1e-2f; double dn = ctc_loss(x, &Tn, 1, V, lab, &L, &o, NULL, NULL, NULL);
         x[i] = s;
         double d = fabs((up - dn) / 2e-2 - g[i]);
         if (d > worst) worst = d;
@@ -87,13 +89,51 @@ static void test_split(void) {
     float x[B * TM * V], g[B * TM * V], gh[B * TM * V];
     for (int i = 0; i < B * TM * V; i++) x[i] = (float)rng_normal(&r);
     avm_ctc_opts whole = {CTC_MEAN, 1, 0}, part = {CTC_MEAN, 1, B};
-    double all = ctc_loss(x, T, B, V, lab, L, &whole, NULL, g);
+    double all = ctc_loss(x, T, B, V, lab, L, &whole, NULL, g, NULL);
     int rows0 = T[0] + T[1], labs0 = L[0] + L[1];
-    double a = ctc_loss(x, T, 2, V, lab, L, &part, NULL, gh);
-    double b = ctc_loss(x + rows0 * V, T + 2, 2, V, lab + labs0, L + 2, &part, NULL, gh + rows0 * V);
+    double a = ctc_loss(x, T, 2, V, lab, L, &part, NULL, gh, NULL);
+    double b = ctc_loss(x + rows0 * V, T + 2, 2, V, lab + labs0, L + 2, &part, NULL, gh + rows0 * V, NULL);
     int rows = rows0 + T[2] + T[3];
     CHECK_MSG(fabs(a + b - all) <= 1e-12 * fabs(all), "halves %.17g + %.17g, whole %.17g", a, b, all);
     CHECK(!memcmp(g, gh, sizeof(float) * rows * V));
+}
+
+/* A workspace kept across calls (as a fine-tuning run keeps it): the results are those of
+ * scratch allocated per call, bit for bit, when a longer batch grows it and a shorter one
+ * follows, on 1 and 2 threads; once reserved for the longest utterance, a call moves none of
+ * its buffers (it allocates nothing). */
+static void test_workspace(void) {
+    enum { V = 5, TM = 9, B = 3 };
+    int Ts[B] = {3, 9, 6}, Ls[B] = {1, 4, 2}, lab[8] = {2, 1, 3, 3, 4, 4, 1, 2};
+    avm_rng r;
+    rng_seed(&r, 5, 0);
+    float x[B * TM * V], g0[B * TM * V], g1[B * TM * V];
+    for (int i = 0; i < B * TM * V; i++) x[i] = (float)rng_normal(&r);
+    avm_ctc_opts o = {CTC_MEAN, 1, 0};
+    avm_ctc_ws ws = {0};
+    for (int threads = 1; threads <= 2; threads++) {
+        omp_set_num_threads(threads);
+        /* a short batch, then the whole (it grows), then the short one again */
+        const int nb[3] = {1, B, 1};
+        for (int k = 0; k < 3; k++) {
+            double n0[B], n1[B];
+            double a = ctc_loss(x, Ts, nb[k], V, lab, Ls, &o, n0, g0, NULL);
+            double b = ctc_loss(x, Ts, nb[k], V, lab, Ls, &o, n1, g1, &ws);
+            size_t rows = 0;
+            for (int i = 0; i < nb[k]; i++) rows += Ts[i];
+            CHECK_MSG(a == b && !memcmp(n0, n1, sizeof(double) * nb[k]) && !memcmp(g0, g1, sizeof(float) * rows * V),
+                      "%d threads, batch %d: reused workspace %.17g, fresh scratch %.17g", threads, k, b, a);
+        }
+    }
+    ctc_ws_free(&ws);
+    ctc_ws_reserve(&ws, TM, 4, V);
+    ctc_loss(x, Ts, B, V, lab, Ls, &o, NULL, g1, &ws);   /* fits the batch arrays */
+    void *before[5] = {ws.slot, ws.slot[0].lp, ws.slot[0].alpha, ws.slot[0].beta, ws.toff};
+    ctc_loss(x, Ts, B, V, lab, Ls, &o, NULL, g1, &ws);
+    void *after[5] = {ws.slot, ws.slot[0].lp, ws.slot[0].alpha, ws.slot[0].beta, ws.toff};
+    CHECK_MSG(!memcmp(before, after, sizeof before), "a call within the reserved sizes reallocated its scratch");
+    CHECK(ws.cap_tv == (size_t)TM * V && ws.cap_ts == (size_t)TM * 9 && ws.cap_s == 9 && ws.cap_v == V);
+    ctc_ws_free(&ws);
 }
 
 static int write_raw(const char *path, const void *p, size_t n) { return write_file_atomic(path, p, n); }
@@ -143,11 +183,12 @@ static void test_torch(void) {
     CHECK_MSG(rc == 0, "ctc_ref.py failed (exit %d)", rc);
     if (rc) goto out;
 
+    avm_ctc_ws ws = {0};   /* one workspace for the four variants, as a training run keeps it */
     for (int red = 0; red < 2; red++)
         for (int zi = 0; zi < 2; zi++) {
             avm_ctc_opts o = {red ? CTC_MEAN : CTC_SUM, zi, 0};
             double nll[B];
-            double loss = ctc_loss(x, T, B, V, lab, L, &o, nll, g);
+            double loss = ctc_loss(x, T, B, V, lab, L, &o, nll, g, &ws);
             char *lp = xasprintf("%s/loss_%s%d.f32", dir, red ? "mean" : "sum", zi);
             char *gp = xasprintf("%s/grad_%s%d.f32", dir, red ? "mean" : "sum", zi);
             float *rl = read_f32(lp, 1 + B), *rg = read_f32(gp, nT * V);
@@ -172,6 +213,7 @@ static void test_torch(void) {
             }
             free(rl); free(rg); free(lp); free(gp);
         }
+    ctc_ws_free(&ws);
 out:
     free(x); free(g);
 }
@@ -181,6 +223,7 @@ int main(void) {
     test_greedy();
     test_fd();
     test_split();
+    test_workspace();
     test_torch();
     return check_done("test_ctc");
 }
