@@ -59,7 +59,7 @@ int cmd_export(int argc, char **argv) {
     if (avmodel_audio_branch(&m, &br)) avm_die("export: %s: %s", ckpt, avm_error());
     if (export_write(out, &br, text)) avm_die("export: %s", avm_error());
     size_t n = 0;
-    for (int i = 0; i < br.params.n; i++) if (export_is_branch(br.params.p[i].name)) n += br.params.p[i].numel;
+    for (int i = 0; i < br.params.n; i++) n += br.params.p[i].numel;
     avmodel_free(&br);
     printf("export: %s (step %ld) -> %s: %zu parameters of the audio branch\n", ckpt, meta.step, out, n);
 

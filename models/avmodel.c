@@ -14,6 +14,8 @@ static size_t reg(avm_params *ps, const char *name, int ndim, int a, int b, int 
     return params_add(ps, name, ndim, shape, decay);
 }
 
+/* An encoder-only model registers no mask embedding (it never masks: mask_emb stays 0 and is
+ * never read, avmodel_forward refuses the model). */
 static void stream_register(avm_stream *s, avm_params *ps, const char *mod, const avm_config *c,
                             int in, int nlayers) {
     char name[128];
@@ -23,7 +25,8 @@ static void stream_register(avm_stream *s, avm_params *ps, const char *mod, cons
     snprintf(name, sizeof name, "%s_frontend.bias", mod);   s->front_b = reg(ps, name, 1, d, 0, 0);
     snprintf(name, sizeof name, "%s_pos", mod);             s->pos = reg(ps, name, 2, c->max_len, d, 0);
     snprintf(name, sizeof name, "%s_type", mod);            s->type = reg(ps, name, 1, d, 0, 0);
-    snprintf(name, sizeof name, "mask_emb_%s", mod);        s->mask_emb = reg(ps, name, 1, d, 0, 0);
+    snprintf(name, sizeof name, "mask_emb_%s", mod);
+    if (!c->encoder_only) s->mask_emb = reg(ps, name, 1, d, 0, 0);
     s->n = nlayers;
     s->layers = xcalloc((size_t)nlayers, sizeof *s->layers);
     s->cache = xcalloc((size_t)nlayers, sizeof *s->cache);
@@ -47,8 +50,11 @@ static int ends_with(const char *s, const char *suf) {
 }
 
 /* normal(0, 0.02) for weights and embeddings, 0 for biases, 1 for LayerNorm gains; in
- * registration order from one seeded stream, so a seed fixes every value. */
-static void init_values(avm_params *ps, uint64_t seed) {
+ * registration order from one seeded stream, so a seed fixes every value. An encoder-only
+ * model draws the d values of the mask embedding it lacks where the full model registers it
+ * (after audio_type) and drops them, so that both get the same encoder from a seed (a fresh
+ * fine-tuning encoder is what it was when it carried the embedding; the heads come last). */
+static void init_values(avm_params *ps, uint64_t seed, const avm_config *c) {
     avm_rng r;
     rng_seed(&r, seed, 0x1417);
     for (int i = 0; i < ps->n; i++) {
@@ -57,6 +63,8 @@ static void init_values(avm_params *ps, uint64_t seed) {
         int is_norm = strstr(p->name, "norm") && ends_with(p->name, ".weight");
         for (size_t j = 0; j < p->numel; j++)
             v[j] = ends_with(p->name, ".bias") ? 0.0f : is_norm ? 1.0f : (float)(0.02 * rng_normal(&r));
+        if (c->encoder_only && !strcmp(p->name, "audio_type"))
+            for (int j = 0; j < c->d; j++) rng_normal(&r);
     }
 }
 
@@ -82,14 +90,16 @@ int avmodel_init(avm_model *m, const avm_config *cfg, uint64_t seed) {
     }
     m->fnorm_g = reg(ps, "fusion_encoder.norm.weight", 1, cfg->d, 0, 0);
     m->fnorm_b = reg(ps, "fusion_encoder.norm.bias", 1, cfg->d, 0, 0);
-    if (cfg->target == AVM_TARGET_CLUSTERS) {
+    if (cfg->encoder_only) {
+        /* no heads: what an export holds */
+    } else if (cfg->target == AVM_TARGET_CLUSTERS) {
         avmodel_clusters_register(m);
     } else {
         head_register(&m->audio, ps, "audio", cfg->d);
         if (av) head_register(&m->video, ps, "video", cfg->d);
     }
     params_alloc(ps);
-    init_values(ps, seed);
+    init_values(ps, seed, cfg);
     return 0;
 }
 
@@ -218,6 +228,7 @@ void avmodel_stream_backward(avm_model *m, avm_stream *s, const float *input, fl
 }
 
 static int check_batch(const avm_model *m, const avm_batch *bt) {
+    if (m->cfg.encoder_only) return avm_fail("model: an encoder-only model has no masked-prediction heads");
     if (bt->B < 1 || bt->T < 1) return avm_fail("model: empty batch (B %d, T %d)", bt->B, bt->T);
     if (bt->T > m->cfg.max_len) return avm_fail("model: %d tokens exceed max_len %d", bt->T, m->cfg.max_len);
     if (!bt->len || !bt->audio) return avm_fail("model: batch without audio or lengths");

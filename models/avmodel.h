@@ -16,6 +16,8 @@
  * total = audio + video.
  * modalities=audio: no video parameters, the fusion encoder runs over the audio tokens only
  * (concat: after a Linear(d -> d), so that it is the graph of an AV model's audio branch).
+ * encoder_only (with modalities=audio): that branch alone, without mask embedding and heads,
+ * for fine-tuning (avmodel_audio_forward/backward only).
  * Parameter names: see models/README.md. */
 #ifndef AVMASK_AVMODEL_H
 #define AVMASK_AVMODEL_H
@@ -53,6 +55,10 @@ typedef struct {
     avm_target target;          /* features | clusters */
     int num_classes;            /* clusters: k, the codebook's size */
     int label_dim;              /* clusters: final_proj's output dim (0: d) */
+    /* 1: the audio encoder alone, what an export holds (modalities=audio, target=features):
+     * no mask embedding and no heads, so fine-tuning carries no parameter it never trains.
+     * A choice of what to build, not of the architecture: never in the JSON config. */
+    int encoder_only;
 } avm_config;
 
 /* Named configs: tiny (d 128, ffn 512, 4 heads, 2/1/1), small (128/512/4, 4/2/2),
@@ -164,13 +170,16 @@ typedef struct {
 
 /* Registers and allocates the parameters; initialises them from seed: normal(0, 0.02) for
  * Linear weights, positions, type and mask embeddings; zeros for biases; ones for LayerNorm
- * gains. Checks cfg first (-1 + avm_fail). */
+ * gains. Checks cfg first (-1 + avm_fail). An encoder-only model gets, for a seed, the
+ * values the full audio model of its config gets (the draws of the mask embedding are taken
+ * and dropped). */
 int  avmodel_init(avm_model *m, const avm_config *cfg, uint64_t seed);
 void avmodel_free(avm_model *m);
 
 /* Masked-prediction forward (with dropout as configured). Fills *loss; -1 + avm_fail on a
  * batch the model cannot take (T > max_len, missing video with modalities=av, missing or
- * out-of-range labels with target=clusters, ...). With target=clusters, loss->audio is
+ * out-of-range labels with target=clusters, ...) and on an encoder-only model. With
+ * target=clusters, loss->audio is
  * (sum of the masked tokens' CE + unmasked_weight * sum of the unmasked tokens' CE) / masked
  * tokens (HuBERT's normalisation), loss->video 0. */
 int avmodel_forward(avm_model *m, const avm_batch *batch, avm_loss *loss);
@@ -207,8 +216,8 @@ int avmodel_layer_forward(avm_model *m, const float *audio, const float *video, 
  * the matching hidden state. Padded rows of dout/dhidden are ignored. Accumulates into
  * m->params.grad. */
 void avmodel_audio_backward(avm_model *m, const float *dout, const float *const *dhidden);
-/* The audio branch as a model of its own (modalities=audio, what `avmask export` writes): a new
- * model in dst with the branch's parameters of src (avmodel_is_branch_param); an AV model's
+/* The audio branch as a model of its own (modalities=audio, encoder_only: what `avmask export`
+ * writes): a new model in dst with the branch's parameters of src (avmodel_is_branch_param); an AV model's
  * fusion_proj.weight [d, 2d] keeps its audio half [d, d] (the video half only ever multiplies
  * the zeros of an absent video). Its avmodel_audio_forward equals src's. -1 + avm_fail. */
 int avmodel_audio_branch(const avm_model *src, avm_model *dst);

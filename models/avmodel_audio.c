@@ -68,13 +68,13 @@ int avmodel_audio_branch(const avm_model *src, avm_model *dst) {
     avm_config c = src->cfg;
     c.modalities = AVM_MOD_AUDIO;
     c.target = AVM_TARGET_FEATURES;     /* the cluster head is pretraining-only, never exported */
+    c.encoder_only = 1;                 /* nor are the mask embedding and the heads */
     if (avmodel_init(dst, &c, 0)) return -1;
     int d = c.d;
     for (int i = 0; i < dst->params.n; i++) {
         const avm_param *p = &dst->params.p[i];
         const avm_param *q = params_find(&src->params, p->name);
         float *to = dst->params.data + p->offset;
-        if (!q && !avmodel_is_branch_param(p->name)) continue;   /* audio_head of a cluster-trained model */
         if (!q) { avmodel_free(dst); return avm_fail("model: %s missing from the source model", p->name); }
         if (q->numel == p->numel) { memcpy(to, src->params.data + q->offset, p->numel * sizeof(float)); continue; }
         /* fusion_proj.weight of an AV model is [d, 2d]: keep the columns of the audio half */

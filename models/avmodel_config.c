@@ -95,6 +95,8 @@ int avmodel_config_check(const avm_config *c) {
     if (c->audio_in < 1 || c->max_len < 1) return avm_fail("model: audio_in and max_len must be positive");
     if (!(c->dropout >= 0 && c->dropout < 1) || !(c->attn_dropout >= 0 && c->attn_dropout < 1))
         return avm_fail("model: dropout probabilities must be in [0, 1)");
+    if (c->encoder_only && (c->modalities != AVM_MOD_AUDIO || c->target != AVM_TARGET_FEATURES))
+        return avm_fail("model: an encoder-only model is the audio branch (modalities=audio, target=features)");
     if (c->target == AVM_TARGET_CLUSTERS && c->num_classes < 2)
         return avm_fail("model: target=clusters needs num_classes >= 2 (got %d)", c->num_classes);
     /* A configuration read from a file (config.json, a checkpoint) must not make avmodel_init

@@ -26,7 +26,7 @@ int asr_load(avm_asr *a, const char *dir) {
     else if (units_kind_parse(json_str_or(v, "units", ""), &a->kind))
         rc = avm_fail("%s: %s", aj, avm_error());
     if (!rc && !(rc = units_read(&a->units, ut))) have_units = 1;
-    if (!rc && !(rc = export_load(dir, &a->enc, 1, &a->config))) have_enc = 1;
+    if (!rc && !(rc = export_load(dir, &a->enc, &a->config))) have_enc = 1;
     long long vocab = 0, nw = 0, ln = 0;   /* no layer_norm key: written before it existed, 0 */
     if (!rc && (json_int_range(v, "vocab", 0, INT_MAX, JSON_REQUIRED, &vocab) ||
                 json_int_range(v, "layer_weights", 0, INT_MAX, 0, &nw) ||

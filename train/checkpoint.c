@@ -181,6 +181,15 @@ static int read_meta(hid_t f, const char *path, avm_ckpt_meta *m, int64_t *ostep
 
 static hid_t open_checked(const char *path) { return params_h5_open(path, CKPT_FORMAT, "checkpoint"); }
 
+int ckpt_has_param(const char *path, const char *name) {
+    hid_t f = open_checked(path);
+    if (f < 0) return -1;
+    char *link = xasprintf("/params/%s", name);
+    int has = h5_exists(f, "/params") && h5_exists(f, link);
+    free(link);
+    return params_h5_close(f, path, 0) ? -1 : has;
+}
+
 int ckpt_read_meta(const char *path, avm_ckpt_meta *meta) {
     hid_t f = open_checked(path);
     if (f < 0) return -1;

@@ -43,7 +43,10 @@ int  ckpt_read_meta(const char *path, avm_ckpt_meta *meta);
  * with the same architecture; meta may be NULL. Checks the checksums. */
 int  ckpt_load(const char *path, avm_params *ps, avm_adamw *opt, avm_ckpt_meta *meta);
 void ckpt_meta_free(avm_ckpt_meta *meta);
-/* For export and fine-tuning: builds the model from the checkpoint's "model" config
+/* 1 if the checkpoint holds a parameter of that name (/params/<name>), 0 if not; -1 +
+ * avm_fail if it cannot be read. Tells a layout of earlier versions by what it holds. */
+int  ckpt_has_param(const char *path, const char *name);
+/* For export and kmeans --source=layer: builds the model from the checkpoint's "model" config
  * (avmodel_init) and loads its parameters (checksum checked); meta may be NULL.
  * -1 + avm_fail. */
 int ckpt_load_model(const char *path, avm_model *model, avm_ckpt_meta *meta);

@@ -1,4 +1,4 @@
-/* Rebuilding a model from a checkpoint alone (for export and fine-tuning). */
+/* Rebuilding a model from a checkpoint alone (for export and kmeans --source=layer). */
 #include "common/json.h"
 #include "train/checkpoint.h"
 #include <string.h>

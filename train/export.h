@@ -9,8 +9,9 @@
  *                       "audio"), "features": extraction config, "cmvn": {"mean","var"}
  *                       per mel bin (apply (x - mean) / sqrt(max(var, 1e-10)) before
  *                       stacking 4 frames per token), "source": {"checkpoint","step"}}
- * The branch is every parameter named audio_frontend.*, audio_pos, audio_type,
- * audio_encoder.*, fusion_encoder.* (no mask embedding, no heads, no video). */
+ * The branch is every parameter of an encoder-only model (avm_config.encoder_only), named
+ * audio_frontend.*, audio_pos, audio_type, audio_encoder.*, fusion_proj.*, fusion_encoder.*
+ * (no mask embedding, no heads, no video). */
 #ifndef AVMASK_EXPORT_H
 #define AVMASK_EXPORT_H
 #include "common/json.h"
@@ -20,16 +21,17 @@
 
 int export_is_branch(const char *name);   /* 1 if the parameter belongs to the branch */
 
-/* Writes the three files of the export into dir (created). config_json: config.json text. */
+/* Writes the three files of the export of m, an encoder-only model (avm_config.encoder_only:
+ * every parameter is the branch's), into dir (created). config_json: config.json text. */
 int export_write(const char *dir, const avm_model *m, const char *config_json);
 
-/* Builds a model (modalities audio) from dir/config.json and loads the branch from
- * dir/audio_encoder.h5; the other parameters keep their initialisation from seed. Refuses a
- * file whose data fail its checksum and a model.safetensors that is malformed or holds
- * other values than audio_encoder.h5; a file without checksum (an export written before
- * checksums) loads with a warning.
+/* Builds an encoder-only model (modalities audio, avm_config.encoder_only) from
+ * dir/config.json and loads every parameter from dir/audio_encoder.h5. Refuses a file whose
+ * data fail its checksum and a model.safetensors that is malformed or holds other values
+ * than audio_encoder.h5; a file without checksum (an export written before checksums) loads
+ * with a warning.
  * *config (optional) receives the parsed config.json (caller json_free). */
-int export_load(const char *dir, avm_model *m, uint64_t seed, json_value **config);
+int export_load(const char *dir, avm_model *m, json_value **config);
 
 /* The text of config.json for an audio branch of architecture c (written with modalities
  * audio), features (the extraction section, may be NULL), CMVN mean/var [n_mels], and a

@@ -109,11 +109,12 @@ int export_cmvn(const json_value *config, float *mean, float *istd, int n_mels) 
 }
 
 int export_write(const char *dir, const avm_model *m, const char *config_json) {
+    if (!m->cfg.encoder_only) return avm_fail("%s: an export holds an encoder-only model (avmodel_audio_branch)", dir);
     if (mkdir_p(dir)) return -1;
     char *h5 = path_join(dir, "audio_encoder.h5"), *st = path_join(dir, "model.safetensors");
     char *cj = path_join(dir, "config.json");
     avm_tensor *t;
-    int n = params_tensors(&m->params, m->params.data, export_is_branch, &t);
+    int n = params_tensors(&m->params, m->params.data, NULL, &t);
     int rc = params_h5_write(h5, t, n, EXPORT_FORMAT, config_json);
     if (!rc) rc = write_safetensors(st, t, n);
     if (!rc) rc = write_file_atomic(cj, config_json, strlen(config_json));
@@ -126,7 +127,7 @@ int export_write(const char *dir, const avm_model *m, const char *config_json) {
  * weights avmask uses). */
 static int load_branch(const char *h5, const char *st, avm_model *m) {
     avm_tensor *t;
-    int n = params_tensors(&m->params, m->params.data, export_is_branch, &t);
+    int n = params_tensors(&m->params, m->params.data, NULL, &t);
     int rc = params_h5_read(h5, t, n, EXPORT_FORMAT);
     st_file f;
     if (!rc) rc = st_read(st, &f);
@@ -138,7 +139,7 @@ static int load_branch(const char *h5, const char *st, avm_model *m) {
     return rc;
 }
 
-int export_load(const char *dir, avm_model *m, uint64_t seed, json_value **config) {
+int export_load(const char *dir, avm_model *m, json_value **config) {
     char *cj = path_join(dir, "config.json"), *h5 = path_join(dir, "audio_encoder.h5");
     char *st = path_join(dir, "model.safetensors");
     char *text = read_file(cj, NULL);
@@ -152,9 +153,13 @@ int export_load(const char *dir, avm_model *m, uint64_t seed, json_value **confi
         rc = avm_fail("%s: format is not %s", cj, EXPORT_FORMAT);
     else if (avmodel_config_from_json(&c, json_get(v, "model")))
         rc = avm_fail("%s: model: %s", cj, avm_error());
+    /* what the files hold (the branch has no pretraining objective), nothing that would
+     * train without a gradient */
     c.modalities = AVM_MOD_AUDIO;
+    c.target = AVM_TARGET_FEATURES;
+    c.encoder_only = 1;
     memset(m, 0, sizeof *m);
-    if (!rc && avmodel_init(m, &c, seed)) rc = -1;
+    if (!rc && avmodel_init(m, &c, 0)) rc = avm_fail("%s: model: %s", cj, avm_error());   /* values: read below */
     else if (!rc && load_branch(h5, st, m)) { avmodel_free(m); rc = -1; }
     free(text); free(cj); free(h5); free(st);
     if (!rc && config) *config = v;

@@ -113,6 +113,7 @@ static void parse(ft_opts *f, avm_opts *o, avm_config *cfg, int argc, char **arg
                 avm_die("finetune: --%s: %s", keys[i][0], avm_error());
         }
     cfg->modalities = AVM_MOD_AUDIO;
+    cfg->encoder_only = 1;   /* what an export holds: every parameter trains */
 }
 
 static void open_loader(avm_loader *L, const char *feats, const avm_asr *a, long tokens, uint64_t seed, int shuffle) {

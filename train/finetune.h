@@ -5,6 +5,7 @@
  *   finetune_model.c  the encoder (export or fresh), the model dirs' config.json, the run
  *                     configuration stored in checkpoints
  *   finetune_task.c   transcripts as labels, one step, validation, logs, model-best/ and model/
+ *   finetune_resume.c whether --resume can continue a checkpoint (layout, encoder)
  * The encoder and the head are trained as one flat buffer (params_join): encoder views are
  * frozen for --freeze-steps updates. Outputs: OUT/model/ (the last step) and OUT/model-best/
  * (lowest validation error, ties by loss), in the train/asr.h layout; OUT/checkpoint-last.h5,
@@ -62,6 +63,12 @@ char *ft_build_encoder(avm_asr *a, const ft_opts *f, const avm_config *cfg);
 char *ft_model_config(const avm_asr *a, const char *init, long steps);
 /* The run configuration: the encoder's architecture ("model") and the fine-tuning options. */
 char *ft_run_config(const ft_run *r);
+
+/* finetune_resume.c */
+/* The task's check_resume: dies with one line when OUT/checkpoint-last.h5 holds the layout
+ * of an earlier version (the encoder with the pretraining head and mask embedding) or
+ * another encoder. */
+void ft_check_resume(avm_trainer *t, const char *path, const avm_ckpt_meta *m);
 
 /* finetune_task.c */
 /* Reads DATA/text or DATA/phones and encodes the transcript of every index row (strict: a

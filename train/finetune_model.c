@@ -33,7 +33,7 @@ static json_value *features_json(const avm_feats *fe, const char *cmvn) {
 
 char *ft_build_encoder(avm_asr *a, const ft_opts *f, const avm_config *cfg) {
     if (strcmp(f->init, "none")) {
-        if (export_load(f->init, &a->enc, f->seed, &a->config)) avm_die("finetune: %s", avm_error());
+        if (export_load(f->init, &a->enc, &a->config)) avm_die("finetune: %s", avm_error());
         return xstrdup(f->init);
     }
     char *cp = path_join(f->feats, "cmvn.h5");

@@ -157,30 +157,6 @@ static int task_save_best(avm_trainer *t) {
     return rc;
 }
 
-/* The architecture stored in the checkpoint must be this run's (the head's shape is checked
- * when the parameters are read). */
-static void check_resume(avm_trainer *t, const char *path, const avm_ckpt_meta *m) {
-    ft_run *r = t->task;
-    json_value *v = json_parse(m->config_json), *mine = json_parse(r->run_json);
-    char key[160];
-    if (!v) avm_die("finetune: %s: stored configuration is not JSON", path);
-    char *msg = NULL;   /* built first, so nothing is left allocated when the run dies */
-    if (json_first_diff(json_get(v, "model"), json_get(mine, "model"), "model", key, sizeof key)) {
-        char *a = json_text(json_path(v, key)), *b = json_text(json_path(mine, key));
-        msg = xasprintf("%s holds a checkpoint of another encoder (%s is %s; this run: %s); use another --out",
-                        path, key, a, b);
-        free(a);
-        free(b);
-    }
-    json_free(v);
-    json_free(mine);
-    if (msg) {
-        avm_fail("%s", msg);   /* the thread's error buffer outlives msg */
-        free(msg);
-        avm_die("finetune: %s", avm_error());
-    }
-}
-
 static void task_end(avm_trainer *t, avm_progress *p, double last_loss) {
     ft_run *r = t->task;
     progress_end(p, "finetune: %ld steps, last loss %.4f", t->step, last_loss);
@@ -190,5 +166,5 @@ static void task_end(avm_trainer *t, avm_progress *p, double last_loss) {
     free(text);
 }
 
-const avm_task_ops ft_task_ops = {task_step, task_log, task_progress, task_validate, task_save_best, check_resume,
+const avm_task_ops ft_task_ops = {task_step, task_log, task_progress, task_validate, task_save_best, ft_check_resume,
                                   task_end};

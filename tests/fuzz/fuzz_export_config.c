@@ -12,7 +12,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const char *dir = fuzz_export_with("w-config", "config.json", data, size);
     avm_model m;
     json_value *cfg = NULL;
-    if (export_load(dir, &m, 1, &cfg)) return 0;
+    if (export_load(dir, &m, &cfg)) return 0;
     if (!fuzz_same_params(&m.params, 1, export_is_branch)) fuzz_bug("config.json: loaded other parameters");
     float mean[2], istd[2];
     if (m.cfg.audio_in == 8 && !export_cmvn(cfg, mean, istd, 2))

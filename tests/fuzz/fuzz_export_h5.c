@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const uint8_t *file = fuzz_raw_or_edit(base, base_len, data, size, NULL, &n);
     const char *dir = fuzz_export_with("w-h5", "audio_encoder.h5", file, n);
     avm_model m;
-    if (export_load(dir, &m, 1, NULL)) return 0;
+    if (export_load(dir, &m, NULL)) return 0;
     if (!fuzz_same_params(&m.params, 1, export_is_branch)) fuzz_bug("audio_encoder.h5: loaded other parameters");
     avmodel_free(&m);
     return 0;

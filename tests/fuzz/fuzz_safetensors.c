@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         st_free(&f);
     }
     avm_model m;
-    if (export_load(dir, &m, 1, NULL)) return 0;
+    if (export_load(dir, &m, NULL)) return 0;
     if (!fuzz_same_params(&m.params, 1, export_is_branch)) fuzz_bug("model.safetensors: loaded other parameters");
     avmodel_free(&m);
     return 0;

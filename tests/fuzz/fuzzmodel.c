@@ -18,7 +18,10 @@ void fuzz_micro_config(avm_config *c, int audio_only) {
                                   {"video_in", "4"}, {"max_len", "4"}};
     for (size_t i = 0; i < sizeof kv / sizeof *kv; i++)
         if (avmodel_config_set(c, kv[i][0], kv[i][1])) die();
-    if (audio_only) c->modalities = AVM_MOD_AUDIO;
+    if (audio_only) {   /* an export's model: the encoder alone */
+        c->modalities = AVM_MOD_AUDIO;
+        c->encoder_only = 1;
+    }
 }
 
 const avm_model *fuzz_base_model(int audio_only) {

@@ -6,7 +6,8 @@
 #define AVMASK_FUZZMODEL_H
 #include "models/avmodel.h"
 
-/* d 8, ffn 8, 2 heads, one layer per encoder, audio_in 8 (2 mel bins), max_len 4. */
+/* d 8, ffn 8, 2 heads, one layer per encoder, audio_in 8 (2 mel bins), max_len 4;
+ * audio_only: the encoder-only model an export and a fine-tuned model dir hold. */
 void fuzz_micro_config(avm_config *c, int audio_only);
 /* The base model (seed 1) of fuzz_micro_config(audio_only): its parameters are what every
  * successful load must reproduce. */

@@ -19,7 +19,7 @@ int main(int argc, char **argv) {
     int B = args.B, T = args.T;
     uint64_t seed = (uint64_t)args.seed;
     avm_model m;
-    if (export_load(ex, &m, 7, NULL)) avm_die("%s", avm_error());
+    if (export_load(ex, &m, NULL)) avm_die("%s", avm_error());
     int in = m.cfg.audio_in, d = m.cfg.d, nh = avmodel_n_hidden(&m);
     avm_rng r;
     rng_seed(&r, seed, 0);

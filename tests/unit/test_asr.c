@@ -21,6 +21,7 @@ static void build(avm_asr *a, int weighted, int layer_norm, float dropout) {
     avmodel_config_named(&c, "tiny");
     c.d = 16; c.ffn = 32; c.heads = 2; c.layers_audio = 2; c.layers_fusion = 1;
     c.audio_in = 8; c.max_len = 16; c.dropout = dropout; c.attn_dropout = dropout / 2; c.modalities = AVM_MOD_AUDIO;
+    c.encoder_only = 1;   /* what fine-tuning trains */
     CHECK(avmodel_init(&a->enc, &c, 3) == 0);
     ctc_head_init(&a->head, 16, 5, weighted ? asr_n_states(a) : 0, 4);
     a->layer_norm = layer_norm;
