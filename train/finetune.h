@@ -5,7 +5,7 @@
  *   finetune_model.c  the encoder (export or fresh), the model dirs' config.json, the run
  *                     configuration stored in checkpoints
  *   finetune_task.c   transcripts as labels, one step, validation, logs, model-best/ and model/
- *   finetune_resume.c whether --resume can continue a checkpoint (layout, encoder)
+ *   finetune_resume.c whether --resume can continue a checkpoint (layout, encoder, data, units)
  * The encoder and the head are trained as one flat buffer (params_join): encoder views are
  * frozen for --freeze-steps updates. Outputs: OUT/model/ (the last step) and OUT/model-best/
  * (lowest validation error, ties by loss), in the train/asr.h layout; OUT/checkpoint-last.h5,
@@ -36,8 +36,10 @@ typedef struct {
     long kill_step, nan_step;
 } ft_opts;
 
-/* Labels of every utterance of a feature dir, by index row. */
-typedef struct { int **ids; int *n; avm_trans ref; } ft_labels;
+/* Labels of every utterance of a feature dir, by index row; crc: the data's fingerprint,
+ * CRC-32 of the lines "<utt-id> <transcript>\n" of the index rows in order (a Kaldi text
+ * of what is trained on). */
+typedef struct { int **ids; int *n; avm_trans ref; uint32_t crc; } ft_labels;
 
 typedef struct {
     avm_trainer t;
@@ -66,8 +68,8 @@ char *ft_run_config(const ft_run *r);
 
 /* finetune_resume.c */
 /* The task's check_resume: dies with one line when OUT/checkpoint-last.h5 holds the layout
- * of an earlier version (the encoder with the pretraining head and mask embedding) or
- * another encoder. */
+ * of an earlier version (the encoder with the pretraining head and mask embedding), another
+ * encoder, or was trained on other data or units (their fingerprints differ). */
 void ft_check_resume(avm_trainer *t, const char *path, const avm_ckpt_meta *m);
 
 /* finetune_task.c */

@@ -6,6 +6,7 @@
 #include "data/shard.h"
 #include "train/export.h"
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,6 +86,12 @@ char *ft_run_config(const ft_run *r) {
     jw_key(&w, "unit"); jw_str(&w, kinds[f->kind]);
     jw_key(&w, "units"); jw_int(&w, r->a.units.n);
     str_or_null(&w, "units_file", f->units_file);
+    /* what the run trains on, compared by --resume (finetune_resume.c) */
+    char fp[9];
+    snprintf(fp, sizeof fp, "%08x", r->lb.crc);
+    jw_key(&w, "data_fingerprint"); jw_str(&w, fp);
+    snprintf(fp, sizeof fp, "%08x", units_crc(&r->a.units));
+    jw_key(&w, "units_fingerprint"); jw_str(&w, fp);
     jw_key(&w, "max_steps"); jw_int(&w, f->max_steps);
     jw_key(&w, "seed"); jw_int(&w, (long long)f->seed);
     jw_key(&w, "batch_tokens"); jw_int(&w, f->batch_tokens);

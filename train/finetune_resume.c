@@ -1,7 +1,8 @@
 /* Can this fine-tuning run continue OUT/checkpoint-last.h5 (see finetune.h)? The checkpoint
  * must hold this layout (none of the parameters fine-tuning carried untrained before its
- * encoder was the export alone) and this encoder's architecture (the head's shape is
- * checked when the parameters are read). */
+ * encoder was the export alone), this encoder's architecture (the head's shape is checked
+ * when the parameters are read), and have been trained on the same data and units: their
+ * fingerprints are in the run configuration, which checksum_meta covers. */
 #include "train/finetune.h"
 #include "common/json.h"
 #include "common/util.h"
@@ -34,12 +35,36 @@ static char *model_problem(const char *path, const json_value *v, const json_val
     return msg;
 }
 
+/* finetune.<what>_fingerprint of the checkpoint against this run's; `mine` says what this
+ * run's fingerprint was taken of. */
+static char *fingerprint_problem(const char *path, const json_value *v, const json_value *run, const char *what,
+                                 const char *mine) {
+    char key[64];
+    snprintf(key, sizeof key, "finetune.%s_fingerprint", what);
+    const char *a = json_str_or(v, key, NULL), *b = json_str_or(run, key, "");
+    if (a && !strcmp(a, b)) return NULL;
+    return xasprintf("%s was trained on other %s (fingerprint %s; this run's, of %s: %s); resume with the same %s "
+                     "or use another --out", path, what, a ? a : "not recorded", mine, b, what);
+}
+
 void ft_check_resume(avm_trainer *t, const char *path, const avm_ckpt_meta *m) {
     ft_run *r = t->task;
+    const ft_opts *f = &r->f;
     char *msg = layout_problem(path);   /* each message built first: nothing is left allocated when the run dies */
     json_value *v = msg ? NULL : json_parse(m->config_json), *mine = json_parse(r->run_json);
     if (!msg && !v) msg = xasprintf("%s: stored configuration is not JSON", path);
     if (!msg) msg = model_problem(path, v, mine);
+    if (!msg) {
+        char *data = xasprintf("the utterances of %s with %s/%s", f->feats, f->data, units_source(f->kind));
+        msg = fingerprint_problem(path, v, mine, "data", data);
+        free(data);
+    }
+    if (!msg) {
+        char *units = f->units_file ? xasprintf("--units-file=%s", f->units_file)
+                                    : xasprintf("the units of %s/%s", f->data, units_source(f->kind));
+        msg = fingerprint_problem(path, v, mine, "units", units);
+        free(units);
+    }
     json_free(v);
     json_free(mine);
     if (msg) {

@@ -1,6 +1,7 @@
 /* Fine-tuning as a task of the shared loop: labels, one step, validation, logs and the
  * model directories (see finetune.h). */
 #include "train/finetune.h"
+#include "common/crc32.h"
 #include "common/util.h"
 #include "models/ops.h"
 #include "train/edit_distance.h"
@@ -15,6 +16,7 @@ void ft_labels_read(ft_labels *lb, const avm_feats *f, const char *data, const a
     char *path = path_join(data, units_source(kind));
     if (trans_read(&lb->ref, path)) avm_die("finetune: %s", avm_error());
     lb->ids = xcalloc(f->n, sizeof *lb->ids);
+    lb->crc = 0;
     lb->n = xcalloc(f->n, sizeof *lb->n);
     int missing = 0;
     const char *first = NULL;
@@ -23,6 +25,8 @@ void ft_labels_read(ft_labels *lb, const avm_feats *f, const char *data, const a
         if (k < 0) { if (!missing++) first = f->e[i].utt_id; continue; }
         if (units_encode(u, kind, f->e[i].utt_id, lb->ref.u[k].text, strict, &lb->ids[i], &lb->n[i]))
             avm_die("finetune: %s: %s", path, avm_error());
+        const char *parts[4] = {f->e[i].utt_id, " ", lb->ref.u[k].text, "\n"};
+        for (int j = 0; j < 4; j++) lb->crc = crc32_update(lb->crc, parts[j], strlen(parts[j]));
     }
     if (missing) avm_die("finetune: %s: %d utterances of %s have no transcript (first: %s)", path, missing, f->dir, first);
     free(path);

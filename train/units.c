@@ -2,6 +2,7 @@
 #include "train/units.h"
 #include "common/log.h"
 #include "common/strbuf.h"
+#include "common/crc32.h"
 #include "common/util.h"
 #include "train/trans.h"
 #include <stdlib.h>
@@ -134,12 +135,25 @@ int units_read(avm_units *u, const char *path) {
     return rc;
 }
 
+/* The text of units.txt: "<symbol> <id>" lines in id order. */
+static void units_text(const avm_units *u, avm_strbuf *b) {
+    for (int i = 0; i < u->n; i++) sb_printf(b, "%s %d\n", u->sym[i], i);
+}
+
 int units_write(const avm_units *u, const char *path) {
     avm_strbuf b = {0};
-    for (int i = 0; i < u->n; i++) sb_printf(&b, "%s %d\n", u->sym[i], i);
+    units_text(u, &b);
     int rc = write_file_atomic(path, b.s ? b.s : "", b.len);
     sb_free(&b);
     return rc;
+}
+
+uint32_t units_crc(const avm_units *u) {
+    avm_strbuf b = {0};
+    units_text(u, &b);
+    uint32_t c = crc32_update(0, b.s ? b.s : "", b.len);
+    sb_free(&b);
+    return c;
 }
 
 void units_free(avm_units *u) {

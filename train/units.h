@@ -5,6 +5,7 @@
  * unit between words. */
 #ifndef AVMASK_UNITS_H
 #define AVMASK_UNITS_H
+#include <stdint.h>
 
 typedef enum { UNITS_CHAR, UNITS_PHONE, UNITS_WORD } avm_unit_kind;
 
@@ -31,6 +32,8 @@ void units_free_split(char **syms, int n);
 int  units_build(avm_units *u, const char *data_dir, avm_unit_kind k);
 int  units_read(avm_units *u, const char *path);     /* checks ids and the two specials */
 int  units_write(const avm_units *u, const char *path);
+/* CRC-32 of the text units_write writes (a fingerprint: fine-tuning's --resume compares it). */
+uint32_t units_crc(const avm_units *u);
 void units_free(avm_units *u);
 int  units_id(const avm_units *u, const char *sym);  /* id, or -1 */
 

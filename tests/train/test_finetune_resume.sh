@@ -8,8 +8,10 @@
 # killed while frozen (the frozen views' AdamW steps come back from the step count alone);
 # and an unfrozen encoder with char units. The checkpoint is written atomically (the killed
 # run leaves the last one whole, no temporary file); an existing checkpoint is refused
-# without --resume, and with --resume when the encoder differs or the file is truncated,
-# each with one line and nothing overwritten.
+# without --resume, and with --resume when the encoder or the head differs, when the training
+# data (utterance ids and transcripts) or the units differ from the checkpoint's (their
+# fingerprints), or when the file is truncated, each with one line and nothing overwritten;
+# the same units given as a file (not built from the data) resume.
 set -u
 export OMP_WAIT_POLICY=PASSIVE
 fail() { echo "FAIL: $*"; exit 1; }
@@ -85,7 +87,24 @@ one() {  # expected-regex, then the arguments
 one 'b/checkpoint-last.h5 exists \(step 22\); pass --resume' "${run[@]}" "${extra[@]}" --out=b
 one 'b/checkpoint-last.h5 holds a checkpoint of another encoder \(model.d is 32; this run: 48\)' \
     "${run[@]}" "${extra[@]}" --out=b --resume --d=48
-one 'b/checkpoint-last.h5: .*(different architecture|shape)' "${run[@]}" --out=b --resume
+one 'b/checkpoint-last.h5: .*(different architecture|shape)' "${run[@]}" "${extra[@]}" --layer-weights --out=b --resume
+# the units: the same symbols with two ids swapped
+sed -e 's/^a 3$/b 3/;t' -e 's/^b 4$/a 4/' b/model/units.txt > swapped.txt
+grep -q '^b 3$' swapped.txt && grep -q '^a 4$' swapped.txt || fail "swapped.txt"
+fp='[0-9a-f]{8}'
+one "b/checkpoint-last.h5 was trained on other units \(fingerprint $fp; this run's, of --units-file=swapped.txt: $fp\); resume with the same units" \
+    "${run[@]}" "${extra[@]}" --units-file=swapped.txt --out=b --resume
+# the data: another kind of unit reads other transcripts; one transcript changed (its
+# symbols stay in the vocabulary)
+one "b/checkpoint-last.h5 was trained on other data \(fingerprint $fp; this run's, of the utterances of tr_f with tr_d/phones: $fp\)" \
+    "${run[@]}" --out=b --resume
+cp -r tr_d tr_d2 && sed -i '1s/ [a-z]\+$/ aa/' tr_d2/text && ! cmp -s tr_d/text tr_d2/text || fail "tr_d2"
+one "b/checkpoint-last.h5 was trained on other data \(fingerprint $fp; this run's, of the utterances of tr_f with tr_d2/text: $fp\)" \
+    "${run[@]}" "${extra[@]}" --data=tr_d2 --units-file=b/model/units.txt --out=b --resume
+# the same units as a file: they are what the checkpoint was trained on
+cp -r b d
+"$AVMASK" "${run[@]}" "${extra[@]}" --units-file=b/model/units.txt --out=d --resume >/dev/null 2>d.err ||
+    { cat d.err; fail "resume with the same units as a file"; }
 size=$(stat -c %s b/checkpoint-last.h5)
 mkdir -p c && head -c $((size / 2)) b/checkpoint-last.h5 > c/checkpoint-last.h5
 "$AVMASK" "${run[@]}" --out=c --resume >/dev/null 2>c.err && fail "resumed from a truncated checkpoint"
