@@ -16,7 +16,6 @@
 #include "common/version.h"
 #include <libavutil/log.h>
 #include <malloc.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -60,27 +59,11 @@ static void make_speakers(corpus *k) {
     free(perm);
 }
 
-/* Babble talkers: voices of people outside the corpus, one sentence each. */
+/* Babble talkers: voices of people outside the corpus, made when first needed. */
 static int ensure_babble(corpus *k) {
     if (k->babble_ready) return 0;
     const synth_config *c = k->c;
-    for (int t = 0; t < 8; t++) {
-        avm_rng r;
-        synth_rng(&r, &c->p, 100000 + (uint64_t)t, 0, 2);
-        synth_speaker s;
-        synth_speaker_make(&c->p, 100000 + t, c->accent[rng_below(&r, (uint32_t)c->nacc)],
-                           c->variant[rng_below(&r, (uint32_t)c->nvar)], &s);
-        avm_strbuf text = {0};
-        synth_sentence(&r, &text);
-        synth_audio a;
-        int rc = synth_speak(&s.voice, text.s, c->p.rate, &a);
-        sb_free(&text);
-        if (rc) return avm_fail("babble noise: %s", avm_error());
-        double rms = sqrt(synth_power(a.pcm, 0, a.n));
-        for (int i = 0; i < a.n; i++) a.pcm[i] *= rms > 0 ? (float)(0.08 / rms) : 1;
-        synth_babble_add(&k->babble, a.pcm, a.n);
-        synth_audio_free(&a);
-    }
+    if (synth_babble_talkers(&c->p, c->accent, c->nacc, c->variant, c->nvar, &k->babble)) return -1;
     k->babble_ready = 1;
     return 0;
 }
@@ -100,12 +83,9 @@ static int write_version(corpus *k, int si, int ui, const synth_utt *u, const sy
         avm_rng r;
         synth_rng(&r, &c->p, (uint64_t)si, (uint64_t)ui, purpose);
         synth_noise_kind kind = c->kinds[rng_below(&r, (uint32_t)c->nkinds)];
-        if (kind == NOISE_BABBLE && ensure_babble(k)) return -1;
-        float *noise = xmalloc((size_t)u->nsamples * sizeof *noise);
-        if (synth_noise_make(kind, &k->babble, &r, noise, u->nsamples)) { free(noise); return -1; }
-        pcm = mixed = xmalloc((size_t)u->nsamples * sizeof *mixed);
-        synth_mix(u->pcm, noise, u->nsamples, u->active[0], u->active[1], u->speech_power, snr, mixed);
-        free(noise);
+        if ((kind == NOISE_BABBLE && ensure_babble(k)) || synth_utt_mix(u, kind, &k->babble, &r, snr, &mixed))
+            return -1;
+        pcm = mixed;
         n = snprintf(cond, sizeof cond, "snr=%g noise=%s", snr, synth_noise_name(kind));
     }
     snprintf(cond + n, sizeof cond - (size_t)n, " voice=%s%s%s pitch=%d range=%d rate=%d wordgap=%d",
@@ -116,7 +96,7 @@ static int write_version(corpus *k, int si, int ui, const synth_utt *u, const sy
     synth_face_mouth_box(&s->face, box);
     synth_entry e = {id, s->id, scp, u->text, cond, u->seg, u->nseg, box};
     int rc = synth_mux_write(abs, vid, pcm, u->nsamples, c->p.rate);
-    if (rc == 0) rc = synth_datadir_add(d, &e);
+    if (rc == 0) rc = synth_datadir_add_av(d, &e);
     k->seconds += (double)u->nsamples / c->p.rate;
     k->files++;
     free(rel); free(abs); free(scp); free(mixed);
@@ -146,8 +126,9 @@ static int do_utt(corpus *k, int si, int ui) {
     if (k->set[si] != SET_TEST) {
         avm_rng r;
         synth_rng(&r, &c->p, (uint64_t)si, (uint64_t)ui, SYNTH_RNG_COND);
-        int clean = rng_uniform(&r) < c->train_clean;
-        double snr = round(200 * rng_uniform(&r)) / 10;
+        int clean;
+        double snr;
+        synth_train_snr(&r, c->train_clean, &clean, &snr);
         rc = write_version(k, si, ui, &u, vid, k->set[si] == SET_TRAIN ? &k->train : &k->dev, clean, snr,
                            SYNTH_RNG_NOISE, "");
     } else {
@@ -169,11 +150,11 @@ static int open_sets(corpus *k) {
     for (int i = 0; i < c->speakers; i++) has[k->set[i]] = 1;
     char *p;
     int rc = 0;
-    if (has[SET_TRAIN]) { p = path_join(k->root, "train"); rc |= synth_datadir_open(&k->train, p); free(p); }
-    if (has[SET_DEV] && !rc) { p = path_join(k->root, "dev"); rc |= synth_datadir_open(&k->dev, p); free(p); }
+    if (has[SET_TRAIN]) { p = path_join(k->root, "train"); rc |= synth_datadir_open_av(&k->train, p); free(p); }
+    if (has[SET_DEV] && !rc) { p = path_join(k->root, "dev"); rc |= synth_datadir_open_av(&k->dev, p); free(p); }
     for (int i = 0; i < c->ntest && has[SET_TEST] && !rc; i++) {
         p = xasprintf("%s/test_%s", k->root, c->test[i].name);
-        rc |= synth_datadir_open(&k->test[i], p);
+        rc |= synth_datadir_open_av(&k->test[i], p);
         free(p);
     }
     return rc;
@@ -300,7 +281,7 @@ int cmd_synth(int argc, char **argv) {
     mallopt(M_MMAP_THRESHOLD, 256 << 20);
     mallopt(M_TRIM_THRESHOLD, 512 << 20);
     if (synth_speech_init()) avm_die("synth: %s", avm_error());
-    synth_check_voices(&c);
+    synth_check_voices("synth", c.accent, c.nacc, c.variant, c.nvar);
     double t0 = now_sec();
     corpus k = {.c = &c};
     make_speakers(&k);

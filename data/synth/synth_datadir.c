@@ -2,63 +2,89 @@
 #include "data/synth/synth_phones.h"
 #include "common/util.h"
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const names[DD_NFILES] = {"media.scp", "text", "phones", "utt2spk", "spk2utt",
-                                             "conditions", "crops", "phones.ctm"};
+static const char *file_name(const synth_datadir *d, int i) {
+    return i < d->nfiles ? d->names[i] : i == d->nfiles ? "utt2spk" : "spk2utt";
+}
 
-int synth_datadir_open(synth_datadir *d, const char *dir) {
+int synth_datadir_open(synth_datadir *d, const char *dir, const char *const *names, int n) {
     memset(d, 0, sizeof *d);
     d->dir = xstrdup(dir);
+    d->names = names;
+    d->nfiles = n;
+    d->f = xcalloc((size_t)n + 2, sizeof *d->f);
     if (mkdir_p(dir)) return -1;
-    for (int i = 0; i < DD_NFILES; i++) {
-        char *p = path_join(dir, names[i]);
+    for (int i = 0; i < n + 2; i++) {
+        char *p = path_join(dir, file_name(d, i));
         d->f[i] = fopen(p, "w");
         int e = errno;
         free(p);
-        if (!d->f[i]) return avm_fail("%s/%s: cannot create: %s", dir, names[i], strerror(e));
+        if (!d->f[i]) return avm_fail("%s/%s: cannot create: %s", dir, file_name(d, i), strerror(e));
     }
     return 0;
 }
 
+void synth_datadir_printf(synth_datadir *d, int i, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(d->f[i], fmt, ap);
+    va_end(ap);
+    fputc('\n', d->f[i]);
+}
+
 static void flush_spk(synth_datadir *d) {
-    if (d->spk[0]) fprintf(d->f[DD_SPK2UTT], "%s%s\n", d->spk, d->spk_utts.s);
+    if (d->spk[0]) fprintf(d->f[d->nfiles + 1], "%s%s\n", d->spk, d->spk_utts.s);
     d->spk_utts.len = 0;
     if (d->spk_utts.s) d->spk_utts.s[0] = 0;
 }
 
-int synth_datadir_add(synth_datadir *d, const synth_entry *e) {
-    fprintf(d->f[DD_SCP], "%s %s\n", e->utt, e->media);
-    fprintf(d->f[DD_TEXT], "%s %s\n", e->utt, e->text);
-    fprintf(d->f[DD_PHONES], "%s", e->utt);
-    for (int i = 0; i < e->nseg; i++) fprintf(d->f[DD_PHONES], " %s", synth_phone_name(e->seg[i].phone));
-    fputc('\n', d->f[DD_PHONES]);
-    for (int i = 0; i < e->nseg; i++)
-        fprintf(d->f[DD_CTM], "%s 1 %.3f %.3f %s\n", e->utt, e->seg[i].start,
-                e->seg[i].end - e->seg[i].start, synth_phone_name(e->seg[i].phone));
-    fprintf(d->f[DD_UTT2SPK], "%s %s\n", e->utt, e->spk);
-    fprintf(d->f[DD_COND], "%s %s\n", e->utt, e->conditions);
-    fprintf(d->f[DD_CROPS], "%s %d %d %d %d\n", e->utt, e->crop[0], e->crop[1], e->crop[2], e->crop[3]);
-    if (strcmp(d->spk, e->spk)) {
+int synth_datadir_add(synth_datadir *d, const char *utt, const char *spk) {
+    fprintf(d->f[d->nfiles], "%s %s\n", utt, spk);
+    if (strcmp(d->spk, spk)) {
         flush_spk(d);
-        snprintf(d->spk, sizeof d->spk, "%s", e->spk);
+        snprintf(d->spk, sizeof d->spk, "%s", spk);
     }
-    sb_printf(&d->spk_utts, " %s", e->utt);
+    sb_printf(&d->spk_utts, " %s", utt);
     d->nutt++;
-    for (int i = 0; i < DD_NFILES; i++)
-        if (ferror(d->f[i])) return avm_fail("%s/%s: write error", d->dir, names[i]);
+    for (int i = 0; i < d->nfiles + 2; i++)
+        if (ferror(d->f[i])) return avm_fail("%s/%s: write error", d->dir, file_name(d, i));
     return 0;
 }
 
 int synth_datadir_close(synth_datadir *d) {
     int rc = 0;
-    if (d->f[DD_SPK2UTT]) flush_spk(d);
-    for (int i = 0; i < DD_NFILES; i++)
+    if (d->f && d->f[d->nfiles + 1]) flush_spk(d);
+    for (int i = 0; d->f && i < d->nfiles + 2; i++)
         if (d->f[i] && (ferror(d->f[i]) | fclose(d->f[i])) && rc == 0)
-            rc = avm_fail("%s/%s: write error", d->dir, names[i]);
+            rc = avm_fail("%s/%s: write error", d->dir, file_name(d, i));
     sb_free(&d->spk_utts);
+    free(d->f);
     free(d->dir);
     memset(d, 0, sizeof *d);
     return rc;
+}
+
+enum { AV_SCP, AV_TEXT, AV_PHONES, AV_COND, AV_CROPS, AV_CTM, AV_NFILES };
+static const char *const av_names[AV_NFILES] = {"media.scp", "text", "phones", "conditions", "crops", "phones.ctm"};
+
+int synth_datadir_open_av(synth_datadir *d, const char *dir) {
+    return synth_datadir_open(d, dir, av_names, AV_NFILES);
+}
+
+int synth_datadir_add_av(synth_datadir *d, const synth_entry *e) {
+    synth_datadir_printf(d, AV_SCP, "%s %s", e->utt, e->media);
+    synth_datadir_printf(d, AV_TEXT, "%s %s", e->utt, e->text);
+    FILE *ph = d->f[AV_PHONES];
+    fprintf(ph, "%s", e->utt);
+    for (int i = 0; i < e->nseg; i++) fprintf(ph, " %s", synth_phone_name(e->seg[i].phone));
+    fputc('\n', ph);
+    for (int i = 0; i < e->nseg; i++)
+        synth_datadir_printf(d, AV_CTM, "%s 1 %.3f %.3f %s", e->utt, e->seg[i].start,
+                             e->seg[i].end - e->seg[i].start, synth_phone_name(e->seg[i].phone));
+    synth_datadir_printf(d, AV_COND, "%s %s", e->utt, e->conditions);
+    synth_datadir_printf(d, AV_CROPS, "%s %d %d %d %d", e->utt, e->crop[0], e->crop[1], e->crop[2], e->crop[3]);
+    return synth_datadir_add(d, e->utt, e->spk);
 }

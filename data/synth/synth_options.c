@@ -36,11 +36,8 @@ static const avm_optdef table[] = {
              "stationary noise, split evenly; 0 = no noise/)"},
     {OPT_NUM, "noise-clip-seconds", F(c.noise_seconds), .def = "10", .min = 1, .max = 600,
      .help = "length of each noise clip"},
-    {OPT_LIST, "voices", F(voices), .def = "en-us,en,en-gb-scotland,en-gb-x-rp,en-029,en-us-nyc,en-gb-x-gbclan,en-gb-x-gbcwmd",
-     .help = "espeak-ng accents"},
-    {OPT_LIST, "variants", F(variants),
-     .def = "m1,m2,m3,m4,m5,m6,m7,f1,f2,f3,f4,f5,klatt,klatt2,max,paul,linda,adam,ed,john",
-     .help = "espeak-ng voice variants"},
+    {OPT_LIST, "voices", F(voices), .def = SYNTH_ESPEAK_ACCENTS, .help = "espeak-ng accents"},
+    {OPT_LIST, "variants", F(variants), .def = SYNTH_ESPEAK_VARIANTS, .help = "espeak-ng voice variants"},
     {OPT_INT, "size", F(c.p.size), .def = "96", .lo = 32, .hi = 1024, .help = "video frame size NxN (even)"},
     {OPT_INT, "fps", F(c.p.fps), .def = "25", .lo = 5, .hi = 120, .help = "video frame rate (must divide --rate)"},
     {OPT_INT, "rate", F(c.p.rate), .def = "16000", .lo = 8000, .hi = 48000, .help = "audio sample rate"},
@@ -60,26 +57,26 @@ static const avm_optspec synth_optspec = {
     table, NULL, NULL,
 };
 
-/* Splits a comma list (no empty item: OPT_LIST) into fresh strings. */
-static int split_list(const char *opt, const char *s, char **out) {
+int synth_split_list(const char *cmd, const char *opt, const char *s, char **out) {
     int n = 0;
     const char *p = s;
     for (;;) {
         const char *e = strchr(p, ',');
         size_t len = e ? (size_t)(e - p) : strlen(p);
-        if (n == MAX_LIST) avm_die("synth: --%s has more than %d items", opt, MAX_LIST);
+        if (n == MAX_LIST) avm_die("%s: --%s has more than %d items", cmd, opt, MAX_LIST);
         out[n++] = strndup(p, len);
         if (!e) return n;
         p = e + 1;
     }
 }
 
-static void parse_snr(const char *s, synth_config *c) {
+int synth_parse_snr(const char *cmd, const char *s, synth_condition *test) {
     char *items[MAX_LIST];
-    int n = split_list("snr", s, items);
-    if (n > MAX_TEST) avm_die("synth: --snr lists %d conditions; at most %d", n, MAX_TEST);
+    int n = synth_split_list(cmd, "snr", s, items);
+    if (n > MAX_TEST) avm_die("%s: --snr lists %d conditions; at most %d", cmd, n, MAX_TEST);
     for (int i = 0; i < n; i++) {
-        synth_condition *t = &c->test[i];
+        synth_condition *t = &test[i];
+        memset(t, 0, sizeof *t);
         if (!strcmp(items[i], "clean")) {
             t->clean = 1;
             snprintf(t->name, sizeof t->name, "clean");
@@ -88,28 +85,28 @@ static void parse_snr(const char *s, synth_config *c) {
             errno = 0;
             t->snr = strtod(items[i], &end);
             if (errno || end == items[i] || *end || !isfinite(t->snr))
-                avm_die("synth: --snr: '%s' is not a number (use dB values or 'clean')", items[i]);
-            if (t->snr < -20 || t->snr > 60) avm_die("synth: --snr: %s dB is outside [-20, 60]", items[i]);
+                avm_die("%s: --snr: '%s' is not a number (use dB values or 'clean')", cmd, items[i]);
+            if (t->snr < -20 || t->snr > 60) avm_die("%s: --snr: %s dB is outside [-20, 60]", cmd, items[i]);
             snprintf(t->name, sizeof t->name, "snr%g", t->snr);
         }
         for (int j = 0; j < i; j++)
-            if (!strcmp(c->test[j].name, t->name)) avm_die("synth: --snr: '%s' is listed twice", items[i]);
+            if (!strcmp(test[j].name, t->name)) avm_die("%s: --snr: '%s' is listed twice", cmd, items[i]);
         free(items[i]);
     }
-    c->ntest = n;
+    return n;
 }
 
-static void parse_noise(const char *s, synth_config *c) {
+int synth_parse_noise(const char *cmd, const char *s, synth_noise_kind *kinds) {
     char *items[MAX_LIST];
-    int n = split_list("noise", s, items);
-    c->nkinds = 0;
+    int n = synth_split_list(cmd, "noise", s, items), nk = 0;
     for (int i = 0; i < n; i++) {
         synth_noise_kind k = strcmp(items[i], "babble") ? NOISE_STATIONARY : NOISE_BABBLE;   /* the table's two */
         free(items[i]);
         int dup = 0;
-        for (int j = 0; j < c->nkinds; j++) dup |= c->kinds[j] == k;
-        if (!dup) c->kinds[c->nkinds++] = k;
+        for (int j = 0; j < nk; j++) dup |= kinds[j] == k;
+        if (!dup) kinds[nk++] = k;
     }
+    return nk;
 }
 
 void synth_parse_options(int argc, char **argv, synth_config *c, const char **out, int *overwrite) {
@@ -122,10 +119,10 @@ void synth_parse_options(int argc, char **argv, synth_config *c, const char **ou
     if (!opts_given(&o, "heldout-speakers")) c->heldout = defh;
     if (c->heldout > c->speakers - 1)
         avm_die("synth: --heldout-speakers=%d is out of range [0, %d]", c->heldout, c->speakers - 1);
-    parse_snr(a.snr, c);
-    parse_noise(a.noise, c);
-    c->nacc = split_list("voices", a.voices, c->accent);
-    c->nvar = split_list("variants", a.variants, c->variant);
+    c->ntest = synth_parse_snr("synth", a.snr, c->test);
+    c->nkinds = synth_parse_noise("synth", a.noise, c->kinds);
+    c->nacc = synth_split_list("synth", "voices", a.voices, c->accent);
+    c->nvar = synth_split_list("synth", "variants", a.variants, c->variant);
     if (c->p.size % 2) avm_die("synth: --size=%d must be even (4:2:0 video)", c->p.size);
     if (c->p.rate % c->p.fps) avm_die("synth: --fps=%d must divide --rate=%d", c->p.fps, c->p.rate);
     opts_threads(&o);
@@ -134,9 +131,9 @@ void synth_parse_options(int argc, char **argv, synth_config *c, const char **ou
     opts_free(&o);
 }
 
-void synth_check_voices(const synth_config *c) {
-    for (int i = 0; i < c->nacc; i++)
-        if (synth_voice_check(c->accent[i], "")) avm_die("synth: --voices: %s", avm_error());
-    for (int i = 0; i < c->nvar; i++)
-        if (synth_voice_check(c->accent[0], c->variant[i])) avm_die("synth: --variants: %s", avm_error());
+void synth_check_voices(const char *cmd, char *const *accent, int nacc, char *const *variant, int nvar) {
+    for (int i = 0; i < nacc; i++)
+        if (synth_voice_check(accent[i], "")) avm_die("%s: --voices: %s", cmd, avm_error());
+    for (int i = 0; i < nvar; i++)
+        if (synth_voice_check(accent[0], variant[i])) avm_die("%s: --variants: %s", cmd, avm_error());
 }

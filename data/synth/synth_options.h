@@ -7,6 +7,10 @@
 #define MAX_TEST 12
 #define MAX_LIST 64
 
+/* Default espeak-ng accents and variants (8 English accents x 20 variants). */
+#define SYNTH_ESPEAK_ACCENTS "en-us,en,en-gb-scotland,en-gb-x-rp,en-029,en-us-nyc,en-gb-x-gbclan,en-gb-x-gbcwmd"
+#define SYNTH_ESPEAK_VARIANTS "m1,m2,m3,m4,m5,m6,m7,f1,f2,f3,f4,f5,klatt,klatt2,max,paul,linda,adam,ed,john"
+
 typedef struct {
     int clean;
     double snr;
@@ -29,6 +33,15 @@ typedef struct {
 
 /* Parses and checks every option (dies with one line on a bad one); *out is a fresh copy. */
 void synth_parse_options(int argc, char **argv, synth_config *c, const char **out, int *overwrite);
-/* Dies with one line if espeak-ng lacks a voice or variant of the configuration. */
-void synth_check_voices(const synth_config *c);
+/* Dies with one line ("CMD: --voices: ...") if espeak-ng lacks one of the accents or
+ * variants. */
+void synth_check_voices(const char *cmd, char *const *accent, int nacc, char *const *variant, int nvar);
+
+/* Helpers shared by the corpus commands; CMD prefixes their one-line errors. */
+/* Splits a comma list (no empty item: OPT_LIST) into fresh strings; at most MAX_LIST. */
+int synth_split_list(const char *cmd, const char *opt, const char *s, char **out);
+/* --snr: "clean" or SNRs in dB in [-20, 60], no repeats, at most MAX_TEST; returns the count. */
+int synth_parse_snr(const char *cmd, const char *s, synth_condition *test);
+/* --noise: babble|stationary (checked by the table), repeats dropped; returns the count. */
+int synth_parse_noise(const char *cmd, const char *s, synth_noise_kind *kinds);
 #endif

@@ -105,8 +105,7 @@ int synth_voice_check(const char *accent, const char *variant) {
     return 0;
 }
 
-/* Resamples s16 at from_rate to float at to_rate. */
-static int resample(const short *in, int n, int from_rate, int to_rate, float **out, int *nout) {
+int synth_resample(const short *in, int n, int from_rate, int to_rate, float **out, int *nout) {
     AVChannelLayout mono = AV_CHANNEL_LAYOUT_MONO;
     SwrContext *swr = NULL;
     int r = swr_alloc_set_opts2(&swr, &mono, AV_SAMPLE_FMT_FLT, to_rate, &mono, AV_SAMPLE_FMT_S16,
@@ -266,7 +265,7 @@ int synth_speak(const synth_voice *v, const char *text, int rate, synth_audio *o
     memset(out, 0, sizeof *out);
     if (synth_speech_init()) return -1;
     if (speak_isolated(v, text)) return -1;
-    if (resample(col.pcm, col.n, es_rate, rate, &out->pcm, &out->n)) return -1;
+    if (synth_resample(col.pcm, col.n, es_rate, rate, &out->pcm, &out->n)) return -1;
     out->rate = rate;
     double dur = (double)col.n / es_rate;
     out->seg = xmalloc((size_t)(col.nev + 1) * sizeof *out->seg);

@@ -32,6 +32,10 @@ int synth_voice_check(const char *accent, const char *variant);
 /* Speaks text with voice v at sample rate `rate`. 0, or -1 + avm_fail. */
 int synth_speak(const synth_voice *v, const char *text, int rate, synth_audio *out);
 void synth_audio_free(synth_audio *a);
+/* Resamples n s16 samples at from_rate to float at to_rate (libswresample; also for
+ * flite). Declaring a from_rate other than the true one changes speed and pitch
+ * together. 0, or -1 + avm_fail. */
+int synth_resample(const short *in, int n, int from_rate, int to_rate, float **out, int *nout);
 /* Releases espeak-ng and the collection buffers. */
 void synth_speech_close(void);
 #endif

@@ -47,6 +47,34 @@ static void add_floor(const synth_params *p, int spk, int utt, synth_utt *u) {
     free(fl);
 }
 
+void synth_utt_audio(const synth_params *p, float gain, int spk, int utt, int unit, synth_audio *a, synth_utt *u) {
+    avm_rng r;
+    /* silence before and after */
+    synth_rng(&r, p, (uint64_t)spk, (uint64_t)utt, SYNTH_RNG_PADS);
+    int lead = (int)((0.10 + 0.25 * rng_uniform(&r)) * p->rate);
+    int tail = (int)((0.10 + 0.25 * rng_uniform(&r)) * p->rate);
+    u->nsamples = (lead + a->n + tail + unit - 1) / unit * unit;
+    u->pcm = xcalloc((size_t)u->nsamples, sizeof *u->pcm);
+    memcpy(u->pcm + lead, a->pcm, (size_t)a->n * sizeof *a->pcm);
+    u->seg = a->seg;
+    u->nseg = a->nseg;
+    a->seg = NULL;
+    double off = (double)lead / p->rate;
+    for (int i = 0; i < u->nseg; i++) { u->seg[i].start += off; u->seg[i].end += off; }
+    synth_audio_free(a);
+    u->active[0] = u->nseg ? (int)(u->seg[0].start * p->rate) : 0;
+    u->active[1] = u->nseg ? (int)ceil(u->seg[u->nseg - 1].end * p->rate) : u->nsamples;
+    if (u->active[1] > u->nsamples) u->active[1] = u->nsamples;
+    if (u->active[1] <= u->active[0]) { u->active[0] = 0; u->active[1] = u->nsamples; }
+    double rms = sqrt(synth_power(u->pcm, u->active[0], u->active[1]));
+    float g = rms > 0 ? (float)(TARGET_RMS * gain / rms) : 1, peak = 0;
+    for (int i = 0; i < u->nsamples; i++) peak = fmaxf(peak, fabsf(u->pcm[i] *= g));
+    if (peak > 0.9f)
+        for (int i = 0; i < u->nsamples; i++) u->pcm[i] *= 0.9f / peak;
+    u->speech_power = synth_power(u->pcm, u->active[0], u->active[1]);
+    add_floor(p, spk, utt, u);
+}
+
 int synth_utt_make(const synth_params *p, const synth_speaker *s, int spk, int utt, synth_utt *u) {
     memset(u, 0, sizeof *u);
     avm_rng r;
@@ -60,35 +88,12 @@ int synth_utt_make(const synth_params *p, const synth_speaker *s, int spk, int u
         synth_utt_free(u);
         return -1;
     }
-    /* silence before and after */
-    synth_rng(&r, p, (uint64_t)spk, (uint64_t)utt, SYNTH_RNG_PADS);
-    int lead = (int)((0.10 + 0.25 * rng_uniform(&r)) * p->rate);
-    int tail = (int)((0.10 + 0.25 * rng_uniform(&r)) * p->rate);
     /* AAC codes 1024-sample frames and decoders keep the padding of the last one, so
      * the length is also a whole number of AAC frames: decoded audio and video then
      * last exactly as long */
-    int spf = p->rate / p->fps, unit = lcm(spf, 1024);
-    u->nsamples = (lead + a.n + tail + unit - 1) / unit * unit;
+    int spf = p->rate / p->fps;
+    synth_utt_audio(p, s->gain, spk, utt, lcm(spf, 1024), &a, u);
     u->nframes = u->nsamples / spf;
-    u->pcm = xcalloc((size_t)u->nsamples, sizeof *u->pcm);
-    memcpy(u->pcm + lead, a.pcm, (size_t)a.n * sizeof *a.pcm);
-    u->seg = a.seg;
-    u->nseg = a.nseg;
-    a.seg = NULL;
-    double off = (double)lead / p->rate;
-    for (int i = 0; i < u->nseg; i++) { u->seg[i].start += off; u->seg[i].end += off; }
-    synth_audio_free(&a);
-    u->active[0] = u->nseg ? (int)(u->seg[0].start * p->rate) : 0;
-    u->active[1] = u->nseg ? (int)ceil(u->seg[u->nseg - 1].end * p->rate) : u->nsamples;
-    if (u->active[1] > u->nsamples) u->active[1] = u->nsamples;
-    if (u->active[1] <= u->active[0]) { u->active[0] = 0; u->active[1] = u->nsamples; }
-    double rms = sqrt(synth_power(u->pcm, u->active[0], u->active[1]));
-    float g = rms > 0 ? (float)(TARGET_RMS * s->gain / rms) : 1, peak = 0;
-    for (int i = 0; i < u->nsamples; i++) peak = fmaxf(peak, fabsf(u->pcm[i] *= g));
-    if (peak > 0.9f)
-        for (int i = 0; i < u->nsamples; i++) u->pcm[i] *= 0.9f / peak;
-    u->speech_power = synth_power(u->pcm, u->active[0], u->active[1]);
-    add_floor(p, spk, utt, u);
     /* video */
     synth_mouth *mouth = xmalloc((size_t)u->nframes * sizeof *mouth);
     synth_pose *pose = xmalloc((size_t)u->nframes * sizeof *pose);
@@ -104,6 +109,44 @@ int synth_utt_make(const synth_params *p, const synth_speaker *s, int spk, int u
     free(mouth);
     free(pose);
     snprintf(u->id, sizeof u->id, "%s-u%04d", s->id, utt + 1);
+    return 0;
+}
+
+int synth_utt_mix(const synth_utt *u, synth_noise_kind kind, const synth_babble *b, avm_rng *r, double snr,
+                  float **out) {
+    float *noise = xmalloc((size_t)u->nsamples * sizeof *noise);
+    *out = NULL;
+    if (synth_noise_make(kind, b, r, noise, u->nsamples)) { free(noise); return -1; }
+    *out = xmalloc((size_t)u->nsamples * sizeof **out);
+    synth_mix(u->pcm, noise, u->nsamples, u->active[0], u->active[1], u->speech_power, snr, *out);
+    free(noise);
+    return 0;
+}
+
+void synth_train_snr(avm_rng *r, double train_clean, int *clean, double *snr) {
+    *clean = rng_uniform(r) < train_clean;
+    *snr = round(200 * rng_uniform(r)) / 10;
+}
+
+int synth_babble_talkers(const synth_params *p, char *const *accent, int nacc, char *const *variant, int nvar,
+                         synth_babble *b) {
+    for (int t = 0; t < 8; t++) {
+        avm_rng r;
+        synth_rng(&r, p, 100000 + (uint64_t)t, 0, 2);
+        synth_speaker s;
+        synth_speaker_make(p, 100000 + t, accent[rng_below(&r, (uint32_t)nacc)], variant[rng_below(&r, (uint32_t)nvar)],
+                           &s);
+        avm_strbuf text = {0};
+        synth_sentence(&r, &text);
+        synth_audio a;
+        int rc = synth_speak(&s.voice, text.s, p->rate, &a);
+        sb_free(&text);
+        if (rc) return avm_fail("babble noise: %s", avm_error());
+        double rms = sqrt(synth_power(a.pcm, 0, a.n));
+        for (int i = 0; i < a.n; i++) a.pcm[i] *= rms > 0 ? (float)(TARGET_RMS / rms) : 1;
+        synth_babble_add(b, a.pcm, a.n);
+        synth_audio_free(&a);
+    }
     return 0;
 }
 

@@ -56,4 +56,27 @@ void synth_speaker_make(const synth_params *p, int spk, const char *accent, cons
  * floor (synth_floor_make). 0, or -1 + avm_fail naming the utterance. */
 int synth_utt_make(const synth_params *p, const synth_speaker *s, int spk, int utt, synth_utt *u);
 void synth_utt_free(synth_utt *u);
+
+/* The audio of utterance utt of speaker spk from synthesised speech a (taken over and
+ * emptied): pauses of 0.10-0.35 s before and after (SYNTH_RNG_PADS), the length rounded
+ * up to a multiple of `unit` samples, the speech at the corpus level times `gain` over its
+ * active part (first phone start to last phone end), then the noise floor. Fills pcm,
+ * nsamples, active, speech_power, floor_db, seg and nseg of u. */
+void synth_utt_audio(const synth_params *p, float gain, int spk, int utt, int unit, synth_audio *a, synth_utt *u);
+
+/* u's audio mixed with noise of `kind` (drawn from r) at snr dB over its active speech
+ * (synth_mix): a fresh buffer of u->nsamples in *out. 0, or -1 + avm_fail (babble from an
+ * empty pool). */
+int synth_utt_mix(const synth_utt *u, synth_noise_kind kind, const synth_babble *b, avm_rng *r, double snr,
+                  float **out);
+
+/* The condition of a training or dev utterance: clean with probability train_clean,
+ * else an SNR uniform in [0, 20] dB in steps of 0.1 dB. */
+void synth_train_snr(avm_rng *r, double train_clean, int *clean, double *snr);
+
+/* Babble talkers: 8 espeak-ng voices of people outside the corpus (speaker numbers
+ * 100000 + t, accent and variant drawn from the lists), one synth_sentence each,
+ * levelled to the speech target, added to b. 0, or -1 + avm_fail. */
+int synth_babble_talkers(const synth_params *p, char *const *accent, int nacc, char *const *variant, int nvar,
+                         synth_babble *b);
 #endif
