@@ -33,12 +33,16 @@ BLASDIR = /usr/lib/x86_64-linux-gnu/openblas-openmp
 BLASINC = /usr/include/x86_64-linux-gnu/openblas-openmp
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# flite (Debian flite1-dev) has no pkg-config file: its five US English voices, their
+# language and lexicon, the engine
+FLITE_LIBS = -lflite_cmu_us_kal -lflite_cmu_us_kal16 -lflite_cmu_us_awb -lflite_cmu_us_rms \
+             -lflite_cmu_us_slt -lflite_usenglish -lflite_cmulex -lflite
 
 CC      ?= gcc
 OMPFLAG ?= -fopenmp
 CFLAGS  += -std=gnu11 -Wall -Wextra $(OMPFLAG) $(OPT) $(SANFLAGS) -I. -I$(BLASINC) $(PKG_CFLAGS) -MMD -MP
 LDFLAGS += $(OMPFLAG) $(SANFLAGS) -L$(BLASDIR) -Wl,-rpath,$(BLASDIR)
-LDLIBS  += $(PKG_LIBS) -lopenblas -lm
+LDLIBS  += $(PKG_LIBS) $(FLITE_LIBS) -lopenblas -lm
 
 LIBSRC  = $(wildcard common/*.c data/*.c data/synth/*.c models/*.c cluster/*.c train/*.c eval/*.c)
 LIBOBJ  = $(LIBSRC:%.c=$(BUILD)/%.o)

@@ -16,6 +16,7 @@ int cmd_export(int argc, char **argv);
 int cmd_finetune(int argc, char **argv);
 int cmd_decode(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
+int cmd_synth_slu(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_pretrain(int argc, char **argv);
@@ -26,6 +27,7 @@ int cmd_kmeans(int argc, char **argv);
  * the re-execution that costs one more start-up. */
 static const struct { const char *name; cmd_fn fn; int omp; const char *what; } commands[] = {
     {"synth", cmd_synth, 0, "generate the synthetic audio-visual corpus (speech, talking face, noise)"},
+    {"synth-slu", cmd_synth_slu, 0, "generate the spoken-command corpus (intents, slots, titles; espeak-ng + flite)"},
     {"extract", cmd_extract, 0, "media files of a data dir -> feature shards (HDF5), index.tsv, cmvn.h5"},
     {"info", cmd_info, 0, "summary of a feature dir written by extract"},
     {"kmeans", cmd_kmeans, 1, "k-means codebook of token features (HuBERT targets); --apply writes label shards"},

@@ -39,7 +39,7 @@ char *extract_config_json(const extract_cfg *c, const avm_datadir *d) {
     jw_key(&w, "pcm_scale"); jw_num(&w, 32768);
     jw_obj_end(&w);
     jw_key(&w, "video"); jw_obj_begin(&w);
-    jw_key(&w, "enabled"); jw_bool(&w, !c->no_video);
+    jw_key(&w, "enabled"); jw_bool(&w, !c->no_video && !d->audio_only);   /* wav.scp: audio-only */
     jw_key(&w, "width"); jw_int(&w, c->width);
     jw_key(&w, "height"); jw_int(&w, c->height);
     jw_key(&w, "fps"); jw_num(&w, c->fps);

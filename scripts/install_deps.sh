@@ -7,7 +7,7 @@
 set -e
 PKGS="pkg-config libavformat-dev libavcodec-dev libavutil-dev libswresample-dev libswscale-dev
 ffmpeg libhdf5-dev libopenblas-openmp-dev libopenmpi-dev openmpi-bin libespeak-ng-dev
-espeak-ng-data gnuplot-nox python3-torch python3-torchaudio python3-h5py python3-numpy python3-sklearn
+espeak-ng-data flite1-dev gnuplot-nox python3-torch python3-torchaudio python3-h5py python3-numpy python3-sklearn
 pocketsphinx-testdata"
 [ "${1:-}" = fuzz ] && PKGS="$PKGS clang libclang-rt-14-dev"
 # make test (--test) also starts a one-node Slurm: tests/recipes/test_slurm_real.sh runs the

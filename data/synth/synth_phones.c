@@ -57,3 +57,16 @@ int synth_phone_from_espeak(const char *m) {
     }
     return -2;
 }
+
+/* flite's US English phone set is the CMU dictionary's plus reduced and syllabic forms,
+ * folded like TIMIT-39. */
+int synth_phone_from_cmu(const char *name) {
+    static const struct { const char *cmu, *ph; } fold[] = {
+        {"ax", "ah"}, {"axr", "er"}, {"el", "l"}, {"em", "m"}, {"en", "n"}, {"nx", "n"}, {"dx", "t"},
+        {NULL, NULL}};
+    if (!strcmp(name, "pau") || !strcmp(name, "h#") || !strcmp(name, "brth")) return SYNTH_SIL;
+    int id = synth_phone_id(name);
+    for (int i = 0; id < 0 && fold[i].cmu; i++)
+        if (!strcmp(name, fold[i].cmu)) id = synth_phone_id(fold[i].ph);
+    return id >= 0 ? id : -2;
+}

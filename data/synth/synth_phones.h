@@ -14,4 +14,6 @@ int synth_phone_id(const char *name);
 /* Maps an espeak-ng mnemonic ("aI", "t#", "_:" ...) to a phone id, SYNTH_SIL for
  * pauses, or -2 if unknown. */
 int synth_phone_from_espeak(const char *mnemonic);
+/* Maps a flite (CMU dictionary) phone name ("ax", "pau" ...) likewise. */
+int synth_phone_from_cmu(const char *name);
 #endif

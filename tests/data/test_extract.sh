@@ -100,5 +100,7 @@ assert d <= 1e-3
 
 f = h5py.File("FW/shard-00000.h5", "r")
 assert "video" not in f and f["audio/fbank"].shape[1] == 80, "wav.scp shard has video"
+import json
+assert json.loads(f.attrs["config"])["video"]["enabled"] is False, "wav.scp shard's config says video enabled"
 EOF
 echo "test_extract: all checks passed"
