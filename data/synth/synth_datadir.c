@@ -35,6 +35,16 @@ void synth_datadir_printf(synth_datadir *d, int i, const char *fmt, ...) {
     fputc('\n', d->f[i]);
 }
 
+void synth_datadir_phones(synth_datadir *d, int ip, int ic, const char *utt, const synth_seg *seg, int nseg) {
+    FILE *ph = d->f[ip];
+    fprintf(ph, "%s", utt);
+    for (int i = 0; i < nseg; i++) fprintf(ph, " %s", synth_phone_name(seg[i].phone));
+    fputc('\n', ph);
+    for (int i = 0; i < nseg; i++)
+        synth_datadir_printf(d, ic, "%s 1 %.3f %.3f %s", utt, seg[i].start, seg[i].end - seg[i].start,
+                             synth_phone_name(seg[i].phone));
+}
+
 static void flush_spk(synth_datadir *d) {
     if (d->spk[0]) fprintf(d->f[d->nfiles + 1], "%s%s\n", d->spk, d->spk_utts.s);
     d->spk_utts.len = 0;
@@ -77,13 +87,7 @@ int synth_datadir_open_av(synth_datadir *d, const char *dir) {
 int synth_datadir_add_av(synth_datadir *d, const synth_entry *e) {
     synth_datadir_printf(d, AV_SCP, "%s %s", e->utt, e->media);
     synth_datadir_printf(d, AV_TEXT, "%s %s", e->utt, e->text);
-    FILE *ph = d->f[AV_PHONES];
-    fprintf(ph, "%s", e->utt);
-    for (int i = 0; i < e->nseg; i++) fprintf(ph, " %s", synth_phone_name(e->seg[i].phone));
-    fputc('\n', ph);
-    for (int i = 0; i < e->nseg; i++)
-        synth_datadir_printf(d, AV_CTM, "%s 1 %.3f %.3f %s", e->utt, e->seg[i].start,
-                             e->seg[i].end - e->seg[i].start, synth_phone_name(e->seg[i].phone));
+    synth_datadir_phones(d, AV_PHONES, AV_CTM, e->utt, e->seg, e->nseg);
     synth_datadir_printf(d, AV_COND, "%s %s", e->utt, e->conditions);
     synth_datadir_printf(d, AV_CROPS, "%s %d %d %d %d", e->utt, e->crop[0], e->crop[1], e->crop[2], e->crop[3]);
     return synth_datadir_add(d, e->utt, e->spk);

@@ -28,6 +28,9 @@ void synth_datadir_printf(synth_datadir *d, int i, const char *fmt, ...) AVM_PRI
 /* Ends utterance utt of speaker spk, after its lines: writes its utt2spk line, collects
  * spk2utt and checks every file for write errors. 0, or -1 + avm_fail. */
 int synth_datadir_add(synth_datadir *d, const char *utt, const char *spk);
+/* The phones of utterance utt: its line in the `phones` file ip ("<utt> p1 p2 ...") and
+ * its lines in the ctm file ic ("<utt> 1 <start> <dur> <phone>"). */
+void synth_datadir_phones(synth_datadir *d, int ip, int ic, const char *utt, const synth_seg *seg, int nseg);
 /* Writes the last spk2utt line and closes every file, checking for write errors. */
 int synth_datadir_close(synth_datadir *d);
 

@@ -1,6 +1,7 @@
 /* flite -> PCM + phone segments. The voices are linked in (libflite_cmu_us_*), registered
- * when first used; their features (int_f0_target_mean, duration_stretch) are set before
- * every utterance, since a voice keeps what the last speaker set. */
+ * when first used; their features (int_f0_target_mean, duration_stretch) and libc's rand()
+ * (clustergen's excitation noise) are set before every utterance, since a voice keeps what
+ * the last speaker set and rand() what the last utterance drew. */
 #include "data/synth/synth_flite.h"
 #include "data/synth/synth_phones.h"
 #include "common/util.h"
@@ -89,6 +90,7 @@ int synth_flite_speak(const synth_flite_voice *v, const char *text, int rate, sy
     if (!vx) return avm_fail("flite: cannot load voice %s", v->name);
     flite_feat_set_float(vx->features, "int_f0_target_mean", (float)(table[i].f0 * v->pitch));
     flite_feat_set_float(vx->features, "duration_stretch", (float)v->stretch);
+    srand(v->seed);
     cst_utterance *u = flite_synth_text(text, vx);
     cst_wave *w = u ? utt_wave(u) : NULL;
     if (!w || w->num_samples <= 0 || w->num_channels != 1) {

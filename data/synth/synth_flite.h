@@ -4,7 +4,9 @@
  * female), the last three clustergen (statistical parametric) voices. One voice becomes
  * many speakers by its pitch (kal, kal16, awb, slt; rms ignores the setting), its
  * speaking rate, and a speed factor applied by resampling (formants, pitch and rate move
- * together, like Kaldi's speed perturbation). flite is not thread-safe: one thread. */
+ * together, like Kaldi's speed perturbation). The clustergen voices draw their excitation
+ * noise from libc's rand(), reseeded before every utterance so that an utterance does not
+ * depend on what was spoken before. flite is not thread-safe: one thread. */
 #ifndef AVMASK_SYNTH_FLITE_H
 #define AVMASK_SYNTH_FLITE_H
 #include "data/synth/synth_speech.h"
@@ -16,6 +18,7 @@ typedef struct {
     double pitch;        /* mean F0 as a multiple of the voice's own */
     double stretch;      /* durations x stretch (> 1: slower) */
     double speed;        /* resampling factor (> 1: faster, higher, shorter vocal tract) */
+    unsigned seed;       /* of the excitation noise (srand) */
 } synth_flite_voice;
 
 /* Name of voice i in [0, SYNTH_FLITE_NVOICES). */

@@ -13,7 +13,7 @@
 const char *const slu_set_names[SLU_NSETS] = {"train", "dev", "test"};
 
 /* Files of every data dir, then one menuN file per menu size (dev and test). */
-enum { F_SCP, F_TEXT, F_INTENT, F_SLOTS, F_PARA, F_COND, F_MENU };
+enum { F_SCP, F_TEXT, F_INTENT, F_SLOTS, F_PARA, F_COND, F_PHONES, F_CTM, F_MENU };
 #define SLU_RNG_MENU 48   /* + menu index: after the noise purposes of synth_utt.h */
 
 static int cmp_spk(const void *a, const void *b) {
@@ -112,6 +112,7 @@ static int write_version(slu_corpus *k, int si, int ui, const synth_utt *u, synt
     synth_datadir_printf(d, F_SLOTS, "%s %s", id, cmd->slots.s);
     synth_datadir_printf(d, F_PARA, "%s %s", id, para);
     synth_datadir_printf(d, F_COND, "%s %s", id, cond.s);
+    synth_datadir_phones(d, F_PHONES, F_CTM, id, u->seg, u->nseg);
     for (int i = 0; menus && i < c->nmenu; i++) synth_datadir_printf(d, F_MENU + i, "%s %s", id, menus[i].s);
     if (rc == 0) rc = synth_datadir_add(d, id, s->id);
     k->seconds += (double)u->nsamples / c->p.rate;
@@ -142,7 +143,7 @@ static int do_utt(slu_corpus *k, int si, int ui) {
     synth_rng(&r, &c->p, (uint64_t)s->rng_spk, (uint64_t)ui, SYNTH_RNG_TEXT);
     slu_draw(&r, titles, ntitles, set == SLU_TEST ? c->unseen : 0, &k->cmd);
     synth_audio a;
-    if (slu_speak(s, k->cmd.text.s, c->p.rate, &a)) return avm_fail("%s-u%04d: %s", s->id, ui + 1, avm_error());
+    if (slu_speak(s, k->cmd.text.s, c->p.rate, (unsigned)rng_u64(&r), &a)) return avm_fail("%s-u%04d: %s", s->id, ui + 1, avm_error());
     synth_utt u;
     memset(&u, 0, sizeof u);
     synth_utt_audio(&c->p, s->gain, s->rng_spk, ui, 1, &a, &u);
@@ -178,7 +179,8 @@ static int do_utt(slu_corpus *k, int si, int ui) {
 
 static int open_sets(slu_corpus *k, const char **names, char (*menu_names)[16]) {
     const slu_config *c = k->c;
-    static const char *const base[F_MENU] = {"wav.scp", "text", "intent", "slots", "paraphrase", "conditions"};
+    static const char *const base[F_MENU] = {"wav.scp", "text", "intent", "slots", "paraphrase", "conditions",
+                                             "phones", "phones.ctm"};
     for (int i = 0; i < F_MENU; i++) names[i] = base[i];
     for (int i = 0; i < c->nmenu; i++) {
         snprintf(menu_names[i], 16, "menu%d", c->menu[i]);

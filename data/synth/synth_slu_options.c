@@ -23,7 +23,8 @@ static const avm_optdef table[] = {
      .help = "voice families: espeak-ng, and flite's voices of four real speakers\n"
              "(kal: voices kal at 8 kHz and kal16; awb; rms; slt)"},
     {OPT_ENUM, "heldout-family", F(heldout), .def = "slt", .values = "espeak|kal|awb|rms|slt|none",
-     .help = "family whose speakers are all in test/ and never in train/ or dev/"},
+     .help = "family whose speakers are all in test/, never in train/ or dev/\n"
+             "(none: every family trains)"},
     {OPT_INT, "speakers-per-family", F(c.per_family), .def = "6", .lo = 1, .hi = 999,
      .help = "speakers of each family"},
     {OPT_INT, "dev-speakers-per-family", F(c.dev_per_family), .def = "1", .lo = 0, .hi = 998,
@@ -62,7 +63,8 @@ static const avm_optspec slu_optspec = {
     "slots and seen/unseen paraphrases, \"play [title]\" with disjoint train and test titles,\n"
     "espeak-ng and flite voices (one family held out), WAV audio at the synthetic corpus's\n"
     "SNRs; data dirs train/ dev/ test/ (wav.scp text intent slots paraphrase conditions\n"
-    "utt2spk spk2utt, menuN), text_corpus.txt, titles, menus (data/synth/README.md).\n",
+    "phones phones.ctm utt2spk spk2utt; menuN in dev/ and test/), intents.txt,\n"
+    "text_corpus.txt, titles_train.txt, titles_test.txt (data/synth/README.md).\n",
     table, NULL, NULL,
 };
 

@@ -40,8 +40,11 @@ void slu_speaker_make(const synth_params *p, int family, int k, const char *acce
     s->gain = (float)unif(&r, 0.7, 1.2);
 }
 
-int slu_speak(const slu_speaker *s, const char *text, int rate, synth_audio *a) {
-    return s->family == SLU_ESPEAK ? synth_speak(&s->es, text, rate, a) : synth_flite_speak(&s->fl, text, rate, a);
+int slu_speak(const slu_speaker *s, const char *text, int rate, unsigned seed, synth_audio *a) {
+    if (s->family == SLU_ESPEAK) return synth_speak(&s->es, text, rate, a);
+    synth_flite_voice v = s->fl;
+    v.seed = seed;
+    return synth_flite_speak(&v, text, rate, a);
 }
 
 void slu_speaker_describe(const slu_speaker *s, avm_strbuf *b) {

@@ -26,8 +26,8 @@ int slu_family_id(const char *name);       /* -1 if none */
 /* Speaker k of a family; espeak speakers take the given accent and variant. */
 void slu_speaker_make(const synth_params *p, int family, int k, const char *accent, const char *variant,
                       slu_speaker *s);
-/* Speaks text at sample rate `rate`. 0, or -1 + avm_fail. */
-int slu_speak(const slu_speaker *s, const char *text, int rate, synth_audio *a);
+/* Speaks text at sample rate `rate`; seed: flite's excitation noise. 0, or -1 + avm_fail. */
+int slu_speak(const slu_speaker *s, const char *text, int rate, unsigned seed, synth_audio *a);
 /* Appends "family=F voice=V" and the voice's parameters as key=value pairs. */
 void slu_speaker_describe(const slu_speaker *s, avm_strbuf *b);
 #endif

@@ -22,7 +22,7 @@ refused() {
         bad "$c $*: wanted one line with '$c: ' and '$want', got: $(cat err.txt)"
 }
 
-cmds=$("$AVMASK" --help | sed -n '/^commands:/,/^$/s/^  \([a-z]*\) .*/\1/p')
+cmds=$("$AVMASK" --help | sed -n '/^commands:/,/^$/s/^  \([a-z-]*\) .*/\1/p')
 [ "$(echo $cmds | wc -w)" -ge 10 ] || bad "avmask --help lists only: $cmds"
 for c in $cmds; do
     "$AVMASK" "$c" --help >help.txt 2>err.txt || { bad "$c --help failed: $(cat err.txt)"; continue; }

@@ -7,8 +7,8 @@
 set -u
 fail() { echo "FAIL: $*"; exit 1; }
 readme=$AVMASK_ROOT/README.md
-mapfile -t cmds < <(sed -n 's/^| `[a-z]*` | `\(avmask [^`]*\)` |$/\1/p' "$readme")
-[ ${#cmds[@]} = 10 ] || fail "expected 10 commands in the README table, found ${#cmds[@]}"
+mapfile -t cmds < <(sed -n 's/^| `[a-z-]*` | `\(avmask [^`]*\)` |$/\1/p' "$readme")
+[ ${#cmds[@]} = 11 ] || fail "expected 11 commands in the README table, found ${#cmds[@]}"
 ln -s "$AVMASK_ROOT/conf" conf
 small=(--model=tiny --d=32 --ffn=64 --heads=2 --layers-audio=1 --layers-video=1 --layers-fusion=1)
 run() {   # the README command, with extra options appended
@@ -22,6 +22,9 @@ for c in "${cmds[@]}"; do
     "avmask synth "*)
         run "$c" --speakers=4 --utts-per-speaker=3 --heldout-speakers=2 --snr=clean,5
         ln -s corpus/synth data && ln -s test_clean corpus/synth/test ;;
+    "avmask synth-slu "*)   # its own corpus, beside the one the other commands use
+        run "$c" --speakers-per-family=3 --utts-per-speaker=2 --menus=5 --test-titles=10 --train-titles=10
+        [ -s corpus/slu/test/intent ] && [ -s corpus/slu/text_corpus.txt ] || fail "synth-slu wrote no corpus" ;;
     "avmask extract "*)
         for set in train dev test; do run "${c//train/$set}"; done ;;
     "avmask info "*)
