@@ -207,13 +207,7 @@ static int write_meta(corpus *k) {
     jw_key(&j, "speakers"); jw_int(&j, c->speakers);
     jw_key(&j, "utts_per_speaker"); jw_int(&j, c->utts);
     jw_key(&j, "heldout_speakers"); jw_int(&j, c->heldout);
-    jw_key(&j, "test_conditions"); jw_arr_begin(&j);
-    for (int i = 0; i < c->ntest; i++) jw_str(&j, c->test[i].name);
-    jw_arr_end(&j);
-    jw_key(&j, "noise"); jw_arr_begin(&j);
-    for (int i = 0; i < c->nkinds; i++) jw_str(&j, synth_noise_name(c->kinds[i]));
-    jw_arr_end(&j);
-    jw_key(&j, "train_clean"); jw_num(&j, c->train_clean);
+    synth_json_conditions(&j, c->test, c->ntest, c->kinds, c->nkinds, c->train_clean);
     jw_key(&j, "noise_dir"); jw_obj_begin(&j);
     jw_key(&j, "clips"); jw_int(&j, c->noise_clips);
     jw_key(&j, "clip_seconds"); jw_num(&j, c->noise_seconds);

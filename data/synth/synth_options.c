@@ -109,6 +109,17 @@ int synth_parse_noise(const char *cmd, const char *s, synth_noise_kind *kinds) {
     return nk;
 }
 
+void synth_json_conditions(avm_jw *j, const synth_condition *test, int ntest, const synth_noise_kind *kinds,
+                           int nkinds, double train_clean) {
+    jw_key(j, "test_conditions"); jw_arr_begin(j);
+    for (int i = 0; i < ntest; i++) jw_str(j, test[i].name);
+    jw_arr_end(j);
+    jw_key(j, "noise"); jw_arr_begin(j);
+    for (int i = 0; i < nkinds; i++) jw_str(j, synth_noise_name(kinds[i]));
+    jw_arr_end(j);
+    jw_key(j, "train_clean"); jw_num(j, train_clean);
+}
+
 void synth_parse_options(int argc, char **argv, synth_config *c, const char **out, int *overwrite) {
     avm_opts o;
     synth_args a;

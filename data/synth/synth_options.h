@@ -1,6 +1,7 @@
 /* Options of `avmask synth` (data/synth/synth_options.c). */
 #ifndef AVMASK_SYNTH_OPTIONS_H
 #define AVMASK_SYNTH_OPTIONS_H
+#include "common/json.h"
 #include "data/synth/synth_noise.h"
 #include "data/synth/synth_utt.h"
 
@@ -44,4 +45,7 @@ int synth_split_list(const char *cmd, const char *opt, const char *s, char **out
 int synth_parse_snr(const char *cmd, const char *s, synth_condition *test);
 /* --noise: babble|stationary (checked by the table), repeats dropped; returns the count. */
 int synth_parse_noise(const char *cmd, const char *s, synth_noise_kind *kinds);
+/* The keys "test_conditions", "noise" and "train_clean" of synth.json and slu.json. */
+void synth_json_conditions(avm_jw *j, const synth_condition *test, int ntest, const synth_noise_kind *kinds,
+                           int nkinds, double train_clean);
 #endif

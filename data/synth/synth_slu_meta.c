@@ -76,13 +76,7 @@ static void json(const slu_corpus *k, int ncorpus, avm_strbuf *b) {
     for (int i = 0; i < c->nmenu; i++) jw_int(&j, c->menu[i]);
     jw_arr_end(&j);
     jw_key(&j, "text_corpus_lines"); jw_int(&j, ncorpus);
-    jw_key(&j, "test_conditions"); jw_arr_begin(&j);
-    for (int i = 0; i < c->ntest; i++) jw_str(&j, c->test[i].name);
-    jw_arr_end(&j);
-    jw_key(&j, "noise"); jw_arr_begin(&j);
-    for (int i = 0; i < c->nkinds; i++) jw_str(&j, synth_noise_name(c->kinds[i]));
-    jw_arr_end(&j);
-    jw_key(&j, "train_clean"); jw_num(&j, c->train_clean);
+    synth_json_conditions(&j, c->test, c->ntest, c->kinds, c->nkinds, c->train_clean);
     jw_key(&j, "noise_floor_db_below_speech"); jw_arr_begin(&j);
     jw_num(&j, SYNTH_FLOOR_DB_MIN); jw_num(&j, SYNTH_FLOOR_DB_MAX);
     jw_arr_end(&j);

@@ -38,18 +38,9 @@ import wave
 
 import numpy as np
 
+from synth_check import errors, fail, read_lines   # the AV corpus's check, beside this file
+
 FILES = ["wav.scp", "text", "intent", "slots", "paraphrase", "conditions", "phones", "utt2spk", "spk2utt"]
-errors = []
-
-
-def fail(msg):
-    errors.append(msg)
-    print("FAIL: " + msg)
-
-
-def read_lines(path):
-    with open(path, encoding="utf-8") as f:
-        return [l.rstrip("\n") for l in f if l.strip()]
 
 
 def kv(path):
