@@ -90,6 +90,18 @@ void embed_forward(float *x, int B, int T, int d, const uint8_t *mask, const flo
 void embed_backward(float *dx, int B, int T, int d, const uint8_t *mask, float *dmask_emb,
                     float *dpos, float *dtype);
 
+/* ---- text (ops_token.c) ---- */
+/* y [n, d] = rows ids[i] of table [V, d] (ids in [0, V): the caller checks). */
+void token_embed_forward(const int32_t *ids, int n, const float *table, int d, float *y);
+/* dtable[ids[i]] += dy[i] for every i with ids[i] != pad (pad < 0: every i): the padding
+ * token's row gets no gradient. Rows are added in order of i, on any thread count. */
+void token_embed_backward(const int32_t *ids, int n, const float *dy, int d, int pad, float *dtable);
+/* y [B, d] = mean over the unpadded rows t (pad[b*T + t] == 0; pad NULL: all) of x[b*T + t]
+ * [B*T, d]; a sample without unpadded rows gets 0. */
+void mean_pool_forward(const float *x, int B, int T, int d, const uint8_t *pad, float *y);
+/* dx [B*T, d] = dy[b] / (unpadded rows of b) on unpadded rows, 0 on padded ones (overwritten). */
+void mean_pool_backward(const float *dy, int B, int T, int d, const uint8_t *pad, float *dx);
+
 /* ---- reconstruction losses and row gathers (ops_loss.c) ---- */
 typedef enum { AVM_LOSS_L1 = 0, AVM_LOSS_L2 = 1, AVM_LOSS_INFONCE = 2 } avm_loss_kind;
 /* Mean over n*f elements of |pred - target| (L1) or (pred - target)^2 (L2); 0 if n == 0.
@@ -123,6 +135,54 @@ double cluster_ce_forward(const float *x, int n, int nm, float uw, int e, const 
 void cluster_ce_backward(const float *xn, const float *xnorm, const float *en, const float *enorm, float *probs,
                          const int32_t *y, int n, int nm, float uw, int e, int k, float tau, float scale, float *dx,
                          float *demb, float *de);
+/* Row helpers shared by the losses (ops_rows.c). unit_row: y = v / max(|v|, eps) over f
+ * floats, returns max(|v|, eps); unit_row_backward: g := (g - u (u . g)) / nrm, the gradient
+ * through it (u = y, nrm its return; a clamped norm is a constant). softmax_xent_row: the
+ * row r of k logits becomes its softmax (max subtracted, sums in double); returns
+ * -log softmax(r)[y], *arg (if arg) the first arg-max. */
+#define AVM_UNIT_EPS 1e-8f
+float  unit_row(const float *v, int f, float *y);
+void   unit_row_backward(const float *u, float nrm, int f, float *g);
+double softmax_xent_row(float *r, int k, int y, int *arg);
+/* Cross-entropy over a vocabulary (ops_xent.c), torch's F.cross_entropy with ignore_index:
+ * loss = sum over rows i with y[i] != ignore of -log softmax(logits_i)[y_i], divided by denom
+ * (denom 0: the number of those rows, torch's 'mean'; data-parallel ranks pass the global
+ * count so that their losses and gradients add up); 0 when there is no row. probs [n, V]
+ * receives each counted row's softmax (ignored rows: a copy of their logits; may alias
+ * logits). *count: rows counted, *correct: those whose first arg-max is y_i (either may be
+ * NULL). */
+double xent_forward(const float *logits, int n, int V, const int32_t *y, int ignore, double denom, float *probs,
+                    int *count, int *correct);
+/* dlogits [n, V] = scale * d loss / d logits = scale (P - onehot(y)) / denom, 0 on ignored
+ * rows (overwritten; may alias probs). */
+void xent_backward(const float *probs, int n, int V, const int32_t *y, int ignore, double denom, float scale,
+                   float *dlogits);
+/* Triplet margin loss (ops_triplet.c; FaceNet's, torch's F.triplet_margin_loss with p = 2
+ * and eps = 0) between anchors a [n, e] and positives p [n, e], anchor i paired with p_i:
+ *   loss = sum over anchors with a negative k_i of max(0, |a_i - p_i| - |a_i - p_k_i| + margin)
+ *          / denom (denom 0: the number of those anchors; 0 when there is none)
+ * norm 1: the rows of a and p are L2-normalised first (norms clamped at 1e-8), so distances
+ * lie in [0, 2] (|x - y|^2 = 2 - 2 cos). The negative of anchor i is a row of p:
+ *   neg given: k_i = neg[i] (-1: none), e.g. a chosen other sentence;
+ *   neg NULL:  the hardest in the batch, the row j != i of p closest to a_i (first of
+ *              equals), among the rows with cls[j] != cls[i] when cls is given (anchors of
+ *              one class share a positive, e.g. one intent's text); none if no row is left.
+ * The caller owns the saved state, sized for n rows. */
+typedef struct {
+    int n, e, norm;
+    float margin;
+    float *an, *pn;         /* [n, e] the rows the distances use (normalised with norm) */
+    float *anorm, *pnorm;   /* [n] their norms (norm only) */
+    int *neg;               /* [n] the negative of each anchor (-1: none), written */
+    float *dpos, *dneg;     /* [n] |a_i - p_i|, |a_i - p_k_i| */
+} avm_triplet;
+/* *count: anchors with a negative; *active: of them, those with a positive hinge (either
+ * may be NULL). */
+double triplet_forward(avm_triplet *s, const float *a, const float *p, const int *neg, const int *cls, double denom,
+                       int *count, int *active);
+/* da, dp [n, e] = scale * d loss / d a, d p (overwritten; dp gathers each row's share as a
+ * positive and as others' negative). */
+void triplet_backward(const avm_triplet *s, double denom, float scale, float *da, float *dp);
 /* dst[i] = src[idx[i]] for i < n (rows of d floats). */
 void gather_rows(const float *src, int d, const int *idx, int n, float *dst);
 /* dst[idx[i]] += src[i]; idx must not repeat. */

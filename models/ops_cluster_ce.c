@@ -2,31 +2,7 @@
  * each of k label embeddings, softmax cross-entropy to the token's cluster id. */
 #include "models/ops.h"
 #include <cblas.h>
-#include <math.h>
 #include <string.h>
-
-#define CE_EPS 1e-8f
-
-/* y = v / max(|v|, eps); returns max(|v|, eps). */
-static float unit(const float *v, int f, float *y) {
-    float ss = 0;
-    #pragma omp simd reduction(+:ss)
-    for (int j = 0; j < f; j++) ss += v[j] * v[j];
-    float nrm = sqrtf(ss);
-    if (nrm < CE_EPS) nrm = CE_EPS;
-    for (int j = 0; j < f; j++) y[j] = v[j] / nrm;
-    return nrm;
-}
-
-/* g := (g - u (u . g)) / nrm, the gradient through y = v / |v| (a clamped norm is a constant). */
-static void through_unit(const float *u, float nrm, int f, float *g) {
-    float dot = 0;
-    #pragma omp simd reduction(+:dot)
-    for (int j = 0; j < f; j++) dot += u[j] * g[j];
-    if (nrm <= CE_EPS) dot = 0;
-    float inv = 1.0f / nrm;
-    for (int j = 0; j < f; j++) g[j] = (g[j] - u[j] * dot) * inv;
-}
 
 static double row_weight(int i, int nm, float uw) { return i < nm ? 1.0 : uw; }
 
@@ -36,21 +12,16 @@ double cluster_ce_forward(const float *x, int n, int nm, float uw, int e, const 
     *correct = 0;
     if (n <= 0 || nm <= 0) return 0.0;
     #pragma omp parallel for schedule(static) if ((size_t)n * e > 65536)
-    for (int i = 0; i < n; i++) xnorm[i] = unit(x + (size_t)i * e, e, xn + (size_t)i * e);
-    for (int j = 0; j < k; j++) enorm[j] = unit(emb + (size_t)j * e, e, en + (size_t)j * e);
+    for (int i = 0; i < n; i++) xnorm[i] = unit_row(x + (size_t)i * e, e, xn + (size_t)i * e);
+    for (int j = 0; j < k; j++) enorm[j] = unit_row(emb + (size_t)j * e, e, en + (size_t)j * e);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, k, e, 1.0f / tau, xn, e, en, e, 0.0f, probs, k);
     double loss = 0;
     int hits = 0;
     #pragma omp parallel for schedule(static) reduction(+:loss, hits) if ((size_t)n * k > 65536)
     for (int i = 0; i < n; i++) {
-        float *r = probs + (size_t)i * k, mx = r[0];
-        int arg = 0;
-        for (int j = 1; j < k; j++) if (r[j] > mx) { mx = r[j]; arg = j; }
-        double z = 0;
-        for (int j = 0; j < k; j++) z += exp((double)r[j] - mx);
-        loss += row_weight(i, nm, uw) * (log(z) - ((double)r[y[i]] - mx));
+        int arg;
+        loss += row_weight(i, nm, uw) * softmax_xent_row(probs + (size_t)i * k, k, y[i], &arg);
         if (i < nm) hits += arg == y[i];
-        for (int j = 0; j < k; j++) r[j] = (float)(exp((double)r[j] - mx) / z);
     }
     *correct = hits;
     return loss / nm;
@@ -70,10 +41,10 @@ void cluster_ce_backward(const float *xn, const float *xnorm, const float *en, c
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, e, k, 1.0f, probs, k, en, e, 0.0f, dx, e);
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, e, n, 1.0f, probs, k, xn, e, 0.0f, de, e);
     #pragma omp parallel for schedule(static) if ((size_t)n * e > 65536)
-    for (int i = 0; i < n; i++) through_unit(xn + (size_t)i * e, xnorm[i], e, dx + (size_t)i * e);
+    for (int i = 0; i < n; i++) unit_row_backward(xn + (size_t)i * e, xnorm[i], e, dx + (size_t)i * e);
     for (int j = 0; j < k; j++) {
         float *g = de + (size_t)j * e;
-        through_unit(en + (size_t)j * e, enorm[j], e, g);
+        unit_row_backward(en + (size_t)j * e, enorm[j], e, g);
         for (int t = 0; t < e; t++) demb[(size_t)j * e + t] += g[t];
     }
 }

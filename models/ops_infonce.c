@@ -2,10 +2,7 @@
  * pick its own target among the group's targets by cosine similarity / tau. */
 #include "models/ops.h"
 #include <cblas.h>
-#include <math.h>
 #include <string.h>
-
-#define NCE_EPS 1e-8f
 
 static size_t probs_offset(const int *off, int g) {
     size_t s = 0;
@@ -15,24 +12,13 @@ static size_t probs_offset(const int *off, int g) {
 
 size_t infonce_probs_floats(const int *off, int ngroups) { return probs_offset(off, ngroups); }
 
-/* y = v / max(|v|, eps); returns max(|v|, eps). */
-static float normalise(const float *v, int f, float *y) {
-    float ss = 0;
-    #pragma omp simd reduction(+:ss)
-    for (int j = 0; j < f; j++) ss += v[j] * v[j];
-    float nrm = sqrtf(ss);
-    if (nrm < NCE_EPS) nrm = NCE_EPS;
-    for (int j = 0; j < f; j++) y[j] = v[j] / nrm;
-    return nrm;
-}
-
 double infonce_forward(const float *pred, const float *target, int n, int f, const int *off, int ngroups,
                        float tau, float *pn, float *tn, float *pnorm, float *probs) {
     if (n <= 0) return 0.0;
     #pragma omp parallel for schedule(static) if ((size_t)n * f > 65536)
     for (int i = 0; i < n; i++) {
-        pnorm[i] = normalise(pred + (size_t)i * f, f, pn + (size_t)i * f);
-        normalise(target + (size_t)i * f, f, tn + (size_t)i * f);
+        pnorm[i] = unit_row(pred + (size_t)i * f, f, pn + (size_t)i * f);
+        unit_row(target + (size_t)i * f, f, tn + (size_t)i * f);
     }
     double loss = 0;
     #pragma omp parallel for schedule(dynamic, 1) reduction(+:loss)
@@ -42,14 +28,7 @@ double infonce_forward(const float *pred, const float *target, int n, int f, con
         float *S = probs + probs_offset(off, g);
         const float *P = pn + (size_t)off[g] * f, *Tt = tn + (size_t)off[g] * f;
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, m, f, 1.0f / tau, P, f, Tt, f, 0.0f, S, m);
-        for (int i = 0; i < m; i++) {      /* softmax row i; loss -log p_ii */
-            float *r = S + (size_t)i * m, mx = r[0];
-            for (int j = 1; j < m; j++) if (r[j] > mx) mx = r[j];
-            double z = 0;
-            for (int j = 0; j < m; j++) z += exp((double)r[j] - mx);
-            loss += log(z) - ((double)r[i] - mx);
-            for (int j = 0; j < m; j++) r[j] = (float)(exp((double)r[j] - mx) / z);
-        }
+        for (int i = 0; i < m; i++) loss += softmax_xent_row(S + (size_t)i * m, m, i, NULL);   /* -log p_ii */
     }
     return loss / n;
 }
@@ -75,12 +54,7 @@ void infonce_backward(const float *pn, const float *tn, const float *pnorm, cons
                 for (int k = 0; k < f; k++) d[k] += w * t[k];
             }
             /* through the normalisation: (d - pn (pn . d)) / |p| (|p| clamped at eps) */
-            const float *p = pn + ((size_t)off[g] + i) * f;
-            float dot = 0, inv = 1.0f / pnorm[off[g] + i];
-            #pragma omp simd reduction(+:dot)
-            for (int k = 0; k < f; k++) dot += p[k] * d[k];
-            if (pnorm[off[g] + i] <= NCE_EPS) dot = 0;    /* clamped: the norm is a constant */
-            for (int k = 0; k < f; k++) d[k] = (d[k] - p[k] * dot) * inv;
+            unit_row_backward(pn + ((size_t)off[g] + i) * f, pnorm[off[g] + i], f, d);
         }
     }
 }

@@ -104,52 +104,56 @@ int loader_len(const avm_loader *L, int utt) {
     return L->ntok[utt] < L->max_len ? L->ntok[utt] : L->max_len;
 }
 
-typedef struct { const avm_loader *L; const int *rank; } sort_ctx;
-
-/* ascending cropped length; ties by the shuffled rank */
+/* ascending length; ties by the shuffled rank */
 static int by_len(const void *a, const void *b, void *arg) {
-    const sort_ctx *c = arg;
+    const int *const *c = arg;   /* {len, rank} */
     int i = *(const int *)a, j = *(const int *)b;
-    int li = loader_len(c->L, i), lj = loader_len(c->L, j);
-    if (li != lj) return li < lj ? -1 : 1;
-    return c->rank[i] - c->rank[j];
+    if (c[0][i] != c[0][j]) return c[0][i] < c[0][j] ? -1 : 1;
+    return c[1][i] - c[1][j];
 }
 
-void loader_plan(avm_loader *L, long epoch) {
-    int n = 0, N = L->feats.n;
+int batch_plan(const int *len, int N, long budget, uint64_t seed, long epoch, int shuffle, int *order, int *bstart) {
+    int n = 0;
     for (int i = 0; i < N; i++)
-        if (L->ntok[i] > 0) L->order[n++] = i;
+        if (len[i] > 0) order[n++] = i;
     avm_rng r;
-    train_rng(&r, L->seed, SEED_SHUFFLE, epoch, 0);
-    if (L->shuffle) rng_shuffle(&r, L->order, n);
-    int *rank = xmalloc(sizeof(int) * N);
-    for (int k = 0; k < n; k++) rank[L->order[k]] = k;
-    sort_ctx ctx = {L, rank};
-    qsort_r(L->order, n, sizeof(int), by_len, &ctx);
+    train_rng(&r, seed, SEED_SHUFFLE, epoch, 0);
+    if (shuffle) rng_shuffle(&r, order, n);
+    int *rank = xmalloc(sizeof(int) * (N ? N : 1));
+    for (int k = 0; k < n; k++) rank[order[k]] = k;
+    const int *ctx[2] = {len, rank};
+    qsort_r(order, n, sizeof(int), by_len, ctx);
     free(rank);
     /* greedy cut: sorted ascending, so the newest sample is the longest of its batch */
     int nb = 0;
-    L->bstart[0] = 0;
+    bstart[0] = 0;
     for (int k = 0, start = 0; k < n; k++) {
-        long need = (long)(k - start + 1) * loader_len(L, L->order[k]);
-        if (k > start && need > L->batch_tokens) { L->bstart[++nb] = k; start = k; }
+        long need = (long)(k - start + 1) * len[order[k]];
+        if (k > start && need > budget) { bstart[++nb] = k; start = k; }
     }
-    L->bstart[++nb] = n;
-    L->nbatch = nb;
-    if (L->shuffle) {   /* shuffle whole batches: permute a batch index list, rebuild order */
+    bstart[++nb] = n;
+    if (shuffle) {   /* shuffle whole batches: permute a batch index list, rebuild order */
         int *perm = xmalloc(sizeof(int) * nb), *neworder = xmalloc(sizeof(int) * (n ? n : 1));
         int *newstart = xmalloc(sizeof(int) * (nb + 1));
         for (int b = 0; b < nb; b++) perm[b] = b;
         rng_shuffle(&r, perm, nb);
         newstart[0] = 0;
         for (int b = 0, k = 0; b < nb; b++) {
-            for (int j = L->bstart[perm[b]]; j < L->bstart[perm[b] + 1]; j++) neworder[k++] = L->order[j];
-            newstart[b + 1] = newstart[b] + L->bstart[perm[b] + 1] - L->bstart[perm[b]];
+            for (int j = bstart[perm[b]]; j < bstart[perm[b] + 1]; j++) neworder[k++] = order[j];
+            newstart[b + 1] = newstart[b] + bstart[perm[b] + 1] - bstart[perm[b]];
         }
-        memcpy(L->order, neworder, sizeof(int) * n);
-        memcpy(L->bstart, newstart, sizeof(int) * (nb + 1));
+        memcpy(order, neworder, sizeof(int) * n);
+        memcpy(bstart, newstart, sizeof(int) * (nb + 1));
         free(perm); free(neworder); free(newstart);
     }
+    return nb;
+}
+
+void loader_plan(avm_loader *L, long epoch) {
+    int N = L->feats.n, *len = xmalloc(sizeof(int) * N);
+    for (int i = 0; i < N; i++) len[i] = L->ntok[i] > 0 ? loader_len(L, i) : 0;
+    L->nbatch = batch_plan(len, N, L->batch_tokens, L->seed, epoch, L->shuffle, L->order, L->bstart);
+    free(len);
     L->epoch = epoch;
 }
 

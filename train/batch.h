@@ -62,6 +62,12 @@ void loader_close(avm_loader *L);
  * expect_hash: the codebook the labels must come from (NULL: any). The whole label dir is
  * checked first (labels_open). -1 + avm_fail naming the label file and utterance. */
 int  loader_open_labels(avm_loader *L, const char *dir, const char *expect_hash);
+/* The epoch plan above over N samples of len[i] tokens (len <= 0: left out) with a budget
+ * of samples x longest <= budget: order[] receives the samples batch by batch, batch b
+ * being order[bstart[b] .. bstart[b+1]) (order: N ints, bstart: N + 1); returns the batch
+ * count. Keyed by (seed, epoch); without shuffle the sorted order is kept. Shared by the
+ * feature loader and the text batches (train/textdata.h). */
+int  batch_plan(const int *len, int N, long budget, uint64_t seed, long epoch, int shuffle, int *order, int *bstart);
 /* Plans the batches of an epoch (cheap; call again to change epoch). */
 void loader_plan(avm_loader *L, long epoch);
 /* Reads this rank's slice of global batch b (0 <= b < nbatch) of the planned epoch. */

@@ -171,4 +171,4 @@ static void task_end(avm_trainer *t, avm_progress *p, double last_loss) {
 }
 
 const avm_task_ops ft_task_ops = {task_step, task_log, task_progress, task_validate, task_save_best, ft_check_resume,
-                                  task_end};
+                                  task_end, NULL, NULL};

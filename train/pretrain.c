@@ -182,7 +182,7 @@ static void task_end(avm_trainer *t, avm_progress *p, double last_loss) {
 }
 
 static const avm_task_ops pretrain_ops = {task_step, task_log, task_progress, task_validate, task_save_best,
-                                          check_resume, task_end};
+                                          check_resume, task_end, NULL, NULL};
 
 static void info_lines(run *r) {
     avm_pretrain_opts *po = &r->po;

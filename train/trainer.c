@@ -49,6 +49,16 @@ static void resume_from(avm_trainer *t) {
     t->resumed = 1;
 }
 
+/* The current epoch's plan, from the feature loader or the task. */
+static void plan(avm_trainer *t) {
+    if (t->train) {
+        loader_plan(t->train, t->epoch);
+        t->nbatch = t->train->nbatch;
+    } else if ((t->nbatch = t->ops->plan(t, t->epoch)) < 1) {
+        avm_die("%s: %s", t->o.name, t->nbatch < 0 ? avm_error() : "an epoch without batches");
+    }
+}
+
 void trainer_start(avm_trainer *t, int resume) {
     adamw_init(&t->opt, t->params, t->o.beta1, t->o.beta2, t->o.eps, t->o.weight_decay);
     if (resume) resume_from(t);
@@ -61,7 +71,7 @@ void trainer_start(avm_trainer *t, int resume) {
         if (!t->metrics) avm_die("%s: %s", t->o.name, avm_error());
         free(lp); free(mp);
     }
-    loader_plan(t->train, t->epoch);
+    plan(t);
 }
 
 void trainer_save(avm_trainer *t, const char *path) {
@@ -98,11 +108,12 @@ static void validate(avm_trainer *t) {
 /* One update: this rank's batch through the task, the ranks' gradients summed, the checks,
  * then clipping and AdamW in one pass. Returns the loss; *norm, *lr for the logs. */
 static double update(avm_trainer *t, double *norm, double *lr) {
-    if (t->epoch_pos >= t->train->nbatch) { t->epoch++; t->epoch_pos = 0; loader_plan(t->train, t->epoch); }
-    if (loader_get(t->train, (int)t->epoch_pos, t->dist.rank, t->dist.world, &t->d))
+    if (t->epoch_pos >= t->nbatch) { t->epoch++; t->epoch_pos = 0; plan(t); }
+    int b = (int)t->epoch_pos;
+    if (t->train ? loader_get(t->train, b, t->dist.rank, t->dist.world, &t->d) : t->ops->get(t, b))
         avm_die("%s: %s", t->o.name, avm_error());
     double loss;
-    int rc = t->ops->step(t, &t->d, t->step, &loss);
+    int rc = t->ops->step(t, t->train ? &t->d : NULL, t->step, &loss);
     if (rc < 0) avm_die("%s: step %ld: %s", t->o.name, t->step + 1, avm_error());
     avm_params *ps = t->params;
     if (t->dist.world > 1) dist_sum_f32(&t->dist, ps->grad, ps->total);

@@ -1,7 +1,8 @@
 /* The training loop every task shares: pretraining (train/pretrain.c), CTC fine-tuning
  * (train/finetune.c) and any future head. The core owns what does not depend on the model:
- *   - batches: this rank's slice of global batch (epoch, position) of the task's loader, a
- *     new epoch's plan when one ends;
+ *   - batches: this rank's slice of global batch (epoch, position) of the task's loader (the
+ *     feature loader of train/batch.h, or batches of the task's own through plan and get),
+ *     a new epoch's plan when one ends;
  *   - the update: the ranks' gradients summed (one MPI_Allreduce over the flat buffer), a
  *     non-finite loss or gradient norm stops the run naming the last good checkpoint, the
  *     learning-rate schedule, global-norm clipping and AdamW in one pass over the task's one
@@ -55,7 +56,8 @@ typedef struct {
     /* Forward + backward of this rank's slice d of the global batch at update `step` (0-based):
      * leaves in params->grad this rank's share of the gradient of the objective over the union
      * batch (the core sums the ranks) and in *loss that objective (the same on every rank).
-     * 1: update; 0: nothing to learn in this batch, no update; -1 + avm_fail. */
+     * 1: update; 0: nothing to learn in this batch, no update; -1 + avm_fail.
+     * d is NULL for a task with batches of its own (plan, get): it reads what get loaded. */
     int (*step)(avm_trainer *t, avm_batch_data *d, long step, double *loss);
     /* At a log point (root): the metrics.jsonl line and train.log line of the step. */
     void (*log)(avm_trainer *t, const avm_step_log *l);
@@ -70,6 +72,11 @@ typedef struct {
     void (*check_resume)(avm_trainer *t, const char *path, const avm_ckpt_meta *m);
     /* After the last step (root): the final progress line (progress_end) and outputs. */
     void (*end)(avm_trainer *t, avm_progress *p, double last_loss);
+    /* Batches of the task's own, used when t->train is NULL (text, train/textdata.h): plan
+     * epoch `epoch` and return its number of global batches; load this rank's slice of
+     * global batch b of the planned epoch (0 or -1 + avm_fail). NULL for loader tasks. */
+    int (*plan)(avm_trainer *t, long epoch);
+    int (*get)(avm_trainer *t, int b);
 } avm_task_ops;
 
 struct avm_trainer {
@@ -77,7 +84,7 @@ struct avm_trainer {
     const avm_task_ops *ops;
     void *task;                  /* the task's own state, for its callbacks */
     avm_params *params;          /* the one flat buffer the update passes over */
-    avm_loader *train;           /* training batches */
+    avm_loader *train;           /* training batches (NULL: the task's plan and get) */
     const char *config_json;     /* the run configuration stored in checkpoints */
     int has_valid;               /* 1: validate (ops->validate) */
     avm_dist dist;
@@ -85,6 +92,7 @@ struct avm_trainer {
     avm_batch_data d;
     char *last;                  /* OUT/checkpoint-last.h5 */
     long step, epoch, epoch_pos, start;
+    int nbatch;                  /* global batches in the current epoch */
     double best[2], seconds;     /* best validation score; training wall time so far */
     int resumed;                 /* 1: continued a checkpoint */
     FILE *metrics;
