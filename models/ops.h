@@ -82,11 +82,13 @@ void attn_backward(const avm_attn_dims *a, const float *qkv, const uint8_t *pad,
 
 /* ---- embeddings (ops_embed.c) ----
  * x [B*T, d] in place: rows with mask[i] = 1 are replaced by mask_emb, then every row gets
- * pos[t] + type added (t = position within the sample). mask and mask_emb may be NULL. */
+ * pos[t] + type added (t = position within the sample). mask and mask_emb may be NULL; type
+ * NULL adds positions only (text). */
 void embed_forward(float *x, int B, int T, int d, const uint8_t *mask, const float *mask_emb,
                    const float *pos, const float *type);
 /* dx [B*T, d] in place: dpos[t] += sum_b dx, dtype += sum of all rows, dmask_emb += masked
- * rows; then masked rows of dx are zeroed (the front-end did not produce them). */
+ * rows; then masked rows of dx are zeroed (the front-end did not produce them). dtype NULL:
+ * no type embedding. */
 void embed_backward(float *dx, int B, int T, int d, const uint8_t *mask, float *dmask_emb,
                     float *dpos, float *dtype);
 
