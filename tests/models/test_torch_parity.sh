@@ -10,7 +10,12 @@
 #    every parameter gradient); with per-token fusion (concat) and again with fusion=sequence;
 #    and target=clusters (HuBERT's cosine cross-entropy on cluster ids, F.cosine_similarity in
 #    the reference): AV with dropped streams, audio-only, AV with unmasked_weight 0.5 (loss,
-#    masked accuracy, every parameter gradient).
+#    masked accuracy, every parameter gradient);
+#  - the text ops (tests/ref/torch_text.py): token embedding with padding_idx, masked mean
+#    pooling, cross-entropy with ignore_index (mean and a global denominator), the triplet
+#    loss (hardest negatives of other classes, chosen independently, and given ones; raw and
+#    L2-normalised), and the whole text encoder (MLM loss over every token with
+#    ignore_index + a pooled term: loss, pooled embeddings, every parameter gradient).
 # Tolerance: relative error max|c - ref| / max(max|ref|, 1e-6) per tensor <= 1e-4.
 set -euo pipefail
 tools="$AVMASK_BUILD/tools"
@@ -25,6 +30,11 @@ mkdir layer
 "$tools/parity_layer" write layer
 "$PY" "$AVMASK_ROOT/tests/ref/torch_layer.py" layer
 "$tools/parity_layer" check layer
+
+mkdir text
+"$tools/parity_text" write text
+"$PY" "$AVMASK_ROOT/tests/ref/torch_text.py" text
+"$tools/parity_text" check text
 
 cases="av_l1 av_infonce av_target av_subst audio_l2 branch av_seq audio_seq branch_seq av_clusters audio_clusters av_clusters_u"
 for case in $cases; do
