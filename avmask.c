@@ -21,6 +21,7 @@ int cmd_extract(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_pretrain(int argc, char **argv);
 int cmd_kmeans(int argc, char **argv);
+int cmd_textlm(int argc, char **argv);
 
 /* omp: the command runs long OpenMP-parallel loops and BLAS, so it gets the passive wait
  * policy (common/ompenv.h) and the CPU's BLAS kernel (models/blas_kernel.h); the others skip
@@ -37,6 +38,7 @@ static const struct { const char *name; cmd_fn fn; int omp; const char *what; } 
     {"decode", cmd_decode, 1, "greedy CTC decoding of a feature dir -> hyp"},
     {"eval", cmd_eval, 0, "error rates (PER/CER/WER) of hypotheses, by condition"},
     {"report", cmd_report, 0, "experiment table and plots (Markdown + HTML)"},
+    {"textlm", cmd_textlm, 1, "text encoder (BERT stand-in): MLM training; --embed writes sentence embeddings"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -18,6 +18,8 @@ enum {
     SEED_SPECAUG,           /* fine-tuning time and frequency masks (key: step, sample) */
     SEED_VIDEO_SUBST,       /* sources of substituted video spans (key: step, sample) */
     SEED_NOISE,             /* noise mixing: whether, SNR, noise segment (key: step, sample) */
+    SEED_MASK_TEXT,         /* the text encoder's MLM masking (key: step, sample) */
+    SEED_TEXT_VIEWS,        /* the dropout of its contrastive term's two views (key: step, rank) */
 };
 
 void train_rng(avm_rng *r, uint64_t seed, int purpose, int64_t a, int64_t b);
