@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages avmask needs, only those missing ("--test": also those only
-# the test suite needs; "fuzz": those only make fuzz needs). Runs as root
+# the test suite needs; "fuzz": those only make fuzz needs). fortunes-min and wordnet-base
+# are the general English text of the text encoder (recipes/steps/text_corpus.sh). Runs as root
 # (or tells the user the one apt-get line to run). Nothing else is downloaded.
 # "install_deps.sh fuzz" (make fuzz): also clang and its libFuzzer/sanitizer runtimes, which
 # nothing else needs (make test replays the fuzz corpus with gcc).
@@ -8,7 +9,7 @@ set -e
 PKGS="pkg-config libavformat-dev libavcodec-dev libavutil-dev libswresample-dev libswscale-dev
 ffmpeg libhdf5-dev libopenblas-openmp-dev libopenmpi-dev openmpi-bin libespeak-ng-dev
 espeak-ng-data flite1-dev gnuplot-nox python3-torch python3-torchaudio python3-h5py python3-numpy python3-sklearn
-pocketsphinx-testdata"
+pocketsphinx-testdata fortunes-min wordnet-base"
 [ "${1:-}" = fuzz ] && PKGS="$PKGS clang libclang-rt-14-dev"
 # make test (--test) also starts a one-node Slurm: tests/recipes/test_slurm_real.sh runs the
 # recipes' Slurm launcher against real daemons (started and stopped by the test)

@@ -84,5 +84,10 @@ char *tl_run_config(const tl_run *r);
 extern const avm_task_ops tl_task_ops;
 
 /* textlm_embed.c */
+/* The sentence embeddings of an encoded set (textset_encode with the model's vocabulary
+ * and max_len), in the set's order, into emb [n, d]: the mean of the final layer over each
+ * sentence's tokens, no dropout, batches of at most budget padded tokens. -1 + avm_fail. */
+int  tl_embed_sentences(avm_textenc *m, const avm_textset *s, long budget, float *emb);
+/* The --embed mode. */
 int  tl_embed(tl_opts *f);
 #endif

@@ -6,8 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The mean-pooled final layer of every sentence of s, in s's order, into emb [n, d]. */
-static int embed_all(avm_textenc *m, const avm_textset *s, long budget, float *emb) {
+int tl_embed_sentences(avm_textenc *m, const avm_textset *s, long budget, float *emb) {
     avm_textloader L;
     avm_textbatch b = {0};
     textloader_open(&L, s, budget, 0, 0);
@@ -57,7 +56,7 @@ int tl_embed(tl_opts *f) {
              "max_len %d", f->input, c->sentences, c->words, c->unk, c->words ? 100.0 * c->unk / c->words : 0.0,
              c->cut, m.cfg.max_len);
     float *emb = xmalloc((size_t)s.n * m.cfg.d * sizeof *emb);
-    if (embed_all(&m, &s, f->batch_tokens, emb) || write_h5(f->out, &s, emb, m.cfg.d, f->model_dir))
+    if (tl_embed_sentences(&m, &s, f->batch_tokens, emb) || write_h5(f->out, &s, emb, m.cfg.d, f->model_dir))
         avm_die("textlm: %s", avm_error());
     printf("textlm: %d sentence embeddings of %d dims in %s\n", s.n, m.cfg.d, f->out);
     free(emb);
