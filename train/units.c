@@ -105,8 +105,9 @@ int units_build(avm_units *u, const char *data_dir, avm_unit_kind k) {
     return rc;
 }
 
-int units_read(avm_units *u, const char *path) {
-    memset(u, 0, sizeof *u);
+int symtab_read(const char *path, const char *what, char ***sym, int *n) {
+    *sym = NULL;
+    *n = 0;
     avm_lines r;
     if (lines_open(&r, path)) return -1;
     char *line, *f[3];
@@ -120,14 +121,47 @@ int units_read(avm_units *u, const char *path) {
         if (nf == 0) continue;
         char *end;
         long id = nf == 2 ? strtol(f[1], &end, 10) : -1;
-        if (nf != 2 || *end || id != u->n) {
-            rc = avm_fail("%s:%d: expected '<unit> %d'", path, r.lineno, u->n);
+        if (nf != 2 || *end || id != *n) {
+            rc = avm_fail("%s:%d: expected '<%s> %d'", path, r.lineno, what, *n);
             break;
         }
-        if (u->n == cap) u->sym = xrealloc(u->sym, (cap = cap ? 2 * cap : 64) * sizeof *u->sym);
-        u->sym[u->n++] = xstrdup(f[0]);
+        if (*n == cap) *sym = xrealloc(*sym, (cap = cap ? 2 * cap : 64) * sizeof **sym);
+        (*sym)[(*n)++] = xstrdup(f[0]);
     }
     if (lines_close(&r) && !rc) rc = -1;
+    if (rc) {
+        for (int i = 0; i < *n; i++) free((*sym)[i]);
+        free(*sym);
+        *sym = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+/* The text of a symbol table: "<symbol> <id>" lines in id order. */
+static void symtab_text(char *const *sym, int n, avm_strbuf *b) {
+    for (int i = 0; i < n; i++) sb_printf(b, "%s %d\n", sym[i], i);
+}
+
+int symtab_write(char *const *sym, int n, const char *path) {
+    avm_strbuf b = {0};
+    symtab_text(sym, n, &b);
+    int rc = write_file_atomic(path, b.s ? b.s : "", b.len);
+    sb_free(&b);
+    return rc;
+}
+
+uint32_t symtab_crc(char *const *sym, int n) {
+    avm_strbuf b = {0};
+    symtab_text(sym, n, &b);
+    uint32_t c = crc32_update(0, b.s ? b.s : "", b.len);
+    sb_free(&b);
+    return c;
+}
+
+int units_read(avm_units *u, const char *path) {
+    memset(u, 0, sizeof *u);
+    int rc = symtab_read(path, "unit", &u->sym, &u->n);
     if (!rc && (u->n < 2 || strcmp(u->sym[0], "<blank>") || strcmp(u->sym[1], "<unk>")))
         rc = avm_fail("%s: must start with '<blank> 0' and '<unk> 1'", path);
     if (!rc) rc = units_index(u, path);
@@ -135,26 +169,9 @@ int units_read(avm_units *u, const char *path) {
     return rc;
 }
 
-/* The text of units.txt: "<symbol> <id>" lines in id order. */
-static void units_text(const avm_units *u, avm_strbuf *b) {
-    for (int i = 0; i < u->n; i++) sb_printf(b, "%s %d\n", u->sym[i], i);
-}
+int units_write(const avm_units *u, const char *path) { return symtab_write(u->sym, u->n, path); }
 
-int units_write(const avm_units *u, const char *path) {
-    avm_strbuf b = {0};
-    units_text(u, &b);
-    int rc = write_file_atomic(path, b.s ? b.s : "", b.len);
-    sb_free(&b);
-    return rc;
-}
-
-uint32_t units_crc(const avm_units *u) {
-    avm_strbuf b = {0};
-    units_text(u, &b);
-    uint32_t c = crc32_update(0, b.s ? b.s : "", b.len);
-    sb_free(&b);
-    return c;
-}
+uint32_t units_crc(const avm_units *u) { return symtab_crc(u->sym, u->n); }
 
 void units_free(avm_units *u) {
     for (int i = 0; i < u->n; i++) free(u->sym[i]);

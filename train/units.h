@@ -31,6 +31,13 @@ void units_free_split(char **syms, int n);
 /* From a data dir's text or phones: every unit that occurs. 0 or -1 + avm_fail. */
 int  units_build(avm_units *u, const char *data_dir, avm_unit_kind k);
 int  units_read(avm_units *u, const char *path);     /* checks ids and the two specials */
+/* The "<symbol> <id>" files (units.txt, the text encoder's vocab.txt): symbols in id order,
+ * ids 0..n-1 on consecutive lines (blank lines skipped), valid UTF-8; errors name file and
+ * line ("expected '<what> N'"). *sym allocated. */
+int  symtab_read(const char *path, const char *what, char ***sym, int *n);
+int  symtab_write(char *const *sym, int n, const char *path);
+/* CRC-32 of the text symtab_write writes (units_crc, vocab_crc). */
+uint32_t symtab_crc(char *const *sym, int n);
 int  units_write(const avm_units *u, const char *path);
 /* CRC-32 of the text units_write writes (a fingerprint: fine-tuning's --resume compares it). */
 uint32_t units_crc(const avm_units *u);

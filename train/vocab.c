@@ -1,9 +1,9 @@
 /* The text tokenizer and word vocabulary (see vocab.h). */
 #include "train/vocab.h"
-#include "common/crc32.h"
 #include "common/strbuf.h"
 #include "common/util.h"
 #include "models/textenc.h"
+#include "train/units.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -121,25 +121,10 @@ int vocab_build(avm_vocab *v, char *const *lines, int n, int min_count, int max_
 
 int vocab_read(avm_vocab *v, const char *path) {
     memset(v, 0, sizeof *v);
-    avm_lines r;
-    if (lines_open(&r, path)) return -1;
-    char *line, *f[3];
-    int cap = 0, rc = 0;
-    while (!rc && (line = lines_next(&r))) {
-        if (!utf8_valid(line)) { rc = avm_fail("%s:%d: not valid UTF-8", path, r.lineno); break; }
-        int nf = split_ws(line, f, 3);
-        if (nf == 0) continue;
-        char *end;
-        long id = nf == 2 ? strtol(f[1], &end, 10) : -1;
-        if (nf != 2 || *end || id != v->n) { rc = avm_fail("%s:%d: expected '<token> %d'", path, r.lineno, v->n); break; }
-        if (v->n < AVM_TEXT_SPECIALS && strcmp(f[0], specials[v->n])) {
-            rc = avm_fail("%s:%d: id %d must be %s", path, r.lineno, v->n, specials[v->n]);
-            break;
-        }
-        if (v->n == cap) v->word = xrealloc(v->word, (cap = cap ? 2 * cap : 64) * sizeof *v->word);
-        v->word[v->n++] = xstrdup(f[0]);
-    }
-    if (lines_close(&r) && !rc) rc = -1;
+    int rc = symtab_read(path, "token", &v->word, &v->n);
+    for (int id = 0; !rc && id < AVM_TEXT_SPECIALS; id++)
+        if (id >= v->n || strcmp(v->word[id], specials[id]))
+            rc = avm_fail("%s: id %d must be %s", path, id, specials[id]);
     if (!rc && v->n <= AVM_TEXT_SPECIALS) rc = avm_fail("%s: no word after the %d special tokens", path, AVM_TEXT_SPECIALS);
     if (!rc) {
         index_words(v);
@@ -150,13 +135,7 @@ int vocab_read(avm_vocab *v, const char *path) {
     return rc;
 }
 
-int vocab_write(const avm_vocab *v, const char *path) {
-    avm_strbuf b = {0};
-    for (int i = 0; i < v->n; i++) sb_printf(&b, "%s %d\n", v->word[i], i);
-    int rc = write_file_atomic(path, b.s, b.len);
-    sb_free(&b);
-    return rc;
-}
+int vocab_write(const avm_vocab *v, const char *path) { return symtab_write(v->word, v->n, path); }
 
 void vocab_free(avm_vocab *v) {
     for (int i = 0; i < v->n; i++) free(v->word[i]);
@@ -165,14 +144,7 @@ void vocab_free(avm_vocab *v) {
     memset(v, 0, sizeof *v);
 }
 
-uint32_t vocab_crc(const avm_vocab *v) {
-    uint32_t crc = 0;
-    for (int i = 0; i < v->n; i++) {
-        crc = crc32_update(crc, v->word[i], strlen(v->word[i]));
-        crc = crc32_update(crc, "\n", 1);
-    }
-    return crc;
-}
+uint32_t vocab_crc(const avm_vocab *v) { return symtab_crc(v->word, v->n); }
 
 int vocab_encode(const avm_vocab *v, const char *line, int max_len, int32_t *ids, avm_text_counts *c) {
     char **t;

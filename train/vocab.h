@@ -31,14 +31,14 @@ void vocab_free_split(char **toks, int n);
 /* From n sentences: the specials, then the words seen >= min_count times, most frequent
  * first, n entries <= max_size (>= 5). -1 + avm_fail if no word qualifies. */
 int  vocab_build(avm_vocab *v, char *const *lines, int n, int min_count, int max_size);
-/* vocab.txt: the four specials first, ids in order, no token twice, valid UTF-8; errors
- * name the file and line. */
+/* vocab.txt (train/units.h's symtab_read: ids in order, valid UTF-8, errors naming file and
+ * line), the four specials first, no token twice. */
 int  vocab_read(avm_vocab *v, const char *path);
 int  vocab_write(const avm_vocab *v, const char *path);
 void vocab_free(avm_vocab *v);
 int  vocab_id(const avm_vocab *v, const char *tok);   /* id, or -1 */
-/* CRC-32 of the tokens in id order, each followed by a newline (names the vocabulary in
- * configurations: a resumed run or a reader checks it). */
+/* CRC-32 of vocab.txt as vocab_write writes it (names the vocabulary in configurations: a
+ * resumed run or a reader checks it). */
 uint32_t vocab_crc(const avm_vocab *v);
 
 /* <cls> and the ids of line's tokens, at most max_len ids in all (the rest is cut), into

@@ -15,7 +15,8 @@
 #    and ends with bitwise identical model dirs and checkpoint (parameters, AdamW moments);
 #  - refusals, one line each: an existing checkpoint without --resume, --resume with another
 #    model or vocabulary, invalid UTF-8 text (file and line), an empty text, a bad vocab.txt,
-#    a model dir whose vocabulary is not the one its config.json names.
+#    a model dir whose vocabulary is not the one its config.json names, a flipped byte in
+#    its text_encoder.h5.
 set -u
 export OMP_WAIT_POLICY=PASSIVE
 fail() { echo "FAIL: $*"; exit 1; }
@@ -163,9 +164,13 @@ one 'bad.txt:2: not valid UTF-8' textlm --text=bad.txt --out=c --max-steps=1
 printf '\n  \n' >empty.txt
 one 'empty.txt: no sentence' textlm --text=empty.txt --out=c --max-steps=1
 printf '<pad> 0\n<unk> 1\n<cls> 2\n' >vocab_bad.txt
-one 'vocab_bad.txt:3: id 2 must be <mask>' textlm --text=train.txt --vocab=vocab_bad.txt --out=c --max-steps=1
+one 'vocab_bad.txt: id 2 must be <mask>' textlm --text=train.txt --vocab=vocab_bad.txt --out=c --max-steps=1
 cp -r lm/model broken && sed -i '$d' broken/vocab.txt
 one 'broken/vocab.txt: 2999 tokens .* names a vocabulary of 3000' textlm --embed --model=broken --input=lines.txt --out=x.h5
 one 'no-such-file.txt' textlm --embed --model=lm/model --input=no-such-file.txt --out=x.h5
+cp -r lm/model flipped
+"$PY" -c "
+f = open('flipped/text_encoder.h5', 'r+b'); f.seek(5000); b = f.read(1); f.seek(5000); f.write(bytes([b[0] ^ 1]))"
+one 'flipped/text_encoder.h5: .*(seal|checksum|corrupt)' textlm --embed --model=flipped --input=lines.txt --out=x.h5
 [ ! -e c ] && [ ! -e x.h5 ] || fail "a refused run left output"
 echo "test_textlm: ok"

@@ -97,7 +97,7 @@ static void bad_file(const char *text, const char *want) {
 }
 
 static void test_bad_files(void) {
-    bad_file("<pad> 0\n<unk> 1\n<cls> 2\n<mask> 3\nthe 4\n", "bad.txt:3: id 2 must be <mask>");
+    bad_file("<pad> 0\n<unk> 1\n<cls> 2\n<mask> 3\nthe 4\n", "bad.txt: id 2 must be <mask>");
     bad_file("<pad> 0\n<unk> 1\n<mask> 2\n<cls> 3\nthe 4\nthe 5\n", "token 'the' listed twice");
     bad_file("<pad> 0\n<unk> 1\n<mask> 2\n<cls> 3\nthe 5\n", "bad.txt:5: expected '<token> 4'");
     bad_file("<pad> 0\n<unk> 1\n<mask> 2\n<cls> 3\n", "no word after");
