@@ -35,8 +35,8 @@ for c in "${cmds[@]}"; do
         run "$c" --k=8 --sample=1 ;;
     "avmask finetune "*)
         run "$c" --max-steps=4 --valid-every=2 ;;
-    "avmask textlm "*)   # a few dozen sentences: every word in the vocabulary
-        run "$c" --d=32 --ffn=64 --heads=2 --layers=1 --min-count=1 --max-steps=4 --warmup=1 ;;
+    "avmask textlm "*)   # synth-slu's sentences, a tiny model, a few steps
+        run "$c" --d=32 --ffn=64 --heads=2 --layers=1 --max-steps=4 --warmup=1 ;;
     *)  run "$c" ;;
     esac
 done
