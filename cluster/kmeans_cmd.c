@@ -56,7 +56,7 @@ static const avm_optdef table[] = {
     {OPT_TEXT, .help = "metrics:"},
     {OPT_STR, "labels", F(labels), .meta = "DIR", .flags = OPT_REQ, .modes = METRICS, .help = "label dir"},
     {OPT_STR, "json", F(json), .meta = "FILE", .modes = METRICS, .help = "where to write (default: LABELS/metrics.json)"},
-    {OPT_END},
+    {.type = OPT_END},
 };
 
 const avm_optspec kmeans_optspec = {

@@ -57,7 +57,7 @@ static const avm_optdef table[] = {
      .help = "on a rerun, extract again the finished shards that hold failed\n"
              "utterances (after fixing or replacing their files); others are kept"},
     OPT_THREADS("utterances decoded in parallel inside one job (default 1)"),
-    {OPT_END},
+    {.type = OPT_END},
 };
 
 static const avm_optspec extract_optspec = {

@@ -15,7 +15,7 @@ static const avm_optdef table[] = {
     {OPT_INT, "failures", OPT_FIELD(info_opts, failures), .def = "5", .lo = 0, .hi = 1000000,
      .help = "failed utterances to list (0: none)"},
     OPT_THREADS("accepted by every command; info runs on one core"),
-    {OPT_END},
+    {.type = OPT_END},
 };
 
 static const avm_optspec info_optspec = {

@@ -18,7 +18,7 @@ static const avm_optdef table[] = {
     {OPT_INT, "batch-tokens", F(tokens), .def = "4000", .lo = 1, .hi = 1000000000,
      .help = "samples x padded tokens per batch"},
     OPT_THREADS("OpenMP and OpenBLAS threads (default: all cores or OMP_NUM_THREADS)"),
-    {OPT_END},
+    {.type = OPT_END},
 };
 
 static const avm_optspec decode_optspec = {

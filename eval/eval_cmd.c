@@ -35,7 +35,7 @@ static const avm_optdef table[] = {
     {OPT_STR, "details", F(details), .meta = "FILE",
      .help = "per-utterance alignments (REF/HYP/OPS lines, *** for a gap; default: none)"},
     OPT_THREADS("accepted by every command; eval runs on one core"),
-    {OPT_END},
+    {.type = OPT_END},
 };
 
 static const avm_optspec eval_optspec = {

@@ -18,7 +18,7 @@ static const avm_optdef table[] = {
     {OPT_STR, "out", F(out), .meta = "DIR", .flags = OPT_REQ, .help = "export directory"},
     {OPT_STR, "cmvn", F(cmvn), .meta = "FILE", .help = "cmvn.h5 to embed (default: the one named in the checkpoint's config)"},
     OPT_THREADS("accepted by every command; export runs on one core"),
-    {OPT_END},
+    {.type = OPT_END},
 };
 
 static const avm_optspec export_optspec = {

@@ -46,7 +46,7 @@ static const avm_optdef table[] = {
     {OPT_INT, "bootstrap-seed", F(bootstrap_seed), .def = "1", .lo = 0, .hi = LONG_MAX,
      .help = "seed of the bootstrap's generator (output is deterministic)"},
     OPT_THREADS("accepted by every command; report runs on one core"),
-    {OPT_END},
+    {.type = OPT_END},
 };
 
 static const avm_optspec report_optspec = {

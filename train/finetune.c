@@ -75,7 +75,7 @@ static const avm_optdef table[] = {
     {OPT_INT, "debug-nan-step", F(nan_step), .def = "0", .help = "a NaN gradient at this step (0: never)"},
     {OPT_INT, "debug-kill-step", F(kill_step), .def = "0", .help = "SIGKILL after this step (0: never)"},
     {OPT_STR, "dump-grad", F(dump_grad), .meta = "FILE", .help = "the first step's summed gradient, raw float32 in view order"},
-    {OPT_END},
+    {.type = OPT_END},
 };
 
 const avm_optspec finetune_optspec = {

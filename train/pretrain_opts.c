@@ -105,7 +105,7 @@ static const avm_optdef table[] = {
     {OPT_STR, "dump-grad", F(dump_grad), .meta = "FILE", .help = "write the averaged gradient of the first step"},
     {OPT_INT, "debug-kill-step", F(kill_step), .def = "0", .help = "SIGKILL itself after this step (0: never)"},
     {OPT_INT, "debug-nan-step", F(nan_step), .def = "0", .help = "poison the gradient at this step (0: never)"},
-    {OPT_END},
+    {.type = OPT_END},
 };
 
 const avm_optspec pretrain_optspec = {

@@ -87,7 +87,7 @@ static const avm_optdef table[] = {
     {OPT_INT, "debug-kill-step", F(kill_step), .def = "0", .modes = TRAIN, .help = "SIGKILL after this step (0: never)"},
     {OPT_STR, "dump-grad", F(dump_grad), .meta = "FILE", .modes = TRAIN,
      .help = "the first step's summed gradient, raw float32 in view order"},
-    {OPT_END},
+    {.type = OPT_END},
 };
 
 const avm_optspec textlm_optspec = {

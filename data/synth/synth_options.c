@@ -46,7 +46,7 @@ static const avm_optdef table[] = {
      .help = "coarticulation smoothing sigma in ms"},
     {OPT_FLAG, "overwrite", F(overwrite), .help = "replace an existing --out"},
     OPT_THREADS("accepted by every command; generation runs on one core"),
-    {OPT_END},
+    {.type = OPT_END},
 };
 
 static const avm_optspec synth_optspec = {

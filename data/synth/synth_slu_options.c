@@ -53,7 +53,7 @@ static const avm_optdef table[] = {
     {OPT_INT, "rate", F(c.p.rate), .def = "16000", .lo = 8000, .hi = 48000, .help = "audio sample rate"},
     {OPT_FLAG, "overwrite", F(overwrite), .help = "replace an existing --out"},
     OPT_THREADS("accepted by every command; generation runs on one core"),
-    {OPT_END},
+    {.type = OPT_END},
 };
 
 static const avm_optspec slu_optspec = {

@@ -18,7 +18,7 @@ static const avm_optdef table[] = {
     {OPT_INT, "reps", OPT_FIELD(bench_opts, reps), .def = "7", .lo = 1, .hi = 1000, .help = "timed repetitions"},
     {OPT_FLAG, "shapes", OPT_FIELD(bench_opts, shapes), .help = "print the parameter shapes and exit"},
     OPT_THREADS("OpenMP and OpenBLAS threads"),
-    {OPT_END},
+    {.type = OPT_END},
 };
 static const avm_optspec spec = {"bench_adamw", "usage: bench_adamw [options]\n", table, NULL, NULL};
 

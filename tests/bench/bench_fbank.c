@@ -15,7 +15,7 @@ typedef struct { int threads, passes; } bench_opts;
 static const avm_optdef table[] = {
     {OPT_INT, "threads", OPT_FIELD(bench_opts, threads), .def = "1", .lo = 1, .hi = 256, .help = "utterances at once"},
     {OPT_INT, "passes", OPT_FIELD(bench_opts, passes), .def = "10", .lo = 1, .hi = 100000, .help = "timed passes"},
-    {OPT_END},
+    {.type = OPT_END},
 };
 static const avm_optspec spec = {"bench_fbank", "usage: bench_fbank [options] utt1.raw [utt2.raw ...]\n", table,
                                  "utt1.raw ...", NULL};

@@ -21,7 +21,7 @@ static const avm_optdef table[] = {
     {OPT_INT, "batch", F(batch), .def = "8192", .lo = 1, .hi = 1 << 24, .help = "vectors per block"},
     {OPT_INT, "reps", F(reps), .def = "5", .lo = 1, .hi = 1000, .help = "timed repetitions"},
     OPT_THREADS("OpenMP and OpenBLAS threads"),
-    {OPT_END},
+    {.type = OPT_END},
 };
 static const avm_optspec spec = {"bench_kmeans", "usage: bench_kmeans --data=X.f32 [options]\n", table, NULL, NULL};
 

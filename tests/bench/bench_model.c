@@ -42,7 +42,7 @@ static const avm_optdef table[] = {
     {OPT_INT, "k", F(k), .def = "100", .lo = 0, .hi = 1 << 24, .help = "clusters: codebook size"},
     {OPT_INT, "label-dim", F(label_dim), .def = "0", .lo = 0, .hi = 1 << 24, .help = "clusters: head dim (0: d)"},
     OPT_THREADS("OpenMP and OpenBLAS threads"),
-    {OPT_END},
+    {.type = OPT_END},
 };
 static const avm_optspec spec = {"bench_model", "usage: bench_model [options]\n", table, NULL, NULL};
 

@@ -39,7 +39,7 @@ static const avm_optdef table[] = {
     {OPT_NUM, "noise", F(noise), .def = "0.3", .help = "noise added to the templates"},
     {OPT_INT, "seed", F(seed), .def = "1", .help = "of the utterances (not of the templates)"},
     {OPT_INT, "stack", F(stack), .def = "4", .lo = 1, .hi = 64, .help = "fbank frames per token (recorded in the shard's configuration)"},
-    {OPT_END},
+    {.type = OPT_END},
 };
 static const avm_optspec spec = {"ctc_mkdata", "usage: ctc_mkdata --feats=DIR --data=DIR [options]\n", table, NULL, NULL};
 

@@ -27,7 +27,7 @@ static const avm_optdef table[] = {
     {OPT_FLAG, "use-power", F(fo.use_power), .def = "1", .help = "power, not magnitude"},
     {OPT_NUM, "energy-floor", F(fo.energy_floor), .def = "0", .help = "floor of the mel energies"},
     {OPT_FLAG, "pcm", F(pcm), .help = "pass samples / 32768 to fbank_compute_pcm instead"},
-    {OPT_END},
+    {.type = OPT_END},
 };
 static const avm_optspec spec = {"fbank_dump", "usage: fbank_dump [options] in.wav out.f32\n", table, "in.wav out.f32", NULL};
 

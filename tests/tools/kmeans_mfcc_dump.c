@@ -14,7 +14,7 @@ static const avm_optdef table[] = {
     {OPT_STR, "in", OPT_FIELD(dump_opts, in), .meta = "FILE", .flags = OPT_REQ, .help = "raw float32 fbank [frames, n_mels]"},
     {OPT_STR, "out", OPT_FIELD(dump_opts, out), .meta = "FILE", .flags = OPT_REQ, .help = "raw float32 [frames, 39]"},
     {OPT_INT, "n-mels", OPT_FIELD(dump_opts, n_mels), .def = "80", .lo = 3, .hi = 4096, .help = "mel bins"},
-    {OPT_END},
+    {.type = OPT_END},
 };
 static const avm_optspec spec = {"kmeans_mfcc_dump", "usage: kmeans_mfcc_dump --in=F --n-mels=80 --out=F\n", table, NULL, NULL};
 

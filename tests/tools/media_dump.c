@@ -19,7 +19,7 @@ static const avm_optdef table[] = {
     {OPT_INT, "size", F(size), .def = "32", .lo = 1, .hi = 4096, .help = "frame width and height"},
     {OPT_STR, "crop", F(crop), .meta = "x,y,w,h", .help = "crop box before scaling (default: none)"},
     {OPT_FLAG, "video", F(video), .def = "1", .help = "decode the video too"},
-    {OPT_END},
+    {.type = OPT_END},
 };
 static const avm_optspec spec = {"media_dump", "usage: media_dump FILE PREFIX [options]\n", table, "FILE PREFIX", NULL};
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const avm_optdef table[] = {{OPT_END}};
+static const avm_optdef table[] = {{.type = OPT_END}};
 static const avm_optspec spec = {"slu_read", "usage: slu_read DATADIR INTENTS\n", table, "DATADIR INTENTS", NULL};
 
 int main(int argc, char **argv) {

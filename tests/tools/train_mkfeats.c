@@ -46,7 +46,7 @@ static const avm_optdef table[] = {
     {OPT_INT, "stack", F(stack), .def = "4", .lo = 1, .hi = 64, .help = "fbank frames per token (per video frame)"},
     {OPT_STR, "extract-json", F(config), .meta = "JSON",
      .help = "the shards' feature configuration (default {\"synthetic\":true,\"audio_frames_per_video_frame\":STACK})"},
-    {OPT_END},
+    {.type = OPT_END},
 };
 static const avm_optspec spec = {"train_mkfeats", "usage: train_mkfeats --out=DIR [options]\n", table, NULL, NULL};
 

@@ -45,7 +45,7 @@ static const avm_optdef table[] = {
     {OPT_FLAG, "third", .help = "mode 2"},
     {OPT_INT, "only3", .modes = 4, .help = "mode 2 only"},
     OPT_THREADS("threads"),
-    {OPT_END},
+    {.type = OPT_END},
 };
 static const avm_optspec spec = {"tcmd", "usage: tcmd [options]\n", table, NULL, "main|other|third"};
 static const avm_optspec spec_args = {"targs", "usage: targs X\n", table, "X", "main|other|third"};
