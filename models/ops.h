@@ -160,30 +160,34 @@ double xent_forward(const float *logits, int n, int V, const int32_t *y, int ign
 void xent_backward(const float *probs, int n, int V, const int32_t *y, int ignore, double denom, float scale,
                    float *dlogits);
 /* Triplet margin loss (ops_triplet.c; FaceNet's, torch's F.triplet_margin_loss with p = 2
- * and eps = 0) between anchors a [n, e] and positives p [n, e], anchor i paired with p_i:
+ * and eps = 0) between anchors a [n, e] and positives p [np, e], np >= n, anchor i paired
+ * with p_i (rows n..np-1 of p are candidates for negatives only, e.g. the texts of other
+ * ranks' samples):
  *   loss = sum over anchors with a negative k_i of max(0, |a_i - p_i| - |a_i - p_k_i| + margin)
  *          / denom (denom 0: the number of those anchors; 0 when there is none)
  * norm 1: the rows of a and p are L2-normalised first (norms clamped at 1e-8), so distances
  * lie in [0, 2] (|x - y|^2 = 2 - 2 cos). The negative of anchor i is a row of p:
  *   neg given: k_i = neg[i] (-1: none), e.g. a chosen other sentence;
  *   neg NULL:  the hardest in the batch, the row j != i of p closest to a_i (first of
- *              equals), among the rows with cls[j] != cls[i] when cls is given (anchors of
- *              one class share a positive, e.g. one intent's text); none if no row is left.
- * The caller owns the saved state, sized for n rows. */
+ *              equals), among the rows with cls[j] != cls[i] when cls [np] is given
+ *              (anchors of one class share a positive, e.g. one intent's text); none if
+ *              no row is left.
+ * The caller owns the saved state, sized for n anchors and np positives. */
 typedef struct {
     int n, e, norm;
     float margin;
-    float *an, *pn;         /* [n, e] the rows the distances use (normalised with norm) */
-    float *anorm, *pnorm;   /* [n] their norms (norm only) */
+    float *an, *pn;         /* [n, e], [np, e] the rows the distances use (normalised with norm) */
+    float *anorm, *pnorm;   /* [n], [np] their norms (norm only) */
     int *neg;               /* [n] the negative of each anchor (-1: none), written */
     float *dpos, *dneg;     /* [n] |a_i - p_i|, |a_i - p_k_i| */
+    int np;                 /* rows of p (0: n) */
 } avm_triplet;
 /* *count: anchors with a negative; *active: of them, those with a positive hinge (either
  * may be NULL). */
 double triplet_forward(avm_triplet *s, const float *a, const float *p, const int *neg, const int *cls, double denom,
                        int *count, int *active);
-/* da, dp [n, e] = scale * d loss / d a, d p (overwritten; dp gathers each row's share as a
- * positive and as others' negative). */
+/* da [n, e], dp [np, e] = scale * d loss / d a, d p (overwritten; dp gathers each row's
+ * share as a positive and as others' negative; dp NULL: not computed, e.g. a frozen text). */
 void triplet_backward(const avm_triplet *s, double denom, float scale, float *da, float *dp);
 /* dst[i] = src[idx[i]] for i < n (rows of d floats). */
 void gather_rows(const float *src, int d, const int *idx, int n, float *dst);

@@ -15,11 +15,13 @@ static double dist(const float *x, const float *y, int e) {
     return sqrt(s);
 }
 
+static int rows_p(const avm_triplet *s) { return s->np > s->n ? s->np : s->n; }
+
 /* The positive row closest to anchor i among the allowed ones (j != i, other class); -1 if none. */
 static int hardest(const avm_triplet *s, int i, const int *cls) {
     int best = -1;
     double bd = INFINITY;
-    for (int j = 0; j < s->n; j++) {
+    for (int j = 0; j < rows_p(s); j++) {
         if (j == i || (cls && cls[j] == cls[i])) continue;
         double d = dist(s->an + (size_t)i * s->e, s->pn + (size_t)j * s->e, s->e);
         if (d < bd) { bd = d; best = j; }
@@ -29,20 +31,18 @@ static int hardest(const avm_triplet *s, int i, const int *cls) {
 
 double triplet_forward(avm_triplet *s, const float *a, const float *p, const int *neg, const int *cls, double denom,
                        int *count, int *active) {
-    int n = s->n, e = s->e;
+    int n = s->n, e = s->e, m = rows_p(s);
     size_t ne = (size_t)n * e;
     if (s->norm) {
-        for (int i = 0; i < n; i++) {
-            s->anorm[i] = unit_row(a + (size_t)i * e, e, s->an + (size_t)i * e);
-            s->pnorm[i] = unit_row(p + (size_t)i * e, e, s->pn + (size_t)i * e);
-        }
+        for (int i = 0; i < n; i++) s->anorm[i] = unit_row(a + (size_t)i * e, e, s->an + (size_t)i * e);
+        for (int j = 0; j < m; j++) s->pnorm[j] = unit_row(p + (size_t)j * e, e, s->pn + (size_t)j * e);
     } else {
         memcpy(s->an, a, ne * sizeof(float));
-        memcpy(s->pn, p, ne * sizeof(float));
+        memcpy(s->pn, p, (size_t)m * e * sizeof(float));
     }
     double sum = 0;
     int c = 0, act = 0;
-    #pragma omp parallel for schedule(static) reduction(+:sum, c, act) if (ne * n > 65536)
+    #pragma omp parallel for schedule(static) reduction(+:sum, c, act) if (ne * m > 65536)
     for (int i = 0; i < n; i++) {
         int k = neg ? neg[i] : hardest(s, i, cls);
         s->neg[i] = k;
@@ -66,12 +66,12 @@ static void add_dist_grad(const float *x, const float *y, double d, float w, int
 }
 
 void triplet_backward(const avm_triplet *s, double denom, float scale, float *da, float *dp) {
-    int n = s->n, e = s->e, c = 0;
+    int n = s->n, e = s->e, c = 0, m = rows_p(s);
     for (int i = 0; i < n; i++) c += s->neg[i] >= 0;
     double den = denom > 0 ? denom : c;
     float w = den > 0 ? (float)(scale / den) : 0.0f;
     memset(da, 0, (size_t)n * e * sizeof(float));
-    memset(dp, 0, (size_t)n * e * sizeof(float));
+    if (dp) memset(dp, 0, (size_t)m * e * sizeof(float));
     /* serial over anchors: a positive row may be several anchors' negative */
     for (int i = 0; i < n; i++) {
         int k = s->neg[i];
@@ -79,12 +79,11 @@ void triplet_backward(const avm_triplet *s, double denom, float scale, float *da
         const float *ai = s->an + (size_t)i * e, *pi = s->pn + (size_t)i * e, *pk = s->pn + (size_t)k * e;
         add_dist_grad(ai, pi, s->dpos[i], w, e, da + (size_t)i * e);
         add_dist_grad(ai, pk, s->dneg[i], -w, e, da + (size_t)i * e);
+        if (!dp) continue;
         add_dist_grad(pi, ai, s->dpos[i], w, e, dp + (size_t)i * e);
         add_dist_grad(pk, ai, s->dneg[i], -w, e, dp + (size_t)k * e);
     }
     if (!s->norm) return;
-    for (int i = 0; i < n; i++) {
-        unit_row_backward(s->an + (size_t)i * e, s->anorm[i], e, da + (size_t)i * e);
-        unit_row_backward(s->pn + (size_t)i * e, s->pnorm[i], e, dp + (size_t)i * e);
-    }
+    for (int i = 0; i < n; i++) unit_row_backward(s->an + (size_t)i * e, s->anorm[i], e, da + (size_t)i * e);
+    for (int j = 0; dp && j < m; j++) unit_row_backward(s->pn + (size_t)j * e, s->pnorm[j], e, dp + (size_t)j * e);
 }

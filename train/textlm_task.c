@@ -51,7 +51,7 @@ static double contrastive(tl_run *r, const avm_textbatch *b, long step, int rank
     memcpy(v->len, b->len, B * sizeof *v->len);
     memcpy(v->len + B, b->len, B * sizeof *v->len);
     avm_triplet tr = {B, d, 1, (float)r->f.margin, v->an, v->pn, v->st, v->st + B, v->neg, v->st + 2 * B,
-                      v->st + 3 * B};
+                      v->st + 3 * B, B};
     avm_rng rng;
     train_rng(&rng, r->f.seed, SEED_TEXT_VIEWS, step, rank);
     if (textenc_forward(&r->m, v->ids, v->len, 2 * B, T, &rng)) return NAN;

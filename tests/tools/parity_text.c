@@ -61,7 +61,7 @@ static int check_triplet(const char *dir, const data *s, int norm, int given) {
     static int negs[NT];
     int cls[NT], neg[NT];
     for (int i = 0; i < NT; i++) { cls[i] = (int)s->cls[i]; neg[i] = (int)s->neg[i]; }
-    avm_triplet t = {NT, E, norm, norm ? 0.8f : 2.0f, an, pn, anorm, pnorm, negs, dpos, dneg};
+    avm_triplet t = {NT, E, norm, norm ? 0.8f : 2.0f, an, pn, anorm, pnorm, negs, dpos, dneg, NT};
     float l = (float)triplet_forward(&t, s->a, s->p, given ? neg : NULL, given ? NULL : cls, 0, NULL, NULL);
     triplet_backward(&t, 0, 1.0f, da, dp);
     char pre[32], nm[48];

@@ -119,7 +119,7 @@ static double tri_loss(void *c_) {
 }
 static void tri_alloc(avm_triplet *s, int norm, float margin) {
     avm_triplet x = {NT, E, norm, margin, zerov(NT * E), zerov(NT * E), zerov(NT), zerov(NT),
-                     xcalloc(NT, sizeof(int)), zerov(NT), zerov(NT)};
+                     xcalloc(NT, sizeof(int)), zerov(NT), zerov(NT), NT};
     *s = x;
 }
 static void tri_free(avm_triplet *s) {
@@ -197,6 +197,40 @@ static void test_triplet(int norm) {
     free(c.a); free(c.p); free(da); free(dp); free(da2); free(dp2);
 }
 
+/* Fewer anchors than positives (np > n): the extra rows of p are candidates for negatives
+ * only; a NULL dp leaves the anchors' gradient as it is. */
+static void test_triplet_extra(int norm) {
+    enum { NA = 5 };
+    const char *tag = norm ? "triplet(norm, extra rows)" : "triplet(extra rows)";
+    tri_ctx c;
+    tri_alloc(&c.s, norm, norm ? 0.8f : 2.0f);
+    c.s.n = NA;
+    c.s.np = NT;
+    c.a = randv(NA * E, 1); c.p = randv(NT * E, 1);
+    const int cls[NT] = {0, 1, 1, 2, 0, 3, 2, 1};
+    int count;
+    c.neg = NULL;
+    triplet_forward(&c.s, c.a, c.p, NULL, cls, 0, &count, NULL);
+    int ok = count == NA, extra = 0, chosen[NA];
+    for (int i = 0; i < NA; i++) {
+        ok &= c.s.neg[i] == brute_hardest(c.a, c.p, i, cls, norm);
+        extra |= c.s.neg[i] >= NA;
+        chosen[i] = c.s.neg[i];
+    }
+    CHECK_MSG(ok, "%s: hardest negatives differ from the brute-force ones", tag);
+    CHECK_MSG(extra, "%s: no anchor took an extra row as its negative (the test data does not exercise them)", tag);
+    c.neg = chosen;
+    float *da = zerov(NA * E), *dp = zerov(NT * E), *da2 = zerov(NA * E);
+    tri_loss(&c);
+    triplet_backward(&c.s, 0, 1.0f, da, dp);
+    triplet_backward(&c.s, 0, 1.0f, da2, NULL);
+    CHECK_MSG(!memcmp(da, da2, sizeof(float) * NA * E), "%s: dp NULL changes da", tag);
+    fd_check(norm ? "triplet(norm, extra).da" : "triplet(extra).da", tri_loss, &c, c.a, da, NA * E);
+    fd_check(norm ? "triplet(norm, extra).dp" : "triplet(extra).dp", tri_loss, &c, c.p, dp, NT * E);
+    tri_free(&c.s);
+    free(c.a); free(c.p); free(da); free(dp); free(da2);
+}
+
 int main(void) {
     rng_seed(&g_rng, 777, 0);
     test_token_embed();
@@ -204,5 +238,7 @@ int main(void) {
     test_xent();
     test_triplet(0);
     test_triplet(1);
+    test_triplet_extra(0);
+    test_triplet_extra(1);
     return check_done("test_ops_text");
 }
