@@ -28,6 +28,12 @@ void *xrealloc(void *p, size_t n) {
     return p;
 }
 
+void *xgrow(void *p, size_t *cap, size_t need) {
+    if (need <= *cap) return p;
+    *cap = need;
+    return xrealloc(p, need);
+}
+
 char *xstrdup(const char *s) {
     char *d = strdup(s);
     if (!d) avm_die("out of memory");

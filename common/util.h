@@ -8,6 +8,9 @@
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
+/* A workspace buffer of at least need bytes: p as it is when *cap suffices, else
+ * reallocated (its contents are not kept meaningful) and *cap = need. */
+void *xgrow(void *p, size_t *cap, size_t need);
 char *xstrdup(const char *s);
 char *xasprintf(const char *fmt, ...) AVM_PRINTF(1, 2);
 

@@ -8,12 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void *grow(void *p, size_t *cap, size_t need) {
-    if (need <= *cap) return p;
-    *cap = need;
-    return xrealloc(p, need);
-}
-
 int asr_load(avm_asr *a, const char *dir) {
     memset(a, 0, sizeof *a);
     char *aj = path_join(dir, "asr.json"), *ut = path_join(dir, "units.txt"), *hd = path_join(dir, "ctc_head.h5");
@@ -80,9 +74,9 @@ void asr_free(avm_asr *a) {
 /* Frames per token the encoder was trained on: features.stack of config.json (absent in
  * models written before fine-tuning recorded it: the features' own, the input size then
  * decides). */
-static int model_stack(const avm_asr *a, const avm_loader *L) {
+static int model_stack(const json_value *config, const avm_loader *L) {
     long long s = L->feats.stack;
-    if (json_int_range(a->config, "features.stack", 1, 1000, s, &s)) return avm_fail("config.json: %s", avm_error());
+    if (json_int_range(config, "features.stack", 1, 1000, s, &s)) return avm_fail("config.json: %s", avm_error());
     if (s == L->feats.stack) return 0;
     char *p = shard_path(L->feats.dir, L->feats.e[0].shard);
     avm_fail("%s: %d audio frames per token (audio_frames_per_video_frame), the encoder was trained on %lld",
@@ -91,12 +85,14 @@ static int model_stack(const avm_asr *a, const avm_loader *L) {
     return -1;
 }
 
-int asr_apply_cmvn(const avm_asr *a, avm_loader *L) {
-    if (model_stack(a, L)) return -1;
-    if (L->audio_dim != a->enc.cfg.audio_in)
-        return avm_fail("%s: %d inputs per token, the model takes %d", L->feats.dir, L->audio_dim, a->enc.cfg.audio_in);
-    return export_cmvn(a->config, L->a_mean, L->a_istd, L->feats.n_mels);
+int encoder_apply_cmvn(const avm_model *enc, const json_value *config, avm_loader *L) {
+    if (model_stack(config, L)) return -1;
+    if (L->audio_dim != enc->cfg.audio_in)
+        return avm_fail("%s: %d inputs per token, the model takes %d", L->feats.dir, L->audio_dim, enc->cfg.audio_in);
+    return export_cmvn(config, L->a_mean, L->a_istd, L->feats.n_mels);
 }
+
+int asr_apply_cmvn(const avm_asr *a, avm_loader *L) { return encoder_apply_cmvn(&a->enc, a->config, L); }
 
 int asr_n_states(const avm_asr *a) { return avmodel_n_hidden(&a->enc) + 1; }
 
@@ -106,8 +102,8 @@ int asr_n_states(const avm_asr *a) { return avmodel_n_hidden(&a->enc) + 1; }
 static avm_layer_mix mix_of(avm_asr *a, int rows) {
     int K = avmodel_n_hidden(&a->enc) + 1, dm = a->enc.cfg.d;
     if (a->layer_norm) {
-        a->lnh = grow(a->lnh, &a->cap_lnh, sizeof(float) * (size_t)rows * dm * K);
-        a->lnstat = grow(a->lnstat, &a->cap_lnstat, sizeof(float) * 2 * (size_t)rows * K);
+        a->lnh = xgrow(a->lnh, &a->cap_lnh, sizeof(float) * (size_t)rows * dm * K);
+        a->lnstat = xgrow(a->lnstat, &a->cap_lnstat, sizeof(float) * 2 * (size_t)rows * K);
         if (!a->ln_one) a->ln_one = xmalloc(sizeof(float) * 4 * (size_t)dm);
     }
     avm_layer_mix m = {K, rows, dm, a->layer_norm, a->probs, a->lnh, a->lnstat, a->ln_one};
@@ -119,7 +115,7 @@ static int forward(avm_asr *a, const avm_batch_data *d, avm_rng *rng) {
     size_t nBT = (size_t)B * T * dm;
     if (a->head.nw && a->head.nw != nh + 1)
         return avm_fail("model: %d layer weights for %d encoder states", a->head.nw, nh + 1);
-    a->enc_out = grow(a->enc_out, &a->cap_out, sizeof(float) * nBT);
+    a->enc_out = xgrow(a->enc_out, &a->cap_out, sizeof(float) * nBT);
     if (!a->hidden) {   /* the states the head may mix: the hidden states, then the output */
         a->hidden = xcalloc(nh + 1, sizeof *a->hidden);
         a->dhidden = xcalloc(nh + 1, sizeof *a->dhidden);
@@ -129,7 +125,7 @@ static int forward(avm_asr *a, const avm_batch_data *d, avm_rng *rng) {
     a->hidden[nh] = a->enc_out;
     const float *rep = a->enc_out;
     if (a->head.nw) {
-        a->rep = grow(a->rep, &a->cap_rep, sizeof(float) * nBT);
+        a->rep = xgrow(a->rep, &a->cap_rep, sizeof(float) * nBT);
         avm_layer_mix m = mix_of(a, B * T);
         layer_mix_forward(&m, a->hidden, a->head.p.data + a->head.lw, a->rep);
         rep = a->rep;
@@ -138,8 +134,8 @@ static int forward(avm_asr *a, const avm_batch_data *d, avm_rng *rng) {
     a->off[0] = 0;
     for (int b = 0; b < B; b++) a->off[b + 1] = a->off[b] + d->len[b];
     int n = a->off[B];
-    a->rows = grow(a->rows, &a->cap_rows, sizeof(float) * ((size_t)n + 1) * dm);
-    a->logits = grow(a->logits, &a->cap_logits, sizeof(float) * ((size_t)n + 1) * V);
+    a->rows = xgrow(a->rows, &a->cap_rows, sizeof(float) * ((size_t)n + 1) * dm);
+    a->logits = xgrow(a->logits, &a->cap_logits, sizeof(float) * ((size_t)n + 1) * V);
     for (int b = 0; b < B; b++)
         memcpy(a->rows + (size_t)a->off[b] * dm, rep + (size_t)b * T * dm, sizeof(float) * d->len[b] * dm);
     ctc_head_forward(&a->head, a->rows, n, a->logits);
@@ -153,17 +149,17 @@ double asr_train_loss(avm_asr *a, const avm_batch_data *d, const int *labels, co
     if (forward(a, d, rng)) return NAN;
     int B = d->B, T = d->T, dm = a->enc.cfg.d, V = a->head.V, n = a->off[B], nh = avmodel_n_hidden(&a->enc);
     size_t nBT = (size_t)B * T * dm;
-    a->glog = grow(a->glog, &a->cap_glog, sizeof(float) * ((size_t)n * V + 1));
+    a->glog = xgrow(a->glog, &a->cap_glog, sizeof(float) * ((size_t)n * V + 1));
     avm_ctc_opts co = {CTC_MEAN, 1, d->global_B};   /* the mean over the whole global batch */
     double loss = ctc_loss(a->logits, d->len, B, V, labels, L, &co, nll, a->glog, &a->ctc);
     if (isnan(loss)) { avm_fail("the CTC loss is NaN (training diverged: lower --lr?)"); return NAN; }
     params_zero_grad(&a->head.p);
     params_zero_grad(&a->enc.params);
     int need_gx = !frozen || a->head.nw;
-    if (need_gx) a->grows = grow(a->grows, &a->cap_grows, sizeof(float) * ((size_t)n * dm + 1));
+    if (need_gx) a->grows = xgrow(a->grows, &a->cap_grows, sizeof(float) * ((size_t)n * dm + 1));
     ctc_head_backward(&a->head, a->rows, a->glog, n, need_gx ? a->grows : NULL);
     if (!need_gx) return loss;
-    a->drep = grow(a->drep, &a->cap_drep, sizeof(float) * nBT);
+    a->drep = xgrow(a->drep, &a->cap_drep, sizeof(float) * nBT);
     memset(a->drep, 0, sizeof(float) * nBT);
     for (int b = 0; b < B; b++)
         memcpy(a->drep + (size_t)b * T * dm, a->grows + (size_t)a->off[b] * dm, sizeof(float) * d->len[b] * dm);
@@ -178,7 +174,7 @@ double asr_train_loss(avm_asr *a, const avm_batch_data *d, const int *labels, co
         layer_mix_backward(&m, a->hidden, a->drep, glw, NULL);
         return loss;
     }
-    a->dhid = grow(a->dhid, &a->cap_dhid, sizeof(float) * nBT * nh);
+    a->dhid = xgrow(a->dhid, &a->cap_dhid, sizeof(float) * nBT * nh);
     for (int k = 0; k < nh; k++) a->dhidden[k] = a->dhid + (size_t)k * nBT;
     a->dhidden[nh] = a->drep;
     layer_mix_backward(&m, a->hidden, a->drep, glw, a->dhidden);

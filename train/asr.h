@@ -49,6 +49,8 @@ void asr_free(avm_asr *a);
 /* Replaces the loader's CMVN with the model's (config.json); refuses features of another
  * stacking (config.json features.stack) or input size, naming the shard. */
 int  asr_apply_cmvn(const avm_asr *a, avm_loader *L);
+/* The same for any encoder and its config.json (S2I models, train/s2i.h). */
+int  encoder_apply_cmvn(const avm_model *enc, const json_value *config, avm_loader *L);
 /* Encoder + head on a batch: a->rows [sum len, d] (unpadded encoder outputs, or their
  * learned weighted sum over the embeddings, every layer output and the final output when
  * head.nw > 0, each layer-normed first when layer_norm), a->logits [sum len, V], a->off.

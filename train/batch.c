@@ -151,7 +151,7 @@ int batch_plan(const int *len, int N, long budget, uint64_t seed, long epoch, in
 
 void loader_plan(avm_loader *L, long epoch) {
     int N = L->feats.n, *len = xmalloc(sizeof(int) * N);
-    for (int i = 0; i < N; i++) len[i] = L->ntok[i] > 0 ? loader_len(L, i) : 0;
+    for (int i = 0; i < N; i++) len[i] = L->ntok[i] > 0 && (!L->use || L->use[i]) ? loader_len(L, i) : 0;
     L->nbatch = batch_plan(len, N, L->batch_tokens, L->seed, epoch, L->shuffle, L->order, L->bstart);
     free(len);
     L->epoch = epoch;

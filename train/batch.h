@@ -39,6 +39,8 @@ typedef struct {
     long batch_tokens;
     uint64_t seed;
     int *ntok;              /* [n] tokens of each utterance (before cropping) */
+    const uint8_t *use;     /* NULL: plan every utterance; else only those with use[i] != 0 (a
+                             * subset of the dir, e.g. S2I's labelled fraction; the caller owns it) */
     /* the current epoch's plan */
     long epoch;
     int nbatch;

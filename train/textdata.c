@@ -19,6 +19,8 @@ static void add(avm_textset *s, char *id, char *text) {
     s->text[s->n++] = text;
 }
 
+void textset_add(avm_textset *s, const char *id, const char *text) { add(s, xstrdup(id), xstrdup(text)); }
+
 static int read_kaldi(avm_textset *s, const char *path) {
     avm_trans t;
     if (trans_read(&t, path)) return -1;

@@ -24,6 +24,8 @@ typedef struct {
 /* Appends the sentences of path; keep_blank 1 keeps blank lines (format lines) as empty
  * sentences. -1 + avm_fail("<file>:<line>: ..."). */
 int  textset_read(avm_textset *s, const char *path, avm_text_format f, int keep_blank);
+/* Appends one sentence (copies of id and text). */
+void textset_add(avm_textset *s, const char *id, const char *text);
 /* Encodes every sentence (vocab_encode, at most max_len ids); s->counts says what it met. */
 void textset_encode(avm_textset *s, const avm_vocab *v, int max_len);
 void textset_free(avm_textset *s);
