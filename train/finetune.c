@@ -9,41 +9,18 @@
 #include <string.h>
 
 #define F(f) OPT_FIELD(ft_opts, f)
-#define MODEL_INT(NAME, HELP) {OPT_INT, NAME, .lo = 0, .hi = 1 << 24, .meta = "N", .help = HELP}
 static const avm_optdef table[] = {
     {OPT_TEXT, .help = "data:"},
-    {OPT_STR, "init", F(init), .meta = "DIR|none", .flags = OPT_REQ,
-     .help = "exported encoder (avmask export), or none: a fresh one (model below)"},
-    {OPT_STR, "feats", F(feats), .meta = "DIR", .flags = OPT_REQ, .help = "training features"},
+    FT_ROWS_INPUT(ft_opts, ),
     {OPT_STR, "data", F(data), .meta = "DIR", .flags = OPT_REQ, .help = "their data dir: text or phones, same utt-ids"},
-    {OPT_STR, "out", F(out), .meta = "DIR", .flags = OPT_REQ, .help = "the run's directory"},
+    FT_ROW_OUT(ft_opts, ),
     {OPT_ENUM, "unit", F(unit), .def = "phone", .values = "phone|char|word", .help = "output units"},
     {OPT_STR, "units-file", F(units_file), .meta = "FILE", .help = "fixed units.txt (default: built from --data)"},
     {OPT_STR, "valid", F(vfeats), .meta = "DIR", .help = "validation features (default: none)"},
     {OPT_STR, "valid-data", F(vdata), .meta = "DIR", .help = "their data dir (with --valid)"},
-    {OPT_INT, "batch-tokens", F(batch_tokens), .def = "2000", .lo = 1, .hi = 1000000000,
-     .help = "samples x padded tokens per batch"},
-    {OPT_TEXT, .help = "run:"},
-    {OPT_INT, "max-steps", F(max_steps), .lo = 1, .hi = 100000000, .flags = OPT_REQ, .help = "optimiser updates"},
-    {OPT_INT, "seed", F(seed), .def = "1", .help = "head initialisation, batches, dropout, SpecAugment"},
-    OPT_THREADS("OpenMP and OpenBLAS threads (default: all cores or OMP_NUM_THREADS)"),
-    {OPT_INT, "log-every", F(log_every), .def = "10", .lo = 1, .hi = 1000000000, .help = "steps between log lines"},
-    {OPT_INT, "valid-every", F(valid_every), .def = "100", .lo = 1, .hi = 1000000000, .help = "steps between validations"},
-    {OPT_INT, "save-every", F(save_every), .def = "500", .lo = 1, .hi = 1000000000,
-     .help = "steps between checkpoints (OUT/checkpoint-last.h5; also at the end)"},
-    {OPT_FLAG, "resume", F(resume), .help = "continue from OUT/checkpoint-last.h5 (starts fresh if there is none)"},
-    {OPT_TEXT, .help = "optim:"},
-    {OPT_NUM, "lr", F(sched.peak), .def = "1e-3", .min = 0, .max = INFINITY, .flags = OPT_MIN_OPEN,
-     .help = "peak learning rate"},
-    {OPT_INT, "warmup", F(sched.warmup), .def = "100", .lo = 0, .hi = 1000000000,
-     .help = "steps of linear warm-up (at most --max-steps)"},
-    {OPT_ENUM, "schedule", F(schedule), .def = "cosine", .values = "cosine|linear|constant", .help = "decay after warm-up"},
-    {OPT_NUM, "final-lr-ratio", F(sched.final_ratio), .def = "0.05", .min = 0, .max = 1, .help = "last lr / peak lr"},
-    {OPT_NUM, "weight-decay", F(weight_decay), .def = "0.01", .min = 0, .max = INFINITY, .help = "AdamW, decoupled"},
-    {OPT_NUM, "clip", F(clip), .def = "5", .min = 0, .max = INFINITY, .help = "global gradient-norm clip (0: off)"},
-    {OPT_INT, "freeze-steps", F(freeze_steps), .def = "0", .lo = 0, .hi = 1000000000, .values = "all",
-     .help = "the encoder stays frozen, only the head trains, for N\n"
-             "steps; all: for the whole run, a frozen probe of the representation"},
+    FT_ROW_BATCH(ft_opts, ),
+    FT_ROWS_RUN(ft_opts, ),
+    FT_ROWS_OPTIM(ft_opts, ),
     {OPT_FLAG, "layer-weights", F(layer_weights),
      .help = "SUPERB-style: the head reads a learned softmax-weighted sum of\n"
              "the embeddings, every encoder layer output and the final output"},
@@ -51,30 +28,9 @@ static const avm_optdef table[] = {
      .help = "with --layer-weights: each state is layer-normed over d, without\n"
              "affine parameters, before the mix, so its scale does not decide its weight;\n"
              "0: the unnormalised mix of models written before this option"},
-    {OPT_TEXT, .help = "regularisation (small labelled sets overfit within a few hundred steps):"},
-    {OPT_NUM, "dropout", F(dropout), .min = 0, .max = 1, .flags = OPT_MAX_OPEN, .meta = "P",
-     .help = "encoder dropout (default: the encoder's config, 0.1; 0 with --freeze-steps=all)"},
-    {OPT_NUM, "attn-dropout", F(attn_dropout), .min = 0, .max = 1, .flags = OPT_MAX_OPEN, .meta = "P",
-     .help = "attention dropout (default: as --dropout)"},
-    {OPT_NUM, "time-mask-prob", F(aug.time_p), .def = "0", .min = 0, .max = 1,
-     .help = "SpecAugment time masks: each token starts a span of\n"
-             "--time-mask-len tokens with this probability, spans zeroed (e.g. 0.05)"},
-    {OPT_INT, "time-mask-len", F(aug.time_len), .def = "5", .lo = 1, .hi = 1000, .help = "tokens per time mask"},
-    {OPT_INT, "freq-masks", F(aug.n_freq), .def = "0", .lo = 0, .hi = 100, .help = "bands of mel bins zeroed"},
-    {OPT_INT, "freq-mask-width", F(aug.freq_width), .def = "20", .lo = 0, .hi = 10000, .help = "at most this many bins each"},
-    {OPT_TEXT, .help = "model (--init=none only, a randomly initialised encoder; each key defaults to the --model\n"
-                       "config):"},
-    {OPT_ENUM, "model", F(model_name), .def = "tiny", .values = "tiny|small|base", .help = "named configuration"},
-    MODEL_INT("d", "width"),
-    MODEL_INT("ffn", "feed-forward width"),
-    MODEL_INT("heads", "attention heads"),
-    MODEL_INT("layers-audio", "audio encoder layers"),
-    MODEL_INT("layers-fusion", "fusion encoder layers"),
-    MODEL_INT("max-len", "positions"),
-    {OPT_TEXT, .help = "test hooks:"},
-    {OPT_INT, "debug-nan-step", F(nan_step), .def = "0", .help = "a NaN gradient at this step (0: never)"},
-    {OPT_INT, "debug-kill-step", F(kill_step), .def = "0", .help = "SIGKILL after this step (0: never)"},
-    {OPT_STR, "dump-grad", F(dump_grad), .meta = "FILE", .help = "the first step's summed gradient, raw float32 in view order"},
+    FT_ROWS_REGULARISE(ft_opts, ),
+    FT_ROWS_MODEL(ft_opts, ),
+    FT_ROWS_HOOKS(ft_opts, ),
     {.type = OPT_END},
 };
 
@@ -88,11 +44,9 @@ const avm_optspec finetune_optspec = {
     table, NULL, NULL,
 };
 
-static void parse(ft_opts *f, avm_opts *o, avm_config *cfg, int argc, char **argv) {
-    opts_parse(o, &finetune_optspec, f, argc, argv);
-    if (!f->vfeats != !f->vdata) avm_die("finetune: --valid and --valid-data go together");
-    if (units_kind_parse(f->unit, &f->kind)) avm_die("finetune: --unit: %s", avm_error());
-    if (opts_given(o, "layer-norm") && !f->layer_weights) avm_die("finetune: --layer-norm applies only with --layer-weights");
+void ft_opts_check(ft_opts *f, const avm_opts *o, avm_config *cfg) {
+    const char *cmd = f->cmd;
+    if (!f->vfeats != !f->vdata) avm_die("%s: --valid and --valid-data go together", cmd);
     /* a probe reads the frozen encoder as a fixed feature extractor (SUPERB runs the
      * upstream in eval mode): no dropout unless asked for */
     double no_drop = f->freeze_steps == LONG_MAX ? 0 : -1;
@@ -100,34 +54,42 @@ static void parse(ft_opts *f, avm_opts *o, avm_config *cfg, int argc, char **arg
     if (!opts_given(o, "attn-dropout")) f->attn_dropout = no_drop;
     if (f->sched.warmup > f->max_steps) f->sched.warmup = f->max_steps;
     f->sched.total = f->max_steps;
-    if (sched_parse_kind(f->schedule, &f->sched.kind) || sched_check(&f->sched))
-        avm_die("finetune: %s", avm_error());
+    if (sched_parse_kind(f->schedule, &f->sched.kind) || sched_check(&f->sched)) avm_die("%s: %s", cmd, avm_error());
     /* the architecture of a fresh encoder */
-    if (avmodel_config_named(cfg, f->model_name)) avm_die("finetune: --model: %s", avm_error());
+    if (avmodel_config_named(cfg, f->model_name)) avm_die("%s: --model: %s", cmd, avm_error());
     static const char *keys[][2] = {{"d", "d"}, {"ffn", "ffn"}, {"heads", "heads"},
         {"layers-audio", "layers_audio"}, {"layers-fusion", "layers_fusion"}, {"max-len", "max_len"}};
     for (int i = 0; i < 6; i++)
         if (opts_given(o, keys[i][0])) {
-            if (strcmp(f->init, "none")) avm_die("finetune: --%s applies only with --init=none", keys[i][0]);
+            if (strcmp(f->init, "none")) avm_die("%s: --%s applies only with --init=none", cmd, keys[i][0]);
             if (avmodel_config_set(cfg, keys[i][1], opts_get(o, keys[i][0])))
-                avm_die("finetune: --%s: %s", keys[i][0], avm_error());
+                avm_die("%s: --%s: %s", cmd, keys[i][0], avm_error());
         }
     cfg->modalities = AVM_MOD_AUDIO;
     cfg->encoder_only = 1;   /* what an export holds: every parameter trains */
 }
 
-static void open_loader(avm_loader *L, const char *feats, const avm_asr *a, long tokens, uint64_t seed, int shuffle) {
-    if (loader_open(L, feats, feats, 0, a->enc.cfg.max_len, tokens, seed, shuffle, 4) || asr_apply_cmvn(a, L))
-        avm_die("finetune: %s", avm_error());
-    int longer = 0;
-    for (int i = 0; i < L->feats.n; i++) longer += L->ntok[i] > a->enc.cfg.max_len;
-    if (longer)   /* a crop would cut the labels apart from their frames */
-        avm_die("finetune: %s: %d utterances are longer than max_len %d tokens", feats, longer, a->enc.cfg.max_len);
+static void parse(ft_opts *f, avm_opts *o, avm_config *cfg, int argc, char **argv) {
+    opts_parse(o, &finetune_optspec, f, argc, argv);
+    f->cmd = "finetune";
+    if (units_kind_parse(f->unit, &f->kind)) avm_die("finetune: --unit: %s", avm_error());
+    if (opts_given(o, "layer-norm") && !f->layer_weights) avm_die("finetune: --layer-norm applies only with --layer-weights");
+    ft_opts_check(f, o, cfg);
 }
 
-/* What the shared loop needs of the options (AdamW: betas 0.9/0.98, eps 1e-8). */
-static void train_opts(avm_train_opts *o, const ft_opts *f) {
-    avm_train_opts x = {.name = "finetune", .out = f->out, .max_steps = f->max_steps, .log_every = f->log_every,
+void ft_open_loader(avm_loader *L, const char *feats, const avm_model *enc, const json_value *config, long tokens,
+                    uint64_t seed, int shuffle, const char *cmd) {
+    if (loader_open(L, feats, feats, 0, enc->cfg.max_len, tokens, seed, shuffle, 4) ||
+        encoder_apply_cmvn(enc, config, L))
+        avm_die("%s: %s", cmd, avm_error());
+    int longer = 0;
+    for (int i = 0; i < L->feats.n; i++) longer += L->ntok[i] > enc->cfg.max_len;
+    if (longer)   /* a crop would cut the labels apart from their frames */
+        avm_die("%s: %s: %d utterances are longer than max_len %d tokens", cmd, feats, longer, enc->cfg.max_len);
+}
+
+void ft_train_opts(avm_train_opts *o, const ft_opts *f) {
+    avm_train_opts x = {.name = f->cmd, .out = f->out, .max_steps = f->max_steps, .log_every = f->log_every,
                         .valid_every = f->valid_every, .save_every = f->save_every, .sched = f->sched,
                         .beta1 = 0.9, .beta2 = 0.98, .eps = 1e-8, .weight_decay = f->weight_decay,
                         .clip = f->clip, .seed = f->seed, .resume = f->resume, .threads = f->threads,
@@ -142,7 +104,7 @@ static void build_model(ft_run *r) {
     avm_asr *a = &r->a;
     const ft_opts *f = &r->f;
     a->kind = f->kind;
-    r->init = ft_build_encoder(a, f, &r->cfg);
+    r->init = ft_build_encoder(&a->enc, &a->config, f, &r->cfg);
     if (f->dropout >= 0) a->enc.cfg.dropout = (float)f->dropout;
     if (f->attn_dropout >= 0) a->enc.cfg.attn_dropout = (float)f->attn_dropout;
     if ((f->units_file ? units_read(&a->units, f->units_file) : units_build(&a->units, f->data, f->kind)))
@@ -167,12 +129,12 @@ static void reserve_ctc(avm_asr *a, const avm_loader *L, const ft_labels *lb) {
 
 static void open_data(ft_run *r) {
     const ft_opts *f = &r->f;
-    open_loader(&r->L, f->feats, &r->a, f->batch_tokens, f->seed, 1);
+    ft_open_loader(&r->L, f->feats, &r->a.enc, r->a.config, f->batch_tokens, f->seed, 1, f->cmd);
     r->stack = r->L.feats.stack;
     ft_labels_read(&r->lb, &r->L.feats, f->data, &r->a.units, f->kind, 1);
     reserve_ctc(&r->a, &r->L, &r->lb);
     if (!f->vfeats) return;
-    open_loader(&r->VL, f->vfeats, &r->a, f->batch_tokens, f->seed, 0);
+    ft_open_loader(&r->VL, f->vfeats, &r->a.enc, r->a.config, f->batch_tokens, f->seed, 0, f->cmd);
     ft_labels_read(&r->vlb, &r->VL.feats, f->vdata, &r->a.units, f->kind, 0);
     reserve_ctc(&r->a, &r->VL, &r->vlb);
 }
@@ -203,7 +165,7 @@ static void setup(ft_run *r, int argc, char **argv) {
     r->run_json = ft_run_config(r);
     r->modeldir = path_join(f->out, "model");
     r->bestdir = path_join(f->out, "model-best");
-    train_opts(&r->t.o, f);
+    ft_train_opts(&r->t.o, f);
     r->t.params = &r->all;
     r->t.train = &r->L;
     r->t.has_valid = f->vfeats != NULL;

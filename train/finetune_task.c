@@ -155,7 +155,7 @@ static int task_validate(avm_trainer *t, double score[2]) {
 
 static int task_save_best(avm_trainer *t) {
     ft_run *r = t->task;
-    char *text = ft_model_config(&r->a, r->init, t->step);
+    char *text = ft_model_config(&r->a.enc, r->a.config, r->init, t->step);
     int rc = asr_save(&r->a, r->bestdir, text);
     free(text);
     return rc;
@@ -164,7 +164,7 @@ static int task_save_best(avm_trainer *t) {
 static void task_end(avm_trainer *t, avm_progress *p, double last_loss) {
     ft_run *r = t->task;
     progress_end(p, "finetune: %ld steps, last loss %.4f", t->step, last_loss);
-    char *text = ft_model_config(&r->a, r->init, t->step);
+    char *text = ft_model_config(&r->a.enc, r->a.config, r->init, t->step);
     if (asr_save(&r->a, r->modeldir, text)) avm_die("finetune: %s", avm_error());
     printf("finetune: %ld steps, model in %s\n", t->step, r->modeldir);
     free(text);
