@@ -1,9 +1,11 @@
-/* avmask decode: greedy CTC decoding of a feature dir with a fine-tuned model. */
+/* avmask decode: greedy CTC decoding of a feature dir with a fine-tuned model, or the intent
+ * of every utterance with an S2I model (train/s2i.h). */
 #include "common/log.h"
 #include "common/opts.h"
 #include "common/strbuf.h"
 #include "common/util.h"
 #include "train/asr.h"
+#include "train/s2i.h"
 #include "models/blas_kernel.h"
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +14,8 @@ typedef struct { const char *model, *feats, *out; long tokens; } decode_opts;
 
 #define F(f) OPT_FIELD(decode_opts, f)
 static const avm_optdef table[] = {
-    {OPT_STR, "model", F(model), .meta = "DIR", .flags = OPT_REQ, .help = "model dir written by avmask finetune"},
+    {OPT_STR, "model", F(model), .meta = "DIR", .flags = OPT_REQ,
+     .help = "model dir written by avmask finetune (CTC) or avmask s2i (intents)"},
     {OPT_STR, "feats", F(feats), .meta = "DIR", .flags = OPT_REQ, .help = "features to decode"},
     {OPT_STR, "out", F(out), .meta = "DIR", .flags = OPT_REQ, .help = "output dir (OUT/hyp)"},
     {OPT_INT, "batch-tokens", F(tokens), .def = "4000", .lo = 1, .hi = 1000000000,
@@ -27,10 +30,56 @@ static const avm_optspec decode_optspec = {
     "Greedy CTC decoding (best path: argmax per token, repeats collapsed, blanks dropped)\n"
     "of every utterance of a feature dir with a model written by avmask finetune\n"
     "(FT/model). Writes OUT/hyp, '<utt-id> units...' sorted by utt-id (chars joined into\n"
-    "words), for avmask eval --hyp=OUT/hyp. Logs the real-time factor of the forward pass\n"
-    "and search (compute seconds per second of audio).\n",
+    "words), for avmask eval --hyp=OUT/hyp. With a model of avmask s2i (S2I/model), OUT/hyp\n"
+    "holds '<utt-id> <intent>', the intent of highest score (avmask eval --unit=intent).\n"
+    "Logs the real-time factor of the forward pass and search (compute seconds per second\n"
+    "of audio).\n",
     table, NULL, NULL,
 };
+
+/* A model of either kind: its encoder and config.json, and what turns a batch into one
+ * hypothesis per utterance. */
+typedef struct {
+    int s2i;                     /* 1: an S2I model dir (s2i.json), else a CTC model */
+    avm_asr a;
+    s2i_model m;
+    int *ids;
+} decoder;
+
+static void decoder_load(decoder *x, const char *dir) {
+    memset(x, 0, sizeof *x);
+    x->s2i = s2i_is_model(dir);
+    if (x->s2i ? s2i_load(&x->m, dir) : asr_load(&x->a, dir)) avm_die("decode: %s", avm_error());
+    if (!x->s2i) x->ids = xmalloc(sizeof(int) * (x->a.enc.cfg.max_len + 1));
+}
+
+static const avm_model *decoder_enc(const decoder *x) { return x->s2i ? &x->m.enc : &x->a.enc; }
+
+/* Greedy CTC units, or the intent with the highest logit (the first of equals). */
+static void decoder_run(decoder *x, const avm_batch_data *d, char **hyp) {
+    if (x->s2i) {
+        if (s2i_forward(&x->m, d, NULL)) avm_die("decode: %s", avm_error());
+        int K = x->m.head.K;
+        for (int i = 0; i < d->B; i++) {
+            const float *l = x->m.logits + (size_t)i * K;
+            int best = 0;
+            for (int k = 1; k < K; k++) if (l[k] > l[best]) best = k;
+            hyp[d->utt[i]] = xstrdup(x->m.intents.name[best]);
+        }
+        return;
+    }
+    avm_asr *a = &x->a;
+    if (asr_forward(a, d)) avm_die("decode: %s", avm_error());
+    for (int i = 0; i < d->B; i++) {
+        int k = ctc_greedy(a->logits + (size_t)a->off[i] * a->head.V, d->len[i], a->head.V, x->ids);
+        hyp[d->utt[i]] = units_decode(&a->units, a->kind, x->ids, k);
+    }
+}
+
+static void decoder_free(decoder *x) {
+    if (x->s2i) s2i_free(&x->m); else asr_free(&x->a);
+    free(x->ids);
+}
 
 int cmd_decode(int argc, char **argv) {
     avm_opts o;
@@ -40,17 +89,18 @@ int cmd_decode(int argc, char **argv) {
     long tokens = d0.tokens;
     int threads = opts_threads(&o);
 
-    avm_asr a;
-    if (asr_load(&a, model)) avm_die("decode: %s", avm_error());
+    decoder x;
+    decoder_load(&x, model);
+    const avm_model *enc = decoder_enc(&x);
     avm_loader L;
-    if (loader_open(&L, feats, feats, 0, a.enc.cfg.max_len, tokens, 0, 0, 4) || asr_apply_cmvn(&a, &L))
+    if (loader_open(&L, feats, feats, 0, enc->cfg.max_len, tokens, 0, 0, 4) ||
+        encoder_apply_cmvn(enc, x.s2i ? x.m.config : x.a.config, &L))
         avm_die("decode: %s", avm_error());
     char sys[1024];     /* after the inputs are known good: a refusal stays one line */
     blas_kernel_describe(sys, sizeof sys, threads);
     avm_info("decode: %s", sys);
     int n = L.feats.n, longer = 0, empty = 0;
     char **hyp = xcalloc(n, sizeof *hyp);
-    int *ids = xmalloc(sizeof(int) * (a.enc.cfg.max_len + 1));
     avm_batch_data d = {0};
     double t_read = 0, t_run = 0, audio_s = 0;
     loader_plan(&L, 0);
@@ -58,11 +108,7 @@ int cmd_decode(int argc, char **argv) {
         double t0 = now_sec();
         if (loader_get(&L, b, 0, 1, &d)) avm_die("decode: %s", avm_error());
         double t1 = now_sec();
-        if (asr_forward(&a, &d)) avm_die("decode: %s", avm_error());
-        for (int i = 0; i < d.B; i++) {
-            int k = ctc_greedy(a.logits + (size_t)a.off[i] * a.head.V, d.len[i], a.head.V, ids);
-            hyp[d.utt[i]] = units_decode(&a.units, a.kind, ids, k);
-        }
+        decoder_run(&x, &d, hyp);
         t_read += t1 - t0;
         t_run += now_sec() - t1;
     }
@@ -73,22 +119,22 @@ int cmd_decode(int argc, char **argv) {
     /* index rows are sorted by utt-id; utterances too short for one token get an empty line */
     avm_strbuf text = {0};
     for (int i = 0; i < n; i++) {
-        longer += L.ntok[i] > a.enc.cfg.max_len;
+        longer += L.ntok[i] > enc->cfg.max_len;
         empty += !hyp[i];
         sb_printf(&text, "%s%s%s\n", L.feats.e[i].utt_id, hyp[i] && *hyp[i] ? " " : "", hyp[i] ? hyp[i] : "");
     }
-    if (longer) avm_warn("decode: %d utterances longer than max_len %d tokens were cut", longer, a.enc.cfg.max_len);
+    if (longer) avm_warn("decode: %d utterances longer than max_len %d tokens were cut", longer, enc->cfg.max_len);
     if (empty) avm_warn("decode: %d utterances shorter than one token have empty hypotheses", empty);
     char *path = path_join(out, "hyp");
     if (mkdir_p(out) || write_file_atomic(path, text.s ? text.s : "", text.len)) avm_die("decode: %s", avm_error());
     printf("decode: %d utterances -> %s\n", n, path);
 
     for (int i = 0; i < n; i++) free(hyp[i]);
-    free(hyp); free(ids); free(path);
+    free(hyp); free(path);
     sb_free(&text);
     batch_data_free(&d);
     loader_close(&L);
-    asr_free(&a);
+    decoder_free(&x);
     opts_free(&o);
     return 0;
 }

@@ -8,13 +8,15 @@
 #include "train/edit_distance.h"
 #include "train/trans.h"
 #include "train/units.h"
+#include "eval/eval_intent.h"
 #include "eval/utts.h"
 #include <libgen.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct { const char *ref, *hyp, *by, *out, *details; int chars, list; } eval_opts;
+enum { UNIT_TOKEN, UNIT_CHAR, UNIT_INTENT };
+typedef struct { const char *ref, *hyp, *by, *out, *details; int unit, list; } eval_opts;
 
 #define F(f) OPT_FIELD(eval_opts, f)
 static const avm_optdef table[] = {
@@ -27,10 +29,11 @@ static const avm_optdef table[] = {
      .help = "JSON result (default: eval.json beside --hyp); the text goes to stdout\n"
              "and to the same path with .txt instead of .json, each utterance's\n"
              "S D I N and conditions to .utts.tsv instead of .json"},
-    /* index: chars */
-    {OPT_ENUM, "unit", F(chars), .def = "token", .values = "token|char",
+    {OPT_ENUM, "unit", F(unit), .def = "token", .values = "token|char|intent",
      .help = "token: blank-separated; char (CER): transcripts are split\n"
-             "into UTF-8 characters with one <space> unit between words"},
+             "into UTF-8 characters with one <space> unit between words; intent:\n"
+             "one intent per line ('<utt-id> <intent>'): also the accuracy\n"
+             "(%ACC = 100 - %ERR) and the confusion matrix"},
     {OPT_INT, "list", F(list), .def = "5", .lo = 0, .hi = 1000000, .help = "how many utterance ids to name in warnings"},
     {OPT_STR, "details", F(details), .meta = "FILE",
      .help = "per-utterance alignments (REF/HYP/OPS lines, *** for a gap; default: none)"},
@@ -40,7 +43,7 @@ static const avm_optdef table[] = {
 
 static const avm_optspec eval_optspec = {
     "eval",
-    "usage: avmask eval --ref=FILE --hyp=FILE [--by=FILE] [--out=FILE] [--unit=token|char] [--list=5]\n"
+    "usage: avmask eval --ref=FILE --hyp=FILE [--by=FILE] [--out=FILE] [--unit=token|char|intent] [--list=5]\n"
     "Scores '<utt-id> tokens...' hypotheses against references of the same format\n"
     "(e.g. data/test/phones or text) by edit distance: %ERR = 100 (S + D + I) / N.\n"
     "Reference utterances without a hypothesis are scored as all deletions; hypotheses\n"
@@ -114,8 +117,9 @@ static void fmt_rate(char *buf, size_t n, const avm_errs *e) {
     else snprintf(buf, n, "%.2f", r);
 }
 
-static void json_errs(avm_jw *w, const avm_errs *e) {
+static void json_errs(avm_jw *w, const avm_errs *e, int acc) {
     jw_key(w, "err"); jw_num(w, err_rate(e));
+    if (acc) { jw_key(w, "acc"); jw_num(w, e->n ? 100.0 * e->c / e->n : NAN); }
     jw_key(w, "S"); jw_int(w, e->s);
     jw_key(w, "D"); jw_int(w, e->d);
     jw_key(w, "I"); jw_int(w, e->i);
@@ -217,13 +221,14 @@ static void score(const avm_trans *ref, const avm_trans *hyp, const avm_trans *b
 }
 
 static void write_text(avm_strbuf *t, const eval_result *r, const char *refp, const char *hypp,
-                       const char *byp, int list) {
+                       const char *byp, int list, const intent_confusion *ic) {
     char rate[32];
     const avm_errs *a = &r->all;
     sb_printf(t, "ref: %s\nhyp: %s\n", refp, hypp);
     fmt_rate(rate, sizeof rate, a);
     sb_printf(t, "%%ERR %s [ %ld / %ld, %ld ins, %ld del, %ld sub ] over %ld utterances\n",
               rate, a->s + a->d + a->i, a->n, a->i, a->d, a->s, a->utts);
+    if (ic) sb_printf(t, "%%ACC %.2f [ %ld / %ld intents right ]\n", a->n ? 100.0 * a->c / a->n : NAN, a->c, a->n);
     if (r->no_hyp.n) {
         sb_printf(t, "warning: %d reference utterances have no hypothesis, scored as all deletions:", r->no_hyp.n);
         text_ids(t, &r->no_hyp, list);
@@ -245,20 +250,24 @@ static void write_text(avm_strbuf *t, const eval_result *r, const char *refp, co
         for (int i = 0; i < ck->nb; i++) {
             const avm_errs *e = &ck->b[i].e;
             fmt_rate(rate, sizeof rate, e);
-            sb_printf(t, "  %-12s %8s %7ld %7ld %7ld %8ld %6ld\n", ck->b[i].value, rate, e->s, e->d, e->i, e->n, e->utts);
+            sb_printf(t, "  %-12s %8s %7ld %7ld %7ld %8ld %6ld", ck->b[i].value, rate, e->s, e->d, e->i, e->n, e->utts);
+            if (ic) sb_printf(t, "  %%ACC %.2f", e->n ? 100.0 * e->c / e->n : NAN);
+            sb_add(t, "\n");
         }
     }
+    if (ic) intent_confusion_text(t, ic);
 }
 
 static void write_json(avm_strbuf *b, const eval_result *r, const char *refp, const char *hypp,
-                       const char *byp, int list, const char *utts_file) {
+                       const char *byp, int list, const char *utts_file, const intent_confusion *ic) {
     avm_jw w;
     jw_init(&w, b);
     jw_obj_begin(&w);
+    if (ic) { jw_key(&w, "task"); jw_str(&w, "intent"); }
     jw_key(&w, "ref"); jw_str(&w, refp);
     jw_key(&w, "hyp"); jw_str(&w, hypp);
     jw_key(&w, "by"); if (byp) jw_str(&w, byp); else jw_null(&w);
-    jw_key(&w, "overall"); jw_obj_begin(&w); json_errs(&w, &r->all); jw_obj_end(&w);
+    jw_key(&w, "overall"); jw_obj_begin(&w); json_errs(&w, &r->all, ic != NULL); jw_obj_end(&w);
     jw_key(&w, "conditions");
     jw_obj_begin(&w);
     for (int k = 0; k < r->c.nk; k++) {
@@ -267,7 +276,7 @@ static void write_json(avm_strbuf *b, const eval_result *r, const char *refp, co
         for (int i = 0; i < r->c.k[k].nb; i++) {
             jw_obj_begin(&w);
             jw_key(&w, "value"); jw_str(&w, r->c.k[k].b[i].value);
-            json_errs(&w, &r->c.k[k].b[i].e);
+            json_errs(&w, &r->c.k[k].b[i].e, ic != NULL);
             jw_obj_end(&w);
         }
         jw_arr_end(&w);
@@ -277,6 +286,7 @@ static void write_json(avm_strbuf *b, const eval_result *r, const char *refp, co
     json_ids(&w, "hyp_without_ref", &r->no_ref, list);
     json_ids(&w, "ref_without_conditions", &r->no_cond, list);
     jw_key(&w, "utts_file"); jw_str(&w, utts_file);
+    if (ic) { jw_key(&w, "confusion"); intent_confusion_json(&w, ic); }
     jw_obj_end(&w);
     sb_add(b, "\n");
 }
@@ -345,16 +355,22 @@ int cmd_eval(int argc, char **argv) {
     avm_trans ref, hyp, by;
     if (trans_read(&ref, refp) || trans_read(&hyp, hypp) || (byp && trans_read(&by, byp)))
         avm_die("eval: %s", avm_error());
-    if (e.chars) { split_chars(&ref); split_chars(&hyp); }
+    if (e.unit == UNIT_CHAR) { split_chars(&ref); split_chars(&hyp); }
+    intent_confusion ic = {0};
+    if (e.unit == UNIT_INTENT) {
+        if (intent_file_check(&ref) || intent_file_check(&hyp)) avm_die("eval: %s", avm_error());
+        intent_confusion_build(&ic, &ref, &hyp);
+    }
+    const intent_confusion *icp = e.unit == UNIT_INTENT ? &ic : NULL;
     eval_result r = {0};
     avm_strbuf det = {0};
     if (details) r.details = &det;
     score(&ref, &hyp, byp ? &by : NULL, &r);
 
     avm_strbuf text = {0}, json = {0};
-    write_text(&text, &r, refp, hypp, byp, list);
+    write_text(&text, &r, refp, hypp, byp, list, icp);
     char *txt = text_path(out), *utts = utts_path(out), *utts_base = xstrdup(utts);
-    write_json(&json, &r, refp, hypp, byp, list, basename(utts_base));
+    write_json(&json, &r, refp, hypp, byp, list, basename(utts_base), icp);
     fputs(text.s, stdout);
     write_out(utts, &r.utts);
     write_out(out, &json);
@@ -369,6 +385,7 @@ int cmd_eval(int argc, char **argv) {
     sb_free(&r.utts);
     sb_free(&text); sb_free(&json);
     result_free(&r);
+    intent_confusion_free(&ic);
     trans_free(&ref); trans_free(&hyp);
     if (byp) trans_free(&by);
     opts_free(&o);
