@@ -33,6 +33,7 @@ typedef struct {
     char *path, *exp, *sub, *set;   /* set: decode dir name without "decode_" */
     json_value *j;
     int run;                        /* index of the owning run, -1 if none */
+    int intent;                     /* 1: an intent result (eval.json "task": "intent") */
 } rep_result;
 
 typedef struct {
@@ -48,6 +49,10 @@ typedef struct {
 /* Walks exp_dir (skipping skip_dir, e.g. the report's own output). 0 or -1 + avm_fail. */
 int  report_scan(rep_scan *s, const char *exp_dir, const char *skip_dir);
 void report_scan_free(rep_scan *s);
+/* A view of s holding its runs and those of its results with intent == intent (the intent
+ * results get their own section); free with report_view_free (the results stay s's). */
+void report_view(rep_scan *v, const rep_scan *s, int intent);
+void report_view_free(rep_scan *v);
 int  report_find_run(const rep_scan *s, const char *exp, const char *sub);   /* index or -1 */
 /* Pretraining kind of an experiment: "kind" field, else audio-visual / audio-only from
  * the losses, else "none" (no pretraining run). */
@@ -81,6 +86,7 @@ void   report_seeds(rep_seeds *z, const rep_scan *s);
  * a copy of the name and 1. */
 int    report_seed_of(const char *exp, char **base);
 void   report_seeds_free(rep_seeds *z);
+int    report_seeded(const rep_seeds *z);   /* 1 if some group has >= 2 seeds */
 int    report_group_find(const rep_seeds *z, const char *name);   /* index or -1 */
 /* %ERR of seed index i of group g in column c: the result's overall %ERR for a test set,
  * the condition value's errors pooled over the seed's results (100 (S+D+I) / N) for a

@@ -209,36 +209,52 @@ int report_compare_check(const rep_scan *s, const rep_seeds *z, const char *spec
     return rc;
 }
 
+/* In accuracy terms (acc): A - B of 100 - %ERR is minus the error-rate difference, its
+ * interval the error rate's mirrored. */
+static void to_accuracy(cmp_row *r) {
+    double lo = r->bt.lo;
+    r->a = 100 - r->a;
+    r->b = 100 - r->b;
+    r->bt.diff = -r->bt.diff;
+    r->bt.lo = -r->bt.hi;
+    r->bt.hi = -lo;
+}
+
 int report_compare(doc *d, const rep_scan *s, const rep_seeds *z, const char *spec, int reps, uint64_t seed,
-                   avm_strbuf *tsv) {
+                   avm_strbuf *tsv, int acc) {
     int *p, np;
     if (spec && !strcmp(spec, "none")) return 0;
     if (parse_pairs(s, z, spec, &p, &np)) { free(p); return -1; }
     if (!np) return 0;
     utt_cache cache = {xcalloc(s->nres + 1, sizeof *cache.u), xcalloc(s->nres + 1, 1)};
-    doc_heading(d, "Paired comparisons: A - B, 95 % bootstrap interval");
+    const char *m = acc ? "intent accuracy" : "%ERR", *sm = acc ? "%ACC" : "%ERR";
+    doc_heading(d, acc ? "Intent accuracy, paired comparisons: A - B, 95 % bootstrap interval"
+                       : "Paired comparisons: A - B, 95 % bootstrap interval");
     char *what = xasprintf(
-        "Difference of %%ERR between two models on the same utterances, training seeds matched by number: "
-        "A - B is the mean over the seeds of %%ERR(A) - %%ERR(B), each 100 sum E / sum N over the utterances "
+        "Difference of %s between two models on the same utterances, training seeds matched by number: "
+        "A - B is the mean over the seeds of %s(A) - %s(B), each %s over the utterances "
         "both decoded. The interval holds the middle 95 %% of %d bootstrap replicates (generator seed %llu) that "
-        "resample the utterances, and with 3 or more seeds also the seeds. Negative: A makes fewer errors.",
-        reps, (unsigned long long)seed);
+        "resample the utterances, and with 3 or more seeds also the seeds. %s",
+        m, sm, sm, acc ? "100 (correct) / (utterances)" : "100 sum E / sum N", reps, (unsigned long long)seed,
+        acc ? "Positive: A gets more intents right." : "Negative: A makes fewer errors.");
     doc_para(d, what);
     free(what);
-    const char *head[] = {"A", "B", "test set / condition", "seeds", "utterances", "resampled", "%ERR A", "%ERR B",
-                          "A - B", "95 % interval", "excludes 0"};
+    const char *head[] = {"A", "B", "test set / condition", "seeds", "utterances", "resampled", acc ? "%ACC A" : "%ERR A",
+                          acc ? "%ACC B" : "%ERR B", "A - B", "95 % interval", "excludes 0"};
     sb_add(&d->html, "<table>\n");
     doc_row_begin(d);
     for (int i = 0; i < 11; i++) doc_cell(d, 1, head[i]);
     doc_row_end(d);
     doc_md_rule(d, 11);
-    sb_add(tsv, "a\tb\tcolumn\tseeds\tutts\tresampled\terr_a\terr_b\tdiff\tlo\thi\texcludes_zero\n");
+    sb_printf(tsv, "a\tb\tcolumn\tseeds\tutts\tresampled\t%s\t%s\tdiff\tlo\thi\texcludes_zero\n",
+              acc ? "acc_a" : "err_a", acc ? "acc_b" : "err_b");
     for (int x = 0; x < np; x++) {
         const rep_group *A = &z->g[p[2 * x]], *B = &z->g[p[2 * x + 1]];
         for (int c = 0; c < z->ncols; c++) {
             cmp_row r;
             compare_row(s, z, &cache, A, B, c, reps, seed, &r);
             if (!r.nsets) continue;
+            if (acc) to_accuracy(&r);
             char *col = z->ckey[c] ? xasprintf("%s=%s", z->ckey[c], z->cval[c]) : xstrdup(z->cval[c]);
             if (r.dropped)
                 avm_warn("report: %s vs %s, %s: %d utterances not scored with the same reference in every file, left out",

@@ -21,12 +21,22 @@ void doc_para(doc *d, const char *text);                /* a paragraph of plain 
 
 /* Sections written by the seed code: the table of groups with >= 2 seeds (report_seeds.c)
  * and the paired comparisons (report_compare.c; spec as --compare, NULL: the default
- * pairs, "none": no comparison; their rows also to tsv). -1 + avm_fail on a bad spec. */
-void report_seeds_table(doc *d, const rep_scan *s, const rep_seeds *z);
+ * pairs, "none": no comparison; their rows also to tsv). -1 + avm_fail on a bad spec.
+ * acc: intent results, shown as accuracy, 100 - %ERR (differences and intervals mirrored). */
+void report_seeds_table(doc *d, const rep_scan *s, const rep_seeds *z, int acc);
+/* The result tables (report_tables.c): the headline, one row per model and one column per
+ * test set, the best of each column in bold; every result with its counts and its rate per
+ * condition value. acc: intent accuracy (100 - %ERR) instead of %ERR. */
+void report_summary_table(doc *d, const rep_scan *s, int acc);
+/* The section of intent results (report_intent.c; s and z their view and groups, spec as
+ * --compare-intent, rows to tsv); nothing without intent results. -1 + avm_fail. */
+int  report_intent(doc *d, const rep_scan *s, const rep_seeds *z, const char *spec, int reps, uint64_t seed,
+                   avm_strbuf *tsv);
+void report_experiment_table(doc *d, const rep_scan *s, int acc);
 /* The video-gain figures of pretraining runs with >= 2 training seeds (report_gain.c),
  * mean ± sd per group; returns the number of groups shown. */
 int  report_gain_seeds(doc *d, const rep_scan *s);
 int  report_compare_check(const rep_scan *s, const rep_seeds *z, const char *spec);   /* before any work */
 int  report_compare(doc *d, const rep_scan *s, const rep_seeds *z, const char *spec, int reps, uint64_t seed,
-                    avm_strbuf *tsv);
+                    avm_strbuf *tsv, int acc);
 #endif

@@ -113,6 +113,7 @@ static int add_result(rep_scan *s, const char *dir, const char *rel) {
     memset(r, 0, sizeof *r);
     r->path = path;
     r->j = j;
+    r->intent = !strcmp(json_str_or(j, "task", ""), "intent");
     split_rel(s, rel, &r->exp, &r->sub);
     const char *base = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : *rel ? rel : s->root_name;
     r->set = xstrdup(strncmp(base, "decode_", 7) ? base : base + 7);
@@ -201,6 +202,19 @@ void report_scan_free(rep_scan *s) {
     }
     free(s->runs); free(s->res); free(s->root); free(s->root_name);
     memset(s, 0, sizeof *s);
+}
+
+void report_view(rep_scan *v, const rep_scan *s, int intent) {
+    *v = *s;
+    v->res = xmalloc(((size_t)s->nres + 1) * sizeof *v->res);
+    v->nres = 0;
+    for (int i = 0; i < s->nres; i++)
+        if (s->res[i].intent == intent) v->res[v->nres++] = s->res[i];
+}
+
+void report_view_free(rep_scan *v) {
+    free(v->res);
+    memset(v, 0, sizeof *v);
 }
 
 int report_find_run(const rep_scan *s, const char *exp, const char *sub) {

@@ -166,6 +166,11 @@ void report_seeds(rep_seeds *z, const rep_scan *s) {
     free(sd);
 }
 
+int report_seeded(const rep_seeds *z) {
+    for (int g = 0; g < z->ng; g++) if (z->g[g].nseeds > 1) return 1;
+    return 0;
+}
+
 void report_seeds_free(rep_seeds *z) {
     for (int g = 0; g < z->ng; g++) {
         rep_group *G = &z->g[g];
@@ -176,9 +181,10 @@ void report_seeds_free(rep_seeds *z) {
     memset(z, 0, sizeof *z);
 }
 
-/* One row per group with at least two seeds: %ERR mean ± sd per test set and condition
- * value; "(n=K)" when only K of the group's seeds have that column. */
-void report_seeds_table(doc *d, const rep_scan *s, const rep_seeds *z) {
+/* One row per group with at least two seeds: %ERR (acc: 100 - %ERR, intent accuracy) mean
+ * ± sd per test set and condition value; "(n=K)" when only K of the group's seeds have that
+ * column. */
+void report_seeds_table(doc *d, const rep_scan *s, const rep_seeds *z, int acc) {
     sb_add(&d->html, "<table>\n");
     doc_row_begin(d);
     doc_cell(d, 1, "model");
@@ -203,10 +209,11 @@ void report_seeds_table(doc *d, const rep_scan *s, const rep_seeds *z) {
         sb_free(&b);
         for (int c = 0; c < z->ncols; c++) {
             const rep_stat *t = &G->stat[c];
+            double mean = acc ? 100 - t->mean : t->mean;
             if (!t->n) doc_cell(d, 0, "-");
-            else if (t->n == 1) doc_cellf(d, "%.2f (n=1)", t->mean);
-            else if (t->n < G->nseeds) doc_cellf(d, "%.2f ± %.2f (n=%d)", t->mean, t->sd, t->n);
-            else doc_cellf(d, "%.2f ± %.2f", t->mean, t->sd);
+            else if (t->n == 1) doc_cellf(d, "%.2f (n=1)", mean);
+            else if (t->n < G->nseeds) doc_cellf(d, "%.2f ± %.2f (n=%d)", mean, t->sd, t->n);
+            else doc_cellf(d, "%.2f ± %.2f", mean, t->sd);
         }
         doc_row_end(d);
     }
