@@ -15,7 +15,12 @@
 #    pooling, cross-entropy with ignore_index (mean and a global denominator), the triplet
 #    loss (hardest negatives of other classes, chosen independently, and given ones; raw and
 #    L2-normalised), and the whole text encoder (MLM loss over every token with
-#    ignore_index + a pooled term: loss, pooled embeddings, every parameter gradient).
+#    ignore_index + a pooled term: loss, pooled embeddings, every parameter gradient);
+#  - S2I's training loss (tests/ref/torch_s2i.py) on a small audio encoder with padding: masked
+#    mean pooling, projection, classifier, cross-entropy over a global batch larger than the
+#    slice, and each cross-modal loss (none, l2, triplet with its hardest negatives among
+#    the slice's texts and a pool, InfoNCE over the pool): the loss, its parts, the chosen
+#    negatives and every parameter gradient.
 # Tolerance: relative error max|c - ref| / max(max|ref|, 1e-6) per tensor <= 1e-4.
 set -euo pipefail
 tools="$AVMASK_BUILD/tools"
@@ -35,6 +40,11 @@ mkdir text
 "$tools/parity_text" write text
 "$PY" "$AVMASK_ROOT/tests/ref/torch_text.py" text
 "$tools/parity_text" check text
+
+mkdir s2i
+"$tools/parity_s2i" write s2i
+"$PY" "$AVMASK_ROOT/tests/ref/torch_s2i.py" s2i
+"$tools/parity_s2i" check s2i
 
 cases="av_l1 av_infonce av_target av_subst audio_l2 branch av_seq audio_seq branch_seq av_clusters audio_clusters av_clusters_u"
 for case in $cases; do
