@@ -34,10 +34,13 @@ static const avm_optdef table[] = {
              "without --text-model)"},
     {OPT_ENUM, "xmodal-loss", F(xmodal_name), .def = "none", .values = "none|l2|triplet|infonce",
      .help = "pull the acoustic embedding toward its transcript's text embedding:\n"
-             "l2 the mean squared difference; triplet on unit vectors against the\n"
-             "closest text of another intent in the global batch; infonce over the\n"
-             "global batch's distinct transcripts"},
+             "l2 the mean squared difference; triplet on unit vectors against a text\n"
+             "of another intent in the global batch (--xmodal-negative); infonce over\n"
+             "the global batch's distinct transcripts"},
     {OPT_NUM, "xmodal-weight", F(xweight), .def = "1", .min = 0, .max = 1e6, .help = "its weight beside the cross-entropy"},
+    {OPT_ENUM, "xmodal-negative", F(negative), .def = "sampled", .values = "sampled|hardest",
+     .help = "the triplet's negative: a text of another intent of the global batch\n"
+             "drawn at random, or the one closest to the embedding"},
     {OPT_NUM, "xmodal-margin", F(margin), .def = "0.5", .min = 0, .max = 2, .help = "triplet margin (unit vectors)"},
     {OPT_NUM, "xmodal-tau", F(tau), .def = "0.1", .min = 0, .max = 100, .flags = OPT_MIN_OPEN,
      .help = "InfoNCE temperature"},
@@ -71,7 +74,7 @@ static void parse(s2i_run *r, int argc, char **argv) {
     if (f->xmodal != XM_NONE && !f->text_model)
         avm_die("s2i: --xmodal-loss=%s needs --text-model (the text embeddings it pulls toward)", f->xmodal_name);
     if (!opts_given(&r->o, "embed-dim")) f->embed_dim = 0;
-    r->x = (s2i_xopts){f->xmodal, (float)f->xweight, (float)f->margin, (float)f->tau};
+    r->x = (s2i_xopts){f->xmodal, (float)f->xweight, (float)f->margin, (float)f->tau, !f->negative};
 }
 
 /* The text encoder (when given) fixes the embedding size; it is freed once the transcripts

@@ -36,6 +36,7 @@ typedef struct {
     ft_opts ft;
     const char *intents, *text_model, *xmodal_name;
     int xmodal;                 /* s2i_xmodal_kind */
+    int negative;               /* 0 sampled, 1 hardest (--xmodal-negative) */
     double xweight, margin, tau, label_fraction;
     long embed_dim;
 } s2i_opts;
@@ -51,6 +52,7 @@ typedef struct {
 typedef struct {
     int kind;                   /* s2i_xmodal_kind */
     float weight, margin, tau;
+    int sampled;                /* triplet: a random text of another intent as the negative */
 } s2i_xopts;
 
 /* What this rank's slice of a global batch is trained toward. */
@@ -60,6 +62,8 @@ typedef struct {
     const float *pool;          /* [P, e] the text embeddings of the global batch's distinct
                                  * transcripts (NULL without xmodal) */
     const int *pool_cls;        /* [P] the intent of each */
+    const int *neg;             /* [B] the pool row of each sample's triplet negative (-1: none);
+                                 * NULL: the hardest (closest text of another intent) */
     int P;
     double denom;               /* samples of the global batch: each loss is a mean over them */
 } s2i_target;
@@ -146,10 +150,13 @@ void s2i_labels_free(s2i_labels *lb);
 /* The targets of this rank's slice d of the global batch whose index rows are g[0..gn):
  * intents, and with text embeddings the pool of the batch's distinct transcripts (in order
  * of first appearance) and each sample's row in it. Buffers in *buf (free with
- * s2i_target_free). */
-typedef struct { int32_t *y, *pos; int *cls, *map; float *pool; size_t cap[5]; } s2i_tbuf;
+ * s2i_tbuf_free). */
+typedef struct { int32_t *y, *pos; int *cls, *map, *neg; float *pool; size_t cap[6]; } s2i_tbuf;
 void s2i_target_make(s2i_target *t, s2i_tbuf *buf, const s2i_labels *lb, const avm_batch_data *d, const int *g,
                      int gn);
+/* Sampled triplet negatives: for each sample a pool row of another intent drawn uniformly,
+ * keyed by (seed, step, the sample's place in the global batch); t->neg. */
+void s2i_target_negatives(s2i_target *t, s2i_tbuf *buf, const avm_batch_data *d, uint64_t seed, long step);
 void s2i_tbuf_free(s2i_tbuf *b);
 
 /* The command's state. */

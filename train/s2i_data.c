@@ -176,7 +176,23 @@ void s2i_target_make(s2i_target *t, s2i_tbuf *b, const s2i_labels *lb, const avm
     t->P = P;
 }
 
+void s2i_target_negatives(s2i_target *t, s2i_tbuf *b, const avm_batch_data *d, uint64_t seed, long step) {
+    GROW(5, b->neg, (size_t)d->B + 1);
+    for (int i = 0; i < d->B; i++) {
+        int other = 0;
+        for (int j = 0; j < t->P; j++) other += t->pool_cls[j] != t->y[i];
+        b->neg[i] = -1;
+        if (!other) continue;
+        avm_rng r;
+        train_rng(&r, seed, SEED_NEGATIVE, step, d->gidx[i]);
+        int k = (int)rng_below(&r, (uint32_t)other);
+        for (int j = 0; j < t->P; j++)
+            if (t->pool_cls[j] != t->y[i] && k-- == 0) { b->neg[i] = j; break; }
+    }
+    t->neg = b->neg;
+}
+
 void s2i_tbuf_free(s2i_tbuf *b) {
-    free(b->y); free(b->pos); free(b->cls); free(b->map); free(b->pool);
+    free(b->y); free(b->pos); free(b->cls); free(b->map); free(b->pool); free(b->neg);
     memset(b, 0, sizeof *b);
 }

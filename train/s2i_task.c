@@ -21,6 +21,7 @@ static int slice_step(s2i_run *r, avm_batch_data *d, long step, double v[4]) {
     int b = (int)r->t.epoch_pos, g0 = r->L.bstart[b];
     s2i_target tg;
     s2i_target_make(&tg, &r->tb, &r->lb, d, r->L.order + g0, r->L.bstart[b + 1] - g0);
+    if (r->x.kind == XM_TRIPLET && r->x.sampled) s2i_target_negatives(&tg, &r->tb, d, f->seed, step);
     if (specaug_active(&f->aug)) specaug_apply(&f->aug, d, m->enc.cfg.audio_in / r->stack, r->stack, f->seed, step);
     avm_rng rng;
     train_rng(&rng, f->seed, SEED_DROPOUT, step, r->t.dist.rank);
@@ -155,6 +156,7 @@ char *s2i_run_config(const s2i_run *r) {
     jw_key(&w, "text_model"); if (f->text_model) jw_str(&w, f->text_model); else jw_null(&w);
     jw_key(&w, "xmodal"); jw_str(&w, s2i_xmodal_names[f->xmodal]);
     jw_key(&w, "xmodal_weight"); jw_num(&w, f->xweight);
+    jw_key(&w, "negative"); jw_str(&w, f->negative ? "hardest" : "sampled");
     jw_key(&w, "margin"); jw_num(&w, f->margin);
     jw_key(&w, "tau"); jw_num(&w, f->tau);
     jw_key(&w, "label_fraction"); jw_num(&w, f->label_fraction);

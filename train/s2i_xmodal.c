@@ -41,8 +41,8 @@ static double l2(s2i_xws *w, const s2i_xopts *x, const float *emb, int B, int e,
 }
 
 /* FaceNet's triplet on unit vectors: positives are the slice's own texts (rows 0..B-1),
- * then the pool's rows as candidates; the negative of sample i is the row of another intent
- * closest to its embedding. */
+ * then the pool's rows as candidates; the negative of sample i is t->neg's pool row, or
+ * the row of another intent closest to its embedding. */
 static double triplet(s2i_xws *w, const s2i_xopts *x, const float *emb, int B, int e, const s2i_target *t,
                       float *demb) {
     int np = B + t->P;
@@ -54,13 +54,18 @@ static double triplet(s2i_xws *w, const s2i_xopts *x, const float *emb, int B, i
     GROW(5, w->dpos, (size_t)B);
     GROW(6, w->dneg, (size_t)B);
     GROW(9, w->neg, (size_t)B);
-    GROW(10, w->cls, (size_t)np);
+    GROW(10, w->cls, (size_t)np + B);   /* classes, then given negatives */
     gather_rows(t->pool, e, t->pos, B, w->rows);
     memcpy(w->rows + (size_t)B * e, t->pool, (size_t)t->P * e * sizeof(float));
     for (int i = 0; i < B; i++) w->cls[i] = t->y[i];
     memcpy(w->cls + B, t->pool_cls, (size_t)t->P * sizeof(int));
     avm_triplet s = {B, e, 1, x->margin, w->an, w->pn, w->anorm, w->pnorm, w->neg, w->dpos, w->dneg, np};
-    double loss = triplet_forward(&s, emb, w->rows, NULL, w->cls, t->denom, NULL, NULL);
+    int *given = NULL;
+    if (t->neg) {   /* sampled: pool row j is row B + j of the positives */
+        given = w->cls + np;
+        for (int i = 0; i < B; i++) given[i] = t->neg[i] < 0 ? -1 : B + t->neg[i];
+    }
+    double loss = triplet_forward(&s, emb, w->rows, given, given ? NULL : w->cls, t->denom, NULL, NULL);
     triplet_backward(&s, t->denom, x->weight, demb, NULL);
     return loss;
 }

@@ -21,6 +21,7 @@ enum {
     SEED_MASK_TEXT,         /* the text encoder's MLM masking (key: step, sample) */
     SEED_TEXT_VIEWS,        /* the dropout of its contrastive term's two views (key: step, rank) */
     SEED_LABELS,            /* S2I's labelled fraction (key: intent) */
+    SEED_NEGATIVE,          /* S2I's sampled triplet negatives (key: step, sample) */
 };
 
 void train_rng(avm_rng *r, uint64_t seed, int purpose, int64_t a, int64_t b);

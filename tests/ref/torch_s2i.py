@@ -11,6 +11,7 @@ pool of text embeddings (each sample's own row pos[i]), summed over the slice / 
            of sample i is picked here independently: torch.cdist from its embedding to every
            row of [the slice's own texts; the pool], rows of its own intent excluded
   infonce  F.cross_entropy(cos(emb_i, pool_j) / 0.2, pos_i)
+  triplet_given  the triplet with given negatives (pool rows; sampled ones in training)
 Writes <kind>.loss (total, cross-entropy, unweighted cross-modal part), triplet.neg and
 <kind>.grad.<name> of every parameter. Usage: torch_s2i.py DIR."""
 import os
@@ -26,8 +27,18 @@ from torch_layer import load, save  # noqa: E402
 GLOBAL_B, WEIGHT, MARGIN, TAU = 5.0, 0.7, 0.5, 0.2
 
 
+GIVEN_NEG = [3, 0, -1]      # parity_s2i.c's sampled negatives: pool rows (-1: none)
+
+
 def xmodal(kind, emb, y, pos, pool, pcls, d):
     text = pool[pos]
+    if kind == "triplet_given":
+        an, cand = F.normalize(emb, dim=1, eps=1e-8), F.normalize(pool, dim=1, eps=1e-8)
+        ok = torch.tensor([k >= 0 for k in GIVEN_NEG])
+        neg = torch.tensor([max(k, 0) for k in GIVEN_NEG])
+        pn = F.normalize(text, dim=1, eps=1e-8)
+        return F.triplet_margin_loss(an[ok], pn[ok], cand[neg][ok], margin=MARGIN, p=2, eps=0,
+                                     reduction="sum") / GLOBAL_B
     if kind == "l2":
         return ((emb - text) ** 2).mean(1).sum() / GLOBAL_B
     if kind == "triplet":
@@ -70,7 +81,7 @@ def run(d, T, kind):
 def main():
     d = sys.argv[1]
     T = load(d)
-    for kind in ("none", "l2", "triplet", "infonce"):
+    for kind in ("none", "l2", "triplet", "infonce", "triplet_given"):
         run(d, T, kind)
 
 

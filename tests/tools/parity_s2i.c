@@ -2,7 +2,7 @@
  * encoder-only audio model (dropout 0) with a padded batch: masked mean pooling, projection,
  * classifier, cross-entropy over a global batch larger than the slice, plus each
  * cross-modal loss (none, l2, triplet with the hardest negative among other intents of the
- * slice's texts and a pool of texts, InfoNCE over the pool).
+ * slice's texts and a pool of texts or with given (sampled) negatives, InfoNCE over the pool).
  *   parity_s2i write DIR   inputs and parameters
  *   parity_s2i check DIR   the loss, its two parts and every parameter gradient against
  *                          DIR/ref (relative error <= 1e-4 per tensor; the triplet's chosen
@@ -37,22 +37,24 @@ static void make(s2i_model *m) {
     for (int i = 0; i < P * E; i++) pool[i] = (float)rng_normal(&r);
 }
 
-static int check(const char *dir, s2i_model *m, int kind) {
+static const int given_neg[B] = {3, 0, -1};   /* pool rows of other intents (sampled negatives) */
+
+static int check(const char *dir, s2i_model *m, int kind, int sampled) {
     int lens[B];
     memcpy(lens, len, sizeof lens);
     avm_batch_data d = {0};
     d.B = B; d.T = T; d.len = lens; d.audio = audio; d.global_B = 5;
-    s2i_target t = {y, pos, pool, pcls, P, 5};
-    s2i_xopts x = {kind, 0.7f, 0.5f, 0.2f};
+    s2i_target t = {y, pos, pool, pcls, sampled ? given_neg : NULL, P, 5};
+    s2i_xopts x = {kind, 0.7f, 0.5f, 0.2f, 0};
     double ce, xm;
     double l = s2i_train_loss(m, &d, &t, &x, 0, NULL, &ce, &xm, NULL);
     if (l != l) avm_die("%s", avm_error());
-    const char *name = s2i_xmodal_names[kind];
+    const char *name = sampled ? "triplet_given" : s2i_xmodal_names[kind];
     char nm[200];
     float lv[3] = {(float)l, (float)ce, (float)xm};
     snprintf(nm, sizeof nm, "%s.loss", name);
     int ok = tio_compare(dir, nm, lv, 3, 1e-4);
-    if (kind == XM_TRIPLET) {
+    if (kind == XM_TRIPLET && !sampled) {
         float neg[B];
         for (int i = 0; i < B; i++) neg[i] = (float)m->xw.neg[i];
         ok &= tio_compare(dir, "triplet.neg", neg, B, 0);
@@ -93,7 +95,8 @@ int main(int argc, char **argv) {
         return 0;
     }
     int ok = 1;
-    for (int k = XM_NONE; k <= XM_INFONCE; k++) ok &= check(dir, &m, k);
+    for (int k = XM_NONE; k <= XM_INFONCE; k++) ok &= check(dir, &m, k, 0);
+    ok &= check(dir, &m, XM_TRIPLET, 1);
     s2i_free(&m);
     printf("parity_s2i: %s\n", ok ? "ok" : "FAILED");
     return ok ? 0 : 1;

@@ -62,14 +62,17 @@ static void setup(ctx *c, int kind) {
     for (int i = 0; i < P * E; i++) pool[i] = (float)rng_normal(&r);
     memset(&c->d, 0, sizeof c->d);
     c->d.B = B; c->d.T = T; c->d.len = len; c->d.audio = audio; c->d.global_B = 5;
-    c->t = (s2i_target){y, pos, pool, pcls, P, 5};
-    c->x = (s2i_xopts){kind, 0.7f, 0.5f, 0.2f};
+    c->t = (s2i_target){y, pos, pool, pcls, NULL, P, 5};
+    c->x = (s2i_xopts){kind, 0.7f, 0.5f, 0.2f, 0};
 }
 
-static void test_grads(int kind) {
-    const char *name = s2i_xmodal_names[kind];
+static const int given_neg[B] = {3, 0, -1};   /* pool rows of other intents; the last sample has none */
+
+static void test_grads(int kind, int sampled) {
+    const char *name = sampled ? "triplet(given negatives)" : s2i_xmodal_names[kind];
     ctx c;
     setup(&c, kind);
+    if (sampled) c.t.neg = given_neg;
     double ce, xm;
     double loss = s2i_train_loss(&c.m, &c.d, &c.t, &c.x, 0, NULL, &ce, &xm, NULL);
     CHECK_MSG(isfinite(loss) && loss > 0, "%s: loss %g", name, loss);
@@ -95,6 +98,7 @@ static void test_grads(int kind) {
     d2.B = 1; d2.len = len + 2; d2.audio = audio + 2 * T * IN;
     s2i_target t1 = c.t, t2 = c.t;
     t2.y = y + 2; t2.pos = pos + 2;
+    if (sampled) t2.neg = given_neg + 2;
     double l1 = s2i_train_loss(&c.m, &d1, &t1, &c.x, 0, NULL, NULL, NULL, NULL);
     float *g1 = xmalloc(sizeof(float) * nh);
     memcpy(g1, c.m.head.p.grad, sizeof(float) * nh);
@@ -105,6 +109,35 @@ static void test_grads(int kind) {
     CHECK_MSG(worst <= 1e-5, "%s: slices' head gradients differ from the whole's by %g", name, worst);
     free(gh); free(ge); free(g1);
     s2i_free(&c.m);
+}
+
+/* Sampled negatives: a pool row of another intent, the same for the same key, none when the
+ * pool holds only the sample's intent. */
+static void test_negatives(void) {
+    const int32_t yy[4] = {0, 2, 1, 3};
+    const int cls[P] = {0, 2, 1, 3, 2}, one[P] = {1, 1, 1, 1, 1};
+    int gidx[4] = {0, 1, 2, 3};
+    avm_batch_data d = {0};
+    d.B = 4; d.gidx = gidx;
+    s2i_target t = {yy, NULL, NULL, cls, NULL, P, 4};
+    s2i_tbuf b = {0};
+    int ok = 1, seen[P] = {0}, first[4];
+    for (long step = 0; step < 50; step++) {
+        s2i_target_negatives(&t, &b, &d, 3, step);
+        for (int i = 0; i < 4; i++) {
+            ok &= t.neg[i] >= 0 && t.neg[i] < P && cls[t.neg[i]] != yy[i];
+            seen[t.neg[i]]++;
+            if (!step) first[i] = t.neg[i];
+        }
+    }
+    CHECK_MSG(ok, "a sampled negative of the sample's own intent");
+    CHECK_MSG(seen[0] && seen[1] && seen[2] && seen[3] && seen[4], "some pool row never drawn");
+    s2i_target_negatives(&t, &b, &d, 3, 0);
+    CHECK_MSG(!memcmp(first, t.neg, sizeof first), "the same key drew other negatives");
+    t.pool_cls = one;
+    s2i_target_negatives(&t, &b, &d, 3, 0);
+    CHECK(t.neg[2] == -1 && t.neg[0] >= 0);
+    s2i_tbuf_free(&b);
 }
 
 static void test_subset(void) {
@@ -148,7 +181,9 @@ static void test_subset(void) {
 }
 
 int main(void) {
-    for (int k = XM_NONE; k <= XM_INFONCE; k++) test_grads(k);
+    for (int k = XM_NONE; k <= XM_INFONCE; k++) test_grads(k, 0);
+    test_grads(XM_TRIPLET, 1);
+    test_negatives();
     test_subset();
     return check_done("test_s2i");
 }
