@@ -106,14 +106,14 @@ static void open_data(s2i_run *r, avm_textenc *tm, const avm_vocab *v) {
     s2i_model *m = &r->m;
     ft_open_loader(&r->L, f->ft.feats, &m->enc, m->config, f->ft.batch_tokens, f->ft.seed, 1, "s2i");
     r->stack = r->L.feats.stack;
-    s2i_labels_read(&r->lb, &r->L.feats, f->ft.data, &m->intents, tm, v, "training");
+    s2i_labels_read(&r->lb, &r->L.feats, f->ft.data, &m->intents, tm, v);
     if (f->label_fraction < 1) {
         s2i_labels_subset(&r->lb, m->intents.n, f->label_fraction, f->ft.seed);
         r->L.use = r->lb.use;
     }
     if (!f->ft.vfeats) return;
     ft_open_loader(&r->VL, f->ft.vfeats, &m->enc, m->config, f->ft.batch_tokens, f->ft.seed, 0, "s2i");
-    s2i_labels_read(&r->vlb, &r->VL.feats, f->ft.vdata, &m->intents, tm, v, "validation");
+    s2i_labels_read(&r->vlb, &r->VL.feats, f->ft.vdata, &m->intents, tm, v);
 }
 
 /* OUT/labelled: the training utterances used, '<utt-id> <intent>' (a Kaldi intent file). */
@@ -139,6 +139,8 @@ static void info_lines(const s2i_run *r) {
              m->head.e, m->enc.params.total, m->head.p.total);
     avm_info("s2i: cross-modal loss %s (weight %g)%s%s", f->xmodal_name, f->xweight,
              f->text_model ? ", text embeddings of " : "", f->text_model ? f->text_model : "");
+    s2i_labels_log(&r->lb, "training");
+    if (f->ft.vfeats) s2i_labels_log(&r->vlb, "validation");
     avm_info("s2i: dropout %g, attention dropout %g, time masks p=%g L=%d, %d frequency masks <= %d bins",
              m->enc.cfg.dropout, m->enc.cfg.attn_dropout, f->ft.aug.time_p, f->ft.aug.time_len, f->ft.aug.n_freq,
              f->ft.aug.freq_width);

@@ -132,6 +132,9 @@ typedef struct {
     int nsent, e;               /* distinct (transcript, intent) pairs; embedding size */
     float *temb;                /* [nsent, e] their text embeddings, NULL without a text model */
     int *scls;                  /* [nsent] their intents */
+    avm_text_counts counts;     /* the transcripts' words (over utterances), <unk>, cut */
+    int max_len;                /* the text encoder's */
+    char *text_path;            /* DATA/text (NULL without a text model) */
     uint8_t *use;               /* [n] the labelled fraction (NULL: every utterance) */
     int nused;
     uint32_t crc;               /* CRC-32 of '<utt-id> <intent index> <transcript>\n' of every
@@ -139,10 +142,12 @@ typedef struct {
 } s2i_labels;
 
 /* Reads DATA/intent (and, with a text model tm, DATA/text: transcripts embedded with
- * tl_embed_sentences, words outside its vocabulary counted in the log) for the index rows
- * of f. Dies with one line naming the file. what: "training"/"validation" for the log. */
+ * tl_embed_sentences, words outside its vocabulary counted) for the index rows of f. Dies
+ * with one line naming the file. */
 void s2i_labels_read(s2i_labels *lb, const avm_feats *f, const char *data, const avm_intents *in, avm_textenc *tm,
-                     const avm_vocab *v, const char *what);
+                     const avm_vocab *v);
+/* The log line of the transcripts' counts (what: "training", "validation"); none without text. */
+void s2i_labels_log(const s2i_labels *lb, const char *what);
 /* Keeps a fraction of the utterances, stratified by intent: of an intent's n_k utterances
  * max(1, round(fraction n_k)), drawn by (seed, intent); lb->use, lb->nused. */
 void s2i_labels_subset(s2i_labels *lb, int K, double fraction, uint64_t seed);

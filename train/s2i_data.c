@@ -61,8 +61,7 @@ static avm_text_counts utterance_counts(const s2i_labels *lb, const avm_textset 
 }
 
 /* The text embeddings of the distinct transcripts of DATA/text. */
-static void embed(s2i_labels *lb, const avm_feats *f, const char *data, avm_textenc *tm, const avm_vocab *v,
-                  const char *what) {
+static void embed(s2i_labels *lb, const avm_feats *f, const char *data, avm_textenc *tm, const avm_vocab *v) {
     char *path = path_join(data, "text");
     avm_trans tr;
     if (trans_read(&tr, path)) avm_die("s2i: %s", avm_error());
@@ -85,21 +84,27 @@ static void embed(s2i_labels *lb, const avm_feats *f, const char *data, avm_text
         for (int j = 0; j < 6; j++) lb->crc = crc32_update(lb->crc, parts[j], strlen(parts[j]));
     }
     textset_encode(&s, v, tm->cfg.max_len);
-    avm_text_counts c = utterance_counts(lb, &s, v, tm->cfg.max_len);
-    avm_info("s2i: %s transcripts (%s): %ld utterances, %d distinct, %ld words, %ld (%.2f %%) outside the text "
-             "encoder's vocabulary mapped to <unk>, %ld cut at max_len %d", what, path, c.sentences, s.n, c.words,
-             c.unk, c.words ? 100.0 * c.unk / c.words : 0.0, c.cut, tm->cfg.max_len);
+    lb->counts = utterance_counts(lb, &s, v, tm->cfg.max_len);
+    lb->max_len = tm->cfg.max_len;
+    lb->text_path = path;
     lb->e = tm->cfg.d;
     lb->temb = xmalloc(((size_t)s.n * lb->e + 1) * sizeof *lb->temb);
     if (tl_embed_sentences(tm, &s, 4096, lb->temb)) avm_die("s2i: %s", avm_error());
     textset_free(&s);
     free(text);
     trans_free(&tr);
-    free(path);
+}
+
+void s2i_labels_log(const s2i_labels *lb, const char *what) {
+    const avm_text_counts *c = &lb->counts;
+    if (!lb->temb) return;
+    avm_info("s2i: %s transcripts (%s): %ld utterances, %d distinct, %ld words, %ld (%.2f %%) outside the text "
+             "encoder's vocabulary mapped to <unk>, %ld cut at max_len %d", what, lb->text_path, c->sentences,
+             lb->nsent, c->words, c->unk, c->words ? 100.0 * c->unk / c->words : 0.0, c->cut, lb->max_len);
 }
 
 void s2i_labels_read(s2i_labels *lb, const avm_feats *f, const char *data, const avm_intents *in, avm_textenc *tm,
-                     const avm_vocab *v, const char *what) {
+                     const avm_vocab *v) {
     memset(lb, 0, sizeof *lb);
     lb->n = f->n;
     lb->nused = f->n;
@@ -111,7 +116,7 @@ void s2i_labels_read(s2i_labels *lb, const avm_feats *f, const char *data, const
     if (intent_read(path, in, utts, f->n, lab)) avm_die("s2i: %s", avm_error());
     for (int i = 0; i < f->n; i++) lb->y[i] = lab[i];
     free(path); free(lab); free(utts);
-    if (tm) { embed(lb, f, data, tm, v, what); return; }
+    if (tm) { embed(lb, f, data, tm, v); return; }
     for (int i = 0; i < f->n; i++) {   /* without text: the fingerprint of the intents alone */
         char line[64];
         int k = snprintf(line, sizeof line, " %d\n", lb->y[i]);
@@ -140,7 +145,7 @@ void s2i_labels_subset(s2i_labels *lb, int K, double fraction, uint64_t seed) {
 }
 
 void s2i_labels_free(s2i_labels *lb) {
-    free(lb->y); free(lb->sent); free(lb->temb); free(lb->scls); free(lb->use);
+    free(lb->y); free(lb->sent); free(lb->temb); free(lb->scls); free(lb->use); free(lb->text_path);
     memset(lb, 0, sizeof *lb);
 }
 
