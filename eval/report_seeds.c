@@ -188,7 +188,7 @@ void report_seeds_table(doc *d, const rep_scan *s, const rep_seeds *z, int acc) 
     sb_add(&d->html, "<table>\n");
     doc_row_begin(d);
     doc_cell(d, 1, "model");
-    doc_cell(d, 1, "pretraining");
+    if (!acc) doc_cell(d, 1, "pretraining");   /* intent results: S2I arms, no pretraining experiments */
     doc_cell(d, 1, "seeds");
     for (int c = 0; c < z->ncols; c++) {
         char *h = z->ckey[c] ? xasprintf("%s=%s", z->ckey[c], z->cval[c]) : xstrdup(z->cval[c]);
@@ -196,13 +196,13 @@ void report_seeds_table(doc *d, const rep_scan *s, const rep_seeds *z, int acc) 
         free(h);
     }
     doc_row_end(d);
-    doc_md_rule(d, z->ncols + 3);
+    doc_md_rule(d, z->ncols + 3 - acc);
     for (int g = 0; g < z->ng; g++) {
         const rep_group *G = &z->g[g];
         if (G->nseeds < 2) continue;
         doc_row_begin(d);
         doc_cell(d, 0, G->name);
-        doc_cell(d, 0, report_kind(s, G->base));
+        if (!acc) doc_cell(d, 0, report_kind(s, G->base));
         avm_strbuf b = {0};
         for (int i = 0; i < G->nseeds; i++) sb_printf(&b, "%s%d", i ? "," : "", G->seed[i]);
         doc_cell(d, 0, b.s);

@@ -32,12 +32,14 @@ static int experiments(const rep_scan *s, const char ***names) {
 
 void report_experiment_table(doc *d, const rep_scan *s, int acc) {
     const char **keys, **names;
-    int nk = report_cond_keys(s, &keys), ne = experiments(s, &names), ncol = 11;
+    int nk = report_cond_keys(s, &keys), ne = experiments(s, &names), ncol = acc ? 9 : 11;
     sb_add(&d->html, "<table>\n");
     doc_row_begin(d);
-    const char *head[] = {"experiment", "pretraining", "pretrain steps", "fine-tuning", "ft steps",
-                          "test set", acc ? "%ACC" : "%ERR", "S", "D", "I", "N"};
-    for (int i = 0; i < 11; i++) doc_cell(d, 1, head[i]);
+    /* intent results: no pretraining columns (an S2I arm is no pretraining experiment) */
+    const char *head[] = {"experiment", "pretraining", "pretrain steps", acc ? "training run" : "fine-tuning",
+                          acc ? "steps" : "ft steps", "test set", acc ? "%ACC" : "%ERR", "S", "D", "I", "N"};
+    doc_cell(d, 1, head[0]);
+    for (int i = acc ? 3 : 1; i < 11; i++) doc_cell(d, 1, head[i]);
     for (int k = 0; k < nk; k++) {
         const char **vals;
         int nv = report_cond_values(s, keys[k], &vals);
@@ -59,8 +61,10 @@ void report_experiment_table(doc *d, const rep_scan *s, int acc) {
             any = 1;
             doc_row_begin(d);
             doc_cell(d, 0, names[e]);
-            doc_cell(d, 0, report_kind(s, names[e]));
-            if (pre >= 0) doc_cellf(d, "%ld", s->runs[pre].steps); else doc_cell(d, 0, "-");
+            if (!acc) {
+                doc_cell(d, 0, report_kind(s, names[e]));
+                if (pre >= 0) doc_cellf(d, "%ld", s->runs[pre].steps); else doc_cell(d, 0, "-");
+            }
             const rep_run *ft = r && r->run >= 0 && *s->runs[r->run].sub ? &s->runs[r->run] : NULL;
             doc_cell(d, 0, ft ? ft->sub : "-");
             if (ft) doc_cellf(d, "%ld", ft->steps); else doc_cell(d, 0, "-");
@@ -105,17 +109,17 @@ void report_summary_table(doc *d, const rep_scan *s, int acc) {
     sb_add(&d->html, "<table>\n");
     doc_row_begin(d);
     doc_cell(d, 1, "model");
-    doc_cell(d, 1, "pretraining");
+    if (!acc) doc_cell(d, 1, "pretraining");
     for (int k = 0; k < ns; k++) doc_cell(d, 1, sets[k]);
     doc_row_end(d);
-    doc_md_rule(d, ns + 2);
+    doc_md_rule(d, ns + 2 - acc);
     for (int i = 0; i < s->nres; i++) {
         int first = 1;
         for (int j = 0; j < i; j++) first &= strcmp(model[j], model[i]) != 0;
         if (!first) continue;
         doc_row_begin(d);
         doc_cell(d, 0, model[i]);
-        doc_cell(d, 0, report_kind(s, s->res[i].exp));
+        if (!acc) doc_cell(d, 0, report_kind(s, s->res[i].exp));
         for (int k = 0; k < ns; k++) {
             double e = NAN;
             for (int j = i; j < s->nres; j++)

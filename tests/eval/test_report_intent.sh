@@ -85,7 +85,7 @@ assert "trip/s2i" in head and "ctc/ctc" not in head, head
 # mean ± sd of accuracy per column against numpy
 seeds = md.split("## Intent accuracy (%), training seeds")[1].split("##")[0]
 for arm in ("trip", "none"):
-    row = [l for l in seeds.splitlines() if l.startswith("| %s/s2i " % arm)][0].split("|")[4:-1]
+    row = [l for l in seeds.splitlines() if l.startswith("| %s/s2i " % arm)][0].split("|")[3:-1]
     for col, cond in zip(row, (None, "0", "10")):
         acc = []
         for seed in (1, 2, 3):

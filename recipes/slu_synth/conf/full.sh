@@ -1,0 +1,10 @@
+# Profile "full": the comparison of issue 16 (cross-modal loss vs none, all labels and 10 %,
+# 3 training seeds, held-out voice family and speakers), sized for about an hour on 2 cores
+# from the stage times of the quick profile (recipes/README.md; not run in full yet).
+speakers_per_family=12; utts_per_speaker=60; train_titles=300; test_titles=150
+general_text=true                     # fortunes and WordNet's glosses beside the commands
+textlm_steps=1500; textlm_batch_tokens=2048
+model=tiny; pretrain_steps=3000; pretrain_batch_tokens=2000; pretrain_lr=1e-3
+s2i_steps=1200; s2i_lr=1e-3; s2i_warmup=100; s2i_batch_tokens=2000; valid_every=100
+xmodal_weight=1
+train_seeds="1 2 3"

@@ -1,0 +1,9 @@
+# Profile "quick": a few minutes on 2 cores (tests/recipes/test_slu_synth.sh runs it). A small
+# corpus, a tiny encoder and text encoder, a hundred S2I steps per arm: the accuracies only
+# show that every stage runs, they are not meant to be compared.
+speakers_per_family=4; utts_per_speaker=20; train_titles=100; test_titles=100   # menus of up to 100 titles (TinyS2I) need 100
+general_text=false                    # the text encoder reads the corpus' command sentences only
+textlm_steps=150; textlm_batch_tokens=1024
+model=tiny; pretrain_steps=150; pretrain_batch_tokens=2000; pretrain_lr=1e-3
+s2i_steps=100; s2i_lr=2e-3; s2i_warmup=10; s2i_batch_tokens=2000; valid_every=50
+xmodal_weight=1

@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# avmask recipe for spoken language understanding on the embedded spoken-command corpus
+# (avmask synth-slu; nothing is downloaded):
+#   ./run.sh [--profile=quick|full] [--stage=N] [--stop-stage=N] [--nj=N] [--threads=N]
+# Stages:
+#   0 synthesise the command corpus (corpus/<profile>: train, dev, test with the held-out
+#     voice family and speakers at every SNR)
+#   1 extract features of train, dev and test
+#   2 text corpus + text encoder (avmask textlm: the corpus' text_corpus.txt, and with
+#     general_text=true fortunes and WordNet's glosses, recipes/steps/text_corpus.sh)
+#   3 audio pretraining on the command corpus' audio (avmask pretrain --modalities=audio) and
+#     its export; or --init-export=DIR: a given export instead (the stage then does nothing)
+#   4 S2I arms (avmask s2i): every cross-modal loss of $xmodal_losses (none, triplet; l2,
+#     infonce as options) x every labelled fraction of $label_fractions (1, 0.1) x every
+#     training seed of $train_seeds, into exp/<profile>/<loss>[-l<percent>][-s<N>]/s2i
+#   5 TinyS2I (issue 16, item 4): not built yet; the stage says so and does nothing
+#   6 decode + score the held-out test set: intent accuracy overall and by condition (SNR,
+#     voice family, seen/unseen paraphrase, intent class), confusion matrices
+#   7 report (exp/<profile>/report/report.md, .html): intent accuracy by test set, mean ± sd
+#     over the seeds, paired bootstrap comparisons of each loss against none
+# A stage whose output is complete is skipped, so rerunning from --stage=N reuses the rest.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+
+profile=quick
+stage=0
+stop_stage=100
+nj=2
+threads=2
+seed=1
+workdir=.   # where corpus/, feats/ and exp/ go (relative to this recipe's directory)
+init_export=        # an export dir (avmask export) to fine-tune instead of stage 3's pretraining
+xmodal_losses="none triplet"   # cross-modal losses of the arms (none l2 triplet infonce)
+label_fractions="1 0.1"        # labelled fractions of the arms (s2i --label-fraction)
+train_seeds="1 2"              # training seeds: seed N trains with --seed=<seed + N - 1> into <arm>-s<N>
+s2i_opts=                      # extra options for every S2I arm (avmask s2i --help)
+help_message="usage: $0 [--profile=quick|full] [--stage=N] [--stop-stage=N] [--nj=N] [--threads=N] [--seed=N]
+  [--workdir=DIR] [--init-export=DIR] [--xmodal-losses=\"none triplet\"] [--label-fractions=\"1 0.1\"]
+  [--train-seeds=\"1 2\"] [--s2i-opts=\"...\"] [any variable of conf/<profile>.sh, e.g. --s2i-steps=N]"
+# what a profile (conf/<profile>.sh) sets; options on the command line override it
+speakers_per_family= utts_per_speaker= train_titles= test_titles= general_text=
+textlm_steps= textlm_batch_tokens= model= pretrain_steps= pretrain_batch_tokens= pretrain_lr=
+s2i_steps= s2i_lr= s2i_warmup= s2i_batch_tokens= valid_every= xmodal_weight=
+args=("$@")
+. "$here/../common/parse_options.sh"
+[ -f "$here/conf/$profile.sh" ] || { echo "$0: unknown profile '$profile' (conf/$profile.sh)" >&2; exit 1; }
+. "$here/conf/$profile.sh"
+set -- "${args[@]}"
+. "$here/../common/parse_options.sh"
+
+. "$here/../common/path.sh"   # $avmask, $steps, step and run_logged
+cd "$here" && mkdir -p "$workdir" && cd "$workdir"
+corpus=corpus/$profile; feats=feats/$profile; exp=exp/$profile
+mkdir -p "$exp/log"
+for v in $train_seeds; do [[ $v =~ ^[1-9][0-9]*$ ]] || { echo "$0: --train-seeds: '$v' is not a seed >= 1" >&2; exit 1; }; done
+for v in $xmodal_losses; do
+    [[ $v =~ ^(none|l2|triplet|infonce)$ ]] || { echo "$0: --xmodal-losses: '$v' is not none, l2, triplet or infonce" >&2; exit 1; }
+done
+for v in $label_fractions; do
+    awk -v f="$v" 'BEGIN { exit !(f + 0 > 0 && f + 0 <= 1 && f ~ /^[0-9.]+$/) }' ||
+        { echo "$0: --label-fractions: '$v' is not a fraction in (0, 1]" >&2; exit 1; }
+done
+
+# The arm of loss $1 at fraction $2, seed $3: <loss>[-l<percent>][-s<N>] (seed 1: no suffix).
+arm() {
+    local n=$1 pct
+    pct=$(awk -v f="$2" 'BEGIN { printf "%g", 100 * f }')
+    [ "$pct" = 100 ] || n=$n-l$pct
+    [ "$3" -gt 1 ] && n=$n-s$3
+    echo $n
+}
+arms() { local x f ts; for x in $xmodal_losses; do for f in $label_fractions; do for ts in $train_seeds; do
+    echo "$x $f $ts $(arm $x $f $ts)"; done; done; done; }
+
+if [ $stage -le 0 ] && [ $stop_stage -ge 0 ]; then
+    step 0 "synthesise the spoken-command corpus into $corpus"
+    if [ ! -f "$corpus/slu.json" ]; then
+        run_logged "$exp/log/synth_slu.log" "$avmask" synth-slu --out="$corpus" --overwrite \
+            --speakers-per-family=$speakers_per_family --utts-per-speaker=$utts_per_speaker \
+            --train-titles=$train_titles --test-titles=$test_titles --seed=$seed
+    fi
+fi
+
+if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
+    step 1 "extract features"
+    for set in train dev test; do
+        "$steps/make_feats.sh" --cmd "" --nj $nj "$corpus/$set" "$feats/$set" "$exp/log"
+    done
+fi
+
+textlm=$exp/textlm
+if [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
+    step 2 "text corpus and text encoder (textlm, $textlm_steps steps)"
+    text=$corpus/text_corpus.txt
+    if [ "$general_text" = true ]; then   # fortunes and WordNet's glosses, then the commands
+        text=$exp/text_corpus.txt
+        [ -s "$text" ] || run_logged "$exp/log/text_corpus.log" bash "$steps/text_corpus.sh" "$text" \
+            "$corpus/text_corpus.txt"
+    fi
+    if [ ! -f "$textlm/.done" ]; then
+        run_logged "$textlm/log/textlm.log" "$avmask" textlm --text="$text" --out="$textlm" --max-steps=$textlm_steps \
+            --batch-tokens=$textlm_batch_tokens --valid-every=$textlm_steps --seed=$seed --threads=$threads --resume
+        touch "$textlm/.done"
+    fi
+fi
+
+export_dir=${init_export:-$exp/pretrain/export}
+if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
+    if [ -n "$init_export" ]; then
+        step 3 "audio pretraining: the given export $init_export is used"
+        [ -f "$init_export/config.json" ] || { echo "$0: --init-export: $init_export/config.json missing" >&2; exit 1; }
+    else
+        step 3 "audio pretraining on the command audio ($model, $pretrain_steps steps) and export"
+        "$steps/pretrain.sh" "$feats/train" "$feats/dev" "$exp/pretrain" --config="$avmask_root/conf/$model.conf" \
+            --modalities=audio --max-steps=$pretrain_steps --batch-tokens=$pretrain_batch_tokens --lr=$pretrain_lr \
+            --valid-every=$valid_every --save-every=$valid_every --seed=$seed --threads=$threads
+        "$steps/export.sh" "$exp/pretrain/checkpoint-best.h5" "$export_dir"
+    fi
+fi
+
+if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
+    step 4 "S2I arms: losses ($xmodal_losses) x label fractions ($label_fractions) x seeds ($train_seeds)"
+    while read -r x f ts name; do
+        "$steps/s2i.sh" "$export_dir" "$feats/train" "$corpus/train" "$feats/dev" "$corpus/dev" "$corpus/intents.txt" \
+            "$exp/$name/s2i" --text-model="$textlm/model" --xmodal-loss=$x --xmodal-weight=$xmodal_weight \
+            --label-fraction=$f --max-steps=$s2i_steps --lr=$s2i_lr --warmup=$s2i_warmup \
+            --batch-tokens=$s2i_batch_tokens --valid-every=$valid_every --seed=$((seed + ts - 1)) \
+            --threads=$threads $s2i_opts </dev/null
+        echo "   $name/s2i: dev accuracy $(sed -n 's/.*"valid_acc":\([0-9.]*\).*/\1/p' "$exp/$name/s2i/metrics.jsonl" | tail -1) %"
+    done < <(arms)
+fi
+
+if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
+    # The slot of TinyS2I (issue 16, item 4: a tiny acoustic encoder and a title encoder
+    # trained jointly, menus of unseen titles, deferral): built later; nothing runs here.
+    step 5 "TinyS2I: not built yet (issue 16, item 4); skipped"
+fi
+
+if [ $stage -le 6 ] && [ $stop_stage -ge 6 ]; then
+    step 6 "decode and score the held-out test set (intent accuracy by condition)"
+    while read -r x f ts name; do
+        "$steps/decode_score.sh" --threads $threads --unit intent --by "$corpus/test/conditions" "$exp/$name/s2i" \
+            "$feats/test" "$corpus/test/intent" "$exp/$name/s2i/decode_test" </dev/null
+    done < <(arms)
+fi
+
+if [ $stage -le 7 ] && [ $stop_stage -ge 7 ]; then
+    step 7 "report"
+    pairs=   # each cross-modal loss against none, at each fraction
+    for x in $xmodal_losses; do
+        [ $x = none ] && continue
+        [[ " $xmodal_losses " == *" none "* ]] || continue
+        for f in $label_fractions; do pairs+="$(arm $x $f 1)/s2i,$(arm none $f 1)/s2i "; done
+    done
+    compare=(); [ -n "$pairs" ] && compare=(--compare-intent="${pairs% }")
+    run_logged "$exp/log/report.log" "$avmask" report --exp="$exp" --out="$exp/report" \
+        --conditions=snr,family,paraphrase,class --title="avmask slu_synth ($profile profile)" "${compare[@]}"
+    echo "report: $PWD/$exp/report/report.md (and report.html)"
+fi

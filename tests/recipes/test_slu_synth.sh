@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# timeout: 480
+# recipes/slu_synth/run.sh, profile quick as it is (a few minutes on 2 cores): every stage,
+# the TinyS2I slot announced and skipped, an S2I model and a scored test set for each arm
+# (none, triplet) x (all labels, 10 %) x 2 seeds, and a report whose intent section holds
+# accuracy by test set, the seeds' mean ± sd and the paired comparisons triplet - none at
+# both fractions, broken down by SNR, voice family (slt held out), paraphrase and class;
+# then a rerun from stage 4 that skips every finished arm and leaves the results as they
+# were; a bad --xmodal-losses is one line.
+set -u
+fail() { echo "FAIL: $*"; exit 1; }
+recipe=$AVMASK_ROOT/recipes/slu_synth/run.sh
+export AVMASK
+bash "$recipe" --workdir="$TEST_TMP/w" >run1.out 2>&1 || { tail -20 run1.out; fail "recipe failed"; }
+cat run1.out
+for s in 0 1 2 3 4 5 6 7; do grep -q "== stage $s:" run1.out || fail "stage $s did not run"; done
+grep -q "== stage 5: TinyS2I: not built yet" run1.out || fail "TinyS2I slot"
+exp=w/exp/quick
+report=$(sed -n 's/^report: \(.*\) (and report.html)$/\1/p' run1.out)
+[ "$report" = "$TEST_TMP/$exp/report/report.md" ] || fail "report path printed: '$report'"
+n=0
+for x in none triplet; do
+    for f in "" -l10; do
+        for s in "" -s2; do
+            d=$exp/$x$f$s/s2i
+            [ -s $d/model-best/s2i_head.h5 ] && [ -s $d/decode_test/eval.json ] || fail "$d: model or result missing"
+            grep -q -- "--xmodal-loss=$x" $d/log/s2i.log || fail "$d: not --xmodal-loss=$x"
+            n=$((n + 1))
+        done
+    done
+done
+[ $n = 8 ] || fail "arms"
+grep -q -- "--label-fraction=0.1" $exp/triplet-l10-s2/s2i/log/s2i.log || fail "the 10 % arm"
+grep -q -- "--init=exp/quick/pretrain/export" $exp/none/s2i/log/s2i.log || fail "S2I not on the pretrained export"
+"$PY" - "$exp" <<'E' || fail "report"
+import sys
+exp = sys.argv[1]
+md = open(exp + "/report/report.md").read()
+for s in ("## Intent accuracy (%) by test set", "## Intent accuracy (%), training seeds: mean ± standard deviation",
+          "## Intent accuracy, paired comparisons", "## Intent results by condition", "## Most frequent intent confusions"):
+    assert s in md, s
+assert "## Error rate (%) by test set" not in md      # no CTC result in this experiment
+seeds = md.split("training seeds: mean")[1].split("##")[0]
+for col in ("snr=0", "snr=clean", "family=slt", "paraphrase=unseen", "class=title"):
+    assert "| " + col + " |" in seeds.splitlines()[4], col
+rows = [l.split("\t") for l in open(exp + "/report/compare_intent.tsv")][1:]
+pairs = {(r[0], r[1]) for r in rows}
+assert pairs == {("triplet/s2i", "none/s2i"), ("triplet-l10/s2i", "none-l10/s2i")}, pairs
+assert all(r[3] == "2" and int(r[4]) > 0 for r in rows)
+print("report: intent section with %d comparison rows" % len(rows))
+E
+sum1=$(cat $exp/*/s2i/decode_test/eval.json | md5sum)
+bash "$recipe" --workdir="$TEST_TMP/w" --stage=4 --stop-stage=6 >run2.out 2>&1 || { tail -20 run2.out; fail "rerun"; }
+[ "$(cat $exp/*/s2i/decode_test/eval.json | md5sum)" = "$sum1" ] || fail "the rerun changed the results"
+[ "$(grep -c 'dev accuracy' run2.out)" = 8 ] || fail "rerun arms"
+bash "$recipe" --workdir="$TEST_TMP/w" --xmodal-losses="none cosine" >bad.out 2>&1 && fail "bad loss accepted"
+grep -q "xmodal-losses: 'cosine' is not none, l2, triplet or infonce" bad.out || { cat bad.out; fail "bad loss message"; }
+echo "test_slu_synth: ok"
