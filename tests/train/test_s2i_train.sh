@@ -19,7 +19,8 @@
 #    added to a transcript;
 #  - refusals, one line each: an intent file missing an utterance (its file and line), an
 #    unknown intent, --xmodal-loss without --text-model, eval --unit=intent on a hypothesis
-#    with two tokens.
+#    with two tokens; decode of a model dir whose s2i.json disagrees with intents.txt or
+#    whose s2i_head.h5 has a flipped byte.
 set -u
 export OMP_WAIT_POLICY=PASSIVE
 fail() { echo "FAIL: $*"; exit 1; }
@@ -128,4 +129,13 @@ sed '2s/$/ music_stop/' s_none/decode_dev/hyp >two.hyp
 expect twotok "two.hyp:2: expected '<utt-id> <intent>' (one intent), found 2 tokens" \
     "$AVMASK" eval --unit=intent --ref=c/dev/intent --hyp=two.hyp --out=x4.json
 [ ! -e x1 ] && [ ! -e x2 ] && [ ! -e x3 ] || fail "a refused run left an output dir"
+# a model dir decode cannot trust: another intent count, a flipped byte in the head
+cp -r s_none/model m1 && sed -i 's/"intents":20/"intents":19/' m1/s2i.json
+expect count "m1/s2i.json: 19 intents, but intents.txt has 20" "$AVMASK" decode --model=m1 --feats=f/dev --out=d1
+cp -r s_none/model m2
+"$PY" -c "
+import os
+p = 'm2/s2i_head.h5'; b = bytearray(open(p, 'rb').read()); b[os.path.getsize(p) - 100] ^= 1; open(p, 'wb').write(b)"
+expect flipped "m2/s2i_head.h5" "$AVMASK" decode --model=m2 --feats=f/dev --out=d2
+[ ! -e d1/hyp ] && [ ! -e d2/hyp ] || fail "a refused model decoded"
 echo "test_s2i_train: ok"
