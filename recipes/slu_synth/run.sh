@@ -41,17 +41,7 @@ help_message="usage: $0 [--profile=quick|full] [--stage=N] [--stop-stage=N] [--n
 speakers_per_family= utts_per_speaker= train_titles= test_titles= general_text=
 textlm_steps= textlm_batch_tokens= model= pretrain_steps= pretrain_batch_tokens= pretrain_lr=
 s2i_steps= s2i_lr= s2i_warmup= s2i_batch_tokens= valid_every= xmodal_weight=
-args=("$@")
-. "$here/../common/parse_options.sh"
-[ -f "$here/conf/$profile.sh" ] || { echo "$0: unknown profile '$profile' (conf/$profile.sh)" >&2; exit 1; }
-. "$here/conf/$profile.sh"
-set -- "${args[@]}"
-. "$here/../common/parse_options.sh"
-
-. "$here/../common/path.sh"   # $avmask, $steps, step and run_logged
-cd "$here" && mkdir -p "$workdir" && cd "$workdir"
-corpus=corpus/$profile; feats=feats/$profile; exp=exp/$profile
-mkdir -p "$exp/log"
+. "$here/../common/profile.sh"   # options, conf/$profile.sh, path.sh; corpus, feats, exp
 for v in $train_seeds; do [[ $v =~ ^[1-9][0-9]*$ ]] || { echo "$0: --train-seeds: '$v' is not a seed >= 1" >&2; exit 1; }; done
 for v in $xmodal_losses; do
     [[ $v =~ ^(none|l2|triplet|infonce)$ ]] || { echo "$0: --xmodal-losses: '$v' is not none, l2, triplet or infonce" >&2; exit 1; }

@@ -26,7 +26,6 @@
 #   --ft-tag=-frozen --finetune-opts="--freeze-steps=1000 --layer-weights" -> .../ctc-frozen
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
 
 profile=quick
 stage=0
@@ -68,17 +67,7 @@ probe_steps=0 probe_lr=
 # noisy input, clean target (AV-HuBERT): with this probability a pretraining sample gets noise
 # of the corpus's noise/ set mixed into its audio features at an SNR in noise_snr (dB)
 noise_prob=0 noise_snr=-5,20
-args=("$@")
-. "$root/recipes/common/parse_options.sh"
-[ -f "$here/conf/$profile.sh" ] || { echo "$0: unknown profile '$profile' (conf/$profile.sh)" >&2; exit 1; }
-. "$here/conf/$profile.sh"
-set -- "${args[@]}"
-. "$root/recipes/common/parse_options.sh"
-
-. "$root/recipes/common/path.sh"   # $avmask, $steps, step and run_logged
-cd "$here" && mkdir -p "$workdir" && cd "$workdir"
-corpus=corpus/$profile; feats=feats/$profile; exp=exp/$profile
-mkdir -p "$exp/log"
+. "$here/../common/profile.sh"   # options, conf/$profile.sh, path.sh; corpus, feats, exp
 
 # The held-out test sets the corpus has (test_clean, test_snr10, ...).
 # The labelled subset for fine-tuning: the first $labeled_utts utterances of train (0: all).
