@@ -49,7 +49,7 @@ static const avm_optdef table[] = {
     FT_ROWS_REGULARISE(s2i_opts, ft.),
     FT_ROWS_MODEL(s2i_opts, ft.),
     FT_ROWS_HOOKS(s2i_opts, ft.),
-    {OPT_END},
+    {.type = OPT_END},
 };
 
 const avm_optspec s2i_optspec = {
