@@ -109,6 +109,15 @@ static int run_batch(km_layer *k, const int *ord, int B, const int *utt, const i
     return 0;
 }
 
+/* The end of the batch starting at sorted position s: greedy, count x longest <=
+ * batch_tokens, at least one. */
+static int batch_end(const km_layer *k, const int *off, int s, int n) {
+    int e = s + 1;
+    for (; e < n; e++)
+        if ((long)(e - s + 1) * (off[k->ord[e] + 1] - off[k->ord[e]]) > k->batch_tokens) break;
+    return e;
+}
+
 int km_layer_vectors(km_layer *k, const int *utt, const int *off, int n, float *x) {
     for (int j = 0; j < n; j++) k->ord[j] = j;
     for (int j = 1; j < n; j++) {   /* insertion sort by length: few padded tokens per batch */
@@ -116,9 +125,17 @@ int km_layer_vectors(km_layer *k, const int *utt, const int *off, int n, float *
         for (; i > 0 && off[k->ord[i - 1] + 1] - off[k->ord[i - 1]] > off[v + 1] - off[v]; i--) k->ord[i] = k->ord[i - 1];
         k->ord[i] = v;
     }
-    for (int s = 0, e; s < n; s = e) {   /* greedy: count x longest <= batch_tokens, at least one */
-        for (e = s + 1; e < n; e++)
-            if ((long)(e - s + 1) * (off[k->ord[e] + 1] - off[k->ord[e]]) > k->batch_tokens) break;
+    long most = 0;
+    int longest = 0;
+    for (int s = 0, e; s < n; s = e) {  /* first the largest batch: the model's arena is sized once */
+        e = batch_end(k, off, s, n);
+        int t = off[k->ord[e - 1] + 1] - off[k->ord[e - 1]];
+        if ((long)(e - s) * t > most) most = (long)(e - s) * t;
+        if (t > longest) longest = t;
+    }
+    if (longest) avmodel_infer_reserve(&k->m, most, longest, 0);
+    for (int s = 0, e; s < n; s = e) {
+        e = batch_end(k, off, s, n);
         if (run_batch(k, k->ord + s, e - s, utt, off, x)) return -1;
     }
     return 0;

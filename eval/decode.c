@@ -104,6 +104,10 @@ int cmd_decode(int argc, char **argv) {
     avm_batch_data d = {0};
     double t_read = 0, t_run = 0, audio_s = 0;
     loader_plan(&L, 0);
+    long most;
+    int longest;
+    loader_plan_peak(&L, &most, &longest);
+    if (longest) asr_infer_reserve(&a, most, longest);   /* the encoder's arena, once */
     for (int b = 0; b < L.nbatch; b++) {
         double t0 = now_sec();
         if (loader_get(&L, b, 0, 1, &d)) avm_die("decode: %s", avm_error());

@@ -136,6 +136,7 @@ void avmodel_free(avm_model *m) {
     free(m->fusion_cache);
     ws_free_bufs(m);
     layer_ws_free(&m->ws);
+    avmodel_infer_free(m);
     params_free(&m->params);
     memset(m, 0, sizeof *m);
 }

@@ -143,6 +143,19 @@ typedef struct {
     int keep_masked;                 /* 1: masked rows keep their input (no mask vector) */
 } avm_stream;
 
+/* The inference arena (models/avmodel_infer.c): one block, sized for the largest batch shape
+ * asked and reused by every layer and every batch; nothing in it survives for a backward. */
+typedef struct {
+    size_t cap_rows;                     /* tokens (B * Tf) every buffer holds */
+    int cap_T, cap_states, slots;        /* longest sequence (Tf), kept hidden states, threads */
+    void *block;
+    float *res;                          /* [rows, d] the residual stream, layers in place */
+    float *aout, *vout;                  /* [rows, d] each stream after its final norm (vout: av) */
+    float *states;                       /* [cap_states][rows, d] hidden states, when asked */
+    uint8_t *pad, *fpad;                 /* [rows] padding of the streams, of the fusion tokens */
+    avm_layer_scratch ls;                /* the layers' scratch (also the fusion's [a_t ; v_t]) */
+} avm_infer;
+
 typedef struct {
     avm_config cfg;
     avm_params params;
@@ -166,6 +179,7 @@ typedef struct {
     avm_batch batch;                     /* a copy; its arrays must outlive the backward */
     const float *audio_in;               /* avmodel_audio_forward input */
     float drop_p, attn_p;
+    avm_infer inf;                       /* the inference forwards' arena (apart from the above) */
 } avm_model;
 
 /* Registers and allocates the parameters; initialises them from seed: normal(0, 0.02) for
@@ -203,9 +217,23 @@ int avmodel_audio_forward(avm_model *m, const float *audio, const int *len, int 
 int avmodel_audio_forward_rng(avm_model *m, const float *audio, const int *len, int B, int T,
                               avm_rng *rng, float *out, const float **hidden);
 int avmodel_n_hidden(const avm_model *m);
+/* Inference-only forward of the audio branch (models/avmodel_infer.c): out and hidden as
+ * avmodel_audio_forward's, bit for bit on the same thread count (the same operations in the
+ * same order), but nothing is kept for a backward, no dropout work is done and the training
+ * workspace is neither allocated nor touched (there is nothing to differentiate afterwards).
+ * Without hidden the layers run in place in one buffer of the arena; with it every state gets
+ * a buffer of its own (valid until the next inference forward). -1 + avm_fail on a bad shape. */
+int avmodel_audio_infer(avm_model *m, const float *audio, const int *len, int B, int T, float *out,
+                        const float **hidden);
+/* Sizes the inference arena once for batches of up to `tokens` samples x padded tokens, each
+ * of at most T tokens, with room for every hidden state when `hidden` (the forwards grow it
+ * when a batch does not fit; only the pages a batch uses become resident). */
+void avmodel_infer_reserve(avm_model *m, long tokens, int T, int hidden);
 /* Hidden state `layer` (numbered as avmodel_audio_forward's hidden: 0 the audio embeddings,
  * 1..La the audio encoder layers, La+1..La+Lf the fusion layers, each before any final norm)
- * of the audio tokens -> out [B*T, d], no masking, no dropout (models/avmodel_hidden.c).
+ * of the audio tokens -> out [B*T, d], no masking, no dropout (models/avmodel_infer.c): an
+ * inference forward in the arena above that stops at that layer (the values of the training
+ * forward in eval mode, bit for bit).
  * modalities=av with video [B, T, video_in]: both streams enter, so the fusion layers are
  * audio-visual; video NULL or modalities=audio: the audio branch. Rows t >= len[b] are
  * padding. Nothing to differentiate afterwards. -1 + avm_fail on a bad layer or shape. */

@@ -13,12 +13,18 @@ int avmodel_audio_forward(avm_model *m, const float *audio, const int *len, int 
     return avmodel_audio_forward_rng(m, audio, len, B, T, NULL, out, hidden);
 }
 
-int avmodel_audio_forward_rng(avm_model *m, const float *audio, const int *len, int B, int T,
-                              avm_rng *rng, float *out, const float **hidden) {
+/* The checks of a batch every forward of the audio tokens makes. */
+int avmodel_check_shape(const avm_model *m, const int *len, int B, int T) {
     if (B < 1 || T < 1) return avm_fail("model: empty batch (B %d, T %d)", B, T);
     if (T > m->cfg.max_len) return avm_fail("model: %d tokens exceed max_len %d", T, m->cfg.max_len);
     for (int b = 0; b < B; b++)
         if (len[b] < 0 || len[b] > T) return avm_fail("model: sample %d has length %d of %d", b, len[b], T);
+    return 0;
+}
+
+int avmodel_audio_forward_rng(avm_model *m, const float *audio, const int *len, int B, int T,
+                              avm_rng *rng, float *out, const float **hidden) {
+    if (avmodel_check_shape(m, len, B, T)) return -1;
     avmodel_reserve(m, B, T);
     int d = m->cfg.d, La = m->cfg.layers_audio;
     m->B = B; m->T = T; m->Tf = T; m->branch = 1; memset(&m->batch, 0, sizeof m->batch); m->audio_in = audio;

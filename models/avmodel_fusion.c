@@ -34,23 +34,28 @@ void avmodel_fusion_backward(avm_model *m, float *dZ, int B, int Tf, float p, fl
  * (and the video half when video = 0: the audio branch) zero; modalities=audio: of audio_t.
  * Padding is the audio's: both streams share a sample's length. */
 void avmodel_fuse_tokens(avm_model *m, const uint8_t *drop_a, const uint8_t *drop_v, int video, int B, int T) {
+    memcpy(m->fpad, m->audio.pad, (size_t)B * T);
+    avmodel_fuse_rows(m, m->audio.out, video ? m->video.out : NULL, drop_a, drop_v, B, T, m->fcat, m->fin);
+}
+
+void avmodel_fuse_rows(const avm_model *m, const float *a, const float *v, const uint8_t *drop_a,
+                       const uint8_t *drop_v, int B, int T, float *cat, float *y) {
     const float *P = m->params.data;
     int d = m->cfg.d, S = m->nstreams, n = B * T;
-    memcpy(m->fpad, m->audio.pad, (size_t)n);
-    const float *x = m->audio.out;
+    const float *x = a;
     if (S == 2) {
         #pragma omp parallel for schedule(static) if ((size_t)n * d > 65536)
         for (int i = 0; i < n; i++) {
             int b = i / T;
-            float *r = m->fcat + (size_t)i * 2 * d;
+            float *r = cat + (size_t)i * 2 * d;
             if (drop_a && drop_a[b]) memset(r, 0, (size_t)d * sizeof(float));
-            else memcpy(r, m->audio.out + (size_t)i * d, (size_t)d * sizeof(float));
-            if (!video || (drop_v && drop_v[b])) memset(r + d, 0, (size_t)d * sizeof(float));
-            else memcpy(r + d, m->video.out + (size_t)i * d, (size_t)d * sizeof(float));
+            else memcpy(r, a + (size_t)i * d, (size_t)d * sizeof(float));
+            if (!v || (drop_v && drop_v[b])) memset(r + d, 0, (size_t)d * sizeof(float));
+            else memcpy(r + d, v + (size_t)i * d, (size_t)d * sizeof(float));
         }
-        x = m->fcat;
+        x = cat;
     }
-    linear_forward(x, n, S * d, P + m->fproj_w, P + m->fproj_b, d, m->fin);
+    linear_forward(x, n, S * d, P + m->fproj_w, P + m->fproj_b, d, y);
 }
 
 /* Backward of avmodel_fuse_tokens: dZ [B*T, d] (gradient w.r.t. m->fin; free afterwards)

@@ -110,6 +110,28 @@ void layer_forward(const avm_layer *L, const avm_params *ps, avm_layer_cache *c,
     dropout_add_forward(c->y, c->h, nd, p, rng, c->m3, c->y);
 }
 
+/* layer_forward's steps without the cache: ln holds LN1's output, then the attention
+ * context, then LN2's; f holds q|k|v, then the FFN's activations (GELU in place); x is dead
+ * once h = x + attention, so y may overwrite it. */
+void layer_infer(const avm_layer *L, const avm_params *ps, const float *x, const uint8_t *pad, int B, int T,
+                 float *y, const avm_layer_scratch *s) {
+    const float *P = ps->data;
+    int n = B * T, d = L->d, f = L->ffn;
+    size_t nd = (size_t)n * d, nf = (size_t)n * f;
+    avm_attn_dims a = {B, T, d, L->heads, 0.0f, s->slots};
+    float *mean = s->stats, *rstd = s->stats + n;
+    layernorm_forward(x, n, d, P + L->ln1_g, P + L->ln1_b, s->ln, mean, rstd);
+    linear_forward(s->ln, n, d, P + L->in_w, P + L->in_b, 3 * d, s->f);
+    attn_infer(&a, s->f, pad, s->ln, s->attn);
+    linear_forward(s->ln, n, d, P + L->out_w, P + L->out_b, d, s->h);
+    add_forward(s->h, x, nd, s->h);
+    layernorm_forward(s->h, n, d, P + L->ln2_g, P + L->ln2_b, s->ln, mean, rstd);
+    linear_forward(s->ln, n, d, P + L->fc1_w, P + L->fc1_b, f, s->f);
+    gelu_forward(s->f, nf, s->f);
+    linear_forward(s->f, n, f, P + L->fc2_w, P + L->fc2_b, d, y);
+    add_forward(y, s->h, nd, y);
+}
+
 void layer_backward(const avm_layer *L, avm_params *ps, const avm_layer_cache *c, const uint8_t *pad,
                     int B, int T, float p, float attn_p, const float *dy, float *dx, avm_layer_ws *w) {
     const float *P = ps->data;

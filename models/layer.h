@@ -30,6 +30,14 @@ typedef struct {
     float *a, *b, *c, *qkv, *f, *attn;
 } avm_layer_ws;
 
+/* Scratch of the inference-only layer (layer_infer) for up to `rows` = B*T tokens, carved
+ * by the caller (the model's inference arena): ln and h [rows, d], f [rows, max(3d, ffn)],
+ * stats [2 rows], attn (attn_infer_floats(T, slots) floats). */
+typedef struct {
+    float *ln, *h, *f, *stats, *attn;
+    int slots;                  /* threads the attention scratch serves */
+} avm_layer_scratch;
+
 /* Registers the layer's parameters in ps under prefix (before params_alloc). */
 void layer_register(avm_layer *L, avm_params *ps, const char *prefix, int d, int ffn, int heads);
 /* Initialisation: normal(0, std) weights, zero biases, unit LayerNorm gains. */
@@ -46,6 +54,11 @@ void layer_ws_free(avm_layer_ws *w);
  * (unused when p and attn_p are 0). c and w must be reserved for B, T. */
 void layer_forward(const avm_layer *L, const avm_params *ps, avm_layer_cache *c, const float *x,
                    const uint8_t *pad, int B, int T, float p, float attn_p, avm_rng *rng, avm_layer_ws *w);
+/* Inference: x [B*T, d] -> y [B*T, d] keeping nothing for a backward and drawing no dropout;
+ * the same operations in the same order as layer_forward with p = attn_p = 0, so y is its
+ * c->y bit for bit on the same thread count. y may be x (the layer then runs in place). */
+void layer_infer(const avm_layer *L, const avm_params *ps, const float *x, const uint8_t *pad, int B, int T,
+                 float *y, const avm_layer_scratch *s);
 /* dy [B*T, d] -> dx [B*T, d] (overwritten; may alias dy); parameter gradients accumulate
  * into ps->grad. Uses the cache of the last forward. */
 void layer_backward(const avm_layer *L, avm_params *ps, const avm_layer_cache *c, const uint8_t *pad,

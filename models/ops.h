@@ -48,8 +48,10 @@ void dropout_mask(uint8_t *mask, size_t n, float p, avm_rng *rng);
  * p == 0 is an exact identity (rng and mask untouched). x, y may alias. */
 void dropout_forward(const float *x, size_t n, float p, avm_rng *rng, uint8_t *mask, float *y);
 void dropout_backward(const float *dy, size_t n, float p, const uint8_t *mask, float *dx);
+/* y = res + x (the residual add; y may alias x or res). */
+void add_forward(const float *x, const float *res, size_t n, float *y);
 /* y = res + dropout(x) in one pass (the residual branches); mask as dropout_forward. y may
- * alias x or res. */
+ * alias x or res. p == 0 is add_forward. */
 void dropout_add_forward(const float *x, const float *res, size_t n, float p, avm_rng *rng,
                          uint8_t *mask, float *y);
 
@@ -76,6 +78,11 @@ size_t attn_scratch_floats(int T, int slots);
  * before the parallel part, so results do not depend on the thread count. */
 void attn_forward(const avm_attn_dims *a, const float *qkv, const uint8_t *pad, avm_rng *rng,
                   float *probs, uint8_t *dmask, float *ctx, float *scratch);
+/* Inference: attn_forward with p_drop 0 (ignored) that keeps no softmax: each (sample, head)
+ * works in its thread's T*T block of scratch (attn_infer_floats(T, slots) floats); ctx is
+ * attn_forward's bit for bit. */
+size_t attn_infer_floats(int T, int slots);
+void attn_infer(const avm_attn_dims *a, const float *qkv, const uint8_t *pad, float *ctx, float *scratch);
 /* dqkv [B*T, 3d] is overwritten. */
 void attn_backward(const avm_attn_dims *a, const float *qkv, const uint8_t *pad, const float *probs,
                    const uint8_t *dmask, const float *dctx, float *dqkv, float *scratch);

@@ -101,11 +101,15 @@ void dropout_backward(const float *dy, size_t n, float p, const uint8_t *mask, f
     for (size_t i = 0; i < n; i++) dx[i] = mask[i] ? dy[i] * s : 0.0f;
 }
 
+void add_forward(const float *x, const float *res, size_t n, float *y) {
+    #pragma omp parallel for simd schedule(static) if (n > 65536)
+    for (size_t i = 0; i < n; i++) y[i] = res[i] + x[i];
+}
+
 void dropout_add_forward(const float *x, const float *res, size_t n, float p, avm_rng *rng,
                          uint8_t *mask, float *y) {
     if (p <= 0.0f) {
-        #pragma omp parallel for simd schedule(static) if (n > 65536)
-        for (size_t i = 0; i < n; i++) y[i] = res[i] + x[i];
+        add_forward(x, res, n, y);
         return;
     }
     float s = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;

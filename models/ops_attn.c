@@ -63,33 +63,49 @@ static int attn_threads(const avm_attn_dims *a) {
     return a->slots > 0 && a->slots < slots ? a->slots : slots;
 }
 
+/* One (sample, head) bh: scores Q K^T into P, the softmax over unpadded keys in place (with
+ * dropout dm: the applied weights into buf), the context into ctx. */
+static void attn_head(const avm_attn_dims *a, const float *qkv, const uint8_t *pad, int bh, float *P,
+                      const uint8_t *dm, float *buf, float *ctx) {
+    int T = a->T, d = a->d, H = a->heads, dh = d / H, ld = 3 * d, b = bh / H, h = bh % H;
+    float scale = 1.0f / sqrtf((float)dh), sc = dm ? 1.0f / (1.0f - a->p_drop) : 1.0f;
+    const float *Q = qkv + (size_t)b * T * ld + h * dh, *K = Q + d, *V = Q + 2 * d;
+    const uint8_t *kp = pad + (size_t)b * T;
+    float *C = ctx + (size_t)b * T * d + h * dh;
+    const float *A = dm ? buf : P;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, dh, scale, Q, ld, K, ld, 0.0f, P, T);
+    for (int i = 0; i < T; i++) {
+        size_t r = (size_t)i * T;
+        if (!kp[i]) { softmax_row(P + r, kp, T, dm ? dm + r : NULL, sc, buf + r); continue; }
+        memset(P + r, 0, (size_t)T * sizeof(float));   /* padded query */
+        if (dm) memset(buf + r, 0, (size_t)T * sizeof(float));
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, dh, T, 1.0f, A, T, V, ld, 0.0f, C, d);
+}
+
 void attn_forward(const avm_attn_dims *a, const float *qkv, const uint8_t *pad, avm_rng *rng,
                   float *probs, uint8_t *dmask, float *ctx, float *scratch) {
-    int B = a->B, T = a->T, d = a->d, H = a->heads, dh = d / H, ld = 3 * d;
-    size_t TT = (size_t)T * T;
-    float scale = 1.0f / sqrtf((float)dh);
+    size_t TT = (size_t)a->T * a->T;
     int drop = a->p_drop > 0.0f;
-    float sc = drop ? 1.0f / (1.0f - a->p_drop) : 1.0f;
-    if (drop) dropout_mask(dmask, (size_t)B * H * TT, a->p_drop, rng);
+    if (drop) dropout_mask(dmask, (size_t)a->B * a->heads * TT, a->p_drop, rng);
     int slots = attn_threads(a);
     #pragma omp parallel for schedule(dynamic, 1) num_threads(slots)
-    for (int bh = 0; bh < B * H; bh++) {
-        int b = bh / H, h = bh % H;
-        const float *Q = qkv + (size_t)b * T * ld + h * dh, *K = Q + d, *V = Q + 2 * d;
-        const uint8_t *kp = pad + (size_t)b * T;
-        float *P = probs + (size_t)bh * TT, *buf = scratch + (size_t)omp_get_thread_num() * 2 * TT;
-        float *C = ctx + (size_t)b * T * d + h * dh;
-        const uint8_t *dm = drop ? dmask + (size_t)bh * TT : NULL;
-        const float *A = drop ? buf : P;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, dh, scale, Q, ld, K, ld, 0.0f, P, T);
-        for (int i = 0; i < T; i++) {
-            size_t r = (size_t)i * T;
-            if (!kp[i]) { softmax_row(P + r, kp, T, dm ? dm + r : NULL, sc, buf + r); continue; }
-            memset(P + r, 0, (size_t)T * sizeof(float));   /* padded query */
-            if (drop) memset(buf + r, 0, (size_t)T * sizeof(float));
-        }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, dh, T, 1.0f, A, T, V, ld, 0.0f, C, d);
-    }
+    for (int bh = 0; bh < a->B * a->heads; bh++)
+        attn_head(a, qkv, pad, bh, probs + (size_t)bh * TT, drop ? dmask + (size_t)bh * TT : NULL,
+                  scratch + (size_t)omp_get_thread_num() * 2 * TT, ctx);
+}
+
+size_t attn_infer_floats(int T, int slots) {
+    return (size_t)(slots > 0 ? slots : omp_get_max_threads()) * (size_t)T * T;
+}
+
+/* attn_forward without dropout, each softmax in its thread's scratch block and dropped. */
+void attn_infer(const avm_attn_dims *a, const float *qkv, const uint8_t *pad, float *ctx, float *scratch) {
+    size_t TT = (size_t)a->T * a->T;
+    int slots = attn_threads(a);
+    #pragma omp parallel for schedule(dynamic, 1) num_threads(slots)
+    for (int bh = 0; bh < a->B * a->heads; bh++)
+        attn_head(a, qkv, pad, bh, scratch + (size_t)omp_get_thread_num() * TT, NULL, NULL, ctx);
 }
 
 void attn_backward(const avm_attn_dims *a, const float *qkv, const uint8_t *pad, const float *probs,

@@ -110,7 +110,10 @@ static avm_layer_mix mix_of(avm_asr *a, int rows) {
     return m;
 }
 
-static int forward(avm_asr *a, const avm_batch_data *d, avm_rng *rng) {
+/* The encoder, then the head. infer: the inference-only forward (nothing kept for a
+ * backward; the hidden states only when the head mixes them), else the training forward
+ * with dropout from rng (NULL: none): the same logits bit for bit without dropout. */
+static int forward(avm_asr *a, const avm_batch_data *d, avm_rng *rng, int infer) {
     int B = d->B, T = d->T, dm = a->enc.cfg.d, V = a->head.V, nh = avmodel_n_hidden(&a->enc);
     size_t nBT = (size_t)B * T * dm;
     if (a->head.nw && a->head.nw != nh + 1)
@@ -121,7 +124,9 @@ static int forward(avm_asr *a, const avm_batch_data *d, avm_rng *rng) {
         a->dhidden = xcalloc(nh + 1, sizeof *a->dhidden);
         a->probs = xmalloc(sizeof(float) * (nh + 1));
     }
-    if (avmodel_audio_forward_rng(&a->enc, d->audio, d->len, B, T, rng, a->enc_out, a->hidden)) return -1;
+    int rc = infer ? avmodel_audio_infer(&a->enc, d->audio, d->len, B, T, a->enc_out, a->head.nw ? a->hidden : NULL)
+                   : avmodel_audio_forward_rng(&a->enc, d->audio, d->len, B, T, rng, a->enc_out, a->hidden);
+    if (rc) return -1;
     a->hidden[nh] = a->enc_out;
     const float *rep = a->enc_out;
     if (a->head.nw) {
@@ -142,11 +147,13 @@ static int forward(avm_asr *a, const avm_batch_data *d, avm_rng *rng) {
     return 0;
 }
 
-int asr_forward(avm_asr *a, const avm_batch_data *d) { return forward(a, d, NULL); }
+int asr_forward(avm_asr *a, const avm_batch_data *d) { return forward(a, d, NULL, 1); }
+
+void asr_infer_reserve(avm_asr *a, long tokens, int T) { avmodel_infer_reserve(&a->enc, tokens, T, a->head.nw > 0); }
 
 double asr_train_loss(avm_asr *a, const avm_batch_data *d, const int *labels, const int *L,
                       int frozen, avm_rng *rng, double *nll) {
-    if (forward(a, d, rng)) return NAN;
+    if (forward(a, d, rng, 0)) return NAN;
     int B = d->B, T = d->T, dm = a->enc.cfg.d, V = a->head.V, n = a->off[B], nh = avmodel_n_hidden(&a->enc);
     size_t nBT = (size_t)B * T * dm;
     a->glog = xgrow(a->glog, &a->cap_glog, sizeof(float) * ((size_t)n * V + 1));

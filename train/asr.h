@@ -54,8 +54,13 @@ int  encoder_apply_cmvn(const avm_model *enc, const json_value *config, avm_load
 /* Encoder + head on a batch: a->rows [sum len, d] (unpadded encoder outputs, or their
  * learned weighted sum over the embeddings, every layer output and the final output when
  * head.nw > 0, each layer-normed first when layer_norm), a->logits [sum len, V], a->off.
- * 0 or -1 + avm_fail. */
+ * The encoder runs its inference-only forward (avmodel_audio_infer: nothing kept for a
+ * backward, no dropout), so the logits are asr_train_loss's without dropout bit for bit on
+ * the same thread count. 0 or -1 + avm_fail. */
 int  asr_forward(avm_asr *a, const avm_batch_data *d);
+/* Sizes the encoder's inference arena once for batches of up to `tokens` samples x padded
+ * tokens of at most T tokens each (optional: asr_forward grows it as needed). */
+void asr_infer_reserve(avm_asr *a, long tokens, int T);
 /* Forward, CTC loss (torch 'mean', zero_infinity) against labels (concatenated, L[b]
  * each), and backward: zeroes and fills head.p.grad and, unless frozen, enc.params.grad.
  * rng draws the encoder's dropout (enc.cfg.dropout, attn_dropout); NULL: no dropout.

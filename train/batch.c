@@ -157,6 +157,19 @@ void loader_plan(avm_loader *L, long epoch) {
     L->epoch = epoch;
 }
 
+void loader_plan_peak(const avm_loader *L, long *tokens, int *T) {
+    *tokens = 0;
+    *T = 0;
+    for (int b = 0; b < L->nbatch; b++) {
+        int t = 0;
+        for (int k = L->bstart[b]; k < L->bstart[b + 1]; k++)
+            if (loader_len(L, L->order[k]) > t) t = loader_len(L, L->order[k]);
+        long n = (long)(L->bstart[b + 1] - L->bstart[b]) * t;
+        if (n > *tokens) *tokens = n;
+        if (t > *T) *T = t;
+    }
+}
+
 static void ensure(avm_batch_data *d, int B, int T, int adim, int vdim, int labels) {
     if (B > d->cap_b) {
         d->cap_b = B;

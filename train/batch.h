@@ -72,6 +72,9 @@ int  loader_open_labels(avm_loader *L, const char *dir, const char *expect_hash)
 int  batch_plan(const int *len, int N, long budget, uint64_t seed, long epoch, int shuffle, int *order, int *bstart);
 /* Plans the batches of an epoch (cheap; call again to change epoch). */
 void loader_plan(avm_loader *L, long epoch);
+/* The planned epoch's largest batch: *tokens = max over batches of samples x padded tokens,
+ * *T = the longest sample (0 and 0 without batches), to size a forward's buffers once. */
+void loader_plan_peak(const avm_loader *L, long *tokens, int *T);
 /* Reads this rank's slice of global batch b (0 <= b < nbatch) of the planned epoch. */
 int  loader_get(avm_loader *L, int b, int rank, int world, avm_batch_data *out);
 /* The given utterances (index rows, in this order) as one batch, cropped as without
