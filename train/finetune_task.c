@@ -116,6 +116,10 @@ static int valid_sums(ft_run *r, double v[8]) {
     double sum = 0;
     int n = 0, rc = 0;
     loader_plan(L, 0);
+    long most;
+    int longest;
+    loader_plan_peak(L, &most, &longest);    /* the encoder's inference arena, once */
+    if (longest) asr_infer_reserve(a, most, longest);
     for (int b = 0; b < L->nbatch && !rc; b++) {
         if ((rc = loader_get(L, b, r->t.dist.rank, r->t.dist.world, &d)) || d.B == 0) continue;
         if ((rc = asr_forward(a, &d))) break;
