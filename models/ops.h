@@ -213,6 +213,10 @@ typedef struct {
     float *ln;      /* norm: [4d] scratch (gain 1, bias 0, their unused gradients) */
 } avm_layer_mix;
 void layer_mix_forward(const avm_layer_mix *m, const float *const *x, const float *w, float *y);
+/* Inference: y as layer_mix_forward's, bit for bit, but the states are normed in place (x is
+ * overwritten when norm) and nothing is saved for a backward: xn is unused, stats needs only
+ * [2][n]. */
+void layer_mix_infer(const avm_layer_mix *m, float *const *x, const float *w, float *y);
 /* dw [K] += d loss / d w from dy [n, d]; unless dx is NULL, dx[k] [n, d] = d loss / d x[k]
  * (overwritten; dx[K-1] may alias dy, the others may not). */
 void layer_mix_backward(const avm_layer_mix *m, const float *const *x, const float *dy, float *dw,

@@ -98,12 +98,13 @@ int asr_n_states(const avm_asr *a) { return avmodel_n_hidden(&a->enc) + 1; }
 
 /* The layer mix (models/ops.h) over the hidden states and the final output of the last
  * forward, rows = B*T. Padded rows are mixed (and normed) too: they hold finite values and
- * are never read back. */
-static avm_layer_mix mix_of(avm_asr *a, int rows) {
+ * are never read back. infer: for layer_mix_infer (the states normed in place, the
+ * statistics of one state at a time). */
+static avm_layer_mix mix_of(avm_asr *a, int rows, int infer) {
     int K = avmodel_n_hidden(&a->enc) + 1, dm = a->enc.cfg.d;
     if (a->layer_norm) {
-        a->lnh = xgrow(a->lnh, &a->cap_lnh, sizeof(float) * (size_t)rows * dm * K);
-        a->lnstat = xgrow(a->lnstat, &a->cap_lnstat, sizeof(float) * 2 * (size_t)rows * K);
+        if (!infer) a->lnh = xgrow(a->lnh, &a->cap_lnh, sizeof(float) * (size_t)rows * dm * K);
+        a->lnstat = xgrow(a->lnstat, &a->cap_lnstat, sizeof(float) * 2 * (size_t)rows * (infer ? 1 : K));
         if (!a->ln_one) a->ln_one = xmalloc(sizeof(float) * 4 * (size_t)dm);
     }
     avm_layer_mix m = {K, rows, dm, a->layer_norm, a->probs, a->lnh, a->lnstat, a->ln_one};
@@ -131,8 +132,11 @@ static int forward(avm_asr *a, const avm_batch_data *d, avm_rng *rng, int infer)
     const float *rep = a->enc_out;
     if (a->head.nw) {
         a->rep = xgrow(a->rep, &a->cap_rep, sizeof(float) * nBT);
-        avm_layer_mix m = mix_of(a, B * T);
-        layer_mix_forward(&m, a->hidden, a->head.p.data + a->head.lw, a->rep);
+        avm_layer_mix m = mix_of(a, B * T, infer);
+        if (infer)      /* the states are the arena's and enc_out, free to be normed in place */
+            layer_mix_infer(&m, (float *const *)a->hidden, a->head.p.data + a->head.lw, a->rep);
+        else
+            layer_mix_forward(&m, a->hidden, a->head.p.data + a->head.lw, a->rep);
         rep = a->rep;
     }
     if (B + 1 > a->cap_b) a->off = xrealloc(a->off, sizeof(int) * (a->cap_b = B + 1));
@@ -175,7 +179,7 @@ double asr_train_loss(avm_asr *a, const avm_batch_data *d, const int *labels, co
         return loss;
     }
     /* the final output's share of the gradient goes in as dout (in place in drep) */
-    avm_layer_mix m = mix_of(a, B * T);
+    avm_layer_mix m = mix_of(a, B * T, 0);
     float *glw = a->head.p.grad + a->head.lw;
     if (frozen) {
         layer_mix_backward(&m, a->hidden, a->drep, glw, NULL);

@@ -36,7 +36,8 @@ typedef struct {
                                      * layer_norm: normed states, their means and rstd, [4][d] */
     size_t cap_lnh, cap_lnstat;
     avm_ctc_ws ctc;              /* the CTC loss's scratch (training and validation) */
-    const float **hidden;        /* [n_hidden + 1] encoder states of the last forward, then its output */
+    const float **hidden;        /* [n_hidden + 1] encoder states of the last forward, then its output
+                                  * (after asr_forward with layer_norm: normed in place) */
     float **dhidden;             /* [n_hidden + 1] their gradients (the last one is drep) */
     int *off;                    /* [B + 1] row offsets of the utterances in rows/logits */
     int cap_b;

@@ -1,8 +1,8 @@
 /* The layer-mix op (models/ops_mix.c), with and without the per-state LayerNorm: the
  * forward against the mix computed in double, the gradients of the weights and of every
  * state against central finite differences (fdcheck.h), weight gradients accumulate, the
- * last state's gradient may alias dy, and a state scaled by 1000 leaves the normed mix
- * unchanged. The PyTorch parity of the op is in tests/models/test_torch_parity.sh. */
+ * last state's gradient may alias dy, a state scaled by 1000 leaves the normed mix
+ * unchanged, and layer_mix_infer (states normed in place) gives the forward's floats. The PyTorch parity of the op is in tests/models/test_torch_parity.sh. */
 #include "check.h"
 #include "fdcheck.h"
 #include "models/ops.h"
@@ -83,6 +83,15 @@ static void test_mix(int norm) {
         CHECK_MSG(e < 1e-4, "normed mix moved by %g when a state was scaled by 1000", e);
         free(y0);
     }
+    /* layer_mix_infer: the same floats, the states normed in place (copies here) */
+    float *xc[K], *yi = zerov(N * D);
+    mix_loss(&c);
+    for (int k = 0; k < K; k++) { xc[k] = zerov(N * D); memcpy(xc[k], c.x[k], N * D * sizeof(float)); }
+    layer_mix_infer(&c.m, xc, c.w, yi);
+    CHECK_MSG(!memcmp(yi, c.y, N * D * sizeof(float)), "norm %d: layer_mix_infer differs from layer_mix_forward", norm);
+    if (norm) CHECK(memcmp(xc[0], c.x[0], N * D * sizeof(float)));
+    for (int k = 0; k < K; k++) free(xc[k]);
+    free(yi);
     for (int k = 0; k < K; k++) { free(c.x[k]); free(dx[k]); }
     for (int k = 0; k < K - 1; k++) free(dx2[k]);
     free(c.w); free(c.y); free(c.R); free(dw); free(dw2); free(dw20); free(dy);
