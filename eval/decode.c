@@ -107,7 +107,7 @@ int cmd_decode(int argc, char **argv) {
     long most;
     int longest;
     loader_plan_peak(&L, &most, &longest);
-    if (longest) asr_infer_reserve(&a, most, longest);   /* the encoder's arena, once */
+    if (longest && !x.s2i) asr_infer_reserve(&x.a, most, longest);   /* CTC's arena, once (S2I: training forward) */
     for (int b = 0; b < L.nbatch; b++) {
         double t0 = now_sec();
         if (loader_get(&L, b, 0, 1, &d)) avm_die("decode: %s", avm_error());
