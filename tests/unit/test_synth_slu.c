@@ -211,6 +211,7 @@ static void test_flite(void) {
     CHECK_MSG(p0 > 140 && p0 < 210 && p1 / p0 > 1.15 && p1 / p0 < 1.35, "slt pitch %.0f Hz, x1.25: %.0f Hz", p0, p1);
     CHECK_MSG(p2 / p0 > 1.05 && p2 / p0 < 1.15, "speed 1.1: pitch %.0f -> %.0f Hz", p0, p2);
     CHECK_NEAR(dur(&d) * 1.1 / dur(&b), 1, 0.01);
+    synth_audio_free(&d);
     CHECK(synth_flite_check("nosuch") == -1 && strstr(avm_error(), "unknown flite voice 'nosuch'"));
     synth_flite_voice bad = {"nosuch", 1, 1, 1, 0};
     CHECK(synth_flite_speak(&bad, text, 16000, &d) == -1);
