@@ -47,6 +47,7 @@ void metrics_train(FILE *f, const avm_train_metrics *m) {
     jw_key(&w, "loss_audio"); jw_num(&w, m->loss_audio);
     jw_key(&w, "loss_video"); jw_num(&w, m->loss_video);
     if (!isnan(m->acc_audio)) { jw_key(&w, "acc_audio"); jw_num(&w, m->acc_audio); }
+    if (!isnan(m->loss_audio_novideo)) { jw_key(&w, "loss_audio_novideo"); jw_num(&w, m->loss_audio_novideo); }
     jw_key(&w, "lr"); jw_num(&w, m->lr);
     jw_key(&w, "grad_norm"); jw_num(&w, m->grad_norm);
     jw_key(&w, "tokens_per_s"); jw_num(&w, m->tokens_per_s);

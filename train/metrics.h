@@ -17,6 +17,7 @@ typedef struct {
     long step;
     double loss, loss_audio, loss_video, lr, grad_norm, tokens_per_s, seconds;
     double acc_audio;           /* target=clusters: masked accuracy (NaN: not written) */
+    double loss_audio_novideo;  /* --novideo-pass: that pass's masked-audio loss (NaN: not written) */
 } avm_train_metrics;
 
 /* Opens for appending; on resume first drops lines with a step beyond keep_step (they

@@ -126,11 +126,13 @@ static void task_log(avm_trainer *t, const avm_step_log *l) {
     run *r = t->task;
     const avm_step_stats *st = &r->st;
     avm_train_metrics m = {l->step, l->loss, stats_audio(st), stats_video(st), l->lr, l->grad_norm,
-                           r->toks / fmax(l->interval, 1e-9), l->seconds, clusters(r) ? stats_acc(st) : NAN};
+                           r->toks / fmax(l->interval, 1e-9), l->seconds, clusters(r) ? stats_acc(st) : NAN,
+                           r->po.novideo_pass ? stats_audio_novideo(st) : NAN};
     metrics_train(t->metrics, &m);
-    char what[64];
-    if (clusters(r)) snprintf(what, sizeof what, "acc %.4f", m.acc_audio);
-    else snprintf(what, sizeof what, "audio %.6f video %.6f", m.loss_audio, m.loss_video);
+    char what[96];
+    int n = clusters(r) ? snprintf(what, sizeof what, "acc %.4f", m.acc_audio)
+                        : snprintf(what, sizeof what, "audio %.6f video %.6f", m.loss_audio, m.loss_video);
+    if (r->po.novideo_pass) snprintf(what + n, sizeof what - n, " audio_novideo %.6f", m.loss_audio_novideo);
     avm_logonly("step %ld: loss %.6f %s lr %.3e grad_norm %.4f tokens/s %.0f "
                 "peak_rss_kb %ld", l->step, l->loss, what, l->lr, l->grad_norm, m.tokens_per_s, peak_rss_kb());
     r->rate = m.tokens_per_s;

@@ -28,6 +28,7 @@ typedef struct {
     int mask_l_audio, mask_l_video;
     avm_video_mask video_mask;          /* what a masked video token holds */
     double drop_audio, drop_video;      /* modality dropout probabilities */
+    int novideo_pass;                   /* every step also scores the masked audio with the video dropped */
     const char *noise_feats;            /* noise feature dir (NULL: no noise mixing) */
     double noise_prob, noise_snr[2];    /* per sample; SNR range in dB */
     /* model.target=clusters (--target=clusters): label dirs (data/labels.h) of --feats and
@@ -57,7 +58,8 @@ typedef struct {
     double n_video, sum_video;
     double tokens;                      /* input tokens (audio + video streams) */
     /* validation of an AV model only: the masked-audio loss again with the video dropped
-     * and with the video of another sample (same masks), for the video gain */
+     * and with the video of another sample (same masks), for the video gain; training with
+     * --novideo-pass: the loss of that pass (a term of the objective) */
     double n_audio_novideo, sum_audio_novideo;
     double n_audio_shuffled, sum_audio_shuffled;
     double n_correct;                   /* target=clusters: masked audio tokens predicted right */

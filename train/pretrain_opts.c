@@ -64,6 +64,11 @@ static const avm_optdef table[] = {
      .help = "per sample: drop the video with the probability of\n"
              "--modality-dropout-video, else the audio with this one"},
     {OPT_NUM, "modality-dropout-video", F(drop_video), .def = "0", .min = 0, .max = 1, .help = "see above"},
+    {OPT_INT, "novideo-pass", F(novideo_pass), .def = "0", .lo = 0, .hi = 1,
+     .help = "1: every step also predicts the masked audio of every sample\n"
+             "with the video dropped (the exported branch's condition) and adds\n"
+             "that mean loss to the objective (av only; costs a second forward\n"
+             "and backward)"},
     {OPT_TEXT, .help = "noise (noisy input, clean target; validation stays clean):"},
     {OPT_STR, "noise-feats", F(noise_feats), .meta = "DIR",
      .help = "features (avmask extract) of noise recordings, mixed into the\n"
@@ -176,6 +181,8 @@ void pretrain_parse(avm_pretrain_opts *po, avm_opts *o, int argc, char **argv) {
 
     if (po->drop_audio + po->drop_video > 1)
         avm_die("pretrain: --modality-dropout-audio + --modality-dropout-video must not exceed 1");
+    if (po->novideo_pass && po->model.modalities != AVM_MOD_AV)
+        avm_die("pretrain: --novideo-pass=1 needs --modalities=av (an audio-only model has no video to drop)");
     int video_masked = po->model.modalities == AVM_MOD_AV && po->video_mask != VMASK_NONE && po->mask_p_video > 0 &&
                        po->model.target == AVM_TARGET_FEATURES;
     if (po->mask_p_audio == 0 && !video_masked)
@@ -221,6 +228,7 @@ char *pretrain_config_json(const avm_pretrain_opts *po, const avm_feats *f) {
     jw_key(&w, "video_mask"); jw_str(&w, po->video_mask == VMASK_EMBED ? "embed" : po->video_mask == VMASK_SUBSTITUTE ? "substitute" : "none");
     jw_key(&w, "modality_dropout_audio"); jw_num(&w, po->drop_audio);
     jw_key(&w, "modality_dropout_video"); jw_num(&w, po->drop_video);
+    jw_key(&w, "novideo_pass"); jw_int(&w, po->novideo_pass);
     jw_key(&w, "noise_feats"); if (po->noise_feats) jw_str(&w, po->noise_feats); else jw_null(&w);
     jw_key(&w, "noise_prob"); jw_num(&w, po->noise_prob);
     jw_key(&w, "noise_snr"); jw_arr_begin(&w); jw_num(&w, po->noise_snr[0]); jw_num(&w, po->noise_snr[1]); jw_arr_end(&w);

@@ -9,9 +9,11 @@
 #include <string.h>
 
 double stats_loss(const avm_step_stats *s) {
-    /* the objective: mean masked loss of each modality over the union batch, summed */
+    /* the objective: mean masked loss of each modality over the union batch, summed (and
+     * in training with --novideo-pass, the mean masked-audio loss of that pass) */
     if (s->n_audio + s->n_video <= 0) return NAN;
-    return (s->n_audio > 0 ? s->sum_audio / s->n_audio : 0) + (s->n_video > 0 ? s->sum_video / s->n_video : 0);
+    return (s->n_audio > 0 ? s->sum_audio / s->n_audio : 0) + (s->n_video > 0 ? s->sum_video / s->n_video : 0) +
+           (s->n_audio_novideo > 0 ? s->sum_audio_novideo / s->n_audio_novideo : 0);
 }
 double stats_audio(const avm_step_stats *s) { return s->n_audio > 0 ? s->sum_audio / s->n_audio : NAN; }
 double stats_video(const avm_step_stats *s) { return s->n_video > 0 ? s->sum_video / s->n_video : NAN; }
@@ -119,21 +121,48 @@ static void add_stats(avm_step_stats *st, const avm_loss *l, const avm_batch_dat
     for (int k = 0; k < d->B; k++) st->tokens += (double)d->len[k] * streams;
 }
 
+/* --novideo-pass: after the step's own backward, the same samples, masks and (noisy) input
+ * once more with every video dropped and no audio dropped, the exported branch's
+ * condition; its mean masked-audio loss over the global batch is one more term of the
+ * objective, so the audio-alone path learns from every sample (modality dropout alone
+ * gives it only its share of them). Dropout continues the step's stream. */
+static int novideo_pass(avm_stepper *s, const avm_pretrain_opts *po, const avm_batch_data *d,
+                        const float *audio, avm_rng *drop, avm_step_stats *st) {
+    avm_loss l = {0};
+    avm_batch b;
+    if (d->B > 0) {
+        fill_batch(s, d, &b, drop);
+        b.unmasked_weight = (float)po->unmasked_weight;
+        b.drop_audio = NULL;
+        b.drop_video = s->all;      /* (the video encoder still runs; its output is not used) */
+        b.audio = audio;            /* the step's input: noisy when it was, against the clean target */
+        if (audio != d->audio) b.audio_target = d->audio;
+        if (avmodel_forward(&s->model, &b, &l)) return -1;
+    }
+    double n[2] = {l.n_audio, l.n_audio * l.audio};   /* this pass's global count first, as above */
+    dist_sum_f64(&s->dist, n, 2);
+    st->n_audio_novideo = n[0];
+    st->sum_audio_novideo = n[1];
+    if (d->B > 0 && n[0] > 0) avmodel_backward_weighted(&s->model, (float)(l.n_audio / n[0]), 0.0f);
+    return 0;
+}
+
 int step_train(avm_stepper *s, const avm_pretrain_opts *po, const avm_batch_data *d, long step,
                avm_step_stats *st) {
     memset(st, 0, sizeof *st);
     params_zero_grad(&s->model.params);
     avm_loss l = {0};
+    avm_rng drop;
+    train_rng(&drop, po->seed, SEED_DROPOUT, step, s->dist.rank);
+    const float *audio = d->audio;
     if (d->B > 0) {
         make_masks(s, po, d, step, 1);
-        avm_rng drop;
-        train_rng(&drop, po->seed, SEED_DROPOUT, step, s->dist.rank);
         avm_batch b;
         fill_batch(s, d, &b, &drop);
         b.unmasked_weight = (float)po->unmasked_weight;   /* validation: masked tokens only */
         video_input(s, po, d, step, d->video, &b);
         if (s->noise) {   /* noisy input, clean target */
-            if (!(b.audio = noise_mix(s->noise, d, step))) return -1;
+            if (!(b.audio = audio = noise_mix(s->noise, d, step))) return -1;
             b.audio_target = d->audio;
         }
         if (avmodel_forward(&s->model, &b, &l)) return -1;
@@ -148,6 +177,7 @@ int step_train(avm_stepper *s, const avm_pretrain_opts *po, const avm_batch_data
         float wv = st->n_video > 0 ? (float)(l.n_video / st->n_video) : 0.0f;
         avmodel_backward_weighted(&s->model, wa, wv);
     }
+    if (po->novideo_pass && novideo_pass(s, po, d, audio, &drop, st)) return -1;
     return 0;   /* the trainer sums the ranks' gradients */
 }
 
