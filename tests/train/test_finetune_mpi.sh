@@ -27,29 +27,17 @@ for mode in plain specaug probe single; do
         probe) mo=(--batch-tokens=400 --layer-weights --freeze-steps=all) ;;
         single) mo=(--batch-tokens=24 --feats=lg_f --data=lg_d) ;;
     esac
-    "$AVMASK" "${run[@]}" "${mo[@]}" --out=one_$mode --dump-grad=g1_$mode.f32 >/dev/null 2>one.err ||
-        { cat one.err; fail "single process ($mode)"; }
-    "${mpi[@]}" "$AVMASK" "${run[@]}" "${mo[@]}" --out=two_$mode --dump-grad=g2_$mode.f32 >two.out 2>two.err ||
-        { cat two.err; fail "mpirun -np 2 ($mode)"; }
-    grep -q "2 rank(s)" two_$mode/train.log || fail "not two ranks"
-    [ "$(grep -c 'starting at step 0' two_$mode/train.log)" = 1 ] || fail "train.log written by more than rank 0"
+    mpi_pair $mode "${run[@]}" "${mo[@]}"
     [ "$(wc -l < two_$mode/metrics.jsonl)" = 2 ] || fail "metrics.jsonl written by more than rank 0"
     [ "$(grep -c 'model in' two.out)" = 1 ] || fail "model written by more than rank 0"
 done
 "$PY" - <<'PY' || fail "gradients or losses differ"
-import json, numpy as np
+import os, sys
+sys.path.insert(0, os.environ["AVMASK_ROOT"] + "/tests/train")
+from mpi_compare import grad_rel, same_metrics
 for mode in ("plain", "specaug", "probe", "single"):
-    g1, g2 = np.fromfile("g1_%s.f32" % mode, np.float32), np.fromfile("g2_%s.f32" % mode, np.float32)
-    assert g1.size == g2.size and g1.size > 5000 and np.abs(g1).max() > 0
-    rel = np.abs(g2 - g1).max() / np.abs(g1).max()
-    print("%s: gradient of 2 ranks vs union: max rel %.3g over %d values" % (mode, rel, g1.size))
-    assert rel <= 1e-5, rel
-    a = [json.loads(l) for l in open("one_%s/metrics.jsonl" % mode)]
-    b = [json.loads(l) for l in open("two_%s/metrics.jsonl" % mode)]
-    for x, y in zip(a, b):
-        for k in ("loss", "grad_norm", "valid_loss", "valid_err", "impossible"):
-            if k in x:
-                assert abs(x[k] - y[k]) <= 1e-6 * abs(x[k]), (mode, k, x[k], y[k])
+    grad_rel(mode)
+    a, b = same_metrics(mode, ("loss", "grad_norm", "valid_loss", "valid_err", "impossible"), 1e-6)
     print(mode, "1 rank vs 2 ranks:", a, b)
 PY
 # the probe's encoder gets no gradient (frozen), the head and the layer weights do

@@ -22,29 +22,17 @@ for mode in many single; do
         many) mo=(--batch-tokens=400) ;;
         single) mo=(--batch-tokens=16 --text=long.txt) ;;   # one sentence per global batch
     esac
-    "$AVMASK" "${run[@]}" "${mo[@]}" --out=one_$mode --dump-grad=g1_$mode.f32 >/dev/null 2>one.err ||
-        { cat one.err; fail "single process ($mode)"; }
-    "${mpi[@]}" "$AVMASK" "${run[@]}" "${mo[@]}" --out=two_$mode --dump-grad=g2_$mode.f32 >two.out 2>two.err ||
-        { cat two.err; fail "mpirun -np 2 ($mode)"; }
-    grep -q "2 rank(s)" two_$mode/train.log || fail "not two ranks"
-    [ "$(grep -c 'starting at step 0' two_$mode/train.log)" = 1 ] || fail "train.log written by more than rank 0"
+    mpi_pair $mode "${run[@]}" "${mo[@]}"
     [ "$(grep -c 'model in' two.out)" = 1 ] || fail "model written by more than rank 0"
 done
 "$PY" - <<'PY' || fail "gradients or losses differ"
-import json, numpy as np
+import os, sys
+sys.path.insert(0, os.environ["AVMASK_ROOT"] + "/tests/train")
+from mpi_compare import grad_rel, same_metrics
 for mode in ("many", "single"):
-    g1, g2 = np.fromfile("g1_%s.f32" % mode, np.float32), np.fromfile("g2_%s.f32" % mode, np.float32)
-    assert g1.size == g2.size and g1.size > 10000 and np.abs(g1).max() > 0
-    rel = np.abs(g2 - g1).max() / np.abs(g1).max()
-    print("%s: gradient of 2 ranks vs union: max rel %.3g over %d values" % (mode, rel, g1.size))
-    assert rel <= 1e-5, rel
-    a = [json.loads(l) for l in open("one_%s/metrics.jsonl" % mode)]
-    b = [json.loads(l) for l in open("two_%s/metrics.jsonl" % mode)]
-    assert len(a) == len(b) == 3, (len(a), len(b))   # validation at 0, the step, validation at 1
-    for x, y in zip(a, b):
-        for k in ("loss", "acc", "grad_norm", "valid_loss", "valid_acc"):
-            if k in x:
-                assert abs(x[k] - y[k]) <= 1e-5 * max(1, abs(x[k])), (mode, k, x[k], y[k])
+    grad_rel(mode, min_size=10000)
+    a, b = same_metrics(mode, ("loss", "acc", "grad_norm", "valid_loss", "valid_acc"), 1e-5)
+    assert len(a) == 3, len(a)   # validation at 0, the step, validation at 1
 PY
 # the contrastive term on two ranks: runs, trains, one set of files
 "${mpi[@]}" "$AVMASK" "${run[@]}" --batch-tokens=400 --contrastive=1 --dropout=0.1 --max-steps=3 --out=two_con >two.out 2>two.err ||
