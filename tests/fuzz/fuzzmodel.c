@@ -4,6 +4,7 @@
 #include "common/util.h"
 #include "train/asr.h"
 #include "train/export.h"
+#include "train/s2i.h"
 #include "train/checkpoint.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,6 +111,27 @@ const char *fuzz_base_asr(void) {
     p = path_join(dir, "asr.json");
     if (write_file_atomic(p, asr, sizeof asr - 1)) die();
     free(p);
+    return dir;
+}
+
+const char *fuzz_base_s2i(void) {
+    static char *dir;
+    if (dir) return dir;
+    dir = xasprintf("%s/base-s2i", fuzz_dir());
+    if (mkdir_p(dir)) die();
+    static const char list[] = "play title\nstop command\nweather other\n";
+    char *p = path_join(dir, "intents.txt");
+    if (write_file_atomic(p, list, sizeof list - 1)) die();
+    s2i_model m = {0};
+    m.enc = *fuzz_base_model(1);            /* a shallow copy: only written */
+    if (intents_read(&m.intents, p)) die();
+    free(p);
+    s2i_head_init(&m.head, m.enc.cfg.d, 4, 3, 1);
+    char *cj = export_json(&m.enc.cfg);
+    if (s2i_save(&m, dir, cj)) die();
+    free(cj);
+    s2i_head_free(&m.head);
+    intents_free(&m.intents);
     return dir;
 }
 

@@ -15,6 +15,9 @@ const avm_model *fuzz_base_model(int audio_only);
 const char *fuzz_base_ckpt(void);       /* fuzz_dir()/base.ckpt.h5 (AV model, params only) */
 const char *fuzz_base_export(void);     /* fuzz_dir()/base-export/ (config.json, h5, safetensors) */
 const char *fuzz_base_asr(void);        /* fuzz_dir()/base-asr/ (export + units.txt, ctc_head.h5, asr.json) */
+/* fuzz_dir()/base-s2i/ (s2i_save: export + intents.txt with 3 intents, s2i_head.h5 of
+ * embedding size 4, s2i.json) */
+const char *fuzz_base_s2i(void);
 /* A copy of the base export in fuzz_dir()/name/ whose file `file` is replaced by data. */
 const char *fuzz_export_with(const char *name, const char *file, const unsigned char *data, size_t size);
 /* 1 if the kept parameters of a equal the base model's (bitwise). */
