@@ -276,6 +276,13 @@ static double head_forward(avm_model *m, avm_stream *s, const float *target, con
     return recon_loss_forward(m->cfg.loss, s->pred, s->target, k, s->in);
 }
 
+static int all_dropped(const uint8_t *drop, int B) {
+    if (!drop) return 0;
+    for (int b = 0; b < B; b++)
+        if (!drop[b]) return 0;
+    return 1;
+}
+
 int avmodel_forward(avm_model *m, const avm_batch *bt, avm_loss *loss) {
     if (check_batch(m, bt)) return -1;
     int B = bt->B, T = bt->T, av = m->cfg.modalities == AVM_MOD_AV, seq = m->cfg.fusion == AVM_FUSION_SEQUENCE;
@@ -285,13 +292,16 @@ int avmodel_forward(avm_model *m, const avm_batch *bt, avm_loss *loss) {
     m->B = B; m->T = T; m->Tf = Tf; m->branch = 0; m->batch = *bt; m->drop_p = p; m->attn_p = ap;
     m->audio.keep_masked = 0;
     m->video.keep_masked = bt->video_substituted;
+    /* Per-token fusion replaces a dropped video by zeros, so a batch without any video (the
+     * no-video pass, validation's dropped-video score) skips the video encoder. */
+    m->video_ran = av && (seq || !all_dropped(bt->drop_video, B));
     avmodel_stream_forward(m, &m->audio, bt->audio, bt->len, bt->mask_audio, B, T, p, ap, bt->rng);
-    if (av) avmodel_stream_forward(m, &m->video, bt->video, bt->len, bt->mask_video, B, T, p, ap, bt->rng);
+    if (m->video_ran) avmodel_stream_forward(m, &m->video, bt->video, bt->len, bt->mask_video, B, T, p, ap, bt->rng);
     if (seq) {
         to_fusion(m, &m->audio, bt->drop_audio, B, T, Tf, 0);
         if (av) to_fusion(m, &m->video, bt->drop_video, B, T, Tf, T);
     } else {
-        avmodel_fuse_tokens(m, bt->drop_audio, bt->drop_video, av, B, T);
+        avmodel_fuse_tokens(m, bt->drop_audio, bt->drop_video, m->video_ran, B, T);
     }
     avmodel_fusion_forward(m, B, Tf, p, ap, bt->rng);
     memset(loss, 0, sizeof *loss);
@@ -352,8 +362,8 @@ void avmodel_backward_weighted(avm_model *m, float w_audio, float w_video) {
         if (av) from_fusion(dZ, m->g3, B, T, Tf, T, d);
     } else {
         dV = m->g1;     /* dZ is spent once the projection's backward has read it */
-        avmodel_unfuse_tokens(m, dZ, bt->drop_audio, bt->drop_video, B, T, m->g3, m->g2, av ? dV : NULL);
+        avmodel_unfuse_tokens(m, dZ, bt->drop_audio, bt->drop_video, B, T, m->g3, m->g2, m->video_ran ? dV : NULL);
     }
     avmodel_stream_backward(m, &m->audio, bt->audio, m->g2, B, T, m->drop_p, m->attn_p, NULL);
-    if (av) avmodel_stream_backward(m, &m->video, bt->video, dV, B, T, m->drop_p, m->attn_p, NULL);
+    if (m->video_ran) avmodel_stream_backward(m, &m->video, bt->video, dV, B, T, m->drop_p, m->attn_p, NULL);
 }

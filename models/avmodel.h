@@ -176,6 +176,7 @@ typedef struct {
     /* what the last forward was */
     int B, T, Tf;                        /* Tf = 2T (av, sequence) or T */
     int branch;                          /* 1: the last forward was avmodel_audio_forward */
+    int video_ran;                       /* the last forward ran the video encoder */
     avm_batch batch;                     /* a copy; its arrays must outlive the backward */
     const float *audio_in;               /* avmodel_audio_forward input */
     float drop_p, attn_p;

@@ -10,7 +10,8 @@
 #    every parameter gradient); with per-token fusion (concat) and again with fusion=sequence;
 #    and target=clusters (HuBERT's cosine cross-entropy on cluster ids, F.cosine_similarity in
 #    the reference): AV with dropped streams, audio-only, AV with unmasked_weight 0.5 (loss,
-#    masked accuracy, every parameter gradient);
+#    masked accuracy, every parameter gradient); and av+L1 with every video dropped (the
+#    no-video pass's batch, on which the model skips the video encoder: zero video gradients);
 #  - the text ops (tests/ref/torch_text.py): token embedding with padding_idx, masked mean
 #    pooling, cross-entropy with ignore_index (mean and a global denominator), the triplet
 #    loss (hardest negatives of other classes, chosen independently, and given ones; raw and
@@ -46,7 +47,7 @@ mkdir s2i
 "$PY" "$AVMASK_ROOT/tests/ref/torch_s2i.py" s2i
 "$tools/parity_s2i" check s2i
 
-cases="av_l1 av_infonce av_target av_subst audio_l2 branch av_seq audio_seq branch_seq av_clusters audio_clusters av_clusters_u"
+cases="av_l1 av_infonce av_target av_subst audio_l2 branch av_seq audio_seq branch_seq av_clusters audio_clusters av_clusters_u av_novideo"
 for case in $cases; do
     mkdir "$case"
     "$tools/parity_avmodel" write "$case" "$case"

@@ -12,6 +12,8 @@
  *               tokens' cluster ids, both modalities in, some streams dropped),
  *       audio_clusters (the same, modalities=audio), av_clusters_u (av_clusters with
  *               unmasked_weight 0.5: the unmasked tokens' CE enters too).
+ *       av_novideo (av_l1 with every video dropped and no audio: the batch of pretrain's
+ *               --novideo-pass, on which the model skips the video encoder).
  * All with fusion=concat (per-token projection); av_seq, audio_seq and branch_seq are av_l1,
  * audio_l2 and branch with fusion=sequence.
  * Compared: the losses (or the branch output) and EVERY parameter gradient, relative error
@@ -28,6 +30,7 @@ typedef struct {
     int kind;               /* 0 av_l1, 1 audio_l2, 2 branch, 3 av_infonce, 4 av_target, 5 av_subst,
                              * 6 av_clusters, 7 audio_clusters, 8 av_clusters_u */
     int sequence;           /* fusion=sequence */
+    int novideo;            /* av_novideo: av_l1 with every video dropped, no audio dropped */
     avm_config cfg;
     avm_model m;
     int len[B];
@@ -51,7 +54,8 @@ static void make(setup *s, const char *kind) {
         if (!strcmp(base, "av")) strcat(base, "_l1");
         else if (!strcmp(base, "audio")) strcat(base, "_l2");
     }
-    if (!strcmp(base, "av_l1")) s->kind = 0;
+    if (!strcmp(base, "av_novideo")) s->novideo = 1;   /* the no-video pass's batch: no video encoder run */
+    if (!strcmp(base, "av_l1") || s->novideo) s->kind = 0;
     else if (!strcmp(base, "audio_l2")) s->kind = 1;
     else if (!strcmp(base, "branch")) s->kind = 2;
     else if (!strcmp(base, "av_infonce")) s->kind = 3;
@@ -100,6 +104,7 @@ static void make(setup *s, const char *kind) {
     for (int i = 0; i < B * T; i++) { s->mask_a[i] = rng_uniform(&r) < 0.4; s->mask_v[i] = rng_uniform(&r) < 0.4; }
     s->mask_a[0] = s->mask_v[0] = s->mask_v[T] = s->mask_a[2 * T + 1] = 1;   /* never empty */
     if (s->kind == 0 || (s->kind >= 3 && s->kind != 7)) { s->drop_v[1] = 1; s->drop_a[2] = 1; }
+    if (s->novideo) { memset(s->drop_v, 1, sizeof s->drop_v); s->drop_a[2] = 0; }
     for (int i = 0; i < B * T; i++) s->labels[i] = (int32_t)rng_below(&r, K);
     for (int b = 0; b < B; b++)             /* padded rows take no part in the branch loss */
         for (int t = s->len[b]; t < T; t++)
@@ -120,7 +125,7 @@ static double dot(const float *a, const float *b, size_t n) {
 
 int main(int argc, char **argv) {
     if (argc != 4) avm_die("usage: parity_avmodel write|check DIR av_l1|av_infonce|av_target|av_subst|audio_l2|branch[_seq]|"
-                            "av_clusters|audio_clusters|av_clusters_u");
+                            "av_clusters|audio_clusters|av_clusters_u|av_novideo");
     const char *dir = argv[2];
     static setup s;
     make(&s, argv[3]);
