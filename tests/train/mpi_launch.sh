@@ -9,7 +9,7 @@ mpi=(mpirun --allow-run-as-root --oversubscribe -np 2)
 # mpi_pair MODE ARGS...: the run ARGS in one process (--out=one_MODE, --dump-grad=g1_MODE.f32)
 # and on two ranks (two_MODE, g2_MODE.f32; their stdout in two.out); fails the test unless
 # both succeed, two ranks ran and rank 0 alone wrote train.log. The gradients are compared
-# by tests/train/mpi_compare.py.
+# by tests/train/runs.py.
 mpi_pair() {
     local mode=$1; shift
     "$AVMASK" "$@" --out=one_$mode --dump-grad=g1_$mode.f32 >/dev/null 2>one.err ||

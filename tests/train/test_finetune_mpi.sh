@@ -34,7 +34,7 @@ done
 "$PY" - <<'PY' || fail "gradients or losses differ"
 import os, sys
 sys.path.insert(0, os.environ["AVMASK_ROOT"] + "/tests/train")
-from mpi_compare import grad_rel, same_metrics
+from runs import grad_rel, same_metrics
 for mode in ("plain", "specaug", "probe", "single"):
     grad_rel(mode)
     a, b = same_metrics(mode, ("loss", "grad_norm", "valid_loss", "valid_err", "impossible"), 1e-6)

@@ -41,14 +41,9 @@ for v in frozen char; do
     "$AVMASK" "${run[@]}" "${extra[@]}" --out=b --resume >/dev/null 2>b2.err || { cat b2.err; fail "resume ($v)"; }
     grep -q "resuming at step 6" b/train.log || fail "resume message"
     "$PY" - <<'PY' || fail "resumed run differs ($v)"
-import json, os, h5py, numpy as np
-def rows(p):
-    out = []
-    for l in open(p):
-        r = json.loads(l)
-        r.pop("seconds", None)   # wall clock
-        out.append(r)
-    return out
+import json, os, sys, h5py, numpy as np
+sys.path.insert(0, os.environ["AVMASK_ROOT"] + "/tests/train")
+from runs import rows
 a, b = rows("a/metrics.jsonl"), rows("b/metrics.jsonl")
 assert a == b, [(x, y) for x, y in zip(a, b) if x != y][:3]
 assert [r["step"] for r in a if "loss" in r] == list(range(1, 23))

@@ -31,7 +31,7 @@ done
 "$PY" - <<'PY' || fail "gradients or losses differ"
 import json, os, sys
 sys.path.insert(0, os.environ["AVMASK_ROOT"] + "/tests/train")
-from mpi_compare import grad_rel
+from runs import grad_rel
 for mode in ("audio", "av", "avsub", "audiocl", "avcl"):
     grad_rel(mode, min_size=10000)
 for mode in ("audio", "av", "avsub", "audiocl", "avcl"):

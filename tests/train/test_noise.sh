@@ -26,17 +26,14 @@ grep -q "noise nz: 6 utterances, mixed into 0.7 of the training samples at -5..1
 "$AVMASK" "${run[@]}" --out=clean 2>clean.err || { cat clean.err; fail "run without noise"; }
 "$AVMASK" "${run[@]}" --noise-feats=nz --noise-prob=0 --out=p0 2>p0.err || { cat p0.err; fail "run with --noise-prob=0"; }
 "$PY" - <<'PY' || fail "noise settings or effects"
-import h5py, json, numpy as np
+import os, sys, h5py, json, numpy as np
 cfg = json.load(open("a/config.json"))["train"]
 assert cfg["noise_feats"] == "nz" and cfg["noise_prob"] == 0.7 and cfg["noise_snr"] == [-5, 15], cfg
 assert json.loads(h5py.File("a/checkpoint-last.h5", "r").attrs["config"])["train"]["noise_snr"] == [-5, 15]
 c = json.load(open("clean/config.json"))["train"]
 assert c["noise_feats"] is None and c["noise_prob"] == 0, c
-def rows(p):
-    out = []
-    for l in open(p):
-        r = json.loads(l); r.pop("tokens_per_s", None); r.pop("seconds", None); out.append(r)
-    return out
+sys.path.insert(0, os.environ["AVMASK_ROOT"] + "/tests/train")
+from runs import rows
 a, clean, p0 = rows("a/metrics.jsonl"), rows("clean/metrics.jsonl"), rows("p0/metrics.jsonl")
 assert a[0] == clean[0] and "valid_loss" in a[0], (a[0], clean[0])   # step 0: clean validation
 ta = [r["loss"] for r in a if "loss" in r]; tc = [r["loss"] for r in clean if "loss" in r]
@@ -70,12 +67,9 @@ rc=$?
 "$AVMASK" "${run[@]}" "${noise[@]}" --out=b --resume 2>b2.err || { cat b2.err; fail "resume"; }
 grep -q "resuming at step 12" b2.err || fail "resume message"
 "$PY" - <<'PY' || fail "resumed run with noise differs"
-import json, h5py, numpy as np
-def rows(p):
-    out = []
-    for l in open(p):
-        r = json.loads(l); r.pop("tokens_per_s", None); r.pop("seconds", None); out.append(r)
-    return out
+import json, os, sys, h5py, numpy as np
+sys.path.insert(0, os.environ["AVMASK_ROOT"] + "/tests/train")
+from runs import rows
 a, b = rows("a/metrics.jsonl"), rows("b/metrics.jsonl")
 assert a == b, [(x, y) for x, y in zip(a, b) if x != y][:3]
 fa, fb = h5py.File("a/checkpoint-last.h5", "r"), h5py.File("b/checkpoint-last.h5", "r")

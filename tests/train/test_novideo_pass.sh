@@ -37,7 +37,7 @@ done
 "$PY" - <<'PY' || fail "the pass's gradient or losses"
 import json, os, sys, numpy as np
 sys.path.insert(0, os.environ["AVMASK_ROOT"] + "/tests/train")
-from mpi_compare import grad_rel, same_metrics
+from runs import grad_rel, same_metrics
 g = lambda f: np.fromfile(f, np.float32)
 m = lambda d: json.loads(open(d + "/metrics.jsonl").readline())
 for mode in ("l1", "noise", "clusters"):
@@ -66,12 +66,9 @@ run=(pretrain --feats=tr --valid=va --model=tiny --d=32 --ffn=64 --heads=2 --max
 "$AVMASK" "${run[@]}" --out=k --resume 2>k2.err || { cat k2.err; fail "resume"; }
 grep -q "resuming at step 6" k2.err || { cat k2.err; fail "resume message"; }
 "$PY" - <<'PY' || fail "resumed run differs"
-import json, h5py, numpy as np
-def rows(p):
-    out = []
-    for l in open(p):
-        r = json.loads(l); r.pop("tokens_per_s", None); r.pop("seconds", None); out.append(r)
-    return out
+import json, os, sys, h5py, numpy as np
+sys.path.insert(0, os.environ["AVMASK_ROOT"] + "/tests/train")
+from runs import rows
 u, k = rows("u/metrics.jsonl"), rows("k/metrics.jsonl")
 assert u == k, [(x, y) for x, y in zip(u, k) if x != y][:3]
 assert sum("loss_audio_novideo" in r for r in u) == 14

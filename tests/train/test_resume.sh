@@ -40,14 +40,9 @@ for vm in embed substitute clusters; do
     "$AVMASK" "${run[@]}" --out=b "${extra[@]}" --resume 2>b2.err || { cat b2.err; fail "resume"; }
     grep -q "resuming at step 12" b2.err || fail "resume message"
     "$PY" - <<'PY' || fail "resumed run differs ($vm)"
-import json, os, h5py, numpy as np
-def rows(p):
-    out = []
-    for l in open(p):
-        r = json.loads(l)
-        r.pop("tokens_per_s", None); r.pop("seconds", None)   # wall-clock figures differ
-        out.append(r)
-    return out
+import json, os, sys, h5py, numpy as np
+sys.path.insert(0, os.environ["AVMASK_ROOT"] + "/tests/train")
+from runs import rows
 a, b = rows("a/metrics.jsonl"), rows("b/metrics.jsonl")
 assert a == b, [(x, y) for x, y in zip(a, b) if x != y][:3]
 assert len([r for r in a if "loss" in r]) == 22

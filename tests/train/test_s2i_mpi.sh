@@ -40,7 +40,7 @@ export modes
 "$PY" - <<'PY' || fail "gradients or losses differ"
 import os, sys
 sys.path.insert(0, os.environ["AVMASK_ROOT"] + "/tests/train")
-from mpi_compare import grad_rel, same_metrics
+from runs import grad_rel, same_metrics
 for mode in os.environ["modes"].split():
     grad_rel(mode)
     a, b = same_metrics(mode, ("loss", "loss_ce", "loss_xmodal", "acc", "grad_norm", "valid_loss", "valid_acc",

@@ -121,14 +121,9 @@ ls b/*.tmp 2>/dev/null && fail "a temporary checkpoint was left"
 "$AVMASK" "${run[@]}" --out=b --resume >/dev/null 2>b2.err || { cat b2.err; fail "resume"; }
 grep -q "resuming at step 12" b2.err || fail "resume message"
 "$PY" - <<'PY' || fail "the resumed run differs"
-import json, h5py, numpy as np
-def rows(p):
-    out = []
-    for l in open(p):
-        r = json.loads(l)
-        r.pop("seconds", None); r.pop("tokens_per_s", None)
-        out.append(r)
-    return out
+import json, os, sys, h5py, numpy as np
+sys.path.insert(0, os.environ["AVMASK_ROOT"] + "/tests/train")
+from runs import rows
 a, b = rows("a/metrics.jsonl"), rows("b/metrics.jsonl")
 assert a == b, [(x, y) for x, y in zip(a, b) if x != y][:3]
 n = 0

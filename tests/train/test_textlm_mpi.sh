@@ -28,7 +28,7 @@ done
 "$PY" - <<'PY' || fail "gradients or losses differ"
 import os, sys
 sys.path.insert(0, os.environ["AVMASK_ROOT"] + "/tests/train")
-from mpi_compare import grad_rel, same_metrics
+from runs import grad_rel, same_metrics
 for mode in ("many", "single"):
     grad_rel(mode, min_size=10000)
     a, b = same_metrics(mode, ("loss", "acc", "grad_norm", "valid_loss", "valid_acc"), 1e-5)

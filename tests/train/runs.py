@@ -1,6 +1,19 @@
-# Imported by the MPI tests' Python checks (after mpi_pair of mpi_launch.sh).
+# Imported by the training tests' Python checks (sys.path gets $AVMASK_ROOT/tests/train):
+# the metrics of two runs compared, a resumed run with an uninterrupted one (rows) and two
+# MPI ranks with one process (grad_rel, same_metrics, after mpi_pair of mpi_launch.sh).
 import json
 import numpy as np
+
+
+def rows(path):
+    """The lines of a metrics.jsonl without their wall-clock figures (seconds, tokens_per_s)."""
+    out = []
+    for line in open(path):
+        r = json.loads(line)
+        r.pop("seconds", None)
+        r.pop("tokens_per_s", None)
+        out.append(r)
+    return out
 
 
 def grad_rel(mode, min_size=5000, tol=1e-5):
