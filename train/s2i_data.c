@@ -113,9 +113,11 @@ void s2i_labels_read(s2i_labels *lb, const avm_feats *f, const char *data, const
     int *lab = xmalloc(((size_t)f->n + 1) * sizeof *lab);
     for (int i = 0; i < f->n; i++) utts[i] = f->e[i].utt_id;
     char *path = path_join(data, "intent");
-    if (intent_read(path, in, utts, f->n, lab)) avm_die("s2i: %s", avm_error());
+    int rc = intent_read(path, in, utts, f->n, lab);
+    free(path); free(utts);
+    if (rc) { free(lab); avm_die("s2i: %s", avm_error()); }   /* freed first: no leak reported at exit */
     for (int i = 0; i < f->n; i++) lb->y[i] = lab[i];
-    free(path); free(lab); free(utts);
+    free(lab);
     if (tm) { embed(lb, f, data, tm, v); return; }
     for (int i = 0; i < f->n; i++) {   /* without text: the fingerprint of the intents alone */
         char line[64];
