@@ -23,6 +23,7 @@ int cmd_pretrain(int argc, char **argv);
 int cmd_kmeans(int argc, char **argv);
 int cmd_textlm(int argc, char **argv);
 int cmd_s2i(int argc, char **argv);
+int cmd_tinys2i(int argc, char **argv);
 
 /* omp: the command runs long OpenMP-parallel loops and BLAS, so it gets the passive wait
  * policy (common/ompenv.h) and the CPU's BLAS kernel (models/blas_kernel.h); the others skip
@@ -41,6 +42,7 @@ static const struct { const char *name; cmd_fn fn; int omp; const char *what; } 
     {"report", cmd_report, 0, "experiment table and plots (Markdown + HTML)"},
     {"textlm", cmd_textlm, 1, "text encoder (BERT stand-in): MLM training; --embed writes sentence embeddings"},
     {"s2i", cmd_s2i, 1, "intent classification from speech on an exported encoder (+ cross-modal text loss)"},
+    {"tinys2i", cmd_tinys2i, 1, "TinyS2I: tiny on-device model, commands + menu titles by a jointly trained title encoder"},
     {NULL, NULL, 0, NULL},
 };
 

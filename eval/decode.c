@@ -6,18 +6,24 @@
 #include "common/util.h"
 #include "train/asr.h"
 #include "train/s2i.h"
+#include "train/tinys2i.h"
+#include "eval/decode.h"
 #include "models/blas_kernel.h"
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct { const char *model, *feats, *out; long tokens; } decode_opts;
+typedef struct { const char *model, *feats, *out, *menu; long tokens; } decode_opts;
 
 #define F(f) OPT_FIELD(decode_opts, f)
 static const avm_optdef table[] = {
     {OPT_STR, "model", F(model), .meta = "DIR", .flags = OPT_REQ,
-     .help = "model dir written by avmask finetune (CTC) or avmask s2i (intents)"},
+     .help = "model dir written by avmask finetune (CTC), avmask s2i (intents) or\n"
+             "avmask tinys2i (decisions, commands, menu titles)"},
     {OPT_STR, "feats", F(feats), .meta = "DIR", .flags = OPT_REQ, .help = "features to decode"},
     {OPT_STR, "out", F(out), .meta = "DIR", .flags = OPT_REQ, .help = "output dir (OUT/hyp)"},
+    {OPT_STR, "menu", F(menu), .meta = "FILE",
+     .help = "TinyS2I only (required there): the on-screen menus, '<utt-id>\n"
+             "<title>|<title>|...' (synth-slu's menuN)"},
     {OPT_INT, "batch-tokens", F(tokens), .def = "4000", .lo = 1, .hi = 1000000000,
      .help = "samples x padded tokens per batch"},
     OPT_THREADS("OpenMP and OpenBLAS threads (default: all cores or OMP_NUM_THREADS)"),
@@ -33,7 +39,11 @@ static const avm_optspec decode_optspec = {
     "words), for avmask eval --hyp=OUT/hyp. With a model of avmask s2i (S2I/model), OUT/hyp\n"
     "holds '<utt-id> <intent>', the intent of highest score (avmask eval --unit=intent).\n"
     "Logs the real-time factor of the forward pass and search (compute seconds per second\n"
-    "of audio).\n",
+    "of audio). With a model of avmask tinys2i and --menu=FILE, OUT/hyp holds '<utt-id>\n"
+    "command <intent>', '<utt-id> play <title>' or '<utt-id> defer', one utterance at a time,\n"
+    "timed (OUT/decode.json: milliseconds per utterance, parameters and bytes; OUT/title_rank:\n"
+    "the best menu title of every menu utterance whatever the decision; avmask eval\n"
+    "--unit=tinys2i).\n",
     table, NULL, NULL,
 };
 
@@ -88,6 +98,12 @@ int cmd_decode(int argc, char **argv) {
     const char *model = d0.model, *feats = d0.feats, *out = d0.out;
     long tokens = d0.tokens;
     int threads = opts_threads(&o);
+    if (ts_is_model(model)) {
+        decode_tinys2i(model, feats, out, d0.menu, threads);
+        opts_free(&o);
+        return 0;
+    }
+    if (d0.menu) avm_die("decode: --menu applies to TinyS2I model dirs only (%s has no tinys2i.json)", model);
 
     decoder x;
     decoder_load(&x, model);

@@ -1,0 +1,157 @@
+/* avmask decode on a TinyS2I model dir (train/tinys2i.h): the decision of every utterance,
+ * its command or its menu title, one utterance at a time on the threads given, timed.
+ *   OUT/hyp         '<utt-id> command <intent>' | '<utt-id> play <title>' | '<utt-id> defer'
+ *                   ('play -' when the decision is a title but the utterance has no menu)
+ *   OUT/title_rank  '<utt-id> <title>': the menu title of highest cosine for every utterance
+ *                   of the menu file, whatever the decision (the matching alone)
+ *   OUT/decode.json the menu, utterances, threads, the CPU line, milliseconds per utterance
+ *                   (features in memory -> decision, the menu's titles encoded per utterance),
+ *                   parameters and their bytes (float32 and the saved files) */
+#include "eval/decode.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "common/strbuf.h"
+#include "common/util.h"
+#include "models/blas_kernel.h"
+#include "train/tinys2i.h"
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* Every menu's titles encoded with the title vocabulary (unknown words counted). */
+typedef struct { avm_textset *t; long words, unk; } menu_text;
+
+static void menus_encode(menu_text *mt, const avm_menus *mn, const ts_model *m) {
+    mt->t = xcalloc((size_t)mn->n + 1, sizeof *mt->t);
+    for (int i = 0; i < mn->n; i++) {
+        for (int k = 0; k < mn->m[i].n; k++) textset_add(&mt->t[i], "", mn->m[i].title[k]);
+        textset_encode(&mt->t[i], &m->vocab, m->tenc.cfg.max_len);
+        mt->words += mt->t[i].counts.words;
+        mt->unk += mt->t[i].counts.unk;
+    }
+}
+
+/* Each menu line's utterance must be one of the features (both lists sorted by utt-id). */
+static void menus_check(const avm_menus *mn, const char *path, const avm_feats *f) {
+    for (int i = 0, j = 0; i < mn->n; i++) {
+        while (j < f->n && strcmp(f->e[j].utt_id, mn->m[i].utt) < 0) j++;
+        if (j == f->n || strcmp(f->e[j].utt_id, mn->m[i].utt))
+            avm_die("decode: %s:%d: utterance '%s' is not in %s", path, i + 1, mn->m[i].utt, f->dir);
+    }
+}
+
+static long file_bytes(const char *dir, const char *name) {
+    char *p = path_join(dir, name);
+    struct stat st;
+    long n = stat(p, &st) ? 0 : (long)st.st_size;
+    free(p);
+    return n;
+}
+
+static void write_json(const char *out, const char *model, const char *menu, int n, int threads, const char *sys,
+                       double ms, const ts_model *m) {
+    size_t c[3];
+    ts_param_counts(m, c);
+    long fb = file_bytes(model, "audio_encoder.h5") + file_bytes(model, "tinys2i_head.h5") +
+              file_bytes(model, "title_encoder/text_encoder.h5");
+    avm_strbuf b = {0};
+    avm_jw w;
+    jw_init(&w, &b);
+    jw_obj_begin(&w);
+    jw_key(&w, "model"); jw_str(&w, model);
+    jw_key(&w, "menu"); jw_str(&w, menu);
+    jw_key(&w, "utterances"); jw_int(&w, n);
+    jw_key(&w, "threads"); jw_int(&w, threads);
+    jw_key(&w, "system"); jw_str(&w, sys);
+    jw_key(&w, "ms_per_utterance"); jw_num(&w, ms);
+    jw_key(&w, "parameters"); jw_obj_begin(&w);
+    jw_key(&w, "audio_encoder"); jw_int(&w, (long long)c[0]);
+    jw_key(&w, "head"); jw_int(&w, (long long)c[1]);
+    jw_key(&w, "title_encoder"); jw_int(&w, (long long)c[2]);
+    jw_key(&w, "total"); jw_int(&w, (long long)(c[0] + c[1] + c[2]));
+    jw_obj_end(&w);
+    jw_key(&w, "parameter_bytes"); jw_int(&w, (long long)(4 * (c[0] + c[1] + c[2])));
+    jw_key(&w, "file_bytes"); jw_int(&w, fb);
+    jw_obj_end(&w);
+    sb_add(&b, "\n");
+    char *path = path_join(out, "decode.json");
+    if (write_file_atomic(path, b.s, b.len)) avm_die("decode: %s", avm_error());
+    free(path);
+    sb_free(&b);
+}
+
+/* The decision of sample i of the last forward: 0 command, 1 title, 2 other; *cmd the command. */
+static int decide(const ts_model *m, int i, int *cmd) {
+    const float *lc = m->lcls + (size_t)i * TS_CLASSES, *lk = m->lcmd + (size_t)i * m->head.Kc;
+    int dec = 0, k = 0;
+    for (int j = 1; j < TS_CLASSES; j++) if (lc[j] > lc[dec]) dec = j;
+    for (int j = 1; j < m->head.Kc; j++) if (lk[j] > lk[k]) k = j;
+    *cmd = k;
+    return dec;
+}
+
+int decode_tinys2i(const char *model, const char *feats, const char *out, const char *menu, int threads) {
+    ts_model m;
+    avm_menus mn = {0};
+    if (!menu) avm_die("decode: %s is a TinyS2I model: --menu=FILE names the menus of its title decisions", model);
+    if (ts_load(&m, model) || menus_read(&mn, menu)) avm_die("decode: %s", avm_error());
+    avm_loader L;   /* one utterance per batch: the latency of one command */
+    if (loader_open(&L, feats, feats, 0, m.enc.cfg.max_len, 1, 0, 0, 4) || encoder_apply_cmvn(&m.enc, m.config, &L))
+        avm_die("decode: %s", avm_error());
+    menus_check(&mn, menu, &L.feats);
+    menu_text mt = {0};
+    menus_encode(&mt, &mn, &m);
+    char sys[1024];
+    blas_kernel_describe(sys, sizeof sys, threads);
+    avm_info("decode: %s", sys);
+    if (mt.unk) avm_warn("decode: %s: %ld of %ld title words outside the title vocabulary mapped to <unk>", menu, mt.unk, mt.words);
+    int n = L.feats.n, e = m.head.e;
+    char **hyp = xcalloc((size_t)n + 1, sizeof *hyp), **rank = xcalloc((size_t)n + 1, sizeof *rank);
+    float *tv = NULL;
+    size_t cap = 0;
+    avm_batch_data d = {0};
+    double t_run = 0;
+    loader_plan(&L, 0);
+    for (int b = 0; b < L.nbatch; b++) {
+        if (loader_get(&L, b, 0, 1, &d)) avm_die("decode: %s", avm_error());
+        for (int i = 0; i < d.B; i++) {   /* B is 1 unless an utterance is shorter than a token */
+            double t0 = now_sec();
+            if (i == 0 && ts_forward(&m, &d, NULL)) avm_die("decode: %s", avm_error());
+            int u = d.utt[i], cmd, dec = decide(&m, i, &cmd), best = -1;
+            const avm_menu *me = menus_find(&mn, L.feats.e[u].utt_id);
+            if (me) {   /* the menu's titles, encoded now: a menu changes between commands */
+                const avm_textset *s = &mt.t[me - mn.m];
+                tv = xgrow(tv, &cap, (size_t)s->n * e * sizeof *tv);
+                if (ts_embed_titles(&m, s->ids, s->len, s->n, tv)) avm_die("decode: %s", avm_error());
+                best = ts_best_title(m.emb + (size_t)i * e, e, tv, s->n);
+                rank[u] = xstrdup(me->title[best]);
+            }
+            if (dec == TS_COMMAND) hyp[u] = xasprintf("command %s", m.intents.name[m.cmd_intent[cmd]]);
+            else if (dec == TS_TITLE) hyp[u] = xasprintf("play %s", me ? me->title[best] : "-");
+            else hyp[u] = xstrdup("defer");
+            t_run += now_sec() - t0;
+        }
+    }
+    double ms = n ? 1000 * t_run / n : 0;
+    avm_info("decode: %d utterances, %.2f ms per utterance (decision and menu matching, %d thread(s); %s)", n, ms,
+             threads, sys);
+    avm_strbuf h = {0}, r = {0};
+    for (int i = 0; i < n; i++) {
+        sb_printf(&h, "%s %s\n", L.feats.e[i].utt_id, hyp[i] ? hyp[i] : "defer");
+        if (rank[i]) sb_printf(&r, "%s %s\n", L.feats.e[i].utt_id, rank[i]);
+    }
+    char *hp = path_join(out, "hyp"), *rp = path_join(out, "title_rank");
+    if (mkdir_p(out) || write_file_atomic(hp, h.s ? h.s : "", h.len) || write_file_atomic(rp, r.s ? r.s : "", r.len))
+        avm_die("decode: %s", avm_error());
+    write_json(out, model, menu, n, threads, sys, ms, &m);
+    printf("decode: %d utterances -> %s (%.2f ms per utterance)\n", n, hp, ms);
+    for (int i = 0; i < n; i++) { free(hyp[i]); free(rank[i]); }
+    for (int i = 0; i < mn.n; i++) textset_free(&mt.t[i]);
+    free(mt.t); free(hyp); free(rank); free(tv); free(hp); free(rp);
+    sb_free(&h); sb_free(&r);
+    batch_data_free(&d);
+    loader_close(&L);
+    menus_free(&mn);
+    ts_free(&m);
+    return 0;
+}
