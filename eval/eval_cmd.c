@@ -9,14 +9,15 @@
 #include "train/trans.h"
 #include "train/units.h"
 #include "eval/eval_intent.h"
+#include "eval/eval_tinys2i.h"
 #include "eval/utts.h"
 #include <libgen.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum { UNIT_TOKEN, UNIT_CHAR, UNIT_INTENT };
-typedef struct { const char *ref, *hyp, *by, *out, *details; int unit, list; } eval_opts;
+enum { UNIT_TOKEN, UNIT_CHAR, UNIT_INTENT, UNIT_TINYS2I };
+typedef struct { const char *ref, *hyp, *by, *out, *details, *intents; int unit, list; } eval_opts;
 
 #define F(f) OPT_FIELD(eval_opts, f)
 static const avm_optdef table[] = {
@@ -29,11 +30,15 @@ static const avm_optdef table[] = {
      .help = "JSON result (default: eval.json beside --hyp); the text goes to stdout\n"
              "and to the same path with .txt instead of .json, each utterance's\n"
              "S D I N and conditions to .utts.tsv instead of .json"},
-    {OPT_ENUM, "unit", F(unit), .def = "token", .values = "token|char|intent",
+    {OPT_ENUM, "unit", F(unit), .def = "token", .values = "token|char|intent|tinys2i",
      .help = "token: blank-separated; char (CER): transcripts are split\n"
              "into UTF-8 characters with one <space> unit between words; intent:\n"
              "one intent per line ('<utt-id> <intent>'): also the accuracy\n"
-             "(%ACC = 100 - %ERR) and the confusion matrix"},
+             "(%ACC = 100 - %ERR) and the confusion matrix; tinys2i: decode's\n"
+             "TinyS2I decisions against --ref=DATA/intent and the titles of\n"
+             "DATA/slots (eval/README.md \"TinyS2I\")"},
+    {OPT_STR, "intents", F(intents), .meta = "FILE",
+     .help = "--unit=tinys2i: the intent list with classes (command, title, other)"},
     {OPT_INT, "list", F(list), .def = "5", .lo = 0, .hi = 1000000, .help = "how many utterance ids to name in warnings"},
     {OPT_STR, "details", F(details), .meta = "FILE",
      .help = "per-utterance alignments (REF/HYP/OPS lines, *** for a gap; default: none)"},
@@ -349,8 +354,15 @@ int cmd_eval(int argc, char **argv) {
     opts_parse(&o, &eval_optspec, &e, argc, argv);
     const char *refp = e.ref, *hypp = e.hyp, *byp = e.by, *details = e.details;
     int list = e.list;
-    char *out = opts_given(&o, "out") ? xstrdup(e.out) : default_out(hypp);
     opts_threads(&o);
+    if (e.unit == UNIT_TINYS2I) {
+        if (byp || details) avm_die("eval: --by and --details do not apply to --unit=tinys2i");
+        eval_tinys2i(refp, hypp, e.intents, opts_given(&o, "out") ? e.out : NULL);
+        opts_free(&o);
+        return 0;
+    }
+    if (e.intents) avm_die("eval: --intents applies to --unit=tinys2i only");
+    char *out = opts_given(&o, "out") ? xstrdup(e.out) : default_out(hypp);
 
     avm_trans ref, hyp, by;
     if (trans_read(&ref, refp) || trans_read(&hyp, hypp) || (byp && trans_read(&by, byp)))
