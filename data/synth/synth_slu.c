@@ -209,7 +209,7 @@ static int generate(slu_corpus *k) {
     const slu_config *c = k->c;
     const char *names[F_MENU + SLU_MAX_MENUS];
     char menu_names[SLU_MAX_MENUS][16];
-    if (slu_titles_make(c->p.seed, c->split, c->ntrain_titles, c->ntest_titles, &k->titles) ||
+    if (slu_titles_make(c->p.seed, c->split, c->title_words, c->ntrain_titles, c->ntest_titles, &k->titles) ||
         open_sets(k, names, menu_names))
         return -1;
     avm_progress pr;

@@ -70,6 +70,7 @@ static void json(const slu_corpus *k, int ncorpus, avm_strbuf *b) {
     jw_key(&j, "train"); jw_int(&j, k->titles.ntrain);
     jw_key(&j, "test"); jw_int(&j, k->titles.ntest);
     jw_key(&j, "split"); jw_str(&j, c->split == SLU_SPLIT_WORDS ? "words" : "pairs");
+    jw_key(&j, "words"); jw_int(&j, c->title_words);
     jw_key(&j, "test_words_in_train_titles"); jw_num(&j, shared_words(&k->titles));
     jw_obj_end(&j);
     jw_key(&j, "menus"); jw_arr_begin(&j);

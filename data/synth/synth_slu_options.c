@@ -39,6 +39,9 @@ static const avm_optdef table[] = {
      .help = "titles of \"play [title]\" in train/ and dev/"},
     {OPT_INT, "test-titles", F(c.ntest_titles), .def = "150", .lo = 1, .hi = 100000,
      .help = "titles of test/ (disjoint from the train titles; at least the\nlargest menu)"},
+    {OPT_INT, "title-words", F(c.title_words), .def = "0", .lo = 0, .hi = 100000,
+     .help = "titles from the first N adjectives and nouns of the seed's shuffled\n"
+             "lists only (0: all 100 and 140): few words, each heard often"},
     {OPT_ENUM, "title-split", F(split), .def = "pairs", .values = "pairs|words",
      .help = "pairs: test titles are new adjective-noun pairs of words train\n"
              "titles also use; words: test titles use words no train title has"},
@@ -113,7 +116,7 @@ static void check(const slu_config *c) {
                     c->menu[i], c->ntrain_titles);
     }
     int ctrain, ctest;
-    slu_titles_capacity(c->split, &ctrain, &ctest);
+    slu_titles_capacity(c->split, c->title_words, &ctrain, &ctest);
     if (c->split == SLU_SPLIT_PAIRS && c->ntrain_titles + c->ntest_titles > ctrain)
         avm_die("synth-slu: --train-titles + --test-titles = %d; the pairs split has %d titles",
                 c->ntrain_titles + c->ntest_titles, ctrain);

@@ -13,6 +13,7 @@ typedef struct {
     int heldout;                     /* held-out family (test only), or -1 */
     int per_family, dev_per_family, test_per_family, utts;
     int ntrain_titles, ntest_titles;
+    int title_words;            /* adjectives and nouns in use (0: all) */
     slu_title_split split;
     int menu[SLU_MAX_MENUS], nmenu;
     double unseen;                   /* fraction of test commands on unseen paraphrases */

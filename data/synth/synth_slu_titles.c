@@ -46,13 +46,21 @@ const char *const *slu_title_words(int which, int *n) {
 /* In the word split, the last quarter of each shuffled list is for test titles. */
 static int test_words(int n) { return n / 4; }
 
-void slu_titles_capacity(slu_title_split split, int *ntrain, int *ntest) {
+/* The adjectives and nouns in use: the first nwords of each shuffled list (0: all). */
+static void words_used(int nwords, int *na, int *nn) {
+    *na = nwords > 0 && nwords < NADJ ? nwords : NADJ;
+    *nn = nwords > 0 && nwords < NNOUN ? nwords : NNOUN;
+}
+
+void slu_titles_capacity(slu_title_split split, int nwords, int *ntrain, int *ntest) {
+    int na, nn;
+    words_used(nwords, &na, &nn);
     if (split == SLU_SPLIT_PAIRS) {
-        *ntrain = *ntest = NADJ * NNOUN;   /* together at most this many */
+        *ntrain = *ntest = na * nn;   /* together at most this many */
         return;
     }
-    int ta = test_words(NADJ), tn = test_words(NNOUN);
-    *ntrain = (NADJ - ta) * (NNOUN - tn);
+    int ta = test_words(na), tn = test_words(nn);
+    *ntrain = (na - ta) * (nn - tn);
     *ntest = ta * tn;
 }
 
@@ -73,10 +81,11 @@ static char **pairs(const int *order, int from, int count, const int *pa, int a0
     return t;
 }
 
-int slu_titles_make(uint64_t seed, slu_title_split split, int ntrain, int ntest, slu_titles *t) {
+int slu_titles_make(uint64_t seed, slu_title_split split, int nwords, int ntrain, int ntest, slu_titles *t) {
     memset(t, 0, sizeof *t);
-    int ctrain, ctest;
-    slu_titles_capacity(split, &ctrain, &ctest);
+    int ctrain, ctest, na, nn;
+    slu_titles_capacity(split, nwords, &ctrain, &ctest);
+    words_used(nwords, &na, &nn);
     if (split == SLU_SPLIT_PAIRS && ntrain + ntest > ctrain)
         return avm_fail("%d train + %d test titles asked for; the pairs split has %d", ntrain, ntest, ctrain);
     if (split == SLU_SPLIT_WORDS && (ntrain > ctrain || ntest > ctest))
@@ -86,15 +95,15 @@ int slu_titles_make(uint64_t seed, slu_title_split split, int ntrain, int ntest,
     rng_seed(&r, seed, 0x7171E5);
     int *pa = perm(&r, NADJ), *pn = perm(&r, NNOUN);
     if (split == SLU_SPLIT_PAIRS) {   /* one order of all pairs: the first for test, the next for train */
-        int *order = perm(&r, NADJ * NNOUN);
-        t->test = pairs(order, 0, ntest, pa, 0, pn, 0, NNOUN);
-        t->train = pairs(order, ntest, ntrain, pa, 0, pn, 0, NNOUN);
+        int *order = perm(&r, na * nn);
+        t->test = pairs(order, 0, ntest, pa, 0, pn, 0, nn);
+        t->train = pairs(order, ntest, ntrain, pa, 0, pn, 0, nn);
         free(order);
     } else {                          /* test words are the last quarter of each shuffled list */
-        int ta = test_words(NADJ), tn = test_words(NNOUN);
-        int *ot = perm(&r, ta * tn), *or = perm(&r, (NADJ - ta) * (NNOUN - tn));
-        t->test = pairs(ot, 0, ntest, pa, NADJ - ta, pn, NNOUN - tn, tn);
-        t->train = pairs(or, 0, ntrain, pa, 0, pn, 0, NNOUN - tn);
+        int ta = test_words(na), tn = test_words(nn);
+        int *ot = perm(&r, ta * tn), *or = perm(&r, (na - ta) * (nn - tn));
+        t->test = pairs(ot, 0, ntest, pa, na - ta, pn, nn - tn, tn);
+        t->train = pairs(or, 0, ntrain, pa, 0, pn, 0, nn - tn);
         free(ot);
         free(or);
     }

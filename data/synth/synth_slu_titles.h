@@ -15,12 +15,14 @@ typedef struct {
     int ntrain, ntest;
 } slu_titles;
 
-/* Draws ntrain and ntest titles (seeded by seed alone, in drawing order). 0, or -1 +
- * avm_fail when the split has fewer pairs than asked for. */
-int slu_titles_make(uint64_t seed, slu_title_split split, int ntrain, int ntest, slu_titles *t);
+/* Draws ntrain and ntest titles (seeded by seed alone, in drawing order) from the first
+ * nwords adjectives and nouns of the seed's shuffled lists (0 or more than a list: all of
+ * it; a few words make a small corpus hear each word often). 0, or -1 + avm_fail when the
+ * split has fewer pairs than asked for. */
+int slu_titles_make(uint64_t seed, slu_title_split split, int nwords, int ntrain, int ntest, slu_titles *t);
 void slu_titles_free(slu_titles *t);
-/* The most titles a split can give: *ntrain, *ntest. */
-void slu_titles_capacity(slu_title_split split, int *ntrain, int *ntest);
+/* The most titles a split of nwords words can give: *ntrain, *ntest. */
+void slu_titles_capacity(slu_title_split split, int nwords, int *ntrain, int *ntest);
 /* The adjectives (which = 0) or nouns (1): n words. */
 const char *const *slu_title_words(int which, int *n);
 #endif

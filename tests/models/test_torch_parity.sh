@@ -21,7 +21,11 @@
 #    mean pooling, projection, classifier, cross-entropy over a global batch larger than the
 #    slice, and each cross-modal loss (none, l2, triplet with its hardest negatives among
 #    the slice's texts and a pool, InfoNCE over the pool): the loss, its parts, the chosen
-#    negatives and every parameter gradient.
+#    negatives and every parameter gradient;
+#  - TinyS2I's joint loss (tests/ref/torch_tinys2i.py): decision and command cross-entropies
+#    on the pooled, projected embedding and the triplet of title utterances against a jointly
+#    trained title encoder's pooled embeddings: the loss, its parts and every gradient of the
+#    audio encoder, the head and the title encoder.
 # Tolerance: relative error max|c - ref| / max(max|ref|, 1e-6) per tensor <= 1e-4.
 set -euo pipefail
 tools="$AVMASK_BUILD/tools"
@@ -46,6 +50,11 @@ mkdir s2i
 "$tools/parity_s2i" write s2i
 "$PY" "$AVMASK_ROOT/tests/ref/torch_s2i.py" s2i
 "$tools/parity_s2i" check s2i
+
+mkdir tinys2i
+"$tools/parity_tinys2i" write tinys2i
+"$PY" "$AVMASK_ROOT/tests/ref/torch_tinys2i.py" tinys2i
+"$tools/parity_tinys2i" check tinys2i
 
 cases="av_l1 av_infonce av_target av_subst audio_l2 branch av_seq audio_seq branch_seq av_clusters audio_clusters av_clusters_u av_novideo"
 for case in $cases; do

@@ -38,9 +38,9 @@ static void test_intents(void) {
 
 static void test_titles(void) {
     slu_titles a, b, c;
-    CHECK(slu_titles_make(7, SLU_SPLIT_PAIRS, 300, 150, &a) == 0);
-    CHECK(slu_titles_make(7, SLU_SPLIT_PAIRS, 300, 150, &b) == 0);
-    CHECK(slu_titles_make(8, SLU_SPLIT_PAIRS, 300, 150, &c) == 0);
+    CHECK(slu_titles_make(7, SLU_SPLIT_PAIRS, 0, 300, 150, &a) == 0);
+    CHECK(slu_titles_make(7, SLU_SPLIT_PAIRS, 0, 300, 150, &b) == 0);
+    CHECK(slu_titles_make(8, SLU_SPLIT_PAIRS, 0, 300, 150, &c) == 0);
     int same = 1, other = 0, overlap = 0;
     for (int i = 0; i < 150; i++) {
         same &= !strcmp(a.test[i], b.test[i]);
@@ -53,9 +53,9 @@ static void test_titles(void) {
     slu_titles_free(&a); slu_titles_free(&b); slu_titles_free(&c);
     /* words split: no word of a test title in a train title */
     int ctrain, ctest;
-    slu_titles_capacity(SLU_SPLIT_WORDS, &ctrain, &ctest);
+    slu_titles_capacity(SLU_SPLIT_WORDS, 0, &ctrain, &ctest);
     CHECK(ctest >= 100 && ctrain >= 1000);
-    CHECK(slu_titles_make(3, SLU_SPLIT_WORDS, ctrain, ctest, &a) == 0);
+    CHECK(slu_titles_make(3, SLU_SPLIT_WORDS, 0, ctrain, ctest, &a) == 0);
     int shared = 0;
     for (int i = 0; i < a.ntest; i++) {
         char *sp = strchr(a.test[i], ' ');
@@ -66,7 +66,27 @@ static void test_titles(void) {
     }
     CHECK_MSG(shared == 0, "%d shared words", shared);
     slu_titles_free(&a);
-    CHECK(slu_titles_make(3, SLU_SPLIT_WORDS, 10, ctest + 1, &a) == -1 && strstr(avm_error(), "words split"));
+    CHECK(slu_titles_make(3, SLU_SPLIT_WORDS, 0, 10, ctest + 1, &a) == -1 && strstr(avm_error(), "words split"));
+    /* --title-words: 6 adjectives and 6 nouns make every title, 36 pairs in all */
+    slu_titles_capacity(SLU_SPLIT_PAIRS, 6, &ctrain, &ctest);
+    CHECK(ctrain == 36 && slu_titles_make(5, SLU_SPLIT_PAIRS, 6, 30, 7, &a) == -1);
+    CHECK(slu_titles_make(5, SLU_SPLIT_PAIRS, 6, 28, 8, &a) == 0);
+    char *words[72];
+    int nwd = 0;
+    for (int i = 0; i < 36; i++) {
+        const char *t = i < 28 ? a.train[i] : a.test[i - 28], *sp = strchr(t, ' ');
+        char *pair[2] = {xstrdup(t), xstrdup(sp + 1)};
+        pair[0][sp - t] = 0;
+        for (int k = 0; k < 2; k++) {
+            int seen = 0;
+            for (int j = 0; j < nwd; j++) seen |= !strcmp(words[j], pair[k]);
+            if (seen) free(pair[k]); else words[nwd++] = pair[k];
+        }
+        for (int j = 0; j < i; j++) CHECK(strcmp(t, j < 28 ? a.train[j] : a.test[j - 28]));
+    }
+    CHECK_MSG(nwd == 12, "%d distinct title words with --title-words=6", nwd);
+    for (int j = 0; j < nwd; j++) free(words[j]);
+    slu_titles_free(&a);
     /* title words are never command words */
     int nw, na;
     const char *const *w = slu_words(&nw);
