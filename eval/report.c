@@ -79,6 +79,7 @@ typedef struct {
     const rep_seeds *zi;
     const char *compare_intent;
     avm_strbuf tsv_intent;
+    const rep_scan *all;        /* every result: the TinyS2I section reads its own */
 } seed_args;
 
 static void runs_table(doc *d, const rep_scan *s) {
@@ -189,6 +190,7 @@ static int write_doc(doc *d, const rep_scan *s, const char *title, const rep_plo
     if (report_compare(d, s, a->z, a->compare, a->reps, a->seed, &a->tsv, 0) ||
         report_intent(d, a->si, a->zi, a->compare_intent, a->reps, a->seed, &a->tsv_intent))
         return -1;
+    report_tinys2i(d, a->all);
     doc_heading(d, "Experiments");
     report_experiment_table(d, s, 0);
     if (s->nruns) {
@@ -232,7 +234,7 @@ int cmd_report(int argc, char **argv) {
     opts_parse(&o, &report_optspec, &r, argc, argv);
     const char *exp = r.exp, *title = r.title, *keys = r.conditions, *notes_file = r.notes;
     int max_values = r.max_values;
-    seed_args a = {NULL, r.compare, r.bootstrap, (uint64_t)r.bootstrap_seed, {0}, NULL, NULL, r.compare_intent, {0}};
+    seed_args a = {NULL, r.compare, r.bootstrap, (uint64_t)r.bootstrap_seed, {0}, NULL, NULL, r.compare_intent, {0}, NULL};
     char *out = opts_given(&o, "out") ? xstrdup(r.out) : path_join(exp, "report");
     opts_threads(&o);
     char *notes = notes_file ? read_file(notes_file, NULL) : NULL;
@@ -251,6 +253,7 @@ int cmd_report(int argc, char **argv) {
     a.z = &z;
     a.si = &si;
     a.zi = &zi;
+    a.all = &all;
     if (report_compare_check(&s, &z, a.compare) || report_compare_check(&si, &zi, a.compare_intent))
         avm_die("report: %s", avm_error());
     rep_plot *plots;

@@ -33,7 +33,8 @@ typedef struct {
     char *path, *exp, *sub, *set;   /* set: decode dir name without "decode_" */
     json_value *j;
     int run;                        /* index of the owning run, -1 if none */
-    int intent;                     /* 1: an intent result (eval.json "task": "intent") */
+    int intent;                     /* 1: an intent result (eval.json "task": "intent"), 2: a
+                                     * TinyS2I result ("task": "tinys2i", in neither view) */
 } rep_result;
 
 typedef struct {

@@ -33,6 +33,9 @@ void report_summary_table(doc *d, const rep_scan *s, int acc);
 int  report_intent(doc *d, const rep_scan *s, const rep_seeds *z, const char *spec, int reps, uint64_t seed,
                    avm_strbuf *tsv);
 void report_experiment_table(doc *d, const rep_scan *s, int acc);
+/* The TinyS2I results of the scan (report_tinys2i.c): one row each (decisions, commands,
+ * deferral, titles by menu, size, latency); nothing without any. */
+void report_tinys2i(doc *d, const rep_scan *all);
 /* The video-gain figures of pretraining runs with >= 2 training seeds (report_gain.c),
  * mean ± sd per group; returns the number of groups shown. */
 int  report_gain_seeds(doc *d, const rep_scan *s);

@@ -102,7 +102,8 @@ static int add_result(rep_scan *s, const char *dir, const char *rel) {
     if (!text) { free(path); return -1; }
     json_value *j = json_parse(text);
     free(text);
-    if (!j || j->type != JSON_OBJ || !json_get(j, "overall")) {
+    int tiny = j && j->type == JSON_OBJ && !strcmp(json_str_or(j, "task", ""), "tinys2i");
+    if (!j || j->type != JSON_OBJ || (!tiny && !json_get(j, "overall"))) {
         json_free(j);
         avm_warn("%s: not an eval.json of avmask eval, skipped", path);
         free(path);
@@ -113,7 +114,7 @@ static int add_result(rep_scan *s, const char *dir, const char *rel) {
     memset(r, 0, sizeof *r);
     r->path = path;
     r->j = j;
-    r->intent = !strcmp(json_str_or(j, "task", ""), "intent");
+    r->intent = tiny ? 2 : !strcmp(json_str_or(j, "task", ""), "intent");
     split_rel(s, rel, &r->exp, &r->sub);
     const char *base = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : *rel ? rel : s->root_name;
     r->set = xstrdup(strncmp(base, "decode_", 7) ? base : base + 7);
