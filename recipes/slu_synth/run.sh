@@ -13,11 +13,15 @@
 #   4 S2I arms (avmask s2i): every cross-modal loss of $xmodal_losses (none, triplet; l2,
 #     infonce as options) x every labelled fraction of $label_fractions (1, 0.1) x every
 #     training seed of $train_seeds, into exp/<profile>/<loss>[-l<percent>][-s<N>]/s2i
-#   5 TinyS2I (issue 16, item 4): not built yet; the stage says so and does nothing
+#   5 TinyS2I (avmask tinys2i, docs/slu.md "TinyS2I"): a tiny fresh audio encoder, decision and
+#     command heads and a title encoder trained jointly into exp/<profile>/tinys2i, then the
+#     test set decoded with the menus of 5, 20 and 100 unseen titles (one thread: its latency)
+#     and scored (avmask eval --unit=tinys2i) into exp/<profile>/tinys2i/decode_test_menuN
 #   6 decode + score the held-out test set: intent accuracy overall and by condition (SNR,
 #     voice family, seen/unseen paraphrase, intent class), confusion matrices
 #   7 report (exp/<profile>/report/report.md, .html): intent accuracy by test set, mean ± sd
-#     over the seeds, paired bootstrap comparisons of each loss against none
+#     over the seeds, paired bootstrap comparisons of each loss against none; the TinyS2I
+#     results by menu size with the model's size and latency
 # A stage whose output is complete is skipped, so rerunning from --stage=N reuses the rest.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -41,6 +45,7 @@ help_message="usage: $0 [--profile=quick|full] [--stage=N] [--stop-stage=N] [--n
 speakers_per_family= utts_per_speaker= train_titles= test_titles= general_text=
 textlm_steps= textlm_batch_tokens= model= pretrain_steps= pretrain_batch_tokens= pretrain_lr=
 s2i_steps= s2i_lr= s2i_warmup= s2i_batch_tokens= valid_every= xmodal_weight=
+tinys2i_steps= tinys2i_lr=
 . "$here/../common/profile.sh"   # options, conf/$profile.sh, path.sh; corpus, feats, exp
 for v in $train_seeds; do [[ $v =~ ^[1-9][0-9]*$ ]] || { echo "$0: --train-seeds: '$v' is not a seed >= 1" >&2; exit 1; }; done
 for v in $xmodal_losses; do
@@ -121,9 +126,14 @@ if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
 fi
 
 if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
-    # The slot of TinyS2I (issue 16, item 4: a tiny acoustic encoder and a title encoder
-    # trained jointly, menus of unseen titles, deferral): built later; nothing runs here.
-    step 5 "TinyS2I: not built yet (issue 16, item 4); skipped"
+    step 5 "TinyS2I ($tinys2i_steps steps) and its test decoding with menus of 5, 20 and 100 unseen titles"
+    "$steps/tinys2i.sh" --threads $threads "$feats/train" "$corpus/train" "$feats/dev" "$corpus/dev" \
+        "$corpus/intents.txt" "$feats/test" "$corpus/test" "$exp/tinys2i" --max-steps=$tinys2i_steps \
+        --lr=$tinys2i_lr --warmup=$s2i_warmup --batch-tokens=$s2i_batch_tokens --valid-every=$valid_every --seed=$seed
+    for n in 5 20 100; do
+        echo "   tinys2i, menus of $n: $(sed -n 's/^title match *%ACC *\([0-9.]*\).*/\1/p' \
+            "$exp/tinys2i/decode_test_menu$n/eval.txt") % top-1 title"
+    done
 fi
 
 if [ $stage -le 6 ] && [ $stop_stage -ge 6 ]; then

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # timeout: 480
 # recipes/slu_synth/run.sh, profile quick as it is (a few minutes on 2 cores): every stage,
-# the TinyS2I slot announced and skipped, an S2I model and a scored test set for each arm
+# a TinyS2I model with its test set scored with menus of 5, 20 and 100 titles (and a report
+# section of three rows), an S2I model and a scored test set for each arm
 # (none, triplet) x (all labels, 10 %) x 2 seeds, and a report whose intent section holds
 # accuracy by test set, the seeds' mean ± sd and the paired comparisons triplet - none at
 # both fractions, broken down by SNR, voice family (slt held out), paraphrase and class;
@@ -14,8 +15,13 @@ export AVMASK
 bash "$recipe" --workdir="$TEST_TMP/w" >run1.out 2>&1 || { tail -20 run1.out; fail "recipe failed"; }
 cat run1.out
 for s in 0 1 2 3 4 5 6 7; do grep -q "== stage $s:" run1.out || fail "stage $s did not run"; done
-grep -q "== stage 5: TinyS2I: not built yet" run1.out || fail "TinyS2I slot"
 exp=w/exp/quick
+[ -s $exp/tinys2i/model-best/tinys2i.json ] || fail "TinyS2I model"
+for n in 5 20 100; do
+    grep -q "\"task\":\"tinys2i\".*\"menu\":\"[^\"]*/test/menu$n\"" $exp/tinys2i/decode_test_menu$n/eval.json ||
+        fail "TinyS2I result of menu$n"
+    grep -q "tinys2i, menus of $n: [0-9.]* % top-1 title" run1.out || fail "TinyS2I line of menu$n"
+done
 report=$(sed -n 's/^report: \(.*\) (and report.html)$/\1/p' run1.out)
 [ "$report" = "$TEST_TMP/$exp/report/report.md" ] || fail "report path printed: '$report'"
 n=0
@@ -40,6 +46,8 @@ for s in ("## Intent accuracy (%) by test set", "## Intent accuracy (%), trainin
           "## Intent accuracy, paired comparisons", "## Intent results by condition", "## Most frequent intent confusions"):
     assert s in md, s
 assert "## Error rate (%) by test set" not in md      # no CTC result in this experiment
+tiny = md.split("## TinyS2I")[1].split("##")[0]
+assert sum(l.startswith("| tinys2i/decode_test_menu") for l in tiny.splitlines()) == 3, tiny
 seeds = md.split("training seeds: mean")[1].split("##")[0]
 for col in ("snr=0", "snr=clean", "family=slt", "paraphrase=unseen", "class=title"):
     assert "| " + col + " |" in seeds.splitlines()[4], col
@@ -49,9 +57,10 @@ assert pairs == {("triplet/s2i", "none/s2i"), ("triplet-l10/s2i", "none-l10/s2i"
 assert all(r[3] == "2" and int(r[4]) > 0 for r in rows)
 print("report: intent section with %d comparison rows" % len(rows))
 E
-sum1=$(cat $exp/*/s2i/decode_test/eval.json | md5sum)
+sum1=$(cat $exp/*/s2i/decode_test/eval.json $exp/tinys2i/decode_test_menu*/eval.json | md5sum)
 bash "$recipe" --workdir="$TEST_TMP/w" --stage=4 --stop-stage=6 >run2.out 2>&1 || { tail -20 run2.out; fail "rerun"; }
-[ "$(cat $exp/*/s2i/decode_test/eval.json | md5sum)" = "$sum1" ] || fail "the rerun changed the results"
+[ "$(cat $exp/*/s2i/decode_test/eval.json $exp/tinys2i/decode_test_menu*/eval.json | md5sum)" = "$sum1" ] ||
+    fail "the rerun changed the results"
 [ "$(grep -c 'dev accuracy' run2.out)" = 8 ] || fail "rerun arms"
 bash "$recipe" --workdir="$TEST_TMP/w" --xmodal-losses="none cosine" >bad.out 2>&1 && fail "bad loss accepted"
 grep -q "xmodal-losses: 'cosine' is not none, l2, triplet or infonce" bad.out || { cat bad.out; fail "bad loss message"; }
