@@ -8,7 +8,7 @@ set -u
 fail() { echo "FAIL: $*"; exit 1; }
 readme=$AVMASK_ROOT/README.md
 mapfile -t cmds < <(sed -n 's/^| `[a-z0-9-]*` | `\(avmask [^`]*\)` |$/\1/p' "$readme")
-[ ${#cmds[@]} = 13 ] || fail "expected 13 commands in the README table, found ${#cmds[@]}"
+[ ${#cmds[@]} = 14 ] || fail "expected 14 commands in the README table, found ${#cmds[@]}"
 ln -s "$AVMASK_ROOT/conf" conf
 small=(--model=tiny --d=32 --ffn=64 --heads=2 --layers-audio=1 --layers-video=1 --layers-fusion=1)
 run() {   # the README command, with extra options appended
@@ -41,12 +41,15 @@ for c in "${cmds[@]}"; do
         "$AVMASK" extract --data=corpus/slu/train --out=feats/slu/train --threads=2 >/dev/null 2>err.txt ||
             { cat err.txt; fail "extract corpus/slu/train"; }
         run "$c" --max-steps=2 --warmup=1 ;;
+    "avmask tinys2i "*)   # after s2i: its features exist
+        run "$c" --max-steps=2 --warmup=1 --d=32 --ffn=64 ;;
     *)  run "$c" ;;
     esac
 done
 for f in feats/train/index.tsv feats/dev/cmvn.h5 exp/km1/codebook.h5 exp/av/checkpoint-best.h5 exp/av/export/model.safetensors \
          exp/av/ctc/model/units.txt exp/av/ctc/decode_test/hyp exp/av/ctc/decode_test/eval.json \
-         exp/report/report.md exp/report/report.html exp/textlm/model/text_encoder.h5 exp/s2i/model/s2i_head.h5; do
+         exp/report/report.md exp/report/report.html exp/textlm/model/text_encoder.h5 exp/s2i/model/s2i_head.h5 \
+         exp/tinys2i/model/tinys2i_head.h5; do
     [ -s "$f" ] || fail "$f missing or empty"
 done
 grep -q "audio-visual" exp/report/report.md || fail "report does not name the pretraining kind"

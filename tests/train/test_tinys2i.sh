@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# timeout: 900
+# avmask tinys2i on one small synth-slu corpus (two flite families, awb and rms, clean; 400
+# training, 100 dev and 100 test commands of unseen speakers; titles of 6 adjectives and 6
+# nouns (--title-words=6): 28 train titles, 8 test titles never spoken in training, menus of 5):
+#  - learning: LEARN_STEPS steps of a fresh TinyS2I (the default tiny encoder and title
+#    encoder); avmask decode --menu=test/menu5 + eval --unit=tinys2i: top-1 title matching of
+#    the unseen test titles at least TITLE_BAR % (chance 20 %; measured in docs/slu.md) and
+#    the decisions above the most frequent class's share; eval's figures recomputed here from
+#    hyp, title_rank and the references; the acoustic model's parameter count (train.log,
+#    tinys2i.json, decode.json agree) at most 0.5 M; decode.json names the CPU;
+#  - a title encoder started from an avmask textlm model dir trains jointly (its parameters
+#    move);
+#  - MPI: 2 ranks give the one-process summed gradient (first step, every view), max rel 1e-5;
+#  - --resume after SIGKILL: metrics and model files bitwise equal to an uninterrupted run;
+#    refused with other data;
+#  - refusals, one line each: a menu with an empty title list, a title twice, an utterance not
+#    in the features (file and line); decode of a TinyS2I model without --menu; --menu on
+#    another model; eval --unit=tinys2i without --intents.
+set -u
+export OMP_WAIT_POLICY=PASSIVE
+fail() { echo "FAIL: $*"; exit 1; }
+LEARN_STEPS=400
+TITLE_BAR=40
+
+"$AVMASK" synth-slu --out=c --families=awb,rms --heldout-family=none --speakers-per-family=6 --utts-per-speaker=50 \
+    --train-clean=1 --snr=clean --menus=5 --title-words=6 --train-titles=28 --test-titles=8 >/dev/null 2>synth.err ||
+    { cat synth.err; fail "synth-slu"; }
+for s in train dev test; do
+    "$AVMASK" extract --data=c/$s --out=f/$s --nj=2 >/dev/null 2>ex.err || { cat ex.err; fail "extract $s"; }
+done
+base=(tinys2i --init=none --feats=f/train --data=c/train --intents=c/intents.txt --valid=f/dev --valid-data=c/dev)
+
+# ---- learning, decode, eval ----
+"$AVMASK" "${base[@]}" --max-steps=$LEARN_STEPS --warmup=40 --lr=2e-3 --valid-every=100 --threads=2 --out=t \
+    >t.out 2>t.err || { cat t.err; fail "tinys2i"; }
+"$AVMASK" decode --model=t/model --feats=f/test --menu=c/test/menu5 --out=d --threads=1 >/dev/null 2>d.err ||
+    { cat d.err; fail "decode --menu"; }
+"$AVMASK" eval --unit=tinys2i --ref=c/test/intent --hyp=d/hyp --intents=c/intents.txt >ev.out 2>ev.err ||
+    { cat ev.err; fail "eval --unit=tinys2i"; }
+cat ev.out
+acoustic=$(sed -n 's/.*; acoustic model \([0-9]*\) parameters.*/\1/p' t/train.log)
+[ -n "$acoustic" ] && [ "$acoustic" -le 500000 ] || { grep parameters t/train.log; fail "acoustic model size"; }
+export TITLE_BAR acoustic
+"$PY" - <<'PY' || fail "TinyS2I figures"
+import json, os
+from collections import Counter
+cls = dict(l.split() for l in open("c/intents.txt"))
+ref = dict(l.split(None, 1) for l in open("c/test/intent").read().splitlines())
+title = {}
+for l in open("c/test/slots").read().splitlines():
+    u, s = l.split(None, 1)
+    for kv in s.split(";"):
+        if kv.startswith("title="):
+            title[u] = kv[6:]
+hyp = dict(l.split(None, 1) for l in open("d/hyp").read().splitlines())
+rank = dict(l.split(None, 1) for l in open("d/title_rank").read().splitlines())
+menu = dict(l.split(None, 1) for l in open("c/test/menu5").read().splitlines())
+assert set(rank) == set(menu) and all(rank[u] in menu[u].split("|") for u in rank)
+C = {"command": "command", "title": "play", "other": "defer"}
+dec = sum(hyp[u].split()[0] == C[cls[ref[u].strip()]] for u in ref)
+cmds = [u for u in ref if cls[ref[u].strip()] == "command"]
+tits = [u for u in ref if cls[ref[u].strip()] == "title"]
+oth = [u for u in ref if cls[ref[u].strip()] == "other"]
+cmd_ok = sum(hyp[u] == "command " + ref[u].strip() for u in cmds)
+deferred = [u for u in ref if hyp[u] == "defer"]
+match = sum(rank[u] == title[u] for u in tits)
+e2e = sum(hyp[u] == "play " + title[u] for u in tits)
+e = json.load(open("d/eval.json"))
+assert e["task"] == "tinys2i" and e["utterances"] == len(ref) == 100
+assert e["decision"]["correct"] == dec and e["command"]["correct"] == cmd_ok and e["command"]["N"] == len(cmds)
+assert e["defer"]["deferred"] == len(deferred) and e["defer"]["correct"] == sum(u in oth for u in deferred)
+assert e["defer"]["other"] == len(oth)
+assert e["title"]["correct"] == e2e and e["title_match"]["correct"] == match and e["title"]["N"] == len(tits)
+top = 100 * max(Counter(cls[r.strip()] for r in ref.values()).values()) / len(ref)
+acc = e["title_match"]["acc"]
+print("title match %.1f %% of %d (bar %s %%); decisions %.1f %% (most frequent class %.1f %%)" %
+      (acc, len(tits), os.environ["TITLE_BAR"], e["decision"]["acc"], top))
+assert acc >= float(os.environ["TITLE_BAR"]), acc
+assert e["decision"]["acc"] > top, (e["decision"], top)
+dj, tj = json.load(open("d/decode.json")), json.load(open("t/model/tinys2i.json"))
+assert dj["parameters"] == tj["parameters"] and dj["threads"] == 1 and dj["ms_per_utterance"] > 0
+assert dj["parameters"]["audio_encoder"] + dj["parameters"]["head"] == int(os.environ["acoustic"])
+assert dj["parameter_bytes"] == 4 * dj["parameters"]["total"] and dj["file_bytes"] > dj["parameter_bytes"] / 2
+assert dj["system"].startswith("CPU ") and e["decode"]["ms_per_utterance"] == dj["ms_per_utterance"]
+PY
+
+# ---- a title encoder from an avmask textlm model dir trains jointly ----
+small=(--d=32 --ffn=64 --heads=2 --layers-audio=1 --layers-fusion=1 --batch-tokens=300 --lr=3e-3 --warmup=3 --threads=2)
+"$AVMASK" textlm --text=c/text_corpus.txt --d=32 --ffn=64 --heads=2 --layers=1 --max-steps=5 --batch-tokens=512 \
+    --threads=2 --out=lm >/dev/null 2>lm.err || { cat lm.err; fail textlm; }
+"$AVMASK" "${base[@]}" "${small[@]}" --text-model=lm/model --max-steps=6 --out=tl >/dev/null 2>tl.err ||
+    { cat tl.err; fail "tinys2i --text-model"; }
+grep -q "title encoder (lm/model) d 32" tl/train.log || { grep "title encoder" tl/train.log; fail "title encoder log"; }
+"$PY" - <<'PY' || fail "the title encoder did not train"
+import h5py, numpy as np
+a, b = h5py.File("lm/model/text_encoder.h5", "r")["params"], h5py.File("tl/model/title_encoder/text_encoder.h5", "r")["params"]
+assert set(a) == set(b)
+moved = [k for k in a if not np.array_equal(a[k][()], b[k][()])]
+assert "text_encoder.tok_emb" in moved and len(moved) >= len(a) - 2, moved
+assert open("lm/model/vocab.txt").read() == open("tl/model/title_encoder/vocab.txt").read()
+PY
+
+# ---- MPI: 2 ranks against one process ----
+. "$AVMASK_ROOT/tests/train/mpi_launch.sh"
+one=(tinys2i --init=none --feats=f/train --data=c/train --intents=c/intents.txt "${small[@]}" --max-steps=1
+     --batch-tokens=3000 --dropout=0 --attn-dropout=0 --threads=1 --log-every=1)
+"$AVMASK" "${one[@]}" --out=m1 --dump-grad=g1.f32 >/dev/null 2>m1.err || { cat m1.err; fail "one process"; }
+"${mpi[@]}" "$AVMASK" "${one[@]}" --out=m2 --dump-grad=g2.f32 >/dev/null 2>m2.err || { cat m2.err; fail "mpirun -np 2"; }
+grep -q "2 rank(s)" m2/train.log || fail "not two ranks"
+"$PY" - <<'PY' || fail "2 ranks differ from one process"
+import json, numpy as np
+g1, g2 = np.fromfile("g1.f32", np.float32), np.fromfile("g2.f32", np.float32)
+assert g1.size == g2.size and g1.size > 5000 and np.abs(g1).max() > 0
+rel = np.abs(g2 - g1).max() / np.abs(g1).max()
+a, b = [json.loads(l) for l in open("m1/metrics.jsonl")], [json.loads(l) for l in open("m2/metrics.jsonl")]
+print("2 ranks vs one process: max rel %.3g over %d values; loss %.6f (title part %.6f)" % (rel, g1.size, a[0]["loss"], a[0]["loss_title"]))
+assert rel <= 1e-5 and a[0]["loss_title"] > 0
+for k in ("loss", "loss_class", "loss_command", "loss_title", "acc_class", "grad_norm"):
+    assert abs(a[0][k] - b[0][k]) <= 1e-6 * max(abs(a[0][k]), 1), (k, a[0][k], b[0][k])
+PY
+
+# ---- --resume after SIGKILL ----
+run=("${base[@]}" "${small[@]}" --max-steps=12 --log-every=1 --valid-every=4 --save-every=5 --dropout=0.1
+     --time-mask-prob=0.1 --time-mask-len=3)
+"$AVMASK" "${run[@]}" --out=a >/dev/null 2>a.err || { cat a.err; fail "uninterrupted run"; }
+"$AVMASK" "${run[@]}" --out=b --debug-kill-step=7 >/dev/null 2>b.err
+[ $? = 137 ] || { cat b.err; fail "expected death by SIGKILL (137)"; }
+"$AVMASK" "${run[@]}" --out=b --resume >/dev/null 2>b2.err || { cat b2.err; fail "resume"; }
+grep -q "resuming at step 5" b/train.log || fail "resume message"
+"$PY" - <<'PY' || fail "resumed run differs"
+import json, h5py, numpy as np
+rows = lambda p: [{k: v for k, v in json.loads(l).items() if k != "seconds"} for l in open(p)]
+a, b = rows("a/metrics.jsonl"), rows("b/metrics.jsonl")
+assert a == b and [r["step"] for r in a if "valid_loss" in r] == [0, 4, 8, 12]
+n = 0
+for sub in ("model", "model-best"):
+    for f in ("audio_encoder.h5", "tinys2i_head.h5", "title_encoder/text_encoder.h5"):
+        pa, pb = h5py.File("a/%s/%s" % (sub, f), "r")["params"], h5py.File("b/%s/%s" % (sub, f), "r")["params"]
+        assert set(pa) == set(pb)
+        for k in pa:
+            assert np.array_equal(pa[k][()], pb[k][()]), (sub, f, k)
+            n += 1
+fa, fb = h5py.File("a/checkpoint-last.h5", "r"), h5py.File("b/checkpoint-last.h5", "r")
+for g in ("params", "optim/m", "optim/v"):
+    for k in fa[g]:
+        assert np.array_equal(fa[g][k][()], fb[g][k][()]), (g, k)
+print("tinys2i resume: %d metric lines identical, %d model tensors and the checkpoint bitwise equal" % (len(a), n))
+PY
+
+# ---- refusals ----
+expect() {   # expect NAME PATTERN command...
+    local name=$1 pat=$2; shift 2
+    "$@" >/dev/null 2>$name.err && fail "$name accepted"
+    [ "$(grep -c . $name.err)" = 1 ] && grep -q -- "$pat" $name.err || { cat $name.err; fail "$name: message"; }
+}
+cp -r c/train t2 && sed -i '1s/ [a-z_]*$/ news_query/' t2/intent && ! cmp -s c/train/intent t2/intent ||
+    sed -i '1s/ [a-z_]*$/ general_joke/' t2/intent
+expect otherdata "another TinyS2I run (tinys2i.data_fingerprint is" "$AVMASK" "${run[@]}" --data=t2 --out=b --resume
+dec=(decode --model=t/model --feats=f/test --threads=1)
+sed '2s/ .*$/ /' c/test/menu5 >empty.menu
+expect empty "empty.menu:2: empty menu" "$AVMASK" "${dec[@]}" --menu=empty.menu --out=x1
+awk 'NR == 3 { split($0, a, "|"); $0 = $0 "|" a[2] } 1' c/test/menu5 >twice.menu
+expect twice "twice.menu:3: title '.*' appears twice in the menu" "$AVMASK" "${dec[@]}" --menu=twice.menu --out=x2
+{ cat c/test/menu5; echo "zzz-999-u9999 red fox|blue cat"; } >ghost.menu
+n=$(wc -l <ghost.menu)
+expect ghost "ghost.menu:$n: utterance 'zzz-999-u9999' is not in f/test" "$AVMASK" "${dec[@]}" --menu=ghost.menu --out=x3
+expect nomenu "is a TinyS2I model: --menu=FILE" "$AVMASK" "${dec[@]}" --out=x4
+"$AVMASK" s2i --init=none --feats=f/train --data=c/train --intents=c/intents.txt "${small[@]}" --max-steps=1 --out=s \
+    >/dev/null 2>s.err || { cat s.err; fail "s2i"; }
+expect notts "--menu applies to TinyS2I model dirs only" "$AVMASK" decode --model=s/model --feats=f/test \
+    --menu=c/test/menu5 --out=x5
+expect nointents "needs --intents=FILE" "$AVMASK" eval --unit=tinys2i --ref=c/test/intent --hyp=d/hyp --out=x6.json
+[ ! -e x1 ] && [ ! -e x2 ] && [ ! -e x3 ] && [ ! -e x4 ] && [ ! -e x5 ] && [ ! -e x6.json ] || fail "a refusal left output"
+echo "test_tinys2i: ok"
