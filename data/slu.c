@@ -4,6 +4,7 @@
 #include "data/slu.h"
 #include "data/datadir.h"
 #include "common/util.h"
+#include "common/strbuf.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +30,14 @@ int intents_read(avm_intents *l, const char *path) {
     if (lines_close(&r) && !rc) rc = -1;
     if (!rc && l->n == 0) rc = avm_fail("%s: no intents", path);
     if (rc) intents_free(l);
+    return rc;
+}
+
+int intents_write(const avm_intents *l, const char *path) {
+    avm_strbuf b = {0};
+    for (int i = 0; i < l->n; i++) sb_printf(&b, "%s%s%s\n", l->name[i], *l->cls[i] ? " " : "", l->cls[i]);
+    int rc = write_file_atomic(path, b.s ? b.s : "", b.len);
+    sb_free(&b);
     return rc;
 }
 

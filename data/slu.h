@@ -17,6 +17,8 @@ typedef struct {
  * a repeated intent or more than two fields is an error. 0, or -1 + avm_fail. */
 int  intents_read(avm_intents *l, const char *path);
 int  intents_find(const avm_intents *l, const char *name);   /* index, or -1 */
+/* Writes the list as intents_read reads it (a model dir's intents.txt). -1 + avm_fail. */
+int  intents_write(const avm_intents *l, const char *path);
 void intents_free(avm_intents *l);
 
 /* Reads an intent file for the utterances utts[n] (a data dir's, in any order): label[i]

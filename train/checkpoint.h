@@ -51,6 +51,12 @@ int  ckpt_has_param(const char *path, const char *name);
  * -1 + avm_fail. */
 int ckpt_load_model(const char *path, avm_model *model, avm_ckpt_meta *meta);
 
+/* --resume's check of a task (ckpt_model.c): the first of keys[n] (dotted paths) whose
+ * value differs between a checkpoint's stored run configuration and this run's, as "KEY is
+ * X; this run: Y" (caller frees); NULL when none differs; "stored configuration is not
+ * JSON" when it is not. */
+char *ckpt_config_diff(const char *stored, const char *mine, const char *const *keys, int n);
+
 /* CRC-32 over the views of buf (params layout), in view order, padding excluded. */
 uint32_t ckpt_checksum(const avm_params *ps, const float *buf);
 #endif

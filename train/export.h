@@ -39,6 +39,11 @@ int export_load(const char *dir, avm_model *m, json_value **config);
 char *export_config_json(const avm_config *c, const json_value *features, const double *mean,
                          const double *var, int n_mels, const char *src_key, const char *src_val,
                          long step);
+/* A head's parameter file beside an export (S2I's s2i_head.h5, TinyS2I's tinys2i_head.h5):
+ * every view of ps in a params_h5 file of that format (config "{}"), written (write 1) or
+ * read back into ps. -1 + avm_fail naming the file. */
+int export_head_io(const avm_params *ps, const char *path, const char *format, int write);
+
 /* CMVN of a parsed config.json as mean and 1/sqrt(max(var, 1e-10)) [n_mels]. */
 int export_cmvn(const json_value *config, float *mean, float *istd, int n_mels);
 #endif

@@ -166,3 +166,11 @@ int export_load(const char *dir, avm_model *m, json_value **config) {
     else json_free(v);
     return rc;
 }
+
+int export_head_io(const avm_params *ps, const char *path, const char *format, int write) {
+    avm_tensor *t;
+    int n = params_tensors(ps, ps->data, NULL, &t);
+    int rc = write ? params_h5_write(path, t, n, format, "{}") : params_h5_read(path, t, n, format);
+    free(t);
+    return rc;
+}

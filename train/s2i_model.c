@@ -3,9 +3,7 @@
 #include "train/s2i.h"
 #include "common/json.h"
 #include "common/rng.h"
-#include "common/strbuf.h"
 #include "common/util.h"
-#include "data/params_h5.h"
 #include "models/ops.h"
 #include "train/export.h"
 #include <math.h>
@@ -87,28 +85,12 @@ double s2i_train_loss(s2i_model *m, const avm_batch_data *d, const s2i_target *t
 
 /* ---- the model directory ---- */
 
-static int head_io(const s2i_head *h, const char *path, int write) {
-    avm_tensor *t;
-    int n = params_tensors(&h->p, h->p.data, NULL, &t);
-    int rc = write ? params_h5_write(path, t, n, S2I_HEAD_FORMAT, "{}") : params_h5_read(path, t, n, S2I_HEAD_FORMAT);
-    free(t);
-    return rc;
-}
-
-static int intents_write(const avm_intents *l, const char *path) {
-    avm_strbuf b = {0};
-    for (int i = 0; i < l->n; i++) sb_printf(&b, "%s%s%s\n", l->name[i], *l->cls[i] ? " " : "", l->cls[i]);
-    int rc = write_file_atomic(path, b.s ? b.s : "", b.len);
-    sb_free(&b);
-    return rc;
-}
-
 int s2i_save(const s2i_model *m, const char *dir, const char *config_json) {
     if (export_write(dir, &m->enc, config_json)) return -1;
     char *hp = path_join(dir, "s2i_head.h5"), *ip = path_join(dir, "intents.txt"), *jp = path_join(dir, "s2i.json");
     char *desc = xasprintf("{\"format\":\"%s\",\"intents\":%d,\"embed_dim\":%d,\"pooling\":\"mean\"}\n", S2I_FORMAT,
                            m->head.K, m->head.e);
-    int rc = head_io(&m->head, hp, 1);
+    int rc = export_head_io(&m->head.p, hp, S2I_HEAD_FORMAT, 1);
     if (!rc) rc = intents_write(&m->intents, ip);
     if (!rc) rc = write_file_atomic(jp, desc, strlen(desc));
     free(desc); free(hp); free(ip); free(jp);
@@ -148,7 +130,7 @@ int s2i_load(s2i_model *m, const char *dir) {
     if (!rc && !(rc = export_load(dir, &m->enc, &m->config))) have_enc = 1;
     if (!rc) {
         s2i_head_init(&m->head, m->enc.cfg.d, (int)e, m->intents.n, 1);
-        rc = head_io(&m->head, hp, 0);
+        rc = export_head_io(&m->head.p, hp, S2I_HEAD_FORMAT, 0);
     }
     if (rc) {
         if (have_enc) { avmodel_free(&m->enc); json_free(m->config); }

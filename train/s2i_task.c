@@ -177,27 +177,14 @@ char *s2i_run_config(const s2i_run *r) {
  * the labelled fraction. */
 static void task_check_resume(avm_trainer *t, const char *path, const avm_ckpt_meta *m) {
     s2i_run *r = t->task;
-    static const char *keys[] = {"model", "s2i.intents", "s2i.embed_dim", "s2i.data_fingerprint",
-                                 "s2i.text_fingerprint", "s2i.label_fraction"};
-    json_value *v = json_parse(m->config_json), *mine = json_parse(r->run_json);
-    char *msg = v ? NULL : xasprintf("%s: stored configuration is not JSON", path);
-    for (size_t k = 0; !msg && k < sizeof keys / sizeof *keys; k++) {
-        char key[160];
-        const json_value *a = json_path(v, keys[k]), *b = json_path(mine, keys[k]);
-        if (!json_first_diff(a, b, keys[k], key, sizeof key)) continue;
-        char *x = json_text(json_path(v, key)), *y = json_text(json_path(mine, key));
-        msg = xasprintf("%s holds a checkpoint of another S2I run (%s is %s; this run: %s); resume with the same "
-                        "encoder, data, text model and --label-fraction, or use another --out", path, key, x, y);
-        free(x);
-        free(y);
-    }
-    json_free(v);
-    json_free(mine);
-    if (msg) {
-        avm_fail("%s", msg);
-        free(msg);
-        avm_die("s2i: %s", avm_error());
-    }
+    static const char *const keys[] = {"model", "s2i.intents", "s2i.embed_dim", "s2i.data_fingerprint",
+                                       "s2i.text_fingerprint", "s2i.label_fraction"};
+    char *diff = ckpt_config_diff(m->config_json, r->run_json, keys, (int)(sizeof keys / sizeof *keys));
+    if (!diff) return;
+    avm_fail("%s holds a checkpoint of another S2I run (%s); resume with the same encoder, data, text model and "
+             "--label-fraction, or use another --out", path, diff);
+    free(diff);
+    avm_die("s2i: %s", avm_error());
 }
 
 const avm_task_ops s2i_task_ops = {task_step, task_log, task_progress, task_validate, task_save_best,

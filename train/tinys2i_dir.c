@@ -1,9 +1,7 @@
 /* TinyS2I's model directory: save, load, the command list, parameter counts (see tinys2i.h). */
 #include "train/tinys2i.h"
 #include "common/json.h"
-#include "common/strbuf.h"
 #include "common/util.h"
-#include "data/params_h5.h"
 #include "train/export.h"
 #include <stdlib.h>
 #include <string.h>
@@ -30,22 +28,6 @@ void ts_param_counts(const ts_model *m, size_t c[3]) {
     c[2] = m->tenc.params.total;
 }
 
-static int head_io(const ts_head *h, const char *path, int write) {
-    avm_tensor *t;
-    int n = params_tensors(&h->p, h->p.data, NULL, &t);
-    int rc = write ? params_h5_write(path, t, n, TS_HEAD_FORMAT, "{}") : params_h5_read(path, t, n, TS_HEAD_FORMAT);
-    free(t);
-    return rc;
-}
-
-static int intents_write(const avm_intents *l, const char *path) {
-    avm_strbuf b = {0};
-    for (int i = 0; i < l->n; i++) sb_printf(&b, "%s%s%s\n", l->name[i], *l->cls[i] ? " " : "", l->cls[i]);
-    int rc = write_file_atomic(path, b.s ? b.s : "", b.len);
-    sb_free(&b);
-    return rc;
-}
-
 int ts_save(const ts_model *m, const char *dir, const char *config_json) {
     if (export_write(dir, &m->enc, config_json)) return -1;
     char *hp = path_join(dir, "tinys2i_head.h5"), *ip = path_join(dir, "intents.txt"), *jp = path_join(dir, "tinys2i.json");
@@ -55,7 +37,7 @@ int ts_save(const ts_model *m, const char *dir, const char *config_json) {
     char *desc = xasprintf("{\"format\":\"%s\",\"embed_dim\":%d,\"commands\":%d,\"pooling\":\"mean\",\"parameters\":"
                            "{\"audio_encoder\":%zu,\"head\":%zu,\"title_encoder\":%zu,\"total\":%zu}}\n", TS_FORMAT,
                            m->head.e, m->head.Kc, c[0], c[1], c[2], c[0] + c[1] + c[2]);
-    int rc = head_io(&m->head, hp, 1);
+    int rc = export_head_io(&m->head.p, hp, TS_HEAD_FORMAT, 1);
     if (!rc) rc = intents_write(&m->intents, ip);
     if (!rc) rc = tl_model_save(&m->tenc, &m->vocab, tp, 0);
     if (!rc) rc = write_file_atomic(jp, desc, strlen(desc));   /* last: a complete dir has it */
@@ -99,7 +81,7 @@ int ts_load(ts_model *m, const char *dir) {
     if (!rc && !(rc = export_load(dir, &m->enc, &m->config))) have_enc = 1;
     if (!rc) {
         ts_head_init(&m->head, m->enc.cfg.d, m->tenc.cfg.d, Kc, 1);
-        rc = head_io(&m->head, hp, 0);
+        rc = export_head_io(&m->head.p, hp, TS_HEAD_FORMAT, 0);
     }
     if (rc) {
         if (have_enc) { avmodel_free(&m->enc); json_free(m->config); }

@@ -174,26 +174,14 @@ char *ts_run_config(const ts_run *r) {
  * the head's shape, the title vocabulary or the data. */
 static void task_check_resume(avm_trainer *t, const char *path, const avm_ckpt_meta *m) {
     ts_run *r = t->task;
-    static const char *keys[] = {"model", "title_model", "tinys2i.commands", "tinys2i.embed_dim",
-                                 "tinys2i.title_vocab", "tinys2i.data_fingerprint"};
-    json_value *v = json_parse(m->config_json), *mine = json_parse(r->run_json);
-    char *msg = v ? NULL : xasprintf("%s: stored configuration is not JSON", path);
-    for (size_t k = 0; !msg && k < sizeof keys / sizeof *keys; k++) {
-        char key[160];
-        if (!json_first_diff(json_path(v, keys[k]), json_path(mine, keys[k]), keys[k], key, sizeof key)) continue;
-        char *x = json_text(json_path(v, key)), *y = json_text(json_path(mine, key));
-        msg = xasprintf("%s holds a checkpoint of another TinyS2I run (%s is %s; this run: %s); resume with the same "
-                        "encoders, title vocabulary and data, or use another --out", path, key, x, y);
-        free(x);
-        free(y);
-    }
-    json_free(v);
-    json_free(mine);
-    if (msg) {
-        avm_fail("%s", msg);
-        free(msg);
-        avm_die("tinys2i: %s", avm_error());
-    }
+    static const char *const keys[] = {"model", "title_model", "tinys2i.commands", "tinys2i.embed_dim",
+                                       "tinys2i.title_vocab", "tinys2i.data_fingerprint"};
+    char *diff = ckpt_config_diff(m->config_json, r->run_json, keys, (int)(sizeof keys / sizeof *keys));
+    if (!diff) return;
+    avm_fail("%s holds a checkpoint of another TinyS2I run (%s); resume with the same encoders, title vocabulary "
+             "and data, or use another --out", path, diff);
+    free(diff);
+    avm_die("tinys2i: %s", avm_error());
 }
 
 const avm_task_ops ts_task_ops = {task_step, task_log, task_progress, task_validate, task_save_best,
