@@ -108,7 +108,7 @@ int  ts_is_model(const char *dir);
 /* The command indices of the intents of class command (m->cmd_intent, head Kc); -1 +
  * avm_fail naming path if the list has no command or a class other than the three. */
 int  ts_commands(ts_model *m, const char *path);
-/* Parameters: audio encoder, head, title encoder. */
+/* Parameters (values of the views, no padding): audio encoder, head, title encoder. */
 void ts_param_counts(const ts_model *m, size_t c[3]);
 
 /* tinys2i_data.c */
