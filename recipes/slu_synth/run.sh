@@ -45,7 +45,7 @@ help_message="usage: $0 [--profile=quick|full] [--stage=N] [--stop-stage=N] [--n
 speakers_per_family= utts_per_speaker= train_titles= test_titles= general_text=
 textlm_steps= textlm_batch_tokens= model= pretrain_steps= pretrain_batch_tokens= pretrain_lr=
 s2i_steps= s2i_lr= s2i_warmup= s2i_batch_tokens= valid_every= xmodal_weight=
-tinys2i_steps= tinys2i_lr=
+tinys2i_steps= tinys2i_lr= tinys2i_batch_tokens= tinys2i_title_weight=
 . "$here/../common/profile.sh"   # options, conf/$profile.sh, path.sh; corpus, feats, exp
 for v in $train_seeds; do [[ $v =~ ^[1-9][0-9]*$ ]] || { echo "$0: --train-seeds: '$v' is not a seed >= 1" >&2; exit 1; }; done
 for v in $xmodal_losses; do
@@ -129,7 +129,8 @@ if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
     step 5 "TinyS2I ($tinys2i_steps steps) and its test decoding with menus of 5, 20 and 100 unseen titles"
     "$steps/tinys2i.sh" --threads $threads "$feats/train" "$corpus/train" "$feats/dev" "$corpus/dev" \
         "$corpus/intents.txt" "$feats/test" "$corpus/test" "$exp/tinys2i" --max-steps=$tinys2i_steps \
-        --lr=$tinys2i_lr --warmup=$s2i_warmup --batch-tokens=$s2i_batch_tokens --valid-every=$valid_every --seed=$seed
+        --lr=$tinys2i_lr --warmup=$s2i_warmup --batch-tokens=$tinys2i_batch_tokens --title-weight=$tinys2i_title_weight \
+        --valid-every=$valid_every --seed=$seed
     for n in 5 20 100; do
         echo "   tinys2i, menus of $n: $(sed -n 's/^title match *%ACC *\([0-9.]*\).*/\1/p' \
             "$exp/tinys2i/decode_test_menu$n/eval.txt") % top-1 title"

@@ -4,7 +4,7 @@
 # training, 100 dev and 100 test commands of unseen speakers; titles of 6 adjectives and 6
 # nouns (--title-words=6): 28 train titles, 8 test titles never spoken in training, menus of 5):
 #  - learning: LEARN_STEPS steps of a fresh TinyS2I (the default tiny encoder and title
-#    encoder); avmask decode --menu=test/menu5 + eval --unit=tinys2i: top-1 title matching of
+#    encoder; lr 3e-3, title weight 2, batches of 4000 tokens); avmask decode --menu=test/menu5 + eval --unit=tinys2i: top-1 title matching of
 #    the unseen test titles at least TITLE_BAR % (chance 20 %; measured in docs/slu.md) and
 #    the decisions above the most frequent class's share; eval's figures recomputed here from
 #    hyp, title_rank and the references; the acoustic model's parameter count (train.log,
@@ -20,7 +20,7 @@
 set -u
 export OMP_WAIT_POLICY=PASSIVE
 fail() { echo "FAIL: $*"; exit 1; }
-LEARN_STEPS=400
+LEARN_STEPS=500
 TITLE_BAR=40
 
 "$AVMASK" synth-slu --out=c --families=awb,rms --heldout-family=none --speakers-per-family=6 --utts-per-speaker=50 \
@@ -32,7 +32,8 @@ done
 base=(tinys2i --init=none --feats=f/train --data=c/train --intents=c/intents.txt --valid=f/dev --valid-data=c/dev)
 
 # ---- learning, decode, eval ----
-"$AVMASK" "${base[@]}" --max-steps=$LEARN_STEPS --warmup=40 --lr=2e-3 --valid-every=100 --threads=2 --out=t \
+"$AVMASK" "${base[@]}" --max-steps=$LEARN_STEPS --warmup=40 --lr=3e-3 --title-weight=2 --batch-tokens=4000 \
+    --valid-every=100 --threads=2 --out=t \
     >t.out 2>t.err || { cat t.err; fail "tinys2i"; }
 "$AVMASK" decode --model=t/model --feats=f/test --menu=c/test/menu5 --out=d --threads=1 >/dev/null 2>d.err ||
     { cat d.err; fail "decode --menu"; }
@@ -104,7 +105,7 @@ PY
 # ---- MPI: 2 ranks against one process (mpi_launch.sh, mpi_compare.py) ----
 . "$AVMASK_ROOT/tests/train/mpi_launch.sh"
 mpi_pair joint tinys2i --init=none --feats=f/train --data=c/train --intents=c/intents.txt "${small[@]}" --max-steps=1 \
-    --batch-tokens=3000 --dropout=0 --attn-dropout=0 --threads=1 --log-every=1
+    --batch-tokens=8000 --dropout=0 --attn-dropout=0 --threads=1 --log-every=1
 "$PY" - <<'PY' || fail "2 ranks differ from one process"
 import os, sys
 sys.path.insert(0, os.environ["AVMASK_ROOT"] + "/tests/train")
