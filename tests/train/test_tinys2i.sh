@@ -8,7 +8,8 @@
 #    --menu=test/menu5 + eval --unit=tinys2i: top-1 title matching of the 21 unseen
 #    test-title utterances at least TITLE_BAR % (9 of 21; chance 20 %, under which 9 or more
 #    right has probability 0.014; measured 62 %, 13 of 21, docs/slu.md) and the decisions
-#    above the most frequent class's share; eval's figures recomputed here from hyp, title_rank and the references; the acoustic model's parameter count (train.log,
+#    above the most frequent class's share; eval's figures recomputed here from hyp,
+#    title_rank and the references; the acoustic model's parameter count (train.log,
 #    tinys2i.json, decode.json agree) at most 0.5 M; decode.json names the CPU;
 #  - a title encoder started from an avmask textlm model dir trains jointly (its parameters
 #    move);
