@@ -47,7 +47,7 @@ for s in ("## Intent accuracy (%) by test set", "## Intent accuracy (%), trainin
     assert s in md, s
 assert "## Error rate (%) by test set" not in md      # no CTC result in this experiment
 tiny = md.split("## TinyS2I")[1].split("##")[0]
-assert sum(l.startswith("| tinys2i/decode_test_menu") for l in tiny.splitlines()) == 3, tiny
+assert sum(l.startswith("| tinys2i/decode\\_test\\_menu") for l in tiny.splitlines()) == 3, tiny   # Markdown-escaped
 seeds = md.split("training seeds: mean")[1].split("##")[0]
 for col in ("snr=0", "snr=clean", "family=slt", "paraphrase=unseen", "class=title"):
     assert "| " + col + " |" in seeds.splitlines()[4], col
