@@ -1,10 +1,8 @@
 /* avmask tinys2i: the option table, setup and the command (see tinys2i.h). */
 #include "train/tinys2i.h"
 #include "common/log.h"
-#include "common/strbuf.h"
 #include "common/util.h"
 #include "models/blas_kernel.h"
-#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
