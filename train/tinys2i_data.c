@@ -69,7 +69,9 @@ void ts_labels_read(ts_labels *lb, const avm_feats *f, const char *data, const t
     int *lab = xmalloc(((size_t)n + 1) * sizeof *lab);
     for (int i = 0; i < n; i++) utts[i] = f->e[i].utt_id;
     char *path = path_join(data, "intent");
-    if (intent_read(path, &m->intents, utts, n, lab)) avm_die("tinys2i: %s", avm_error());
+    int rc = intent_read(path, &m->intents, utts, n, lab);
+    free(path);
+    if (rc) { free(utts); free(lab); avm_die("tinys2i: %s", avm_error()); }   /* freed first: no leak reported */
     for (int i = 0; i < n; i++) {
         const char *c = m->intents.cls[lab[i]];
         lb->cls[i] = !strcmp(c, "command") ? TS_COMMAND : !strcmp(c, "title") ? TS_TITLE : TS_OTHER;
@@ -83,7 +85,7 @@ void ts_labels_read(ts_labels *lb, const avm_feats *f, const char *data, const t
         const char *parts[6] = {utts[i], " ", m->intents.name[lab[i]], " ", tt, "\n"};
         for (int j = 0; j < 6; j++) lb->crc = crc32_update(lb->crc, parts[j], strlen(parts[j]));
     }
-    free(path); free(lab); free(utts);
+    free(lab); free(utts);
 }
 
 void ts_labels_free(ts_labels *lb) {

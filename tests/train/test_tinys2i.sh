@@ -104,14 +104,14 @@ assert "text_encoder.tok_emb" in moved and len(moved) >= len(a) - 2, moved
 assert open("lm/model/vocab.txt").read() == open("tl/model/title_encoder/vocab.txt").read()
 PY
 
-# ---- MPI: 2 ranks against one process (mpi_launch.sh, mpi_compare.py) ----
+# ---- MPI: 2 ranks against one process (mpi_launch.sh, runs.py) ----
 . "$AVMASK_ROOT/tests/train/mpi_launch.sh"
 mpi_pair joint tinys2i --init=none --feats=f/train --data=c/train --intents=c/intents.txt "${small[@]}" --max-steps=1 \
     --batch-tokens=8000 --dropout=0 --attn-dropout=0 --threads=1 --log-every=1
 "$PY" - <<'PY' || fail "2 ranks differ from one process"
 import os, sys
 sys.path.insert(0, os.environ["AVMASK_ROOT"] + "/tests/train")
-from mpi_compare import grad_rel, same_metrics
+from runs import grad_rel, same_metrics
 grad_rel("joint")
 a, _ = same_metrics("joint", ("loss", "loss_class", "loss_command", "loss_title", "acc_class", "grad_norm"), 1e-6)
 assert a[0]["loss_title"] > 0, a[0]   # the title encoder's share is in the compared gradient
@@ -126,8 +126,9 @@ run=("${base[@]}" "${small[@]}" --max-steps=12 --log-every=1 --valid-every=4 --s
 "$AVMASK" "${run[@]}" --out=b --resume >/dev/null 2>b2.err || { cat b2.err; fail "resume"; }
 grep -q "resuming at step 5" b/train.log || fail "resume message"
 "$PY" - <<'PY' || fail "resumed run differs"
-import json, h5py, numpy as np
-rows = lambda p: [{k: v for k, v in json.loads(l).items() if k != "seconds"} for l in open(p)]
+import os, sys, h5py, numpy as np
+sys.path.insert(0, os.environ["AVMASK_ROOT"] + "/tests/train")
+from runs import rows
 a, b = rows("a/metrics.jsonl"), rows("b/metrics.jsonl")
 assert a == b and [r["step"] for r in a if "valid_loss" in r] == [0, 4, 8, 12]
 n = 0
