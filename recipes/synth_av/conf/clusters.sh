@@ -17,3 +17,6 @@ finetune_opts="--time-mask-prob=0.05 --time-mask-len=5 --freq-masks=2 --freq-mas
 # dev from the top of the full profile's grid (5e-2 won there for every encoder; one seed's
 # cluster encoder ended at 84 % dev PER with it, so 2e-2 is tried too)
 probe_steps=1000; probe_lr="2e-2 5e-2"
+# the AV arm as measured over 3 seeds (docs/results.md, fifth session): the no-video pass and
+# no modality dropout (run.sh's defaults) with the video's mask vector
+video_mask=embed
