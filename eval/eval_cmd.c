@@ -187,10 +187,11 @@ static void score(const avm_trans *ref, const avm_trans *hyp, const avm_trans *b
     if (by) /* every key that occurs anywhere, in order of first appearance */
         for (int i = 0; i < by->n; i++)
             for (int j = 0; j < by->u[i].n; j++) {
-                char *key = xstrdup(by->u[i].tok[j]), *eq = strchr(key, '=');
-                if (!eq || eq == key)
-                    avm_die("%s:%d: '%s' is not key=value", by->path, by->u[i].lineno, by->u[i].tok[j]);
-                *eq = 0;
+                const char *tok = by->u[i].tok[j], *eq = strchr(tok, '=');
+                if (!eq || eq == tok)   /* checked before the copy: nothing left unfreed at exit */
+                    avm_die("%s:%d: '%s' is not key=value", by->path, by->u[i].lineno, tok);
+                char *key = xstrdup(tok);
+                key[eq - tok] = 0;
                 cond_key_get(&r->c, key);
                 free(key);
             }
