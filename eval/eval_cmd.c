@@ -8,6 +8,7 @@
 #include "train/edit_distance.h"
 #include "train/trans.h"
 #include "train/units.h"
+#include "eval/eval_conds.h"
 #include "eval/eval_intent.h"
 #include "eval/eval_tinys2i.h"
 #include "eval/utts.h"
@@ -56,65 +57,6 @@ static const avm_optspec eval_optspec = {
     "insertions the rate is undefined (n/a, JSON null).\n",
     table, NULL, NULL,
 };
-
-#define NONE_VALUE "<none>"
-
-typedef struct { char *value; avm_errs e; } cond_bucket;
-typedef struct { char *key; cond_bucket *b; int nb; } cond_key;
-typedef struct { cond_key *k; int nk; } conds;
-
-static cond_key *cond_key_get(conds *c, const char *key) {
-    for (int i = 0; i < c->nk; i++) if (!strcmp(c->k[i].key, key)) return &c->k[i];
-    c->k = xrealloc(c->k, (c->nk + 1) * sizeof *c->k);
-    c->k[c->nk] = (cond_key){xstrdup(key), NULL, 0};
-    return &c->k[c->nk++];
-}
-
-static avm_errs *bucket_get(cond_key *k, const char *value) {
-    for (int i = 0; i < k->nb; i++) if (!strcmp(k->b[i].value, value)) return &k->b[i].e;
-    k->b = xrealloc(k->b, (k->nb + 1) * sizeof *k->b);
-    k->b[k->nb] = (cond_bucket){xstrdup(value), {0}};
-    return &k->b[k->nb++].e;
-}
-
-/* The value of key in one conditions line, or NULL. Dies on a token without '='. */
-static const char *cond_value(const avm_trans *by, const avm_trans_utt *u, const char *key) {
-    size_t kl = strlen(key);
-    for (int j = 0; j < u->n; j++) {
-        const char *eq = strchr(u->tok[j], '=');
-        if (!eq || eq == u->tok[j])
-            avm_die("%s:%d: '%s' is not key=value", by->path, u->lineno, u->tok[j]);
-        if ((size_t)(eq - u->tok[j]) == kl && !strncmp(u->tok[j], key, kl)) return eq + 1;
-    }
-    return NULL;
-}
-
-static int is_number(const char *s) {
-    char *end;
-    strtod(s, &end);
-    return end != s && !*end;
-}
-
-/* Numeric order when every value is a number (snr=-5 < 0 < 10), else C order;
- * the missing-value bucket last. */
-static int numeric_sort;
-static int by_value(const void *pa, const void *pb) {
-    const char *a = ((const cond_bucket *)pa)->value, *b = ((const cond_bucket *)pb)->value;
-    int na = !strcmp(a, NONE_VALUE), nb = !strcmp(b, NONE_VALUE);
-    if (na || nb) return na - nb;
-    if (numeric_sort) {
-        double x = strtod(a, NULL), y = strtod(b, NULL);
-        return (x > y) - (x < y);
-    }
-    return strcmp(a, b);
-}
-
-static void sort_values(cond_key *k) {
-    numeric_sort = 1;
-    for (int i = 0; i < k->nb; i++)
-        if (strcmp(k->b[i].value, NONE_VALUE) && !is_number(k->b[i].value)) numeric_sort = 0;
-    qsort(k->b, k->nb, sizeof *k->b, by_value);
-}
 
 static void fmt_rate(char *buf, size_t n, const avm_errs *e) {
     double r = err_rate(e);
@@ -340,12 +282,7 @@ static void write_out(const char *path, const avm_strbuf *b) {
 }
 
 static void result_free(eval_result *r) {
-    for (int k = 0; k < r->c.nk; k++) {
-        for (int i = 0; i < r->c.k[k].nb; i++) free(r->c.k[k].b[i].value);
-        free(r->c.k[k].b);
-        free(r->c.k[k].key);
-    }
-    free(r->c.k);
+    conds_free(&r->c);
     free(r->no_hyp.id); free(r->no_ref.id); free(r->no_cond.id);
 }
 
