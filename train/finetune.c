@@ -88,14 +88,20 @@ void ft_open_loader(avm_loader *L, const char *feats, const avm_model *enc, cons
         avm_die("%s: %s: %d utterances are longer than max_len %d tokens", cmd, feats, longer, enc->cfg.max_len);
 }
 
-void ft_train_opts(avm_train_opts *o, const ft_opts *f) {
+void ft_trainer_start(avm_trainer *t, const ft_opts *f, avm_params *all, avm_loader *L, const char *run_json,
+                      int valid_at_start) {
     avm_train_opts x = {.name = f->cmd, .out = f->out, .max_steps = f->max_steps, .log_every = f->log_every,
                         .valid_every = f->valid_every, .save_every = f->save_every, .sched = f->sched,
                         .beta1 = 0.9, .beta2 = 0.98, .eps = 1e-8, .weight_decay = f->weight_decay,
                         .clip = f->clip, .seed = f->seed, .resume = f->resume, .threads = f->threads,
-                        .valid_at_start = 0, .dump_grad = f->dump_grad, .kill_step = f->kill_step,
+                        .valid_at_start = valid_at_start, .dump_grad = f->dump_grad, .kill_step = f->kill_step,
                         .nan_step = f->nan_step};
-    *o = x;
+    t->o = x;
+    t->params = all;
+    t->train = L;
+    t->has_valid = f->vfeats != NULL;
+    t->config_json = run_json;
+    trainer_start(t, trainer_check_out(t));
 }
 
 /* Encoder (dropout as asked) + a CTC head over the units, one buffer: the encoder's views
@@ -165,13 +171,7 @@ static void setup(ft_run *r, int argc, char **argv) {
     r->run_json = ft_run_config(r);
     r->modeldir = path_join(f->out, "model");
     r->bestdir = path_join(f->out, "model-best");
-    ft_train_opts(&r->t.o, f);
-    r->t.params = &r->all;
-    r->t.train = &r->L;
-    r->t.has_valid = f->vfeats != NULL;
-    r->t.config_json = r->run_json;
-    int have = trainer_check_out(&r->t);
-    trainer_start(&r->t, have);
+    ft_trainer_start(&r->t, f, &r->all, &r->L, r->run_json, 0);
     if (trainer_is_root(&r->t)) info_lines(r);
 }
 

@@ -135,8 +135,12 @@ typedef struct {
  * dropout a probe gets, the schedule, a fresh encoder's architecture into cfg (audio only,
  * encoder-only; its keys only with --init=none). Dies with one line naming f->cmd. */
 void ft_opts_check(ft_opts *f, const avm_opts *o, avm_config *cfg);
-/* What the shared loop needs of the options (AdamW: betas 0.9/0.98, eps 1e-8). */
-void ft_train_opts(avm_train_opts *o, const ft_opts *f);
+/* Starts the shared loop of a fine-tuning-shaped command (finetune, s2i, tinys2i): its
+ * options from f (AdamW: betas 0.9/0.98, eps 1e-8), the parameters, the training batches,
+ * the run's config (compared on --resume), then a fresh start or a resume of --out.
+ * valid_at_start: validate before the first step (the untrained head as a baseline). */
+void ft_trainer_start(avm_trainer *t, const ft_opts *f, avm_params *all, avm_loader *L, const char *run_json,
+                      int valid_at_start);
 /* A feature dir for the encoder: its CMVN from config.json, stacking and input size
  * checked, no utterance longer than max_len (a crop would cut labels apart from frames). */
 void ft_open_loader(avm_loader *L, const char *feats, const avm_model *enc, const json_value *config, long tokens,

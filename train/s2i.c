@@ -162,14 +162,7 @@ static void setup(s2i_run *r, int argc, char **argv) {
     r->run_json = s2i_run_config(r);
     r->modeldir = path_join(f->out, "model");
     r->bestdir = path_join(f->out, "model-best");
-    ft_train_opts(&r->t.o, f);
-    r->t.params = &r->all;
-    r->t.train = &r->L;
-    r->t.has_valid = f->vfeats != NULL;
-    r->t.o.valid_at_start = 1;   /* the untrained head's accuracy and cosine: the baseline */
-    r->t.config_json = r->run_json;
-    int have = trainer_check_out(&r->t);
-    trainer_start(&r->t, have);
+    ft_trainer_start(&r->t, f, &r->all, &r->L, r->run_json, 1);   /* the untrained head's figures: the baseline */
     if (trainer_is_root(&r->t)) {
         write_labelled(r);
         info_lines(r);

@@ -154,14 +154,7 @@ static void setup(ts_run *r, int argc, char **argv) {
     r->run_json = ts_run_config(r);
     r->modeldir = path_join(f->out, "model");
     r->bestdir = path_join(f->out, "model-best");
-    ft_train_opts(&r->t.o, f);
-    r->t.params = &r->all;
-    r->t.train = &r->L;
-    r->t.has_valid = f->vfeats != NULL;
-    r->t.o.valid_at_start = 1;
-    r->t.config_json = r->run_json;
-    int have = trainer_check_out(&r->t);
-    trainer_start(&r->t, have);
+    ft_trainer_start(&r->t, f, &r->all, &r->L, r->run_json, 1);
     if (trainer_is_root(&r->t)) info_lines(r);
 }
 
