@@ -68,7 +68,7 @@ static const avm_model *decoder_enc(const decoder *x) { return x->s2i ? &x->m.en
 /* Greedy CTC units, or the intent with the highest logit (the first of equals). */
 static void decoder_run(decoder *x, const avm_batch_data *d, char **hyp) {
     if (x->s2i) {
-        if (s2i_forward(&x->m, d, NULL)) avm_die("decode: %s", avm_error());
+        if (s2i_forward(&x->m, d)) avm_die("decode: %s", avm_error());
         int K = x->m.head.K;
         for (int i = 0; i < d->B; i++) {
             const float *l = x->m.logits + (size_t)i * K;
@@ -123,7 +123,10 @@ int cmd_decode(int argc, char **argv) {
     long most;
     int longest;
     loader_plan_peak(&L, &most, &longest);
-    if (longest && !x.s2i) asr_infer_reserve(&x.a, most, longest);   /* CTC's arena, once (S2I: training forward) */
+    if (longest) {   /* the inference arena, sized once */
+        if (x.s2i) avmodel_infer_reserve(&x.m.enc, most, longest, 0);
+        else asr_infer_reserve(&x.a, most, longest);
+    }
     for (int b = 0; b < L.nbatch; b++) {
         double t0 = now_sec();
         if (loader_get(&L, b, 0, 1, &d)) avm_die("decode: %s", avm_error());

@@ -116,7 +116,7 @@ int decode_tinys2i(const char *model, const char *feats, const char *out, const 
         if (loader_get(&L, b, 0, 1, &d)) avm_die("decode: %s", avm_error());
         for (int i = 0; i < d.B; i++) {   /* B is 1 unless an utterance is shorter than a token */
             double t0 = now_sec();
-            if (i == 0 && ts_forward(&m, &d, NULL)) avm_die("decode: %s", avm_error());
+            if (i == 0 && ts_forward(&m, &d)) avm_die("decode: %s", avm_error());
             int u = d.utt[i], cmd, dec = decide(&m, i, &cmd), best = -1;
             const avm_menu *me = menus_find(&mn, L.feats.e[u].utt_id);
             if (me) {   /* the menu's titles, encoded now: a menu changes between commands */

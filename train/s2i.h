@@ -91,9 +91,11 @@ typedef struct {
 /* Projection weight and classifier weight normal(0, 0.02) from seed, biases 0. */
 void s2i_head_init(s2i_head *h, int d, int e, int K, uint64_t seed);
 void s2i_head_free(s2i_head *h);
-/* Encoder (dropout drawn from rng; NULL: none), pooling, projection, classifier on a batch:
- * m->pooled, m->emb, m->logits. -1 + avm_fail. */
-int  s2i_forward(s2i_model *m, const avm_batch_data *d, avm_rng *rng);
+/* Encoder, pooling, projection, classifier on a batch, for validation and decoding:
+ * m->pooled, m->emb, m->logits. The encoder runs its inference forward (the training
+ * forward's values without dropout, bit for bit; nothing kept for a backward, so the
+ * training workspace is not allocated). -1 + avm_fail. */
+int  s2i_forward(s2i_model *m, const avm_batch_data *d);
 /* Forward, the cross-entropy of the intents plus x->weight times the cross-modal loss, each
  * a sum over this slice divided by t->denom, and the backward: zeroes and fills the head's
  * gradient and, unless frozen, the encoder's. Returns this slice's share of the loss (NAN +

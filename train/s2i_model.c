@@ -32,7 +32,9 @@ void s2i_head_free(s2i_head *h) {
 
 #define GROW(k, ptr, n) ((ptr) = xgrow((ptr), &m->cap[k], (n) * sizeof *(ptr)))
 
-int s2i_forward(s2i_model *m, const avm_batch_data *d, avm_rng *rng) {
+/* The batch through the encoder (infer: its inference forward, nothing kept for a backward;
+ * else the training forward with dropout from rng), pooling, projection and classifier. */
+static int forward(s2i_model *m, const avm_batch_data *d, avm_rng *rng, int infer) {
     int B = d->B, T = d->T, dm = m->enc.cfg.d, e = m->head.e, K = m->head.K;
     const float *w = m->head.p.data;
     GROW(0, m->enc_out, (size_t)B * T * dm + 1);
@@ -40,7 +42,9 @@ int s2i_forward(s2i_model *m, const avm_batch_data *d, avm_rng *rng) {
     GROW(2, m->pooled, (size_t)B * dm + 1);
     GROW(3, m->emb, (size_t)B * e + 1);
     GROW(4, m->logits, (size_t)B * K + 1);
-    if (avmodel_audio_forward_rng(&m->enc, d->audio, d->len, B, T, rng, m->enc_out, NULL)) return -1;
+    int rc = infer ? avmodel_audio_infer(&m->enc, d->audio, d->len, B, T, m->enc_out, NULL)
+                   : avmodel_audio_forward_rng(&m->enc, d->audio, d->len, B, T, rng, m->enc_out, NULL);
+    if (rc) return -1;
     for (int b = 0; b < B; b++)
         for (int t = 0; t < T; t++) m->pad[(size_t)b * T + t] = t >= d->len[b];
     mean_pool_forward(m->enc_out, B, T, dm, m->pad, m->pooled);
@@ -49,9 +53,11 @@ int s2i_forward(s2i_model *m, const avm_batch_data *d, avm_rng *rng) {
     return 0;
 }
 
+int s2i_forward(s2i_model *m, const avm_batch_data *d) { return forward(m, d, NULL, 1); }
+
 double s2i_train_loss(s2i_model *m, const avm_batch_data *d, const s2i_target *t, const s2i_xopts *x, int frozen,
                       avm_rng *rng, double *ce, double *xm, int *correct) {
-    if (s2i_forward(m, d, rng)) return NAN;
+    if (forward(m, d, rng, 0)) return NAN;
     int B = d->B, T = d->T, dm = m->enc.cfg.d, e = m->head.e, K = m->head.K, hits = 0;
     s2i_head *h = &m->head;
     GROW(5, m->probs, (size_t)B * K + 1);

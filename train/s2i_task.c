@@ -71,7 +71,7 @@ static int valid_sums(s2i_run *r, double v[4]) {
     loader_plan(L, 0);
     for (int b = 0; b < L->nbatch && !rc; b++) {
         if ((rc = loader_get(L, b, r->t.dist.rank, r->t.dist.world, &d)) || d.B == 0) continue;
-        if ((rc = s2i_forward(m, &d, NULL))) break;
+        if ((rc = s2i_forward(m, &d))) break;
         probs = xgrow(probs, &cap_p, (size_t)d.B * K * sizeof *probs);
         int32_t *y = xmalloc((size_t)d.B * sizeof *y);
         int hits = 0;

@@ -83,9 +83,10 @@ typedef struct {
 /* tinys2i_model.c */
 void ts_head_init(ts_head *h, int d, int e, int Kc, uint64_t seed);
 void ts_head_free(ts_head *h);
-/* Encoder (dropout from rng; NULL: none), pooling, projection, both heads: m->emb, m->lcls,
- * m->lcmd. -1 + avm_fail. */
-int  ts_forward(ts_model *m, const avm_batch_data *d, avm_rng *rng);
+/* Encoder, pooling, projection, both heads on a batch, for validation and decoding:
+ * m->emb, m->lcls, m->lcmd. The encoder runs its inference forward (the training forward's
+ * values without dropout, bit for bit; nothing kept for a backward). -1 + avm_fail. */
+int  ts_forward(ts_model *m, const avm_batch_data *d);
 /* Forward, the three losses (each a sum over the slice / its global count), backward into
  * the head's, the title encoder's and (unless frozen) the audio encoder's gradients (zeroed
  * first). Returns this slice's loss (NAN + avm_fail); part[3]: the unweighted parts;

@@ -36,7 +36,9 @@ void ts_head_free(ts_head *h) {
 
 #define GROW(k, ptr, n) ((ptr) = xgrow((ptr), &m->cap[k], (n) * sizeof *(ptr)))
 
-int ts_forward(ts_model *m, const avm_batch_data *d, avm_rng *rng) {
+/* The batch through the encoder (infer: its inference forward, nothing kept for a backward;
+ * else the training forward with dropout from rng), pooling, projection and both heads. */
+static int forward(ts_model *m, const avm_batch_data *d, avm_rng *rng, int infer) {
     const ts_head *h = &m->head;
     int B = d->B, T = d->T, dm = m->enc.cfg.d, e = h->e;
     const float *w = h->p.data;
@@ -46,7 +48,9 @@ int ts_forward(ts_model *m, const avm_batch_data *d, avm_rng *rng) {
     GROW(3, m->emb, (size_t)B * e + 1);
     GROW(4, m->lcls, (size_t)B * TS_CLASSES + 1);
     GROW(5, m->lcmd, (size_t)B * h->Kc + 1);
-    if (avmodel_audio_forward_rng(&m->enc, d->audio, d->len, B, T, rng, m->enc_out, NULL)) return -1;
+    int rc = infer ? avmodel_audio_infer(&m->enc, d->audio, d->len, B, T, m->enc_out, NULL)
+                   : avmodel_audio_forward_rng(&m->enc, d->audio, d->len, B, T, rng, m->enc_out, NULL);
+    if (rc) return -1;
     for (int b = 0; b < B; b++)
         for (int t = 0; t < T; t++) m->pad[(size_t)b * T + t] = t >= d->len[b];
     mean_pool_forward(m->enc_out, B, T, dm, m->pad, m->pooled);
@@ -55,6 +59,8 @@ int ts_forward(ts_model *m, const avm_batch_data *d, avm_rng *rng) {
     linear_forward(m->emb, B, e, w + h->kw, w + h->kb, h->Kc, m->lcmd);
     return 0;
 }
+
+int ts_forward(ts_model *m, const avm_batch_data *d) { return forward(m, d, NULL, 1); }
 
 /* The triplet of the slice's title utterances (anchors, in slice order) against the title
  * encoder's embeddings of the pool: positives are gathered pool rows (0..nt-1), then the
@@ -103,7 +109,7 @@ static double title_triplet(ts_model *m, const ts_target *t, int B, float weight
 
 double ts_train_loss(ts_model *m, const avm_batch_data *d, const ts_target *t, float weight, float margin,
                      int frozen, avm_rng *rng, double part[3], int hits[3]) {
-    if (ts_forward(m, d, rng)) return NAN;
+    if (forward(m, d, rng, 0)) return NAN;
     ts_head *h = &m->head;
     int B = d->B, T = d->T, dm = m->enc.cfg.d, e = h->e, Kc = h->Kc, h0 = 0, h1 = 0, h2 = 0;
     GROW(19, m->pcls, (size_t)B * TS_CLASSES + 1);

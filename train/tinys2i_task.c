@@ -73,7 +73,7 @@ static int valid_sums(ts_run *r, double v[7]) {
     loader_plan(L, 0);
     for (int b = 0; b < L->nbatch && !rc; b++) {
         if ((rc = loader_get(L, b, r->t.dist.rank, r->t.dist.world, &d)) || d.B == 0) continue;
-        if ((rc = ts_forward(m, &d, NULL))) break;
+        if ((rc = ts_forward(m, &d))) break;
         probs = xgrow(probs, &cap, (size_t)d.B * TS_CLASSES * sizeof *probs);
         int32_t *y = xmalloc((size_t)d.B * sizeof *y);
         for (int i = 0; i < d.B; i++) y[i] = lb->cls[d.utt[i]];

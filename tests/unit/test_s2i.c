@@ -78,6 +78,13 @@ static void test_grads(int kind, int sampled) {
     CHECK_MSG(isfinite(loss) && loss > 0, "%s: loss %g", name, loss);
     CHECK_NEAR(loss, ce + (double)0.7f * xm, 1e-9);
     CHECK_MSG(kind == XM_NONE ? xm == 0 : xm > 0, "%s: cross-modal part %g", name, xm);
+    /* validation and decode's inference forward: the training forward's logits, bit for bit */
+    size_t nl = (size_t)c.d.B * c.m.head.K;
+    float *lt = malloc(sizeof(float) * nl);
+    memcpy(lt, c.m.logits, sizeof(float) * nl);
+    CHECK(s2i_forward(&c.m, &c.d) == 0);
+    CHECK_MSG(!memcmp(lt, c.m.logits, sizeof(float) * nl), "%s: the inference forward's logits differ", name);
+    free(lt);
     size_t nh = c.m.head.p.total, ne = c.m.enc.params.total;
     float *gh = xmalloc(sizeof(float) * nh), *ge = xmalloc(sizeof(float) * ne);
     memcpy(gh, c.m.head.p.grad, sizeof(float) * nh);

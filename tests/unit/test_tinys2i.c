@@ -87,6 +87,15 @@ static void test_grads(void) {
               part[1], part[2]);
     CHECK_NEAR(loss, part[0] + part[1] + (double)0.7f * part[2], 1e-9);
     CHECK(hits[0] >= 0 && hits[0] <= B && hits[1] <= 1 && hits[2] <= 2);
+    /* validation and decode's inference forward: the training forward's logits, bit for bit */
+    size_t nc = (size_t)B * TS_CLASSES, nk = (size_t)B * c.m.head.Kc;
+    float *lt = malloc(sizeof(float) * (nc + nk));
+    memcpy(lt, c.m.lcls, sizeof(float) * nc);
+    memcpy(lt + nc, c.m.lcmd, sizeof(float) * nk);
+    CHECK(ts_forward(&c.m, &c.d) == 0);
+    CHECK_MSG(!memcmp(lt, c.m.lcls, sizeof(float) * nc) && !memcmp(lt + nc, c.m.lcmd, sizeof(float) * nk),
+              "the inference forward's logits differ");
+    free(lt);
     float *g[3];
     copy_grads(&c.m, g);
     float *x[3] = {c.m.head.p.data, c.m.enc.params.data, c.m.tenc.params.data};
