@@ -71,6 +71,7 @@ void textenc_free(avm_textenc *m) {
     free(m->layers); free(m->cache);
     layer_ws_free(&m->ws);
     free_bufs(m);
+    free(m->inf.block);
     free(m->idx); free(m->y); free(m->hin); free(m->a); free(m->ge); free(m->u); free(m->umean); free(m->urstd);
     free(m->logits); free(m->g1); free(m->g2); free(m->padrow);
     params_free(&m->params);
@@ -96,7 +97,7 @@ static void reserve(avm_textenc *m, int B, int T) {
     m->cap_T = T;
 }
 
-static int check_batch(const avm_textenc *m, const int32_t *ids, const int *len, int B, int T) {
+int textenc_check_batch(const avm_textenc *m, const int32_t *ids, const int *len, int B, int T) {
     if (B < 1 || T < 1) return avm_fail("text model: empty batch (B %d, T %d)", B, T);
     if (T > m->cfg.max_len) return avm_fail("text model: %d tokens exceed max_len %d", T, m->cfg.max_len);
     for (int b = 0; b < B; b++) {
@@ -112,7 +113,7 @@ static int check_batch(const avm_textenc *m, const int32_t *ids, const int *len,
 }
 
 int textenc_forward(avm_textenc *m, const int32_t *ids, const int *len, int B, int T, avm_rng *rng) {
-    if (check_batch(m, ids, len, B, T)) return -1;
+    if (textenc_check_batch(m, ids, len, B, T)) return -1;
     reserve(m, B, T);
     const float *P = m->params.data;
     int d = m->cfg.d, n = B * T;
@@ -135,10 +136,12 @@ int textenc_forward(avm_textenc *m, const int32_t *ids, const int *len, int B, i
         x = m->cache[l].y;
     }
     layernorm_forward(x, n, d, P + m->norm_g, P + m->norm_b, m->h, m->mean, m->rstd);
+    m->out = m->h;
+    m->out_pad = m->pad;
     return 0;
 }
 
-void textenc_pool(const avm_textenc *m, float *out) { mean_pool_forward(m->h, m->B, m->T, m->cfg.d, m->pad, out); }
+void textenc_pool(const avm_textenc *m, float *out) { mean_pool_forward(m->out, m->B, m->T, m->cfg.d, m->out_pad, out); }
 
 void textenc_backward(avm_textenc *m, int mlm, double denom, float scale, const float *dpool) {
     const float *P = m->params.data;

@@ -52,9 +52,21 @@ typedef struct {
     int32_t *y;                         /* their targets */
     float *hin, *a, *ge, *u, *umean, *urstd, *logits, *g1, *g2, *padrow;
     int32_t *tid;                       /* [B*T] the ids, <pad> past each length */
-    /* the last forward */
+    /* the last forward: shape, dropout, its output [B*T, d] and padding (h and pad after
+     * textenc_forward, the inference arena's after textenc_infer) */
     int B, T;
     float drop_p, attn_p;
+    const float *out;
+    const uint8_t *out_pad;
+    /* the inference forward's arena (models/textenc_infer.c) */
+    struct {
+        void *block;
+        int cap_rows, cap_T, slots;
+        float *x, *h;
+        uint8_t *pad;
+        int32_t *tid;
+        avm_layer_scratch ls;
+    } inf;
 } avm_textenc;
 
 /* Registers, allocates and initialises (seeded normal(0, 0.02) for embeddings, positions and
@@ -62,11 +74,19 @@ typedef struct {
 int  textenc_init(avm_textenc *m, const avm_text_config *cfg, uint64_t seed);
 void textenc_free(avm_textenc *m);
 
+/* 0, or -1 + avm_fail naming what is wrong with a batch (see textenc_forward). */
+int  textenc_check_batch(const avm_textenc *m, const int32_t *ids, const int *len, int B, int T);
 /* ids [B*T] (padding: anything past len[b], read as <pad>) -> m->h [B*T, d]. Dropout from
  * rng as configured (rng NULL: none). The arrays must stay valid until the backward.
  * -1 + avm_fail on T > max_len, a length outside [0, T] or an id outside the vocabulary. */
 int  textenc_forward(avm_textenc *m, const int32_t *ids, const int *len, int B, int T, avm_rng *rng);
-/* Sentence embeddings of the last forward: out [B, d] = mean of h over unpadded tokens. */
+/* The same output for embedding only (models/textenc_infer.c): no dropout, nothing kept for
+ * a backward, in an arena of its own (the training workspace is neither allocated nor
+ * touched); the training forward's values without dropout bit for bit on the same thread
+ * count. m->h is not written: read the output through textenc_pool. -1 + avm_fail as above. */
+int  textenc_infer(avm_textenc *m, const int32_t *ids, const int *len, int B, int T);
+/* Sentence embeddings of the last forward (either): out [B, d] = mean of its output over the
+ * unpadded tokens. */
 void textenc_pool(const avm_textenc *m, float *out);
 /* MLM loss of the last forward: rows with target[i] >= 0 (unpadded) are predicted, the others
  * ignored; loss = sum of their cross-entropies / denom (0: their count). *count, *correct

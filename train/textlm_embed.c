@@ -13,7 +13,7 @@ int tl_embed_sentences(avm_textenc *m, const avm_textset *s, long budget, float 
     int d = m->cfg.d, rc = 0, nb = textloader_plan(&L, 0);
     float *pooled = NULL;
     for (int bi = 0; bi < nb && !rc; bi++) {
-        if ((rc = textloader_get(&L, bi, 0, 1, &b)) || (rc = textenc_forward(m, b.ids, b.len, b.B, b.T, NULL))) break;
+        if ((rc = textloader_get(&L, bi, 0, 1, &b)) || (rc = textenc_infer(m, b.ids, b.len, b.B, b.T))) break;
         pooled = xrealloc(pooled, (size_t)b.B * d * sizeof *pooled);
         textenc_pool(m, pooled);
         for (int k = 0; k < b.B; k++) memcpy(emb + (size_t)b.sent[k] * d, pooled + (size_t)k * d, d * sizeof *emb);

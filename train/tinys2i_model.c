@@ -156,7 +156,7 @@ int ts_embed_titles(ts_model *m, int32_t *const *ids, const int *len, int n, flo
     for (int i = 0; i < n; i++) if (len[i] > T) T = len[i];
     int32_t *flat = xcalloc((size_t)n * T + 1, sizeof *flat);
     for (int i = 0; i < n; i++) memcpy(flat + (size_t)i * T, ids[i], (size_t)len[i] * sizeof *flat);
-    int rc = textenc_forward(&m->tenc, flat, len, n, T, NULL);
+    int rc = textenc_infer(&m->tenc, flat, len, n, T);
     if (!rc) {
         textenc_pool(&m->tenc, out);
         for (int i = 0; i < n; i++) unit_row(out + (size_t)i * e, e, out + (size_t)i * e);

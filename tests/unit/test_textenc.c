@@ -141,6 +141,34 @@ static void test_padding(void) {
     int32_t longb[9] = {3, 4, 5, 6, 7, 8, 9, 10, 11};
     int l9[1] = {9};
     CHECK(textenc_forward(&m, longb, l9, 1, 9, NULL) == -1 && strstr(avm_error(), "max_len"));
+    CHECK(textenc_infer(&m, longb, l9, 1, 9) == -1 && strstr(avm_error(), "max_len"));
+    textenc_free(&m);
+}
+
+/* The inference forward (textlm --embed, TinyS2I's titles) pools to the training forward's
+ * embeddings bit for bit, whatever came before it, and a training step after it still reads
+ * its own output. */
+static void test_infer(void) {
+    avm_text_config cfg;
+    small_cfg(&cfg);          /* with dropout: the training forward without rng must skip it */
+    avm_textenc m;
+    CHECK(textenc_init(&m, &cfg, 11) == 0);
+    int32_t b[2 * 8] = {3, 7, 8, 4, 9, 0, 0, 0, 3, 5, 6, 10, 11, 12, 4, 7}, a[4] = {3, 12, 5, 6};
+    int lb[2] = {5, 8}, la[1] = {4};
+    float pt[16], pi[16], pa[8], pa2[8];
+    CHECK(textenc_forward(&m, b, lb, 2, 8, NULL) == 0);
+    textenc_pool(&m, pt);
+    CHECK(textenc_forward(&m, a, la, 1, 4, NULL) == 0);
+    textenc_pool(&m, pa);
+    CHECK(textenc_infer(&m, a, la, 1, 4) == 0);     /* the smaller batch first: the arena grows */
+    textenc_pool(&m, pa2);
+    CHECK(textenc_infer(&m, b, lb, 2, 8) == 0);
+    textenc_pool(&m, pi);
+    CHECK_MSG(!memcmp(pt, pi, sizeof pt) && !memcmp(pa, pa2, sizeof pa), "the inference embeddings differ");
+    CHECK(textenc_forward(&m, a, la, 1, 4, NULL) == 0);
+    float pa3[8];
+    textenc_pool(&m, pa3);
+    CHECK_MSG(!memcmp(pa, pa3, sizeof pa), "the training forward after an inference pooled another output");
     textenc_free(&m);
 }
 
@@ -148,6 +176,7 @@ int main(void) {
     rng_seed(&g_rng, 4242, 0);
     test_config();
     test_fd();
+    test_infer();
     test_padding();
     return check_done("test_textenc");
 }
