@@ -127,6 +127,16 @@ int menus_read(avm_menus *m, const char *path) {
     return rc;
 }
 
+size_t slots_title(const char *slots, const char **t) {
+    for (const char *p = slots; p && *p;) {
+        const char *end = strchr(p, ';');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n > 6 && !strncmp(p, "title=", 6)) { *t = p + 6; return n - 6; }
+        p = end ? end + 1 : NULL;
+    }
+    return 0;
+}
+
 const avm_menu *menus_find(const avm_menus *m, const char *utt) {
     int lo = 0, hi = m->n;
     while (lo < hi) {

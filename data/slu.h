@@ -7,6 +7,7 @@
  * Every error is one line "<file>:<line>: <reason>". */
 #ifndef AVMASK_SLU_H
 #define AVMASK_SLU_H
+#include <stddef.h>
 
 typedef struct {
     char **name, **cls;   /* cls[i] is "" when the line has no class */
@@ -26,6 +27,10 @@ void intents_free(avm_intents *l);
  * dir may hold a subset). A missing utterance (the line given is where it belongs in sorted
  * order), an unknown intent or a line without exactly one intent: -1 + avm_fail. */
 int  intent_read(const char *path, const avm_intents *l, char *const *utts, int n, int *label);
+
+/* The value of "title=" in a slots line ("name=value;name=value" or "-"): a pointer into
+ * it and its length (0 and *t untouched if there is none). */
+size_t slots_title(const char *slots, const char **t);
 
 typedef struct {
     char *utt;

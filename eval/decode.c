@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct { const char *model, *feats, *out, *menu; long tokens; } decode_opts;
+typedef struct { const char *model, *feats, *out, *menu, *intents_from, *intents, *transcripts; int query; long tokens; } decode_opts;
 
 #define F(f) OPT_FIELD(decode_opts, f)
 static const avm_optdef table[] = {
@@ -22,8 +22,20 @@ static const avm_optdef table[] = {
     {OPT_STR, "feats", F(feats), .meta = "DIR", .flags = OPT_REQ, .help = "features to decode"},
     {OPT_STR, "out", F(out), .meta = "DIR", .flags = OPT_REQ, .help = "output dir (OUT/hyp)"},
     {OPT_STR, "menu", F(menu), .meta = "FILE",
-     .help = "TinyS2I only (required there): the on-screen menus, '<utt-id>\n"
-             "<title>|<title>|...' (synth-slu's menuN)"},
+     .help = "the on-screen menus, '<utt-id> <title>|<title>|...' (synth-slu's\n"
+             "menuN): required with a TinyS2I model; with a CTC model, TinyS2I's\n"
+             "CTC baseline (transcript -> decision by matching)"},
+    {OPT_STR, "intents-from", F(intents_from), .meta = "DIR",
+     .help = "CTC baseline: the training data dir whose transcripts (text) and\n"
+             "intents (intent; slots' 'title=') the transcripts are matched to"},
+    {OPT_STR, "intents", F(intents), .meta = "FILE",
+     .help = "CTC baseline: the intent list with classes (command|title|other)"},
+    {OPT_ENUM, "title-query", F(query), .def = "rest", .values = "rest|whole",
+     .help = "CTC baseline: what is matched to the menu titles: the words after\n"
+             "the carrier phrase (rest) or the whole transcript"},
+    {OPT_STR, "transcripts", F(transcripts), .meta = "FILE",
+     .help = "CTC baseline: match these transcripts ('<utt-id> words') instead of\n"
+             "the model's (the model is not run): with the references, an oracle"},
     {OPT_INT, "batch-tokens", F(tokens), .def = "4000", .lo = 1, .hi = 1000000000,
      .help = "samples x padded tokens per batch"},
     OPT_THREADS("OpenMP and OpenBLAS threads (default: all cores or OMP_NUM_THREADS)"),
@@ -43,7 +55,11 @@ static const avm_optspec decode_optspec = {
     "command <intent>', '<utt-id> play <title>' or '<utt-id> defer', one utterance at a time,\n"
     "timed (OUT/decode.json: milliseconds per utterance, parameters and bytes; OUT/title_rank:\n"
     "the best menu title of every menu utterance whatever the decision; avmask eval\n"
-    "--unit=tinys2i).\n",
+    "--unit=tinys2i). With a CTC model and --menu=FILE (plus --intents-from=DATA_DIR and\n"
+    "--intents=FILE), TinyS2I's CTC baseline writes the same files (and OUT/text, the\n"
+    "transcripts): the intent of the nearest transcript of DATA_DIR by word edit distance\n"
+    "decides command, play or defer; the menu title of least normalised character edit\n"
+    "distance to the words after the carrier phrase is the title (docs/slu.md).\n",
     table, NULL, NULL,
 };
 
@@ -78,11 +94,14 @@ static void decoder_run(decoder *x, const avm_batch_data *d, char **hyp) {
         }
         return;
     }
-    avm_asr *a = &x->a;
-    if (asr_forward(a, d)) avm_die("decode: %s", avm_error());
+    if (asr_forward(&x->a, d)) avm_die("decode: %s", avm_error());
+    decode_ctc_batch(&x->a, d, x->ids, hyp);
+}
+
+void decode_ctc_batch(avm_asr *a, const avm_batch_data *d, int *ids, char **hyp) {
     for (int i = 0; i < d->B; i++) {
-        int k = ctc_greedy(a->logits + (size_t)a->off[i] * a->head.V, d->len[i], a->head.V, x->ids);
-        hyp[d->utt[i]] = units_decode(&a->units, a->kind, x->ids, k);
+        int k = ctc_greedy(a->logits + (size_t)a->off[i] * a->head.V, d->len[i], a->head.V, ids);
+        hyp[d->utt[i]] = units_decode(&a->units, a->kind, ids, k);
     }
 }
 
@@ -103,7 +122,16 @@ int cmd_decode(int argc, char **argv) {
         opts_free(&o);
         return 0;
     }
-    if (d0.menu) avm_die("decode: --menu applies to TinyS2I model dirs only (%s has no tinys2i.json)", model);
+    if (d0.menu && s2i_is_model(model))
+        avm_die("decode: --menu applies to TinyS2I and CTC model dirs only (%s is an S2I model)", model);
+    if (d0.menu) {
+        ctcmenu_args g = {model, feats, out, d0.menu, d0.intents_from, d0.intents, d0.transcripts, d0.query, threads};
+        decode_ctcmenu(&g);
+        opts_free(&o);
+        return 0;
+    }
+    if (d0.intents_from || d0.intents || d0.transcripts)
+        avm_die("decode: --intents-from, --intents and --transcripts apply with --menu only (TinyS2I's CTC baseline)");
 
     decoder x;
     decoder_load(&x, model);

@@ -4,19 +4,16 @@
  *                   ('play -' when the decision is a title but the utterance has no menu)
  *   OUT/title_rank  '<utt-id> <title>': the menu title of highest cosine for every utterance
  *                   of the menu file, whatever the decision (the matching alone)
- *   OUT/decode.json the menu, utterances, threads, the CPU line, milliseconds per utterance
+ *   OUT/decode.json "decoder": "tinys2i", the menu, utterances, threads, the CPU line, milliseconds per utterance
  *                   (features in memory -> decision, the menu's titles encoded per utterance),
  *                   parameters and their bytes (float32 and the saved files) */
 #include "eval/decode.h"
-#include "common/json.h"
 #include "common/log.h"
-#include "common/strbuf.h"
 #include "common/util.h"
 #include "models/blas_kernel.h"
 #include "train/tinys2i.h"
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 /* Every menu's titles encoded with the title vocabulary (unknown words counted). */
 typedef struct { avm_textset *t; long words, unk; } menu_text;
@@ -29,55 +26,6 @@ static void menus_encode(menu_text *mt, const avm_menus *mn, const ts_model *m) 
         mt->words += mt->t[i].counts.words;
         mt->unk += mt->t[i].counts.unk;
     }
-}
-
-/* Each menu line's utterance must be one of the features (both lists sorted by utt-id). */
-static void menus_check(const avm_menus *mn, const char *path, const avm_feats *f) {
-    for (int i = 0, j = 0; i < mn->n; i++) {
-        while (j < f->n && strcmp(f->e[j].utt_id, mn->m[i].utt) < 0) j++;
-        if (j == f->n || strcmp(f->e[j].utt_id, mn->m[i].utt))
-            avm_die("decode: %s:%d: utterance '%s' is not in %s", path, i + 1, mn->m[i].utt, f->dir);
-    }
-}
-
-static long file_bytes(const char *dir, const char *name) {
-    char *p = path_join(dir, name);
-    struct stat st;
-    long n = stat(p, &st) ? 0 : (long)st.st_size;
-    free(p);
-    return n;
-}
-
-static void write_json(const char *out, const char *model, const char *menu, int n, int threads, const char *sys,
-                       double ms, const ts_model *m) {
-    size_t c[3];
-    ts_param_counts(m, c);
-    long fb = file_bytes(model, "audio_encoder.h5") + file_bytes(model, "tinys2i_head.h5") +
-              file_bytes(model, "title_encoder/text_encoder.h5");
-    avm_strbuf b = {0};
-    avm_jw w;
-    jw_init(&w, &b);
-    jw_obj_begin(&w);
-    jw_key(&w, "model"); jw_str(&w, model);
-    jw_key(&w, "menu"); jw_str(&w, menu);
-    jw_key(&w, "utterances"); jw_int(&w, n);
-    jw_key(&w, "threads"); jw_int(&w, threads);
-    jw_key(&w, "system"); jw_str(&w, sys);
-    jw_key(&w, "ms_per_utterance"); jw_num(&w, ms);
-    jw_key(&w, "parameters"); jw_obj_begin(&w);
-    jw_key(&w, "audio_encoder"); jw_int(&w, (long long)c[0]);
-    jw_key(&w, "head"); jw_int(&w, (long long)c[1]);
-    jw_key(&w, "title_encoder"); jw_int(&w, (long long)c[2]);
-    jw_key(&w, "total"); jw_int(&w, (long long)(c[0] + c[1] + c[2]));
-    jw_obj_end(&w);
-    jw_key(&w, "parameter_bytes"); jw_int(&w, (long long)(4 * (c[0] + c[1] + c[2])));
-    jw_key(&w, "file_bytes"); jw_int(&w, fb);
-    jw_obj_end(&w);
-    sb_add(&b, "\n");
-    char *path = path_join(out, "decode.json");
-    if (write_file_atomic(path, b.s, b.len)) avm_die("decode: %s", avm_error());
-    free(path);
-    sb_free(&b);
 }
 
 /* The decision of sample i of the last forward: 0 command, 1 title, 2 other; *cmd the command. */
@@ -98,7 +46,7 @@ int decode_tinys2i(const char *model, const char *feats, const char *out, const 
     avm_loader L;   /* one utterance per batch: the latency of one command */
     if (loader_open(&L, feats, feats, 0, m.enc.cfg.max_len, 1, 0, 0, 4) || encoder_apply_cmvn(&m.enc, m.config, &L))
         avm_die("decode: %s", avm_error());
-    menus_check(&mn, menu, &L.feats);
+    decode_menus_check(&mn, menu, &L.feats);
     menu_text mt = {0};
     menus_encode(&mt, &mn, &m);
     char sys[1024];
@@ -135,20 +83,13 @@ int decode_tinys2i(const char *model, const char *feats, const char *out, const 
     double ms = n ? 1000 * t_run / n : 0;
     avm_info("decode: %d utterances, %.2f ms per utterance (decision and menu matching, %d thread(s); %s)", n, ms,
              threads, sys);
-    avm_strbuf h = {0}, r = {0};
-    for (int i = 0; i < n; i++) {
-        sb_printf(&h, "%s %s\n", L.feats.e[i].utt_id, hyp[i] ? hyp[i] : "defer");
-        if (rank[i]) sb_printf(&r, "%s %s\n", L.feats.e[i].utt_id, rank[i]);
-    }
-    char *hp = path_join(out, "hyp"), *rp = path_join(out, "title_rank");
-    if (mkdir_p(out) || write_file_atomic(hp, h.s ? h.s : "", h.len) || write_file_atomic(rp, r.s ? r.s : "", r.len))
-        avm_die("decode: %s", avm_error());
-    write_json(out, model, menu, n, threads, sys, ms, &m);
-    printf("decode: %d utterances -> %s (%.2f ms per utterance)\n", n, hp, ms);
+    decode_stats st = {"tinys2i", model, menu, sys, threads, ms, {"audio_encoder", "head", "title_encoder"}, {0},
+                       {"audio_encoder.h5", "tinys2i_head.h5", "title_encoder/text_encoder.h5"}, NULL, NULL};
+    ts_param_counts(&m, st.count);
+    decode_menu_write(out, &L.feats, hyp, rank, &st);
     for (int i = 0; i < n; i++) { free(hyp[i]); free(rank[i]); }
     for (int i = 0; i < mn.n; i++) textset_free(&mt.t[i]);
-    free(mt.t); free(hyp); free(rank); free(tv); free(hp); free(rp);
-    sb_free(&h); sb_free(&r);
+    free(mt.t); free(hyp); free(rank); free(tv);
     batch_data_free(&d);
     loader_close(&L);
     menus_free(&mn);

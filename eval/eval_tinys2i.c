@@ -16,20 +16,9 @@ typedef struct {
     long n, dec_ok, ncmd, cmd_ok, nother, deferred, defer_ok, ntitle, title_ok, ranked, rank_ok, nohyp, extra;
 } ts_counts;
 
-/* The title of a slots line ('title=...'), as a pointer into it and its length; 0 if none. */
-static size_t slot_title(const char *s, const char **t) {
-    for (const char *p = s; p && *p;) {
-        const char *end = strchr(p, ';');
-        size_t n = end ? (size_t)(end - p) : strlen(p);
-        if (n > 6 && !strncmp(p, "title=", 6)) { *t = p + 6; return n - 6; }
-        p = end ? end + 1 : NULL;
-    }
-    return 0;
-}
-
 static int same_title(const char *slots, const char *title) {
     const char *t;
-    size_t n = slots ? slot_title(slots, &t) : 0;
+    size_t n = slots ? slots_title(slots, &t) : 0;
     return n && title && strlen(title) == n && !strncmp(t, title, n);
 }
 

@@ -58,8 +58,7 @@ int cmd_export(int argc, char **argv) {
     avm_model br;
     if (avmodel_audio_branch(&m, &br)) avm_die("export: %s: %s", ckpt, avm_error());
     if (export_write(out, &br, text)) avm_die("export: %s", avm_error());
-    size_t n = 0;
-    for (int i = 0; i < br.params.n; i++) n += br.params.p[i].numel;
+    size_t n = params_values(&br.params);
     avmodel_free(&br);
     printf("export: %s (step %ld) -> %s: %zu parameters of the audio branch\n", ckpt, meta.step, out, n);
 

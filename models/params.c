@@ -52,6 +52,12 @@ void params_zero_grad(avm_params *ps) {
     }
 }
 
+size_t params_values(const avm_params *ps) {
+    size_t n = 0;
+    for (int i = 0; i < ps->n; i++) n += ps->p[i].numel;
+    return n;
+}
+
 void params_free(avm_params *ps) {
     for (int i = 0; i < ps->n; i++) free(ps->p[i].name);
     free(ps->p);

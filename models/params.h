@@ -35,6 +35,8 @@ void   params_alloc(avm_params *ps);         /* zeroed data and grad, 64-byte al
 const avm_param *params_find(const avm_params *ps, const char *name);   /* NULL if absent */
 float *params_data(const avm_params *ps, const char *name);             /* dies if absent */
 void   params_zero_grad(avm_params *ps);
+/* Values of the views (total adds alignment padding): the model's parameter count. */
+size_t params_values(const avm_params *ps);
 /* Frees names and, unless borrowed, data and grad. */
 void   params_free(avm_params *ps);
 /* The views of buf (this layout: data, grad or an optimizer moment) that keep accepts (keep

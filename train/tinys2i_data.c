@@ -8,20 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The value of "title=" in a slots line ("name=value;name=value" or "-"), copied; NULL if none. */
+/* The value of "title=" in a slots line, copied; NULL if none. */
 static char *title_slot(const char *slots) {
-    for (const char *p = slots; p && *p;) {
-        const char *end = strchr(p, ';');
-        size_t n = end ? (size_t)(end - p) : strlen(p);
-        if (n > 6 && !strncmp(p, "title=", 6)) {
-            char *v = xmalloc(n - 5);
-            memcpy(v, p + 6, n - 6);
-            v[n - 6] = 0;
-            return v;
-        }
-        p = end ? end + 1 : NULL;
-    }
-    return NULL;
+    const char *t;
+    size_t n = slots_title(slots, &t);
+    return n ? xasprintf("%.*s", (int)n, t) : NULL;
 }
 
 typedef struct { const char *s; int i; } str_idx;

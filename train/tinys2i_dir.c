@@ -22,17 +22,10 @@ int ts_commands(ts_model *m, const char *path) {
     return Kc;
 }
 
-/* The values of the views (the buffer's total adds alignment padding). */
-static size_t values(const avm_params *ps) {
-    size_t n = 0;
-    for (int k = 0; k < ps->n; k++) n += ps->p[k].numel;
-    return n;
-}
-
 void ts_param_counts(const ts_model *m, size_t c[3]) {
-    c[0] = values(&m->enc.params);
-    c[1] = values(&m->head.p);
-    c[2] = values(&m->tenc.params);
+    c[0] = params_values(&m->enc.params);
+    c[1] = params_values(&m->head.p);
+    c[2] = params_values(&m->tenc.params);
 }
 
 int ts_save(const ts_model *m, const char *dir, const char *config_json) {
