@@ -72,6 +72,7 @@ static void text(avm_strbuf *t, const ts_counts *c, const char *refp, const char
               pct(c->rank_ok, c->ntitle), c->rank_ok, c->ntitle, c->ranked);
     if (c->extra) sb_printf(t, "%ld hypotheses without reference (not scored)\n", c->extra);
     if (!dj) return;
+    sb_printf(t, "decoder      %s\n", json_str_or(dj, "decoder", "tinys2i"));
     sb_printf(t, "menu         %s\n", json_str_or(dj, "menu", "?"));
     sb_printf(t, "model        %lld parameters, %lld bytes as float32, %lld bytes in its parameter files\n",
               (long long)json_num_or(dj, "parameters.total", 0), (long long)json_num_or(dj, "parameter_bytes", 0),
@@ -93,6 +94,7 @@ static void decode_json(avm_jw *w, const json_value *dj) {
     jw_key(w, "decode");
     if (!dj) { jw_null(w); return; }
     jw_obj_begin(w);
+    jw_key(w, "decoder"); jw_str(w, json_str_or(dj, "decoder", "tinys2i"));
     jw_key(w, "menu"); jw_str(w, json_str_or(dj, "menu", ""));
     jw_key(w, "ms_per_utterance"); jw_num(w, json_num_or(dj, "ms_per_utterance", 0));
     jw_key(w, "threads"); jw_int(w, (long long)json_num_or(dj, "threads", 0));

@@ -16,12 +16,16 @@
 #   5 TinyS2I (avmask tinys2i, docs/slu.md "TinyS2I"): a tiny fresh audio encoder, decision and
 #     command heads and a title encoder trained jointly into exp/<profile>/tinys2i, then the
 #     test set decoded with the menus of 5, 20 and 100 unseen titles (one thread: its latency)
-#     and scored (avmask eval --unit=tinys2i) into exp/<profile>/tinys2i/decode_test_menuN
+#     and scored (avmask eval --unit=tinys2i) into exp/<profile>/tinys2i/decode_test_menuN; and its
+#     CTC baseline (docs/slu.md "The CTC baseline"): stage 3's export fine-tuned with CTC on the
+#     training transcripts' characters into exp/<profile>/ctc_menu, its test transcripts matched
+#     to the training transcripts (intent) and to the same menus (title), scored alike into
+#     exp/<profile>/ctc_menu/decode_test_menuN
 #   6 decode + score the held-out test set: intent accuracy overall and by condition (SNR,
 #     voice family, seen/unseen paraphrase, intent class), confusion matrices
 #   7 report (exp/<profile>/report/report.md, .html): intent accuracy by test set, mean ± sd
 #     over the seeds, paired bootstrap comparisons of each loss against none; the TinyS2I
-#     results by menu size with the model's size and latency
+#     results by menu size with the model's size and latency, beside the CTC baseline's
 # A stage whose output is complete is skipped, so rerunning from --stage=N reuses the rest.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -46,6 +50,7 @@ speakers_per_family= utts_per_speaker= train_titles= test_titles= general_text=
 textlm_steps= textlm_batch_tokens= model= pretrain_steps= pretrain_batch_tokens= pretrain_lr=
 s2i_steps= s2i_lr= s2i_warmup= s2i_batch_tokens= valid_every= xmodal_weight=
 tinys2i_steps= tinys2i_lr= tinys2i_batch_tokens= tinys2i_title_weight=
+ctc_steps= ctc_lr= ctc_warmup= ctc_batch_tokens= ctc_opts=
 . "$here/../common/profile.sh"   # options, conf/$profile.sh, path.sh; corpus, feats, exp
 for v in $train_seeds; do [[ $v =~ ^[1-9][0-9]*$ ]] || { echo "$0: --train-seeds: '$v' is not a seed >= 1" >&2; exit 1; }; done
 for v in $xmodal_losses; do
@@ -126,15 +131,21 @@ if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
 fi
 
 if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
-    step 5 "TinyS2I ($tinys2i_steps steps) and its test decoding with menus of 5, 20 and 100 unseen titles"
+    step 5 "TinyS2I ($tinys2i_steps steps), its CTC baseline ($ctc_steps steps) and their test decoding with menus of 5, 20 and 100 unseen titles"
     "$steps/tinys2i.sh" --threads $threads "$feats/train" "$corpus/train" "$feats/dev" "$corpus/dev" \
         "$corpus/intents.txt" "$feats/test" "$corpus/test" "$exp/tinys2i" --max-steps=$tinys2i_steps \
         --lr=$tinys2i_lr --warmup=$s2i_warmup --batch-tokens=$tinys2i_batch_tokens --title-weight=$tinys2i_title_weight \
         --valid-every=$valid_every --seed=$seed
+    "$steps/ctc_menu.sh" --threads $threads "$export_dir" "$feats/train" "$corpus/train" "$feats/dev" "$corpus/dev" \
+        "$corpus/intents.txt" "$feats/test" "$corpus/test" "$exp/ctc_menu" --max-steps=$ctc_steps --lr=$ctc_lr \
+        --warmup=$ctc_warmup --batch-tokens=$ctc_batch_tokens --valid-every=$valid_every --seed=$seed $ctc_opts
     for n in 5 20 100; do
-        echo "   tinys2i, menus of $n: $(sed -n 's/^title match *%ACC *\([0-9.]*\).*/\1/p' \
-            "$exp/tinys2i/decode_test_menu$n/eval.txt") % top-1 title"
+        for sys in tinys2i ctc_menu; do
+            echo "   $sys, menus of $n: $(sed -n 's/^title match *%ACC *\([0-9.]*\).*/\1/p' \
+                "$exp/$sys/decode_test_menu$n/eval.txt") % top-1 title"
+        done
     done
+    echo "   ctc_menu: test $(sed -n 's/^\(%ERR [0-9.]*\).*/\1/p' "$exp/ctc_menu/decode_test_menu5/wer.txt") (WER of its transcripts)"
 fi
 
 if [ $stage -le 6 ] && [ $stop_stage -ge 6 ]; then

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # timeout: 480
 # recipes/slu_synth/run.sh, profile quick as it is (a few minutes on 2 cores): every stage,
-# a TinyS2I model with its test set scored with menus of 5, 20 and 100 titles (and a report
-# section of three rows), an S2I model and a scored test set for each arm
+# a TinyS2I model and its CTC baseline (a char CTC model fine-tuned from the export) with the
+# test set scored with menus of 5, 20 and 100 titles (and a report section of three rows each
+# and a row per system by menu size), an S2I model and a scored test set for each arm
 # (none, triplet) x (all labels, 10 %) x 2 seeds, and a report whose intent section holds
 # accuracy by test set, the seeds' mean ± sd and the paired comparisons triplet - none at
 # both fractions, broken down by SNR, voice family (slt held out), paraphrase and class;
@@ -21,7 +22,13 @@ for n in 5 20 100; do
     grep -q "\"task\":\"tinys2i\".*\"menu\":\"[^\"]*/test/menu$n\"" $exp/tinys2i/decode_test_menu$n/eval.json ||
         fail "TinyS2I result of menu$n"
     grep -q "tinys2i, menus of $n: [0-9.]* % top-1 title" run1.out || fail "TinyS2I line of menu$n"
+    grep -q "\"task\":\"tinys2i\".*\"decoder\":\"ctc+menu\",\"menu\":\"[^\"]*/test/menu$n\"" \
+        $exp/ctc_menu/decode_test_menu$n/eval.json || fail "CTC baseline result of menu$n"
+    grep -q "ctc_menu, menus of $n: [0-9.]* % top-1 title" run1.out || fail "CTC baseline line of menu$n"
 done
+grep -q -- "--init=exp/quick/pretrain/export .*--unit=char" $exp/ctc_menu/log/finetune.log ||
+    fail "CTC baseline not fine-tuned on characters from the pretrained export"
+grep -q "ctc_menu: test %ERR [0-9.]* (WER of its transcripts)" run1.out || fail "CTC baseline WER line"
 report=$(sed -n 's/^report: \(.*\) (and report.html)$/\1/p' run1.out)
 [ "$report" = "$TEST_TMP/$exp/report/report.md" ] || fail "report path printed: '$report'"
 n=0
@@ -47,7 +54,12 @@ for s in ("## Intent accuracy (%) by test set", "## Intent accuracy (%), trainin
     assert s in md, s
 assert "## Error rate (%) by test set" not in md      # no CTC result in this experiment
 tiny = md.split("## TinyS2I")[1].split("##")[0]
-assert sum(l.startswith("| tinys2i/decode\\_test\\_menu") for l in tiny.splitlines()) == 3, tiny   # Markdown-escaped
+rows = tiny.splitlines()
+assert sum(l.startswith("| TinyS2I | tinys2i/decode\\_test\\_menu") for l in rows) == 3, tiny   # Markdown-escaped
+assert sum(l.startswith("| CTC + edit distance | ctc\\_menu/decode\\_test\\_menu") for l in rows) == 3, tiny
+sizes = [l for l in rows if l.startswith("| system | model | titles, menu 5 | titles, menu 20 | titles, menu 100 |")]
+assert len(sizes) == 1, tiny
+assert any(l.startswith("| TinyS2I | tinys2i | ") for l in rows) and any(l.startswith("| CTC + edit distance | ctc\\_menu | ") for l in rows), tiny
 seeds = md.split("training seeds: mean")[1].split("##")[0]
 for col in ("snr=0", "snr=clean", "family=slt", "paraphrase=unseen", "class=title"):
     assert "| " + col + " |" in seeds.splitlines()[4], col
@@ -57,9 +69,9 @@ assert pairs == {("triplet/s2i", "none/s2i"), ("triplet-l10/s2i", "none-l10/s2i"
 assert all(r[3] == "2" and int(r[4]) > 0 for r in rows)
 print("report: intent section with %d comparison rows" % len(rows))
 E
-sum1=$(cat $exp/*/s2i/decode_test/eval.json $exp/tinys2i/decode_test_menu*/eval.json | md5sum)
+sum1=$(cat $exp/*/s2i/decode_test/eval.json $exp/{tinys2i,ctc_menu}/decode_test_menu*/eval.json | md5sum)
 bash "$recipe" --workdir="$TEST_TMP/w" --stage=4 --stop-stage=6 >run2.out 2>&1 || { tail -20 run2.out; fail "rerun"; }
-[ "$(cat $exp/*/s2i/decode_test/eval.json $exp/tinys2i/decode_test_menu*/eval.json | md5sum)" = "$sum1" ] ||
+[ "$(cat $exp/*/s2i/decode_test/eval.json $exp/{tinys2i,ctc_menu}/decode_test_menu*/eval.json | md5sum)" = "$sum1" ] ||
     fail "the rerun changed the results"
 [ "$(grep -c 'dev accuracy' run2.out)" = 8 ] || fail "rerun arms"
 bash "$recipe" --workdir="$TEST_TMP/w" --xmodal-losses="none cosine" >bad.out 2>&1 && fail "bad loss accepted"

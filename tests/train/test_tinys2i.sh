@@ -166,7 +166,7 @@ expect ghost "ghost.menu:$n: utterance 'zzz-999-u9999' is not in f/test" "$AVMAS
 expect nomenu "is a TinyS2I model: --menu=FILE" "$AVMASK" "${dec[@]}" --out=x4
 "$AVMASK" s2i --init=none --feats=f/train --data=c/train --intents=c/intents.txt "${small[@]}" --max-steps=1 --out=s \
     >/dev/null 2>s.err || { cat s.err; fail "s2i"; }
-expect notts "--menu applies to TinyS2I model dirs only" "$AVMASK" decode --model=s/model --feats=f/test \
+expect notts "--menu applies to TinyS2I and CTC model dirs only" "$AVMASK" decode --model=s/model --feats=f/test \
     --menu=c/test/menu5 --out=x5
 expect nointents "needs --intents=FILE" "$AVMASK" eval --unit=tinys2i --ref=c/test/intent --hyp=d/hyp --out=x6.json
 [ ! -e x1 ] && [ ! -e x2 ] && [ ! -e x3 ] && [ ! -e x4 ] && [ ! -e x5 ] && [ ! -e x6.json ] || fail "a refusal left output"
