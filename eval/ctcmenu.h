@@ -8,11 +8,11 @@
  *  2. title (for every utterance with a menu, whatever the decision): the menu title of least
  *     normalised character edit distance to the query, distance / max(query, title)
  *     characters (a blank between words is one character); ties -> the first in the menu.
- *     Query "rest": the transcript's words aligned (same alignment) to the title span of
- *     the nearest training transcript of class title, i.e. what follows the carrier phrase
- *     ("play", "could you play", ...) or sits where its title sat; insertions at either edge
- *     of the span count as title; if that leaves nothing, the whole transcript. Query
- *     "whole": the whole transcript. */
+ *     Query "whole" (decode's default, better on dev): the whole transcript. Query "rest":
+ *     the transcript's words aligned (word alignment) to the title span of the nearest
+ *     training transcript of class title, i.e. what follows the carrier phrase ("play",
+ *     "could you play", ...) or sits where its title sat; insertions at either edge of the
+ *     span count as title; if that leaves nothing, the whole transcript. */
 #ifndef AVMASK_CTCMENU_H
 #define AVMASK_CTCMENU_H
 #include "data/slu.h"

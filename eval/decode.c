@@ -30,9 +30,9 @@ static const avm_optdef table[] = {
              "intents (intent; slots' 'title=') the transcripts are matched to"},
     {OPT_STR, "intents", F(intents), .meta = "FILE",
      .help = "CTC baseline: the intent list with classes (command|title|other)"},
-    {OPT_ENUM, "title-query", F(query), .def = "rest", .values = "rest|whole",
+    {OPT_ENUM, "title-query", F(query), .def = "whole", .values = "rest|whole",
      .help = "CTC baseline: what is matched to the menu titles: the words after\n"
-             "the carrier phrase (rest) or the whole transcript"},
+             "the carrier phrase (rest) or the whole transcript (whole; better on dev)"},
     {OPT_STR, "transcripts", F(transcripts), .meta = "FILE",
      .help = "CTC baseline: match these transcripts ('<utt-id> words') instead of\n"
              "the model's (the model is not run): with the references, an oracle"},
@@ -59,7 +59,7 @@ static const avm_optspec decode_optspec = {
     "--intents=FILE), TinyS2I's CTC baseline writes the same files (and OUT/text, the\n"
     "transcripts): the intent of the nearest transcript of DATA_DIR by word edit distance\n"
     "decides command, play or defer; the menu title of least normalised character edit\n"
-    "distance to the words after the carrier phrase is the title (docs/slu.md).\n",
+    "distance to the transcript is the title (docs/slu.md).\n",
     table, NULL, NULL,
 };
 
