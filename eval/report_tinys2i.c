@@ -21,6 +21,15 @@ static int menu_size(const json_value *j) {
     return strncmp(b, "menu", 4) ? 0 : atoi(b + 4);
 }
 
+/* One number cell per key of j (NULL-ended): counts without decimals, milliseconds with two,
+ * percentages with one. */
+static void cells(doc *d, const json_value *j, const char *const *keys) {
+    for (; *keys; keys++) {
+        const char *k = *keys;
+        doc_num_cell(d, strstr(k, "parameter") ? "%.0f" : strstr(k, "ms_") ? "%.2f" : "%.1f", json_num_or(j, k, NAN));
+    }
+}
+
 static int by_int(const void *a, const void *b) { return (*(const int *)a > *(const int *)b) - (*(const int *)a < *(const int *)b); }
 
 /* One row per model dir: titles right at each menu size; commands, deferral of its smallest
@@ -67,12 +76,9 @@ static void by_menu(doc *d, const rep_scan *all) {
         doc_cell(d, 0, system_name(small));
         doc_cell(d, 0, name);
         for (int k = 0; k < ns; k++) doc_num_cell(d, "%.1f", at[k] ? json_num_or(at[k], "title.acc", NAN) : NAN);
-        doc_num_cell(d, "%.1f", json_num_or(small, "command.acc", NAN));
-        doc_num_cell(d, "%.1f", json_num_or(small, "defer.precision", NAN));
-        doc_num_cell(d, "%.1f", json_num_or(small, "defer.recall", NAN));
-        doc_num_cell(d, "%.0f", json_num_or(small, "decode.parameters", NAN));
-        doc_num_cell(d, "%.0f", json_num_or(small, "decode.parameter_bytes", NAN));
-        doc_num_cell(d, "%.2f", json_num_or(large, "decode.ms_per_utterance", NAN));
+        cells(d, small, (const char *const[]){"command.acc", "defer.precision", "defer.recall", "decode.parameters",
+                                              "decode.parameter_bytes", NULL});
+        cells(d, large, (const char *const[]){"decode.ms_per_utterance", NULL});
         doc_row_end(d);
         free(at);
     }
@@ -114,15 +120,9 @@ void report_tinys2i(doc *d, const rep_scan *all) {
         doc_cellf(d, "%s%s%s", r->exp, *r->sub ? "/" : "", r->sub);
         doc_cell(d, 0, r->set);
         doc_cell(d, 0, base ? base + 1 : menu);
-        doc_num_cell(d, "%.1f", json_num_or(j, "decision.acc", NAN));
-        doc_num_cell(d, "%.1f", json_num_or(j, "command.acc", NAN));
-        doc_num_cell(d, "%.1f", json_num_or(j, "defer.precision", NAN));
-        doc_num_cell(d, "%.1f", json_num_or(j, "defer.recall", NAN));
-        doc_num_cell(d, "%.1f", json_num_or(j, "title.acc", NAN));
-        doc_num_cell(d, "%.1f", json_num_or(j, "title_match.acc", NAN));
-        doc_num_cell(d, "%.0f", json_num_or(j, "decode.parameters", NAN));
-        doc_num_cell(d, "%.0f", json_num_or(j, "decode.parameter_bytes", NAN));
-        doc_num_cell(d, "%.2f", json_num_or(j, "decode.ms_per_utterance", NAN));
+        cells(d, j, (const char *const[]){"decision.acc", "command.acc", "defer.precision", "defer.recall", "title.acc",
+                                          "title_match.acc", "decode.parameters", "decode.parameter_bytes",
+                                          "decode.ms_per_utterance", NULL});
         doc_row_end(d);
         if (!sys) sys = json_str_or(j, "decode.system", NULL);
     }

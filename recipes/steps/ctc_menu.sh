@@ -8,7 +8,7 @@
 # (steps/finetune.sh --unit=char, validated on VALID_FEATS/VALID_DATA), then for each N of --menus
 # decodes TEST_FEATS with TEST_DATA/menuN on one thread (avmask decode --menu --intents-from=DATA
 # --intents=INTENTS: the latency is a one-core figure) into DIR/decode_test_menuN and scores it
-# (avmask eval --unit=tinys2i); the transcripts' WER against TEST_DATA/text goes to
+# (avmask eval --unit=tinys2i; steps/decode_menus.sh); the transcripts' WER against TEST_DATA/text goes to
 # DIR/decode_test_menuN/wer.json (not a report result). DIR/.done marks the fine-tuning
 # complete; a decode dir with eval.json is skipped.
 set -euo pipefail
@@ -24,12 +24,5 @@ init=$1 feats=$2 data=$3 valid=$4 valid_data=$5 intents=$6 test_feats=$7 test_da
     --threads=$threads "$@"
 model=$dir/model-best
 [ -d "$model" ] || model=$dir/model
-for n in $menus; do
-    out=$dir/decode_test_menu$n
-    [ -f "$out/eval.json" ] && continue
-    run_logged "$out/log/decode.log" "$avmask" decode --model="$model" --feats="$test_feats" \
-        --menu="$test_data/menu$n" --intents-from="$data" --intents="$intents" --out="$out" --threads=1
-    run_logged "$out/log/wer.log" "$avmask" eval --ref="$test_data/text" --hyp="$out/text" --out="$out/wer.json"
-    run_logged "$out/log/eval.log" "$avmask" eval --unit=tinys2i --ref="$test_data/intent" --hyp="$out/hyp" \
-        --intents="$intents" --out="$out/eval.json"
-done
+"$steps/decode_menus.sh" --menus "$menus" --wer true "$model" "$test_feats" "$test_data" "$intents" "$dir" \
+    --intents-from="$data" --intents="$intents"

@@ -6,8 +6,8 @@
 # Trains on FEATS/DATA (fresh: --init=none), validates on VALID_FEATS/VALID_DATA (DIR/model-best/
 # holds the best validation score), then for each N of --menus decodes TEST_FEATS with
 # TEST_DATA/menuN on one thread (the latency is a one-core figure) into DIR/decode_test_menuN
-# and scores it (avmask eval --unit=tinys2i against TEST_DATA/intent and slots). Logs in
-# DIR/log/ and each decode dir's log/. DIR/.done marks the training complete (until then a
+# and scores it (avmask eval --unit=tinys2i against TEST_DATA/intent and slots;
+# steps/decode_menus.sh). Logs in DIR/log/ and each decode dir's log/. DIR/.done marks the training complete (until then a
 # rerun continues from DIR/checkpoint-last.h5); a decode dir with eval.json is skipped.
 set -euo pipefail
 cmd=local.sh
@@ -25,11 +25,4 @@ if [ ! -f "$dir/.done" ]; then
 fi
 model=$dir/model-best
 [ -d "$model" ] || model=$dir/model
-for n in $menus; do
-    out=$dir/decode_test_menu$n
-    [ -f "$out/eval.json" ] && continue
-    run_logged "$out/log/decode.log" "$avmask" decode --model="$model" --feats="$test_feats" \
-        --menu="$test_data/menu$n" --out="$out" --threads=1
-    run_logged "$out/log/eval.log" "$avmask" eval --unit=tinys2i --ref="$test_data/intent" --hyp="$out/hyp" \
-        --intents="$intents" --out="$out/eval.json"
-done
+"$steps/decode_menus.sh" --menus "$menus" "$model" "$test_feats" "$test_data" "$intents" "$dir"

@@ -5,24 +5,13 @@
  * the whole-transcript fallback), the title of least normalised character distance and its
  * ties, and the one-line refusals. */
 #include "check.h"
+#include "errcheck.h"
 #include "common/util.h"
 #include "eval/ctcmenu.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static void put(const char *path, const char *text) {
-    FILE *f = fopen(path, "w");
-    fputs(text, f);
-    fclose(f);
-}
-
-static void expect(int rc, const char *want) {
-    CHECK_MSG(rc == -1, "accepted, but should fail with '%s'", want);
-    CHECK_MSG(rc == 0 || strstr(avm_error(), want), "error '%s' lacks '%s'", avm_error(), want);
-    CHECK_MSG(rc == 0 || !strchr(avm_error(), '\n'), "error '%s' is not one line", avm_error());
-}
 
 static void make_dir(void) {
     put("intents.txt", "music_play title\nmusic_next command\nmusic_pause command\nweather_query other\n");

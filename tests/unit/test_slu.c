@@ -1,22 +1,11 @@
 /* data/slu: the intent list, intent files and menu files; every refusal is one line
  * naming the file and line. */
 #include "check.h"
+#include "errcheck.h"
 #include "common/util.h"
 #include "data/slu.h"
 #include <stdlib.h>
 #include <string.h>
-
-static void put(const char *path, const char *text) {
-    FILE *f = fopen(path, "w");
-    fputs(text, f);
-    fclose(f);
-}
-
-static void expect(int rc, const char *want) {
-    CHECK_MSG(rc == -1, "accepted, but should fail with '%s'", want);
-    CHECK_MSG(rc == 0 || strstr(avm_error(), want), "error '%s' lacks '%s'", avm_error(), want);
-    CHECK_MSG(rc == 0 || !strchr(avm_error(), '\n'), "error '%s' is not one line", avm_error());
-}
 
 static void test_intents(void) {
     avm_intents l;
