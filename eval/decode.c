@@ -118,6 +118,8 @@ int cmd_decode(int argc, char **argv) {
     long tokens = d0.tokens;
     int threads = opts_threads(&o);
     if (ts_is_model(model)) {
+        if (d0.intents_from || d0.intents || d0.transcripts)
+            avm_die("decode: --intents-from, --intents and --transcripts apply to CTC models (%s is TinyS2I)", model);
         decode_tinys2i(model, feats, out, d0.menu, threads);
         opts_free(&o);
         return 0;

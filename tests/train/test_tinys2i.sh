@@ -17,8 +17,8 @@
 #  - --resume after SIGKILL: metrics and model files bitwise equal to an uninterrupted run;
 #    refused with other data;
 #  - refusals, one line each: a menu with an empty title list, a title twice, an utterance not
-#    in the features (file and line); decode of a TinyS2I model without --menu; --menu on
-#    another model; eval --unit=tinys2i without --intents.
+#    in the features (file and line); decode of a TinyS2I model without --menu or with the CTC
+#    baseline's --intents-from; --menu on an S2I model; eval --unit=tinys2i without --intents.
 set -u
 export OMP_WAIT_POLICY=PASSIVE
 fail() { echo "FAIL: $*"; exit 1; }
@@ -164,6 +164,8 @@ expect twice "twice.menu:3: title '.*' appears twice in the menu" "$AVMASK" "${d
 n=$(wc -l <ghost.menu)
 expect ghost "ghost.menu:$n: utterance 'zzz-999-u9999' is not in f/test" "$AVMASK" "${dec[@]}" --menu=ghost.menu --out=x3
 expect nomenu "is a TinyS2I model: --menu=FILE" "$AVMASK" "${dec[@]}" --out=x4
+expect ctconly "apply to CTC models (t/model is TinyS2I)" "$AVMASK" "${dec[@]}" --menu=c/test/menu5 \
+    --intents-from=c/train --out=x4
 "$AVMASK" s2i --init=none --feats=f/train --data=c/train --intents=c/intents.txt "${small[@]}" --max-steps=1 --out=s \
     >/dev/null 2>s.err || { cat s.err; fail "s2i"; }
 expect notts "--menu applies to TinyS2I and CTC model dirs only" "$AVMASK" decode --model=s/model --feats=f/test \
