@@ -151,6 +151,12 @@ void ft_open_loader(avm_loader *L, const char *feats, const avm_model *enc, cons
  * stacking (--init=none), into enc and *config (config.json); returns the init name
  * (caller frees). */
 char *ft_build_encoder(avm_model *enc, json_value **config, const ft_opts *f, const avm_config *cfg);
+/* An utterance-level head's input (s2i, tinys2i): the batch through the encoder (infer: its
+ * inference forward, nothing kept for a backward; else the training forward, dropout from
+ * rng) into enc_out [B*T, d], the padding into pad [B*T] and the mean over each sample's
+ * tokens into pooled [B, d]. -1 + avm_fail. */
+int ft_encode_pool(avm_model *enc, const avm_batch_data *d, avm_rng *rng, int infer, float *enc_out, uint8_t *pad,
+                   float *pooled);
 /* config.json of the tuned encoder (architecture, features, CMVN, source {init, step}). */
 char *ft_model_config(const avm_model *enc, const json_value *config, const char *init, long steps);
 /* The run configuration: the encoder's architecture ("model") and the fine-tuning options. */

@@ -4,6 +4,7 @@
 #include "common/strbuf.h"
 #include "common/util.h"
 #include "data/shard.h"
+#include "models/ops.h"
 #include "train/export.h"
 #include <limits.h>
 #include <stdio.h>
@@ -126,4 +127,16 @@ char *ft_run_config(const ft_run *r) {
     jw_obj_end(&w);
     jw_obj_end(&w);
     return b.s;
+}
+
+int ft_encode_pool(avm_model *enc, const avm_batch_data *d, avm_rng *rng, int infer, float *enc_out, uint8_t *pad,
+                   float *pooled) {
+    int B = d->B, T = d->T;
+    int rc = infer ? avmodel_audio_infer(enc, d->audio, d->len, B, T, enc_out, NULL)
+                   : avmodel_audio_forward_rng(enc, d->audio, d->len, B, T, rng, enc_out, NULL);
+    if (rc) return -1;
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < T; t++) pad[(size_t)b * T + t] = t >= d->len[b];
+    mean_pool_forward(enc_out, B, T, enc->cfg.d, pad, pooled);
+    return 0;
 }

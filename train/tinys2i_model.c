@@ -48,12 +48,7 @@ static int forward(ts_model *m, const avm_batch_data *d, avm_rng *rng, int infer
     GROW(3, m->emb, (size_t)B * e + 1);
     GROW(4, m->lcls, (size_t)B * TS_CLASSES + 1);
     GROW(5, m->lcmd, (size_t)B * h->Kc + 1);
-    int rc = infer ? avmodel_audio_infer(&m->enc, d->audio, d->len, B, T, m->enc_out, NULL)
-                   : avmodel_audio_forward_rng(&m->enc, d->audio, d->len, B, T, rng, m->enc_out, NULL);
-    if (rc) return -1;
-    for (int b = 0; b < B; b++)
-        for (int t = 0; t < T; t++) m->pad[(size_t)b * T + t] = t >= d->len[b];
-    mean_pool_forward(m->enc_out, B, T, dm, m->pad, m->pooled);
+    if (ft_encode_pool(&m->enc, d, rng, infer, m->enc_out, m->pad, m->pooled)) return -1;
     linear_forward(m->pooled, B, dm, w + h->pw, w + h->pb, e, m->emb);
     linear_forward(m->emb, B, e, w + h->cw, w + h->cb, TS_CLASSES, m->lcls);
     linear_forward(m->emb, B, e, w + h->kw, w + h->kb, h->Kc, m->lcmd);
