@@ -7,6 +7,7 @@
 #include "cluster/kmeans_cmd.h"
 #include "cluster/km_layer.h"
 #include "cluster/km_stream.h"
+#include "data/ali.h"
 #include "common/json.h"
 #include "common/progress.h"
 #include "common/util.h"
@@ -115,7 +116,7 @@ static void write_summary(const km_opts *a, const avm_feats *fe, const km_codebo
     jw_key(&w, "shards"); jw_int(&w, m);
     jw_key(&w, "utterances"); jw_int(&w, fe->n);
     jw_key(&w, "tokens"); jw_int(&w, tokens);
-    jw_key(&w, "token_seconds"); jw_num(&w, km_token_seconds(fe));
+    jw_key(&w, "token_seconds"); jw_num(&w, ali_token_seconds(fe));
     jw_obj_end(&w);
     char *ip = path_join(a->out, "index.tsv"), *jp = path_join(a->out, "labels.json");
     if (write_file_atomic(ip, ix.s ? ix.s : "", ix.len) || write_file_atomic(jp, js.s, js.len))

@@ -36,6 +36,4 @@ int kmeans_metrics(avm_opts *o, km_opts *k);   /* kmeans_metrics.c: --metrics */
  * (`<utt> <channel> <start-s> <dur-s> <phone>`); printed and written to json_path.
  * 0 or -1 + avm_fail. */
 int km_metrics_run(const avm_feats *fe, avm_labels *L, const char *ali, const char *json_path);
-/* Seconds per token of a feature dir (4 / audio_frames_per_second of its config; 0.04). */
-double km_token_seconds(const avm_feats *fe);
 #endif

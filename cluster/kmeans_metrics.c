@@ -3,82 +3,15 @@
  *   phone purity   = sum_z p(z) max_y p(y|z)    (how phonetic a cluster is)
  *   cluster purity = sum_y p(y) max_z p(z|y)    (how consistently a phone gets one cluster)
  *   PNMI           = I(y; z) / H(y)             (phone information the labels keep)
- * A token's phone is the CTM phone whose [start, start + dur) holds the token's centre,
- * (t + 0.5) * token_seconds from the utterance start; a token outside every phone is
- * the phone "<sil>" (pauses are not phones in our CTMs). */
+ * A token's phone is data/ali.h's: the CTM phone that holds the token's centre, "<sil>"
+ * outside every phone. */
 #include "cluster/kmeans_cmd.h"
 #include "common/json.h"
 #include "common/util.h"
+#include "data/ali.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct { char *utt; double start, end; int phone; } ctm_seg;
-
-typedef struct {
-    ctm_seg *seg;
-    int n, cap;
-    char **phones;       /* phones[0] = "<sil>" */
-    int nph, ph_cap;
-} ctm;
-
-static int phone_id(ctm *c, const char *p) {
-    for (int i = 0; i < c->nph; i++)
-        if (!strcmp(c->phones[i], p)) return i;
-    if (c->nph == c->ph_cap) c->phones = xrealloc(c->phones, sizeof(char *) * (c->ph_cap = 2 * c->ph_cap + 64));
-    c->phones[c->nph] = xstrdup(p);
-    return c->nph++;
-}
-
-static int seg_cmp(const void *a, const void *b) {
-    const ctm_seg *x = a, *y = b;
-    int c = strcmp(x->utt, y->utt);
-    return c ? c : (x->start > y->start) - (x->start < y->start);
-}
-
-static int ctm_read(ctm *c, const char *path) {
-    memset(c, 0, sizeof *c);
-    phone_id(c, "<sil>");
-    avm_lines r;
-    if (lines_open(&r, path)) return -1;
-    char *line, *f[6], *end;
-    int rc = 0;
-    while (!rc && (line = lines_next(&r))) {
-        if (split_ws(line, f, 6) != 5) { rc = avm_fail("%s:%d: expected <utt> <channel> <start> <dur> <phone>", path, r.lineno); break; }
-        double st = strtod(f[2], &end), du = *end ? NAN : strtod(f[3], &end);
-        if (*end || !isfinite(st) || !isfinite(du) || st < 0 || du < 0) { rc = avm_fail("%s:%d: bad start or duration", path, r.lineno); break; }
-        if (c->n == c->cap) c->seg = xrealloc(c->seg, sizeof *c->seg * (c->cap = 2 * c->cap + 1024));
-        c->seg[c->n++] = (ctm_seg){xstrdup(f[0]), st, st + du, phone_id(c, f[4])};
-    }
-    if (lines_close(&r) && !rc) rc = -1;
-    if (!rc && c->n == 0) rc = avm_fail("%s: no phone segments", path);
-    if (!rc) qsort(c->seg, c->n, sizeof *c->seg, seg_cmp);
-    return rc;
-}
-
-static void ctm_free(ctm *c) {
-    for (int i = 0; i < c->n; i++) free(c->seg[i].utt);
-    for (int i = 0; i < c->nph; i++) free(c->phones[i]);
-    free(c->seg);
-    free(c->phones);
-}
-
-/* First segment of utt, or -1. */
-static int ctm_find(const ctm *c, const char *utt) {
-    int lo = 0, hi = c->n;
-    while (lo < hi) {
-        int mid = lo + (hi - lo) / 2;
-        if (strcmp(c->seg[mid].utt, utt) < 0) lo = mid + 1; else hi = mid;
-    }
-    return lo < c->n && !strcmp(c->seg[lo].utt, utt) ? lo : -1;
-}
-
-double km_token_seconds(const avm_feats *fe) {
-    json_value *v = fe->config_json ? json_parse(fe->config_json) : NULL;
-    double fps = json_num_or(v, "audio_frames_per_second", 100);
-    json_free(v);
-    return fps > 0 ? fe->stack / fps : 0.04;
-}
 
 typedef struct { double phone_purity, cluster_purity, pnmi, hy; } km_scores;
 
@@ -130,24 +63,19 @@ static int write_json(const char *path, const char *ali, const km_scores *s, dou
 }
 
 int km_metrics_run(const avm_feats *fe, avm_labels *L, const char *ali, const char *json_path) {
-    ctm c;
-    if (ctm_read(&c, ali)) { ctm_free(&c); return -1; }
+    avm_ali c;
+    if (ali_read(&c, ali)) { ali_free(&c); return -1; }
     int K = labels_k(L), P = c.nph, used = 0, skipped = 0, rc = 0, maxT = 1;
     for (int i = 0; i < fe->n; i++) if (fe->e[i].a_frames / fe->stack > maxT) maxT = fe->e[i].a_frames / fe->stack;
-    double *n = xcalloc((size_t)P * K, sizeof(double)), ts = km_token_seconds(fe), N = 0;
-    int32_t *lab = xmalloc(sizeof(int32_t) * maxT);
+    double *n = xcalloc((size_t)P * K, sizeof(double)), ts = ali_token_seconds(fe), N = 0;
+    int32_t *lab = xmalloc(sizeof(int32_t) * maxT), *ph = xmalloc(sizeof(int32_t) * maxT);
     for (int i = 0; !rc && i < fe->n; i++) {
-        int s0 = ctm_find(&c, fe->e[i].utt_id), T = fe->e[i].a_frames / fe->stack;
-        if (s0 < 0) { skipped++; continue; }
+        int T = fe->e[i].a_frames / fe->stack;
+        if (ali_tokens(&c, fe->e[i].utt_id, T, ts, ph)) { skipped++; continue; }
         if ((rc = labels_get(L, i, lab))) break;
         used++;
-        for (int t = 0, s = s0; t < T; t++) {
-            double ctr = (t + 0.5) * ts;
-            while (s < c.n && !strcmp(c.seg[s].utt, fe->e[i].utt_id) && c.seg[s].end <= ctr) s++;
-            int y = s < c.n && !strcmp(c.seg[s].utt, fe->e[i].utt_id) && c.seg[s].start <= ctr ? c.seg[s].phone : 0;
-            n[(size_t)y * K + lab[t]] += 1;
-            N += 1;
-        }
+        for (int t = 0; t < T; t++) n[(size_t)ph[t] * K + lab[t]] += 1;
+        N += T;
     }
     if (!rc && !used) rc = avm_fail("%s: no utterance of %s has an alignment", ali, fe->dir);
     if (!rc) {
@@ -159,7 +87,8 @@ int km_metrics_run(const avm_feats *fe, avm_labels *L, const char *ali, const ch
     }
     free(n);
     free(lab);
-    ctm_free(&c);
+    free(ph);
+    ali_free(&c);
     return rc;
 }
 
