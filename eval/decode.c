@@ -4,6 +4,7 @@
 #include "common/opts.h"
 #include "common/strbuf.h"
 #include "common/util.h"
+#include "data/ali.h"
 #include "train/asr.h"
 #include "train/s2i.h"
 #include "train/tinys2i.h"
@@ -48,7 +49,9 @@ static const avm_optspec decode_optspec = {
     "Greedy CTC decoding (best path: argmax per token, repeats collapsed, blanks dropped)\n"
     "of every utterance of a feature dir with a model written by avmask finetune\n"
     "(FT/model). Writes OUT/hyp, '<utt-id> units...' sorted by utt-id (chars joined into\n"
-    "words), for avmask eval --hyp=OUT/hyp. With a model of avmask s2i (S2I/model), OUT/hyp\n"
+    "words), for avmask eval --hyp=OUT/hyp. A model of finetune --objective=frame writes\n"
+    "the phone of every 25 Hz token instead (<sil> for silence; avmask eval --unit=frame).\n"
+    "With a model of avmask s2i (S2I/model), OUT/hyp\n"
     "holds '<utt-id> <intent>', the intent of highest score (avmask eval --unit=intent).\n"
     "Logs the real-time factor of the forward pass and search (compute seconds per second\n"
     "of audio). With a model of avmask tinys2i and --menu=FILE, OUT/hyp holds '<utt-id>\n"
@@ -81,7 +84,9 @@ static void decoder_load(decoder *x, const char *dir) {
 
 static const avm_model *decoder_enc(const decoder *x) { return x->s2i ? &x->m.enc : &x->a.enc; }
 
-/* Greedy CTC units, or the intent with the highest logit (the first of equals). */
+static void decode_frames_batch(const avm_asr *a, const avm_batch_data *d, char **hyp);
+
+/* Greedy CTC units (a frame model: the unit of every token), or the intent with the highest logit (the first of equals). */
 static void decoder_run(decoder *x, const avm_batch_data *d, char **hyp) {
     if (x->s2i) {
         if (s2i_forward(&x->m, d)) avm_die("decode: %s", avm_error());
@@ -95,7 +100,25 @@ static void decoder_run(decoder *x, const avm_batch_data *d, char **hyp) {
         return;
     }
     if (asr_forward(&x->a, d)) avm_die("decode: %s", avm_error());
-    decode_ctc_batch(&x->a, d, x->ids, hyp);
+    if (x->a.frame) decode_frames_batch(&x->a, d, hyp);
+    else decode_ctc_batch(&x->a, d, x->ids, hyp);
+}
+
+/* A frame model's unit of highest score at every token (the first of equals), <blank> as
+ * the silence it stands for. */
+static void decode_frames_batch(const avm_asr *a, const avm_batch_data *d, char **hyp) {
+    int V = a->head.V;
+    for (int i = 0; i < d->B; i++) {
+        avm_strbuf b = {0};
+        sb_add(&b, "");
+        for (int t = 0; t < d->len[i]; t++) {
+            const float *l = a->logits + ((size_t)a->off[i] + t) * V;
+            int best = 0;
+            for (int k = 1; k < V; k++) if (l[k] > l[best]) best = k;
+            sb_printf(&b, "%s%s", t ? " " : "", best ? a->units.sym[best] : ALI_SIL);
+        }
+        hyp[d->utt[i]] = b.s;
+    }
 }
 
 void decode_ctc_batch(avm_asr *a, const avm_batch_data *d, int *ids, char **hyp) {

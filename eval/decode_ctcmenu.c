@@ -40,7 +40,9 @@ int decode_ctcmenu(const ctcmenu_args *g) {
     avm_menus mn = {0};
     cm_index x;
     avm_kv given = {0};
-    if (asr_load(&a, g->model) || menus_read(&mn, g->menu) || cm_index_read(&x, g->intents_from, g->intents) ||
+    if (asr_load(&a, g->model)) avm_die("decode: %s", avm_error());
+    if (a.frame) avm_die("decode: %s is a frame-level classifier (finetune --objective=frame): --menu needs a CTC model", g->model);
+    if (menus_read(&mn, g->menu) || cm_index_read(&x, g->intents_from, g->intents) ||
         (g->transcripts && kv_read(&given, g->transcripts, 1)))
         avm_die("decode: %s", avm_error());
     avm_loader L;   /* one utterance per batch: the latency of one command */

@@ -9,6 +9,7 @@
 #include "train/trans.h"
 #include "train/units.h"
 #include "eval/eval_conds.h"
+#include "eval/eval_frames.h"
 #include "eval/eval_intent.h"
 #include "eval/eval_tinys2i.h"
 #include "eval/utts.h"
@@ -17,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { UNIT_TOKEN, UNIT_CHAR, UNIT_INTENT, UNIT_TINYS2I };
-typedef struct { const char *ref, *hyp, *by, *out, *details, *intents; int unit, list; } eval_opts;
+enum { UNIT_TOKEN, UNIT_CHAR, UNIT_INTENT, UNIT_TINYS2I, UNIT_FRAME };
+typedef struct { const char *ref, *hyp, *by, *out, *details, *intents; int unit, list, speech; double token_s; } eval_opts;
 
 #define F(f) OPT_FIELD(eval_opts, f)
 static const avm_optdef table[] = {
@@ -31,13 +32,21 @@ static const avm_optdef table[] = {
      .help = "JSON result (default: eval.json beside --hyp); the text goes to stdout\n"
              "and to the same path with .txt instead of .json, each utterance's\n"
              "S D I N and conditions to .utts.tsv instead of .json"},
-    {OPT_ENUM, "unit", F(unit), .def = "token", .values = "token|char|intent|tinys2i",
+    {OPT_ENUM, "unit", F(unit), .def = "token", .values = "token|char|intent|tinys2i|frame",
      .help = "token: blank-separated; char (CER): transcripts are split\n"
              "into UTF-8 characters with one <space> unit between words; intent:\n"
              "one intent per line ('<utt-id> <intent>'): also the accuracy\n"
              "(%ACC = 100 - %ERR) and the confusion matrix; tinys2i: decode's\n"
              "TinyS2I decisions against --ref=DATA/intent and the titles of\n"
-             "DATA/slots (eval/README.md \"TinyS2I\")"},
+             "DATA/slots (eval/README.md \"TinyS2I\"); frame: the frame-level\n"
+             "probe's frame error rate, --ref a CTM of phone timings (phones.ctm),\n"
+             "--hyp decode's phone per token of a frame model, compared token by\n"
+             "token (eval/eval_frames.h)"},
+    {OPT_ENUM, "frame-tokens", F(speech), .def = "all", .values = "all|speech",
+     .help = "--unit=frame: score every token, or only those whose reference is a\n"
+             "phone (not <sil>)"},
+    {OPT_NUM, "token-seconds", F(token_s), .def = "0.04", .min = 0, .max = 10, .flags = OPT_MIN_OPEN,
+     .help = "--unit=frame: the hypotheses' token length (25 Hz tokens: 0.04)"},
     {OPT_STR, "intents", F(intents), .meta = "FILE",
      .help = "--unit=tinys2i: the intent list with classes (command, title, other)"},
     {OPT_INT, "list", F(list), .def = "5", .lo = 0, .hi = 1000000, .help = "how many utterance ids to name in warnings"},
@@ -125,7 +134,8 @@ static void detail_utt(avm_strbuf *b, const char *id, char *const *ref, char *co
     sb_free(&r); sb_free(&h); sb_free(&o);
 }
 
-static void score(const avm_trans *ref, const avm_trans *hyp, const avm_trans *by, eval_result *r) {
+/* frames: 0 edit distance, else token by token (eval_frames.h), 2 speech tokens only. */
+static void score(const avm_trans *ref, const avm_trans *hyp, const avm_trans *by, int frames, eval_result *r) {
     if (by) /* every key that occurs anywhere, in order of first appearance */
         for (int i = 0; i < by->n; i++)
             for (int j = 0; j < by->u[i].n; j++) {
@@ -148,7 +158,8 @@ static void score(const avm_trans *ref, const avm_trans *hyp, const avm_trans *b
         int nh = h < 0 ? 0 : hyp->u[h].n;
         char *const *ht = h < 0 ? NULL : hyp->u[h].tok;
         char *ops = r->details ? xmalloc((size_t)u->n + nh + 1) : NULL;
-        edit_align((const char *const *)u->tok, u->n, (const char *const *)ht, nh, &e, ops);
+        if (frames) frames_compare(u->tok, u->n, ht, nh, frames == 2, &e);
+        else edit_align((const char *const *)u->tok, u->n, (const char *const *)ht, nh, &e, ops);
         if (ops) detail_utt(r->details, u->id, u->tok, ht, ops, &e);
         free(ops);
         errs_add(&r->all, &e);
@@ -302,9 +313,13 @@ int cmd_eval(int argc, char **argv) {
     if (e.intents) avm_die("eval: --intents applies to --unit=tinys2i only");
     char *out = opts_given(&o, "out") ? xstrdup(e.out) : default_out(hypp);
 
+    if (e.unit != UNIT_FRAME && (opts_given(&o, "frame-tokens") || opts_given(&o, "token-seconds")))
+        avm_die("eval: --frame-tokens and --token-seconds apply to --unit=frame only");
+    if (e.unit == UNIT_FRAME && details) avm_die("eval: --details does not apply to --unit=frame (no alignment)");
     avm_trans ref, hyp, by;
-    if (trans_read(&ref, refp) || trans_read(&hyp, hypp) || (byp && trans_read(&by, byp)))
+    if (trans_read(&hyp, hypp) || (e.unit != UNIT_FRAME && trans_read(&ref, refp)) || (byp && trans_read(&by, byp)))
         avm_die("eval: %s", avm_error());
+    if (e.unit == UNIT_FRAME) frames_ref(&ref, refp, &hyp, e.token_s);
     if (e.unit == UNIT_CHAR) { split_chars(&ref); split_chars(&hyp); }
     intent_confusion ic = {0};
     if (e.unit == UNIT_INTENT) {
@@ -315,7 +330,7 @@ int cmd_eval(int argc, char **argv) {
     eval_result r = {0};
     avm_strbuf det = {0};
     if (details) r.details = &det;
-    score(&ref, &hyp, byp ? &by : NULL, &r);
+    score(&ref, &hyp, byp ? &by : NULL, e.unit == UNIT_FRAME ? 1 + e.speech : 0, &r);
 
     avm_strbuf text = {0}, json = {0};
     write_text(&text, &r, refp, hypp, byp, list, icp);

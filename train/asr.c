@@ -21,6 +21,10 @@ int asr_load(avm_asr *a, const char *dir) {
         rc = avm_fail("%s: %s", aj, avm_error());
     if (!rc && !(rc = units_read(&a->units, ut))) have_units = 1;
     if (!rc && !(rc = export_load(dir, &a->enc, &a->config))) have_enc = 1;
+    const char *obj = v ? json_str_or(v, "objective", "ctc") : "ctc";   /* no key: written before frame heads, ctc */
+    if (!rc && strcmp(obj, "ctc") && strcmp(obj, "frame"))
+        rc = avm_fail("%s: objective '%s' is neither ctc nor frame", aj, obj);
+    a->frame = !strcmp(obj, "frame");
     long long vocab = 0, nw = 0, ln = 0;   /* no layer_norm key: written before it existed, 0 */
     if (!rc && (json_int_range(v, "vocab", 0, INT_MAX, JSON_REQUIRED, &vocab) ||
                 json_int_range(v, "layer_weights", 0, INT_MAX, 0, &nw) ||
@@ -50,8 +54,9 @@ int asr_save(const avm_asr *a, const char *dir, const char *config_json) {
     if (export_write(dir, &a->enc, config_json)) return -1;
     char *aj = path_join(dir, "asr.json"), *ut = path_join(dir, "units.txt"), *hd = path_join(dir, "ctc_head.h5");
     static const char *kinds[] = {"char", "phone", "word"};
-    char *desc = xasprintf("{\"format\":\"%s\",\"units\":\"%s\",\"vocab\":%d,\"layer_weights\":%d,\"layer_norm\":%d}\n",
-                           ASR_FORMAT, kinds[a->kind], a->units.n, a->head.nw, a->head.nw ? a->layer_norm : 0);
+    char *desc = xasprintf("{\"format\":\"%s\",\"units\":\"%s\",\"vocab\":%d,\"objective\":\"%s\",\"layer_weights\":%d,"
+                           "\"layer_norm\":%d}\n", ASR_FORMAT, kinds[a->kind], a->units.n, a->frame ? "frame" : "ctc",
+                           a->head.nw, a->head.nw ? a->layer_norm : 0);
     int rc = units_write(&a->units, ut);
     if (!rc) rc = ctc_head_save(&a->head, hd);
     if (!rc) rc = write_file_atomic(aj, desc, strlen(desc));
@@ -155,40 +160,58 @@ int asr_forward(avm_asr *a, const avm_batch_data *d) { return forward(a, d, NULL
 
 void asr_infer_reserve(avm_asr *a, long tokens, int T) { avmodel_infer_reserve(&a->enc, tokens, T, a->head.nw > 0); }
 
-double asr_train_loss(avm_asr *a, const avm_batch_data *d, const int *labels, const int *L,
-                      int frozen, avm_rng *rng, double *nll) {
-    if (forward(a, d, rng, 0)) return NAN;
-    int B = d->B, T = d->T, dm = a->enc.cfg.d, V = a->head.V, n = a->off[B], nh = avmodel_n_hidden(&a->enc);
+/* The backward from a->glog (d loss / d logits, [sum len, V]): zeroes and fills the head's
+ * gradient and, unless frozen, the encoder's. */
+static void backward(avm_asr *a, const avm_batch_data *d, int frozen) {
+    int B = d->B, T = d->T, dm = a->enc.cfg.d, n = a->off[B], nh = avmodel_n_hidden(&a->enc);
     size_t nBT = (size_t)B * T * dm;
-    a->glog = xgrow(a->glog, &a->cap_glog, sizeof(float) * ((size_t)n * V + 1));
-    avm_ctc_opts co = {CTC_MEAN, 1, d->global_B};   /* the mean over the whole global batch */
-    double loss = ctc_loss(a->logits, d->len, B, V, labels, L, &co, nll, a->glog, &a->ctc);
-    if (isnan(loss)) { avm_fail("the CTC loss is NaN (training diverged: lower --lr?)"); return NAN; }
     params_zero_grad(&a->head.p);
     params_zero_grad(&a->enc.params);
     int need_gx = !frozen || a->head.nw;
     if (need_gx) a->grows = xgrow(a->grows, &a->cap_grows, sizeof(float) * ((size_t)n * dm + 1));
     ctc_head_backward(&a->head, a->rows, a->glog, n, need_gx ? a->grows : NULL);
-    if (!need_gx) return loss;
+    if (!need_gx) return;
     a->drep = xgrow(a->drep, &a->cap_drep, sizeof(float) * nBT);
     memset(a->drep, 0, sizeof(float) * nBT);
     for (int b = 0; b < B; b++)
         memcpy(a->drep + (size_t)b * T * dm, a->grows + (size_t)a->off[b] * dm, sizeof(float) * d->len[b] * dm);
     if (!a->head.nw) {
         if (!frozen) avmodel_audio_backward(&a->enc, a->drep, NULL);
-        return loss;
+        return;
     }
     /* the final output's share of the gradient goes in as dout (in place in drep) */
     avm_layer_mix m = mix_of(a, B * T, 0);
     float *glw = a->head.p.grad + a->head.lw;
     if (frozen) {
         layer_mix_backward(&m, a->hidden, a->drep, glw, NULL);
-        return loss;
+        return;
     }
     a->dhid = xgrow(a->dhid, &a->cap_dhid, sizeof(float) * nBT * nh);
     for (int k = 0; k < nh; k++) a->dhidden[k] = a->dhid + (size_t)k * nBT;
     a->dhidden[nh] = a->drep;
     layer_mix_backward(&m, a->hidden, a->drep, glw, a->dhidden);
     avmodel_audio_backward(&a->enc, a->drep, (const float *const *)a->dhidden);
+}
+
+double asr_train_loss(avm_asr *a, const avm_batch_data *d, const int *labels, const int *L,
+                      int frozen, avm_rng *rng, double *nll) {
+    if (forward(a, d, rng, 0)) return NAN;
+    a->glog = xgrow(a->glog, &a->cap_glog, sizeof(float) * ((size_t)a->off[d->B] * a->head.V + 1));
+    avm_ctc_opts co = {CTC_MEAN, 1, d->global_B};   /* the mean over the whole global batch */
+    double loss = ctc_loss(a->logits, d->len, d->B, a->head.V, labels, L, &co, nll, a->glog, &a->ctc);
+    if (isnan(loss)) { avm_fail("the CTC loss is NaN (training diverged: lower --lr?)"); return NAN; }
+    backward(a, d, frozen);
+    return loss;
+}
+
+double asr_train_frames(avm_asr *a, const avm_batch_data *d, const int32_t *y, double denom, int frozen,
+                        avm_rng *rng, int *correct) {
+    if (forward(a, d, rng, 0)) return NAN;
+    int n = a->off[d->B], V = a->head.V;
+    a->glog = xgrow(a->glog, &a->cap_glog, sizeof(float) * ((size_t)n * V + 1));
+    double loss = xent_forward(a->logits, n, V, y, -1, denom, a->glog, NULL, correct);
+    if (isnan(loss)) { avm_fail("the frame cross-entropy is NaN (training diverged: lower --lr?)"); return NAN; }
+    xent_backward(a->glog, n, V, y, -1, denom, 1.0f, a->glog);
+    backward(a, d, frozen);
     return loss;
 }

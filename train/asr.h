@@ -1,9 +1,12 @@
-/* A fine-tuned CTC model: the audio encoder (export format) + a CTC head + units.
+/* A fine-tuned CTC model, or a frame-level classifier (the frame-level probe, objective
+ * "frame": one unit per 25 Hz token, <blank> standing for silence): the audio encoder
+ * (export format) + a linear head (ctc_head.h) + units.
  * Its directory (written by finetune, read by decode):
  *   config.json, audio_encoder.h5, model.safetensors   the encoder (train/export.h)
  *   ctc_head.h5                                         ctc_head.weight [V, d], .bias [V]
  *   units.txt                                           train/units.h
  *   asr.json                                            {"format","units": char|phone|word,"vocab":V,
+ *                                                        "objective": ctc|frame (absent: ctc),
  *                                                        "layer_weights": nw (0: the encoder output),
  *                                                        "layer_norm": 0|1 (absent: 0)}
  * With layer weights the head reads sum_k p_k S_k over the nw encoder states, p = softmax of
@@ -28,6 +31,7 @@ typedef struct {
     avm_units units;
     avm_unit_kind kind;
     int layer_norm;              /* 1: every weighted state is layer-normed (head.nw > 0 only) */
+    int frame;                   /* 1: objective "frame", a label per token, else CTC */
     json_value *config;          /* config.json */
     /* workspace of asr_forward / asr_train_loss */
     float *enc_out, *rows, *logits, *rep, *probs, *glog, *grows, *drep, *dhid;
@@ -68,6 +72,12 @@ void asr_infer_reserve(avm_asr *a, long tokens, int T);
  * nll [B] (optional) receives per-utterance losses. Returns the loss, NAN + avm_fail. */
 double asr_train_loss(avm_asr *a, const avm_batch_data *d, const int *labels, const int *L,
                       int frozen, avm_rng *rng, double *nll);
+/* The frame objective: forward, softmax cross-entropy of every unpadded token's logits
+ * against y [sum len] (torch's F.cross_entropy, sum / denom: the global token count so that
+ * ranks add up), and the backward as asr_train_loss's. *correct (optional): tokens whose
+ * first arg-max is y. Returns the loss, NAN + avm_fail. */
+double asr_train_frames(avm_asr *a, const avm_batch_data *d, const int32_t *y, double denom, int frozen,
+                        avm_rng *rng, int *correct);
 /* Weighted states of a fresh model: nw for the encoder (n_hidden + 1). */
 int  asr_n_states(const avm_asr *a);
 #endif

@@ -18,6 +18,12 @@ static const avm_optdef table[] = {
     {OPT_STR, "units-file", F(units_file), .meta = "FILE", .help = "fixed units.txt (default: built from --data)"},
     {OPT_STR, "valid", F(vfeats), .meta = "DIR", .help = "validation features (default: none)"},
     {OPT_STR, "valid-data", F(vdata), .meta = "DIR", .help = "their data dir (with --valid)"},
+    {OPT_ENUM, "objective", F(objective), .def = "ctc", .values = "ctc|frame",
+     .help = "ctc: transcripts; frame: the phone of every token from --ali, a\n"
+             "softmax cross-entropy per token (the frame-level probe: no blank\n"
+             "plateau to stall on; silence is unit 0); --unit=phone"},
+    {OPT_STR, "ali", F(ali), .meta = "CTM", .help = "phone alignment of --feats (--objective=frame)"},
+    {OPT_STR, "valid-ali", F(vali), .meta = "CTM", .help = "phone alignment of --valid (--objective=frame)"},
     FT_ROW_BATCH(ft_opts, ),
     FT_ROWS_RUN(ft_opts, ),
     FT_ROWS_OPTIM(ft_opts, ),
@@ -74,6 +80,11 @@ static void parse(ft_opts *f, avm_opts *o, avm_config *cfg, int argc, char **arg
     f->cmd = "finetune";
     if (units_kind_parse(f->unit, &f->kind)) avm_die("finetune: --unit: %s", avm_error());
     if (opts_given(o, "layer-norm") && !f->layer_weights) avm_die("finetune: --layer-norm applies only with --layer-weights");
+    f->frame = !strcmp(f->objective, "frame");
+    if (f->frame && f->kind != UNITS_PHONE) avm_die("finetune: --objective=frame labels tokens with phones: --unit=phone");
+    if (f->frame && (!f->ali || (f->vfeats && !f->vali)))
+        avm_die("finetune: --objective=frame needs --ali%s", f->vfeats ? " and --valid-ali" : "");
+    if (!f->frame && (f->ali || f->vali)) avm_die("finetune: --ali and --valid-ali apply with --objective=frame only");
     ft_opts_check(f, o, cfg);
 }
 
@@ -110,6 +121,7 @@ static void build_model(ft_run *r) {
     avm_asr *a = &r->a;
     const ft_opts *f = &r->f;
     a->kind = f->kind;
+    a->frame = f->frame;
     r->init = ft_build_encoder(&a->enc, &a->config, f, &r->cfg);
     if (f->dropout >= 0) a->enc.cfg.dropout = (float)f->dropout;
     if (f->attn_dropout >= 0) a->enc.cfg.attn_dropout = (float)f->attn_dropout;
@@ -137,10 +149,14 @@ static void open_data(ft_run *r) {
     const ft_opts *f = &r->f;
     ft_open_loader(&r->L, f->feats, &r->a.enc, r->a.config, f->batch_tokens, f->seed, 1, f->cmd);
     r->stack = r->L.feats.stack;
-    ft_labels_read(&r->lb, &r->L.feats, f->data, &r->a.units, f->kind, 1);
-    reserve_ctc(&r->a, &r->L, &r->lb);
+    if (f->frame) ft_frames_read(&r->lb, &r->L, f->ali, &r->a.units, f->cmd);
+    else {
+        ft_labels_read(&r->lb, &r->L.feats, f->data, &r->a.units, f->kind, 1);
+        reserve_ctc(&r->a, &r->L, &r->lb);
+    }
     if (!f->vfeats) return;
     ft_open_loader(&r->VL, f->vfeats, &r->a.enc, r->a.config, f->batch_tokens, f->seed, 0, f->cmd);
+    if (f->frame) { ft_frames_read(&r->vlb, &r->VL, f->vali, &r->a.units, f->cmd); return; }
     ft_labels_read(&r->vlb, &r->VL.feats, f->vdata, &r->a.units, f->kind, 0);
     reserve_ctc(&r->a, &r->VL, &r->vlb);
 }
@@ -151,8 +167,9 @@ static void info_lines(const ft_run *r) {
     char sys[1024];
     blas_kernel_describe(sys, sizeof sys, f->threads);
     avm_info("finetune: %s", sys);
-    avm_info("finetune: init %s, %d training utterances, %d %s units, %zu + %zu parameters",
-             r->init, r->L.feats.n, a->units.n, units_source(f->kind), a->enc.params.total, a->head.p.total);
+    avm_info("finetune: init %s, %d training utterances, %d %s units, %zu + %zu parameters, %s",
+             r->init, r->L.feats.n, a->units.n, units_source(f->kind), a->enc.params.total, a->head.p.total,
+             f->frame ? "frame objective (a phone per token, <blank> = silence)" : "CTC");
     if (f->layer_weights)
         avm_info("finetune: learned weights over %d encoder states, %s", a->head.nw,
                  a->layer_norm ? "each layer-normed" : "not normalised");

@@ -25,6 +25,8 @@ typedef struct {
     const char *cmd;        /* the command, prefix of messages ("finetune", "s2i") */
     const char *init, *feats, *data, *out, *vfeats, *vdata, *units_file;
     const char *unit, *schedule, *model_name;   /* as given; parse() reads them */
+    const char *objective, *ali, *vali;   /* finetune only: ctc|frame, the alignments (frame) */
+    int frame;              /* --objective=frame: a phone label per token (the frame-level probe) */
     avm_unit_kind kind;
     long max_steps, log_every, valid_every, save_every, freeze_steps, batch_tokens;
     int layer_weights, layer_norm, resume, threads;
@@ -40,7 +42,8 @@ typedef struct {
 
 /* Labels of every utterance of a feature dir, by index row; crc: the data's fingerprint,
  * CRC-32 of the lines "<utt-id> <transcript>\n" of the index rows in order (a Kaldi text
- * of what is trained on). */
+ * of what is trained on). With the frame objective: the unit of every token (n[i] = the
+ * utterance's tokens), the crc then of each utt-id followed by its int32 labels. */
 typedef struct { int **ids; int *n; avm_trans ref; uint32_t crc; } ft_labels;
 
 typedef struct {
@@ -179,6 +182,11 @@ void ft_check_resume(avm_trainer *t, const char *path, const avm_ckpt_meta *m);
  * unit outside the vocabulary is an error). Dies with one line naming the file. */
 void ft_labels_read(ft_labels *lb, const avm_feats *f, const char *data, const avm_units *u,
                     avm_unit_kind kind, int strict);
+/* The frame objective's labels: every token's phone from the CTM ali (data/ali.h: the
+ * phone at the token's centre; outside every phone, silence, unit 0 <blank>), as ids of
+ * units u. Dies with one line naming the file (an utterance without alignment, a phone
+ * that is not a unit). */
+void ft_frames_read(ft_labels *lb, const avm_loader *L, const char *ali, const avm_units *u, const char *cmd);
 void ft_labels_free(ft_labels *lb, int n);
 extern const avm_task_ops ft_task_ops;
 #endif

@@ -112,6 +112,9 @@ char *ft_run_config(const ft_run *r) {
     jw_key(&w, "finetune"); jw_obj_begin(&w);
     ft_json_inputs(&w, f, r->init);
     jw_key(&w, "unit"); jw_str(&w, kinds[f->kind]);
+    jw_key(&w, "objective"); jw_str(&w, f->frame ? "frame" : "ctc");
+    str_or_null(&w, "ali", f->ali);
+    str_or_null(&w, "valid_ali", f->vali);
     jw_key(&w, "units"); jw_int(&w, r->a.units.n);
     str_or_null(&w, "units_file", f->units_file);
     /* what the run trains on, compared by --resume (finetune_resume.c) */

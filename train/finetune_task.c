@@ -3,6 +3,7 @@
 #include "train/finetune.h"
 #include "common/crc32.h"
 #include "common/util.h"
+#include "data/ali.h"
 #include "models/ops.h"
 #include "train/edit_distance.h"
 #include "train/metrics.h"
@@ -32,6 +33,41 @@ void ft_labels_read(ft_labels *lb, const avm_feats *f, const char *data, const a
     free(path);
 }
 
+void ft_frames_read(ft_labels *lb, const avm_loader *L, const char *ali, const avm_units *u, const char *cmd) {
+    avm_ali c;
+    if (ali_read(&c, ali)) { ali_free(&c); avm_die("%s: %s", cmd, avm_error()); }
+    int *unit = xmalloc(sizeof(int) * c.nph);   /* CTM phone id -> unit id; silence is <blank> */
+    unit[0] = 0;
+    for (int p = 1; p < c.nph; p++)
+        if ((unit[p] = units_id(u, c.phones[p])) <= 1) {   /* <blank> and <unk> are no phones */
+            avm_fail("%s: phone '%s' is not one of the %d units", ali, c.phones[p], u->n);
+            free(unit); ali_free(&c);
+            avm_die("%s: %s", cmd, avm_error());
+        }
+    const avm_feats *f = &L->feats;
+    double ts = ali_token_seconds(f);
+    lb->ids = xcalloc(f->n, sizeof *lb->ids);
+    lb->n = xcalloc(f->n, sizeof *lb->n);
+    lb->crc = 0;
+    memset(&lb->ref, 0, sizeof lb->ref);
+    int missing = 0;
+    const char *first = NULL;
+    for (int i = 0; i < f->n; i++) {
+        int T = L->ntok[i];
+        int32_t *y = xmalloc(sizeof(int32_t) * (T + 1));
+        if (ali_tokens(&c, f->e[i].utt_id, T, ts, y)) { if (!missing++) first = f->e[i].utt_id; free(y); continue; }
+        lb->ids[i] = xmalloc(sizeof(int) * (T + 1));
+        for (int t = 0; t < T; t++) lb->ids[i][t] = unit[y[t]];
+        lb->n[i] = T;
+        lb->crc = crc32_update(lb->crc, f->e[i].utt_id, strlen(f->e[i].utt_id));
+        lb->crc = crc32_update(lb->crc, y, sizeof(int32_t) * T);
+        free(y);
+    }
+    free(unit);
+    ali_free(&c);
+    if (missing) avm_die("%s: %s: %d utterances of %s have no alignment (first: %s)", cmd, ali, missing, f->dir, first);
+}
+
 void ft_labels_free(ft_labels *lb, int n) {
     for (int i = 0; i < n; i++) free(lb->ids[i]);
     free(lb->ids); free(lb->n);
@@ -51,20 +87,37 @@ static int *batch_labels(const ft_labels *lb, const avm_batch_data *d, int *L) {
     return lab;
 }
 
+/* Frame labels of a batch, concatenated over the samples' tokens (the rows of asr.h). */
+static int32_t *batch_frames(const ft_labels *lb, const avm_batch_data *d) {
+    long n = 0;
+    for (int b = 0; b < d->B; b++) n += d->len[b];
+    int32_t *y = xmalloc(sizeof(int32_t) * (n + 1));
+    long k = 0;
+    for (int b = 0; b < d->B; b++)
+        for (int t = 0; t < d->len[b]; t++) y[k++] = lb->ids[d->utt[b]][t];
+    return y;
+}
+
 /* This rank's samples: SpecAugment (keyed by seed, step and the sample's place in the global
  * batch), the encoder's dropout (by seed, step and rank), the CTC mean over the global batch
  * (so that the ranks' losses and gradients add up to the union's); the encoder's backward
  * is skipped while it is frozen. *loss is this rank's share. Frees its buffers before a
  * failure stops the run, so the sanitizers see no leak. */
-static int slice_step(ft_run *r, avm_batch_data *d, long step, double *loss, int *impossible) {
+static int slice_step(ft_run *r, avm_batch_data *d, long step, double denom, double *loss, int *impossible) {
     avm_asr *a = &r->a;
-    int *Lb = xmalloc(sizeof(int) * d->B), *lab = batch_labels(&r->lb, d, Lb);
-    double *nll = xmalloc(sizeof(double) * d->B);
     if (specaug_active(&r->f.aug)) specaug_apply(&r->f.aug, d, a->enc.cfg.audio_in / r->stack, r->stack, r->f.seed, step);
     avm_rng rng;
     train_rng(&rng, r->f.seed, SEED_DROPOUT, step, r->t.dist.rank);
-    int drop = a->enc.cfg.dropout > 0 || a->enc.cfg.attn_dropout > 0;
-    *loss = asr_train_loss(a, d, lab, Lb, step < r->f.freeze_steps, drop ? &rng : NULL, nll);
+    int drop = a->enc.cfg.dropout > 0 || a->enc.cfg.attn_dropout > 0, frozen = step < r->f.freeze_steps;
+    if (r->f.frame) {
+        int32_t *y = batch_frames(&r->lb, d);
+        *loss = asr_train_frames(a, d, y, denom, frozen, drop ? &rng : NULL, NULL);
+        free(y);
+        return isnan(*loss) ? -1 : 0;
+    }
+    int *Lb = xmalloc(sizeof(int) * d->B), *lab = batch_labels(&r->lb, d, Lb);
+    double *nll = xmalloc(sizeof(double) * d->B);
+    *loss = asr_train_loss(a, d, lab, Lb, frozen, drop ? &rng : NULL, nll);
     for (int b = 0; b < d->B; b++) *impossible += isinf(nll[b]);
     free(Lb); free(lab); free(nll);
     return isnan(*loss) ? -1 : 0;
@@ -73,9 +126,14 @@ static int slice_step(ft_run *r, avm_batch_data *d, long step, double *loss, int
 static int task_step(avm_trainer *t, avm_batch_data *d, long step, double *loss) {
     ft_run *r = t->task;
     double sums[2] = {0, 0};   /* this rank's share of the loss, impossible utterances */
+    double tokens = 0;         /* the frame objective's mean: over the global batch's tokens */
+    if (r->f.frame) {
+        for (int b = 0; b < d->B; b++) tokens += d->len[b];
+        dist_sum_f64(&t->dist, &tokens, 1);
+    }
     int imp = 0;
     if (d->B == 0) params_zero_grad(&r->all);   /* more ranks than samples: no share */
-    else if (slice_step(r, d, step, &sums[0], &imp)) return -1;
+    else if (slice_step(r, d, step, tokens, &sums[0], &imp)) return -1;
     sums[1] = imp;
     dist_sum_f64(&t->dist, sums, 2);
     *loss = sums[0];
@@ -105,8 +163,23 @@ static void score_utt(const avm_asr *a, int i, const int *lab, int nl, int T, in
     free(rs); free(hs);
 }
 
+/* The frame objective's share of a validation batch (after asr_forward): the summed token
+ * cross-entropy into *sum, the tokens into *n, right and wrong tokens (C, S of e; N the
+ * tokens) and the utterances into e. The logits become probabilities. */
+static void frame_sums(ft_run *r, const avm_batch_data *d, double *sum, int *n, avm_errs *e) {
+    avm_asr *a = &r->a;
+    int32_t *y = batch_frames(&r->vlb, d);
+    int rows = a->off[d->B], right = 0;
+    *sum += xent_forward(a->logits, rows, a->head.V, y, -1, 1.0, a->logits, NULL, &right);
+    *n += rows;
+    avm_errs x = {right, rows - right, 0, 0, rows, d->B};
+    errs_add(e, &x);
+    free(y);
+}
+
 /* Sums over this rank's slices of the set: v[0] loss_b / max(L_b, 1) over the utterances
- * whose loss is finite, v[1] their count, v[2..7] the error counts. */
+ * whose loss is finite, v[1] their count (frame objective: the summed token cross-entropy
+ * and the token count), v[2..7] the error counts (frame objective: of tokens). */
 static int valid_sums(ft_run *r, double v[8]) {
     avm_asr *a = &r->a;
     avm_loader *L = &r->VL;
@@ -123,6 +196,7 @@ static int valid_sums(ft_run *r, double v[8]) {
     for (int b = 0; b < L->nbatch && !rc; b++) {
         if ((rc = loader_get(L, b, r->t.dist.rank, r->t.dist.world, &d)) || d.B == 0) continue;
         if ((rc = asr_forward(a, &d))) break;
+        if (r->f.frame) { frame_sums(r, &d, &sum, &n, &e); continue; }
         int *Lb = xmalloc(sizeof(int) * d.B), *hyp = xmalloc(sizeof(int) * (d.T + 1));
         double *nll = xmalloc(sizeof(double) * d.B);
         int *lab = batch_labels(&r->vlb, &d, Lb);
@@ -139,7 +213,8 @@ static int valid_sums(ft_run *r, double v[8]) {
     return rc;
 }
 
-/* Mean CTC loss over the utterances whose loss is finite, greedy error rate over the set. */
+/* Mean CTC loss over the utterances whose loss is finite, greedy error rate over the set;
+ * frame objective: mean token cross-entropy, frame error rate. */
 static int task_validate(avm_trainer *t, double score[2]) {
     ft_run *r = t->task;
     double v[8];

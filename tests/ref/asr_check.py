@@ -26,6 +26,22 @@ import load_avmask  # noqa: E402
 TOL = 1e-4
 
 
+def head_logits(states, head, nw, ln):
+    """The head over the encoder states (the hidden states, then the output): with nw layer
+    weights over sum_k softmax(w)_k S_k (S_k layer-normed without affine when ln), else over
+    the output. head: ctc_head.h5's tensors (they may require grad)."""
+    if not nw:
+        return states[-1] @ head["ctc_head.weight"].T + head["ctc_head.bias"]
+    assert len(states) == nw, f"{len(states)} encoder states, {nw} layer weights"
+    p = torch.softmax(head["ctc_head.layer_weights"], 0)
+    d = states[0].shape[-1]
+    if ln:
+        states = [torch.nn.functional.layer_norm(s, (d,), eps=1e-5) for s in states]
+    print("layer weights (softmax):", " ".join(f"{float(v):.3f}" for v in p))
+    rep = sum(p[k] * states[k] for k in range(nw))
+    return rep @ head["ctc_head.weight"].T + head["ctc_head.bias"]
+
+
 def main(model_dir, fw):
     with open(os.path.join(model_dir, "asr.json")) as f:
         desc = json.load(f)
@@ -47,16 +63,7 @@ def main(model_dir, fw):
         valid = torch.from_numpy(np.arange(T)[None, :] < lens[:, None])
         rms = [float(s[valid].pow(2).mean().sqrt()) for s in states]
         print("state RMS:", " ".join(f"{r:.3g}" for r in rms))
-        if nw:
-            assert len(states) == nw, f"{len(states)} encoder states, {nw} layer weights"
-            p = torch.softmax(head["ctc_head.layer_weights"], 0)
-            if ln:
-                states = [torch.nn.functional.layer_norm(s, (d,), eps=1e-5) for s in states]
-            rep = sum(p[k] * states[k] for k in range(nw))
-            print("layer weights (softmax):", " ".join(f"{float(v):.3f}" for v in p))
-        else:
-            rep = out
-        ref = (rep @ head["ctc_head.weight"].T + head["ctc_head.bias"])[valid].numpy()
+        ref = head_logits(states, head, nw, ln)[valid].numpy()
     err = np.abs(logits - ref).max() / max(np.abs(ref).max(), 1e-6)
     print(f"layer_weights {nw} layer_norm {ln}: {ref.shape[0]} rows x {V} logits, "
           f"relative error {err:.3g} (tolerance {TOL})")

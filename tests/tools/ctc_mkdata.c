@@ -4,10 +4,11 @@
  *              --seg-max=4 --n-mels=80 --noise=0.3 --seed=1 --stack=4]
  * An utterance is a sequence of units p0..p7 (neighbours differ), each seg-min..seg-max
  * tokens of `stack` fbank frames (recorded in the shard's configuration) = the class
- * template + noise. data/phones holds the units,
- * data/text the letters a..h with a space after every third, data/conditions
+ * template + noise. data/phones holds the units, data/phones.ctm their timings (10 ms
+ * frames), data/text the letters a..h with a space after every third, data/conditions
  * "snr=0|10 voice=f|m" (noise is doubled when snr=0). Templates depend on nothing but
- * n-mels, so dirs made with different seeds share them. */
+ * n-mels, so dirs made with different seeds share them. --pause-class=K makes class K a
+ * pause: its segments are in no transcript and in no CTM line (silence to a frame probe). */
 #include "common/opts.h"
 #include "common/rng.h"
 #include "common/strbuf.h"
@@ -24,7 +25,7 @@ static void put(const char *dir, const char *name, const avm_strbuf *b) {
     free(p);
 }
 
-typedef struct { const char *feats, *data; int n, n_mels, umin, umax, smin, smax, stack; double noise; long seed; } mk_opts;
+typedef struct { const char *feats, *data; int n, n_mels, umin, umax, smin, smax, stack, pause; double noise; long seed; } mk_opts;
 
 #define F(f) OPT_FIELD(mk_opts, f)
 static const avm_optdef table[] = {
@@ -39,6 +40,7 @@ static const avm_optdef table[] = {
     {OPT_NUM, "noise", F(noise), .def = "0.3", .help = "noise added to the templates"},
     {OPT_INT, "seed", F(seed), .def = "1", .help = "of the utterances (not of the templates)"},
     {OPT_INT, "stack", F(stack), .def = "4", .lo = 1, .hi = 64, .help = "fbank frames per token (recorded in the shard's configuration)"},
+    {OPT_INT, "pause-class", F(pause), .def = "-1", .lo = -1, .hi = NCLASS - 1, .help = "this class is a pause (-1: none)"},
     {.type = OPT_END},
 };
 static const avm_optspec spec = {"ctc_mkdata", "usage: ctc_mkdata --feats=DIR --data=DIR [options]\n", table, NULL, NULL};
@@ -68,7 +70,7 @@ int main(int argc, char **argv) {
     avm_cmvn_acc acc;
     cmvn_acc_init(&acc, nm);
     float *fb = xmalloc(sizeof(float) * S * umax * smax * nm);
-    avm_strbuf phones = {0}, text = {0}, cond = {0};
+    avm_strbuf phones = {0}, text = {0}, cond = {0}, ctm = {0};
     for (int i = 0; i < n; i++) {
         char id[32];
         snprintf(id, sizeof id, "utt%05d", i);
@@ -77,13 +79,17 @@ int main(int argc, char **argv) {
         sb_printf(&phones, "%s", id);
         sb_printf(&text, "%s ", id);
         sb_printf(&cond, "%s snr=%d voice=%s\n", id, snr0 ? 0 : 10, rng_below(&r, 2) ? "f" : "m");
-        for (int u = 0; u < units; u++) {
+        for (int u = 0, spoken = 0; u < units; u++) {
             int c = (int)rng_below(&r, NCLASS - (prev >= 0));
             if (prev >= 0 && c >= prev) c++;   /* neighbours differ */
             prev = c;
-            sb_printf(&phones, " p%d", c);
-            sb_printf(&text, "%s%c", u && u % 3 == 0 ? " " : "", 'a' + c);
             int len = smin + (int)rng_below(&r, smax - smin + 1);
+            if (c != a.pause) {
+                sb_printf(&phones, " p%d", c);
+                sb_printf(&text, "%s%c", spoken && spoken % 3 == 0 ? " " : "", 'a' + c);
+                sb_printf(&ctm, "%s 1 %.2f %.2f p%d\n", id, T * 0.01, S * len * 0.01, c);
+                spoken++;
+            }
             for (int f = 0; f < S * len; f++, T++)
                 for (int m = 0; m < nm; m++) fb[(size_t)T * nm + m] = ta[c * nm + m] + (float)(sd * rng_normal(&r));
         }
@@ -97,12 +103,13 @@ int main(int argc, char **argv) {
     char *ip = path_join(fdir, "index.tsv"), *cp = path_join(fdir, "cmvn.h5");
     if (index_write(ip, ix, n) || cmvn_write(cp, &acc)) avm_die("%s", avm_error());
     put(ddir, "phones", &phones);
+    put(ddir, "phones.ctm", &ctm);
     put(ddir, "text", &text);
     put(ddir, "conditions", &cond);
     free(ip); free(cp); free(sp);
     index_free(ix, n);
     cmvn_acc_free(&acc);
-    sb_free(&phones); sb_free(&text); sb_free(&cond);
+    sb_free(&phones); sb_free(&text); sb_free(&cond); sb_free(&ctm);
     free(ta); free(fb); free(cfg);
     opts_free(&o);
     return 0;

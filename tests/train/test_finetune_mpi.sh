@@ -7,7 +7,8 @@
 # rate: each rank's CTC mean is divided by the global batch size (models/ops.h, CTC loss), so the
 # ranks' losses and gradients add up to the union's. Checked with SpecAugment (keyed by
 # the sample's place in the global batch), with learned layer weights and a frozen encoder,
-# and with global batches of one utterance (the second rank then has no sample). Dropout
+# with global batches of one utterance (the second rank then has no sample), and with the
+# frame objective (its token mean is divided by the global batch's token count). Dropout
 # must be 0 (its masks are keyed by rank). Only rank 0 writes.
 set -u
 fail() { echo "FAIL: $*"; exit 1; }
@@ -20,12 +21,13 @@ $mk --feats=lg_f --data=lg_d --n=6 --n-mels=20 --seed=3 --min-units=4 --seg-min=
 run=(finetune --init=none --feats=tr_f --data=tr_d --valid=va_f --valid-data=va_d --d=32 --ffn=64 --heads=2
      --layers-audio=1 --layers-fusion=1 --max-steps=1 --lr=1e-2 --dropout=0 --attn-dropout=0 --threads=1
      --log-every=1 --valid-every=1)
-for mode in plain specaug probe single; do
+for mode in plain specaug probe single frame; do
     case $mode in
         plain) mo=(--batch-tokens=400) ;;
         specaug) mo=(--batch-tokens=400 --time-mask-prob=0.2 --time-mask-len=2 --freq-masks=2 --freq-mask-width=5) ;;
         probe) mo=(--batch-tokens=400 --layer-weights --freeze-steps=all) ;;
         single) mo=(--batch-tokens=24 --feats=lg_f --data=lg_d) ;;
+        frame) mo=(--batch-tokens=400 --objective=frame --ali=tr_d/phones.ctm --valid-ali=va_d/phones.ctm) ;;
     esac
     mpi_pair $mode "${run[@]}" "${mo[@]}"
     [ "$(wc -l < two_$mode/metrics.jsonl)" = 2 ] || fail "metrics.jsonl written by more than rank 0"
@@ -35,7 +37,7 @@ done
 import os, sys
 sys.path.insert(0, os.environ["AVMASK_ROOT"] + "/tests/train")
 from runs import grad_rel, same_metrics
-for mode in ("plain", "specaug", "probe", "single"):
+for mode in ("plain", "specaug", "probe", "single", "frame"):
     grad_rel(mode)
     a, b = same_metrics(mode, ("loss", "grad_norm", "valid_loss", "valid_err", "impossible"), 1e-6)
     print(mode, "1 rank vs 2 ranks:", a, b)
