@@ -149,14 +149,14 @@ static void open_data(ft_run *r) {
     const ft_opts *f = &r->f;
     ft_open_loader(&r->L, f->feats, &r->a.enc, r->a.config, f->batch_tokens, f->seed, 1, f->cmd);
     r->stack = r->L.feats.stack;
-    if (f->frame) ft_frames_read(&r->lb, &r->L, f->ali, &r->a.units, f->cmd);
+    if (f->frame) ft_frames_read(&r->lb, &r->L, f->ali, &r->a.units, 1, f->cmd);
     else {
         ft_labels_read(&r->lb, &r->L.feats, f->data, &r->a.units, f->kind, 1);
         reserve_ctc(&r->a, &r->L, &r->lb);
     }
     if (!f->vfeats) return;
     ft_open_loader(&r->VL, f->vfeats, &r->a.enc, r->a.config, f->batch_tokens, f->seed, 0, f->cmd);
-    if (f->frame) { ft_frames_read(&r->vlb, &r->VL, f->vali, &r->a.units, f->cmd); return; }
+    if (f->frame) { ft_frames_read(&r->vlb, &r->VL, f->vali, &r->a.units, 0, f->cmd); return; }
     ft_labels_read(&r->vlb, &r->VL.feats, f->vdata, &r->a.units, f->kind, 0);
     reserve_ctc(&r->a, &r->VL, &r->vlb);
 }

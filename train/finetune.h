@@ -184,9 +184,10 @@ void ft_labels_read(ft_labels *lb, const avm_feats *f, const char *data, const a
                     avm_unit_kind kind, int strict);
 /* The frame objective's labels: every token's phone from the CTM ali (data/ali.h: the
  * phone at the token's centre; outside every phone, silence, unit 0 <blank>), as ids of
- * units u. Dies with one line naming the file (an utterance without alignment, a phone
- * that is not a unit). */
-void ft_frames_read(ft_labels *lb, const avm_loader *L, const char *ali, const avm_units *u, const char *cmd);
+ * units u; a phone that is not a unit is <unk> unless strict. Dies with one line naming
+ * the file (an utterance without alignment; strict: a phone that is not a unit). */
+void ft_frames_read(ft_labels *lb, const avm_loader *L, const char *ali, const avm_units *u, int strict,
+                    const char *cmd);
 void ft_labels_free(ft_labels *lb, int n);
 extern const avm_task_ops ft_task_ops;
 #endif

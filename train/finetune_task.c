@@ -33,17 +33,20 @@ void ft_labels_read(ft_labels *lb, const avm_feats *f, const char *data, const a
     free(path);
 }
 
-void ft_frames_read(ft_labels *lb, const avm_loader *L, const char *ali, const avm_units *u, const char *cmd) {
+void ft_frames_read(ft_labels *lb, const avm_loader *L, const char *ali, const avm_units *u, int strict,
+                    const char *cmd) {
     avm_ali c;
     if (ali_read(&c, ali)) { ali_free(&c); avm_die("%s: %s", cmd, avm_error()); }
     int *unit = xmalloc(sizeof(int) * c.nph);   /* CTM phone id -> unit id; silence is <blank> */
     unit[0] = 0;
-    for (int p = 1; p < c.nph; p++)
-        if ((unit[p] = units_id(u, c.phones[p])) <= 1) {   /* <blank> and <unk> are no phones */
-            avm_fail("%s: phone '%s' is not one of the %d units", ali, c.phones[p], u->n);
-            free(unit); ali_free(&c);
-            avm_die("%s: %s", cmd, avm_error());
-        }
+    for (int p = 1; p < c.nph; p++) {
+        unit[p] = units_id(u, c.phones[p]);
+        if (unit[p] > 1) continue;          /* <blank> and <unk> are no phones */
+        if (!strict) { unit[p] = 1; continue; }   /* validation: <unk>, as CTC's labels */
+        avm_fail("%s: phone '%s' is not one of the %d units", ali, c.phones[p], u->n);
+        free(unit); ali_free(&c);
+        avm_die("%s: %s", cmd, avm_error());
+    }
     const avm_feats *f = &L->feats;
     double ts = ali_token_seconds(f);
     lb->ids = xcalloc(f->n, sizeof *lb->ids);

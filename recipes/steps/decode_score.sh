@@ -1,20 +1,21 @@
 #!/usr/bin/env bash
 # Greedy CTC decoding of a test set and its error rates (avmask decode, avmask eval):
-#   decode_score.sh [--threads N] [--by FILE] [--cer true] [--unit intent] TRAIN_DIR FEATS REF OUT
+#   decode_score.sh [--threads N] [--by FILE] [--cer true] [--unit intent|frame] TRAIN_DIR FEATS REF OUT
 # decodes FEATS with TRAIN_DIR/model-best (the lowest validation error: every recipe
 # fine-tunes with validation), or TRAIN_DIR/model (the last step) when there was no
 # validation, into OUT/hyp; scores it against REF (text or phones) into OUT/eval.json,
 # eval.txt and eval.utts.tsv (--by: error rates per condition of FILE), and with --cer true
 # also the character error rate (OUT/cer.json). With --unit intent, TRAIN_DIR is an avmask s2i
 # run and REF a data dir's intent file: OUT/hyp holds intents, OUT/eval.json their accuracy and
-# confusion matrix (avmask eval --unit=intent). Logs in OUT/log/. A finished OUT is skipped;
+# confusion matrix (avmask eval --unit=intent). With --unit frame, TRAIN_DIR is a frame-level
+# probe (finetune --objective=frame) and REF a phones.ctm: the frame error rate. Logs in OUT/log/. A finished OUT is skipped;
 # one without eval.utts.tsv (an older avmask) is scored again from its hypotheses.
 set -euo pipefail
 threads=2
 by=
 cer=false
-unit=token   # token (any transcripts) or intent
-help_message="usage: $0 [--threads N] [--by FILE] [--cer true] [--unit intent] TRAIN_DIR FEATS REF OUT"
+unit=token   # token (any transcripts), intent or frame
+help_message="usage: $0 [--threads N] [--by FILE] [--cer true] [--unit intent|frame] TRAIN_DIR FEATS REF OUT"
 . "$(dirname "$0")/../common/parse_options.sh"
 . "$(dirname "$0")/../common/path.sh"
 [ $# = 4 ] || { echo "$help_message" >&2; exit 2; }

@@ -69,7 +69,11 @@ finetune_valid_every=   # validation (and model-best) interval of fine-tuning; e
 # (0 steps: no probe). probe_lr may list several learning rates ("2e-3 5e-3"; empty: the
 # fine-tuning lr): each trains <init>/probe/lr<value>/, the one with the lowest dev PER is
 # decoded (its lr in <init>/probe/chosen_lr, the dev PER of each in <init>/probe/dev_per)
-probe_steps=0 probe_lr=
+# probe_objective=frame trains the probe's head on the phone of every 25 Hz token instead
+# (finetune --objective=frame, the corpus's phones.ctm; scored as the frame error rate, eval
+# --unit=frame), in <init>/probe-frame/ (same layout): a CTC probe can stall on the
+# all-blank plateau, a frame probe cannot.
+probe_steps=0 probe_lr= probe_objective=ctc
 # noisy input, clean target (AV-HuBERT): with this probability a pretraining sample gets noise
 # of the corpus's noise/ set mixed into its audio features at an SNR in noise_snr (dB)
 noise_prob=0 noise_snr=-5,20
@@ -216,15 +220,15 @@ fi
 models() {
     [ "${2:-}" = probe-only ] || echo "ctc$ft_tag ctc$ft_tag"
     [ "$probe_steps" -gt 0 ] || return 0
-    local f=$exp/$1/probe/chosen_lr
+    local f=$exp/$1/$probe_dir/chosen_lr
     [ -s "$f" ] || { echo "$0: $f missing: run stage 5 first" >&2; exit 1; }
-    echo "probe/lr$(cat "$f") probe"
+    echo "$probe_dir/lr$(cat "$f") $probe_dir"
 }
 
 # Picks the probe of experiment $1 with the lowest dev PER (recipes/common/best_valid.sh:
 # the best valid_err of each lr's metrics.jsonl, ties by dev loss, then the order of probe_lr).
 choose_probe_lr() {
-    local p=$exp/$1/probe lr line dir err rest dirs=() table=
+    local p=$exp/$1/$probe_dir lr line dir err rest dirs=() table=
     for lr in ${probe_lr:-$finetune_lr}; do   # "lr dev-PER dev-loss step" per lr, in list order
         line=$(bash "$utils/best_valid.sh" "$p/lr$lr") || exit 1
         table+="$lr ${line#* }"$'\n'
@@ -237,7 +241,7 @@ choose_probe_lr() {
     # another lr than before (a new grid): the decodes of the old one are stale
     [ "$(cat "$p/chosen_lr" 2>/dev/null)" = "$lr" ] || rm -rf "$p"/decode_*
     echo "$lr" >"$p/chosen_lr"
-    echo "   $1/probe: lr $lr chosen (dev PER $err %; every lr in $p/dev_per)"
+    echo "   $1/$probe_dir: lr $lr chosen (dev $probe_what $err %; every lr in $p/dev_per)"
 }
 
 finetune() {  # arm name out seed [options]
@@ -249,11 +253,17 @@ finetune() {  # arm name out seed [options]
         --threads=$threads "$@"
 }
 
+case $probe_objective in
+    ctc) probe_frame=() probe_dir=probe probe_what=PER ;;
+    frame) probe_frame=(--objective=frame --ali="$corpus/$labeled/phones.ctm" --valid-ali="$corpus/dev/phones.ctm")
+           probe_dir=probe-frame probe_what="frame error" ;;
+    *) echo "$0: probe_objective=$probe_objective: ctc or frame" >&2; exit 2 ;;
+esac
 probe() {  # arm name seed: one probe per lr, then the lr with the lowest dev PER
     local lr
     for lr in ${probe_lr:-$finetune_lr}; do
-        finetune $1 $2 "$exp/$2/probe/lr$lr" $3 --max-steps=$probe_steps --lr=$lr \
-            --freeze-steps=all --layer-weights
+        finetune $1 $2 "$exp/$2/$probe_dir/lr$lr" $3 --max-steps=$probe_steps --lr=$lr \
+            --freeze-steps=all --layer-weights "${probe_frame[@]}"
     done
     choose_probe_lr $2
 }
@@ -280,10 +290,12 @@ if [ $stage -le 6 ] && [ $stop_stage -ge 6 ]; then
         local subs model out set
         subs=$(models "$@")   # an assignment: a missing chosen_lr stops the recipe
         while read -r model out; do
+          local unit=token ref=phones   # a frame probe: scored token by token against the CTM
+          [ $out = probe-frame ] && unit=frame ref=phones.ctm
           for set in $(test_sets); do
             # model-best/ (lowest dev PER), results of an older avmask scored again
-            "$steps/decode_score.sh" --threads $threads --by "$corpus/$set/conditions" "$exp/$1/$model" \
-                "$feats/$set" "$corpus/$set/phones" "$exp/$1/$out/decode_$set" </dev/null
+            "$steps/decode_score.sh" --threads $threads --unit $unit --by "$corpus/$set/conditions" "$exp/$1/$model" \
+                "$feats/$set" "$corpus/$set/$ref" "$exp/$1/$out/decode_$set" </dev/null
           done
         done <<<"$subs"
     }
@@ -298,12 +310,13 @@ fi
 if [ $stage -le 7 ] && [ $stop_stage -ge 7 ]; then
     step 7 "report"
     notes=$report_notes
-    if compgen -G "$exp/*/probe/chosen_lr" >/dev/null; then   # the probes' lrs, then any notes
+    if compgen -G "$exp/*/$probe_dir/chosen_lr" >/dev/null; then   # the probes' lrs, then any notes
         notes=$exp/log/report_notes.md
-        { echo "Probe learning rates, chosen on dev (\`<experiment>/probe/dev_per\`: the best dev %PER of the"
+        { [ $probe_objective = ctc ] || echo "The probes are frame-level (a phone per 25 Hz token; their %ERR is the frame error rate). "
+          echo "Probe learning rates, chosen on dev (\`<experiment>/$probe_dir/dev_per\`: the best dev $probe_what of the"
           echo "probe trained at each lr; the lowest, in bold, is the probe decoded on the test sets):"
-          echo; echo "| probe | lr | dev %PER | dev loss | step |"; echo "|---|---|---|---|---|"
-          for p in "$exp"/*/probe; do
+          echo; echo "| probe | lr | dev $probe_what | dev loss | step |"; echo "|---|---|---|---|---|"
+          for p in "$exp"/*/$probe_dir; do
               [ -s "$p/chosen_lr" ] && [ -s "$p/dev_per" ] || continue
               while read -r lr per loss st; do
                   b=; [ "$lr" = "$(cat "$p/chosen_lr")" ] && b='**'

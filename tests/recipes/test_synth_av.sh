@@ -89,6 +89,29 @@ AVMASK="$AVMASK" bash "$recipe" "${small[@]}" --stage=2 --stop-stage=2 --tag=-no
 grep -q -- "--noise-feats=feats/quick/noise --noise-prob=0.5 --noise-snr=-5,20" $exp/av-noise/log/pretrain.log ||
     fail "noise options not passed on"
 "$PY" -c "import json; t = json.load(open('$exp/av-noise/config.json'))['train']; assert t['noise_prob'] == 0.5, t"
+# frame-level probes beside the CTC ones: probe-frame/, trained on the CTM's phones, scored
+# token by token, in the report with their notes; the CTC probes are left as they were
+mt=$(stat -c %Y $exp/av/probe/chosen_lr)
+AVMASK="$AVMASK" bash "$recipe" "${small[@]}" --stage=5 --probe-objective=frame >run6.out 2>&1 ||
+    { tail -20 run6.out; fail "frame probes failed"; }
+[ "$(stat -c %Y $exp/av/probe/chosen_lr)" = "$mt" ] || fail "the frame probes touched the CTC probes"
+for name in scratch audio av; do
+    p=$exp/$name/probe-frame
+    lr=$(cat $p/chosen_lr) || fail "$name: no frame probe chosen"
+    grep -q "^   $name/probe-frame: lr $lr chosen (dev frame error " run6.out || fail "$name: the chosen lr is not shown"
+    grep -q '"objective":"frame"' $p/lr$lr/model/asr.json || fail "$name: not a frame model"
+    grep -q -- "--objective=frame --ali=corpus/quick/train\(_l[0-9]*\)\?/phones.ctm --valid-ali=corpus/quick/dev/phones.ctm" \
+        $p/lr$lr/log/finetune.log || fail "$name: frame options not passed on"
+    "$PY" - $p/decode_test_clean w/corpus/quick/test_clean/phones.ctm <<'E' || fail "$name: frame scoring"
+import json, sys
+ev = json.load(open(sys.argv[1] + "/eval.json"))
+hyp = [l.split() for l in open(sys.argv[1] + "/hyp")]
+assert ev["ref"].endswith("phones.ctm"), ev["ref"]
+assert ev["overall"]["N"] == sum(len(h) - 1 for h in hyp) and ev["overall"]["D"] == ev["overall"]["I"] == 0, ev["overall"]
+E
+    grep -q "^| $name/probe-frame | " $exp/report/report.md || fail "$name/probe-frame missing from the report"
+done
+grep -q "The probes are frame-level" $exp/report/report.md || fail "report: the frame probes are not named"
 # a bad option is one clear line
 bash "$recipe" --profil=quick >bad.out 2>&1 && fail "unknown option accepted"
 grep -q "unknown option --profil" bad.out || fail "unknown option message: $(cat bad.out)"
