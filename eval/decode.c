@@ -86,16 +86,20 @@ static const avm_model *decoder_enc(const decoder *x) { return x->s2i ? &x->m.en
 
 static void decode_frames_batch(const avm_asr *a, const avm_batch_data *d, char **hyp);
 
+/* The index of the highest of k scores, the first of equals. */
+static int first_max(const float *l, int k) {
+    int best = 0;
+    for (int j = 1; j < k; j++) if (l[j] > l[best]) best = j;
+    return best;
+}
+
 /* Greedy CTC units (a frame model: the unit of every token), or the intent with the highest logit (the first of equals). */
 static void decoder_run(decoder *x, const avm_batch_data *d, char **hyp) {
     if (x->s2i) {
         if (s2i_forward(&x->m, d)) avm_die("decode: %s", avm_error());
         int K = x->m.head.K;
         for (int i = 0; i < d->B; i++) {
-            const float *l = x->m.logits + (size_t)i * K;
-            int best = 0;
-            for (int k = 1; k < K; k++) if (l[k] > l[best]) best = k;
-            hyp[d->utt[i]] = xstrdup(x->m.intents.name[best]);
+            hyp[d->utt[i]] = xstrdup(x->m.intents.name[first_max(x->m.logits + (size_t)i * K, K)]);
         }
         return;
     }
@@ -112,9 +116,7 @@ static void decode_frames_batch(const avm_asr *a, const avm_batch_data *d, char 
         avm_strbuf b = {0};
         sb_add(&b, "");
         for (int t = 0; t < d->len[i]; t++) {
-            const float *l = a->logits + ((size_t)a->off[i] + t) * V;
-            int best = 0;
-            for (int k = 1; k < V; k++) if (l[k] > l[best]) best = k;
+            int best = first_max(a->logits + ((size_t)a->off[i] + t) * V, V);
             sb_printf(&b, "%s%s", t ? " " : "", best ? a->units.sym[best] : ALI_SIL);
         }
         hyp[d->utt[i]] = b.s;

@@ -257,18 +257,7 @@ static void split_chars(avm_trans *t) {
         avm_trans_utt *u = &t->u[i];
         char **syms;
         int n = units_split(UNITS_CHAR, u->text, &syms);
-        size_t len = 0;
-        for (int k = 0; k < n; k++) len += strlen(syms[k]) + 1;
-        if (u->n) free(u->tok[0]);
-        free(u->tok);
-        u->tok = xmalloc((n + 1) * sizeof *u->tok);
-        char *buf = xmalloc(len + 1);
-        for (int k = 0; k < n; k++) {
-            u->tok[k] = buf;
-            buf = stpcpy(buf, syms[k]) + 1;
-        }
-        if (!n) free(buf);
-        u->n = n;
+        trans_set_tokens(u, syms, n);
         units_free_split(syms, n);
     }
 }

@@ -10,19 +10,13 @@
 /* One reference utterance: T phone names from the CTM, laid out as trans_read's. */
 static void ref_utt(avm_trans_utt *u, const avm_ali *c, const char *id, int T, double token_s) {
     int32_t *y = xmalloc(sizeof(int32_t) * ((size_t)T + 1));
+    char **names = xmalloc(sizeof(char *) * ((size_t)T + 1));
     ali_tokens(c, id, T, token_s, y);
-    size_t len = 1;
-    for (int t = 0; t < T; t++) len += strlen(c->phones[y[t]]) + 1;
-    char *buf = xmalloc(len);
+    for (int t = 0; t < T; t++) names[t] = c->phones[y[t]];
     u->id = xstrdup(id);
     u->text = xstrdup("");
-    u->tok = xmalloc(sizeof(char *) * ((size_t)T + 1));
-    u->n = T;
-    for (int t = 0; t < T; t++) {
-        u->tok[t] = buf;
-        buf = stpcpy(buf, c->phones[y[t]]) + 1;
-    }
-    if (!T) free(buf);
+    trans_set_tokens(u, names, T);
+    free(names);
     free(y);
 }
 

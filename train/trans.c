@@ -75,3 +75,17 @@ int trans_find(const avm_trans *t, const char *id) {
     }
     return -1;
 }
+
+void trans_set_tokens(avm_trans_utt *u, char *const *syms, int n) {
+    size_t len = 1;
+    for (int k = 0; k < n; k++) len += strlen(syms[k]) + 1;
+    if (u->n) free(u->tok[0]);
+    free(u->tok);
+    u->tok = xmalloc((n + 1) * sizeof *u->tok);
+    char *buf = n ? xmalloc(len) : NULL;
+    for (int k = 0; k < n; k++) {
+        u->tok[k] = buf;
+        buf = stpcpy(buf, syms[k]) + 1;
+    }
+    u->n = n;
+}

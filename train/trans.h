@@ -22,4 +22,7 @@ typedef struct {
 int  trans_read(avm_trans *t, const char *path);   /* 0, or -1 + avm_fail("path:line: ...") */
 void trans_free(avm_trans *t);
 int  trans_find(const avm_trans *t, const char *id);   /* index, or -1 */
+/* Replaces u's tokens with copies of syms [n], in trans_read's layout (tok[0] owns one
+ * buffer holding them all); text is left as it is. */
+void trans_set_tokens(avm_trans_utt *u, char *const *syms, int n);
 #endif
