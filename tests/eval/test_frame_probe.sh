@@ -58,6 +58,28 @@ print(f"frame error on dev: untrained head {untrained:.1f} %, after 120 steps {t
 assert trained < 10 and trained < untrained / 5, (untrained, trained)
 E
 
+# a validation phone the training units lack is <unk> (never right), not an error
+sed 's/ p3$/ zz/' va_d/phones.ctm > va_zz.ctm
+"$AVMASK" finetune "${common[@]}" --feats=tr_f --ali=tr_d/phones.ctm --valid=va_f --valid-data=va_d \
+    --valid-ali=va_zz.ctm --batch-tokens=400 --out=pz --max-steps=1 --lr=1e-9 --valid-every=1 > /dev/null
+# a reference utterance without a hypothesis: its tokens up to its last phone, all wrong
+grep -v '^utt00000 ' p/dec/hyp > part.hyp
+"$AVMASK" eval --unit=frame --ref=va_d/phones.ctm --hyp=part.hyp --out=part.json > /dev/null
+"$PY" - <<'E'
+import json, math
+full, part = json.load(open("p/dec/eval.json"))["overall"], json.load(open("part.json"))
+end = max(float(p[2]) + float(p[3]) for p in (l.split() for l in open("va_d/phones.ctm")) if p[0] == "utt00000")
+h0 = [l.split() for l in open("p/dec/hyp") if l.startswith("utt00000 ")][0][1:]
+ref0 = [json.loads(l) for l in open("pz/metrics.jsonl") if "valid_err" in l][-1]["valid_err"]
+assert 0 <= ref0 <= 100, ref0
+n0 = math.ceil(end / 0.04 - 1e-9)
+o = part["overall"]
+assert o["N"] == full["N"] - len(h0) + n0 and part["ref_without_hyp"]["count"] == 1, (o, full, n0)
+row = [l.rstrip("\n").split("\t") for l in open("part.utts.tsv") if l.startswith("utt00000\t")][0]
+assert row[1:5] == [str(n0), "0", "0", str(n0)], row   # S D I N: every token wrong
+print(f"without utt00000's hypothesis: {n0} tokens scored wrong")
+E
+
 # 3. bad inputs: one line each
 bad() {   # expected-message command...
     local want=$1; shift
