@@ -136,17 +136,7 @@ static void detail_utt(avm_strbuf *b, const char *id, char *const *ref, char *co
 
 /* frames: 0 edit distance, else token by token (eval_frames.h), 2 speech tokens only. */
 static void score(const avm_trans *ref, const avm_trans *hyp, const avm_trans *by, int frames, eval_result *r) {
-    if (by) /* every key that occurs anywhere, in order of first appearance */
-        for (int i = 0; i < by->n; i++)
-            for (int j = 0; j < by->u[i].n; j++) {
-                const char *tok = by->u[i].tok[j], *eq = strchr(tok, '=');
-                if (!eq || eq == tok)   /* checked before the copy: nothing left unfreed at exit */
-                    avm_die("%s:%d: '%s' is not key=value", by->path, by->u[i].lineno, tok);
-                char *key = xstrdup(tok);
-                key[eq - tok] = 0;
-                cond_key_get(&r->c, key);
-                free(key);
-            }
+    if (by) conds_collect_keys(&r->c, by);
     const char **keys = xmalloc((r->c.nk + 1) * sizeof *keys), **vals = xmalloc((r->c.nk + 1) * sizeof *vals);
     for (int k = 0; k < r->c.nk; k++) keys[k] = r->c.k[k].key;
     utts_write_header(&r->utts, keys, r->c.nk);
@@ -294,8 +284,8 @@ int cmd_eval(int argc, char **argv) {
     int list = e.list;
     opts_threads(&o);
     if (e.unit == UNIT_TINYS2I) {
-        if (byp || details) avm_die("eval: --by and --details do not apply to --unit=tinys2i");
-        eval_tinys2i(refp, hypp, e.intents, opts_given(&o, "out") ? e.out : NULL);
+        if (details) avm_die("eval: --details does not apply to --unit=tinys2i");
+        eval_tinys2i(refp, hypp, e.intents, byp, opts_given(&o, "out") ? e.out : NULL);
         opts_free(&o);
         return 0;
     }

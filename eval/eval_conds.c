@@ -11,6 +11,19 @@ cond_key *cond_key_get(conds *c, const char *key) {
     return &c->k[c->nk++];
 }
 
+void conds_collect_keys(conds *c, const avm_trans *by) {
+    for (int i = 0; i < by->n; i++)
+        for (int j = 0; j < by->u[i].n; j++) {
+            const char *tok = by->u[i].tok[j], *eq = strchr(tok, '=');
+            if (!eq || eq == tok)   /* checked before the copy: nothing left unfreed at exit */
+                avm_die("%s:%d: '%s' is not key=value", by->path, by->u[i].lineno, tok);
+            char *key = xstrdup(tok);
+            key[eq - tok] = 0;
+            cond_key_get(c, key);
+            free(key);
+        }
+}
+
 avm_errs *bucket_get(cond_key *k, const char *value) {
     for (int i = 0; i < k->nb; i++) if (!strcmp(k->b[i].value, value)) return &k->b[i].e;
     k->b = xrealloc(k->b, (k->nb + 1) * sizeof *k->b);

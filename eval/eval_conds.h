@@ -12,6 +12,8 @@ typedef struct { char *key; cond_bucket *b; int nb; } cond_key;
 typedef struct { cond_key *k; int nk; } conds;
 
 cond_key *cond_key_get(conds *c, const char *key);          /* added at the end if new */
+/* Every key of a conditions file, in order of first appearance. Dies on a token without '='. */
+void conds_collect_keys(conds *c, const avm_trans *by);
 avm_errs *bucket_get(cond_key *k, const char *value);       /* the same for a value */
 /* The value of key in one conditions line, or NULL. Dies on a token without '='. */
 const char *cond_value(const avm_trans *by, const avm_trans_utt *u, const char *key);

@@ -9,11 +9,15 @@
  *   titles       of the title utterances: decision play and the right menu title
  *   title match  of the title utterances: the top-1 title of title_rank beside hyp is right,
  *                whatever the decision (the matching alone)
- * plus the model size and latency of decode.json beside hyp. Writes the text to stdout and
- * OUT (.txt), the figures to OUT (default eval.json beside hyp, "task": "tinys2i"). */
+ * plus the model size and latency of decode.json beside hyp; with by (a conditions file, as
+ * avmask eval --by) the same figures per value of each key; with decode's confidence file
+ * beside hyp, the deferral sweep: the figures if every command or play decision of confidence
+ * below 0, 0.1, ..., 0.9 were deferred, and the threshold of highest decisions accuracy.
+ * Writes the text to stdout and OUT (.txt), the figures to OUT (default eval.json beside
+ * hyp, "task": "tinys2i"). */
 #ifndef AVMASK_EVAL_TINYS2I_H
 #define AVMASK_EVAL_TINYS2I_H
 
 /* Dies with one line on bad input; returns 0. */
-int eval_tinys2i(const char *ref, const char *hyp, const char *intents, const char *out);
+int eval_tinys2i(const char *ref, const char *hyp, const char *intents, const char *by, const char *out);
 #endif

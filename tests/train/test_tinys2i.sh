@@ -16,9 +16,14 @@
 #  - MPI: 2 ranks give the one-process summed gradient (first step, every view), max rel 1e-5;
 #  - --resume after SIGKILL: metrics and model files bitwise equal to an uninterrupted run;
 #    refused with other data;
+#  - decode's confidences (in [0, 1]; at least 1/3 for play and defer), --defer-below (every
+#    command or play decision below the median confidence deferred, nothing else changed),
+#    eval's deferral sweep (every threshold's figures and the best recomputed) and eval --by
+#    (every value of every key of test/conditions recomputed);
 #  - refusals, one line each: a menu with an empty title list, a title twice, an utterance not
 #    in the features (file and line); decode of a TinyS2I model without --menu or with the CTC
-#    baseline's --intents-from; --menu on an S2I model; eval --unit=tinys2i without --intents.
+#    baseline's --intents-from; --menu or --defer-below on an S2I model; eval --unit=tinys2i
+#    without --intents.
 set -u
 export OMP_WAIT_POLICY=PASSIVE
 fail() { echo "FAIL: $*"; exit 1; }
@@ -87,6 +92,77 @@ assert dj["parameters"]["audio_encoder"] + dj["parameters"]["head"] == int(os.en
 assert dj["parameter_bytes"] == 4 * dj["parameters"]["total"] and dj["file_bytes"] > dj["parameter_bytes"] / 2
 assert dj["system"].startswith("CPU ") and e["decode"]["ms_per_utterance"] == dj["ms_per_utterance"]
 PY
+
+# ---- confidences, decode --defer-below, eval's deferral sweep and --by ----
+"$AVMASK" eval --unit=tinys2i --ref=c/test/intent --hyp=d/hyp --intents=c/intents.txt --by=c/test/conditions \
+    --out=d/by.json >/dev/null 2>by.err || { cat by.err; fail "eval --unit=tinys2i --by"; }
+thr=$("$PY" -c '
+conf = dict(l.split() for l in open("d/confidence"))
+acts = sorted({float(conf[l.split()[0]]) for l in open("d/hyp") if l.split()[1] in ("command", "play")})
+k = len(acts) // 2   # midway between two confidences near the median: no act sits on the threshold
+print("%.9f" % ((acts[k - 1] + acts[k]) / 2))')
+"$AVMASK" decode --model=t/model --feats=f/test --menu=c/test/menu5 --out=dd --threads=1 --defer-below=$thr \
+    >/dev/null 2>dd.err || { cat dd.err; fail "decode --defer-below"; }
+export thr
+"$PY" - <<'PY' || fail "confidence, deferral and conditions"
+import json, os
+thr = float(os.environ["thr"])
+def kv(p):
+    return dict(l.split(None, 1) for l in open(p).read().splitlines())
+cls = dict(l.split() for l in open("c/intents.txt"))
+ref, hyp, rank, conds = kv("c/test/intent"), kv("d/hyp"), kv("d/title_rank"), kv("c/test/conditions")
+conf = {u: float(v) for u, v in kv("d/confidence").items()}
+title = {u: kv[6:] for u, s in kv("c/test/slots").items() for kv in s.split(";") if kv.startswith("title=")}
+assert set(conf) == set(ref) and all(0 <= c <= 1 for c in conf.values())
+# the decision head's largest probability of 3 classes is at least 1/3 (a command's is multiplied by the command's)
+assert all(conf[u] >= 1 / 3 - 1e-6 for u in ref if not hyp[u].startswith("command ")), conf
+# decode --defer-below: every command or play decision below the threshold deferred, nothing else changed
+dd = kv("dd/hyp")
+want = {u: "defer" if hyp[u].split()[0] in ("command", "play") and conf[u] < thr else hyp[u] for u in hyp}
+assert dd == want and sum(dd[u] != hyp[u] for u in hyp) > 0, thr
+assert abs(json.load(open("dd/decode.json"))["defer_below"] - thr) < 1e-8 and json.load(open("d/decode.json"))["defer_below"] == 0
+def figures(us, t):   # eval's counts of the utterances us with every act below t deferred
+    C = {"command": "command", "title": "play", "other": "defer"}
+    f = dict(n=0, dec=0, ncmd=0, cmd=0, other=0, deferred=0, dok=0, ntit=0, tit=0, match=0)
+    for u in us:
+        h = hyp[u] if not (hyp[u].split()[0] in ("command", "play") and conf[u] < t) else "defer"
+        c = cls[ref[u].strip()]
+        f["n"] += 1; f["dec"] += h.split()[0] == C[c]; f["deferred"] += h == "defer"
+        if c == "command": f["ncmd"] += 1; f["cmd"] += h == "command " + ref[u].strip()
+        if c == "other": f["other"] += 1; f["dok"] += h == "defer"
+        if c == "title": f["ntit"] += 1; f["tit"] += h == "play " + title[u]; f["match"] += rank[u] == title[u]
+    return f
+def same(e, f):
+    return (e["utterances"], e["decision"]["correct"], e["command"]["N"], e["command"]["correct"], e["defer"]["other"],
+            e["defer"]["deferred"], e["defer"]["correct"], e["title"]["N"], e["title"]["correct"],
+            e["title_match"]["correct"]) == (f["n"], f["dec"], f["ncmd"], f["cmd"], f["other"], f["deferred"], f["dok"],
+                                             f["ntit"], f["tit"], f["match"])
+e = json.load(open("d/eval.json"))
+sw = e["defer_sweep"]
+assert [r["threshold"] for r in sw] == [k / 10 for k in range(10)] or \
+    all(abs(r["threshold"] - k / 10) < 1e-9 for k, r in enumerate(sw)), sw
+for r in sw:
+    assert same(r, figures(ref, r["threshold"])), r
+assert same(e, figures(ref, 0))
+best = max(range(10), key=lambda k: (sw[k]["decision"]["correct"], -k))
+assert abs(e["defer_best"] - best / 10) < 1e-9, (e["defer_best"], best)
+# --by: every value of every key of the conditions file, its figures recomputed
+b = json.load(open("d/by.json"))
+assert b["by"] == "c/test/conditions" and same(b, figures(ref, 0)) and b["ref_without_conditions"] == 0
+keys = {kv.split("=")[0] for s in conds.values() for kv in s.split()}
+assert set(b["conditions"]) == keys and {"family", "class", "snr"} <= keys, b["conditions"].keys()
+n = 0
+for k, rows in b["conditions"].items():
+    vals = sorted({dict(kv.split("=") for kv in conds[u].split())[k] for u in ref})
+    assert sorted(r["value"] for r in rows) == vals, (k, vals)
+    for r in rows:
+        us = [u for u in ref if dict(kv.split("=") for kv in conds[u].split())[k] == r["value"]]
+        assert same(r, figures(us, 0)), (k, r["value"])
+        n += 1
+print("deferral: %d of %d acts deferred below %.3f; sweep of 10 thresholds and %d condition values recomputed, best %.1f" %
+      (sum(dd[u] != hyp[u] for u in hyp), sum(h.split()[0] != "defer" for h in hyp.values()), thr, n, e["defer_best"]))
+PY
+grep -q "^by family (%):" d/by.txt && grep -q "^best threshold " d/eval.txt || fail "eval text: by-condition or sweep table"
 
 # ---- a title encoder from an avmask textlm model dir trains jointly ----
 small=(--d=32 --ffn=64 --heads=2 --layers-audio=1 --layers-fusion=1 --batch-tokens=300 --lr=3e-3 --warmup=3 --threads=2)
@@ -170,6 +246,9 @@ expect ctconly "apply to CTC models (t/model is TinyS2I)" "$AVMASK" "${dec[@]}" 
     >/dev/null 2>s.err || { cat s.err; fail "s2i"; }
 expect notts "--menu applies to TinyS2I and CTC model dirs only" "$AVMASK" decode --model=s/model --feats=f/test \
     --menu=c/test/menu5 --out=x5
+expect deferctc "--defer-below applies to TinyS2I models only (s/model is not one)" "$AVMASK" decode --model=s/model \
+    --feats=f/test --defer-below=0.5 --out=x7
 expect nointents "needs --intents=FILE" "$AVMASK" eval --unit=tinys2i --ref=c/test/intent --hyp=d/hyp --out=x6.json
-[ ! -e x1 ] && [ ! -e x2 ] && [ ! -e x3 ] && [ ! -e x4 ] && [ ! -e x5 ] && [ ! -e x6.json ] || fail "a refusal left output"
+[ ! -e x1 ] && [ ! -e x2 ] && [ ! -e x3 ] && [ ! -e x4 ] && [ ! -e x5 ] && [ ! -e x6.json ] && [ ! -e x7 ] ||
+    fail "a refusal left output"
 echo "test_tinys2i: ok"
