@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct { const char *model, *feats, *out, *menu, *intents_from, *intents, *transcripts; int query; long tokens; } decode_opts;
+typedef struct { const char *model, *feats, *out, *menu, *intents_from, *intents, *transcripts; int query; long tokens; double defer_below; } decode_opts;
 
 #define F(f) OPT_FIELD(decode_opts, f)
 static const avm_optdef table[] = {
@@ -37,6 +37,11 @@ static const avm_optdef table[] = {
     {OPT_STR, "transcripts", F(transcripts), .meta = "FILE",
      .help = "CTC baseline: match these transcripts ('<utt-id> words') instead of\n"
              "the model's (the model is not run): with the references, an oracle"},
+    {OPT_NUM, "defer-below", F(defer_below), .meta = "P", .def = "0", .min = 0, .max = 1,
+     .help = "TinyS2I: defer every command or play decision whose confidence (the\n"
+             "decision head's probability, times the command head's for a command;\n"
+             "OUT/confidence) is below P (default 0: never). Choose P on a dev set\n"
+             "with avmask eval --unit=tinys2i's deferral sweep"},
     {OPT_INT, "batch-tokens", F(tokens), .def = "4000", .lo = 1, .hi = 1000000000,
      .help = "samples x padded tokens per batch"},
     OPT_THREADS("OpenMP and OpenBLAS threads (default: all cores or OMP_NUM_THREADS)"),
@@ -145,10 +150,12 @@ int cmd_decode(int argc, char **argv) {
     if (ts_is_model(model)) {
         if (d0.intents_from || d0.intents || d0.transcripts)
             avm_die("decode: --intents-from, --intents and --transcripts apply to CTC models (%s is TinyS2I)", model);
-        decode_tinys2i(model, feats, out, d0.menu, threads);
+        decode_tinys2i(model, feats, out, d0.menu, d0.defer_below, threads);
         opts_free(&o);
         return 0;
     }
+    if (opts_given(&o, "defer-below"))
+        avm_die("decode: --defer-below applies to TinyS2I models only (%s is not one)", model);
     if (d0.menu && s2i_is_model(model))
         avm_die("decode: --menu applies to TinyS2I and CTC model dirs only (%s is an S2I model)", model);
     if (d0.menu) {

@@ -6,9 +6,10 @@
 #include "train/asr.h"
 
 /* A TinyS2I model dir (train/tinys2i.h): decisions, commands and menu titles of every
- * utterance of feats into out/ (decode_tinys2i.c); menu is required. Dies with one line on
- * bad input; returns 0. */
-int decode_tinys2i(const char *model, const char *feats, const char *out, const char *menu, int threads);
+ * utterance of feats into out/ (decode_tinys2i.c), a command or play decision of confidence
+ * below defer_below deferred; menu is required. Dies with one line on bad input; returns 0. */
+int decode_tinys2i(const char *model, const char *feats, const char *out, const char *menu, double defer_below,
+                   int threads);
 
 /* The CTC baseline of TinyS2I (decode_ctcmenu.c, eval/ctcmenu.h): a CTC model's transcript of
  * every utterance turned into TinyS2I's decision by the nearest transcript of the data dir
@@ -41,11 +42,13 @@ typedef struct {
     size_t count[4];
     const char *file[4];          /* the model dir's parameter files (NULL-ended) */
     const char *extra_key, *extra; /* one more string field (NULL: none) */
+    const double *conf;           /* per feature row: the decision's confidence (NULL: none) */
+    double defer_below;           /* with conf: the deferral threshold */
 } decode_stats;
 
 /* OUT/hyp ('<utt-id> <hyp>' of every feature row, "defer" where hyp is NULL), OUT/title_rank
- * (the rows with a rank) and OUT/decode.json: decoder, model, menu, utterances, threads,
- * system, ms_per_utterance, parameters {groups..., total}, parameter_bytes (float32),
- * file_bytes. Dies with one line. */
+ * (the rows with a rank), with st->conf OUT/confidence ('<utt-id> <p>') and OUT/decode.json:
+ * decoder, model, menu, [defer_below,] utterances, threads, system, ms_per_utterance,
+ * parameters {groups..., total}, parameter_bytes (float32), file_bytes. Dies with one line. */
 void decode_menu_write(const char *out, const avm_feats *f, char **hyp, char **rank, const decode_stats *st);
 #endif

@@ -90,7 +90,7 @@ int decode_ctcmenu(const ctcmenu_args *g) {
     write_text(g->out, &L.feats, text);
     decode_stats st = {"ctc+menu", g->model, g->menu, sys, g->threads, ms, {"audio_encoder", "head"},
                        {params_values(&a.enc.params), params_values(&a.head.p)},
-                       {"audio_encoder.h5", "ctc_head.h5"}, g->transcripts ? "transcripts" : NULL, g->transcripts};
+                       {"audio_encoder.h5", "ctc_head.h5"}, g->transcripts ? "transcripts" : NULL, g->transcripts, NULL, 0};
     decode_menu_write(g->out, &L.feats, hyp, rank, &st);
     for (int i = 0; i < n; i++) { free(text[i]); free(hyp[i]); free(rank[i]); }
     free(text); free(hyp); free(rank); free(ids);

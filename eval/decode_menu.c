@@ -39,6 +39,7 @@ static void write_json(const char *out, int n, const decode_stats *st) {
     jw_key(&w, "model"); jw_str(&w, st->model);
     jw_key(&w, "menu"); jw_str(&w, st->menu);
     if (st->extra_key) { jw_key(&w, st->extra_key); jw_str(&w, st->extra); }
+    if (st->conf) { jw_key(&w, "defer_below"); jw_num(&w, st->defer_below); }
     jw_key(&w, "utterances"); jw_int(&w, n);
     jw_key(&w, "threads"); jw_int(&w, st->threads);
     jw_key(&w, "system"); jw_str(&w, st->sys);
@@ -58,16 +59,18 @@ static void write_json(const char *out, int n, const decode_stats *st) {
 }
 
 void decode_menu_write(const char *out, const avm_feats *f, char **hyp, char **rank, const decode_stats *st) {
-    avm_strbuf h = {0}, r = {0};
+    avm_strbuf h = {0}, r = {0}, c = {0};
     for (int i = 0; i < f->n; i++) {
         sb_printf(&h, "%s %s\n", f->e[i].utt_id, hyp[i] ? hyp[i] : "defer");
         if (rank[i]) sb_printf(&r, "%s %s\n", f->e[i].utt_id, rank[i]);
+        if (st->conf) sb_printf(&c, "%s %.9g\n", f->e[i].utt_id, st->conf[i]);
     }
-    char *hp = path_join(out, "hyp"), *rp = path_join(out, "title_rank");
-    if (mkdir_p(out) || write_file_atomic(hp, h.s ? h.s : "", h.len) || write_file_atomic(rp, r.s ? r.s : "", r.len))
+    char *hp = path_join(out, "hyp"), *rp = path_join(out, "title_rank"), *cp = path_join(out, "confidence");
+    if (mkdir_p(out) || write_file_atomic(hp, h.s ? h.s : "", h.len) || write_file_atomic(rp, r.s ? r.s : "", r.len) ||
+        (st->conf && write_file_atomic(cp, c.s ? c.s : "", c.len)))
         avm_die("decode: %s", avm_error());
     write_json(out, f->n, st);
     printf("decode: %d utterances -> %s (%.2f ms per utterance)\n", f->n, hp, st->ms);
-    free(hp); free(rp);
-    sb_free(&h); sb_free(&r);
+    free(hp); free(rp); free(cp);
+    sb_free(&h); sb_free(&r); sb_free(&c);
 }
