@@ -2,7 +2,8 @@
  * avmask eval --unit=tinys2i) of both systems, TinyS2I and its CTC baseline (decode.json
  * "decoder": "tinys2i" | "ctc+menu"): one row per result with its menu, decisions, commands,
  * deferral, titles, the model's size and the latency decode measured; then one row per
- * system with its titles by menu size beside its size and latency. */
+ * system with its titles by menu size beside its size and latency; then, for results scored
+ * with conditions (eval --by), one table per condition key. */
 #include "eval/report_doc.h"
 #include "common/util.h"
 #include <math.h>
@@ -88,6 +89,53 @@ static void by_menu(doc *d, const rep_scan *all) {
     free(done); free(sz);
 }
 
+/* One table per condition key of the TinyS2I results (eval --by): a row per result, a cell
+ * per value with its decisions right and its title match (%). */
+static void by_condition(doc *d, const rep_scan *all) {
+    rep_scan v;
+    report_view(&v, all, 2);
+    const char **keys;
+    int nk = report_cond_keys(&v, &keys);
+    for (int k = 0; k < nk; k++) {
+        const char **vals;
+        int nv = report_cond_values(&v, keys[k], &vals);
+        char *p = xasprintf("By %s: decisions right / title match (%%) for each value.", keys[k]);
+        doc_para(d, p);
+        free(p);
+        sb_add(&d->html, "<table>\n");
+        doc_row_begin(d);
+        doc_cell(d, 1, "system");
+        doc_cell(d, 1, "model");
+        doc_cell(d, 1, "menu");
+        for (int i = 0; i < nv; i++) doc_cell(d, 1, vals[i]);
+        doc_row_end(d);
+        doc_md_rule(d, nv + 3);
+        for (int r = 0; r < v.nres; r++) {
+            const json_value *j = v.res[r].j;
+            const char *menu = json_str_or(j, "decode.menu", "-"), *base = strrchr(menu, '/');
+            char *name = report_model_name(&v, &v.res[r]);
+            doc_row_begin(d);
+            doc_cell(d, 0, system_name(j));
+            doc_cell(d, 0, name);
+            doc_cell(d, 0, base ? base + 1 : menu);
+            for (int i = 0; i < nv; i++) {
+                const json_value *c = report_cond(&v.res[r], keys[k], vals[i]);
+                double n = c ? json_num_or(c, "title_match.N", 0) : 0;
+                if (!c) doc_cell(d, 0, "-");
+                else if (n > 0) doc_cellf(d, "%.1f / %.1f", json_num_or(c, "decision.acc", NAN), json_num_or(c, "title_match.acc", NAN));
+                else doc_cellf(d, "%.1f / -", json_num_or(c, "decision.acc", NAN));   /* no title utterance */
+            }
+            doc_row_end(d);
+            free(name);
+        }
+        sb_add(&d->html, "</table>\n");
+        sb_add(&d->md, "\n");
+        free(vals);
+    }
+    free(keys);
+    report_view_free(&v);
+}
+
 void report_tinys2i(doc *d, const rep_scan *all) {
     int n = 0;
     for (int i = 0; i < all->nres; i++) n += all->res[i].intent == 2;
@@ -131,6 +179,7 @@ void report_tinys2i(doc *d, const rep_scan *all) {
     doc_para(d, "Titles right (%) by menu size, one row per system, with its commands and deferral (of its "
                 "smallest menu; the decision does not depend on the menu), size and latency (at its largest menu):");
     by_menu(d, all);
+    by_condition(d, all);
     if (sys) {
         char *line = xasprintf("Latency measured on: %s.", sys);
         doc_para(d, line);

@@ -49,7 +49,7 @@ help_message="usage: $0 [--profile=quick|full] [--stage=N] [--stop-stage=N] [--n
 speakers_per_family= utts_per_speaker= train_titles= test_titles= general_text=
 textlm_steps= textlm_batch_tokens= model= pretrain_steps= pretrain_batch_tokens= pretrain_lr=
 s2i_steps= s2i_lr= s2i_warmup= s2i_batch_tokens= valid_every= xmodal_weight=
-tinys2i_steps= tinys2i_lr= tinys2i_batch_tokens= tinys2i_title_weight=
+tinys2i_steps= tinys2i_lr= tinys2i_batch_tokens= tinys2i_title_weight= tinys2i_defer_below=
 ctc_steps= ctc_lr= ctc_warmup= ctc_batch_tokens= ctc_opts=
 . "$here/../common/profile.sh"   # options, conf/$profile.sh, path.sh; corpus, feats, exp
 for v in $train_seeds; do [[ $v =~ ^[1-9][0-9]*$ ]] || { echo "$0: --train-seeds: '$v' is not a seed >= 1" >&2; exit 1; }; done
@@ -132,7 +132,7 @@ fi
 
 if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
     step 5 "TinyS2I ($tinys2i_steps steps), its CTC baseline ($ctc_steps steps) and their test decoding with menus of 5, 20 and 100 unseen titles"
-    "$steps/tinys2i.sh" --threads $threads "$feats/train" "$corpus/train" "$feats/dev" "$corpus/dev" \
+    "$steps/tinys2i.sh" --threads $threads --defer-below "$tinys2i_defer_below" "$feats/train" "$corpus/train" "$feats/dev" "$corpus/dev" \
         "$corpus/intents.txt" "$feats/test" "$corpus/test" "$exp/tinys2i" --max-steps=$tinys2i_steps \
         --lr=$tinys2i_lr --warmup=$s2i_warmup --batch-tokens=$tinys2i_batch_tokens --title-weight=$tinys2i_title_weight \
         --valid-every=$valid_every --seed=$seed

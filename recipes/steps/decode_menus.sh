@@ -4,7 +4,8 @@
 # For each N of --menus: avmask decode --menu=TEST_DATA/menuN of MODEL on one thread (the latency
 # is a one-core figure) into DIR/decode_test_menuN, with --wer the WER of its transcripts (OUT/text)
 # against TEST_DATA/text into wer.json there (no report result), and avmask eval --unit=tinys2i
-# against TEST_DATA/intent and slots into eval.json. A decode dir with eval.json is skipped.
+# against TEST_DATA/intent and slots (by TEST_DATA/conditions if present) into eval.json. A decode
+# dir with eval.json is skipped.
 set -euo pipefail
 menus="5 20 100"
 wer=false
@@ -21,6 +22,7 @@ for n in $menus; do
     if [ "$wer" = true ]; then
         run_logged "$out/log/wer.log" "$avmask" eval --ref="$test_data/text" --hyp="$out/text" --out="$out/wer.json"
     fi
+    by=(); [ -f "$test_data/conditions" ] && by=(--by="$test_data/conditions")
     run_logged "$out/log/eval.log" "$avmask" eval --unit=tinys2i --ref="$test_data/intent" --hyp="$out/hyp" \
-        --intents="$intents" --out="$out/eval.json"
+        --intents="$intents" "${by[@]}" --out="$out/eval.json"
 done

@@ -2,8 +2,9 @@
 # timeout: 480
 # recipes/slu_synth/run.sh, profile quick as it is (a few minutes on 2 cores): every stage,
 # a TinyS2I model and its CTC baseline (a char CTC model fine-tuned from the export) with the
-# test set scored with menus of 5, 20 and 100 titles (and a report section of three rows each
-# and a row per system by menu size), an S2I model and a scored test set for each arm
+# test set scored with menus of 5, 20 and 100 titles, by condition (and a report section of
+# three rows each, a row per system by menu size and a table per condition key), TinyS2I's
+# deferral threshold chosen on dev and used for every test menu, an S2I model and a scored test set for each arm
 # (none, triplet) x (all labels, 10 %) x 2 seeds, and a report whose intent section holds
 # accuracy by test set, the seeds' mean ± sd and the paired comparisons triplet - none at
 # both fractions, broken down by SNR, voice family (slt held out), paraphrase and class;
@@ -29,6 +30,20 @@ done
 grep -q -- "--init=exp/quick/pretrain/export .*--unit=char" $exp/ctc_menu/log/finetune.log ||
     fail "CTC baseline not fine-tuned on characters from the pretrained export"
 grep -q "ctc_menu: test %ERR [0-9.]* (WER of its transcripts)" run1.out || fail "CTC baseline WER line"
+thr=$(sed -n 's/^   tinys2i: deferral threshold \([0-9.]*\) (highest decisions accuracy on .*dev)$/\1/p' run1.out)
+[ -n "$thr" ] && [ -s $exp/tinys2i/defer_dev/sweep.json ] || fail "TinyS2I deferral threshold chosen on dev"
+"$PY" - "$exp" "$thr" <<'E' || fail "TinyS2I deferral and conditions"
+import json, sys
+exp, thr = sys.argv[1], float(sys.argv[2])
+sw = json.load(open(exp + "/tinys2i/defer_dev/sweep.json"))
+assert sw["hyp"].endswith("defer_dev/hyp") and "/dev/" in sw["ref"] and abs(sw["defer_best"] - thr) < 1e-9, sw
+for n in (5, 20, 100):
+    e = json.load(open("%s/tinys2i/decode_test_menu%d/eval.json" % (exp, n)))
+    assert abs(e["decode"]["defer_below"] - thr) < 1e-9 and e["by"].endswith("/test/conditions"), e["decode"]
+    assert {"snr", "family", "paraphrase", "class"} <= set(e["conditions"]), e["conditions"].keys()
+    c = json.load(open("%s/ctc_menu/decode_test_menu%d/eval.json" % (exp, n)))
+    assert "defer_below" not in c["decode"] and c["defer_sweep"] is None and "snr" in c["conditions"]
+E
 report=$(sed -n 's/^report: \(.*\) (and report.html)$/\1/p' run1.out)
 [ "$report" = "$TEST_TMP/$exp/report/report.md" ] || fail "report path printed: '$report'"
 n=0
@@ -60,6 +75,8 @@ assert sum(l.startswith("| CTC + edit distance | ctc\\_menu/decode\\_test\\_menu
 sizes = [l for l in rows if l.startswith("| system | model | titles, menu 5 | titles, menu 20 | titles, menu 100 |")]
 assert len(sizes) == 1, tiny
 assert any(l.startswith("| TinyS2I | tinys2i | ") for l in rows) and any(l.startswith("| CTC + edit distance | ctc\\_menu | ") for l in rows), tiny
+by = tiny.split("By snr: decisions right / title match")[1].split("\n\n")[1].splitlines()
+assert by[0].startswith("| system | model | menu | 0 | 5 | 10 | clean |") and len(by) == 2 + 6, by
 seeds = md.split("training seeds: mean")[1].split("##")[0]
 for col in ("snr=0", "snr=clean", "family=slt", "paraphrase=unseen", "class=title"):
     assert "| " + col + " |" in seeds.splitlines()[4], col
