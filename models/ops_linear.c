@@ -3,12 +3,39 @@
 #include <cblas.h>
 #include <omp.h>
 #include <string.h>
+#ifdef __AVX512F__
+#include <immintrin.h>
+#endif
+
+/* Row r of y = b. y was last touched a step ago (a saved activation), so plain stores
+ * would first read every line back from memory; streaming stores only write. */
+static void bias_row(float *r, const float *b, int out) {
+#ifdef __AVX512F__
+    int j = 0;
+    for (; j < out && ((uintptr_t)(r + j) & 63); j++) r[j] = b[j];   /* to a 64-byte line */
+    for (; j + 16 <= out; j += 16) _mm512_stream_ps(r + j, _mm512_loadu_ps(b + j));
+    for (; j < out; j++) r[j] = b[j];
+#else
+    memcpy(r, b, (size_t)out * sizeof(float));
+#endif
+}
+
+/* Every row of y [n, out] = b. */
+static void bias_rows(float *y, int n, const float *b, int out) {
+    #pragma omp parallel if ((size_t)n * out > 65536)
+    {
+        #pragma omp for schedule(static)
+        for (int i = 0; i < n; i++) bias_row(y + (size_t)i * out, b, out);
+#ifdef __AVX512F__
+        _mm_sfence();   /* the streamed rows are visible before sgemm reads them */
+#endif
+    }
+}
 
 void linear_forward(const float *x, int n, int in, const float *W, const float *b, int out, float *y) {
     float beta = 0.0f;
     if (b) {    /* start from the bias so sgemm adds into it */
-        #pragma omp parallel for schedule(static) if ((size_t)n * out > 65536)
-        for (int i = 0; i < n; i++) memcpy(y + (size_t)i * out, b, (size_t)out * sizeof(float));
+        bias_rows(y, n, b, out);
         beta = 1.0f;
     }
     if (n == 0) return;
