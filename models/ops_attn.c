@@ -15,13 +15,15 @@ size_t attn_scratch_floats(int T, int slots) {
     return (size_t)(slots > 0 ? slots : omp_get_max_threads()) * 2 * (size_t)T * T;
 }
 
-/* Stable softmax of row s (length T) over unpadded keys, in place; all-padded -> zeros.
- * With dm (attention dropout), also writes the weights applied to V, a[j] = s[j] * keep / (1 - p),
+/* Stable softmax of row s (length T) over unpadded keys (kpad NULL: no key is padded), in
+ * place; all-padded -> zeros. With dm (attention dropout), also writes the weights applied to V, a[j] = s[j] * keep / (1 - p),
  * in the same pass. The max is exact in any order. */
 static void softmax_row(float *s, const uint8_t *kpad, int T, const uint8_t *dm, float sc, float *a) {
     float mx = -INFINITY;
-    #pragma omp simd
-    for (int j = 0; j < T; j++) s[j] = kpad[j] ? -INFINITY : s[j];
+    if (kpad) {
+        #pragma omp simd
+        for (int j = 0; j < T; j++) s[j] = kpad[j] ? -INFINITY : s[j];
+    }
     #pragma omp simd reduction(max:mx)      /* two loops: GCC vectorises each, not both in one */
     for (int j = 0; j < T; j++) mx = s[j] > mx ? s[j] : mx;
     if (mx == -INFINITY) {
@@ -63,6 +65,11 @@ static int attn_threads(const avm_attn_dims *a) {
     return a->slots > 0 && a->slots < slots ? a->slots : slots;
 }
 
+static int any_set(const uint8_t *v, int n) {
+    for (int i = 0; i < n; i++) if (v[i]) return 1;
+    return 0;
+}
+
 /* One (sample, head) bh: scores Q K^T into P, the softmax over unpadded keys in place (with
  * dropout dm: the applied weights into buf), the context into ctx. */
 static void attn_head(const avm_attn_dims *a, const float *qkv, const uint8_t *pad, int bh, float *P,
@@ -73,10 +80,12 @@ static void attn_head(const avm_attn_dims *a, const float *qkv, const uint8_t *p
     const uint8_t *kp = pad + (size_t)b * T;
     float *C = ctx + (size_t)b * T * d + h * dh;
     const float *A = dm ? buf : P;
+    /* the rows need no key mask when the sample has no padding (most samples) */
+    const uint8_t *kmask = any_set(kp, T) ? kp : NULL;
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, dh, scale, Q, ld, K, ld, 0.0f, P, T);
     for (int i = 0; i < T; i++) {
         size_t r = (size_t)i * T;
-        if (!kp[i]) { softmax_row(P + r, kp, T, dm ? dm + r : NULL, sc, buf + r); continue; }
+        if (!kp[i]) { softmax_row(P + r, kmask, T, dm ? dm + r : NULL, sc, buf + r); continue; }
         memset(P + r, 0, (size_t)T * sizeof(float));   /* padded query */
         if (dm) memset(buf + r, 0, (size_t)T * sizeof(float));
     }
