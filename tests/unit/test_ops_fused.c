@@ -108,8 +108,7 @@ static void test_layernorm(void) {
 }
 
 /* the fused forms work in fixed blocks (groups of 8 x 4096 elements forward, 4096 backward):
- * the same floats on 1 and 2 threads
- * for any n */
+ * the same floats on 1 and 2 threads for any n */
 static void test_thread_independence(void) {
     size_t n = 70001;
     avm_rng g;
