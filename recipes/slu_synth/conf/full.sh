@@ -1,6 +1,7 @@
 # Profile "full": the comparison of issue 16 (cross-modal loss vs none, all labels and 10 %,
 # 3 training seeds, held-out voice family and speakers): 53 min on 2 cores (recipes/README.md).
-# Its first run left every model near chance (docs/slu.md "Measured"): to be resized.
+# Its first run left every model near chance, and so did a rerun on the synth_av full profile's
+# AV encoder (--init-export; docs/slu.md "Measured"): to be resized.
 speakers_per_family=12; utts_per_speaker=60; train_titles=300; test_titles=150
 general_text=true                     # fortunes and WordNet's glosses beside the commands
 textlm_steps=1500; textlm_batch_tokens=2048
