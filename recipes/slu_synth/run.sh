@@ -17,7 +17,7 @@
 #     command heads and a title encoder trained jointly into exp/<profile>/tinys2i, then the
 #     test set decoded with the menus of 5, 20 and 100 unseen titles (one thread: its latency)
 #     and scored (avmask eval --unit=tinys2i) into exp/<profile>/tinys2i/decode_test_menuN; and its
-#     CTC baseline (docs/slu.md "The CTC baseline"): stage 3's export fine-tuned with CTC on the
+#     CTC baseline (docs/slu.md "The CTC baseline"): S2I's encoder fine-tuned with CTC on the
 #     training transcripts' characters into exp/<profile>/ctc_menu, its test transcripts matched
 #     to the training transcripts (intent) and to the same menus (title), scored alike into
 #     exp/<profile>/ctc_menu/decode_test_menuN
@@ -48,6 +48,7 @@ help_message="usage: $0 [--profile=quick|full] [--stage=N] [--stop-stage=N] [--n
 # what a profile (conf/<profile>.sh) sets; options on the command line override it
 speakers_per_family= utts_per_speaker= train_titles= test_titles= general_text=
 textlm_steps= textlm_batch_tokens= model= pretrain_steps= pretrain_batch_tokens= pretrain_lr=
+asr_init_steps= asr_init_lr= asr_init_opts=
 s2i_steps= s2i_lr= s2i_warmup= s2i_batch_tokens= valid_every= xmodal_weight=
 tinys2i_steps= tinys2i_lr= tinys2i_batch_tokens= tinys2i_title_weight= tinys2i_defer_below=
 ctc_steps= ctc_lr= ctc_warmup= ctc_batch_tokens= ctc_opts=
@@ -116,12 +117,22 @@ if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
             --valid-every=$valid_every --save-every=$valid_every --seed=$seed --threads=$threads
         "$steps/export.sh" "$exp/pretrain/checkpoint-best.h5" "$export_dir"
     fi
+    if [ "$asr_init_steps" -gt 0 ]; then
+        echo "   asr_init: $export_dir fine-tuned with phone CTC ($asr_init_steps steps) for S2I"
+        "$steps/finetune.sh" "$export_dir" "$feats/train" "$corpus/train" "$feats/dev" "$corpus/dev" "$exp/asr_init" \
+            --unit=phone --max-steps=$asr_init_steps --lr=$asr_init_lr --warmup=$s2i_warmup \
+            --batch-tokens=$s2i_batch_tokens --valid-every=$valid_every --seed=$seed --threads=$threads $asr_init_opts
+        echo "   asr_init: dev PER $(sed -n 's/.*"valid_err":\([0-9.]*\).*/\1/p' "$exp/asr_init/metrics.jsonl" | sort -g | head -1) % (model-best)"
+    fi
 fi
+
+s2i_init=$export_dir   # what the S2I arms fine-tune: the ASR-trained encoder when there is one
+[ "$asr_init_steps" -gt 0 ] && s2i_init=$exp/asr_init/model-best
 
 if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
     step 4 "S2I arms: losses ($xmodal_losses) x label fractions ($label_fractions) x seeds ($train_seeds)"
     while read -r x f ts name; do
-        "$steps/s2i.sh" "$export_dir" "$feats/train" "$corpus/train" "$feats/dev" "$corpus/dev" "$corpus/intents.txt" \
+        "$steps/s2i.sh" "$s2i_init" "$feats/train" "$corpus/train" "$feats/dev" "$corpus/dev" "$corpus/intents.txt" \
             "$exp/$name/s2i" --text-model="$textlm/model" --xmodal-loss=$x --xmodal-weight=$xmodal_weight \
             --label-fraction=$f --max-steps=$s2i_steps --lr=$s2i_lr --warmup=$s2i_warmup \
             --batch-tokens=$s2i_batch_tokens --valid-every=$valid_every --seed=$((seed + ts - 1)) \
@@ -136,7 +147,7 @@ if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
         "$corpus/intents.txt" "$feats/test" "$corpus/test" "$exp/tinys2i" --max-steps=$tinys2i_steps \
         --lr=$tinys2i_lr --warmup=$s2i_warmup --batch-tokens=$tinys2i_batch_tokens --title-weight=$tinys2i_title_weight \
         --valid-every=$valid_every --seed=$seed
-    "$steps/ctc_menu.sh" --threads $threads "$export_dir" "$feats/train" "$corpus/train" "$feats/dev" "$corpus/dev" \
+    "$steps/ctc_menu.sh" --threads $threads "$s2i_init" "$feats/train" "$corpus/train" "$feats/dev" "$corpus/dev" \
         "$corpus/intents.txt" "$feats/test" "$corpus/test" "$exp/ctc_menu" --max-steps=$ctc_steps --lr=$ctc_lr \
         --warmup=$ctc_warmup --batch-tokens=$ctc_batch_tokens --valid-every=$valid_every --seed=$seed $ctc_opts
     for n in 5 20 100; do

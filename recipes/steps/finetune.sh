@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # CTC fine-tuning (avmask finetune) of an exported encoder, or of a random one:
 #   finetune.sh [--cmd CMD] INIT FEATS DATA VALID_FEATS VALID_DATA DIR [avmask finetune options...]
-# INIT is an export dir (avmask export) or "none" (then pass --model=NAME). Trains on FEATS with
+# INIT is an export dir (avmask export), a fine-tuned model dir (its encoder) or "none" (then pass
+# --model=NAME). Trains on FEATS with
 # the transcripts of DATA, validates on VALID_FEATS / VALID_DATA (so DIR/model-best/ holds the
 # lowest validation error, which steps/decode_score.sh decodes), as one job of the launcher
 # (default local.sh); log DIR/log/finetune.log. DIR/.done marks it complete; until then a

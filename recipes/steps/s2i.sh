@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Intent classification from speech (avmask s2i) on an exported encoder, or a random one:
 #   s2i.sh [--cmd CMD] INIT FEATS DATA VALID_FEATS VALID_DATA INTENTS DIR [avmask s2i options...]
-# INIT is an export dir (avmask export) or "none" (then pass --model=NAME). Trains on FEATS with
-# the intents of DATA (and its text with --text-model), validates on VALID_FEATS / VALID_DATA
-# (so DIR/model-best/ holds the lowest validation error, which steps/decode_score.sh decodes),
-# as one job of the launcher (default local.sh); log DIR/log/s2i.log. DIR/.done marks it
-# complete; until then a rerun continues from DIR/checkpoint-last.h5 (--resume).
+# INIT is an export dir (avmask export), a fine-tuned model dir (its encoder) or "none" (then pass
+# --model=NAME). Trains on FEATS with the intents of DATA (and its text with --text-model),
+# validates on VALID_FEATS / VALID_DATA (so DIR/model-best/ holds the lowest validation error,
+# which steps/decode_score.sh decodes), as one job of the launcher (default local.sh); log
+# DIR/log/s2i.log. DIR/.done marks it complete; until then a rerun continues from
+# DIR/checkpoint-last.h5 (--resume).
 set -euo pipefail
 cmd=local.sh
 help_message="usage: $0 [--cmd CMD] INIT FEATS DATA VALID_FEATS VALID_DATA INTENTS DIR [avmask s2i options...]"

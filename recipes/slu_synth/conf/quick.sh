@@ -5,6 +5,7 @@ speakers_per_family=4; utts_per_speaker=20; train_titles=100; test_titles=100   
 general_text=false                    # the text encoder reads the corpus' command sentences only
 textlm_steps=150; textlm_batch_tokens=1024
 model=tiny; pretrain_steps=150; pretrain_batch_tokens=2000; pretrain_lr=1e-3
+asr_init_steps=40; asr_init_lr=2e-3; asr_init_opts=   # phone CTC before S2I: here only to show it runs
 s2i_steps=100; s2i_lr=2e-3; s2i_warmup=10; s2i_batch_tokens=2000; valid_every=50
 xmodal_weight=1
 tinys2i_steps=100; tinys2i_lr=3e-3; tinys2i_batch_tokens=4000; tinys2i_title_weight=2
