@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # timeout: 480
 # recipes/slu_synth/run.sh, profile quick as it is (a few minutes on 2 cores): every stage,
-# a TinyS2I model and its CTC baseline (a char CTC model fine-tuned from the export) with the
+# the export fine-tuned with phone CTC (asr_init), which S2I and the CTC baseline start from,
+# a TinyS2I model and its CTC baseline (a char CTC model fine-tuned from asr_init) with the
 # test set scored with menus of 5, 20 and 100 titles, by condition (and a report section of
 # three rows each, a row per system by menu size and a table per condition key), TinyS2I's
 # deferral threshold chosen on dev and used for every test menu, an S2I model and a scored test set for each arm
@@ -27,8 +28,11 @@ for n in 5 20 100; do
         $exp/ctc_menu/decode_test_menu$n/eval.json || fail "CTC baseline result of menu$n"
     grep -q "ctc_menu, menus of $n: [0-9.]* % top-1 title" run1.out || fail "CTC baseline line of menu$n"
 done
-grep -q -- "--init=exp/quick/pretrain/export .*--unit=char" $exp/ctc_menu/log/finetune.log ||
-    fail "CTC baseline not fine-tuned on characters from the pretrained export"
+grep -q -- "--init=exp/quick/pretrain/export .*--unit=phone .*--max-steps=40" $exp/asr_init/log/finetune.log &&
+    [ -s $exp/asr_init/model-best/config.json ] || fail "asr_init: the export not fine-tuned with phone CTC"
+grep -q "asr_init: dev PER [0-9.]* % (model-best)" run1.out || fail "asr_init line"
+grep -q -- "--init=exp/quick/asr_init/model-best .*--unit=char" $exp/ctc_menu/log/finetune.log ||
+    fail "CTC baseline not fine-tuned on characters from asr_init"
 grep -q "ctc_menu: test %ERR [0-9.]* (WER of its transcripts)" run1.out || fail "CTC baseline WER line"
 thr=$(sed -n 's/^   tinys2i: deferral threshold \([0-9.]*\) (highest decisions accuracy on .*dev)$/\1/p' run1.out)
 [ -n "$thr" ] && [ -s $exp/tinys2i/defer_dev/sweep.json ] || fail "TinyS2I deferral threshold chosen on dev"
@@ -59,7 +63,7 @@ for x in none triplet; do
 done
 [ $n = 8 ] || fail "arms"
 grep -q -- "--label-fraction=0.1" $exp/triplet-l10-s2/s2i/log/s2i.log || fail "the 10 % arm"
-grep -q -- "--init=exp/quick/pretrain/export" $exp/none/s2i/log/s2i.log || fail "S2I not on the pretrained export"
+grep -q -- "--init=exp/quick/asr_init/model-best" $exp/none/s2i/log/s2i.log || fail "S2I not on asr_init"
 "$PY" - "$exp" <<'E' || fail "report"
 import sys
 exp = sys.argv[1]
