@@ -20,13 +20,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Every menu's titles encoded with the title vocabulary (unknown words counted). */
+/* Every menu's titles encoded with the title vocabulary, as words or characters
+ * (ts_title_text; unknown tokens counted). */
 typedef struct { avm_textset *t; long words, unk; } menu_text;
 
 static void menus_encode(menu_text *mt, const avm_menus *mn, const ts_model *m) {
     mt->t = xcalloc((size_t)mn->n + 1, sizeof *mt->t);
     for (int i = 0; i < mn->n; i++) {
-        for (int k = 0; k < mn->m[i].n; k++) textset_add(&mt->t[i], "", mn->m[i].title[k]);
+        for (int k = 0; k < mn->m[i].n; k++) {
+            char *t = ts_title_text(mn->m[i].title[k], m->title_chars);
+            textset_add(&mt->t[i], "", t);
+            free(t);
+        }
         textset_encode(&mt->t[i], &m->vocab, m->tenc.cfg.max_len);
         mt->words += mt->t[i].counts.words;
         mt->unk += mt->t[i].counts.unk;
@@ -68,7 +73,7 @@ int decode_tinys2i(const char *model, const char *feats, const char *out, const 
     char sys[1024];
     blas_kernel_describe(sys, sizeof sys, threads);
     avm_info("decode: %s", sys);
-    if (mt.unk) avm_warn("decode: %s: %ld of %ld title words outside the title vocabulary mapped to <unk>", menu, mt.unk, mt.words);
+    if (mt.unk) avm_warn("decode: %s: %ld of %ld title tokens outside the title vocabulary mapped to <unk>", menu, mt.unk, mt.words);
     int n = L.feats.n, e = m.head.e;
     char **hyp = xcalloc((size_t)n + 1, sizeof *hyp), **rank = xcalloc((size_t)n + 1, sizeof *rank);
     double *conf = xcalloc((size_t)n + 1, sizeof *conf);

@@ -23,7 +23,11 @@ static const avm_optdef table[] = {
     {OPT_TEXT, .help = "embedding, title encoder and triplet loss:"},
     {OPT_STR, "text-model", F(text_model), .meta = "DIR",
      .help = "an avmask textlm model dir to start the title encoder from (its d is the\n"
-             "embedding size); default: a fresh one over the training titles' words"},
+             "embedding size; word units); default: a fresh one over the training titles'\n"
+             "words or characters (--title-units)"},
+    {OPT_ENUM, "title-units", F(title_chars), .def = "word", .values = "word|char",
+     .help = "what a fresh title encoder reads: the titles' words, or their characters\n"
+             "('|' between words), which also spell words never seen in training"},
     {OPT_INT, "embed-dim", F(embed_dim), .def = "64", .lo = 1, .hi = 1 << 16, .meta = "N",
      .help = "embedding size = a fresh title encoder's d"},
     {OPT_INT, "text-ffn", F(text_ffn), .def = "128", .lo = 1, .hi = 1 << 20, .help = "a fresh title encoder's feed-forward width"},
@@ -70,9 +74,11 @@ static void parse(ts_run *r, int argc, char **argv) {
     tiny_defaults(r);
     if (f->text_model && opts_given(&r->o, "embed-dim"))
         avm_die("tinys2i: --embed-dim comes from the text model with --text-model");
+    if (f->text_model && f->title_chars)
+        avm_die("tinys2i: --title-units=char needs a fresh title encoder (--text-model's vocabulary is words)");
 }
 
-/* A fresh title encoder: its vocabulary the training titles' words. */
+/* A fresh title encoder: its vocabulary the training titles' words or characters. */
 static void fresh_title_encoder(ts_run *r) {
     ts_model *m = &r->m;
     const avm_textset *t = &r->lb.titles;
@@ -85,7 +91,7 @@ static void fresh_title_encoder(ts_run *r) {
     c.ffn = (int)r->f.text_ffn;
     c.heads = (int)r->f.text_heads;
     c.layers = (int)r->f.text_layers;
-    c.max_len = 16;
+    c.max_len = m->title_chars ? 48 : 16;   /* <cls> and a title of two or three words */
     c.dropout = c.attn_dropout = 0;
     c.mlm_head = 0;
     if (textenc_init(&m->tenc, &c, r->f.ft.seed)) avm_die("tinys2i: title encoder: %s", avm_error());
@@ -96,6 +102,7 @@ static void build(ts_run *r) {
     const ts_opts *f = &r->f;
     int Kc;
     if (intents_read(&m->intents, f->intents) || (Kc = ts_commands(m, f->intents)) < 0) avm_die("tinys2i: %s", avm_error());
+    m->title_chars = f->title_chars;
     if (f->text_model && tl_model_load(f->text_model, &m->tenc, &m->vocab)) avm_die("tinys2i: %s", avm_error());
     r->init = ft_build_encoder(&m->enc, &m->config, &f->ft, &r->cfg);
     if (f->ft.dropout >= 0) m->enc.cfg.dropout = (float)f->ft.dropout;
@@ -118,8 +125,8 @@ static void build(ts_run *r) {
 
 static void titles_log(const ts_labels *lb, const char *what) {
     const avm_text_counts *c = &lb->titles.counts;
-    avm_info("tinys2i: %s: %d utterances (%d command, %d title, %d other), %d distinct titles, %ld title words, "
-             "%ld outside the title vocabulary mapped to <unk>", what, lb->n, lb->count[0], lb->count[1], lb->count[2],
+    avm_info("tinys2i: %s: %d utterances (%d command, %d title, %d other), %d distinct titles, %ld title tokens "
+             "(words or characters), %ld outside the title vocabulary mapped to <unk>", what, lb->n, lb->count[0], lb->count[1], lb->count[2],
              lb->titles.n, c->words, c->unk);
 }
 
@@ -135,8 +142,8 @@ static void info_lines(const ts_run *r) {
              "to %d, 3 decisions, %d commands) %zu; acoustic model %zu parameters (%zu bytes as float32)", r->init,
              m->enc.cfg.d, m->enc.cfg.ffn, m->enc.cfg.heads, m->enc.cfg.layers_audio, m->enc.cfg.layers_fusion, c[0],
              m->head.e, m->head.Kc, c[1], c[0] + c[1], 4 * (c[0] + c[1]));
-    avm_info("tinys2i: title encoder (%s) d %d ffn %d heads %d layers %d, vocabulary %d: %zu parameters; total %zu",
-             f->text_model ? f->text_model : "fresh", m->tenc.cfg.d, m->tenc.cfg.ffn, m->tenc.cfg.heads,
+    avm_info("tinys2i: title encoder (%s, %s) d %d ffn %d heads %d layers %d, vocabulary %d: %zu parameters; total %zu",
+             f->text_model ? f->text_model : "fresh", m->title_chars ? "characters" : "words", m->tenc.cfg.d, m->tenc.cfg.ffn, m->tenc.cfg.heads,
              m->tenc.cfg.layers, m->vocab.n, c[2], c[0] + c[1] + c[2]);
     avm_info("tinys2i: title triplet weight %g, margin %g, negatives: another title of the global batch at random",
              f->weight, f->margin);

@@ -24,8 +24,9 @@
  *                    tiny.cmd.weight [Kc, e], .bias
  *   title_encoder/   an avmask textlm model dir (text_encoder.h5, vocab.txt, config.json)
  *   intents.txt      the intents with their classes (data/slu.h)
- *   tinys2i.json     {"format": "avmask-tinys2i-1", "embed_dim", "commands", "parameters":
- *                    {"audio_encoder", "head", "title_encoder", "total"}} */
+ *   tinys2i.json     {"format": "avmask-tinys2i-1", "embed_dim", "commands", "title_units"
+ *                    ("word" or "char"; "word" when absent), "parameters": {"audio_encoder",
+ *                    "head", "title_encoder", "total"}} */
 #ifndef AVMASK_TINYS2I_H
 #define AVMASK_TINYS2I_H
 #include <stdint.h>
@@ -43,6 +44,7 @@ typedef struct {
     ft_opts ft;
     const char *intents, *text_model;
     long embed_dim, text_ffn, text_heads, text_layers;
+    int title_chars;            /* --title-units: 0 word, 1 char */
     double weight, margin;
 } ts_opts;
 
@@ -70,6 +72,7 @@ typedef struct {
     ts_head head;
     avm_textenc tenc;           /* the title encoder (no MLM head) */
     avm_vocab vocab;            /* its vocabulary */
+    int title_chars;            /* 1: the title encoder reads characters (ts_title_text) */
     avm_intents intents;
     int *cmd_intent;            /* [Kc] command index -> intent index */
     /* the last forward and workspace */
@@ -122,6 +125,10 @@ typedef struct {
     int count[TS_CLASSES];
 } ts_labels;
 
+/* A title as the title encoder reads it: as it is (words), or with chars, one token per
+ * character (a UTF-8 sequence stays whole) and '|' between words: "red fox" -> "r e d | f o x",
+ * so that a title of words never seen in training is still made of known tokens. Caller frees. */
+char *ts_title_text(const char *title, int chars);
 /* DATA/intent and the titles of DATA/slots ('title=...') of the index rows of f (the titles
  * not yet encoded: textset_encode with the title vocabulary); dies with one line naming the
  * file. Needs m's intents and commands (ts_commands, head.Kc). */

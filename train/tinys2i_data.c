@@ -22,8 +22,26 @@ static int by_str(const void *a, const void *b) {
     return c ? c : (x->i > y->i) - (x->i < y->i);
 }
 
-/* The titles of the title utterances: lb->title and the distinct ones (sorted) in lb->titles. */
-static void read_titles(ts_labels *lb, const avm_feats *f, const char *data) {
+char *ts_title_text(const char *title, int chars) {
+    if (!chars) return xstrdup(title);
+    size_t n = strlen(title);
+    char *o = xmalloc(4 * n + 2), *w = o;
+    for (const unsigned char *p = (const unsigned char *)title; *p; p++) {
+        if (*p == ' ' || *p == '\t') {
+            if (w > o && w[-1] != '|') { if (w[-1] != ' ') *w++ = ' '; *w++ = '|'; }
+            continue;
+        }
+        if ((*p & 0xC0) != 0x80 && w > o && w[-1] != ' ') *w++ = ' ';   /* a new character */
+        *w++ = (char)*p;
+    }
+    while (w > o && (w[-1] == '|' || w[-1] == ' ')) w--;   /* no separator at the end */
+    *w = 0;
+    return o;
+}
+
+/* The titles of the title utterances: lb->title and the distinct ones (sorted) in lb->titles,
+ * as the title encoder reads them (ts_title_text). */
+static void read_titles(ts_labels *lb, const avm_feats *f, const char *data, int chars) {
     char *path = path_join(data, "slots");
     avm_kv kv;
     if (kv_read(&kv, path, 0)) avm_die("tinys2i: %s", avm_error());
@@ -34,8 +52,11 @@ static void read_titles(ts_labels *lb, const avm_feats *f, const char *data) {
         lb->title[i] = -1;
         if (lb->cls[i] != TS_TITLE) continue;
         const char *v = kv_get(&kv, f->e[i].utt_id);
-        if (!v || !(t[i] = title_slot(v)))
+        char *raw = v ? title_slot(v) : NULL;
+        if (!raw)
             avm_die("tinys2i: %s: utterance %s (intent of class title) has no 'title=' slot", path, f->e[i].utt_id);
+        t[i] = ts_title_text(raw, chars);
+        free(raw);
         si[nt++] = (str_idx){t[i], i};
     }
     qsort(si, nt, sizeof *si, by_str);
@@ -70,7 +91,7 @@ void ts_labels_read(ts_labels *lb, const avm_feats *f, const char *data, const t
         for (int k = 0; k < m->head.Kc; k++) if (m->cmd_intent[k] == lab[i]) lb->cmd[i] = k;
         lb->count[lb->cls[i]]++;
     }
-    read_titles(lb, f, data);
+    read_titles(lb, f, data, m->title_chars);
     for (int i = 0; i < n; i++) {   /* the fingerprint: what the run trains toward */
         const char *tt = lb->title[i] >= 0 ? lb->titles.text[lb->title[i]] : "-";
         const char *parts[6] = {utts[i], " ", m->intents.name[lab[i]], " ", tt, "\n"};

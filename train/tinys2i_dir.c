@@ -34,9 +34,10 @@ int ts_save(const ts_model *m, const char *dir, const char *config_json) {
     char *tp = path_join(dir, "title_encoder");
     size_t c[3];
     ts_param_counts(m, c);
-    char *desc = xasprintf("{\"format\":\"%s\",\"embed_dim\":%d,\"commands\":%d,\"pooling\":\"mean\",\"parameters\":"
-                           "{\"audio_encoder\":%zu,\"head\":%zu,\"title_encoder\":%zu,\"total\":%zu}}\n", TS_FORMAT,
-                           m->head.e, m->head.Kc, c[0], c[1], c[2], c[0] + c[1] + c[2]);
+    char *desc = xasprintf("{\"format\":\"%s\",\"embed_dim\":%d,\"commands\":%d,\"pooling\":\"mean\",\"title_units\":\"%s\","
+                           "\"parameters\":{\"audio_encoder\":%zu,\"head\":%zu,\"title_encoder\":%zu,\"total\":%zu}}\n",
+                           TS_FORMAT, m->head.e, m->head.Kc, m->title_chars ? "char" : "word", c[0], c[1], c[2],
+                           c[0] + c[1] + c[2]);
     int rc = export_head_io(&m->head.p, hp, TS_HEAD_FORMAT, 1);
     if (!rc) rc = intents_write(&m->intents, ip);
     if (!rc) rc = tl_model_save(&m->tenc, &m->vocab, tp, 0);
@@ -52,8 +53,9 @@ int ts_is_model(const char *dir) {
     return yes;
 }
 
-/* tinys2i.json's sizes against the parts: commands and embedding. */
-static int read_desc(const char *path, int Kc, int e) {
+/* tinys2i.json's sizes against the parts (commands, embedding) and its title units (*chars;
+ * words when absent, as before the key existed). */
+static int read_desc(const char *path, int Kc, int e, int *chars) {
     char *text = read_file(path, NULL);
     json_value *v = text ? json_parse(text) : NULL;
     long long k = 0, ed = 0;
@@ -63,6 +65,9 @@ static int read_desc(const char *path, int Kc, int e) {
     if (!rc && (json_int_range(v, "commands", 1, 1 << 20, JSON_REQUIRED, &k) ||
                 json_int_range(v, "embed_dim", 1, 1 << 20, JSON_REQUIRED, &ed)))
         rc = avm_fail("%s: %s", path, avm_error());
+    const char *u = v ? json_str_or(v, "title_units", "word") : "word";
+    if (!rc && strcmp(u, "word") && strcmp(u, "char")) rc = avm_fail("%s: title_units '%s' is not word or char", path, u);
+    *chars = !strcmp(u, "char");
     if (!rc && k != Kc) rc = avm_fail("%s: %lld commands, but intents.txt has %d", path, k, Kc);
     if (!rc && ed != e) rc = avm_fail("%s: embed_dim %lld, but the title encoder gives %d", path, ed, e);
     json_free(v);
@@ -77,7 +82,7 @@ int ts_load(ts_model *m, const char *dir) {
     int rc = intents_read(&m->intents, ip), Kc = 0, have_int = !rc, have_enc = 0, have_text = 0;
     if (!rc && (Kc = ts_commands(m, ip)) < 0) rc = -1;
     if (!rc && !(rc = tl_model_load(tp, &m->tenc, &m->vocab))) have_text = 1;
-    if (!rc) rc = read_desc(jp, Kc, m->tenc.cfg.d);
+    if (!rc) rc = read_desc(jp, Kc, m->tenc.cfg.d, &m->title_chars);
     if (!rc && !(rc = export_load(dir, &m->enc, &m->config))) have_enc = 1;
     if (!rc) {
         ts_head_init(&m->head, m->enc.cfg.d, m->tenc.cfg.d, Kc, 1);

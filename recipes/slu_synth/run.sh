@@ -13,7 +13,9 @@
 #   4 S2I arms (avmask s2i): every cross-modal loss of $xmodal_losses (none, triplet; l2,
 #     infonce as options) x every labelled fraction of $label_fractions (1, 0.1) x every
 #     training seed of $train_seeds, into exp/<profile>/<loss>[-l<percent>][-s<N>]/s2i
-#   5 TinyS2I (avmask tinys2i, docs/slu.md "TinyS2I"): a tiny fresh audio encoder, decision and
+#   5 TinyS2I (avmask tinys2i, docs/slu.md "TinyS2I"): a tiny audio encoder (fresh; with
+#     tinys2i_asr_init_steps > 0 first trained with phone CTC on the training transcripts into
+#     exp/<profile>/tinys2i_asr_init), decision and
 #     command heads and a title encoder trained jointly into exp/<profile>/tinys2i, then the
 #     test set decoded with the menus of 5, 20 and 100 unseen titles (one thread: its latency)
 #     and scored (avmask eval --unit=tinys2i) into exp/<profile>/tinys2i/decode_test_menuN; and its
@@ -48,7 +50,7 @@ help_message="usage: $0 [--profile=quick|full] [--stage=N] [--stop-stage=N] [--n
 # what a profile (conf/<profile>.sh) sets; options on the command line override it
 speakers_per_family= utts_per_speaker= train_titles= test_titles= general_text=
 textlm_steps= textlm_batch_tokens= model= pretrain_steps= pretrain_batch_tokens= pretrain_lr=
-asr_init_steps= asr_init_lr= asr_init_opts=
+asr_init_steps= asr_init_lr= asr_init_opts= tinys2i_asr_init_steps= tinys2i_asr_init_lr=
 s2i_steps= s2i_lr= s2i_warmup= s2i_batch_tokens= valid_every= xmodal_weight=
 tinys2i_steps= tinys2i_lr= tinys2i_batch_tokens= tinys2i_title_weight= tinys2i_defer_below=
 ctc_steps= ctc_lr= ctc_warmup= ctc_batch_tokens= ctc_opts=
@@ -70,6 +72,8 @@ arm() {
     [ "$3" -gt 1 ] && n=$n-s$3
     echo $n
 }
+# The lowest validation error of a training run's metrics.jsonl (its model-best), one decimal.
+best_err() { sed -n 's/.*"valid_err":\([0-9.]*\).*/\1/p' "$1/metrics.jsonl" | sort -g | awk 'NR == 1 { printf "%.1f", $1 }'; }
 arms() { local x f ts; for x in $xmodal_losses; do for f in $label_fractions; do for ts in $train_seeds; do
     echo "$x $f $ts $(arm $x $f $ts)"; done; done; done; }
 
@@ -122,7 +126,7 @@ if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
         "$steps/finetune.sh" "$export_dir" "$feats/train" "$corpus/train" "$feats/dev" "$corpus/dev" "$exp/asr_init" \
             --unit=phone --max-steps=$asr_init_steps --lr=$asr_init_lr --warmup=$s2i_warmup \
             --batch-tokens=$s2i_batch_tokens --valid-every=$valid_every --seed=$seed --threads=$threads $asr_init_opts
-        echo "   asr_init: dev PER $(sed -n 's/.*"valid_err":\([0-9.]*\).*/\1/p' "$exp/asr_init/metrics.jsonl" | sort -g | head -1) % (model-best)"
+        echo "   asr_init: dev PER $(best_err "$exp/asr_init") % (model-best)"
     fi
 fi
 
@@ -143,7 +147,16 @@ fi
 
 if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
     step 5 "TinyS2I ($tinys2i_steps steps), its CTC baseline ($ctc_steps steps) and their test decoding with menus of 5, 20 and 100 unseen titles"
-    "$steps/tinys2i.sh" --threads $threads --defer-below "$tinys2i_defer_below" "$feats/train" "$corpus/train" "$feats/dev" "$corpus/dev" \
+    tiny_init=none
+    if [ "$tinys2i_asr_init_steps" -gt 0 ]; then   # TinyS2I's own encoder size, trained with phone CTC first
+        "$steps/finetune.sh" none "$feats/train" "$corpus/train" "$feats/dev" "$corpus/dev" "$exp/tinys2i_asr_init" \
+            --model=tiny --d=64 --ffn=256 --heads=4 --layers-audio=2 --layers-fusion=1 --unit=phone \
+            --max-steps=$tinys2i_asr_init_steps --lr=$tinys2i_asr_init_lr --warmup=$s2i_warmup \
+            --batch-tokens=$tinys2i_batch_tokens --valid-every=$valid_every --seed=$seed --threads=$threads $asr_init_opts
+        tiny_init=$exp/tinys2i_asr_init/model-best
+        echo "   tinys2i_asr_init: a fresh tiny encoder trained with phone CTC ($tinys2i_asr_init_steps steps): dev PER $(best_err "$exp/tinys2i_asr_init") %"
+    fi
+    "$steps/tinys2i.sh" --threads $threads --defer-below "$tinys2i_defer_below" --init "$tiny_init" "$feats/train" "$corpus/train" "$feats/dev" "$corpus/dev" \
         "$corpus/intents.txt" "$feats/test" "$corpus/test" "$exp/tinys2i" --max-steps=$tinys2i_steps \
         --lr=$tinys2i_lr --warmup=$s2i_warmup --batch-tokens=$tinys2i_batch_tokens --title-weight=$tinys2i_title_weight \
         --valid-every=$valid_every --seed=$seed

@@ -2,11 +2,11 @@
 # timeout: 480
 # recipes/slu_synth/run.sh, profile quick as it is (a few minutes on 2 cores): every stage,
 # the export fine-tuned with phone CTC (asr_init), which S2I and the CTC baseline start from,
-# a TinyS2I model and its CTC baseline (a char CTC model fine-tuned from asr_init) with the
-# test set scored with menus of 5, 20 and 100 titles, by condition (and a report section of
-# three rows each, a row per system by menu size and a table per condition key), TinyS2I's
-# deferral threshold chosen on dev and used for every test menu, an S2I model and a scored test set for each arm
-# (none, triplet) x (all labels, 10 %) x 2 seeds, and a report whose intent section holds
+# a TinyS2I model (its tiny encoder trained with phone CTC first) and its CTC baseline (a char
+# CTC model fine-tuned from asr_init) with the test set scored with menus of 5, 20 and 100
+# titles, by condition (and a report section of three rows each, a row per system by menu
+# size and a table per condition key), TinyS2I's deferral threshold chosen on dev and used
+# for every test menu, an S2I model and a scored test set for each arm (none, triplet) x (all labels, 10 %) x 2 seeds, and a report whose intent section holds
 # accuracy by test set, the seeds' mean ± sd and the paired comparisons triplet - none at
 # both fractions, broken down by SNR, voice family (slt held out), paraphrase and class;
 # then a rerun from stage 4 that skips every finished arm and leaves the results as they
@@ -20,6 +20,9 @@ cat run1.out
 for s in 0 1 2 3 4 5 6 7; do grep -q "== stage $s:" run1.out || fail "stage $s did not run"; done
 exp=w/exp/quick
 [ -s $exp/tinys2i/model-best/tinys2i.json ] || fail "TinyS2I model"
+grep -q -- "--init=none .*--d=64 .*--unit=phone .*--max-steps=20" $exp/tinys2i_asr_init/log/finetune.log &&
+    grep -q -- "tinys2i --init=exp/quick/tinys2i_asr_init/model-best " $exp/tinys2i/log/tinys2i.log ||
+    fail "TinyS2I's encoder not trained with phone CTC first"
 for n in 5 20 100; do
     grep -q "\"task\":\"tinys2i\".*\"menu\":\"[^\"]*/test/menu$n\"" $exp/tinys2i/decode_test_menu$n/eval.json ||
         fail "TinyS2I result of menu$n"

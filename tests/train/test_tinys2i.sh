@@ -13,6 +13,9 @@
 #    tinys2i.json, decode.json agree) at most 0.5 M; decode.json names the CPU;
 #  - a title encoder started from an avmask textlm model dir trains jointly (its parameters
 #    move);
+#  - a character-level title encoder (--title-units=char): a vocabulary of single characters
+#    and '|', tinys2i.json says so, decode --menu spells the unseen test titles without <unk>
+#    and ranks only menu titles; refused with --text-model (one line);
 #  - MPI: 2 ranks give the one-process summed gradient (first step, every view), max rel 1e-5;
 #  - --resume after SIGKILL: metrics and model files bitwise equal to an uninterrupted run;
 #    refused with other data;
@@ -170,7 +173,7 @@ small=(--d=32 --ffn=64 --heads=2 --layers-audio=1 --layers-fusion=1 --batch-toke
     --threads=2 --out=lm >/dev/null 2>lm.err || { cat lm.err; fail textlm; }
 "$AVMASK" "${base[@]}" "${small[@]}" --text-model=lm/model --max-steps=6 --out=tl >/dev/null 2>tl.err ||
     { cat tl.err; fail "tinys2i --text-model"; }
-grep -q "title encoder (lm/model) d 32" tl/train.log || { grep "title encoder" tl/train.log; fail "title encoder log"; }
+grep -q "title encoder (lm/model, words) d 32" tl/train.log || { grep "title encoder" tl/train.log; fail "title encoder log"; }
 "$PY" - <<'PY' || fail "the title encoder did not train"
 import h5py, numpy as np
 a, b = h5py.File("lm/model/text_encoder.h5", "r")["params"], h5py.File("tl/model/title_encoder/text_encoder.h5", "r")["params"]
@@ -179,6 +182,28 @@ moved = [k for k in a if not np.array_equal(a[k][()], b[k][()])]
 assert "text_encoder.tok_emb" in moved and len(moved) >= len(a) - 2, moved
 assert open("lm/model/vocab.txt").read() == open("tl/model/title_encoder/vocab.txt").read()
 PY
+
+# ---- a character-level title encoder (--title-units=char) ----
+"$AVMASK" "${base[@]}" "${small[@]}" --title-units=char --max-steps=4 --out=tc >/dev/null 2>tc.err ||
+    { cat tc.err; fail "tinys2i --title-units=char"; }
+grep -q "title encoder (fresh, characters) d 64" tc/train.log || { grep "title encoder" tc/train.log; fail "char title log"; }
+"$AVMASK" decode --model=tc/model --feats=f/test --menu=c/test/menu5 --out=dc --threads=1 >/dev/null 2>dc.err ||
+    { cat dc.err; fail "decode --menu, char titles"; }
+! grep -q "outside the title vocabulary" dc.err || { cat dc.err; fail "test titles not spelled in known characters"; }
+"$PY" - <<'PY' || fail "char title encoder"
+import json
+voc = [l.split()[0] for l in open("tc/model/title_encoder/vocab.txt")][4:]
+assert "|" in voc and all(len(t) == 1 for t in voc), voc
+assert json.load(open("tc/model/tinys2i.json"))["title_units"] == "char"
+assert json.load(open("t/model/tinys2i.json"))["title_units"] == "word"
+menu = dict(l.split(None, 1) for l in open("c/test/menu5").read().splitlines())
+ranked = dict(l.split(None, 1) for l in open("dc/title_rank").read().splitlines())
+assert ranked and all(t in menu[u].split("|") for u, t in ranked.items()), list(ranked.items())[:3]
+print("char title encoder: vocabulary of %d characters, %d utterances ranked against menu titles" % (len(voc), len(ranked)))
+PY
+"$AVMASK" "${base[@]}" "${small[@]}" --title-units=char --text-model=lm/model --max-steps=1 --out=tx >/dev/null 2>tx.err &&
+    fail "--title-units=char with --text-model accepted"
+grep -q "title-units=char needs a fresh title encoder" tx.err || { cat tx.err; fail "char + text model message"; }
 
 # ---- MPI: 2 ranks against one process (mpi_launch.sh, runs.py) ----
 . "$AVMASK_ROOT/tests/train/mpi_launch.sh"

@@ -198,7 +198,34 @@ static void test_best_title(void) {
     CHECK(ts_best_title(tie, 2, eq, 2) == 0);   /* the first of equals */
 }
 
+/* Titles as a character-level title encoder reads them: one token per character (UTF-8
+ * sequences whole), '|' between words, blanks collapsed; words unchanged otherwise. */
+static void test_title_text(void) {
+    static const char *cases[][2] = {
+        {"red fox", "r e d | f o x"}, {"  Blue   sky ", "B l u e | s k y"}, {"a", "a"}, {"", ""},
+        {"caf\xc3\xa9 noir", "c a f \xc3\xa9 | n o i r"}, {"rock'n'roll", "r o c k ' n ' r o l l"}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *t = ts_title_text(cases[i][0], 1);
+        CHECK_MSG(!strcmp(t, cases[i][1]), "'%s' -> '%s', expected '%s'", cases[i][0], t, cases[i][1]);
+        free(t);
+    }
+    char *w = ts_title_text("  Blue   sky ", 0);
+    CHECK(!strcmp(w, "  Blue   sky "));
+    free(w);
+    /* through the tokenizer: a title of unseen words encodes without <unk> */
+    char *lines[1] = {ts_title_text("red fox", 1)};
+    avm_vocab v;
+    CHECK(vocab_build(&v, lines, 1, 1, 100) == 0);
+    char *unseen = ts_title_text("for", 1);
+    int32_t ids[16];
+    avm_text_counts cnt = {0};
+    CHECK(vocab_encode(&v, unseen, 16, ids, &cnt) == 4 && cnt.unk == 0 && cnt.words == 3);
+    vocab_free(&v);
+    free(unseen); free(lines[0]);
+}
+
 int main(void) {
+    test_title_text();
     test_grads();
     test_targets();
     test_best_title();

@@ -8,6 +8,7 @@ model=tiny; pretrain_steps=150; pretrain_batch_tokens=2000; pretrain_lr=1e-3
 asr_init_steps=40; asr_init_lr=2e-3; asr_init_opts=   # phone CTC before S2I: here only to show it runs
 s2i_steps=100; s2i_lr=2e-3; s2i_warmup=10; s2i_batch_tokens=2000; valid_every=50
 xmodal_weight=1
+tinys2i_asr_init_steps=20; tinys2i_asr_init_lr=2e-3   # its tiny encoder trained with phone CTC first (0: fresh)
 tinys2i_steps=100; tinys2i_lr=3e-3; tinys2i_batch_tokens=4000; tinys2i_title_weight=2
 tinys2i_defer_below=dev                # the deferral threshold: chosen on dev (steps/tinys2i.sh), or a number
 ctc_steps=60; ctc_lr=2e-3; ctc_warmup=10; ctc_batch_tokens=2000   # TinyS2I's CTC baseline (char units; so few steps give blanks only: the stage runs, no more)
