@@ -12,7 +12,7 @@ asr_init_opts="--time-mask-prob=0.05 --time-mask-len=5 --freq-masks=2 --freq-mas
 s2i_steps=2000; s2i_lr=1e-3; s2i_warmup=100; s2i_batch_tokens=2000; valid_every=100
 xmodal_weight=1
 tinys2i_asr_init_steps=2000; tinys2i_asr_init_lr=2e-3   # its tiny encoder trained with phone CTC first (0: fresh)
-tinys2i_steps=1500; tinys2i_lr=3e-3; tinys2i_batch_tokens=4000; tinys2i_title_weight=2
+tinys2i_steps=3000; tinys2i_lr=1e-3; tinys2i_batch_tokens=4000; tinys2i_title_weight=2   # dev (ninth session): better than 1500 at 3e-3 from the CTC-trained encoder
 tinys2i_defer_below=dev                # the deferral threshold: chosen on dev (steps/tinys2i.sh), or a number
 ctc_steps=1500; ctc_lr=1e-3; ctc_warmup=100; ctc_batch_tokens=2000   # TinyS2I's CTC baseline (char units)
 ctc_opts="--time-mask-prob=0.05 --time-mask-len=5 --freq-masks=2 --freq-mask-width=20"
