@@ -9,22 +9,27 @@
 #   2 text corpus + text encoder (avmask textlm: the corpus' text_corpus.txt, and with
 #     general_text=true fortunes and WordNet's glosses, recipes/steps/text_corpus.sh)
 #   3 audio pretraining on the command corpus' audio (avmask pretrain --modalities=audio) and
-#     its export; or --init-export=DIR: a given export instead (the stage then does nothing)
-#   4 S2I arms (avmask s2i): every cross-modal loss of $xmodal_losses (none, triplet; l2,
-#     infonce as options) x every labelled fraction of $label_fractions (1, 0.1) x every
-#     training seed of $train_seeds, into exp/<profile>/<loss>[-l<percent>][-s<N>]/s2i
+#     its export; or --init-export=DIR: a given export instead (the stage then does nothing);
+#     then, with asr_init_steps > 0, that encoder fine-tuned with phone CTC on the training
+#     transcripts into exp/<profile>/asr_init: the ASR-trained encoder S2I starts from, as in
+#     the paper (docs/slu.md "The encoder")
+#   4 S2I arms (avmask s2i, from asr_init/model-best or else the export; --nj of them side by
+#     side, each on threads / nj threads): every cross-modal loss of $xmodal_losses (none,
+#     triplet; l2, infonce as options) x every labelled fraction of $label_fractions (1, 0.1) x
+#     every training seed of $train_seeds, into exp/<profile>/<loss>[-l<percent>][-s<N>]/s2i
 #   5 TinyS2I (avmask tinys2i, docs/slu.md "TinyS2I"): a tiny audio encoder (fresh; with
 #     tinys2i_asr_init_steps > 0 first trained with phone CTC on the training transcripts into
-#     exp/<profile>/tinys2i_asr_init), decision and
-#     command heads and a title encoder trained jointly into exp/<profile>/tinys2i, then the
-#     test set decoded with the menus of 5, 20 and 100 unseen titles (one thread: its latency)
-#     and scored (avmask eval --unit=tinys2i) into exp/<profile>/tinys2i/decode_test_menuN; and its
-#     CTC baseline (docs/slu.md "The CTC baseline"): S2I's encoder fine-tuned with CTC on the
-#     training transcripts' characters into exp/<profile>/ctc_menu, its test transcripts matched
-#     to the training transcripts (intent) and to the same menus (title), scored alike into
+#     exp/<profile>/tinys2i_asr_init), decision and command heads and a title encoder trained
+#     jointly into exp/<profile>/tinys2i, then the test set decoded with the menus of 5, 20 and
+#     100 unseen titles (one thread, nothing beside it: its latency) and scored (avmask eval
+#     --unit=tinys2i) into exp/<profile>/tinys2i/decode_test_menuN; and its CTC baseline
+#     (docs/slu.md "The CTC baseline"): S2I's encoder fine-tuned with CTC on the training
+#     transcripts' characters into exp/<profile>/ctc_menu, its test transcripts matched to the
+#     training transcripts (intent) and to the same menus (title), scored alike into
 #     exp/<profile>/ctc_menu/decode_test_menuN
-#   6 decode + score the held-out test set: intent accuracy overall and by condition (SNR,
-#     voice family, seen/unseen paraphrase, intent class), confusion matrices
+#   6 decode + score the held-out test set (--nj decodes side by side): intent accuracy overall
+#     and by condition (SNR, voice family, seen/unseen paraphrase, intent class), confusion
+#     matrices
 #   7 report (exp/<profile>/report/report.md, .html): intent accuracy by test set, mean ± sd
 #     over the seeds, paired bootstrap comparisons of each loss against none; the TinyS2I
 #     results by menu size with the model's size and latency, beside the CTC baseline's
@@ -133,16 +138,28 @@ fi
 s2i_init=$export_dir   # what the S2I arms fine-tune: the ASR-trained encoder when there is one
 [ "$asr_init_steps" -gt 0 ] && s2i_init=$exp/asr_init/model-best
 
+# The S2I arms and their decodes are independent runs: $nj of them side by side, each on
+# threads / nj threads (a small model uses one thread better than two). pool_add CMD... starts
+# one when a slot is free; pool_end waits for all and fails if any did.
+job_threads=$((threads / nj)); [ $job_threads -ge 1 ] || job_threads=1
+pool_pids=()
+pool_add() { while [ "$(jobs -rp | wc -l)" -ge "$nj" ]; do wait -n || true; done; "$@" </dev/null & pool_pids+=($!); }
+pool_end() { local p rc=0; for p in "${pool_pids[@]}"; do wait "$p" || rc=1; done; pool_pids=(); return $rc; }
+
+# One S2I arm: loss $1, fraction $2, seed $3, name $4; then its dev accuracy.
+arm_train() {
+    "$steps/s2i.sh" "$s2i_init" "$feats/train" "$corpus/train" "$feats/dev" "$corpus/dev" "$corpus/intents.txt" \
+        "$exp/$4/s2i" --text-model="$textlm/model" --xmodal-loss=$1 --xmodal-weight=$xmodal_weight \
+        --label-fraction=$2 --max-steps=$s2i_steps --lr=$s2i_lr --warmup=$s2i_warmup \
+        --batch-tokens=$s2i_batch_tokens --valid-every=$valid_every --seed=$((seed + $3 - 1)) \
+        --threads=$job_threads $s2i_opts
+    echo "   $4/s2i: dev accuracy $(sed -n 's/.*"valid_acc":\([0-9.]*\).*/\1/p' "$exp/$4/s2i/metrics.jsonl" | tail -1) %"
+}
+
 if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
-    step 4 "S2I arms: losses ($xmodal_losses) x label fractions ($label_fractions) x seeds ($train_seeds)"
-    while read -r x f ts name; do
-        "$steps/s2i.sh" "$s2i_init" "$feats/train" "$corpus/train" "$feats/dev" "$corpus/dev" "$corpus/intents.txt" \
-            "$exp/$name/s2i" --text-model="$textlm/model" --xmodal-loss=$x --xmodal-weight=$xmodal_weight \
-            --label-fraction=$f --max-steps=$s2i_steps --lr=$s2i_lr --warmup=$s2i_warmup \
-            --batch-tokens=$s2i_batch_tokens --valid-every=$valid_every --seed=$((seed + ts - 1)) \
-            --threads=$threads $s2i_opts </dev/null
-        echo "   $name/s2i: dev accuracy $(sed -n 's/.*"valid_acc":\([0-9.]*\).*/\1/p' "$exp/$name/s2i/metrics.jsonl" | tail -1) %"
-    done < <(arms)
+    step 4 "S2I arms: losses ($xmodal_losses) x label fractions ($label_fractions) x seeds ($train_seeds), $nj at a time"
+    while read -r x f ts name; do pool_add arm_train $x $f $ts $name; done < <(arms)
+    pool_end || { echo "$0: stage 4: an S2I arm failed (its exp/$profile/<arm>/s2i/log/s2i.log)" >&2; exit 1; }
 fi
 
 if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
@@ -175,9 +192,10 @@ fi
 if [ $stage -le 6 ] && [ $stop_stage -ge 6 ]; then
     step 6 "decode and score the held-out test set (intent accuracy by condition)"
     while read -r x f ts name; do
-        "$steps/decode_score.sh" --threads $threads --unit intent --by "$corpus/test/conditions" "$exp/$name/s2i" \
-            "$feats/test" "$corpus/test/intent" "$exp/$name/s2i/decode_test" </dev/null
+        pool_add "$steps/decode_score.sh" --threads $job_threads --unit intent --by "$corpus/test/conditions" \
+            "$exp/$name/s2i" "$feats/test" "$corpus/test/intent" "$exp/$name/s2i/decode_test"
     done < <(arms)
+    pool_end || { echo "$0: stage 6: a decode failed (its exp/$profile/<arm>/s2i/decode_test/log/)" >&2; exit 1; }
 fi
 
 if [ $stage -le 7 ] && [ $stop_stage -ge 7 ]; then
