@@ -73,7 +73,9 @@ int decode_tinys2i(const char *model, const char *feats, const char *out, const 
     char sys[1024];
     blas_kernel_describe(sys, sizeof sys, threads);
     avm_info("decode: %s", sys);
-    if (mt.unk) avm_warn("decode: %s: %ld of %ld title tokens outside the title vocabulary mapped to <unk>", menu, mt.unk, mt.words);
+    if (mt.unk)
+        avm_warn("decode: %s: %ld of %ld title tokens outside the title vocabulary mapped to <unk>", menu, mt.unk,
+                 mt.words);
     int n = L.feats.n, e = m.head.e;
     char **hyp = xcalloc((size_t)n + 1, sizeof *hyp), **rank = xcalloc((size_t)n + 1, sizeof *rank);
     double *conf = xcalloc((size_t)n + 1, sizeof *conf);

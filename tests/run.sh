@@ -5,7 +5,8 @@
 # T=regex selects tests by name. TEST_JOBS tests run side by side (default: the number of
 # cores, at most 4; each test's OpenMP uses OMP_NUM_THREADS, 2). A test that exits 77 could
 # not run here (e.g. no way to mount a small file system) and says why on its last line: it
-# is listed as SKIP, never as a pass. Ends with the line "N passed, N failed" (", N skipped" if any).
+# is listed as SKIP, never as a pass. Ends with the line "N passed, N failed" (", N skipped"
+# if any).
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "$root/${BUILD:-build}" && pwd)

@@ -69,7 +69,8 @@ typedef struct {
 #define FT_MODEL_INT(NAME, HELP) {OPT_INT, NAME, .lo = 0, .hi = 1 << 24, .meta = "N", .help = HELP}
 #define FT_ROWS_INPUT(T, P) \
     {OPT_STR, "init", FT_F(T, P, init), .meta = "DIR|none", .flags = OPT_REQ, \
-     .help = "exported encoder (avmask export) or a fine-tuned model dir (its encoder; the head is not read), or none: a fresh one (model below)"}, \
+     .help = "exported encoder (avmask export) or a fine-tuned model dir (its encoder; the head " \
+             "is not read), or none: a fresh one (model below)"}, \
     {OPT_STR, "feats", FT_F(T, P, feats), .meta = "DIR", .flags = OPT_REQ, .help = "training features"}
 #define FT_ROW_OUT(T, P) \
     {OPT_STR, "out", FT_F(T, P, out), .meta = "DIR", .flags = OPT_REQ, .help = "the run's directory"}

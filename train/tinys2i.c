@@ -126,8 +126,8 @@ static void build(ts_run *r) {
 static void titles_log(const ts_labels *lb, const char *what) {
     const avm_text_counts *c = &lb->titles.counts;
     avm_info("tinys2i: %s: %d utterances (%d command, %d title, %d other), %d distinct titles, %ld title tokens "
-             "(words or characters), %ld outside the title vocabulary mapped to <unk>", what, lb->n, lb->count[0], lb->count[1], lb->count[2],
-             lb->titles.n, c->words, c->unk);
+             "(words or characters), %ld outside the title vocabulary mapped to <unk>", what, lb->n, lb->count[0],
+             lb->count[1], lb->count[2], lb->titles.n, c->words, c->unk);
 }
 
 static void info_lines(const ts_run *r) {
@@ -143,8 +143,8 @@ static void info_lines(const ts_run *r) {
              m->enc.cfg.d, m->enc.cfg.ffn, m->enc.cfg.heads, m->enc.cfg.layers_audio, m->enc.cfg.layers_fusion, c[0],
              m->head.e, m->head.Kc, c[1], c[0] + c[1], 4 * (c[0] + c[1]));
     avm_info("tinys2i: title encoder (%s, %s) d %d ffn %d heads %d layers %d, vocabulary %d: %zu parameters; total %zu",
-             f->text_model ? f->text_model : "fresh", m->title_chars ? "characters" : "words", m->tenc.cfg.d, m->tenc.cfg.ffn, m->tenc.cfg.heads,
-             m->tenc.cfg.layers, m->vocab.n, c[2], c[0] + c[1] + c[2]);
+             f->text_model ? f->text_model : "fresh", m->title_chars ? "characters" : "words", m->tenc.cfg.d,
+             m->tenc.cfg.ffn, m->tenc.cfg.heads, m->tenc.cfg.layers, m->vocab.n, c[2], c[0] + c[1] + c[2]);
     avm_info("tinys2i: title triplet weight %g, margin %g, negatives: another title of the global batch at random",
              f->weight, f->margin);
     titles_log(&r->lb, "training");

@@ -34,8 +34,9 @@ int ts_save(const ts_model *m, const char *dir, const char *config_json) {
     char *tp = path_join(dir, "title_encoder");
     size_t c[3];
     ts_param_counts(m, c);
-    char *desc = xasprintf("{\"format\":\"%s\",\"embed_dim\":%d,\"commands\":%d,\"pooling\":\"mean\",\"title_units\":\"%s\","
-                           "\"parameters\":{\"audio_encoder\":%zu,\"head\":%zu,\"title_encoder\":%zu,\"total\":%zu}}\n",
+    char *desc = xasprintf("{\"format\":\"%s\",\"embed_dim\":%d,\"commands\":%d,\"pooling\":\"mean\","
+                           "\"title_units\":\"%s\",\"parameters\":{\"audio_encoder\":%zu,\"head\":%zu,"
+                           "\"title_encoder\":%zu,\"total\":%zu}}\n",
                            TS_FORMAT, m->head.e, m->head.Kc, m->title_chars ? "char" : "word", c[0], c[1], c[2],
                            c[0] + c[1] + c[2]);
     int rc = export_head_io(&m->head.p, hp, TS_HEAD_FORMAT, 1);
@@ -66,7 +67,8 @@ static int read_desc(const char *path, int Kc, int e, int *chars) {
                 json_int_range(v, "embed_dim", 1, 1 << 20, JSON_REQUIRED, &ed)))
         rc = avm_fail("%s: %s", path, avm_error());
     const char *u = v ? json_str_or(v, "title_units", "word") : "word";
-    if (!rc && strcmp(u, "word") && strcmp(u, "char")) rc = avm_fail("%s: title_units '%s' is not word or char", path, u);
+    if (!rc && strcmp(u, "word") && strcmp(u, "char"))
+        rc = avm_fail("%s: title_units '%s' is not word or char", path, u);
     *chars = !strcmp(u, "char");
     if (!rc && k != Kc) rc = avm_fail("%s: %lld commands, but intents.txt has %d", path, k, Kc);
     if (!rc && ed != e) rc = avm_fail("%s: embed_dim %lld, but the title encoder gives %d", path, ed, e);
