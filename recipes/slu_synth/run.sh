@@ -77,8 +77,8 @@ arm() {
     [ "$3" -gt 1 ] && n=$n-s$3
     echo $n
 }
-# The lowest validation error of a training run's metrics.jsonl (its model-best), one decimal.
-best_err() { sed -n 's/.*"valid_err":\([0-9.]*\).*/\1/p' "$1/metrics.jsonl" | sort -g | awk 'NR == 1 { printf "%.1f", $1 }'; }
+# The lowest validation error of a training run (its model-best; common/best_valid.sh), one decimal.
+best_err() { bash "$utils/best_valid.sh" "$1" | awk '{ printf "%.1f", $2 }'; }
 arms() { local x f ts; for x in $xmodal_losses; do for f in $label_fractions; do for ts in $train_seeds; do
     echo "$x $f $ts $(arm $x $f $ts)"; done; done; done; }
 
