@@ -258,12 +258,6 @@ static char *default_out(const char *hyp) {
     return out;
 }
 
-static char *text_path(const char *json) {
-    size_t n = strlen(json);
-    if (n > 5 && !strcmp(json + n - 5, ".json")) return xasprintf("%.*s.txt", (int)(n - 5), json);
-    return xasprintf("%s.txt", json);
-}
-
 static void write_out(const char *path, const avm_strbuf *b) {
     char *d = xstrdup(path);
     if (mkdir_p(dirname(d))) avm_die("eval: %s", avm_error());
@@ -313,7 +307,7 @@ int cmd_eval(int argc, char **argv) {
 
     avm_strbuf text = {0}, json = {0};
     write_text(&text, &r, refp, hypp, byp, list, icp);
-    char *txt = text_path(out), *utts = utts_path(out), *utts_base = xstrdup(utts);
+    char *txt = json_sibling(out, ".txt"), *utts = utts_path(out), *utts_base = xstrdup(utts);
     write_json(&json, &r, refp, hypp, byp, list, basename(utts_base), icp);
     fputs(text.s, stdout);
     write_out(utts, &r.utts);

@@ -8,6 +8,7 @@
 #include "data/datadir.h"
 #include "data/slu.h"
 #include "eval/eval_conds.h"
+#include "eval/utts.h"
 #include "train/trans.h"
 #include <libgen.h>
 #include <stdlib.h>
@@ -327,8 +328,7 @@ int eval_tinys2i(const char *refp, const char *hypp, const char *intents, const 
     text(&t, &r, refp, hypp, byp, dj);
     json(&j, &r, refp, hypp, byp, dj);
     char *jp = out ? xstrdup(out) : beside(hypp, "eval.json");
-    char *tp = xasprintf("%.*s.txt", (int)(strlen(jp) > 5 && !strcmp(jp + strlen(jp) - 5, ".json") ? strlen(jp) - 5
-                                                                                                    : strlen(jp)), jp);
+    char *tp = json_sibling(jp, ".txt");
     if (write_file_atomic(jp, j.s, j.len) || write_file_atomic(tp, t.s, t.len)) avm_die("eval: %s", avm_error());
     fputs(t.s, stdout);
     sb_free(&t); sb_free(&j);

@@ -6,11 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-char *utts_path(const char *json_path) {
+char *json_sibling(const char *json_path, const char *ext) {
     size_t n = strlen(json_path);
-    if (n > 5 && !strcmp(json_path + n - 5, ".json")) return xasprintf("%.*s.utts.tsv", (int)(n - 5), json_path);
-    return xasprintf("%s.utts.tsv", json_path);
+    if (n > 5 && !strcmp(json_path + n - 5, ".json")) return xasprintf("%.*s%s", (int)(n - 5), json_path, ext);
+    return xasprintf("%s%s", json_path, ext);
 }
+
+char *utts_path(const char *json_path) { return json_sibling(json_path, ".utts.tsv"); }
 
 void utts_write_header(avm_strbuf *b, const char *const *keys, int nkeys) {
     sb_add(b, "utt\tS\tD\tI\tN");

@@ -19,7 +19,9 @@ typedef struct {
     char **val;           /* [n * nkeys]: value of key k of utterance i at i * nkeys + k */
 } avm_utts;
 
-/* "DIR/NAME.json" -> "DIR/NAME.utts.tsv" (any other name: NAME.utts.tsv appended). */
+/* The files avmask eval writes beside its JSON result: "DIR/NAME.json" + ext -> "DIR/NAME<ext>"
+ * (any other name: ext appended). utts_path is json_sibling(json_path, ".utts.tsv"). */
+char *json_sibling(const char *json_path, const char *ext);
 char *utts_path(const char *json_path);
 void  utts_write_header(avm_strbuf *b, const char *const *keys, int nkeys);
 void  utts_write_line(avm_strbuf *b, const char *id, const avm_errs *e, const char *const *vals, int nkeys);

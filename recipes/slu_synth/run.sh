@@ -146,14 +146,14 @@ pool_pids=()
 pool_add() { while [ "$(jobs -rp | wc -l)" -ge "$nj" ]; do wait -n || true; done; "$@" </dev/null & pool_pids+=($!); }
 pool_end() { local p rc=0; for p in "${pool_pids[@]}"; do wait "$p" || rc=1; done; pool_pids=(); return $rc; }
 
-# One S2I arm: loss $1, fraction $2, seed $3, name $4; then its dev accuracy.
+# One S2I arm: loss $1, fraction $2, seed $3, name $4; then its model-best's dev accuracy.
 arm_train() {
     "$steps/s2i.sh" "$s2i_init" "$feats/train" "$corpus/train" "$feats/dev" "$corpus/dev" "$corpus/intents.txt" \
         "$exp/$4/s2i" --text-model="$textlm/model" --xmodal-loss=$1 --xmodal-weight=$xmodal_weight \
         --label-fraction=$2 --max-steps=$s2i_steps --lr=$s2i_lr --warmup=$s2i_warmup \
         --batch-tokens=$s2i_batch_tokens --valid-every=$valid_every --seed=$((seed + $3 - 1)) \
         --threads=$job_threads $s2i_opts
-    echo "   $4/s2i: dev accuracy $(sed -n 's/.*"valid_acc":\([0-9.]*\).*/\1/p' "$exp/$4/s2i/metrics.jsonl" | tail -1) %"
+    echo "   $4/s2i: dev accuracy of model-best $(bash "$utils/best_valid.sh" "$exp/$4/s2i" | awk '{ printf "%.1f", 100 - $2 }') %"
 }
 
 if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
