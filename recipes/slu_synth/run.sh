@@ -153,7 +153,7 @@ arm_train() {
         --label-fraction=$2 --max-steps=$s2i_steps --lr=$s2i_lr --warmup=$s2i_warmup \
         --batch-tokens=$s2i_batch_tokens --valid-every=$valid_every --seed=$((seed + $3 - 1)) \
         --threads=$job_threads $s2i_opts
-    echo "   $4/s2i: dev accuracy of model-best $(bash "$utils/best_valid.sh" "$exp/$4/s2i" | awk '{ printf "%.1f", 100 - $2 }') %"
+    echo "   $4/s2i: dev accuracy of model-best $(best_err "$exp/$4/s2i" | awk '{ printf "%.1f", 100 - $1 }') %"
 }
 
 if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then

@@ -98,6 +98,10 @@ bash "$recipe" --workdir="$TEST_TMP/w" --stage=4 --stop-stage=6 >run2.out 2>&1 |
 [ "$(cat $exp/*/s2i/decode_test/eval.json $exp/{tinys2i,ctc_menu}/decode_test_menu*/eval.json | md5sum)" = "$sum1" ] ||
     fail "the rerun changed the results"
 [ "$(grep -c 'dev accuracy' run2.out)" = 8 ] || fail "rerun arms"
+# each arm's line: its model-best's dev accuracy (100 - the lowest valid_err), not the last validation's
+best=$(sed -n 's/.*"valid_err":\([0-9.]*\).*/\1/p' $exp/none/s2i/metrics.jsonl | sort -g | head -1)
+grep -q "none/s2i: dev accuracy of model-best $(awk -v e="$best" 'BEGIN { printf "%.1f", 100 - sprintf("%.1f", e) }') %" run1.out ||
+    fail "none/s2i: dev accuracy line is not model-best's (lowest valid_err $best): $(grep 'none/s2i: dev' run1.out)"
 bash "$recipe" --workdir="$TEST_TMP/w" --xmodal-losses="none cosine" >bad.out 2>&1 && fail "bad loss accepted"
 grep -q "xmodal-losses: 'cosine' is not none, l2, triplet or infonce" bad.out || { cat bad.out; fail "bad loss message"; }
 echo "test_slu_synth: ok"

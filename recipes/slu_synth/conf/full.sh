@@ -1,8 +1,9 @@
 # Profile "full": the comparison of issue 16 (cross-modal loss vs none, all labels and 10 %,
 # 3 training seeds, held-out voice family and speakers): 44 min 46 s end to end on 2 cores
-# (tenth session, nothing else running; recipes/README.md). Its first runs left every S2I model near chance; the
-# encoder fine-tuned with phone CTC first (asr_init, the paper's ASR-trained encoder) lifted
-# dev accuracy from ~36 % to ~70 %, but not test (docs/slu.md "Measured", ninth session).
+# (tenth session, nothing else running; recipes/README.md). Its first runs left every S2I
+# model near chance; the encoder fine-tuned with phone CTC first (asr_init, the paper's
+# ASR-trained encoder) lifted dev accuracy from ~36 % to ~70 %, but not test (docs/slu.md
+# "Measured", ninth and tenth sessions).
 speakers_per_family=12; utts_per_speaker=60; train_titles=300; test_titles=150
 general_text=true                     # fortunes and WordNet's glosses beside the commands
 textlm_steps=1500; textlm_batch_tokens=2048
