@@ -5,7 +5,8 @@
 # T=regex selects tests by name. TEST_JOBS tests run side by side (default: the number of
 # cores, at most 4; each test's OpenMP uses OMP_NUM_THREADS, 2). A test that exits 77 could
 # not run here (e.g. no way to mount a small file system) and says why on its last line: it
-# is listed as SKIP, never as a pass. Ends with the line "N passed, N failed" (", N skipped"
+# is listed as SKIP, never as a pass. A pass line gives the wall and CPU seconds (user +
+# system, with children). Ends with the line "N passed, N failed" (", N skipped"
 # if any).
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -35,11 +36,13 @@ run_one() {
     limit=$(limit_of "$t")
     if [[ $t == *.sh ]]; then cmd=(bash "$t"); else cmd=("$t"); fi
     export TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/avmask-$name.XXXXXX")
-    local t0=$(date +%s)
-    (cd "$TEST_TMP" && timeout "$limit" "${cmd[@]}") >"$log" 2>&1
-    rc=$?; dt=$(( $(date +%s) - t0 ))
+    local t0=$(date +%s) cpu TIMEFORMAT=%0U+%0S
+    # the CPU seconds (user + system) of the test and its children beside the wall time:
+    # the suite's length on N cores is about the sum of its tests' CPU seconds / N
+    { time { (cd "$TEST_TMP" && timeout "$limit" "${cmd[@]}") >"$log" 2>&1; }; } 2>"$log.cpu"
+    rc=$?; dt=$(( $(date +%s) - t0 )); cpu=$(( $(cat "$log.cpu") )); rm -f "$log.cpu"
     if [ $rc = 0 ]; then
-        echo PASS >"$log.status"; out=$(printf 'PASS %-32s %4ds' "$name" "$dt"); rm -rf "$TEST_TMP"
+        echo PASS >"$log.status"; out=$(printf 'PASS %-32s %4ds %4ds CPU' "$name" "$dt" "$cpu"); rm -rf "$TEST_TMP"
     elif [ $rc = 77 ]; then
         echo SKIP >"$log.status"; out=$(printf 'SKIP %-32s %4ds (%s)' "$name" "$dt" "$(tail -1 "$log")"); rm -rf "$TEST_TMP"
     else
