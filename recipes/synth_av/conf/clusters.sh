@@ -1,6 +1,6 @@
 # Profile "clusters": HuBERT / AV-HuBERT cluster targets, 2 iterations, 3 training seeds per
 # arm, on the full profile's corpus (40 speakers x 30 utterances, 8 held out, SNR
-# clean/10/5/0), small models: the experiment of issue 12, about 75 minutes on 2 cores
+# clean/10/5/0), small models: the experiment of issue 12, 79 minutes on 2 cores
 # (recipes/README.md, "Cluster targets"). Sizes shrink, not rigor: 12 pretrainings (2 arms x
 # 2 iterations x 3 seeds) of 500 steps instead of 2 of 1500; fine-tuning 1500 steps instead
 # of 2000 (the full profile's dev PER was within 2 points of its end by then); two probe lrs.
