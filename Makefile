@@ -7,7 +7,8 @@
 #                   FUZZ_SECONDS (default 60) on its corpus (tests/fuzz/README.md);
 #                   FUZZ_TARGETS="json datadir" picks targets
 # Options: SAN=1 (ASan+UBSan), BUILD=dir (object dir, default build or build-san),
-#          ARCH=-march=native (set ARCH= for portable binaries), NODEPS=1 (skip apt check)
+#          ARCH=-march=native (set ARCH= for portable binaries), NODEPS=1 (skip apt check),
+#          JOBS=N (compile jobs of test, demo and bench; default: one per core)
 
 SAN   ?= 0
 ARCH  ?= -march=native
@@ -55,6 +56,10 @@ FUZZBIN = $(FUZZSRC:tests/%.c=$(BUILD)/%)
 FUZZLIB = tests/fuzz/fuzzlib.c tests/fuzz/fuzzmodel.c
 LIB     = $(BUILD)/libavmask.a
 BIN     = $(BUILD)/avmask
+
+# test, demo and bench build with one job per core unless make was given -j itself
+JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
+SUBJOBS  = $(if $(findstring -j,$(MAKEFLAGS))$(findstring jobserver,$(MAKEFLAGS)),,-j$(JOBS))
 
 .PHONY: all deps test demo bench fuzz clean
 all: bin/avmask
@@ -110,15 +115,15 @@ endif
 test: DEPS_FLAGS = --test
 
 test: deps
-	@$(MAKE) --no-print-directory $(BIN) $(TESTBIN) $(TOOLBIN) $(FUZZBIN)
+	@$(MAKE) --no-print-directory $(SUBJOBS) $(BIN) $(TESTBIN) $(TOOLBIN) $(FUZZBIN)
 	@BUILD=$(BUILD) SAN=$(SAN) bash tests/run.sh
 
 demo: deps
-	@$(MAKE) --no-print-directory bin/avmask
+	@$(MAKE) --no-print-directory $(SUBJOBS) bin/avmask
 	@bash recipes/synth_av/run.sh --profile=quick
 
 bench: deps
-	@$(MAKE) --no-print-directory $(BIN) $(TOOLBIN)
+	@$(MAKE) --no-print-directory $(SUBJOBS) $(BIN) $(TOOLBIN)
 	@BUILD=$(BUILD) bash tests/bench/run.sh
 
 FUZZ_SECONDS ?= 60
