@@ -1,5 +1,6 @@
-# avmask — one binary, one static library per build, tests beside it.
-#   make            build bin/avmask
+# avmask — one binary (and avmask-media, which it runs for the media commands), one static
+# library per build, tests beside it.
+#   make            build bin/avmask and bin/avmask-media
 #   make test       install missing packages, build, run every test
 #   make demo       install missing packages, build, run the default recipe
 #   make bench      run every benchmark in tests/bench/
@@ -42,7 +43,9 @@ FLITE_LIBS = -lflite_cmu_us_kal -lflite_cmu_us_kal16 -lflite_cmu_us_awb -lflite_
 CC      ?= gcc
 OMPFLAG ?= -fopenmp
 CFLAGS  += -std=gnu11 -Wall -Wextra $(OMPFLAG) $(OPT) $(SANFLAGS) -I. -I$(BLASINC) $(PKG_CFLAGS) -MMD -MP
-LDFLAGS += $(OMPFLAG) $(SANFLAGS) -L$(BLASDIR) -Wl,-rpath,$(BLASDIR)
+# --as-needed: a program records only the libraries it calls, so avmask (linked without the
+# media commands) does not load FFmpeg's codecs or the synthesisers (avmask_media.c)
+LDFLAGS += $(OMPFLAG) $(SANFLAGS) -L$(BLASDIR) -Wl,-rpath,$(BLASDIR) -Wl,--as-needed
 LDLIBS  += $(PKG_LIBS) $(FLITE_LIBS) -lopenblas -lm
 
 LIBSRC  = $(wildcard common/*.c data/*.c data/synth/*.c models/*.c cluster/*.c train/*.c eval/*.c)
@@ -55,20 +58,23 @@ FUZZSRC = $(wildcard tests/fuzz/fuzz_*.c)
 FUZZBIN = $(FUZZSRC:tests/%.c=$(BUILD)/%)
 FUZZLIB = tests/fuzz/fuzzlib.c tests/fuzz/fuzzmodel.c
 LIB     = $(BUILD)/libavmask.a
-BIN     = $(BUILD)/avmask
+BIN     = $(BUILD)/avmask $(BUILD)/avmask-media
 
 # test, demo and bench build with one job per core unless make was given -j itself
 JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 SUBJOBS  = $(if $(findstring -j,$(MAKEFLAGS))$(findstring jobserver,$(MAKEFLAGS)),,-j$(JOBS))
 
 .PHONY: all deps test demo bench fuzz clean
-all: bin/avmask
+all: bin/avmask bin/avmask-media
 
 # copy + rename: a recipe still running the old binary keeps it ("Text file busy" otherwise)
-bin/avmask: $(BIN)
-	@mkdir -p bin && cp $(BIN) $@.tmp && mv $@.tmp $@
+bin/%: $(BUILD)/%
+	@mkdir -p bin && cp $< $@.tmp && mv $@.tmp $@
 
-$(BIN): $(BUILD)/avmask.o $(LIB)
+$(BUILD)/avmask: $(BUILD)/avmask.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/avmask-media: $(BUILD)/avmask_media.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(LIB): $(LIBOBJ)
@@ -119,7 +125,7 @@ test: deps
 	@BUILD=$(BUILD) SAN=$(SAN) bash tests/run.sh
 
 demo: deps
-	@$(MAKE) --no-print-directory $(SUBJOBS) bin/avmask
+	@$(MAKE) --no-print-directory $(SUBJOBS) bin/avmask bin/avmask-media
 	@bash recipes/synth_av/run.sh --profile=quick
 
 bench: deps
@@ -138,4 +144,4 @@ endif
 clean:
 	rm -rf build build-san build-fuzz bin
 
--include $(LIBOBJ:.o=.d) $(BUILD)/avmask.d $(FUZZBIN:=.d)
+-include $(LIBOBJ:.o=.d) $(BUILD)/avmask.d $(BUILD)/avmask_media.d $(FUZZBIN:=.d)

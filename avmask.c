@@ -1,8 +1,10 @@
 /* avmask: the subcommand table; nothing else. Each subcommand lives in its folder
  * (data/, train/, eval/) as cmd_<name>(argc, argv) with argv[0] = the name. */
+#include <errno.h>
 #include <omp.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include "common/ompenv.h"
 #include "common/version.h"
 #include "models/blas_kernel.h"
@@ -15,9 +17,6 @@ int cmd_report(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_finetune(int argc, char **argv);
 int cmd_decode(int argc, char **argv);
-int cmd_synth(int argc, char **argv);
-int cmd_synth_slu(int argc, char **argv);
-int cmd_extract(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_pretrain(int argc, char **argv);
 int cmd_kmeans(int argc, char **argv);
@@ -27,11 +26,12 @@ int cmd_tinys2i(int argc, char **argv);
 
 /* omp: the command runs long OpenMP-parallel loops and BLAS, so it gets the passive wait
  * policy (common/ompenv.h) and the CPU's BLAS kernel (models/blas_kernel.h); the others skip
- * the re-execution that costs one more start-up. */
+ * the re-execution that costs one more start-up. fn NULL: the command is in avmask-media
+ * (avmask_media.c), which this binary runs for it. */
 static const struct { const char *name; cmd_fn fn; int omp; const char *what; } commands[] = {
-    {"synth", cmd_synth, 0, "generate the synthetic audio-visual corpus (speech, talking face, noise)"},
-    {"synth-slu", cmd_synth_slu, 0, "generate the spoken-command corpus (intents, slots, titles; espeak-ng + flite)"},
-    {"extract", cmd_extract, 0, "media files of a data dir -> feature shards (HDF5), index.tsv, cmvn.h5"},
+    {"synth", NULL, 0, "generate the synthetic audio-visual corpus (speech, talking face, noise)"},
+    {"synth-slu", NULL, 0, "generate the spoken-command corpus (intents, slots, titles; espeak-ng + flite)"},
+    {"extract", NULL, 0, "media files of a data dir -> feature shards (HDF5), index.tsv, cmvn.h5"},
     {"info", cmd_info, 0, "summary of a feature dir written by extract"},
     {"kmeans", cmd_kmeans, 1, "k-means codebook of token features (HuBERT targets); --apply writes label shards"},
     {"pretrain", cmd_pretrain, 1, "masked audio-visual pretraining -> checkpoints, metrics.jsonl"},
@@ -55,6 +55,24 @@ static void usage(FILE *f) {
                "CPU, its vector ISA, the BLAS kernel in use and the thread count.\n");
 }
 
+/* The commands that decode or write media need FFmpeg's codecs, espeak-ng and flite: about
+ * 150 shared libraries, which took 0.13 s of every start-up (docs/timings.md) while no other
+ * command uses them. They are linked into avmask-media beside this binary, run with the same
+ * arguments. Returns only if that fails. */
+static int run_media(char **argv) {
+    static char path[4096];
+    ssize_t n = readlink("/proc/self/exe", path, sizeof path - 16);
+    if (n > 0) path[n] = '\0';
+    char *slash = n > 0 ? strrchr(path, '/') : NULL;
+    if (!slash) { fprintf(stderr, "avmask: cannot find my own path in /proc/self/exe\n"); return 1; }
+    strcpy(slash + 1, "avmask-media");
+    argv[0] = path;
+    execv(path, argv);
+    fprintf(stderr, "avmask: cannot run %s for '%s': %s (make builds it beside avmask)\n", path, argv[1],
+            strerror(errno));
+    return 1;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) { usage(stderr); return 2; }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) { usage(stdout); return 0; }
@@ -68,6 +86,7 @@ int main(int argc, char **argv) {
     }
     for (int i = 0; commands[i].name; i++)
         if (!strcmp(argv[1], commands[i].name)) {
+            if (!commands[i].fn) return run_media(argv);
             if (commands[i].omp && (ompenv_set_passive() | blas_kernel_select())) env_reexec(argv);
             return commands[i].fn(argc - 1, argv + 1);
         }
