@@ -30,8 +30,11 @@ char *codebook_feature_config(const km_feat *kf, const char *feats_config) {
         jw_key(&w, "checkpoint"); jw_str(&w, kf->ckpt);
         jw_key(&w, "checkpoint_crc32"); jw_str(&w, kf->crc);
         jw_key(&w, "layer"); jw_int(&w, kf->layer);
-        jw_key(&w, "token"); jw_str(&w, "hidden state of the layer (0 embeddings, 1..La audio encoder, La+1.. fusion), "
-                                        "no masking, no dropout, video present for an AV model");
+        jw_key(&w, "video"); jw_str(&w, km_video_name(kf));
+        jw_key(&w, "token"); jw_str(&w, kf->no_video ? "hidden state of the layer (0 embeddings, 1..La audio encoder, "
+                                                       "La+1.. fusion), no masking, no dropout, the video dropped"
+                                                     : "hidden state of the layer (0 embeddings, 1..La audio encoder, "
+                                                       "La+1.. fusion), no masking, no dropout, video present for an AV model");
         jw_key(&w, "norm"); jw_str(&w, "per-dimension mean/std of the fitting corpus");
     } else {
         char *t = xasprintf("%d stacked log-mel frames", kf->stack);
@@ -63,7 +66,8 @@ static int write_body(hid_t f, const char *path, const km_codebook *cb, const ch
         return -1;
     if (cb->kf.src == KM_SRC_LAYER &&
         (h5_write_str_attr(f, "checkpoint", cb->kf.ckpt, path) || h5_write_str_attr(f, "checkpoint_crc32", cb->kf.crc, path) ||
-         h5_write_i64_attr(f, "layer", cb->kf.layer, path)))
+         h5_write_i64_attr(f, "layer", cb->kf.layer, path) ||
+         h5_write_str_attr(f, "video", km_video_name(&cb->kf), path)))
         return -1;
     return 0;
 }
@@ -79,10 +83,11 @@ static int check_finite(const float *v, size_t n) {
     return 0;
 }
 
-/* source=layer: which checkpoint and layer; dim is the model's (1..65536). */
+/* source=layer: which checkpoint and layer, whether the video was dropped (no video
+ * attribute: written before it existed, the video used); dim is the model's (1..65536). */
 static int read_layer(hid_t f, const char *path, km_feat *kf, int64_t dim) {
     int64_t layer = -1;
-    char *crc = NULL;
+    char *crc = NULL, *video = NULL;
     if (dim < 1 || dim > 65536) return avm_fail("%s: bad dim %lld", path, (long long)dim);
     kf->dim = (int)dim;
     if (!(kf->ckpt = h5_read_str_attr(f, "checkpoint", path)) || !(crc = h5_read_str_attr(f, "checkpoint_crc32", path)) ||
@@ -91,9 +96,16 @@ static int read_layer(hid_t f, const char *path, km_feat *kf, int64_t dim) {
         return -1;
     }
     int rc = strlen(crc) == 8 && layer >= 0 && layer < 4096 ? 0 : avm_fail("%s: bad checkpoint_crc32 or layer", path);
+    int has = rc ? 0 : h5_attr_exists(f, "video", path);
+    if (has < 0) rc = -1;
+    if (has > 0 && !(video = h5_read_str_attr(f, "video", path))) rc = -1;
+    if (video && strcmp(video, "used") && strcmp(video, "dropped"))
+        rc = avm_fail("%s: video attribute '%s': expected used or dropped", path, video);
     snprintf(kf->crc, sizeof kf->crc, "%s", crc);
     kf->layer = (int)layer;
+    kf->no_video = video && !strcmp(video, "dropped");
     free(crc);
+    free(video);
     return rc;
 }
 

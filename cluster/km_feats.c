@@ -22,9 +22,11 @@ const char *km_source_name(km_source src) {
 }
 
 void km_feat_hash_name(const km_feat *f, char *out, size_t cap) {
-    if (f->src == KM_SRC_LAYER) snprintf(out, cap, "layer:%s:%d", f->crc, f->layer);
+    if (f->src == KM_SRC_LAYER) snprintf(out, cap, "layer:%s:%d%s", f->crc, f->layer, f->no_video ? ":novideo" : "");
     else snprintf(out, cap, "%s", km_source_name(f->src));
 }
+
+const char *km_video_name(const km_feat *f) { return f->no_video ? "dropped" : "used"; }
 
 void km_feat_init(km_feat *f, km_source src, int n_mels, int stack) {
     memset(f, 0, sizeof *f);

@@ -9,7 +9,7 @@
  *          frames (39 dims), then standardised per dimension with training statistics.
  *   layer: the hidden state of one layer of a pretraining checkpoint's model at the token
  *          (d dims; HuBERT's iteration >= 2), computed by km_layer.h with the video present
- *          for an AV model, standardised like mfcc.
+ *          for an AV model (or dropped: no_video), standardised like mfcc.
  * The raw token vector comes first (km_feat_raw), the normalisation (x - mean) / std second,
  * so that the statistics can be measured on raw vectors in the fitting pass. */
 #ifndef AVMASK_KM_FEATS_H
@@ -33,6 +33,7 @@ typedef struct {
     char *ckpt;
     char crc[9];
     int layer;
+    int no_video;          /* layer: an AV model's video dropped (the exported branch's features) */
     struct km_layer *lay;
 } km_feat;
 
@@ -45,6 +46,9 @@ void km_feat_free(km_feat *f);
 /* What km_hash names the source by: the source's name; for layer also the checkpoint's
  * CRC and the layer ("layer:1a2b3c4d:3"), so that another model or layer is another codebook. */
 void km_feat_hash_name(const km_feat *f, char *out, size_t cap);
+/* layer: "dropped" (no_video) or "used" (the video enters an AV model; none enters an
+ * audio-only one), as the codebook's video attribute and labels.json say. */
+const char *km_video_name(const km_feat *f);
 
 /* Per-frame cepstra with deltas: fbank [frames, n_mels] -> out [frames, 39]. */
 void km_mfcc_frames(const km_feat *f, const float *fbank, int frames, float *out);

@@ -54,11 +54,12 @@ static int check_lengths(const km_layer *k, const char *feats) {
     return 0;
 }
 
-int km_layer_open(km_layer *k, const char *ckpt, int layer, const char *feats, long batch_tokens) {
+int km_layer_open(km_layer *k, const char *ckpt, int layer, int no_video, const char *feats, long batch_tokens) {
     memset(k, 0, sizeof *k);
     if (ckpt_load_model(ckpt, &k->m, NULL)) return -1;
     k->layer = layer;
-    k->av = k->m.cfg.modalities == AVM_MOD_AV;
+    k->no_video = no_video;
+    k->av = k->m.cfg.modalities == AVM_MOD_AV && !no_video;   /* the video is read and enters */
     k->batch_tokens = batch_tokens;
     snprintf(k->crc, sizeof k->crc, "%08x", ckpt_checksum(&k->m.params, k->m.params.data));
     char *cmvn_dir = NULL;
@@ -66,6 +67,8 @@ int km_layer_open(km_layer *k, const char *ckpt, int layer, const char *feats, l
     if (layer < 0 || layer >= n)
         rc = avm_fail("%s: --layer=%d: the model has layers 0..%d (0 embeddings, 1..%d audio encoder, %d..%d fusion)",
                       ckpt, layer, n - 1, k->m.cfg.layers_audio, k->m.cfg.layers_audio + 1, n - 1);
+    if (!rc && no_video && k->m.cfg.modalities != AVM_MOD_AV)
+        rc = avm_fail("%s: --video=drop: an audio-only model has no video to drop", ckpt);
     if (!rc) rc = ckpt_features(k, ckpt, &cmvn_dir);
     avm_feats fe;
     if (!rc && !(rc = feats_open(&fe, feats))) {
@@ -103,7 +106,8 @@ static int run_batch(km_layer *k, const int *ord, int B, const int *utt, const i
     if (rc) return -1;
     const avm_batch_data *b = &k->bd;
     k->h = xrealloc(k->h, sizeof(float) * (size_t)b->B * b->T * d);
-    if (avmodel_layer_forward(&k->m, b->audio, b->video, b->len, b->B, b->T, k->layer, k->h)) return -1;
+    if (avmodel_layer_forward(&k->m, b->audio, k->av ? b->video : NULL, b->len, b->B, b->T, k->layer, k->h))
+        return -1;
     for (int j = 0; j < B; j++)
         memcpy(x + (size_t)off[ord[j]] * d, k->h + (size_t)j * b->T * d, sizeof(float) * (size_t)b->len[j] * d);
     return 0;
@@ -153,6 +157,7 @@ int km_layer_feat(km_layer *k, km_feat *kf, const char *ckpt) {
         kf->ckpt = abs ? abs : xstrdup(ckpt);
         snprintf(kf->crc, sizeof kf->crc, "%s", k->crc);
         kf->layer = k->layer;
+        kf->no_video = k->no_video;
         kf->dim = k->m.cfg.d;
     }
     kf->lay = k;

@@ -110,6 +110,7 @@ static void write_summary(const km_opts *a, const avm_feats *fe, const km_codebo
     if (cb->kf.src == KM_SRC_LAYER) {
         jw_key(&w, "checkpoint"); jw_str(&w, cb->kf.ckpt);
         jw_key(&w, "layer"); jw_int(&w, cb->kf.layer);
+        jw_key(&w, "video"); jw_str(&w, km_video_name(&cb->kf));
     }
     jw_key(&w, "feats"); jw_str(&w, fabs ? fabs : a->feats);
     jw_key(&w, "feats_index_hash"); jw_str(&w, ixh);
@@ -147,7 +148,7 @@ int kmeans_apply(avm_opts *o, km_opts *k) {
     km_layer kl = {0};
     const char *ckpt = a.ckpt ? a.ckpt : cb.kf.ckpt;
     if (cb.kf.src == KM_SRC_LAYER && !a.merge &&
-        (km_layer_open(&kl, ckpt, cb.kf.layer, a.feats, a.batch_tokens) || km_layer_feat(&kl, &cb.kf, ckpt)))
+        (km_layer_open(&kl, ckpt, cb.kf.layer, cb.kf.no_video, a.feats, a.batch_tokens) || km_layer_feat(&kl, &cb.kf, ckpt)))
         avm_die("kmeans: %s", avm_error());
     if (mkdir_p(a.out)) avm_die("kmeans: %s", avm_error());
     int m;

@@ -29,6 +29,10 @@ static const avm_optdef table[] = {
              "checksum must match)"},
     {OPT_INT, "layer", F(layer), .lo = 0, .hi = 4095, .meta = "N", .modes = FIT,
      .help = "layer: 0 embeddings, 1..La audio encoder, La+1..La+Lf fusion"},
+    {OPT_ENUM, "video", F(video), .def = "use", .values = "use|drop", .modes = FIT,
+     .help = "layer, AV checkpoint: use: the video enters (AV-HuBERT's labels);\n"
+             "drop: it is absent, as in the exported audio branch (what its\n"
+             "fine-tuning and probes see); recorded in the codebook"},
     {OPT_INT, "batch-tokens", F(batch_tokens), .def = "4000", .lo = 1, .hi = 1L << 30, .modes = FIT | APPLY | MERGE,
      .help = "layer: padded tokens per forward batch"},
     {OPT_NUM, "sample", F(sample), .def = "0.1", .min = 0, .max = 1, .flags = OPT_MIN_OPEN, .modes = FIT,

@@ -15,9 +15,10 @@ typedef struct {
     int batch, threads;
     long batch_tokens;
     /* fit */
-    const char *source, *dump;
+    const char *source, *dump, *video;
     km_source src;                  /* of source */
     int k, iters, max_sample, n_init, layer;
+    int no_video;                   /* of video: drop */
     double sample, tol;
     long seed;
     /* apply, merge */

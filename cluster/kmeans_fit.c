@@ -30,6 +30,8 @@ static void check_opts(avm_opts *o, km_opts *f) {
     if (!opts_given(o, "layer")) f->layer = -1;
     if ((f->src == KM_SRC_LAYER) != (f->ckpt != NULL) || (f->src == KM_SRC_LAYER) != (f->layer >= 0))
         avm_die("kmeans: --source=layer goes with --checkpoint=FILE and --layer=N (and they only with it)");
+    f->no_video = !strcmp(f->video, "drop");
+    if (f->no_video && f->src != KM_SRC_LAYER) avm_die("kmeans: --video=drop goes with --source=layer");
     f->threads = opts_threads(o);
 }
 
@@ -179,6 +181,7 @@ static char *summary(const km_opts *f, const avm_feats *fe, long long N, int nsa
     if (f->ckpt) {
         jw_key(&w, "checkpoint"); jw_str(&w, f->ckpt);
         jw_key(&w, "layer"); jw_int(&w, f->layer);
+        jw_key(&w, "video"); jw_str(&w, f->video);
         jw_key(&w, "batch_tokens"); jw_int(&w, f->batch_tokens);
     }
     jw_key(&w, "k"); jw_int(&w, f->k);
@@ -223,7 +226,7 @@ int kmeans_fit(avm_opts *o, km_opts *k) {
     km_feat_init(&cb.kf, f.src, fe.n_mels, fe.stack);
     if (f.src == KM_SRC_FBANK) fbank_norm(&cb.kf, f.feats);
     km_layer kl = {0};
-    if (f.ckpt && (km_layer_open(&kl, f.ckpt, f.layer, f.feats, f.batch_tokens) || km_layer_feat(&kl, &cb.kf, f.ckpt)))
+    if (f.ckpt && (km_layer_open(&kl, f.ckpt, f.layer, f.no_video, f.feats, f.batch_tokens) || km_layer_feat(&kl, &cb.kf, f.ckpt)))
         avm_die("kmeans: %s", avm_error());
     int dim = cb.kf.dim;
     reservoir r = {xmalloc(sizeof(float) * (size_t)f.max_sample * dim), 0, f.max_sample, 0};

@@ -7,6 +7,10 @@
 #    (last audio layer) and 3 (fusion) of both models, max |C - ref| / max |ref| <= 1e-4;
 #  - the AV model's fusion-layer vectors change when the video frames are shuffled (the video
 #    enters), its audio-layer vectors and the audio-only model's do not;
+#  - --video=drop (the exported audio branch's features): the AV model's fusion layer
+#    equals the reference with zeros for the video stream, does not move with the video
+#    frames, differs from the video-present vectors, and the codebook says "dropped" (its
+#    hash differs, labels.json and --apply follow it);
 #  - the codebook records source layer, the checkpoint's absolute path, its checksum_params
 #    and the layer; --apply labels equal the nearest centre of the dumped vectors;
 #  - refused with one line: a feature dir of another feature config, another checkpoint
@@ -26,9 +30,9 @@ cp -r f/train f/shuf      # the same features with the video frames of the shard
 import h5py, numpy as np
 with h5py.File('f/shuf/shard-00000.h5', 'r+') as f:
     v = f['video/frames']; v[...] = v[()][np.random.default_rng(0).permutation(v.shape[0])]"
-fit() {  # mod layer feats out
+fit() {  # mod layer feats out [options]
     "$A" kmeans --feats=$3 --out=$4 --k=8 --source=layer --checkpoint=p_$1/checkpoint-last.h5 --layer=$2 \
-        --dump-feats=$4/x.h5 --batch-tokens=300 >$4.log 2>&1 || { tail -3 $4.log; fail "fit $4"; }
+        --dump-feats=$4/x.h5 --batch-tokens=300 "${@:5}" >$4.log 2>&1 || { tail -3 $4.log; fail "fit $4"; }
 }
 cases=
 for mod in av audio; do
@@ -38,17 +42,30 @@ for mod in av audio; do
     done
     for L in 2 3; do mkdir -p shuf_${mod}_$L; fit $mod $L f/shuf shuf_${mod}_$L; done
 done
+mkdir -p drop_av_3 dshuf_av_3
+fit av 3 f/train drop_av_3 --video=drop
+fit av 3 f/shuf dshuf_av_3 --video=drop
+cases+=" p_av/checkpoint-last.h5 f/train drop_av_3/x.h5 drop_av_3/codebook.h5"
 "$PY" "$AVMASK_ROOT/tests/ref/layer_ref.py" $cases
 "$PY" - <<'E'
-import h5py, numpy as np, os
+import h5py, numpy as np, os, json
 def raw(d):
     with h5py.File(d + "/codebook.h5") as cb, h5py.File(d + "/x.h5") as x:
         return x["x"][()].astype(np.float64) * cb["norm/std"][()] + cb["norm/mean"][()]
-for mod, L, moves in (("av", 3, True), ("av", 2, False), ("audio", 3, False), ("audio", 2, False)):
-    a, b = raw("km_%s_%d" % (mod, L)), raw("shuf_%s_%d" % (mod, L))
+for a_dir, b_dir, moves, what in (("km_av_3", "shuf_av_3", True, "av layer 3, video shuffled"),
+                                  ("km_av_2", "shuf_av_2", False, "av layer 2, video shuffled"),
+                                  ("km_audio_3", "shuf_audio_3", False, "audio layer 3, video shuffled"),
+                                  ("km_audio_2", "shuf_audio_2", False, "audio layer 2, video shuffled"),
+                                  ("drop_av_3", "dshuf_av_3", False, "av layer 3 video dropped, video shuffled"),
+                                  ("km_av_3", "drop_av_3", True, "av layer 3, video present vs dropped")):
+    a, b = raw(a_dir), raw(b_dir)
     rel = np.abs(a - b).max() / np.abs(a).max()
-    print("%s layer %d, video shuffled: max change %.2e of max |x|" % (mod, L, rel))
-    assert (rel > 1e-2) if moves else (rel < 1e-5), "video dependence of %s layer %d" % (mod, L)
+    print("%s: max change %.2e of max |x|" % (what, rel))
+    assert (rel > 1e-2) if moves else (rel < 1e-5), what
+with h5py.File("km_av_3/codebook.h5") as a, h5py.File("drop_av_3/codebook.h5") as b:
+    assert a.attrs["video"] == "used" and b.attrs["video"] == "dropped", (a.attrs["video"], b.attrs["video"])
+    assert a.attrs["hash"] != b.attrs["hash"], "the same hash with and without the video"
+    assert json.loads(b.attrs["feature_config"])["video"] == "dropped"
 with h5py.File("km_av_3/codebook.h5") as cb, h5py.File("p_av/checkpoint-last.h5") as ck:
     at = cb.attrs
     assert at["source"] == "layer" and at["layer"] == 3, dict(at)
@@ -69,6 +86,16 @@ j = json.load(open("lab/labels.json"))
 assert j["source"] == "layer" and j["layer"] == 3 and j["checkpoint"].endswith("p_av/checkpoint-last.h5"), j
 print("apply: %d labels, each the nearest centre" % len(lab))
 E
+"$A" kmeans --apply --codebook=drop_av_3 --feats=f/train --out=lab_drop >/dev/null 2>&1 || fail "apply --video=drop"
+"$PY" - <<'E'
+import h5py, numpy as np, json
+with h5py.File("drop_av_3/codebook.h5") as cb, h5py.File("drop_av_3/x.h5") as x, h5py.File("lab_drop/labels-00000.h5") as l:
+    c, X, lab = cb["centres"][()].astype(np.float64), x["x"][()].astype(np.float64), l["labels"][()]
+d = ((X[:, None, :] - c[None]) ** 2).sum(-1)
+assert np.all(d[np.arange(len(X)), lab] <= d.min(1) + 1e-5 * (1 + d.min(1))), "video dropped: labels are not the nearest centres"
+assert json.load(open("lab_drop/labels.json"))["video"] == "dropped"
+print("apply with the video dropped: %d labels, each the nearest centre" % len(lab))
+E
 refused() {  # pattern command...
     local pat=$1; shift
     "$@" >out.txt 2>&1 && fail "accepted: $*"
@@ -83,4 +110,7 @@ refused "p_audio/checkpoint-last.h5: parameter checksum .*, the codebook was fit
 refused "layer=4: the model has layers 0..3 (0 embeddings, 1..2 audio encoder, 3..3 fusion)" \
     "$A" kmeans --feats=f/train --out=bad --source=layer --checkpoint=p_av/checkpoint-last.h5 --layer=4
 refused "source=layer goes with --checkpoint=FILE and --layer=N" "$A" kmeans --feats=f/train --out=bad --source=layer --layer=1
+refused "p_audio/checkpoint-last.h5: --video=drop: an audio-only model has no video to drop" \
+    "$A" kmeans --feats=f/train --out=bad --source=layer --checkpoint=p_audio/checkpoint-last.h5 --layer=1 --video=drop
+refused "video=drop goes with --source=layer" "$A" kmeans --feats=f/train --out=bad --video=drop
 echo "test_kmeans_layer: ok"

@@ -4,7 +4,9 @@ Usage: layer_ref.py CHECKPOINT FEATS DUMP CODEBOOK [CHECKPOINT FEATS DUMP CODEBO
 Rebuilds the checkpoint's model in float64 (tests/ref/torch_avmodel.py: the same weights,
 torch.nn.TransformerEncoderLayer), feeds each utterance of FEATS alone (no padding, no
 masking, dropout 0), audio normalised with the checkpoint's training cmvn.h5, video with
-its pixel mean/std and present for an AV model, collects the hidden states in the C order
+its pixel mean/std and present for an AV model (unless the codebook's video attribute
+is "dropped": then the fusion takes zeros for the video stream, AV-HuBERT's dropped
+modality), collects the hidden states in the C order
 (embeddings, audio layers, fusion layers), and compares layer N (the codebook's) with the
 vectors `--dump-feats` wrote (un-standardised with the codebook's mean/std): the largest
 |C - ref| over the largest |ref| must be <= 1e-4. Prints one line per case.
@@ -50,11 +52,12 @@ def utterances(feats):
 
 
 def hidden_states(m, audio_only, a, v):
+    """v None for an AV model: the video dropped (zeros enter the fusion in its place)."""
     pad = torch.zeros(1, a.shape[1], dtype=torch.bool)
     hidden = []
     with torch.no_grad():
         za = m.stream("audio", a, None, pad, hidden)
-        zv = None if audio_only else m.stream("video", v, None, pad, [])
+        zv = None if audio_only else torch.zeros_like(za) if v is None else m.stream("video", v, None, pad, [])
         m.fusion(m.fuse(za, zv), pad, hidden)
     return hidden
 
@@ -66,19 +69,21 @@ def check(ckpt, feats, dump, codebook):
         pmean, pstd = float(c["video/mean"][()]), float(c["video/std"][()])
     with h5py.File(codebook, "r") as cb:
         layer, nm, ns = int(cb.attrs["layer"]), cb["norm/mean"][()], cb["norm/std"][()]
+        dropped = cb.attrs.get("video", "used") == "dropped"
     with h5py.File(dump, "r") as f:
         got = f["x"][()].astype(np.float64) * ns + nm
     refs = []
     for fb, vid in utterances(feats):
         T = fb.shape[0] // 4
         a = torch.from_numpy(((fb[:4 * T] - mean) * istd).reshape(1, T, -1))
-        v = None if audio_only else torch.from_numpy(((vid[:T].astype(np.float64) - pmean) / pstd)[None])
+        v = None if audio_only or dropped else torch.from_numpy(((vid[:T].astype(np.float64) - pmean) / pstd)[None])
         refs.append(hidden_states(m, audio_only, a, v)[layer][0].numpy())
     ref = np.concatenate(refs)
     assert ref.shape == got.shape, (ref.shape, got.shape)
     err = np.abs(got - ref).max() / max(np.abs(ref).max(), 1e-6)
-    print("%s layer %d (%s): %d vectors, max |C - ref| / max |ref| = %.2e" % (
-        os.path.basename(os.path.dirname(ckpt)), layer, "audio" if audio_only else "av", len(ref), err))
+    print("%s layer %d (%s%s): %d vectors, max |C - ref| / max |ref| = %.2e" % (
+        os.path.basename(os.path.dirname(ckpt)), layer, "audio" if audio_only else "av",
+        ", video dropped" if dropped else "", len(ref), err))
     assert err <= TOL, "layer vectors differ from the PyTorch reference"
 
 
