@@ -1,8 +1,10 @@
 # Profile "long": the clusters profile (conf/clusters.sh: issue 12's experiment) with 6
 # training seeds per arm instead of 3, for the 0 dB comparison: there every arm's sd over
 # seeds is largest (2.2-3.3 PER points) and 3 seeds did not settle the AV - audio interval
-# (docs/results.md, eleventh and twelfth sessions). Twice the clusters profile's time, about
-# 2.5 hours on 2 cores. Seeds 1-3 are the clusters profile's: a work dir that has run it
-# gains seeds 4-6 with run.sh --profile=clusters --train-seeds="1 2 3 4 5 6" instead.
+# (docs/results.md, eleventh and twelfth sessions). About 2 h 45 min on 2 cores (the clusters
+# profile's 78.6 min plus 84.5 min measured for seeds 4-6). Seeds 1-3 are the clusters
+# profile's: a work dir that has run it gains seeds 4-6 with
+#   run.sh --profile=clusters --train-seeds="1 2 3 4 5 6"
+# (exp/clusters; this profile writes exp/long).
 . "$here/conf/clusters.sh"
 train_seeds="1 2 3 4 5 6"
