@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # avmask recipe on the embedded synthetic audio-visual corpus (no download needed).
-#   ./run.sh [--profile=quick|full|clusters] [--stage=N] [--stop-stage=N] [--nj=N] [--threads=N]
+#   ./run.sh [--profile=quick|full|clusters|long] [--stage=N] [--stop-stage=N] [--nj=N] [--threads=N]
 # The corpus is small enough for one machine: --nj runs extraction jobs locally.
 # Stages:
 #   0 synthesise the corpus             4 export both audio branches
@@ -56,7 +56,7 @@ km_layer=          # iteration 2: the layer clustered (0 embeddings, 1..La audio
 km_opts=           # extra options of every k-means fit (avmask kmeans --help)
 train_seeds=1      # training seeds: "1 2 3" trains, fine-tunes and probes every arm 3 times
 report_notes=      # Markdown appended to the report (conf/full.sh: docs/results.md, what was found)
-help_message="usage: $0 [--profile=quick|full|clusters] [--stage=N] [--stop-stage=N] [--nj=N] [--threads=N] [--seed=N] [--workdir=DIR]
+help_message="usage: $0 [--profile=quick|full|clusters|long] [--stage=N] [--stop-stage=N] [--nj=N] [--threads=N] [--seed=N] [--workdir=DIR]
   [--novideo-pass=0|1 --modality-dropout-video=P --video-mask=embed|substitute|none] [--tag=S --pretrain-opts=\"...\"] [--ft-tag=S --finetune-opts=\"...\"]
   [--inits=\"scratch audio av\"] [--target=features|clusters --iterations=1|2 --km-k=\"K1 K2\" --km-layer=N]
   [--train-seeds=\"1 2 3\"] [any variable of conf/<profile>.sh, e.g. --pretrain-steps=N]"
