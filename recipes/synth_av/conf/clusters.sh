@@ -17,6 +17,9 @@ finetune_opts="--time-mask-prob=0.05 --time-mask-len=5 --freq-masks=2 --freq-mas
 # probe's blank plateau made it unstable, docs/results.md, seventh session), the lr chosen on
 # dev from the full profile's grid
 probe_steps=1000; probe_lr="1e-2 5e-2"; probe_objective=frame
+# what every session found with this profile and what was tried (docs/results.md), appended
+# to the report as its Notes, so the report says where the issue's claims hold and where not
+report_notes=$root/docs/results.md
 # the AV arm as measured over 3 seeds (docs/results.md, fifth session): the no-video pass and
 # no modality dropout (run.sh's defaults) with the video's mask vector
 video_mask=embed
