@@ -56,8 +56,8 @@ static void usage(FILE *f) {
 }
 
 /* The commands that decode or write media need FFmpeg's codecs, espeak-ng and flite: about
- * 150 shared libraries, which took 0.13 s of every start-up (docs/timings.md) while no other
- * command uses them. They are linked into avmask-media beside this binary, run with the same
+ * 130 shared libraries, which made every start-up 4x longer (0.115 s against 0.03 s,
+ * docs/timings.md) while no other command uses them. They are linked into avmask-media beside this binary, run with the same
  * arguments. Returns only if that fails. */
 static int run_media(char **argv) {
     static char path[4096];

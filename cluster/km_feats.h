@@ -44,7 +44,8 @@ void km_feat_init(km_feat *f, km_source src, int n_mels, int stack);
 void km_feat_set_norm(km_feat *f, const double *mean, const double *std);
 void km_feat_free(km_feat *f);
 /* What km_hash names the source by: the source's name; for layer also the checkpoint's
- * CRC and the layer ("layer:1a2b3c4d:3"), so that another model or layer is another codebook. */
+ * CRC and the layer ("layer:1a2b3c4d:3", then ":novideo" if the video was dropped), so that
+ * another model, layer or video condition is another codebook. */
 void km_feat_hash_name(const km_feat *f, char *out, size_t cap);
 /* layer: "dropped" (no_video) or "used" (the video enters an AV model; none enters an
  * audio-only one), as the codebook's video attribute and labels.json say. */
