@@ -74,27 +74,21 @@ with h5py.File("km_av_3/codebook.h5") as cb, h5py.File("p_av/checkpoint-last.h5"
 print("codebook records source, checkpoint, checksum and layer")
 E
 "$A" kmeans --apply --codebook=km_av_3 --feats=f/train --out=lab >/dev/null 2>&1 || fail "apply"
-"$PY" - <<'E'
-import h5py, numpy as np, json
-with h5py.File("km_av_3/codebook.h5") as cb, h5py.File("km_av_3/x.h5") as x, h5py.File("lab/labels-00000.h5") as l:
-    c, X, lab = cb["centres"][()].astype(np.float64), x["x"][()].astype(np.float64), l["labels"][()]
-    assert l.attrs["source"] == "layer"
-d = ((X[:, None, :] - c[None]) ** 2).sum(-1)
-best = d.min(1)
-assert len(lab) == len(X) and np.all(d[np.arange(len(X)), lab] <= best + 1e-5 * (1 + best)), "labels are not the nearest centres"
-j = json.load(open("lab/labels.json"))
-assert j["source"] == "layer" and j["layer"] == 3 and j["checkpoint"].endswith("p_av/checkpoint-last.h5"), j
-print("apply: %d labels, each the nearest centre" % len(lab))
-E
 "$A" kmeans --apply --codebook=drop_av_3 --feats=f/train --out=lab_drop >/dev/null 2>&1 || fail "apply --video=drop"
 "$PY" - <<'E'
 import h5py, numpy as np, json
-with h5py.File("drop_av_3/codebook.h5") as cb, h5py.File("drop_av_3/x.h5") as x, h5py.File("lab_drop/labels-00000.h5") as l:
-    c, X, lab = cb["centres"][()].astype(np.float64), x["x"][()].astype(np.float64), l["labels"][()]
-d = ((X[:, None, :] - c[None]) ** 2).sum(-1)
-assert np.all(d[np.arange(len(X)), lab] <= d.min(1) + 1e-5 * (1 + d.min(1))), "video dropped: labels are not the nearest centres"
-assert json.load(open("lab_drop/labels.json"))["video"] == "dropped"
-print("apply with the video dropped: %d labels, each the nearest centre" % len(lab))
+for km, lab_dir, video in (("km_av_3", "lab", "used"), ("drop_av_3", "lab_drop", "dropped")):
+    with h5py.File(km + "/codebook.h5") as cb, h5py.File(km + "/x.h5") as x, h5py.File(lab_dir + "/labels-00000.h5") as l:
+        c, X, lab = cb["centres"][()].astype(np.float64), x["x"][()].astype(np.float64), l["labels"][()]
+        assert l.attrs["source"] == "layer"
+    d = ((X[:, None, :] - c[None]) ** 2).sum(-1)
+    best = d.min(1)
+    assert len(lab) == len(X) and np.all(d[np.arange(len(X)), lab] <= best + 1e-5 * (1 + best)), \
+        "%s: labels are not the nearest centres" % km
+    j = json.load(open(lab_dir + "/labels.json"))
+    assert j["source"] == "layer" and j["layer"] == 3 and j["checkpoint"].endswith("p_av/checkpoint-last.h5"), j
+    assert j["video"] == video, j
+    print("apply (video %s): %d labels, each the nearest centre" % (video, len(lab)))
 E
 refused() {  # pattern command...
     local pat=$1; shift
