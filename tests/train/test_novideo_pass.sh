@@ -7,7 +7,8 @@
 #   the sum of the gradient with the video present (--modality-dropout-video=0) and the
 #   gradient with the video always dropped (--modality-dropout-video=1), max rel 1e-5, and
 #   the logged loss is the sum of theirs; loss_audio_novideo is the second run's loss_audio.
-#   Also with noisy input (the pass reads the step's noisy audio) and cluster targets.
+#   Also with noisy input (the pass reads the step's noisy audio) and cluster targets, with
+#   and without the unmasked tokens' term (--unmasked-weight: the pass scores them too).
 # - mpirun -np 2 gives one process's gradient (the pass has its own global token count).
 # - SIGKILL and --resume: bitwise the uninterrupted run; the setting is in config.json.
 # - --novideo-pass=1 with --modalities=audio is refused with one line.
@@ -22,10 +23,11 @@ $mk --out=nz --n=4 --seed=3 --min-tokens=2 --max-tokens=60 --no-video || fail mk
 "$AVMASK" kmeans --apply --codebook=km --feats=tr --out=lab 2>/dev/null || fail "kmeans --apply"
 one=(pretrain --feats=tr --model=tiny --d=32 --ffn=64 --heads=2 --max-steps=1 --batch-tokens=300 --max-len=30
      --dropout=0 --attn-dropout=0 --threads=1 --log-every=1 --mask-prob-audio=0.2 --modalities=av)
-for mode in l1 noise clusters; do
+for mode in l1 noise clusters clusters_um; do
     case $mode in
         noise) mo=(--noise-feats=nz --noise-prob=0.7) ;;
         clusters) mo=(--target=clusters --labels=lab) ;;
+        clusters_um) mo=(--target=clusters --labels=lab --unmasked-weight=0.7) ;;
         *) mo=() ;;
     esac
     "$AVMASK" "${one[@]}" "${mo[@]}" --novideo-pass=1 --out=p_$mode --dump-grad=gp_$mode.f32 2>p.err || { cat p.err; fail "pass ($mode)"; }
@@ -40,7 +42,7 @@ sys.path.insert(0, os.environ["AVMASK_ROOT"] + "/tests/train")
 from runs import grad_rel, same_metrics
 g = lambda f: np.fromfile(f, np.float32)
 m = lambda d: json.loads(open(d + "/metrics.jsonl").readline())
-for mode in ("l1", "noise", "clusters"):
+for mode in ("l1", "noise", "clusters", "clusters_um"):
     p, a, b = g("gp_%s.f32" % mode), g("ga_%s.f32" % mode), g("gb_%s.f32" % mode)
     assert p.size == a.size == b.size and p.size > 10000, (p.size, a.size, b.size)
     assert np.abs(b).max() > 0.1 * np.abs(a).max(), "the dropped-video run has no gradient"
@@ -54,6 +56,10 @@ for mode in ("l1", "noise", "clusters"):
     grad_rel(mode, min_size=10000)
     a, b = same_metrics(mode, ("loss", "loss_audio", "loss_audio_novideo"), 1e-6)
     assert "loss_audio_novideo" in a[0]
+# the unmasked term acts (so its composition above is checked, not vacuous)
+du = np.abs(g("gb_clusters_um.f32") - g("gb_clusters.f32")).max() / np.abs(g("gb_clusters.f32")).max()
+print("clusters: --unmasked-weight=0.7 moves the video-dropped gradient by max rel %.3g" % du)
+assert du > 0.05, du
 PY
 
 # killed after step 9 (last checkpoint: step 6) and resumed: bitwise the same run
