@@ -54,11 +54,17 @@ iterations=1       # target=clusters: 1 (k-means on MFCC) or 2 (then each arm's 
 km_k="100 100"     # target=clusters: clusters per iteration (the last size repeats)
 km_layer=          # iteration 2: the layer clustered (0 embeddings, 1..La audio, La+1.. fusion); empty: La+1
 km_opts=           # extra options of every k-means fit (avmask kmeans --help)
+# iterations >= 2: weight of the unmasked tokens' cross-entropy (pretrain --unmasked-weight,
+# HuBERT's alpha), both arms. With the no-video pass it trains the exported branch to name
+# the AV teacher's label of every token from audio alone, which is how it takes in the
+# video's phone information (docs/results.md, thirteenth session). Iteration 1 keeps 0: an
+# MFCC cluster of a visible token is read off its own input.
+unmasked_weight=0
 train_seeds=1      # training seeds: "1 2 3" trains, fine-tunes and probes every arm 3 times
 report_notes=      # Markdown appended to the report (conf/full.sh: docs/results.md, what was found)
 help_message="usage: $0 [--profile=quick|full|clusters|long] [--stage=N] [--stop-stage=N] [--nj=N] [--threads=N] [--seed=N] [--workdir=DIR]
   [--novideo-pass=0|1 --modality-dropout-video=P --video-mask=embed|substitute|none] [--tag=S --pretrain-opts=\"...\"] [--ft-tag=S --finetune-opts=\"...\"]
-  [--inits=\"scratch audio av\"] [--target=features|clusters --iterations=1|2 --km-k=\"K1 K2\" --km-layer=N]
+  [--inits=\"scratch audio av\"] [--target=features|clusters --iterations=1|2 --km-k=\"K1 K2\" --km-layer=N --unmasked-weight=W]
   [--train-seeds=\"1 2 3\"] [any variable of conf/<profile>.sh, e.g. --pretrain-steps=N]"
 # what a profile (conf/<profile>.sh) sets; options on the command line override it
 speakers= utts_per_speaker= heldout_speakers= snr= model= pretrain_steps= batch_tokens=
@@ -175,16 +181,20 @@ km_model() {
 }
 # Every training seed of one arm: the features run, or the cluster iterations.
 pretrain_arm() {  # arm modalities [options]
-    local arm=$1 mod=$2 ts it name prev labels; shift 2
+    local arm=$1 mod=$2 ts it name prev labels uw; shift 2
     for ts in $train_seeds; do
         if [ $target = features ]; then pretrain $(ename $arm $ts) $mod $(tseed $ts) "$@"; continue; fi
         km_mfcc
         labels=$exp/km1
         for it in $(seq 1 $iterations); do
             name=$(ename $arm $ts $([ $it -lt $iterations ] && echo $it || true))
-            if [ $it -gt 1 ]; then km_model $prev $(tseed $ts) $it; labels=$exp/$prev/km; fi
+            uw=()
+            if [ $it -gt 1 ]; then
+                km_model $prev $(tseed $ts) $it; labels=$exp/$prev/km
+                uw=(--unmasked-weight=$unmasked_weight)
+            fi
             pretrain $name $mod $(tseed $ts) --target=clusters --labels="$labels/lab_train" \
-                --valid-labels="$labels/lab_dev" "$@"
+                --valid-labels="$labels/lab_dev" "${uw[@]}" "$@"
             prev=$name
         done
     done

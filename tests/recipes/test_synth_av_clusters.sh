@@ -7,13 +7,15 @@
 # pretraining config says target=clusters with the codebook hash of the labels it should
 # have used, the -s2 experiments exist (pretraining, fine-tuning, probe, decode, report) and
 # differ from seed 1 (--seed 2, other parameters), the iteration-1 models are probed (not
-# fine-tuned), and a rerun skips every stage.
+# fine-tuned), --unmasked-weight reaches iteration 2 of both arms and not iteration 1, and a
+# rerun skips every stage.
 set -u
 fail() { echo "FAIL: $*"; exit 1; }
 recipe=$AVMASK_ROOT/recipes/synth_av/run.sh
 small=(--profile=quick --workdir="$TEST_TMP/w" --speakers=4 --utts-per-speaker=4 --heldout-speakers=2 --snr=clean
        --pretrain-steps=4 --finetune-steps=3 --probe-steps=2 --probe-lr=2e-3 --valid-every=2 --batch-tokens=600 --nj=2
-       --target=clusters --iterations=2 "--km-k=8 12" "--train-seeds=1 2" "--km-opts=--n-init=2 --iters=5")
+       --target=clusters --iterations=2 "--km-k=8 12" "--train-seeds=1 2" "--km-opts=--n-init=2 --iters=5"
+       --unmasked-weight=0.5)
 export AVMASK
 t0=$(date +%s)
 bash "$recipe" "${small[@]}" >run1.out 2>&1 || { tail -20 run1.out; fail "recipe failed"; }
@@ -53,6 +55,7 @@ for arm in ("av", "audio"):
         assert h2 == c["hash"] != h1
         assert t2["target"] == "clusters" and t2["codebook_hash"] == h2 and t2["seed"] == seed, (last, t2)
         assert t2["labels"].endswith("exp/quick/%s/km/lab_train" % it1), t2["labels"]
+        assert t1["unmasked_weight"] == 0 and t2["unmasked_weight"] == 0.5, (t1, t2)
         with h5py.File(os.path.join(exp, last, "checkpoint-best.h5")) as f:
             ck[last] = f.attrs["checksum_params"]
         print("%s: iteration 1 on km1 (%s), iteration 2 on %s/km (%s, layer 3 of its own checkpoint)" % (last, h1, it1, h2))
