@@ -4,6 +4,8 @@
 # (recipes/README.md, "Cluster targets"). Sizes shrink, not rigor: 12 pretrainings (2 arms x
 # 2 iterations x 3 seeds) of 500 steps instead of 2 of 1500; fine-tuning 1500 steps instead
 # of 2000 (the full profile's dev PER was within 2 points of its end by then); two probe lrs.
+# Iteration 2 scores the unmasked tokens too (run.sh's unmasked_weight=1, since the
+# thirteenth session; the sessions before ran it with 0: --unmasked-weight=0 reproduces them).
 speakers=40; utts_per_speaker=30; heldout_speakers=8; snr=clean,10,5,0
 model=small
 target=clusters; iterations=2; km_k="100 100"; train_seeds="1 2 3"
