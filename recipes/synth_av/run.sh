@@ -51,7 +51,8 @@ finetune_opts=     # extra options for every fine-tuning (avmask finetune --help
 inits="scratch audio av"   # which initialisations stages 2-6 train, fine-tune and decode
 target=features    # pretraining target: features (L1 reconstruction) | clusters (HuBERT iterations)
 iterations=1       # target=clusters: 1 (k-means on MFCC) or 2 (then each arm's own layer features)
-km_k="100 100"     # target=clusters: clusters per iteration (the last size repeats)
+km_k="100 100"     # target=clusters: clusters per iteration (the last size repeats); so may
+                   # the profile's pretrain_steps ("500 1500": iteration 1, iteration 2)
 km_layer=          # iteration 2: the layer clustered (0 embeddings, 1..La audio, La+1.. fusion); empty: La+1
 km_opts=           # extra options of every k-means fit (avmask kmeans --help)
 # iterations >= 2: weight of the unmasked tokens' cross-entropy (pretrain --unmasked-weight,
@@ -138,16 +139,19 @@ early_names() {
         done
     done
 }
-km_size() { local a=($km_k); local i=$(($1 - 1)); [ $i -lt ${#a[@]} ] || i=$((${#a[@]} - 1)); echo ${a[$i]}; }
+nth() { local a=($1); local i=$(($2 - 1)); [ $i -lt ${#a[@]} ] || i=$((${#a[@]} - 1)); echo ${a[$i]}; }  # list, 1-based; the last repeats
+km_size() { nth "$km_k" $1; }
+steps_of() { nth "$pretrain_steps" $1; }   # pretraining steps of iteration $1
+for v in $pretrain_steps; do [[ $v =~ ^[1-9][0-9]*$ ]] || { echo "$0: --pretrain-steps: '$v' is not a step count >= 1" >&2; exit 1; }; done
 for v in $iterations; do [[ $v =~ ^[12]$ ]] || { echo "$0: --iterations=$v: expected 1 or 2" >&2; exit 1; }; done
 [[ $target =~ ^(features|clusters)$ ]] || { echo "$0: --target=$target: expected features or clusters" >&2; exit 1; }
 for v in $train_seeds; do [[ $v =~ ^[1-9][0-9]*$ ]] || { echo "$0: --train-seeds: '$v' is not a seed >= 1" >&2; exit 1; }; done
 
-pretrain() {  # name modalities seed [options]
-    local out=$exp/$1 mod=$2 s=$3 noise=(); shift 3
+pretrain() {  # name modalities seed iteration [options]
+    local out=$exp/$1 mod=$2 s=$3 it=$4 noise=(); shift 4
     [ "$noise_prob" != 0 ] && noise=(--noise-feats="$feats/noise" --noise-prob=$noise_prob --noise-snr=$noise_snr)
     "$steps/pretrain.sh" "$feats/train" "$feats/dev" "$out" --model=$model --modalities=$mod \
-        --max-steps=$pretrain_steps "$@" --batch-tokens=$batch_tokens --lr=$pretrain_lr \
+        --max-steps=$(steps_of $it) "$@" --batch-tokens=$batch_tokens --lr=$pretrain_lr \
         --warmup=$pretrain_warmup --valid-every=$valid_every --save-every=$valid_every --seed=$s \
         --threads=$threads "${noise[@]}" $pretrain_opts
 }
@@ -184,7 +188,7 @@ km_model() {
 pretrain_arm() {  # arm modalities [options]
     local arm=$1 mod=$2 ts it name prev labels uw; shift 2
     for ts in $train_seeds; do
-        if [ $target = features ]; then pretrain $(ename $arm $ts) $mod $(tseed $ts) "$@"; continue; fi
+        if [ $target = features ]; then pretrain $(ename $arm $ts) $mod $(tseed $ts) 1 "$@"; continue; fi
         km_mfcc
         labels=$exp/km1
         for it in $(seq 1 $iterations); do
@@ -194,7 +198,7 @@ pretrain_arm() {  # arm modalities [options]
                 km_model $prev $(tseed $ts) $it; labels=$exp/$prev/km
                 uw=(--unmasked-weight=$unmasked_weight)
             fi
-            pretrain $name $mod $(tseed $ts) --target=clusters --labels="$labels/lab_train" \
+            pretrain $name $mod $(tseed $ts) $it --target=clusters --labels="$labels/lab_train" \
                 --valid-labels="$labels/lab_dev" "${uw[@]}" "$@"
             prev=$name
         done
@@ -202,7 +206,7 @@ pretrain_arm() {  # arm modalities [options]
 }
 
 if [ $stage -le 2 ] && [ $stop_stage -ge 2 ] && wanted av; then
-    step 2 "pretrain audio-visual ($model, $pretrain_steps steps, target $target)"
+    step 2 "pretrain audio-visual ($model, ${pretrain_steps// /+} steps, target $target)"
     pretrain_arm av av --modality-dropout-video=$modality_dropout_video --novideo-pass=$novideo_pass \
         --video-mask=$video_mask
 fi

@@ -7,13 +7,13 @@
 # pretraining config says target=clusters with the codebook hash of the labels it should
 # have used, the -s2 experiments exist (pretraining, fine-tuning, probe, decode, report) and
 # differ from seed 1 (--seed 2, other parameters), the iteration-1 models are probed (not
-# fine-tuned), --unmasked-weight reaches iteration 2 of both arms and not iteration 1, and a
-# rerun skips every stage.
+# fine-tuned), --unmasked-weight reaches iteration 2 of both arms and not iteration 1, each
+# iteration trains its own step count ("--pretrain-steps=4 6"), and a rerun skips every stage.
 set -u
 fail() { echo "FAIL: $*"; exit 1; }
 recipe=$AVMASK_ROOT/recipes/synth_av/run.sh
 small=(--profile=quick --workdir="$TEST_TMP/w" --speakers=4 --utts-per-speaker=4 --heldout-speakers=2 --snr=clean
-       --pretrain-steps=4 --finetune-steps=3 --probe-steps=2 --probe-lr=2e-3 --valid-every=2 --batch-tokens=600 --nj=2
+       "--pretrain-steps=4 6" --finetune-steps=3 --probe-steps=2 --probe-lr=2e-3 --valid-every=2 --batch-tokens=600 --nj=2
        --target=clusters --iterations=2 "--km-k=8 12" "--train-seeds=1 2" "--km-opts=--n-init=2 --iters=5"
        --unmasked-weight=0.5)
 export AVMASK
@@ -56,6 +56,10 @@ for arm in ("av", "audio"):
         assert t2["target"] == "clusters" and t2["codebook_hash"] == h2 and t2["seed"] == seed, (last, t2)
         assert t2["labels"].endswith("exp/quick/%s/km/lab_train" % it1), t2["labels"]
         assert t1["unmasked_weight"] == 0 and t2["unmasked_weight"] == 0.5, (t1, t2)
+        assert t1["max_steps"] == 4 and t2["max_steps"] == 6, (t1["max_steps"], t2["max_steps"])
+        for d, n in ((it1, 4), (last, 6)):   # trained that far, not only configured
+            steps = [json.loads(l)["step"] for l in open(os.path.join(exp, d, "metrics.jsonl")) if '"step"' in l]
+            assert max(steps) == n, (d, max(steps))
         with h5py.File(os.path.join(exp, last, "checkpoint-best.h5")) as f:
             ck[last] = f.attrs["checksum_params"]
         print("%s: iteration 1 on km1 (%s), iteration 2 on %s/km (%s, layer 3 of its own checkpoint)" % (last, h1, it1, h2))
@@ -92,4 +96,6 @@ bash "$recipe" "${small[@]}" --stop-stage=6 >run2.out 2>&1 || { tail -20 run2.ou
 # bad values are one clear line
 bash "$recipe" "${small[@]}" --iterations=3 >bad.out 2>&1 && fail "--iterations=3 accepted"
 grep -q "iterations=3: expected 1 or 2" bad.out || fail "message: $(cat bad.out)"
+bash "$recipe" "${small[@]}" "--pretrain-steps=4 x" >bad.out 2>&1 && fail "--pretrain-steps='4 x' accepted"
+grep -q "pretrain-steps: 'x' is not a step count" bad.out || fail "message: $(cat bad.out)"
 echo "test_synth_av_clusters: ok"
