@@ -8,7 +8,8 @@
 # have used, the -s2 experiments exist (pretraining, fine-tuning, probe, decode, report) and
 # differ from seed 1 (--seed 2, other parameters), the iteration-1 models are probed (not
 # fine-tuned), --unmasked-weight reaches iteration 2 of both arms and not iteration 1, each
-# iteration trains its own step count ("--pretrain-steps=4 6"), and a rerun skips every stage.
+# iteration trains its own step count ("--pretrain-steps=4 6"), a rerun skips every stage, and
+# one with another probe lr decodes the probes again (not the fine-tuned models).
 set -u
 fail() { echo "FAIL: $*"; exit 1; }
 recipe=$AVMASK_ROOT/recipes/synth_av/run.sh
@@ -93,6 +94,16 @@ mt=$(stat -c %Y $files | tr '\n' ' ')
 sleep 1
 bash "$recipe" "${small[@]}" --stop-stage=6 >run2.out 2>&1 || { tail -20 run2.out; fail "rerun failed"; }
 [ "$(stat -c %Y $files | tr '\n' ' ')" = "$mt" ] || fail "the rerun redid finished stages"
+# a probe lr chosen anew is decoded again (decode_score.sh records the model it decoded);
+# the fine-tuned models' decodes, unchanged, are not
+ctc=$exp/av/ctc/decode_test_clean/eval.json; mt=$(stat -c %Y $ctc)
+grep -q "/av/probe/lr2e-3/model-best " $exp/av/probe/decode_test_clean/model || fail "probe decode record: $(cat $exp/av/probe/decode_test_clean/model)"
+bash "$recipe" "${small[@]}" --probe-lr=5e-2 --stage=5 --stop-stage=6 >run3.out 2>&1 || { tail -20 run3.out; fail "rerun with --probe-lr=5e-2 failed"; }
+[ "$(cat $exp/av/probe/chosen_lr)" = 5e-2 ] || fail "chosen lr: $(cat $exp/av/probe/chosen_lr)"
+grep -q "/av/probe/lr5e-2/model-best " $exp/av/probe/decode_test_clean/model || fail "the probe chosen anew was not decoded again"
+"$AVMASK" decode --model=$exp/av/probe/lr5e-2/model-best --feats=w/feats/quick/test_clean --out=redo >/dev/null 2>&1 || fail "decode"
+cmp -s redo/hyp $exp/av/probe/decode_test_clean/hyp || fail "the probe's hypotheses are not those of lr 5e-2"
+[ "$(stat -c %Y $ctc)" = "$mt" ] || fail "an unchanged model was decoded again"
 # bad values are one clear line
 bash "$recipe" "${small[@]}" --iterations=3 >bad.out 2>&1 && fail "--iterations=3 accepted"
 grep -q "iterations=3: expected 1 or 2" bad.out || fail "message: $(cat bad.out)"
