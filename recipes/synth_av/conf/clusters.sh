@@ -20,8 +20,10 @@ finetune_opts="--time-mask-prob=0.05 --time-mask-len=5 --freq-masks=2 --freq-mas
 # every probe (both iterations of each arm, and the random encoder) 1000 steps as in the full
 # profile, frame-level as there (so these probes compare with the L1 encoders'; the CTC
 # probe's blank plateau made it unstable, docs/results.md, seventh session), the lr chosen on
-# dev from the full profile's grid
-probe_steps=1000; probe_lr="1e-2 5e-2"; probe_objective=frame
+# dev from the full profile's grid and, since the fourteenth session, 2e-3 and 5e-3: every
+# pretrained encoder had chosen 1e-2, the grid's edge, and lower lrs probe some of them up to
+# 0.8 points better on dev (docs/results.md; 30 more probes of 40 s)
+probe_steps=1000; probe_lr="2e-3 5e-3 1e-2 5e-2"; probe_objective=frame
 # what every session found with this profile and what was tried (docs/results.md), appended
 # to the report as its Notes, so the report says where the issue's claims hold and where not
 report_notes=$root/docs/results.md
