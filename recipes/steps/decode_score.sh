@@ -11,8 +11,8 @@
 # probe (finetune --objective=frame) and REF a phones.ctm: the frame error rate. Logs in OUT/log/.
 # OUT/model records the model decoded (its path and a checksum of its files): a finished OUT
 # is skipped only if it decoded the same model, so a probe whose lr is chosen anew, or a
-# model trained further, is decoded again (so is an OUT without the record); one without
-# eval.utts.tsv (an older avmask) is scored again from its hypotheses.
+# model trained further, is decoded again (so is an OUT without the record, e.g. from an
+# older avmask).
 set -euo pipefail
 threads=2
 by=

@@ -51,8 +51,8 @@ finetune_opts=     # extra options for every fine-tuning (avmask finetune --help
 inits="scratch audio av"   # which initialisations stages 2-6 train, fine-tune and decode
 target=features    # pretraining target: features (L1 reconstruction) | clusters (HuBERT iterations)
 iterations=1       # target=clusters: 1 (k-means on MFCC) or 2 (then each arm's own layer features)
-km_k="100 100"     # target=clusters: clusters per iteration (the last size repeats); so may
-                   # the profile's pretrain_steps ("500 1500": iteration 1, iteration 2)
+km_k="100 100"     # target=clusters: clusters per iteration (the last size repeats); the
+                   # profile's pretrain_steps may list steps per iteration the same way ("500 1500")
 km_layer=          # iteration 2: the layer clustered (0 embeddings, 1..La audio, La+1.. fusion); empty: La+1
 km_opts=           # extra options of every k-means fit (avmask kmeans --help)
 # iterations >= 2: weight of the unmasked tokens' cross-entropy (pretrain --unmasked-weight,
