@@ -3,6 +3,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "train/export.h"
+#include "train/state_cache.h"
 #include "models/ops.h"
 #include <math.h>
 #include <stdlib.h>
@@ -71,7 +72,7 @@ void asr_free(avm_asr *a) {
     json_free(a->config);
     free(a->enc_out); free(a->rows); free(a->logits); free(a->off); free(a->rep); free(a->probs);
     free(a->glog); free(a->grows); free(a->drep); free(a->dhid); free(a->hidden); free(a->dhidden);
-    free(a->lnh); free(a->lnstat); free(a->ln_one);
+    free(a->lnh); free(a->lnstat); free(a->ln_one); free(a->cstates);
     ctc_ws_free(&a->ctc);
     memset(a, 0, sizeof *a);
 }
@@ -116,6 +117,22 @@ static avm_layer_mix mix_of(avm_asr *a, int rows, int infer) {
     return m;
 }
 
+/* The batch's encoder states from the cache into a->hidden (with layer weights) and
+ * a->enc_out, as the training forward without dropout would compute them. */
+static int gather_states(avm_asr *a, const avm_batch_data *d) {
+    int nh = avmodel_n_hidden(&a->enc);
+    size_t nBT = (size_t)d->B * d->T * a->enc.cfg.d;
+    float **dst = xmalloc(sizeof(float *) * (nh + 1));
+    if (a->head.nw) {
+        a->cstates = xgrow(a->cstates, &a->cap_cstates, sizeof(float) * (nBT * nh + 1));
+        for (int k = 0; k < nh; k++) a->hidden[k] = dst[k] = a->cstates + k * nBT;
+    }
+    dst[a->head.nw ? nh : 0] = a->enc_out;
+    int rc = state_cache_gather(a->cache, d, dst);
+    free(dst);
+    return rc;
+}
+
 /* The encoder, then the head. infer: the inference-only forward (nothing kept for a
  * backward; the hidden states only when the head mixes them), else the training forward
  * with dropout from rng (NULL: none): the same logits bit for bit without dropout. */
@@ -131,6 +148,7 @@ static int forward(avm_asr *a, const avm_batch_data *d, avm_rng *rng, int infer)
         a->probs = xmalloc(sizeof(float) * (nh + 1));
     }
     int rc = infer ? avmodel_audio_infer(&a->enc, d->audio, d->len, B, T, a->enc_out, a->head.nw ? a->hidden : NULL)
+                   : a->cache ? gather_states(a, d)
                    : avmodel_audio_forward_rng(&a->enc, d->audio, d->len, B, T, rng, a->enc_out, a->hidden);
     if (rc) return -1;
     a->hidden[nh] = a->enc_out;

@@ -45,6 +45,11 @@ typedef struct {
     float **dhidden;             /* [n_hidden + 1] their gradients (the last one is drep) */
     int *off;                    /* [B + 1] row offsets of the utterances in rows/logits */
     int cap_b;
+    /* a frozen probe's encoder states (train/state_cache.h; NULL: the encoder runs): the
+     * training forward gathers them instead of running the encoder */
+    const struct avm_state_cache *cache;
+    float *cstates;              /* the gathered hidden states, [n_hidden][B*T, d] */
+    size_t cap_cstates;
 } avm_asr;
 
 int  asr_load(avm_asr *a, const char *dir);

@@ -35,6 +35,10 @@ static const avm_optdef table[] = {
              "affine parameters, before the mix, so its scale does not decide its weight;\n"
              "0: the unnormalised mix of models written before this option"},
     FT_ROWS_REGULARISE(ft_opts, ),
+    {OPT_INT, "state-cache-mb", F(state_cache_mb), .def = "4096", .lo = 0, .hi = 1L << 30, .meta = "MB",
+     .help = "a frozen probe (--freeze-steps=all, no dropout, no SpecAugment)\n"
+             "computes the encoder states of the training set once and keeps\n"
+             "them in memory when they fit in MB (0: the encoder runs every step)"},
     FT_ROWS_MODEL(ft_opts, ),
     FT_ROWS_HOOKS(ft_opts, ),
     {.type = OPT_END},
@@ -179,6 +183,25 @@ static void info_lines(const ft_run *r) {
              r->t.resumed ? "resuming" : "starting", r->t.step);
 }
 
+/* A frozen probe without dropout or SpecAugment reads fixed encoder states: they are
+ * computed once (train/state_cache.h) when they fit in --state-cache-mb. */
+static void cache_states(ft_run *r) {
+    const ft_opts *f = &r->f;
+    avm_asr *a = &r->a;
+    int root = trainer_is_root(&r->t);
+    if (f->freeze_steps < f->max_steps || a->enc.cfg.dropout > 0 || a->enc.cfg.attn_dropout > 0 ||
+        specaug_active(&f->aug) || f->state_cache_mb == 0)
+        return;
+    size_t mb = (state_cache_bytes(a, &r->L) >> 20) + 1;
+    if (mb > (size_t)f->state_cache_mb) {
+        if (root) avm_info("finetune: the frozen encoder runs at every step: its states need %zu MB, more than "
+                           "--state-cache-mb=%ld", mb, f->state_cache_mb);
+        return;
+    }
+    if (state_cache_fill(&r->cache, a, &r->L, f->batch_tokens, root)) avm_die("finetune: %s: %s", f->feats, avm_error());
+    a->cache = &r->cache;
+}
+
 static void setup(ft_run *r, int argc, char **argv) {
     ft_opts *f = &r->f;
     parse(f, &r->o, &r->cfg, argc, argv);
@@ -190,6 +213,7 @@ static void setup(ft_run *r, int argc, char **argv) {
     r->bestdir = path_join(f->out, "model-best");
     ft_trainer_start(&r->t, f, &r->all, &r->L, r->run_json, 0);
     if (trainer_is_root(&r->t)) info_lines(r);
+    cache_states(r);
 }
 
 int cmd_finetune(int argc, char **argv) {
@@ -202,6 +226,7 @@ int cmd_finetune(int argc, char **argv) {
     ft_labels_free(&r->lb, r->L.feats.n);
     if (r->f.vfeats) { ft_labels_free(&r->vlb, r->VL.feats.n); loader_close(&r->VL); }
     loader_close(&r->L);
+    state_cache_free(&r->cache);
     asr_free(&r->a);
     params_free(&r->all);
     free(r->init); free(r->run_json); free(r->modeldir); free(r->bestdir);

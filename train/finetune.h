@@ -17,6 +17,7 @@
 #include "common/opts.h"
 #include "train/asr.h"
 #include "train/specaug.h"
+#include "train/state_cache.h"
 #include "train/trainer.h"
 #include "train/trans.h"
 
@@ -30,6 +31,7 @@ typedef struct {
     avm_unit_kind kind;
     long max_steps, log_every, valid_every, save_every, freeze_steps, batch_tokens;
     int layer_weights, layer_norm, resume, threads;
+    long state_cache_mb;    /* finetune only: a frozen probe's states kept up to this size */
     double weight_decay, clip;
     double dropout, attn_dropout;   /* < 0: the encoder's config */
     avm_specaug aug;
@@ -54,6 +56,7 @@ typedef struct {
     avm_asr a;
     avm_params all;         /* encoder + head, one buffer (the parts are views of it) */
     avm_loader L, VL;       /* training and validation features */
+    avm_state_cache cache;  /* a frozen probe's encoder states (empty: the encoder runs) */
     ft_labels lb, vlb;
     char *init;             /* "none" or the export dir */
     char *run_json;         /* the run configuration (checkpoints) */
