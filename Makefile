@@ -7,7 +7,8 @@
 #   make fuzz       build the fuzz targets with clang's libFuzzer and run each for
 #                   FUZZ_SECONDS (default 60) on its corpus (tests/fuzz/README.md);
 #                   FUZZ_TARGETS="json datadir" picks targets
-# Options: SAN=1 (ASan+UBSan), BUILD=dir (object dir, default build or build-san),
+# Options: SAN=1 (ASan+UBSan; bin/ then holds the sanitizer binaries until the next plain
+#          build), BUILD=dir (object dir, default build or build-san),
 #          ARCH=-march=native (set ARCH= for portable binaries), NODEPS=1 (skip apt check),
 #          JOBS=N (compile jobs of test, demo and bench; default: one per core)
 
@@ -64,12 +65,15 @@ BIN     = $(BUILD)/avmask $(BUILD)/avmask-media
 JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 SUBJOBS  = $(if $(findstring -j,$(MAKEFLAGS))$(findstring jobserver,$(MAKEFLAGS)),,-j$(JOBS))
 
-.PHONY: all deps test demo bench fuzz clean
+.PHONY: all deps test demo bench fuzz clean FORCE
 all: bin/avmask bin/avmask-media
 
-# copy + rename: a recipe still running the old binary keeps it ("Text file busy" otherwise)
-bin/%: $(BUILD)/%
-	@mkdir -p bin && cp $< $@.tmp && mv $@.tmp $@
+# copy + rename: a recipe still running the old binary keeps it ("Text file busy" otherwise);
+# copied whenever it differs, not when older: SAN=1 and a plain build share bin/, and bin/
+# must hold the build just made (a sanitizer binary left there runs 4x slower)
+bin/%: $(BUILD)/% FORCE
+	@mkdir -p bin && { cmp -s $< $@ || { cp $< $@.tmp && mv $@.tmp $@; }; }
+FORCE:
 
 $(BUILD)/avmask: $(BUILD)/avmask.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
