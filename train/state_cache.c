@@ -67,14 +67,16 @@ int state_cache_fill(avm_state_cache *c, avm_asr *a, avm_loader *L, long batch_t
 }
 
 int state_cache_gather(const avm_state_cache *c, const avm_batch_data *d, float *const *hidden) {
-    size_t nBT = (size_t)d->B * d->T * c->d;
-    for (int k = 0; k < c->nstates; k++) memset(hidden[k], 0, sizeof(float) * nBT);
+    size_t row = (size_t)d->T * c->d;   /* one sample's padded block */
     for (int b = 0; b < d->B; b++) {
         int u = d->utt[b];
         if (u < 0 || u >= c->n || !c->utt[u]) return avm_fail("utterance %d of the batch has no cached states", u);
         size_t rows = (size_t)d->len[b] * c->d;
-        for (int k = 0; k < c->nstates; k++)
-            memcpy(hidden[k] + (size_t)b * d->T * c->d, c->utt[u] + k * rows, sizeof(float) * rows);
+        for (int k = 0; k < c->nstates; k++) {   /* the states, then zeros over the padding */
+            float *dst = hidden[k] + b * row;
+            memcpy(dst, c->utt[u] + k * rows, sizeof(float) * rows);
+            memset(dst + rows, 0, sizeof(float) * (row - rows));
+        }
     }
     return 0;
 }
