@@ -13,9 +13,10 @@
 # Targets: target=features (default) reconstructs the masked features (L1). target=clusters
 # is HuBERT / AV-HuBERT: iteration 1 clusters MFCC tokens of train (exp/<profile>/km1, one
 # codebook for both arms and every seed, km_k's first size), labels train and dev, and
-# pretrains each arm on them; iteration 2 (iterations=2) clusters each arm's OWN iteration-1
-# model's layer km_layer (empty: the first fusion layer; for the AV arm run with the video,
-# so its labels are audio-visual) into <iteration-1 dir>/km and pretrains again from scratch.
+# pretrains each arm on them; each further iteration i (iterations=2, 3, ...) clusters the
+# arm's OWN iteration i-1 model's layer km_layer (empty: the first fusion layer; for the AV
+# arm run with the video, so its labels are audio-visual) into <iteration i-1 dir>/km and
+# pretrains again from scratch.
 # The last iteration's model is exp/<profile>/<arm> (earlier ones <arm>-it<i>), which stages
 # 4-7 export, fine-tune, decode and report.
 # Training seeds: train_seeds="1 2 3" repeats pretraining, fine-tuning and probes of every
@@ -50,7 +51,7 @@ ft_tag=            # suffix of the fine-tuning dirs (<experiment>/ctc$ft_tag)
 finetune_opts=     # extra options for every fine-tuning (avmask finetune --help)
 inits="scratch audio av"   # which initialisations stages 2-6 train, fine-tune and decode
 target=features    # pretraining target: features (L1 reconstruction) | clusters (HuBERT iterations)
-iterations=1       # target=clusters: 1 (k-means on MFCC) or 2 (then each arm's own layer features)
+iterations=1       # target=clusters: 1 (k-means on MFCC), 2 or more (then each arm's own layer features)
 km_k="100 100"     # target=clusters: clusters per iteration (the last size repeats); the
                    # profile's pretrain_steps may list steps per iteration the same way ("500 1500")
 km_layer=          # iteration 2: the layer clustered (0 embeddings, 1..La audio, La+1.. fusion); empty: La+1
@@ -66,7 +67,7 @@ train_seeds=1      # training seeds: "1 2 3" trains, fine-tunes and probes every
 report_notes=      # Markdown appended to the report (conf/full.sh: docs/results.md, what was found)
 help_message="usage: $0 [--profile=quick|full|clusters|long] [--stage=N] [--stop-stage=N] [--nj=N] [--threads=N] [--seed=N] [--workdir=DIR]
   [--novideo-pass=0|1 --modality-dropout-video=P --video-mask=embed|substitute|none] [--tag=S --pretrain-opts=\"...\"] [--ft-tag=S --finetune-opts=\"...\"]
-  [--inits=\"scratch audio av\"] [--target=features|clusters --iterations=1|2 --km-k=\"K1 K2\" --km-layer=N --unmasked-weight=W]
+  [--inits=\"scratch audio av\"] [--target=features|clusters --iterations=N --km-k=\"K1 K2\" --km-layer=N --unmasked-weight=W]
   [--train-seeds=\"1 2 3\"] [any variable of conf/<profile>.sh, e.g. --pretrain-steps=N]"
 # what a profile (conf/<profile>.sh) sets; options on the command line override it
 speakers= utts_per_speaker= heldout_speakers= snr= model= pretrain_steps= batch_tokens=
@@ -126,7 +127,7 @@ ename() {
     echo $n
 }
 tseed() { echo $((seed + $1 - 1)); }
-# The earlier iterations' models of the pretrained arms (target=clusters, iterations=2):
+# The earlier iterations' models of the pretrained arms (target=clusters, iterations >= 2):
 # stages 4-6 export, probe and decode them too (no CTC fine-tuning), so the report can say
 # whether iteration 2 reads more phones than iteration 1.
 early_names() {
@@ -143,7 +144,7 @@ nth() { local a=($1); local i=$(($2 - 1)); [ $i -lt ${#a[@]} ] || i=$((${#a[@]} 
 km_size() { nth "$km_k" $1; }
 steps_of() { nth "$pretrain_steps" $1; }   # pretraining steps of iteration $1
 for v in $pretrain_steps; do [[ $v =~ ^[1-9][0-9]*$ ]] || { echo "$0: --pretrain-steps: '$v' is not a step count >= 1" >&2; exit 1; }; done
-for v in $iterations; do [[ $v =~ ^[12]$ ]] || { echo "$0: --iterations=$v: expected 1 or 2" >&2; exit 1; }; done
+for v in $iterations; do [[ $v =~ ^[1-9]$ ]] || { echo "$0: --iterations=$v: expected 1 to 9" >&2; exit 1; }; done
 [[ $target =~ ^(features|clusters)$ ]] || { echo "$0: --target=$target: expected features or clusters" >&2; exit 1; }
 for v in $train_seeds; do [[ $v =~ ^[1-9][0-9]*$ ]] || { echo "$0: --train-seeds: '$v' is not a seed >= 1" >&2; exit 1; }; done
 
@@ -184,6 +185,16 @@ km_model() {
         --checkpoint="$dir/checkpoint-best.h5" --layer=$layer --k=$(km_size $3) --seed=$2 --threads=$threads $km_opts
     km_apply "$dir/km"
 }
+# A complete pretraining dir $1 is reused only if it was trained on the labels in $2: a work
+# dir first run with --iterations=2 names its iteration-2 model <arm>, which a run with
+# --iterations=3 expects to be trained on <arm>-it2's clusters (codebook hashes differ).
+check_labels() {
+    [ -f "$1/.done" ] || return 0
+    local had want
+    had=$(sed -n 's/.*"codebook_hash":"\([0-9a-f]*\)".*/\1/p' "$1/config.json")
+    want=$(sed -n 's/.*"codebook_hash":"\([0-9a-f]*\)".*/\1/p' "$2/lab_train/labels.json")
+    [ "$had" = "$want" ] || { echo "$0: $1 is complete but was trained on other labels (codebook $had, not $want of $2): another --tag for another --iterations or --km-k" >&2; exit 1; }
+}
 # Every training seed of one arm: the features run, or the cluster iterations.
 pretrain_arm() {  # arm modalities [options]
     local arm=$1 mod=$2 ts it name prev labels uw; shift 2
@@ -198,6 +209,7 @@ pretrain_arm() {  # arm modalities [options]
                 km_model $prev $(tseed $ts) $it; labels=$exp/$prev/km
                 uw=(--unmasked-weight=$unmasked_weight)
             fi
+            check_labels "$exp/$name" "$labels"
             pretrain $name $mod $(tseed $ts) $it --target=clusters --labels="$labels/lab_train" \
                 --valid-labels="$labels/lab_dev" "${uw[@]}" "$@"
             prev=$name

@@ -9,7 +9,9 @@
 # differ from seed 1 (--seed 2, other parameters), the iteration-1 models are probed (not
 # fine-tuned), --unmasked-weight reaches iteration 2 of both arms and not iteration 1, each
 # iteration trains its own step count ("--pretrain-steps=4 6"), a rerun skips every stage, and
-# one with another probe lr decodes the probes again (not the fine-tuned models).
+# one with another probe lr decodes the probes again (not the fine-tuned models); a third
+# iteration in the same work dir refuses the 2-iteration model as its last and, with it moved
+# away, trains av-it2 and then av on av-it2's own clusters.
 set -u
 fail() { echo "FAIL: $*"; exit 1; }
 recipe=$AVMASK_ROOT/recipes/synth_av/run.sh
@@ -104,9 +106,31 @@ grep -q "/av/probe/lr5e-2/model-best " $exp/av/probe/decode_test_clean/model || 
 "$AVMASK" decode --model=$exp/av/probe/lr5e-2/model-best --feats=w/feats/quick/test_clean --out=redo >/dev/null 2>&1 || fail "decode"
 cmp -s redo/hyp $exp/av/probe/decode_test_clean/hyp || fail "the probe's hypotheses are not those of lr 5e-2"
 [ "$(stat -c %Y $ctc)" = "$mt" ] || fail "an unchanged model was decoded again"
+# a third iteration in the same work dir: the 2-iteration run's final model "av" was trained
+# on av-it1's clusters, not av-it2's, so it is refused in one line, not silently reused
+three=("${small[@]}" --iterations=3 --train-seeds=1 --inits=av --stop-stage=2)
+bash "$recipe" "${three[@]}" >run4.out 2>&1 && fail "a 2-iteration model was reused as iteration 3"
+grep -q "exp/quick/av is complete but was trained on other labels" run4.out || { tail -5 run4.out; fail "message"; }
+mv $exp/av $exp/av-two
+bash "$recipe" "${three[@]}" >run5.out 2>&1 || { tail -20 run5.out; fail "3 iterations failed"; }
+"$PY" - "$exp" <<'E2'
+import h5py, json, os, sys
+exp = sys.argv[1]
+def cfg(d): return json.load(open(os.path.join(exp, d, "config.json")))["train"]
+def hash_of(d): return json.load(open(os.path.join(exp, d, "lab_train", "labels.json")))["codebook_hash"]
+with h5py.File(os.path.join(exp, "av-it2", "km", "codebook.h5")) as f:
+    src = f.attrs["checkpoint"]; src = src.decode() if isinstance(src, bytes) else src
+assert src == os.path.realpath(os.path.join(exp, "av-it2", "checkpoint-best.h5")), src
+t2, t3 = cfg("av-it2"), cfg("av")
+assert t2["codebook_hash"] == hash_of("av-it1/km") and t2["max_steps"] == 6, t2
+assert t3["codebook_hash"] == hash_of("av-it2/km") != t2["codebook_hash"], (t3, t2)
+assert t3["labels"].endswith("exp/quick/av-it2/km/lab_train") and t3["unmasked_weight"] == 0.5, t3
+print("iteration 3: av on av-it2/km (%s), the clusters of layer 3 of av-it2's checkpoint" % t3["codebook_hash"])
+E2
+[ $? = 0 ] || fail "iteration 3 configs"
 # bad values are one clear line
-bash "$recipe" "${small[@]}" --iterations=3 >bad.out 2>&1 && fail "--iterations=3 accepted"
-grep -q "iterations=3: expected 1 or 2" bad.out || fail "message: $(cat bad.out)"
+bash "$recipe" "${small[@]}" --iterations=0 >bad.out 2>&1 && fail "--iterations=0 accepted"
+grep -q "iterations=0: expected 1 to 9" bad.out || fail "message: $(cat bad.out)"
 bash "$recipe" "${small[@]}" "--pretrain-steps=4 x" >bad.out 2>&1 && fail "--pretrain-steps='4 x' accepted"
 grep -q "pretrain-steps: 'x' is not a step count" bad.out || fail "message: $(cat bad.out)"
 echo "test_synth_av_clusters: ok"
