@@ -8,7 +8,9 @@
 # (tests/ref/synth_noise_check.py), --noise-clips/--noise-clip-seconds set it and 0
 # leaves it out; the same arguments
 # give byte-identical output and identical decoded media; an utterance does not
-# depend on how many others are generated; another seed gives another corpus.
+# depend on how many others are generated; more speakers with as many more held out leave
+# train and noise/ byte-identical and test on the new speakers only; another seed gives
+# another corpus.
 set -eu
 args="--speakers=4 --utts-per-speaker=3 --seed=1 --threads=1"
 "$AVMASK" synth --out=c1 $args 2>log1
@@ -36,6 +38,14 @@ cmp c1/media/spk002/spk002-u0002.mp4 c3/media/spk002/spk002-u0002.mp4
 cmp c1/media/spk004/spk004-u0001-snr0.mp4 c3/media/spk004/spk004-u0001-snr0.mp4
 [ "$(wc -l <c3/train/text)" = 4 ]
 cmp c1/media/noise/stationary-0003.wav c3/media/noise/stationary-0003.wav
+
+# fresh test speakers for the same corpus: 2 more speakers, 2 more held out -> train and
+# noise/ byte-identical, the test sets hold only the new speakers (spk005-006)
+"$AVMASK" synth --out=c6 --speakers=6 --utts-per-speaker=3 --heldout-speakers=4 --seed=1 --threads=1 2>/dev/null
+diff -r c1/train c6/train
+diff -r c1/noise c6/noise
+for f in c1/media/spk001/*.mp4 c1/media/spk002/*.mp4 c1/media/noise/*; do cmp "$f" "c6/${f#c1/}"; done
+[ "$(cut -d' ' -f2 c6/test_clean/utt2spk | sort -u | tr '\n' ' ')" = "spk005 spk006 " ] || { echo "fresh test speakers: $(cut -d' ' -f2 c6/test_clean/utt2spk | sort -u)"; exit 1; }
 
 # another seed, another corpus (and another size of noise/)
 "$AVMASK" synth --out=c4 --speakers=4 --utts-per-speaker=3 --seed=2 --noise-clips=3 --noise-clip-seconds=2.5 2>/dev/null
