@@ -54,7 +54,7 @@ target=features    # pretraining target: features (L1 reconstruction) | clusters
 iterations=1       # target=clusters: 1 (k-means on MFCC), 2 or more (then each arm's own layer features)
 km_k="100 100"     # target=clusters: clusters per iteration (the last size repeats); the
                    # profile's pretrain_steps may list steps per iteration the same way ("500 1500")
-km_layer=          # iteration 2: the layer clustered (0 embeddings, 1..La audio, La+1.. fusion); empty: La+1
+km_layer=          # iterations >= 2: the layer clustered (0 embeddings, 1..La audio, La+1.. fusion); empty: La+1
 km_opts=           # extra options of every k-means fit (avmask kmeans --help)
 # iterations >= 2: weight of the unmasked tokens' cross-entropy (pretrain --unmasked-weight,
 # HuBERT's alpha), both arms. With the no-video pass it trains the exported branch to name
