@@ -28,6 +28,7 @@ typedef struct {
     synth_speaker *spk;
     int *set;                        /* per speaker: SET_* */
     synth_datadir train, dev, test[MAX_TEST];
+    synth_datadir train_twin, dev_twin;  /* --clean-twins: train_clean/, dev_clean/ */
     synth_babble babble;
     int babble_ready;
     synth_babble train_pool;         /* training speech: the babble of noise/ */
@@ -68,17 +69,41 @@ static int ensure_babble(corpus *k) {
     return 0;
 }
 
+/* The condition line of utterance u in its conditions file: the noise, then the voice. */
+static void condition_line(const synth_speaker *s, const char *noise, char *cond, size_t size) {
+    const synth_voice *v = &s->voice;
+    snprintf(cond, size, "%s voice=%s%s%s pitch=%d range=%d rate=%d wordgap=%d", noise, v->accent,
+             v->variant[0] ? "+" : "", v->variant, v->pitch, v->range, v->rate, v->wordgap);
+}
+
+/* Adds utterance id of speaker si to data dir d, its media at media/<spk>/<file>.mp4:
+ * muxed from pcm and the encoded video unless write is 0 (the file exists). */
+static int add_media(corpus *k, int si, const synth_utt *u, const synth_video *vid, synth_datadir *d, const char *id,
+                     const char *file, const float *pcm, const char *cond, int write) {
+    const synth_speaker *s = &k->spk[si];
+    char *rel = xasprintf("media/%s/%s.mp4", s->id, file), *abs = path_join(k->root, rel);
+    char *scp = xasprintf("../%s", rel);
+    int box[4];
+    synth_face_mouth_box(&s->face, box);
+    synth_entry e = {id, s->id, scp, u->text, cond, u->seg, u->nseg, box};
+    int rc = write ? synth_mux_write(abs, vid, pcm, u->nsamples, k->c->p.rate) : 0;
+    if (rc == 0) rc = synth_datadir_add_av(d, &e);
+    if (write) {
+        k->seconds += (double)u->nsamples / k->c->p.rate;
+        k->files++;
+    }
+    free(rel); free(abs); free(scp);
+    return rc;
+}
+
 /* Writes utterance ui of speaker si under one condition into data dir d: mixes the
  * noise (if any), muxes media/<spk>/<utt><suffix>.mp4 and adds the data dir lines. */
 static int write_version(corpus *k, int si, int ui, const synth_utt *u, const synth_video *vid,
                          synth_datadir *d, int clean, double snr, uint64_t purpose, const char *suffix) {
     const synth_config *c = k->c;
-    const synth_speaker *s = &k->spk[si];
-    const synth_voice *v = &s->voice;
     float *pcm = u->pcm, *mixed = NULL;
-    char cond[256], id[80];
+    char noise[64] = "snr=clean noise=none", cond[256], id[80];
     snprintf(id, sizeof id, "%s%s", u->id, suffix);
-    int n = snprintf(cond, sizeof cond, "snr=clean noise=none");
     if (!clean) {
         avm_rng r;
         synth_rng(&r, &c->p, (uint64_t)si, (uint64_t)ui, purpose);
@@ -86,21 +111,22 @@ static int write_version(corpus *k, int si, int ui, const synth_utt *u, const sy
         if ((kind == NOISE_BABBLE && ensure_babble(k)) || synth_utt_mix(u, kind, &k->babble, &r, snr, &mixed))
             return -1;
         pcm = mixed;
-        n = snprintf(cond, sizeof cond, "snr=%g noise=%s", snr, synth_noise_name(kind));
+        snprintf(noise, sizeof noise, "snr=%g noise=%s", snr, synth_noise_name(kind));
     }
-    snprintf(cond + n, sizeof cond - (size_t)n, " voice=%s%s%s pitch=%d range=%d rate=%d wordgap=%d",
-             v->accent, v->variant[0] ? "+" : "", v->variant, v->pitch, v->range, v->rate, v->wordgap);
-    char *rel = xasprintf("media/%s/%s.mp4", s->id, id), *abs = path_join(k->root, rel);
-    char *scp = xasprintf("../%s", rel);
-    int box[4];
-    synth_face_mouth_box(&s->face, box);
-    synth_entry e = {id, s->id, scp, u->text, cond, u->seg, u->nseg, box};
-    int rc = synth_mux_write(abs, vid, pcm, u->nsamples, c->p.rate);
-    if (rc == 0) rc = synth_datadir_add_av(d, &e);
-    k->seconds += (double)u->nsamples / c->p.rate;
-    k->files++;
-    free(rel); free(abs); free(scp); free(mixed);
+    condition_line(&k->spk[si], noise, cond, sizeof cond);
+    int rc = add_media(k, si, u, vid, d, id, id, pcm, cond, 1);
+    free(mixed);
     return rc;
+}
+
+/* --clean-twins: utterance u of a train or dev speaker, under its own id, with its audio
+ * before the noise into twin data dir d: a clean utterance's entry names its own file, a
+ * noisy one's twin is media/<spk>/<utt>-clean.mp4 (the same video). */
+static int write_twin(corpus *k, int si, const synth_utt *u, const synth_video *vid, synth_datadir *d, int clean) {
+    char cond[256], file[80];
+    condition_line(&k->spk[si], "snr=clean noise=none", cond, sizeof cond);
+    snprintf(file, sizeof file, "%s%s", u->id, clean ? "" : "-clean");
+    return add_media(k, si, u, vid, d, u->id, file, u->pcm, cond, !clean);
 }
 
 /* The first pool_per_spk utterances of each training speaker (their active speech,
@@ -129,8 +155,9 @@ static int do_utt(corpus *k, int si, int ui) {
         int clean;
         double snr;
         synth_train_snr(&r, c->train_clean, &clean, &snr);
-        rc = write_version(k, si, ui, &u, vid, k->set[si] == SET_TRAIN ? &k->train : &k->dev, clean, snr,
-                           SYNTH_RNG_NOISE, "");
+        int train = k->set[si] == SET_TRAIN;
+        rc = write_version(k, si, ui, &u, vid, train ? &k->train : &k->dev, clean, snr, SYNTH_RNG_NOISE, "");
+        if (rc == 0 && c->clean_twins) rc = write_twin(k, si, &u, vid, train ? &k->train_twin : &k->dev_twin, clean);
     } else {
         for (int i = 0; i < c->ntest && rc == 0; i++) {
             char suffix[40];
@@ -152,6 +179,12 @@ static int open_sets(corpus *k) {
     int rc = 0;
     if (has[SET_TRAIN]) { p = path_join(k->root, "train"); rc |= synth_datadir_open_av(&k->train, p); free(p); }
     if (has[SET_DEV] && !rc) { p = path_join(k->root, "dev"); rc |= synth_datadir_open_av(&k->dev, p); free(p); }
+    if (c->clean_twins && has[SET_TRAIN] && !rc) {
+        p = path_join(k->root, "train_clean"); rc |= synth_datadir_open_av(&k->train_twin, p); free(p);
+    }
+    if (c->clean_twins && has[SET_DEV] && !rc) {
+        p = path_join(k->root, "dev_clean"); rc |= synth_datadir_open_av(&k->dev_twin, p); free(p);
+    }
     for (int i = 0; i < c->ntest && has[SET_TEST] && !rc; i++) {
         p = xasprintf("%s/test_%s", k->root, c->test[i].name);
         rc |= synth_datadir_open_av(&k->test[i], p);
@@ -164,6 +197,8 @@ static int close_sets(corpus *k) {
     int rc = 0;
     if (k->train.dir) rc |= synth_datadir_close(&k->train);
     if (k->dev.dir) rc |= synth_datadir_close(&k->dev);
+    if (k->train_twin.dir) rc |= synth_datadir_close(&k->train_twin);
+    if (k->dev_twin.dir) rc |= synth_datadir_close(&k->dev_twin);
     for (int i = 0; i < MAX_TEST; i++)
         if (k->test[i].dir) rc |= synth_datadir_close(&k->test[i]);
     return rc;
@@ -208,6 +243,7 @@ static int write_meta(corpus *k) {
     jw_key(&j, "utts_per_speaker"); jw_int(&j, c->utts);
     jw_key(&j, "heldout_speakers"); jw_int(&j, c->heldout);
     synth_json_conditions(&j, c->test, c->ntest, c->kinds, c->nkinds, c->train_clean);
+    jw_key(&j, "clean_twins"); jw_bool(&j, c->clean_twins);
     jw_key(&j, "noise_dir"); jw_obj_begin(&j);
     jw_key(&j, "clips"); jw_int(&j, c->noise_clips);
     jw_key(&j, "clip_seconds"); jw_num(&j, c->noise_seconds);

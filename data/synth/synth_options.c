@@ -30,6 +30,10 @@ static const avm_optdef table[] = {
     {OPT_NUM, "train-clean", F(c.train_clean), .def = "0.5", .min = 0, .max = 1,
      .help = "fraction of clean train/dev utterances; the others get a\n"
              "random SNR in [0, 20] dB"},
+    {OPT_FLAG, "clean-twins", F(c.clean_twins),
+     .help = "also write train_clean/ and dev_clean/: every train and dev\n"
+             "utterance under its own id with the same video and its audio\n"
+             "before the noise (targets from clean audio for noisy input)"},
     {OPT_INT, "noise-clips", F(c.noise_clips), .def = "40", .lo = 0, .hi = 9999,
      .help = "clips in the noise/ data dir (audio-only WAVs for mixing\n"
              "noise in on the fly; babble of training speakers only and\n"

@@ -28,6 +28,7 @@ typedef struct {
     synth_noise_kind kinds[2];
     int nkinds;
     double train_clean;
+    int clean_twins;      /* also train_clean/ and dev_clean/: each utterance before the noise */
     int noise_clips;
     double noise_seconds;
 } synth_config;

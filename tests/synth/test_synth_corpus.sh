@@ -9,8 +9,9 @@
 # leaves it out; the same arguments
 # give byte-identical output and identical decoded media; an utterance does not
 # depend on how many others are generated; more speakers with as many more held out leave
-# train and noise/ byte-identical and test on the new speakers only; another seed gives
-# another corpus.
+# train and noise/ byte-identical and test on the new speakers only; --clean-twins adds
+# train_clean/ and dev_clean/ (the --train-clean=1 corpus's media, the rest unchanged);
+# another seed gives another corpus.
 set -eu
 args="--speakers=4 --utts-per-speaker=3 --seed=1 --threads=1"
 "$AVMASK" synth --out=c1 $args 2>log1
@@ -46,6 +47,32 @@ diff -r c1/train c6/train
 diff -r c1/noise c6/noise
 for f in c1/media/spk001/*.mp4 c1/media/spk002/*.mp4 c1/media/noise/*; do cmp "$f" "c6/${f#c1/}"; done
 [ "$(cut -d' ' -f2 c6/test_clean/utt2spk | sort -u | tr '\n' ' ')" = "spk005 spk006 " ] || { echo "fresh test speakers: $(cut -d' ' -f2 c6/test_clean/utt2spk | sort -u)"; exit 1; }
+
+# --clean-twins: train_clean/ and dev_clean/ hold every train and dev utterance under its
+# own id with its audio before the noise and the same video, byte for byte the media of the
+# same corpus made with --train-clean=1; every other file is unchanged
+"$AVMASK" synth --out=c7 $args --clean-twins 2>/dev/null
+"$AVMASK" synth --out=c8 $args --train-clean=1 2>/dev/null
+(cd c1 && find . -type f ! -name synth.json) | while read -r f; do cmp "c1/$f" "c7/$f"; done
+grep -q '"clean_twins":true' c7/synth.json && grep -q '"clean_twins":false' c1/synth.json
+for s in train dev; do
+    bash "$AVMASK_ROOT/recipes/common/validate_data_dir.sh" c7/${s}_clean
+    for f in text phones.ctm crops utt2spk spk2utt conditions; do cmp c7/${s}_clean/$f c8/$s/$f; done
+    cut -d' ' -f1 c1/$s/media.scp | cmp - <(cut -d' ' -f1 c7/${s}_clean/media.scp)
+    while read -r u p; do cmp "c7/${s}_clean/$p" "c8/$s/$(sed -n "s|^$u ||p" c8/$s/media.scp)"; done <c7/${s}_clean/media.scp
+done
+# a clean utterance's twin is its own file, a noisy one's a new file with the same video
+nclean=$(awk '$2 == "snr=clean"' c1/train/conditions | wc -l); nt=$(wc -l <c1/train/conditions)
+[ "$nclean" -ge 1 ] && [ "$nclean" -lt "$nt" ] || { echo "train needs clean and noisy utterances: $nclean of $nt clean"; exit 1; }
+[ "$(grep -c -- '-clean\.mp4$' c7/train_clean/media.scp)" = $((nt - nclean)) ] || { echo "noisy twins"; exit 1; }
+u=$(awk '$2 != "snr=clean" {print $1; exit}' c1/train/conditions)
+p=$(sed -n "s|^$u ||p" c7/train_clean/media.scp); q=$(sed -n "s|^$u ||p" c7/train/media.scp)
+ffmpeg -v error -i "c7/train/$q" -map 0:v -f framemd5 - | grep -v '^#' >va
+ffmpeg -v error -i "c7/train_clean/$p" -map 0:v -f framemd5 - | grep -v '^#' >vb
+[ "$(grep -c . va)" -gt 10 ] && cmp va vb
+ffmpeg -v error -i "c7/train/$q" -map 0:a -f md5 - >aa; ffmpeg -v error -i "c7/train_clean/$p" -map 0:a -f md5 - >ab
+if cmp -s aa ab; then echo "$u: the twin has the noisy audio"; exit 1; fi
+echo "clean twins: $nt train utterances, $((nt - nclean)) noisy ones with a new twin, same video"
 
 # another seed, another corpus (and another size of noise/)
 "$AVMASK" synth --out=c4 --speakers=4 --utts-per-speaker=3 --seed=2 --noise-clips=3 --noise-clip-seconds=2.5 2>/dev/null
