@@ -56,6 +56,10 @@ km_k="100 100"     # target=clusters: clusters per iteration (the last size repe
                    # profile's pretrain_steps may list steps per iteration the same way ("500 1500")
 km_layer=          # iterations >= 2: the layer clustered (0 embeddings, 1..La audio, La+1.. fusion); empty: La+1
 km_opts=           # extra options of every k-means fit (avmask kmeans --help)
+# target=clusters: 1 computes every codebook and label on the clean twins of train and dev
+# (synth --clean-twins: the same utterances before the noise) while the model reads the noisy
+# audio as before: AV-HuBERT's noisy input, clean target (docs/results.md, seventeenth session)
+clean_targets=0
 # iterations >= 2: weight of the unmasked tokens' cross-entropy (pretrain --unmasked-weight,
 # HuBERT's alpha), both arms. With the no-video pass it trains the exported branch to name
 # the AV teacher's label of every token from audio alone, which is how it takes in the
@@ -67,7 +71,7 @@ train_seeds=1      # training seeds: "1 2 3" trains, fine-tunes and probes every
 report_notes=      # Markdown appended to the report (conf/full.sh: docs/results.md, what was found)
 help_message="usage: $0 [--profile=quick|full|clusters|long] [--stage=N] [--stop-stage=N] [--nj=N] [--threads=N] [--seed=N] [--workdir=DIR]
   [--novideo-pass=0|1 --modality-dropout-video=P --video-mask=embed|substitute|none] [--tag=S --pretrain-opts=\"...\"] [--ft-tag=S --finetune-opts=\"...\"]
-  [--inits=\"scratch audio av\"] [--target=features|clusters --iterations=N --km-k=\"K1 K2\" --km-layer=N --unmasked-weight=W]
+  [--inits=\"scratch audio av\"] [--target=features|clusters --iterations=N --km-k=\"K1 K2\" --km-layer=N --unmasked-weight=W --clean-targets=0|1]
   [--train-seeds=\"1 2 3\"] [any variable of conf/<profile>.sh, e.g. --pretrain-steps=N]"
 # what a profile (conf/<profile>.sh) sets; options on the command line override it
 speakers= utts_per_speaker= heldout_speakers= snr= model= pretrain_steps= batch_tokens=
@@ -88,19 +92,26 @@ probe_steps=0 probe_lr= probe_objective=ctc
 noise_prob=0 noise_snr=-5,20
 . "$here/../common/profile.sh"   # options, conf/$profile.sh, path.sh; corpus, feats, exp
 
+[[ $clean_targets =~ ^[01]$ ]] || { echo "$0: --clean-targets=$clean_targets: expected 0 or 1" >&2; exit 1; }
+
 # The held-out test sets the corpus has (test_clean, test_snr10, ...).
 # The labelled subset for fine-tuning: the first $labeled_utts utterances of train (0: all).
 labeled=train
 [ "$labeled_utts" -gt 0 ] && labeled=train_l$labeled_utts
 
 test_sets() { for d in "$corpus"/test_*; do [ -d "$d" ] && basename "$d"; done; }
+# The clean twins' data dirs (--clean-twins) if the cluster targets use them.
+clean_sets() { [ $clean_targets = 1 ] && echo train_clean dev_clean; true; }
+# The features that set $1 (train, dev) gets its cluster labels from: itself or its clean twin.
+label_feats() { [ $clean_targets = 1 ] && echo "$feats/$1_clean" || echo "$feats/$1"; }
+km1=$exp/km1; [ $clean_targets = 0 ] || km1=$exp/km1-clean   # iteration 1's codebook and labels
 
 if [ $stage -le 0 ] && [ $stop_stage -ge 0 ]; then
     step 0 "synthesise the corpus into $corpus"
     if [ ! -f "$corpus/train/media.scp" ]; then
         run_logged "$exp/log/synth.log" "$avmask" synth --out="$corpus" --speakers=$speakers \
             --utts-per-speaker=$utts_per_speaker --heldout-speakers=$heldout_speakers \
-            --snr=$snr --seed=$seed
+            --snr=$snr --seed=$seed $([ $clean_targets = 1 ] && echo --clean-twins)
     fi
 fi
 
@@ -111,7 +122,11 @@ if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
         run_logged "$exp/log/subset.log" bash "$utils/subset_data_dir.sh" --first "$labeled_utts" \
             "$corpus/train" "$corpus/$labeled"
     fi
-    for set in train dev $(test_sets) $([ $labeled != train ] && echo $labeled) $([ -d "$corpus/noise" ] && echo noise); do
+    if [ $clean_targets = 1 ] && [ ! -f "$corpus/train_clean/media.scp" ]; then
+        echo "$0: --clean-targets=1: $corpus has no train_clean/ (avmask synth --clean-twins): remove $corpus to synthesise it again" >&2
+        exit 1
+    fi
+    for set in train dev $(clean_sets) $(test_sets) $([ $labeled != train ] && echo $labeled) $([ -d "$corpus/noise" ] && echo noise); do
         # one machine: avmask extract runs its own --nj jobs (no launcher; lrs3 uses array jobs)
         "$steps/make_feats.sh" --cmd "" --nj $nj "$corpus/$set" "$feats/$set" "$exp/log"
     done
@@ -164,24 +179,24 @@ km_apply() {
     local set ali
     for set in train dev; do
         ali=; [ -f "$corpus/$set/phones.ctm" ] && ali=--ali="$corpus/$set/phones.ctm"
-        run_logged "$1/log/apply_$set.log" "$avmask" kmeans --apply --codebook="$1" --feats="$feats/$set" \
+        run_logged "$1/log/apply_$set.log" "$avmask" kmeans --apply --codebook="$1" --feats="$(label_feats $set)" \
             --out="$1/lab_$set" $ali --threads=$threads
     done
     touch "$1/.done"
 }
 # Iteration 1: MFCC tokens of train, one codebook for both arms and every training seed.
 km_mfcc() {
-    [ -f "$exp/km1/.done" ] && return 0
-    run_logged "$exp/km1/log/kmeans.log" "$avmask" kmeans --feats="$feats/train" --out="$exp/km1" --source=mfcc \
+    [ -f "$km1/.done" ] && return 0
+    run_logged "$km1/log/kmeans.log" "$avmask" kmeans --feats="$(label_feats train)" --out="$km1" --source=mfcc \
         --k=$(km_size 1) --seed=$seed --threads=$threads $km_opts
-    km_apply "$exp/km1"
+    km_apply "$km1"
 }
 # Iteration $3: the layer features of experiment $1's own model -> $exp/$1/km (seed $2).
 km_model() {
     local dir=$exp/$1 layer=$km_layer
     [ -f "$dir/km/.done" ] && return 0
     [ -n "$layer" ] || layer=$(( $(sed -n 's/.*"layers_audio":\([0-9]*\).*/\1/p' "$dir/config.json") + 1 ))
-    run_logged "$dir/km/log/kmeans.log" "$avmask" kmeans --feats="$feats/train" --out="$dir/km" --source=layer \
+    run_logged "$dir/km/log/kmeans.log" "$avmask" kmeans --feats="$(label_feats train)" --out="$dir/km" --source=layer \
         --checkpoint="$dir/checkpoint-best.h5" --layer=$layer --k=$(km_size $3) --seed=$2 --threads=$threads $km_opts
     km_apply "$dir/km"
 }
@@ -201,7 +216,7 @@ pretrain_arm() {  # arm modalities [options]
     for ts in $train_seeds; do
         if [ $target = features ]; then pretrain $(ename $arm $ts) $mod $(tseed $ts) 1 "$@"; continue; fi
         km_mfcc
-        labels=$exp/km1
+        labels=$km1
         for it in $(seq 1 $iterations); do
             name=$(ename $arm $ts $([ $it -lt $iterations ] && echo $it || true))
             uw=()

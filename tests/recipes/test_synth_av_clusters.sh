@@ -11,7 +11,8 @@
 # iteration trains its own step count ("--pretrain-steps=4 6"), a rerun skips every stage, and
 # one with another probe lr decodes the probes again (not the fine-tuned models); a third
 # iteration in the same work dir refuses the 2-iteration model as its last and, with it moved
-# away, trains av-it2 and then av on av-it2's own clusters.
+# away, trains av-it2 and then av on av-it2's own clusters; --clean-targets=1 computes every
+# codebook and label on the corpus's clean twins while both iterations read the noisy train.
 set -u
 fail() { echo "FAIL: $*"; exit 1; }
 recipe=$AVMASK_ROOT/recipes/synth_av/run.sh
@@ -128,6 +129,34 @@ assert t3["labels"].endswith("exp/quick/av-it2/km/lab_train") and t3["unmasked_w
 print("iteration 3: av on av-it2/km (%s), the clusters of layer 3 of av-it2's checkpoint" % t3["codebook_hash"])
 E2
 [ $? = 0 ] || fail "iteration 3 configs"
+# --clean-targets=1: the corpus gets clean twins (synth --clean-twins), every codebook and
+# label is computed on them (train_clean, dev_clean), the model still reads the noisy train
+clean=("${small[@]}" --workdir="$TEST_TMP/w2" --clean-targets=1 --train-seeds=1 --inits=av --stop-stage=2)
+bash "$recipe" "${clean[@]}" >run6.out 2>&1 || { tail -20 run6.out; fail "--clean-targets=1 failed"; }
+"$PY" - w2/exp/quick <<'E3'
+import h5py, json, os, sys
+exp = sys.argv[1]
+def lab(d, s): return json.load(open(os.path.join(exp, d, "lab_" + s, "labels.json")))
+for d in ("km1-clean", "av-it1/km"):
+    for s in ("train", "dev"):
+        assert lab(d, s)["feats"].endswith("feats/quick/%s_clean" % s), (d, s, lab(d, s)["feats"])
+with h5py.File(os.path.join(exp, "av-it1", "km", "codebook.h5")) as f:
+    assert f.attrs["source"] in ("layer", b"layer")
+for d, km in (("av-it1", "km1-clean"), ("av", "av-it1/km")):
+    t = json.load(open(os.path.join(exp, d, "config.json")))["train"]
+    assert t["codebook_hash"] == lab(km, "train")["codebook_hash"], (d, t)
+    assert t["labels"].endswith("exp/quick/%s/lab_train" % km), t["labels"]
+    assert t["feats"].endswith("feats/quick/train"), t["feats"]   # the noisy input
+assert not os.path.exists(os.path.join(exp, "km1"))
+print("clean targets: km1-clean and av-it1/km on train_clean/dev_clean, both iterations read feats/quick/train")
+E3
+[ $? = 0 ] || fail "--clean-targets=1 codebooks / labels / configs"
+n=$(awk '$2 != "snr=clean"' w2/corpus/quick/train/conditions | wc -l)
+[ "$n" -ge 1 ] || fail "the small corpus has no noisy training utterance: the clean targets test nothing"
+bash "$recipe" "${small[@]}" --clean-targets=1 --stop-stage=2 >bad.out 2>&1 && fail "--clean-targets=1 without twins accepted"
+grep -q "clean-targets=1: .* has no train_clean/ (avmask synth --clean-twins)" bad.out || fail "message: $(cat bad.out)"
+bash "$recipe" "${small[@]}" --clean-targets=yes >bad.out 2>&1 && fail "--clean-targets=yes accepted"
+grep -q "clean-targets=yes: expected 0 or 1" bad.out || fail "message: $(cat bad.out)"
 # bad values are one clear line
 bash "$recipe" "${small[@]}" --iterations=0 >bad.out 2>&1 && fail "--iterations=0 accepted"
 grep -q "iterations=0: expected 1 to 9" bad.out || fail "message: $(cat bad.out)"
