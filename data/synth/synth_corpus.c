@@ -69,7 +69,7 @@ static int ensure_babble(corpus *k) {
     return 0;
 }
 
-/* The condition line of utterance u in its conditions file: the noise, then the voice. */
+/* A line of a conditions file (after the utterance id): the noise, then speaker s's voice. */
 static void condition_line(const synth_speaker *s, const char *noise, char *cond, size_t size) {
     const synth_voice *v = &s->voice;
     snprintf(cond, size, "%s voice=%s%s%s pitch=%d range=%d rate=%d wordgap=%d", noise, v->accent,
