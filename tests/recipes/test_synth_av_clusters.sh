@@ -12,8 +12,8 @@
 # one with another probe lr decodes the probes again (not the fine-tuned models); a third
 # iteration in the same work dir refuses the 2-iteration model as its last and, with it moved
 # away, trains av-it2 and then av on av-it2's own clusters; --clean-targets=1 computes every
-# codebook and label on the corpus's clean twins through 3 iterations and every stage while
-# each iteration reads the noisy train.
+# codebook and label on the corpus's clean twins through 3 iterations while each iteration
+# reads the noisy train.
 set -u
 fail() { echo "FAIL: $*"; exit 1; }
 recipe=$AVMASK_ROOT/recipes/synth_av/run.sh
@@ -131,10 +131,10 @@ print("iteration 3: av on av-it2/km (%s), the clusters of layer 3 of av-it2's ch
 E2
 [ $? = 0 ] || fail "iteration 3 configs"
 # --clean-targets=1: the corpus gets clean twins (synth --clean-twins), every codebook and
-# label is computed on them (train_clean, dev_clean), the model still reads the noisy train; checked
-# label, through 3 iterations (k 8, 12, 16) and every stage, the scratch arm beside the AV one
+# label is computed on them (train_clean, dev_clean), the model still reads the noisy train;
+# through 3 iterations (k 8, 12, 16; stages 4-7 do not depend on where the labels came from)
 clean=("${small[@]}" --workdir="$TEST_TMP/w2" --clean-targets=1 --train-seeds=1 --iterations=3 "--km-k=8 12 16"
-       "--pretrain-steps=4 6 6" "--inits=scratch av")
+       "--pretrain-steps=4 6 6" --inits=av --stop-stage=2)
 bash "$recipe" "${clean[@]}" >run6.out 2>&1 || { tail -20 run6.out; fail "--clean-targets=1 failed"; }
 "$PY" - w2/exp/quick <<'E3'
 import h5py, json, os, sys
@@ -155,8 +155,6 @@ assert not os.path.exists(os.path.join(exp, "km1"))
 print("clean targets: km1-clean, av-it1/km and av-it2/km on train_clean/dev_clean, all 3 iterations read feats/quick/train")
 E3
 [ $? = 0 ] || fail "--clean-targets=1 codebooks / labels / configs"
-grep -q "== stage 7: report" run6.out && [ -s w2/exp/quick/av/ctc/decode_test_clean/eval.json ] &&
-    [ -s w2/exp/quick/scratch/ctc/decode_test_clean/eval.json ] || { tail -5 run6.out; fail "--clean-targets=1: not every stage"; }
 n=$(awk '$2 != "snr=clean"' w2/corpus/quick/train/conditions | wc -l)
 [ "$n" -ge 1 ] || fail "the small corpus has no noisy training utterance: the clean targets test nothing"
 bash "$recipe" "${small[@]}" --clean-targets=1 --stop-stage=2 >bad.out 2>&1 && fail "--clean-targets=1 without twins accepted"
